@@ -1,0 +1,136 @@
+/**
+ * The `Dht` contract: what storage, replication and hybrid depend on. `LibP2PDHT` implements it
+ * over libp2p's Kademlia DHT and `createLocalDHT` in one process with persistent storage.
+ *
+ * Keys are strings such as `/CHORUS/ucxl/<digest>`; the first path segment is the record
+ * namespace whose validator and selector every node of a network runs.
+ */
+
+export interface AbortOptions {
+  /** Cancels the operation; it rejects with an `AbortError`-named error. */
+  signal?: AbortSignal
+}
+
+/** A peer as the contract sees it: its id and the addresses it is known under. */
+export interface PeerInfo {
+  /** The peer id as a string (base58btc multihash, `12D3Koo…`). */
+  id: string
+  /** Multiaddrs as strings, possibly empty when only the id is known. */
+  multiaddrs: string[]
+}
+
+export interface PutOptions extends AbortOptions {
+  /**
+   * Store only in this node's own record store and send nothing to peers. A local-only put
+   * succeeds with zero acknowledgements. Default: false.
+   */
+  localOnly?: boolean
+  /**
+   * Resolve as soon as this many peers have acknowledged the PUT_VALUE, and let the rest finish
+   * in the background. Default: wait for every peer the put was sent to.
+   */
+  minAcks?: number
+}
+
+export interface PutResult {
+  /** The key that was written. */
+  key: string
+  /** Ids of the remote peers that acknowledged storing the value (never includes this node). */
+  acks: string[]
+  /** Whether this node's own record store holds the value. */
+  storedLocally: boolean
+}
+
+export interface GetOptions extends AbortOptions {
+  /**
+   * Answer from the local record store only, without asking peers. Default: false.
+   */
+  localOnly?: boolean
+}
+
+/** One value for a key as received from one peer (or from this node's own store, `from: 'self'`). */
+export interface ReceivedValue {
+  value: Uint8Array
+  /** The id of the peer that sent it, or `'self'` for this node's own record store. */
+  from: string
+}
+
+export interface FindProvidersOptions extends AbortOptions {
+  /** Stop after this many distinct providers. Default: 20. */
+  limit?: number
+}
+
+export interface ProvideOptions extends AbortOptions {}
+
+export interface ClosestPeersOptions extends AbortOptions {
+  /** How many peers to return at most. Default: 20 (Kademlia's k). */
+  limit?: number
+}
+
+/**
+ * The contract. Every method accepts `{ signal }`. Errors are typed (see `errors.ts`): a get
+ * that finds nothing rejects with `NotFoundError`, a put that reached no peer (and was not
+ * local-only) rejects with `NoPeersAcknowledgedError`.
+ */
+export interface Dht {
+  /** Validate, store locally, and send the value to the closest peers; reports real acknowledgements. */
+  putValue(key: string, value: Uint8Array, options?: PutOptions): Promise<PutResult>
+  /** The best value for the key by the namespace selector, local or remote. */
+  getValue(key: string, options?: GetOptions): Promise<Uint8Array>
+  /**
+   * Every valid value received for the key, one entry per sender, so a caller can apply its own
+   * checks (for example refuse a rolled-back version) instead of trusting one peer.
+   */
+  getValues(key: string, options?: GetOptions): Promise<ReceivedValue[]>
+  /** Announce that this node provides the key. */
+  provide(key: string, options?: ProvideOptions): Promise<void>
+  /** Peers that announced they provide the key, deduplicated, this node included when it provides. */
+  findProviders(key: string, options?: FindProvidersOptions): Promise<PeerInfo[]>
+  /** The peers closest to the key by XOR distance, as known to the network. */
+  getClosestPeers(key: string, options?: ClosestPeersOptions): Promise<PeerInfo[]>
+}
+
+/** A record validator: throws (any error) when the record must not be stored. */
+export type RecordValidator = (key: Uint8Array, value: Uint8Array) => Promise<void> | void
+
+/** A record selector: returns the index of the best record among several for one key. */
+export type RecordSelector = (key: Uint8Array, records: Uint8Array[]) => number
+
+/** Validators and selectors by namespace (`CHORUS` for keys `/CHORUS/...`). */
+export interface RecordRules {
+  validators: Record<string, RecordValidator>
+  selectors: Record<string, RecordSelector>
+}
+
+/**
+ * A request/response protocol between peers, for what the DHT itself does not carry (for example
+ * `/CHORUS/replicate/1.0.0`). One length-prefixed request, one length-prefixed response.
+ */
+export type ProtocolHandler = (request: Uint8Array, from: PeerInfo) => Promise<Uint8Array>
+
+export interface PeerMessaging {
+  /** This node's peer id. */
+  readonly peerId: string
+  /** Serve a protocol. Re-registering a protocol replaces its handler. */
+  handle(protocol: string, handler: ProtocolHandler, options?: { maxRequestBytes?: number }): Promise<void>
+  unhandle(protocol: string): Promise<void>
+  /** Send one request to a peer and wait for its response. */
+  request(
+    peer: string | PeerInfo,
+    protocol: string,
+    body: Uint8Array,
+    options?: AbortOptions & { maxResponseBytes?: number }
+  ): Promise<Uint8Array>
+  /** Round-trip time to the peer in milliseconds; rejects when it is unreachable. */
+  ping(peer: string | PeerInfo, options?: AbortOptions): Promise<number>
+  /** Ids of the peers this node has an open connection to. */
+  getConnectedPeers(): string[]
+}
+
+/** The narrow logger every package takes; pino's logger fits it. Never give it secrets. */
+export interface Logger {
+  debug(obj: object | string, msg?: string): void
+  info(obj: object | string, msg?: string): void
+  warn(obj: object | string, msg?: string): void
+  error(obj: object | string, msg?: string): void
+}

@@ -1,0 +1,57 @@
+/**
+ * Errors of the dht package. Each condition has its own class with a stable `name` and `code`.
+ */
+export class DhtError extends Error {
+  readonly code: string
+  constructor(message: string, code: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'DhtError'
+    this.code = code
+  }
+}
+
+/** No value (or no provider) exists for the key on this node or any peer asked. */
+export class NotFoundError extends DhtError {
+  readonly key: string
+  constructor(key: string, options?: ErrorOptions) {
+    super(`no value found for key ${key}`, 'DHT_NOT_FOUND', options)
+    this.name = 'NotFoundError'
+    this.key = key
+  }
+}
+
+/** A put that was meant for the network reached no peer that stored it. */
+export class NoPeersAcknowledgedError extends DhtError {
+  readonly key: string
+  constructor(key: string, options?: ErrorOptions) {
+    super(`no peer acknowledged storing ${key}; the value is only held locally`, 'DHT_NO_ACKS', options)
+    this.name = 'NoPeersAcknowledgedError'
+    this.key = key
+  }
+}
+
+/** A record was refused by the namespace validator (malformed, oversized, badly signed...). */
+export class InvalidRecordError extends DhtError {
+  readonly key: string
+  constructor(key: string, reason: string, options?: ErrorOptions) {
+    super(`record for ${key} is invalid: ${reason}`, 'DHT_INVALID_RECORD', options)
+    this.name = 'InvalidRecordError'
+    this.key = key
+  }
+}
+
+/** The component was used before `start()` or after `stop()`/`close()`. */
+export class NotStartedError extends DhtError {
+  constructor(what: string) {
+    super(`${what} is not started`, 'DHT_NOT_STARTED')
+    this.name = 'NotStartedError'
+  }
+}
+
+/** An operation did not finish within its timeout. */
+export class DhtTimeoutError extends DhtError {
+  constructor(operation: string, ms: number, options?: ErrorOptions) {
+    super(`${operation} timed out after ${ms} ms`, 'DHT_TIMEOUT', options)
+    this.name = 'DhtTimeoutError'
+  }
+}

@@ -1,0 +1,26 @@
+export type {
+  AbortOptions,
+  ClosestPeersOptions,
+  Dht,
+  FindProvidersOptions,
+  GetOptions,
+  Logger,
+  PeerInfo,
+  PeerMessaging,
+  ProtocolHandler,
+  ProvideOptions,
+  PutOptions,
+  PutResult,
+  ReceivedValue,
+  RecordRules,
+  RecordSelector,
+  RecordValidator
+} from './contract.js'
+export {
+  DhtError,
+  DhtTimeoutError,
+  InvalidRecordError,
+  NoPeersAcknowledgedError,
+  NotFoundError,
+  NotStartedError
+} from './errors.js'
