@@ -134,3 +134,13 @@ export interface Logger {
   warn(obj: object | string, msg?: string): void
   error(obj: object | string, msg?: string): void
 }
+
+/**
+ * Signs with this node's key (Ed25519, the libp2p peer key). Storage signs envelopes with it;
+ * verifiers use the raw 32-byte `publicKey` with any Ed25519 implementation.
+ */
+export interface NodeSigner {
+  /** Raw 32-byte Ed25519 public key. */
+  readonly publicKey: Uint8Array
+  sign(data: Uint8Array, options?: AbortOptions): Promise<Uint8Array>
+}

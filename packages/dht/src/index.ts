@@ -5,6 +5,7 @@ export type {
   FindProvidersOptions,
   GetOptions,
   Logger,
+  NodeSigner,
   PeerInfo,
   PeerMessaging,
   ProtocolHandler,
@@ -24,3 +25,4 @@ export {
   NotFoundError,
   NotStartedError
 } from './errors.js'
+export * from './local/index.js'

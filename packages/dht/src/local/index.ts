@@ -1,0 +1,2 @@
+// The persistent single-process Dht (createLocalDHT) lives here.
+export {}
