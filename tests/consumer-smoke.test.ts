@@ -9,7 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ROOT, workspacePackageDirs } from '../scripts/check-deps.mjs'
 
 const dirs: string[] = workspacePackageDirs()
-const manifests = dirs.map((dir) => ({ dir, ...JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) }))
+const manifests = dirs
+  .map((dir) => ({ dir, ...JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) }))
+  // Private workspace packages (the benchmark harness) are never published.
+  .filter((m) => m.private !== true)
 const scratch = mkdtempSync(join(tmpdir(), 'chorus-consumer-'))
 const tarballs = new Map<string, string>()
 
