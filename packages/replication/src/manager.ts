@@ -1,0 +1,1081 @@
+/**
+ * The replication manager: tracks which nodes hold each record, reports replication health, and
+ * keeps every held record on `replicationFactor` live nodes by pushing it to the closest
+ * reachable non-holders over `/CHORUS/replicate/1.0.0`. Background work (repair, reprovide,
+ * republish) runs through one priority queue bounded by `maxConcurrentReplications`.
+ */
+import type { AbortOptions, Dht, Logger, PeerMessaging, RecordSelector, RecordValidator } from '@chorus/dht'
+import PQueue from 'p-queue'
+import { defaultReplicationConfig, type ReplicationConfig } from './config.js'
+import { keyPeerDistance, log2Distance, sortByDistance } from './distance.js'
+import {
+  InvalidArgumentError,
+  ProtocolError,
+  type RefusalCode,
+  ReplicationNotStartedError,
+  ReplicationRefusedError,
+  UnknownContentError,
+  ValueUnavailableError
+} from './errors.js'
+import {
+  decodeRequest,
+  decodeResponse,
+  encodeRequest,
+  encodeResponse,
+  REPLICATE_PROTOCOL_SUFFIX,
+  REQUEST_OVERHEAD_BYTES,
+  type ReplicateResponse
+} from './protocol.js'
+import { type ContentRow, ReplicationStore } from './store.js'
+import { backoffDelay, timeoutSignal, withJitter } from './timing.js'
+import type { ProviderInfo, ReplicationHealth, ReplicationMetrics, ReplicationStatus } from './types.js'
+
+/** What the manager needs from its node. */
+export interface ReplicationComponents {
+  /** The node's DHT (a `LibP2PDHT`, or any `Dht`). */
+  dht: Dht
+  /** Request/response messaging and ping between peers (a `LibP2PDHT` implements it). */
+  messaging: PeerMessaging
+  /** The same validator the DHT runs for the records' namespace; incoming replicas must pass it. */
+  validate: RecordValidator
+  /**
+   * The namespace's selector. When given, a pushed value replaces a pinned one only if the
+   * selector prefers it (so an older version never overwrites a newer one). Default: the newest
+   * pushed value wins.
+   */
+  select?: RecordSelector
+  /** Where logs go. Default: nowhere. */
+  logger?: Logger
+}
+
+/** Event details. */
+export interface PinnedEvent {
+  key: string
+  value: Uint8Array
+  /** The peer that pushed it, or `'self'` when the application added it. */
+  from: string
+}
+export interface ReplicatedEvent {
+  key: string
+  /** The peer that accepted the value. */
+  peer: string
+}
+export interface HealthEvent {
+  key: string
+  health: ReplicationHealth
+  actualReplicas: number
+  targetReplicas: number
+}
+export interface ReplicationEvents {
+  /** A value was pinned on this node (pushed by a peer or added locally). */
+  pinned: PinnedEvent
+  /** A key stopped being managed here (`removeContent`). */
+  unpinned: { key: string }
+  /** This node pushed a value to a peer that accepted it. */
+  replicated: ReplicatedEvent
+  /** A key's health changed at a check. */
+  health: HealthEvent
+}
+
+export interface ReplicationInit extends Partial<ReplicationConfig> {
+  /**
+   * Directory for `replication.sqlite` (pins, provider entries, peer reachability, schedule).
+   * Default: none, state is kept in memory and lost on stop.
+   */
+  dataDir?: string
+  /** Prefix of the replicate protocol id: `<prefix>/replicate/1.0.0`. Default: `/CHORUS`. */
+  protocolPrefix?: string
+  /** Called after a value pushed by a peer is pinned (to index it, for example). Errors are logged. */
+  onPinned?: (event: PinnedEvent) => void | Promise<void>
+}
+
+export interface AddContentOptions extends AbortOptions {
+  /** The value to pin. Default: read from this node's DHT record store, else from the network. */
+  value?: Uint8Array
+}
+
+/** Result of one check-and-repair of a key. */
+export interface RepairResult {
+  key: string
+  /** Live holders before repair. */
+  before: number
+  /** Live holders after repair (before + accepted pushes). */
+  after: number
+  target: number
+  /** Peers that accepted the value in this repair. */
+  pushedTo: string[]
+  /** Why nothing was pushed, when nothing was. */
+  skipped?: 'healthy' | 'not-holder' | 'deferred' | 'disabled'
+}
+
+export interface ReplicationManager {
+  /** The effective configuration. */
+  readonly config: Readonly<ReplicationConfig>
+  /** The replicate protocol id served. */
+  readonly protocol: string
+  start(): Promise<void>
+  stop(): Promise<void>
+  isStarted(): boolean
+  /** Manage a key this node stored: pin its value, provide it at once and keep it replicated. */
+  addContent(key: string, size: number, priority: number, options?: AddContentOptions): Promise<void>
+  /** Stop managing a key and drop its pin (values already in DHT record stores expire on their own). */
+  removeContent(key: string, options?: AbortOptions): Promise<void>
+  /** Announce now that this node provides the key. */
+  provideContent(key: string, options?: AbortOptions): Promise<void>
+  /** Providers of the key, liveness-checked, closest to the key first, at most `limit`. */
+  findProviders(key: string, limit?: number, options?: AbortOptions): Promise<ProviderInfo[]>
+  /** Live holders and health of any key (managed here or not). */
+  getReplicationStatus(key: string, options?: AbortOptions): Promise<ReplicationStatus>
+  getMetrics(): ReplicationMetrics
+  /** Check the key's live holders now and push it to peers until the target is met. */
+  repair(key: string, options?: AbortOptions): Promise<RepairResult>
+  /** Push this node's pinned value of the key to one peer; rejects with the peer's refusal. */
+  replicateTo(peer: string, key: string, options?: AbortOptions): Promise<void>
+  /** Keys managed by this node. */
+  listContent(): string[]
+  /** The value pinned here for the key, if any. */
+  getPinnedValue(key: string): Uint8Array | undefined
+  addEventListener<K extends keyof ReplicationEvents>(
+    type: K,
+    listener: (event: CustomEvent<ReplicationEvents[K]>) => void,
+    options?: { once?: boolean; signal?: AbortSignal }
+  ): void
+  removeEventListener<K extends keyof ReplicationEvents>(
+    type: K,
+    listener: (event: CustomEvent<ReplicationEvents[K]>) => void
+  ): void
+}
+
+/** In-memory schedule of a managed key, next to its persisted row. */
+interface Entry extends ContentRow {
+  nextProvideAt: number
+  nextRepublishAt: number
+  /** Set while a non-closest holder waits for closer holders to repair first. */
+  deferredUntil: number | undefined
+  provideFailures: number
+  republishFailures: number
+}
+
+type Listener = Parameters<EventTarget['addEventListener']>[1]
+type JobKind = 'repair' | 'provide' | 'republish'
+const JOB_RANK: Record<JobKind, number> = { repair: 2, provide: 1, republish: 0 }
+
+const noop = (): void => {}
+const silentLogger: Logger = { debug: noop, info: noop, warn: noop, error: noop }
+const textEncoder = new TextEncoder()
+const SELF = 'self'
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}
+
+function checkConfig(c: ReplicationConfig): void {
+  const positive: Array<keyof ReplicationConfig> = [
+    'reprovideInterval',
+    'cleanupInterval',
+    'providerTTL',
+    'republishInterval',
+    'repairInterval',
+    'repairBackoffMin',
+    'repairBackoffMax',
+    'livenessTTL',
+    'requestTimeout',
+    'maxRecordBytes'
+  ]
+  for (const f of positive) {
+    const v = c[f]
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
+      throw new InvalidArgumentError(f, `must be a positive number, got ${String(v)}`)
+    }
+  }
+  for (const f of ['replicationFactor', 'maxProvidersPerKey', 'maxConcurrentReplications'] as const) {
+    if (!Number.isInteger(c[f]) || c[f] < 1) {
+      throw new InvalidArgumentError(f, `must be an integer >= 1, got ${String(c[f])}`)
+    }
+  }
+  if (!(c.repairRankDelay >= 0)) throw new InvalidArgumentError('repairRankDelay', 'must be >= 0')
+  if (!(c.jitter >= 0 && c.jitter <= 1)) throw new InvalidArgumentError('jitter', 'must be within 0..1')
+}
+
+function checkKey(key: unknown): asserts key is string {
+  if (typeof key !== 'string' || key.length === 0 || !key.startsWith('/')) {
+    throw new InvalidArgumentError('key', 'must be a non-empty string starting with / (a DHT key)')
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+class DefaultReplicationManager extends EventTarget implements ReplicationManager {
+  readonly config: Readonly<ReplicationConfig>
+  readonly protocol: string
+  private readonly dht: Dht
+  private readonly messaging: PeerMessaging
+  private readonly validate: RecordValidator
+  private readonly select: RecordSelector | undefined
+  private readonly log: Logger
+  private readonly dataDir: string | undefined
+  private readonly onPinned: ReplicationInit['onPinned']
+
+  private started = false
+  private store: ReplicationStore | undefined
+  private queue: PQueue | undefined
+  private controller: AbortController | undefined
+  private timer: ReturnType<typeof setTimeout> | undefined
+  private readonly entries = new Map<string, Entry>()
+  private readonly inflight = new Set<string>()
+  /** Last liveness result per peer. */
+  private readonly liveness = new Map<string, { ok: boolean; at: number }>()
+  private readonly pings = new Map<string, Promise<boolean>>()
+  private nextCleanupAt = 0
+  private readonly counters = {
+    reprovideOperations: 0,
+    successfulReplications: 0,
+    failedReplications: 0,
+    replicasReceived: 0,
+    replicasRefused: 0,
+    republishOperations: 0,
+    repairChecks: 0,
+    repairMessages: 0,
+    repairBytes: 0
+  }
+  private lastReprovideTime: Date | undefined
+  private lastCleanupTime: Date | undefined
+  private lastRepairTime: Date | undefined
+
+  constructor(components: ReplicationComponents, init: ReplicationInit) {
+    super()
+    if (
+      components?.dht == null ||
+      components.messaging == null ||
+      typeof components.validate !== 'function'
+    ) {
+      throw new InvalidArgumentError('components', 'dht, messaging and validate are required')
+    }
+    const { dataDir, protocolPrefix, onPinned, ...overrides } = init ?? {}
+    const config = { ...defaultReplicationConfig() }
+    for (const [k, v] of Object.entries(overrides)) {
+      if (v !== undefined) (config as unknown as Record<string, unknown>)[k] = v
+    }
+    checkConfig(config)
+    this.config = Object.freeze(config)
+    this.protocol = `${protocolPrefix ?? '/CHORUS'}${REPLICATE_PROTOCOL_SUFFIX}`
+    this.dht = components.dht
+    this.messaging = components.messaging
+    this.validate = components.validate
+    this.select = components.select
+    this.log = components.logger ?? silentLogger
+    this.dataDir = dataDir
+    this.onPinned = onPinned
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  isStarted(): boolean {
+    return this.started
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return
+    const store = new ReplicationStore(this.dataDir)
+    this.store = store
+    this.controller = new AbortController()
+    this.queue = new PQueue({ concurrency: this.config.maxConcurrentReplications })
+    const now = Date.now()
+    const c = this.config
+    for (const row of store.allContent()) {
+      this.entries.set(row.key, {
+        ...row,
+        // after a restart every key is announced again soon and checked, spread out by jitter
+        nextProvideAt: now + withJitter(Math.min(c.reprovideInterval, 2000), 1),
+        nextRepublishAt:
+          row.lastRepublished == null
+            ? now + withJitter(Math.min(c.republishInterval, 5000), 1)
+            : row.lastRepublished + withJitter(c.republishInterval, c.jitter),
+        nextRepairAt: now + withJitter(Math.min(c.repairInterval, 5000), 1),
+        deferredUntil: undefined,
+        provideFailures: 0,
+        republishFailures: 0
+      })
+    }
+    this.nextCleanupAt = now + withJitter(c.cleanupInterval, c.jitter)
+    await this.messaging.handle(this.protocol, (req, from) => this.handleReplicate(req, from.id), {
+      maxRequestBytes: c.maxRecordBytes + REQUEST_OVERHEAD_BYTES
+    })
+    this.started = true
+    // serve every pinned value again from this node's DHT record store
+    let reserved = 0
+    for (const e of this.entries.values()) {
+      if (!e.pinned) continue
+      const value = store.getValue(e.key)
+      if (value == null) continue
+      try {
+        await this.dht.putValue(e.key, value, { localOnly: true })
+        reserved++
+      } catch (err) {
+        this.log.warn(
+          { key: e.key, err: errorMessage(err) },
+          'replication: could not re-serve a pinned value'
+        )
+      }
+    }
+    this.log.info({ keys: this.entries.size, reserved, protocol: this.protocol }, 'replication: started')
+    this.schedule()
+  }
+
+  async stop(): Promise<void> {
+    if (!this.started) return
+    this.started = false
+    if (this.timer != null) clearTimeout(this.timer)
+    this.timer = undefined
+    this.controller?.abort(new Error('replication manager stopped'))
+    const queue = this.queue
+    queue?.clear()
+    try {
+      await this.messaging.unhandle(this.protocol)
+    } catch (err) {
+      this.log.debug({ err: errorMessage(err) }, 'replication: unhandle failed (node already closed?)')
+    }
+    // running jobs see the aborted signal; wait for them so nothing touches the store after close
+    if (queue != null) await queue.onIdle()
+    this.store?.close()
+    this.store = undefined
+    this.queue = undefined
+    this.entries.clear()
+    this.inflight.clear()
+    this.liveness.clear()
+    this.log.info({}, 'replication: stopped')
+  }
+
+  private requireStarted(): { store: ReplicationStore; signal: AbortSignal } {
+    if (!this.started || this.store == null || this.controller == null) throw new ReplicationNotStartedError()
+    return { store: this.store, signal: this.controller.signal }
+  }
+
+  // ---------------------------------------------------------------- public API
+
+  async addContent(
+    key: string,
+    size: number,
+    priority: number,
+    options: AddContentOptions = {}
+  ): Promise<void> {
+    const { store } = this.requireStarted()
+    checkKey(key)
+    if (!Number.isFinite(size) || size < 0) throw new InvalidArgumentError('size', 'must be a number >= 0')
+    if (!Number.isInteger(priority)) throw new InvalidArgumentError('priority', 'must be an integer')
+    let value = options.value
+    let fromStore = false
+    if (value == null) {
+      value = await this.readValue(key, options.signal)
+      fromStore = value != null
+    }
+    if (value != null) {
+      try {
+        await this.validate(textEncoder.encode(key), value)
+      } catch (err) {
+        throw new InvalidArgumentError('value', `the record validator refused it: ${errorMessage(err)}`, {
+          cause: err
+        })
+      }
+      if (value.byteLength > this.config.maxRecordBytes) {
+        throw new InvalidArgumentError(
+          'value',
+          `${value.byteLength} bytes is more than maxRecordBytes (${this.config.maxRecordBytes})`
+        )
+      }
+      if (!fromStore) await this.dht.putValue(key, value, { localOnly: true, signal: options.signal })
+    } else {
+      this.log.warn({ key }, 'replication: no value found for added content; it is tracked but not pinned')
+    }
+    const now = Date.now()
+    const existing = this.entries.get(key)
+    const entry: Entry = {
+      key,
+      size,
+      priority,
+      createdAt: existing?.createdAt ?? now,
+      pinned: value != null || (existing?.pinned ?? false),
+      origin: 'local',
+      lastReprovided: existing?.lastReprovided,
+      lastRepublished: existing?.lastRepublished,
+      lastChecked: existing?.lastChecked,
+      lastActual: existing?.lastActual,
+      lastHealth: existing?.lastHealth,
+      repairFailures: 0,
+      nextRepairAt: now,
+      nextProvideAt: now,
+      nextRepublishAt: now + withJitter(this.config.republishInterval, this.config.jitter),
+      deferredUntil: undefined,
+      provideFailures: 0,
+      republishFailures: 0
+    }
+    this.entries.set(key, entry)
+    store.upsertContent(entry, value)
+    if (value != null) this.emit('pinned', { key, value, from: SELF })
+    if (this.config.enableAutoReplication && entry.pinned) {
+      try {
+        await this.provide(entry, options.signal)
+      } catch (err) {
+        this.log.warn({ key, err: errorMessage(err) }, 'replication: provide failed; it will be retried')
+      }
+      this.schedule(0)
+    }
+  }
+
+  async removeContent(key: string, _options: AbortOptions = {}): Promise<void> {
+    const { store } = this.requireStarted()
+    checkKey(key)
+    if (!this.entries.has(key)) throw new UnknownContentError(key)
+    this.entries.delete(key)
+    store.deleteContent(key)
+    this.emit('unpinned', { key })
+  }
+
+  async provideContent(key: string, options: AbortOptions = {}): Promise<void> {
+    this.requireStarted()
+    checkKey(key)
+    const entry = this.entries.get(key)
+    if (entry == null) throw new UnknownContentError(key)
+    await this.provide(entry, options.signal)
+  }
+
+  async findProviders(key: string, limit?: number, options: AbortOptions = {}): Promise<ProviderInfo[]> {
+    const { signal } = this.requireStarted()
+    checkKey(key)
+    const max = limit ?? this.config.maxProvidersPerKey
+    if (!Number.isInteger(max) || max < 1) throw new InvalidArgumentError('limit', 'must be an integer >= 1')
+    const providers = await this.lookupProviders(
+      key,
+      AbortSignal.any([signal, ...(options.signal ? [options.signal] : [])])
+    )
+    return providers.slice(0, max)
+  }
+
+  async getReplicationStatus(key: string, options: AbortOptions = {}): Promise<ReplicationStatus> {
+    const { signal } = this.requireStarted()
+    checkKey(key)
+    const s = options.signal == null ? signal : AbortSignal.any([signal, options.signal])
+    const providers = await this.lookupProviders(key, s)
+    return this.statusFrom(key, providers)
+  }
+
+  getMetrics(): ReplicationMetrics {
+    let sum = 0
+    let checked = 0
+    let healthy = 0
+    let degraded = 0
+    let critical = 0
+    for (const e of this.entries.values()) {
+      if (e.lastActual == null) continue
+      checked++
+      sum += e.lastActual
+      if (e.lastHealth === 'healthy') healthy++
+      else if (e.lastHealth === 'degraded') degraded++
+      else if (e.lastHealth === 'critical') critical++
+    }
+    return {
+      totalKeys: this.entries.size,
+      totalProviders: this.store?.countProviders() ?? 0,
+      ...this.counters,
+      lastReprovideTime: this.lastReprovideTime,
+      lastCleanupTime: this.lastCleanupTime,
+      lastRepairTime: this.lastRepairTime,
+      averageReplication: checked === 0 ? 0 : sum / checked,
+      healthyKeys: healthy,
+      degradedKeys: degraded,
+      criticalKeys: critical
+    }
+  }
+
+  async repair(key: string, options: AbortOptions = {}): Promise<RepairResult> {
+    const { signal } = this.requireStarted()
+    checkKey(key)
+    const entry = this.entries.get(key)
+    if (entry == null) throw new UnknownContentError(key)
+    const s = options.signal == null ? signal : AbortSignal.any([signal, options.signal])
+    return this.checkAndRepair(entry, s, true)
+  }
+
+  async replicateTo(peer: string, key: string, options: AbortOptions = {}): Promise<void> {
+    const { store, signal } = this.requireStarted()
+    checkKey(key)
+    const entry = this.entries.get(key)
+    if (entry == null) throw new UnknownContentError(key)
+    const value = store.getValue(key)
+    if (value == null) throw new ValueUnavailableError(key)
+    await this.push(
+      peer,
+      entry,
+      value,
+      options.signal == null ? signal : AbortSignal.any([signal, options.signal])
+    )
+  }
+
+  listContent(): string[] {
+    return [...this.entries.keys()]
+  }
+
+  getPinnedValue(key: string): Uint8Array | undefined {
+    return this.store?.getValue(key)
+  }
+
+  override addEventListener(
+    type: string,
+    listener: unknown,
+    options?: { once?: boolean; signal?: AbortSignal }
+  ): void {
+    super.addEventListener(type, listener as Listener, options)
+  }
+
+  override removeEventListener(type: string, listener: unknown): void {
+    super.removeEventListener(type, listener as Listener)
+  }
+
+  private emit<K extends keyof ReplicationEvents>(type: K, detail: ReplicationEvents[K]): void {
+    this.dispatchEvent(new CustomEvent(type, { detail }))
+  }
+
+  // ---------------------------------------------------------------- receiving replicas
+
+  private async handleReplicate(bytes: Uint8Array, from: string): Promise<Uint8Array> {
+    const res = await this.acceptReplica(bytes, from)
+    if (!res.ok) {
+      this.counters.replicasRefused++
+      this.log.info({ from, code: res.code, reason: res.reason }, 'replication: refused a replica')
+    }
+    return encodeResponse(res)
+  }
+
+  private async acceptReplica(bytes: Uint8Array, from: string): Promise<ReplicateResponse> {
+    const refuse = (code: RefusalCode, reason: string): ReplicateResponse => ({ ok: false, code, reason })
+    if (!this.started || this.store == null)
+      return refuse('NOT_ACCEPTING', 'the replication manager is stopping')
+    const store = this.store
+    let req: ReturnType<typeof decodeRequest>
+    try {
+      req = decodeRequest(bytes)
+    } catch (err) {
+      return refuse('MALFORMED_REQUEST', errorMessage(err))
+    }
+    const { key, value } = req
+    if (value.byteLength > this.config.maxRecordBytes) {
+      return refuse(
+        'TOO_LARGE',
+        `value is ${value.byteLength} bytes; this node accepts at most ${this.config.maxRecordBytes}`
+      )
+    }
+    const keyBytes = textEncoder.encode(key)
+    try {
+      await this.validate(keyBytes, value)
+    } catch (err) {
+      return refuse('INVALID_RECORD', `the record validator refused it: ${errorMessage(err)}`)
+    }
+    const existing = this.entries.get(key)
+    const pinned = existing?.pinned === true ? store.getValue(key) : undefined
+    let keep = value
+    if (pinned != null && !sameBytes(pinned, value) && this.select != null) {
+      try {
+        keep = this.select(keyBytes, [pinned, value]) === 0 ? pinned : value
+      } catch {
+        keep = pinned
+      }
+    }
+    const changed = pinned == null || !sameBytes(pinned, keep)
+    if (changed) {
+      try {
+        await this.dht.putValue(key, keep, { localOnly: true })
+      } catch (err) {
+        return refuse('STORE_FAILED', `could not store it in the DHT record store: ${errorMessage(err)}`)
+      }
+    }
+    if (!this.started) return refuse('NOT_ACCEPTING', 'the replication manager is stopping')
+    const now = Date.now()
+    const entry: Entry = existing ?? {
+      key,
+      size: value.byteLength,
+      priority: req.priority,
+      createdAt: now,
+      pinned: true,
+      origin: 'replica',
+      lastReprovided: undefined,
+      lastRepublished: undefined,
+      lastChecked: undefined,
+      lastActual: undefined,
+      lastHealth: undefined,
+      repairFailures: 0,
+      // the pusher repairs; this node checks later, in case the pusher dies
+      nextRepairAt: now + withJitter(this.config.repairInterval, this.config.jitter),
+      nextProvideAt: now,
+      nextRepublishAt: now + withJitter(this.config.republishInterval, this.config.jitter),
+      deferredUntil: undefined,
+      provideFailures: 0,
+      republishFailures: 0
+    }
+    entry.pinned = true
+    entry.nextProvideAt = now
+    this.entries.set(key, entry)
+    store.upsertContent(entry, changed ? keep : undefined)
+    store.touchProvider(key, from, now)
+    this.noteReachable(from, true)
+    if (changed) {
+      this.counters.replicasReceived++
+      this.emit('pinned', { key, value: keep, from })
+      if (this.onPinned != null) {
+        Promise.resolve()
+          .then(() => this.onPinned?.({ key, value: keep, from }))
+          .catch((err: unknown) =>
+            this.log.warn({ key, err: errorMessage(err) }, 'replication: onPinned failed')
+          )
+      }
+    }
+    this.schedule(0)
+    return { ok: true }
+  }
+
+  // ---------------------------------------------------------------- scheduling
+
+  /** Arms the scheduler to run after `delay` ms (default: the regular tick). */
+  private schedule(delay?: number): void {
+    if (!this.started) return
+    const tick = this.tickInterval()
+    const ms = Math.max(0, Math.min(delay ?? tick, tick))
+    if (this.timer != null) clearTimeout(this.timer)
+    this.timer = setTimeout(() => {
+      this.timer = undefined
+      try {
+        this.runDue()
+      } catch (err) {
+        this.log.error({ err: errorMessage(err) }, 'replication: scheduler failed')
+      }
+      this.schedule()
+    }, ms)
+    this.timer.unref?.()
+  }
+
+  private tickInterval(): number {
+    const c = this.config
+    const shortest = Math.min(
+      c.repairInterval,
+      c.repairBackoffMin,
+      c.reprovideInterval,
+      c.republishInterval,
+      c.cleanupInterval,
+      c.repairRankDelay || Number.POSITIVE_INFINITY
+    )
+    return Math.min(30_000, Math.max(100, Math.floor(shortest / 4)))
+  }
+
+  /** Enqueues every job that is due, by priority; runs cleanup inline (it only touches the database). */
+  private runDue(): void {
+    const now = Date.now()
+    const c = this.config
+    for (const e of this.entries.values()) {
+      if (!e.pinned) {
+        if (e.nextRepairAt <= now) this.enqueue('repair', e)
+        continue
+      }
+      if (c.enableAutoReplication && e.nextRepairAt <= now) this.enqueue('repair', e)
+      if (c.enableReprovide && e.nextProvideAt <= now) this.enqueue('provide', e)
+      if (c.enableReprovide && e.nextRepublishAt <= now) this.enqueue('republish', e)
+    }
+    if (this.nextCleanupAt <= now) {
+      this.cleanup()
+      this.nextCleanupAt = now + withJitter(c.cleanupInterval, c.jitter)
+    }
+  }
+
+  private enqueue(kind: JobKind, entry: Entry): void {
+    const id = `${kind}:${entry.key}`
+    if (this.inflight.has(id) || this.queue == null || this.controller == null) return
+    this.inflight.add(id)
+    const signal = this.controller.signal
+    // same content priority: repair before provide before republish
+    const priority = entry.priority * 4 + JOB_RANK[kind]
+    this.queue
+      .add(
+        async () => {
+          if (!this.started || this.entries.get(entry.key) !== entry) return
+          const s = timeoutSignal(this.config.requestTimeout * 4, signal)
+          if (kind === 'repair') await this.checkAndRepair(entry, s, false)
+          else if (kind === 'provide') await this.reprovide(entry, s)
+          else await this.republish(entry, s)
+        },
+        { priority }
+      )
+      .catch((err: unknown) => {
+        if (this.started)
+          this.log.debug({ kind, key: entry.key, err: errorMessage(err) }, 'replication: job failed')
+      })
+      .finally(() => this.inflight.delete(id))
+  }
+
+  private persist(entry: Entry): void {
+    if (this.started && this.entries.get(entry.key) === entry) this.store?.upsertContent(entry)
+  }
+
+  // ---------------------------------------------------------------- jobs
+
+  private async provide(entry: Entry, signal?: AbortSignal): Promise<void> {
+    await this.dht.provide(entry.key, { signal: timeoutSignal(this.config.requestTimeout, signal) })
+    const now = Date.now()
+    entry.lastReprovided = now
+    entry.nextProvideAt = now + withJitter(this.config.reprovideInterval, this.config.jitter)
+    entry.provideFailures = 0
+    this.counters.reprovideOperations++
+    this.lastReprovideTime = new Date(now)
+    this.store?.touchProvider(entry.key, this.messaging.peerId, now)
+    this.persist(entry)
+  }
+
+  private async reprovide(entry: Entry, signal: AbortSignal): Promise<void> {
+    try {
+      await this.provide(entry, signal)
+    } catch (err) {
+      entry.provideFailures++
+      const c = this.config
+      entry.nextProvideAt =
+        Date.now() + backoffDelay(entry.provideFailures, c.repairBackoffMin, c.reprovideInterval, c.jitter)
+      throw err
+    }
+  }
+
+  private async republish(entry: Entry, signal: AbortSignal): Promise<void> {
+    const value = this.store?.getValue(entry.key)
+    const c = this.config
+    if (value == null) {
+      entry.nextRepublishAt = Date.now() + withJitter(c.republishInterval, c.jitter)
+      return
+    }
+    try {
+      await this.dht.putValue(entry.key, value, { signal: timeoutSignal(c.requestTimeout * 2, signal) })
+      const now = Date.now()
+      entry.lastRepublished = now
+      entry.nextRepublishAt = now + withJitter(c.republishInterval, c.jitter)
+      entry.republishFailures = 0
+      this.counters.republishOperations++
+      this.persist(entry)
+    } catch (err) {
+      entry.republishFailures++
+      entry.nextRepublishAt =
+        Date.now() + backoffDelay(entry.republishFailures, c.repairBackoffMin, c.republishInterval, c.jitter)
+      throw err
+    }
+  }
+
+  /** Drops provider entries older than `providerTTL` and keeps at most `maxProvidersPerKey` per key. */
+  private cleanup(): void {
+    const store = this.store
+    if (store == null) return
+    const now = Date.now()
+    const expired = store.expireProviders(now - this.config.providerTTL)
+    const capped = store.capProviders(this.config.maxProvidersPerKey)
+    for (const [peer, l] of this.liveness)
+      if (now - l.at > this.config.providerTTL) this.liveness.delete(peer)
+    this.lastCleanupTime = new Date(now)
+    this.log.debug({ expired, capped }, 'replication: provider cleanup')
+  }
+
+  /**
+   * Counts the key's live holders and, when this node holds it and there are too few, pushes it to
+   * the closest reachable non-holders. A holder that is not the closest live one to the key first
+   * waits `rank * repairRankDelay` (jittered) and checks again, so normally one holder repairs.
+   */
+  private async checkAndRepair(entry: Entry, signal: AbortSignal, now_: boolean): Promise<RepairResult> {
+    const c = this.config
+    const target = c.replicationFactor
+    this.counters.repairChecks++
+    this.lastRepairTime = new Date()
+    if (!entry.pinned) {
+      // tracked without a value: try to fetch and pin it, then count
+      const value = await this.readValue(entry.key, signal)
+      if (value != null) {
+        try {
+          await this.validate(textEncoder.encode(entry.key), value)
+          entry.pinned = true
+          this.store?.upsertContent(entry, value)
+        } catch (err) {
+          this.log.warn({ key: entry.key, err: errorMessage(err) }, 'replication: fetched value is invalid')
+        }
+      }
+    }
+    const providers = await this.lookupProviders(entry.key, signal)
+    const status = this.statusFrom(entry.key, providers)
+    const before = status.actualReplicas
+    const result: RepairResult = { key: entry.key, before, after: before, target, pushedTo: [] }
+    const later = (failures: number): number =>
+      Date.now() +
+      (failures === 0
+        ? withJitter(c.repairInterval, c.jitter)
+        : backoffDelay(failures, c.repairBackoffMin, c.repairBackoffMax, c.jitter))
+    if (!entry.pinned) {
+      entry.nextRepairAt = later(++entry.repairFailures)
+      this.persist(entry)
+      return { ...result, skipped: 'not-holder' }
+    }
+    if (before >= target) {
+      entry.repairFailures = 0
+      entry.deferredUntil = undefined
+      entry.nextRepairAt = later(0)
+      this.persist(entry)
+      return { ...result, skipped: 'healthy' }
+    }
+    if (!c.enableAutoReplication && !now_) return { ...result, skipped: 'disabled' }
+    const holders = providers.filter((p) => p.live).map((p) => p.peerId)
+    const rank = sortByDistance(entry.key, holders).indexOf(this.messaging.peerId)
+    const t = Date.now()
+    if (!now_ && rank > 0 && (entry.deferredUntil == null || entry.deferredUntil > t)) {
+      if (entry.deferredUntil == null) {
+        entry.deferredUntil = t + withJitter(rank * c.repairRankDelay, c.jitter)
+      }
+      entry.nextRepairAt = entry.deferredUntil
+      return { ...result, skipped: 'deferred' }
+    }
+    entry.deferredUntil = undefined
+    const value = this.store?.getValue(entry.key)
+    if (value == null) throw new ValueUnavailableError(entry.key)
+    const pushedTo = await this.pushToClosest(entry, value, new Set(holders), target - before, signal)
+    result.pushedTo = pushedTo
+    result.after = before + pushedTo.length
+    entry.repairFailures = result.after >= target ? 0 : entry.repairFailures + 1
+    entry.nextRepairAt = later(entry.repairFailures)
+    entry.lastActual = result.after
+    entry.lastHealth = this.healthOf(result.after)
+    this.persist(entry)
+    if (pushedTo.length > 0) {
+      this.log.info({ key: entry.key, before, after: result.after, pushedTo }, 'replication: repaired')
+    }
+    return result
+  }
+
+  /** Pushes the value to up to `need` reachable non-holders, closest to the key first. */
+  private async pushToClosest(
+    entry: Entry,
+    value: Uint8Array,
+    holders: Set<string>,
+    need: number,
+    signal: AbortSignal
+  ): Promise<string[]> {
+    const self = this.messaging.peerId
+    let closest: string[] = []
+    try {
+      const peers = await this.dht.getClosestPeers(entry.key, {
+        limit: 20,
+        signal: timeoutSignal(this.config.requestTimeout, signal)
+      })
+      closest = peers.map((p) => p.id)
+    } catch (err) {
+      this.log.debug({ key: entry.key, err: errorMessage(err) }, 'replication: closest-peer lookup failed')
+    }
+    // connected peers are a fallback when the lookup returns too few
+    const candidates = sortByDistance(
+      entry.key,
+      [...new Set([...closest, ...this.messaging.getConnectedPeers()])].filter(
+        (p) => p !== self && !holders.has(p)
+      )
+    )
+    // prefer peers not known to be down right now, keep the XOR order otherwise
+    const known = (p: string): number => {
+      const l = this.liveness.get(p)
+      return l != null && !l.ok && Date.now() - l.at < this.config.livenessTTL ? 1 : 0
+    }
+    candidates.sort((a, b) => known(a) - known(b))
+    const pushed: string[] = []
+    for (const peer of candidates) {
+      if (pushed.length >= need || signal.aborted) break
+      try {
+        await this.push(peer, entry, value, signal)
+        pushed.push(peer)
+      } catch (err) {
+        this.log.debug({ key: entry.key, peer, err: errorMessage(err) }, 'replication: push failed')
+      }
+    }
+    return pushed
+  }
+
+  /** One replicate request; resolves when the peer pinned the value. */
+  private async push(peer: string, entry: Entry, value: Uint8Array, signal: AbortSignal): Promise<void> {
+    const body = encodeRequest({ key: entry.key, value, priority: entry.priority })
+    this.counters.repairMessages++
+    this.counters.repairBytes += body.byteLength
+    let raw: Uint8Array
+    try {
+      raw = await this.messaging.request(peer, this.protocol, body, {
+        signal: timeoutSignal(this.config.requestTimeout, signal),
+        maxResponseBytes: 64 * 1024
+      })
+    } catch (err) {
+      this.counters.failedReplications++
+      this.noteReachable(peer, false)
+      throw err
+    }
+    let res: ReplicateResponse
+    try {
+      res = decodeResponse(raw)
+    } catch (err) {
+      this.counters.failedReplications++
+      throw new ProtocolError(peer, errorMessage(err), { cause: err })
+    }
+    this.noteReachable(peer, true)
+    if (!res.ok) {
+      this.counters.failedReplications++
+      throw new ReplicationRefusedError(peer, entry.key, res.code, res.reason)
+    }
+    this.counters.successfulReplications++
+    this.store?.touchProvider(entry.key, peer, Date.now())
+    this.emit('replicated', { key: entry.key, peer })
+  }
+
+  // ---------------------------------------------------------------- providers and liveness
+
+  /**
+   * Providers from the DHT merged with those this node saw itself (pushes it made, replicas it
+   * received), each liveness-checked, closest to the key first; this node first-class when it holds.
+   */
+  private async lookupProviders(key: string, signal: AbortSignal): Promise<ProviderInfo[]> {
+    const self = this.messaging.peerId
+    const c = this.config
+    const now = Date.now()
+    const store = this.store
+    const ids = new Set<string>()
+    try {
+      const found = await this.dht.findProviders(key, {
+        limit: c.maxProvidersPerKey,
+        signal: timeoutSignal(c.requestTimeout, signal)
+      })
+      for (const p of found) {
+        ids.add(p.id)
+        if (p.id !== self) store?.touchProvider(key, p.id, now)
+      }
+    } catch (err) {
+      if (signal.aborted) throw err
+      this.log.debug({ key, err: errorMessage(err) }, 'replication: provider lookup failed')
+    }
+    const known = store?.providers(key) ?? []
+    for (const p of known) if (now - p.lastSeen <= c.providerTTL) ids.add(p.peer)
+    const holdsHere = this.entries.get(key)?.pinned === true
+    if (holdsHere) ids.add(self)
+    else ids.delete(self)
+    const ordered = sortByDistance(key, [...ids]).slice(
+      0,
+      Math.max(c.maxProvidersPerKey, c.replicationFactor)
+    )
+    const live = await Promise.all(ordered.map((p) => (p === self ? true : this.isLive(p, signal))))
+    const rows = new Map((store?.providers(key) ?? []).map((r) => [r.peer, r]))
+    return ordered.map((peerId, i) => {
+      const d = keyPeerDistance(key, peerId)
+      const row = rows.get(peerId)
+      const peer = peerId === self ? undefined : store?.getPeer(peerId)
+      return {
+        peerId,
+        addedAt: new Date(row?.addedAt ?? now),
+        lastSeen: new Date(peerId === self ? Date.now() : (peer?.lastSeen ?? row?.lastSeen ?? now)),
+        quality: peerId === self ? 1 : (peer?.quality ?? 0.5),
+        distance: log2Distance(d),
+        xorDistance: d.toString(16).padStart(64, '0'),
+        live: live[i] === true
+      }
+    })
+  }
+
+  private statusFrom(key: string, providers: ProviderInfo[]): ReplicationStatus {
+    const self = this.messaging.peerId
+    const entry = this.entries.get(key)
+    const isLocal = entry?.pinned === true
+    const healthyProviders = providers.filter((p) => p.live && p.peerId !== self).length
+    const actual = healthyProviders + (isLocal ? 1 : 0)
+    const health = this.healthOf(actual)
+    if (entry != null) {
+      if (entry.lastHealth !== health) {
+        this.emit('health', {
+          key,
+          health,
+          actualReplicas: actual,
+          targetReplicas: this.config.replicationFactor
+        })
+      }
+      entry.lastChecked = Date.now()
+      entry.lastActual = actual
+      entry.lastHealth = health
+      this.persist(entry)
+    }
+    return {
+      key,
+      targetReplicas: this.config.replicationFactor,
+      actualReplicas: actual,
+      healthyProviders,
+      lastReprovided: entry?.lastReprovided == null ? undefined : new Date(entry.lastReprovided),
+      createdAt: entry == null ? undefined : new Date(entry.createdAt),
+      size: entry?.size ?? 0,
+      priority: entry?.priority ?? 0,
+      health,
+      isLocal,
+      providers
+    }
+  }
+
+  private healthOf(actual: number): ReplicationHealth {
+    if (actual >= this.config.replicationFactor) return 'healthy'
+    return actual === 0 ? 'critical' : 'degraded'
+  }
+
+  /** Whether the peer answers a ping (result reused for `livenessTTL`; concurrent checks share one ping). */
+  private async isLive(peer: string, signal: AbortSignal): Promise<boolean> {
+    const cached = this.liveness.get(peer)
+    if (cached != null && Date.now() - cached.at < this.config.livenessTTL) return cached.ok
+    let p = this.pings.get(peer)
+    if (p == null) {
+      p = this.messaging
+        .ping(peer, { signal: timeoutSignal(this.config.requestTimeout, this.controller?.signal) })
+        .then(
+          () => true,
+          () => false
+        )
+        .then((ok) => {
+          this.noteReachable(peer, ok)
+          return ok
+        })
+        .finally(() => this.pings.delete(peer))
+      this.pings.set(peer, p)
+    }
+    const ok = await p
+    signal.throwIfAborted()
+    return ok
+  }
+
+  /** Records a reachability observation: quality is an EWMA (weight 0.3) of successes. */
+  private noteReachable(peer: string, ok: boolean): void {
+    const now = Date.now()
+    this.liveness.set(peer, { ok, at: now })
+    const store = this.store
+    if (store == null || !this.started) return
+    const prev = store.getPeer(peer)
+    const quality = (prev?.quality ?? 0.5) * 0.7 + (ok ? 0.3 : 0)
+    store.putPeer({ peer, quality, lastSeen: ok ? now : prev?.lastSeen })
+  }
+
+  /** This node's value for the key: its DHT record store, else the network. */
+  private async readValue(key: string, signal?: AbortSignal): Promise<Uint8Array | undefined> {
+    try {
+      return await this.dht.getValue(key, { localOnly: true, signal })
+    } catch {
+      // not in the local store
+    }
+    try {
+      return await this.dht.getValue(key, { signal: timeoutSignal(this.config.requestTimeout, signal) })
+    } catch {
+      return undefined
+    }
+  }
+}
+
+/** Creates a replication manager; call `start()` before using it. */
+export function createReplicationManager(
+  components: ReplicationComponents,
+  init: ReplicationInit = {}
+): ReplicationManager {
+  return new DefaultReplicationManager(components, init)
+}

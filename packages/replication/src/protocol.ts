@@ -1,0 +1,65 @@
+/**
+ * The `/CHORUS/replicate/1.0.0` wire format: one CBOR request, one CBOR response.
+ *
+ *   request  { v: 1, key: string, value: bytes, priority: int }
+ *   response { v: 1, ok: true } | { v: 1, ok: false, code: RefusalCode, reason: string }
+ */
+import { decode, encode } from 'cborg'
+import type { RefusalCode } from './errors.js'
+
+export const REPLICATE_PROTOCOL_SUFFIX = '/replicate/1.0.0'
+export const WIRE_VERSION = 1
+/** Bytes a request may carry beyond the value (key, priority, CBOR framing). */
+export const REQUEST_OVERHEAD_BYTES = 16 * 1024
+
+export interface ReplicateRequest {
+  key: string
+  value: Uint8Array
+  priority: number
+}
+
+export type ReplicateResponse = { ok: true } | { ok: false; code: RefusalCode; reason: string }
+
+const REFUSALS: ReadonlySet<string> = new Set([
+  'MALFORMED_REQUEST',
+  'TOO_LARGE',
+  'INVALID_RECORD',
+  'STORE_FAILED',
+  'NOT_ACCEPTING'
+])
+
+export function encodeRequest(req: ReplicateRequest): Uint8Array {
+  return encode({ v: WIRE_VERSION, key: req.key, value: req.value, priority: req.priority })
+}
+
+/** Decodes a request; throws an Error whose message is the refusal reason when malformed. */
+export function decodeRequest(bytes: Uint8Array): ReplicateRequest {
+  let msg: unknown
+  try {
+    msg = decode(bytes)
+  } catch {
+    throw new Error('request is not valid CBOR')
+  }
+  if (msg == null || typeof msg !== 'object') throw new Error('request is not a CBOR map')
+  const m = msg as Record<string, unknown>
+  if (m.v !== WIRE_VERSION) throw new Error(`unsupported wire version ${String(m.v)}`)
+  if (typeof m.key !== 'string' || m.key.length === 0 || !m.key.startsWith('/')) {
+    throw new Error('key must be a non-empty string starting with /')
+  }
+  if (!(m.value instanceof Uint8Array)) throw new Error('value must be a byte string')
+  const priority = typeof m.priority === 'number' && Number.isInteger(m.priority) ? m.priority : 0
+  return { key: m.key, value: m.value, priority }
+}
+
+export function encodeResponse(res: ReplicateResponse): Uint8Array {
+  return encode(res.ok ? { v: WIRE_VERSION, ok: true } : { v: WIRE_VERSION, ...res })
+}
+
+export function decodeResponse(bytes: Uint8Array): ReplicateResponse {
+  const m = decode(bytes) as Record<string, unknown> | null
+  if (m == null || typeof m !== 'object' || typeof m.ok !== 'boolean') throw new Error('not a response map')
+  if (m.ok) return { ok: true }
+  const code = typeof m.code === 'string' && REFUSALS.has(m.code) ? (m.code as RefusalCode) : 'NOT_ACCEPTING'
+  const reason = typeof m.reason === 'string' ? m.reason : 'no reason given'
+  return { ok: false, code, reason }
+}

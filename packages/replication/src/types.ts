@@ -1,0 +1,80 @@
+/** Public result types of the replication manager (the reference's shapes, in camelCase). */
+
+/** Health of one record: `healthy` when actual >= target, `degraded` when fewer, `critical` when none. */
+export type ReplicationHealth = 'healthy' | 'degraded' | 'critical'
+
+export interface ProviderInfo {
+  /** The provider's peer id. */
+  peerId: string
+  /** When this node first learned that the peer provides the key. */
+  addedAt: Date
+  /** When the peer last answered this node (ping or replicate), or when it was last seen as a provider. */
+  lastSeen: Date
+  /** Reliability 0..1: an exponentially weighted share of this node's recent attempts to reach the peer that succeeded. */
+  quality: number
+  /**
+   * Log2 XOR distance between the provider and the key in the DHT key space (SHA-256 of each):
+   * the bit length of the XOR, 0..256, smaller is closer; 256 minus the shared leading bits.
+   */
+  distance: number
+  /** The full XOR distance as 64 hex digits, for exact ordering. */
+  xorDistance: string
+  /** Whether the provider answered a liveness check within `livenessTTL` (this node: always true). */
+  live: boolean
+}
+
+export interface ReplicationStatus {
+  key: string
+  /** Desired number of live holders. */
+  targetReplicas: number
+  /** Live holders now: providers that answered a ping, plus this node when it holds the value. */
+  actualReplicas: number
+  /** Remote providers that answered a ping (this node not counted). */
+  healthyProviders: number
+  /** Last time this node announced the key, if ever. */
+  lastReprovided: Date | undefined
+  /** When this node started managing the key (undefined when it does not manage it). */
+  createdAt: Date | undefined
+  /** Size in bytes as given to `addContent` or received (0 when unknown). */
+  size: number
+  /** Replication priority (higher is more important). */
+  priority: number
+  health: ReplicationHealth
+  /** Whether this node holds (pins) the value. */
+  isLocal: boolean
+  /** Providers found, closest to the key first. */
+  providers: ProviderInfo[]
+}
+
+export interface ReplicationMetrics {
+  /** Keys this node manages. */
+  totalKeys: number
+  /** Provider entries tracked across all keys. */
+  totalProviders: number
+  /** Completed single-key reprovides. */
+  reprovideOperations: number
+  /** Replicate pushes a peer accepted. */
+  successfulReplications: number
+  /** Replicate pushes that failed or were refused. */
+  failedReplications: number
+  lastReprovideTime: Date | undefined
+  lastCleanupTime: Date | undefined
+  /** Mean live holders over the managed keys, as of each key's last check. */
+  averageReplication: number
+  /** Values this node pinned because a peer pushed them. */
+  replicasReceived: number
+  /** Replicate requests this node refused (invalid, too large, malformed...). */
+  replicasRefused: number
+  /** Values put to the network again by republish. */
+  republishOperations: number
+  /** Repair checks run (one per key per check). */
+  repairChecks: number
+  /** Replicate requests sent, and the request bytes they carried. */
+  repairMessages: number
+  repairBytes: number
+  lastRepairTime: Date | undefined
+  /** Keys by health at their last check (never-checked keys are not counted). */
+  healthyKeys: number
+  degradedKeys: number
+  criticalKeys: number
+}

@@ -1,0 +1,152 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { encode } from 'cborg'
+import { afterEach, describe, expect, it } from 'vitest'
+import { keyPeerDistance, keyPosition, xorDistance } from '../src/distance.js'
+import { defaultReplicationConfig, log2Distance, sortByDistance } from '../src/index.js'
+import { decodeRequest, decodeResponse, encodeRequest, encodeResponse } from '../src/protocol.js'
+import { ReplicationStore } from '../src/store.js'
+import { backoffDelay } from '../src/timing.js'
+
+const dirs: string[] = []
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
+})
+
+// real Ed25519 peer ids (libp2p's `12D3KooW…` form)
+const PEERS = [
+  '12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA',
+  '12D3KooWJWoaqZhDaoEFshF7Rh1bpY9ohihFhzcW6d69Lr2NASuq',
+  '12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo',
+  '12D3KooWLBQaYXfZKvKd5M5Ao9hXCP4tJmGzwp8ReZTTuwF2JuS8'
+]
+
+describe('defaultReplicationConfig', () => {
+  it('has the reference defaults', () => {
+    const c = defaultReplicationConfig()
+    expect(c).toMatchObject({
+      replicationFactor: 3,
+      reprovideInterval: 12 * 3600_000,
+      cleanupInterval: 3600_000,
+      providerTTL: 24 * 3600_000,
+      maxProvidersPerKey: 10,
+      enableAutoReplication: true,
+      enableReprovide: true,
+      maxConcurrentReplications: 5
+    })
+    // republish well before kad-dht's 48 h record expiry
+    expect(c.republishInterval).toBeLessThan((48 * 3600_000) / 2)
+  })
+})
+
+describe('XOR distance', () => {
+  it('orders peers by distance to the key and reports the log2 distance', () => {
+    const key = '/CHORUS/ucxl/abc'
+    const sorted = sortByDistance(key, PEERS)
+    expect(new Set(sorted)).toEqual(new Set(PEERS))
+    const d = sorted.map((p) => keyPeerDistance(key, p))
+    for (let i = 1; i < d.length; i++) expect(d[i - 1]! <= d[i]!).toBe(true)
+    for (const x of d) {
+      const l = log2Distance(x)
+      expect(l).toBeGreaterThan(0)
+      expect(l).toBeLessThanOrEqual(256)
+      expect(x < 1n << BigInt(l)).toBe(true)
+      expect(x >= 1n << BigInt(l - 1)).toBe(true)
+    }
+    const p = keyPosition(key)
+    expect(xorDistance(p, p)).toBe(0n)
+    expect(log2Distance(0n)).toBe(0)
+  })
+
+  it('puts undecodable peer ids last', () => {
+    expect(sortByDistance('/CHORUS/x', ['not-a-peer', PEERS[0]!])).toEqual([PEERS[0], 'not-a-peer'])
+  })
+})
+
+describe('replicate wire format', () => {
+  it('round-trips requests and responses', () => {
+    const value = new Uint8Array([1, 2, 3])
+    expect(decodeRequest(encodeRequest({ key: '/CHORUS/k', value, priority: 7 }))).toEqual({
+      key: '/CHORUS/k',
+      value,
+      priority: 7
+    })
+    expect(decodeResponse(encodeResponse({ ok: true }))).toEqual({ ok: true })
+    expect(decodeResponse(encodeResponse({ ok: false, code: 'TOO_LARGE', reason: 'big' }))).toEqual({
+      ok: false,
+      code: 'TOO_LARGE',
+      reason: 'big'
+    })
+  })
+
+  it('refuses malformed requests with a reason', () => {
+    expect(() => decodeRequest(new Uint8Array([0xff, 0x00]))).toThrow(/CBOR/)
+    expect(() => decodeRequest(encode({ v: 2, key: '/a/b', value: new Uint8Array() }))).toThrow(/version/)
+    expect(() => decodeRequest(encode({ v: 1, key: 'nokey', value: new Uint8Array() }))).toThrow(/key/)
+    expect(() => decodeRequest(encode({ v: 1, key: '/a/b', value: 'text' }))).toThrow(/value/)
+  })
+})
+
+describe('back-off', () => {
+  it('grows exponentially up to the cap', () => {
+    expect(backoffDelay(1, 100, 10_000, 0)).toBe(100)
+    expect(backoffDelay(4, 100, 10_000, 0)).toBe(800)
+    expect(backoffDelay(40, 100, 10_000, 0)).toBe(10_000)
+    for (let i = 0; i < 50; i++) {
+      const d = backoffDelay(2, 1000, 10_000, 0.2)
+      expect(d).toBeGreaterThanOrEqual(1600)
+      expect(d).toBeLessThanOrEqual(2400)
+    }
+  })
+})
+
+describe('ReplicationStore', () => {
+  it('keeps pins, providers and peer quality across a reopen', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chorus-repl-'))
+    dirs.push(dir)
+    const s1 = new ReplicationStore(dir)
+    const row = {
+      key: '/CHORUS/k1',
+      size: 3,
+      priority: 5,
+      createdAt: 1000,
+      pinned: true,
+      origin: 'replica' as const,
+      lastReprovided: 2000,
+      lastRepublished: undefined,
+      lastChecked: undefined,
+      lastActual: 2,
+      lastHealth: 'degraded' as const,
+      repairFailures: 1,
+      nextRepairAt: 3000
+    }
+    s1.upsertContent(row, new Uint8Array([9, 8, 7]))
+    s1.touchProvider('/CHORUS/k1', PEERS[0]!, 100)
+    s1.touchProvider('/CHORUS/k1', PEERS[1]!, 5000)
+    s1.putPeer({ peer: PEERS[0]!, quality: 0.8, lastSeen: 100 })
+    // an update without a value keeps the pinned value
+    s1.upsertContent({ ...row, priority: 6 })
+    s1.close()
+
+    const s2 = new ReplicationStore(dir)
+    expect(s2.getContent('/CHORUS/k1')).toMatchObject({ ...row, priority: 6 })
+    expect(s2.getValue('/CHORUS/k1')).toEqual(new Uint8Array([9, 8, 7]))
+    expect(
+      s2
+        .providers('/CHORUS/k1')
+        .map((p) => p.peer)
+        .sort()
+    ).toEqual([PEERS[0], PEERS[1]].sort())
+    expect(s2.getPeer(PEERS[0]!)).toEqual({ peer: PEERS[0], quality: 0.8, lastSeen: 100 })
+    // cleanup: entries older than the TTL go, then at most N per key remain
+    expect(s2.expireProviders(1000)).toBe(1)
+    s2.touchProvider('/CHORUS/k1', PEERS[2]!, 6000)
+    expect(s2.capProviders(1)).toBe(1)
+    expect(s2.providers('/CHORUS/k1').map((p) => p.peer)).toEqual([PEERS[2]])
+    s2.deleteContent('/CHORUS/k1')
+    expect(s2.getContent('/CHORUS/k1')).toBeUndefined()
+    expect(s2.countProviders()).toBe(0)
+    s2.close()
+  })
+})
