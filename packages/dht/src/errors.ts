@@ -55,3 +55,52 @@ export class DhtTimeoutError extends DhtError {
     this.name = 'DhtTimeoutError'
   }
 }
+
+/** Bootstrap reached no bootstrap peer (or no DHT server among them) within `bootstrapTimeout`. */
+export class BootstrapError extends DhtError {
+  /** The bootstrap addresses that were tried. */
+  readonly peers: string[]
+  constructor(message: string, peers: string[], options?: ErrorOptions) {
+    super(message, 'DHT_BOOTSTRAP_FAILED', options)
+    this.name = 'BootstrapError'
+    this.peers = peers
+  }
+}
+
+/** An init option or argument is unusable (bad multiaddr, bad pre-shared key, unreadable key file...). */
+export class DhtConfigError extends DhtError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, 'DHT_CONFIG', options)
+    this.name = 'DhtConfigError'
+  }
+}
+
+/** A key is not of the form `/<namespace>/<rest>` or has no validator for its namespace. */
+export class InvalidKeyError extends DhtError {
+  readonly key: string
+  constructor(key: string, reason: string, options?: ErrorOptions) {
+    super(`invalid DHT key ${JSON.stringify(key)}: ${reason}`, 'DHT_INVALID_KEY', options)
+    this.name = 'InvalidKeyError'
+    this.key = key
+  }
+}
+
+/** A request or response of a peer protocol broke its size limit or the protocol itself. */
+export class ProtocolError extends DhtError {
+  readonly protocol: string
+  constructor(protocol: string, reason: string, options?: ErrorOptions) {
+    super(`protocol ${protocol}: ${reason}`, 'DHT_PROTOCOL', options)
+    this.name = 'ProtocolError'
+    this.protocol = protocol
+  }
+}
+
+/** A peer could not be reached (dial, stream or ping failed). */
+export class PeerUnreachableError extends DhtError {
+  readonly peer: string
+  constructor(peer: string, options?: ErrorOptions) {
+    super(`peer ${peer} could not be reached`, 'DHT_PEER_UNREACHABLE', options)
+    this.name = 'PeerUnreachableError'
+    this.peer = peer
+  }
+}

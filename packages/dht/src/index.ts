@@ -18,11 +18,17 @@ export type {
   RecordValidator
 } from './contract.js'
 export {
+  BootstrapError,
+  DhtConfigError,
   DhtError,
   DhtTimeoutError,
+  InvalidKeyError,
   InvalidRecordError,
   NoPeersAcknowledgedError,
   NotFoundError,
-  NotStartedError
+  NotStartedError,
+  PeerUnreachableError,
+  ProtocolError
 } from './errors.js'
+export * from './libp2p/index.js'
 export * from './local/index.js'

@@ -1,0 +1,14 @@
+export { keyToCid } from './keys.js'
+export {
+  capabilityKey,
+  createLibP2PDHT,
+  type DhtMode,
+  type DhtStats,
+  type LibP2PDHT,
+  type LibP2PDHTInit,
+  PEER_ANNOUNCE_KEY,
+  roleKey
+} from './libp2p-dht.js'
+export { type ChorusLibp2p, type ChorusServices, type ConnectionLimits, transportConfig } from './node.js'
+export type { KnownPeer } from './peer-table.js'
+export { generatePsk } from './psk.js'

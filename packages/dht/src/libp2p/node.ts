@@ -1,0 +1,119 @@
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import type { Identify } from '@libp2p/identify'
+import { identify } from '@libp2p/identify'
+import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import { type KadDHT, type KadDHTInit, kadDHT, passthroughMapper } from '@libp2p/kad-dht'
+import type { Ping } from '@libp2p/ping'
+import { ping } from '@libp2p/ping'
+import { preSharedKey } from '@libp2p/pnet'
+import { tcp } from '@libp2p/tcp'
+import type { Datastore } from 'interface-datastore'
+import { createLibp2p, type Libp2pOptions } from 'libp2p'
+import type { RecordRules } from '../contract.js'
+import { DhtConfigError } from '../errors.js'
+
+/** The services a node driven by LibP2PDHT carries. `dht` must be @libp2p/kad-dht, `ping` is required by it. */
+// a type alias (not an interface) so it satisfies libp2p's ServiceMap index signature
+export type ChorusServices = {
+  dht: KadDHT
+  ping: Ping
+  identify: Identify
+}
+
+export type ChorusLibp2p = Libp2p<ChorusServices>
+
+/** Connection-manager limits. The libp2p defaults refuse a local cluster dialling one peer at once. */
+export interface ConnectionLimits {
+  /** Connections before libp2p prunes. Default: 300. */
+  maxConnections?: number
+  /** Inbound connections still upgrading at once. libp2p default 10; default here: 128. */
+  maxIncomingPendingConnections?: number
+  /** Inbound connections per second from one host. libp2p default 5; default here: 256. */
+  inboundConnectionThreshold?: number
+  /** Dial timeout in ms. Default: 10000. */
+  dialTimeout?: number
+}
+
+export interface BuildNodeOptions {
+  privateKey: PrivateKey
+  datastore: Datastore
+  listen: string[]
+  announce?: string[]
+  protocolPrefix: string
+  clientMode: boolean
+  records: RecordRules
+  psk?: Uint8Array
+  agentVersion: string
+  connection?: ConnectionLimits
+  kad?: Partial<KadDHTInit>
+}
+
+/** The libp2p stack every CHORUS node runs; the testing baseline builds the same transport stack. */
+export type TransportConfig = Pick<
+  Libp2pOptions,
+  | 'transports'
+  | 'connectionEncrypters'
+  | 'streamMuxers'
+  | 'connectionProtector'
+  | 'connectionGater'
+  | 'connectionManager'
+>
+
+export function transportConfig(
+  psk: Uint8Array | undefined,
+  connection: ConnectionLimits = {}
+): TransportConfig {
+  let connectionProtector: ReturnType<typeof preSharedKey> | undefined
+  if (psk != null) {
+    try {
+      connectionProtector = preSharedKey({ psk })
+    } catch (err) {
+      throw new DhtConfigError('psk is not a valid libp2p private-network key', { cause: err })
+    }
+  }
+  return {
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    ...(connectionProtector != null ? { connectionProtector } : {}),
+    // dialling private and loopback addresses is what a team network needs
+    connectionGater: { denyDialMultiaddr: () => false },
+    connectionManager: {
+      maxConnections: connection.maxConnections ?? 300,
+      maxIncomingPendingConnections: connection.maxIncomingPendingConnections ?? 128,
+      inboundConnectionThreshold: connection.inboundConnectionThreshold ?? 256,
+      dialTimeout: connection.dialTimeout ?? 10_000
+    }
+  }
+}
+
+/** Builds (without starting) the libp2p node: tcp, noise, yamux, optional pnet, identify, ping, kad-dht. */
+export async function buildNode(opts: BuildNodeOptions): Promise<ChorusLibp2p> {
+  return createLibp2p<ChorusServices>({
+    start: false,
+    privateKey: opts.privateKey,
+    datastore: opts.datastore,
+    nodeInfo: { userAgent: opts.agentVersion },
+    addresses: {
+      listen: opts.listen,
+      ...(opts.announce != null ? { announce: opts.announce } : {})
+    },
+    ...transportConfig(opts.psk, opts.connection),
+    services: {
+      identify: identify(),
+      ping: ping(),
+      dht: kadDHT({
+        protocol: `${opts.protocolPrefix}/kad/1.0.0`,
+        clientMode: opts.clientMode,
+        // keep private and loopback addresses: CHORUS networks are usually private
+        peerInfoMapper: passthroughMapper,
+        // queries on a node without peers return at once instead of waiting for one
+        allowQueryWithZeroPeers: true,
+        validators: opts.records.validators,
+        selectors: opts.records.selectors,
+        ...opts.kad
+      })
+    }
+  })
+}

@@ -1,0 +1,55 @@
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
+import type { PrivateKey } from '@libp2p/interface'
+import type { AbortOptions, NodeSigner } from '../contract.js'
+import { DhtConfigError } from '../errors.js'
+
+/** File name of the persisted peer key inside `dataDir` (protobuf-encoded libp2p private key). */
+export const PEER_KEY_FILE = 'peer.key'
+
+/**
+ * Loads the node's Ed25519 peer key from `<dataDir>/peer.key`, or creates it (mode 0600) so a
+ * restarted node keeps its peer id. Without a data directory a fresh key is generated.
+ */
+export async function loadOrCreatePeerKey(dataDir: string | undefined): Promise<PrivateKey> {
+  if (dataDir == null) return generateKeyPair('Ed25519')
+  await mkdir(dataDir, { recursive: true, mode: 0o700 })
+  const file = join(dataDir, PEER_KEY_FILE)
+  let bytes: Uint8Array | undefined
+  try {
+    bytes = await readFile(file)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new DhtConfigError(`cannot read peer key file ${file}`, { cause: err })
+    }
+  }
+  if (bytes != null) {
+    try {
+      const key = privateKeyFromProtobuf(bytes)
+      // tighten permissions of a key file someone loosened
+      await chmod(file, 0o600)
+      return key
+    } catch (err) {
+      throw new DhtConfigError(`peer key file ${file} is not a libp2p private key`, { cause: err })
+    }
+  }
+  const key = await generateKeyPair('Ed25519')
+  await writeFile(file, privateKeyToProtobuf(key), { mode: 0o600, flag: 'wx' })
+  return key
+}
+
+/** A `NodeSigner` over an Ed25519 libp2p private key. */
+export function signerFromKey(key: PrivateKey): NodeSigner {
+  if (key.type !== 'Ed25519') {
+    throw new DhtConfigError(`the node key must be Ed25519 to sign records, got ${key.type}`)
+  }
+  const publicKey = key.publicKey.raw
+  return {
+    publicKey,
+    async sign(data: Uint8Array, options?: AbortOptions): Promise<Uint8Array> {
+      options?.signal?.throwIfAborted()
+      return key.sign(data)
+    }
+  }
+}

@@ -1,0 +1,93 @@
+import type { RecordRules } from '../contract.js'
+import { createLibP2PDHT, type LibP2PDHT, type LibP2PDHTInit } from '../libp2p/libp2p-dht.js'
+import { permissiveRecords } from './records.js'
+
+export interface NetworkInit {
+  /** Number of nodes (at least 1). */
+  nodes: number
+  /** Record rules of every node. Default: `permissiveRecords`. */
+  records?: RecordRules
+  /** Private-network key of every node. Default: none. */
+  psk?: Uint8Array | string
+  /**
+   * Extra init for every node, or per node by index (0 is the bootstrap node). Default: loopback
+   * listen address, server mode, no auto-bootstrap (the network bootstraps each node itself).
+   */
+  init?: Partial<LibP2PDHTInit> | ((index: number) => Partial<LibP2PDHTInit>)
+  /** How long to wait for routing tables to fill, in ms. Default: 30000. */
+  readyTimeout?: number
+}
+
+export interface TestNetwork {
+  /** The started nodes; `nodes[0]` is the bootstrap node the others joined through. */
+  nodes: LibP2PDHT[]
+  /** The bootstrap node's multiaddrs (to join more nodes to this network). */
+  bootstrapAddrs: string[]
+  /** Closes every node (idempotent). */
+  stop(): Promise<void>
+}
+
+/**
+ * Starts `nodes` real LibP2PDHT nodes on 127.0.0.1 (ephemeral TCP ports) and joins them through
+ * node 0, all at once, then waits (bounded by `readyTimeout`) until every routing table holds the
+ * other nodes, or at least one peer when the wait runs out. Throws, closing everything it started,
+ * if a node cannot join.
+ */
+export async function startNetwork(opts: NetworkInit): Promise<TestNetwork> {
+  if (!Number.isInteger(opts.nodes) || opts.nodes < 1) throw new RangeError('nodes must be an integer >= 1')
+  const readyTimeout = opts.readyTimeout ?? 30_000
+  const initFor = (i: number): LibP2PDHTInit => ({
+    listen: ['/ip4/127.0.0.1/tcp/0'],
+    mode: 'server',
+    autoBootstrap: false,
+    records: opts.records ?? permissiveRecords,
+    ...(opts.psk != null ? { psk: opts.psk } : {}),
+    ...(typeof opts.init === 'function' ? opts.init(i) : (opts.init ?? {}))
+  })
+  const nodes: LibP2PDHT[] = []
+  const stop = async (): Promise<void> => {
+    await Promise.allSettled(nodes.map((n) => n.close()))
+  }
+  try {
+    const first = await createLibP2PDHT(initFor(0))
+    nodes.push(first)
+    const bootstrapAddrs = first.multiaddrs
+    const rest = await Promise.all(
+      Array.from({ length: opts.nodes - 1 }, async (_, k) => {
+        const node = await createLibP2PDHT({ bootstrapPeers: bootstrapAddrs, ...initFor(k + 1) })
+        nodes.push(node)
+        return node
+      })
+    )
+    await Promise.all(rest.map((n) => n.bootstrap()))
+    await waitForRoutingTables(nodes, readyTimeout)
+    return { nodes: [first, ...rest], bootstrapAddrs, stop }
+  } catch (err) {
+    await stop()
+    throw err
+  }
+}
+
+/**
+ * Waits until every node's routing table holds all other nodes; nodes still short get another
+ * self lookup every second. When time runs out, each node needs at least one peer.
+ */
+async function waitForRoutingTables(nodes: LibP2PDHT[], timeout: number): Promise<void> {
+  if (nodes.length < 2) return
+  const want = nodes.length - 1
+  const deadline = Date.now() + timeout
+  while (Date.now() < deadline) {
+    const short = nodes.filter((n) => n.getDHTSize() < want)
+    if (short.length === 0) return
+    await new Promise((r) => setTimeout(r, 250))
+    if ((deadline - Date.now()) % 1000 < 250) {
+      await Promise.allSettled(
+        short.map((n) => n.getClosestPeers(n.peerId, { signal: AbortSignal.timeout(2_000) }))
+      )
+    }
+  }
+  const empty = nodes.filter((n) => n.getDHTSize() === 0)
+  if (empty.length > 0) {
+    throw new Error(`${empty.length} node(s) have an empty routing table after ${timeout} ms`)
+  }
+}
