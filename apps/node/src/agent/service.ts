@@ -1,0 +1,49 @@
+import type { AbortOptions } from '@chorus/dht'
+
+/** A content write as the API and CLI give it. */
+export interface StoreRequest {
+  address: string
+  content: Uint8Array
+  /** decision, suggestion, file, ... Default: `decision`. */
+  contentType: string
+}
+
+export interface RetrieveResult {
+  content: Uint8Array
+  metadata: Record<string, unknown>
+}
+
+export interface SearchQuery {
+  agent?: string
+  role?: string
+  project?: string
+  task?: string
+  contentType?: string
+  createdAfter?: string
+  createdBefore?: string
+  limit?: number
+}
+
+/**
+ * What the HTTP API needs from the running agent. The agent implements it over storage, replication,
+ * hybrid and the DHT; keeping it narrow keeps the API testable and its error mapping in one place.
+ */
+export interface AgentService {
+  readonly role: string
+  readonly agentId: string
+  readonly peerId: string
+  /** Started and able to serve reads and writes. */
+  isReady(): boolean
+  /** Why the agent is not ready, for /readyz. */
+  readiness(): Record<string, unknown>
+  store(request: StoreRequest, options?: AbortOptions): Promise<Record<string, unknown>>
+  retrieve(address: string, options?: AbortOptions & { fresh?: boolean }): Promise<RetrieveResult>
+  list(role: string | undefined, limit: number): Promise<unknown[]>
+  search(query: SearchQuery): Promise<unknown[]>
+  status(): Promise<Record<string, unknown>>
+  peers(): Promise<unknown[]>
+  replication(address?: string): Promise<Record<string, unknown>>
+  verifyAudit(): Promise<Record<string, unknown>>
+  /** Numeric metrics by subsystem (`storage`, `replication`, `hybrid`, `dht`), for /metrics. */
+  metrics(): Record<string, unknown>
+}

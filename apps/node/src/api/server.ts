@@ -1,0 +1,254 @@
+import { timingSafeEqual } from 'node:crypto'
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest
+} from 'fastify'
+import type { Logger as PinoLogger } from 'pino'
+import type { AgentService, SearchQuery } from '../agent/service.js'
+import { ApiError, mapError } from './errors.js'
+import { type ApiMetrics, createApiMetrics } from './metrics.js'
+
+export interface ApiServerInit {
+  service: AgentService
+  /** Bearer token every request except /healthz, /readyz (and /metrics unless `metricsAuth`) needs. */
+  token: string
+  logger: PinoLogger
+  /** Largest request body in bytes; larger gets 413. Default 2 MiB. */
+  bodyLimitBytes?: number
+  /** Require the token on /metrics. Default false. */
+  metricsAuth?: boolean
+}
+
+export interface ApiServer {
+  app: FastifyInstance
+  metrics: ApiMetrics
+  /** Listen on host:port (port 0 = ephemeral); resolves to the base URL. */
+  listen(host: string, port: number): Promise<string>
+  /** Stop taking requests and wait for in-flight ones. Idempotent. */
+  close(): Promise<void>
+}
+
+const ADDRESS = { type: 'string', minLength: 1, maxLength: 2048 } as const
+const LIMIT = { type: 'integer', minimum: 1, maximum: 10_000, default: 100 } as const
+const NAME = { type: 'string', minLength: 1, maxLength: 256 } as const
+
+function tokensEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a)
+  const y = Buffer.from(b)
+  return x.length === y.length && timingSafeEqual(x, y)
+}
+
+/** The agent's local HTTP API (fastify): JSON in and out, bearer-token auth, UCXL error codes. */
+export function createApiServer(init: ApiServerInit): ApiServer {
+  const { service, token, logger } = init
+  const app = Fastify({
+    loggerInstance: logger.child({ component: 'api' }) as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: init.bodyLimitBytes ?? 2 * 1_048_576,
+    return503OnClosing: true,
+    ajv: { customOptions: { coerceTypes: true, removeAdditional: false, useDefaults: true } }
+  })
+  const metrics = createApiMetrics(() => service.metrics())
+  const open = new Set(['/healthz', '/readyz', ...(init.metricsAuth === true ? [] : ['/metrics'])])
+
+  app.addHook('onRequest', async (req: FastifyRequest) => {
+    ;(req as FastifyRequest & { startedAt?: bigint }).startedAt = process.hrtime.bigint()
+    const path = req.url.split('?')[0] ?? ''
+    if (open.has(path)) return
+    const header = req.headers.authorization
+    if (header === undefined || !header.startsWith('Bearer ')) {
+      throw new ApiError(401, 'UCXL-401-UNAUTHORIZED', 'missing bearer token (Authorization: Bearer <token>)')
+    }
+    if (!tokensEqual(header.slice('Bearer '.length).trim(), token)) {
+      throw new ApiError(401, 'UCXL-401-UNAUTHORIZED', 'invalid bearer token')
+    }
+  })
+  app.addHook('onResponse', async (req: FastifyRequest, reply: FastifyReply) => {
+    const route = req.routeOptions.url ?? 'unknown'
+    metrics.requests.inc({ method: req.method, route, status: String(reply.statusCode) })
+    const started = (req as FastifyRequest & { startedAt?: bigint }).startedAt
+    if (started !== undefined) {
+      metrics.duration.observe({ method: req.method, route }, Number(process.hrtime.bigint() - started) / 1e9)
+    }
+    req.log.debug({ method: req.method, route, status: reply.statusCode }, 'request')
+  })
+  app.setErrorHandler(async (err: unknown, req: FastifyRequest, reply: FastifyReply) => {
+    const mapped = mapError(err)
+    if (mapped.status >= 500) req.log.error({ err }, 'request failed')
+    else req.log.debug({ code: mapped.body.error.code }, 'request refused')
+    return reply.status(mapped.status).send(mapped.body)
+  })
+  app.setNotFoundHandler(async (req: FastifyRequest, reply: FastifyReply) =>
+    reply
+      .status(404)
+      .send({ error: { code: 'UCXL-404-NO_ROUTE', message: `no route ${req.method} ${req.url}` } })
+  )
+
+  const requireReady = () => {
+    if (!service.isReady()) throw new ApiError(503, 'UCXL-503-NOT_READY', 'the agent is not ready yet')
+  }
+
+  app.get('/healthz', async () => ({ status: 'ok' }))
+  app.get('/readyz', async (_req, reply) => {
+    const ready = service.isReady()
+    return reply.status(ready ? 200 : 503).send({ ready, ...service.readiness() })
+  })
+  app.get('/metrics', async (_req, reply) => {
+    const text = await metrics.render()
+    return reply.header('content-type', metrics.registry.contentType).send(text)
+  })
+
+  app.post<{
+    Body: { address: string; content?: string; contentBase64?: string; contentType?: string }
+  }>(
+    '/v1/content',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['address'],
+          additionalProperties: false,
+          properties: {
+            address: ADDRESS,
+            content: { type: 'string' },
+            contentBase64: { type: 'string' },
+            contentType: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' }
+          }
+        }
+      }
+    },
+    async (req, reply) => {
+      requireReady()
+      const { address, content, contentBase64, contentType } = req.body
+      if ((content === undefined) === (contentBase64 === undefined)) {
+        throw new ApiError(
+          400,
+          'UCXL-400-BAD_REQUEST',
+          'give exactly one of content (UTF-8) or contentBase64'
+        )
+      }
+      const bytes =
+        content !== undefined
+          ? new TextEncoder().encode(content)
+          : new Uint8Array(Buffer.from(contentBase64!, 'base64'))
+      const metadata = await service.store({
+        address,
+        content: bytes,
+        contentType: contentType ?? 'decision'
+      })
+      return reply.status(201).send({ address, metadata })
+    }
+  )
+
+  app.get<{ Querystring: { address: string; encoding: 'utf8' | 'base64'; fresh: boolean } }>(
+    '/v1/content',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          required: ['address'],
+          additionalProperties: false,
+          properties: {
+            address: ADDRESS,
+            encoding: { type: 'string', enum: ['utf8', 'base64'], default: 'utf8' },
+            fresh: { type: 'boolean', default: false }
+          }
+        }
+      }
+    },
+    async (req) => {
+      requireReady()
+      const { address, encoding, fresh } = req.query
+      const { content, metadata } = await service.retrieve(address, { fresh })
+      const text =
+        encoding === 'base64' ? Buffer.from(content).toString('base64') : new TextDecoder().decode(content)
+      return { address, encoding, content: text, metadata }
+    }
+  )
+
+  app.get<{ Querystring: { role?: string; limit: number } }>(
+    '/v1/list',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { role: NAME, limit: LIMIT }
+        }
+      }
+    },
+    async (req) => {
+      requireReady()
+      const items = await service.list(req.query.role, req.query.limit)
+      return { count: items.length, items }
+    }
+  )
+
+  app.get<{ Querystring: SearchQuery }>(
+    '/v1/search',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            agent: NAME,
+            role: NAME,
+            project: NAME,
+            task: NAME,
+            contentType: NAME,
+            createdAfter: { type: 'string', format: 'date-time' },
+            createdBefore: { type: 'string', format: 'date-time' },
+            limit: LIMIT
+          }
+        }
+      }
+    },
+    async (req) => {
+      requireReady()
+      const items = await service.search(req.query)
+      return { count: items.length, items }
+    }
+  )
+
+  app.get('/v1/status', async () => service.status())
+  app.get('/v1/peers', async () => {
+    const peers = await service.peers()
+    return { count: peers.length, peers }
+  })
+  app.get<{ Querystring: { address?: string } }>(
+    '/v1/replication',
+    {
+      schema: {
+        querystring: { type: 'object', additionalProperties: false, properties: { address: ADDRESS } }
+      }
+    },
+    async (req) => {
+      requireReady()
+      return service.replication(req.query.address)
+    }
+  )
+  app.get('/v1/audit/verify', async () => {
+    requireReady()
+    return service.verifyAudit()
+  })
+
+  let closing: Promise<void> | undefined
+  return {
+    app,
+    metrics,
+    async listen(host, port) {
+      await app.listen({ host, port })
+      const addr = app.server.address()
+      if (addr === null || typeof addr === 'string') throw new Error('API server has no TCP address')
+      const h = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address
+      return `http://${h}:${addr.port}`
+    },
+    close() {
+      closing ??= app.close()
+      return closing
+    }
+  }
+}

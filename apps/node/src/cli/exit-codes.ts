@@ -1,0 +1,38 @@
+/** The CLI's exit codes (documented in the README). */
+export const EXIT = {
+  OK: 0,
+  /** Anything not listed below (server error, integrity failure, demo step failed). */
+  FAILURE: 1,
+  /** Bad usage, invalid configuration, invalid input (e.g. an invalid address). */
+  USAGE: 2,
+  /** Nothing stored at the address. */
+  NOT_FOUND: 3,
+  /** The agent's role may not read or write it, or the API token was refused. */
+  ACCESS_DENIED: 4,
+  /** No agent answers at the URL (not started, wrong data dir or URL). */
+  UNREACHABLE: 5,
+  /** The agent answered but is not ready, shutting down or timed out. */
+  UNAVAILABLE: 6
+} as const
+
+/** An error the CLI reports with a given exit code. */
+export class CliError extends Error {
+  readonly exitCode: number
+  readonly code: string
+  constructor(message: string, exitCode: number, code = 'CLI_ERROR', options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'CliError'
+    this.exitCode = exitCode
+    this.code = code
+  }
+}
+
+/** Exit code for an API error response. */
+export function exitCodeForStatus(status: number): number {
+  if (status === 400 || status === 413 || status === 415 || status === 422)
+    return status === 422 ? EXIT.FAILURE : EXIT.USAGE
+  if (status === 401 || status === 403) return EXIT.ACCESS_DENIED
+  if (status === 404) return EXIT.NOT_FOUND
+  if (status === 503 || status === 504) return EXIT.UNAVAILABLE
+  return EXIT.FAILURE
+}

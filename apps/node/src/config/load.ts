@@ -1,0 +1,216 @@
+import { readFileSync } from 'node:fs'
+import { isAbsolute, join, resolve } from 'node:path'
+import { parse as parseYaml } from 'yaml'
+import { configSchema, defaultConfig, getPath, type NodeConfig, setPath } from './schema.js'
+import { EXTRA_ENV, envName, flagName, SETTINGS, type Setting } from './settings.js'
+
+/** The configuration could not be loaded or is invalid; the CLI exits with code 2. */
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID'
+  readonly exitCode = 2
+  readonly problems: string[]
+  constructor(problems: string[], options?: ErrorOptions) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`, options)
+    this.name = 'ConfigError'
+    this.problems = problems
+  }
+}
+
+export interface LoadConfigOptions {
+  /** Config file path (YAML or JSON); default: `CHORUS_CONFIG`, else none. */
+  configFile?: string
+  /** Environment to read `CHORUS_*` from. Default: `process.env`. */
+  env?: Record<string, string | undefined>
+  /** Flag values by setting path (`api.port` -> "8080"), as given on the command line. */
+  flags?: Record<string, string | string[] | boolean | undefined>
+  /** Base for relative paths. Default: `process.cwd()`. */
+  cwd?: string
+}
+
+export interface LoadedConfig {
+  config: NodeConfig
+  /** Where each setting that is not a default came from (`file <path>`, `env CHORUS_X`, `flag --x`). */
+  sources: Record<string, string>
+  configFile?: string
+}
+
+const BY_PATH = new Map(SETTINGS.map((s) => [s.path, s]))
+const BY_ENV = new Map(SETTINGS.map((s) => [envName(s.path), s]))
+
+/** Parse one textual value (env or flag) into the setting's type, or return a problem. */
+function coerce(s: Setting, raw: string | string[] | boolean): { value?: unknown; problem?: string } {
+  const text = Array.isArray(raw) ? raw.join(',') : String(raw)
+  switch (s.kind) {
+    case 'int': {
+      if (!/^-?\d+$/.test(text.trim()))
+        return { problem: `expected a whole number, got ${JSON.stringify(text)}` }
+      return { value: Number(text.trim()) }
+    }
+    case 'bool': {
+      if (typeof raw === 'boolean') return { value: raw }
+      const t = text.trim().toLowerCase()
+      if (['true', '1', 'yes', 'on'].includes(t)) return { value: true }
+      if (['false', '0', 'no', 'off'].includes(t)) return { value: false }
+      return { problem: `expected true or false, got ${JSON.stringify(text)}` }
+    }
+    case 'list':
+    case 'multiaddrs':
+    case 'peers': {
+      const items = (Array.isArray(raw) ? raw : [text]).flatMap((x) => String(x).split(','))
+      return { value: items.map((x) => x.trim()).filter((x) => x.length > 0) }
+    }
+    default:
+      return { value: text }
+  }
+}
+
+function leafPaths(obj: unknown, prefix = ''): string[] {
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) return prefix === '' ? [] : [prefix]
+  const out: string[] = []
+  for (const [k, v] of Object.entries(obj)) {
+    const p = prefix === '' ? k : `${prefix}.${k}`
+    if (typeof v === 'object' && v !== null && !Array.isArray(v) && !BY_PATH.has(p))
+      out.push(...leafPaths(v, p))
+    else out.push(p)
+  }
+  return out
+}
+
+/** Read a YAML or JSON file into a plain object, or throw a ConfigError naming the file. */
+export function readStructuredFile(path: string, what: string): Record<string, unknown> {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (err) {
+    throw new ConfigError(
+      [`${what} ${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? err})`],
+      {
+        cause: err
+      }
+    )
+  }
+  let data: unknown
+  try {
+    data = parseYaml(text)
+  } catch (err) {
+    throw new ConfigError(
+      [`${what} ${path}: not valid YAML/JSON: ${(err as Error).message.split('\n')[0]}`],
+      {
+        cause: err
+      }
+    )
+  }
+  if (data === null || data === undefined) return {}
+  if (typeof data !== 'object' || Array.isArray(data)) {
+    throw new ConfigError([`${what} ${path}: must be a mapping of settings`])
+  }
+  return data as Record<string, unknown>
+}
+
+/**
+ * Load the configuration: defaults < config file < `CHORUS_*` environment < flags. Bootstrap peers
+ * are the exception the design asks for: config file (or flag) wins over the environment (and the
+ * runtime assignment file, read by the agent, wins over both). Throws `ConfigError`.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
+  const env = options.env ?? process.env
+  const cwd = options.cwd ?? process.cwd()
+  const flags = options.flags ?? {}
+  const problems: string[] = []
+  const sources: Record<string, string> = {}
+  const merged = defaultConfig() as unknown as Record<string, unknown>
+
+  const configFile = options.configFile ?? (env.CHORUS_CONFIG || undefined)
+  let filePaths: string[] = []
+  if (configFile !== undefined) {
+    const file = resolve(cwd, configFile)
+    const data = readStructuredFile(file, 'config file')
+    filePaths = leafPaths(data)
+    for (const p of filePaths) {
+      setPath(merged, p, getPath(data, p))
+      sources[p] = `file ${file}`
+    }
+  }
+
+  for (const [name, raw] of Object.entries(env)) {
+    if (!name.startsWith('CHORUS_') || raw === undefined) continue
+    if (name in EXTRA_ENV) continue
+    const s = BY_ENV.get(name)
+    if (s === undefined) {
+      problems.push(`unknown environment variable ${name} (see the README for the CHORUS_* variables)`)
+      continue
+    }
+    // Priority for bootstrap peers: config file > environment.
+    if (s.path === 'bootstrapPeers' && filePaths.includes('bootstrapPeers')) continue
+    const { value, problem } = coerce(s, raw)
+    if (problem !== undefined) problems.push(`${s.path} (env ${name}): ${problem}`)
+    else {
+      setPath(merged, s.path, value)
+      sources[s.path] = `env ${name}`
+    }
+  }
+
+  for (const [path, raw] of Object.entries(flags)) {
+    if (raw === undefined) continue
+    const s = BY_PATH.get(path)
+    if (s === undefined) {
+      problems.push(`unknown setting ${path}`)
+      continue
+    }
+    const { value, problem } = coerce(s, raw)
+    if (problem !== undefined) problems.push(`${s.path} (flag ${flagName(s.path)}): ${problem}`)
+    else {
+      setPath(merged, s.path, value)
+      sources[s.path] = `flag ${flagName(s.path)}`
+    }
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems)
+
+  const parsed = configSchema.safeParse(merged)
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined]
+      for (const key of keys) {
+        const segs = issue.path.filter((x) => typeof x === 'string') as string[]
+        const leaf = [...segs, ...(key === undefined ? [] : [key])].join('.')
+        const settingPath = [...BY_PATH.keys()].find((p) => leaf === p || leaf.startsWith(`${p}.`)) ?? leaf
+        const where =
+          sources[settingPath] ?? sources[leaf] ?? (configFile !== undefined ? `file ${configFile}` : '')
+        const index = issue.path.find((x) => typeof x === 'number')
+        const item = index === undefined ? '' : ` item ${index}`
+        const value = getPath(merged, settingPath)
+        const shown = Array.isArray(value) && typeof index === 'number' ? value[index] : value
+        const msg =
+          issue.code === 'unrecognized_keys'
+            ? `unknown setting ${leaf}`
+            : `${settingPath}${item}${where ? ` (${where})` : ''}: ${issue.message}${
+                shown !== undefined && typeof shown !== 'object' ? `, got ${JSON.stringify(shown)}` : ''
+              }`
+        problems.push(issue.code === 'unrecognized_keys' && where ? `${msg} (${where})` : msg)
+      }
+    }
+    throw new ConfigError(problems)
+  }
+
+  return { config: resolvePaths(parsed.data, cwd), sources, ...(configFile ? { configFile } : {}) }
+}
+
+/** Make every path absolute and fill the path defaults that depend on the data directory. */
+export function resolvePaths(config: NodeConfig, cwd: string): NodeConfig {
+  const abs = (p: string) => (p === '' ? '' : isAbsolute(p) ? p : resolve(cwd, p))
+  const dataDir = abs(config.dataDir)
+  return {
+    ...config,
+    dataDir,
+    assignmentFile:
+      config.assignmentFile === '' ? join(dataDir, 'assignment.yaml') : abs(config.assignmentFile),
+    rolesFile: abs(config.rolesFile),
+    keys: {
+      ...config.keys,
+      dir: config.keys.dir === '' ? join(dataDir, 'keys') : abs(config.keys.dir),
+      recipients: config.keys.recipients.map(abs)
+    },
+    dht: { ...config.dht, pskFile: abs(config.dht.pskFile) }
+  }
+}

@@ -1,0 +1,154 @@
+import { multiaddr } from '@multiformats/multiaddr'
+import { z } from 'zod'
+import { SETTINGS, type Setting } from './settings.js'
+
+/** The validated configuration the agent runs on. */
+export interface NodeConfig {
+  dataDir: string
+  role: string
+  agentId: string
+  capabilities: string[]
+  listen: string[]
+  bootstrapPeers: string[]
+  assignmentFile: string
+  joinStaggerMs: number
+  rolesFile: string
+  keys: { dir: string; recipients: string[]; generate: boolean }
+  dht: {
+    protocolPrefix: string
+    mode: 'server' | 'client' | 'auto'
+    bootstrapTimeoutMs: number
+    discoveryIntervalMs: number
+    autoBootstrapIntervalMs: number
+    peerCleanupIntervalMs: number
+    pskFile: string
+  }
+  storage: {
+    cacheTtlMs: number
+    cacheCleanupIntervalMs: number
+    maxContentBytes: number
+    writeTimeoutMs: number
+  }
+  replication: {
+    factor: number
+    reprovideIntervalMs: number
+    cleanupIntervalMs: number
+    repairIntervalMs: number
+    providerTtlMs: number
+    maxProvidersPerKey: number
+    maxConcurrent: number
+    autoReplicate: boolean
+    reprovide: boolean
+  }
+  hybrid: { healthCheckIntervalMs: number; failureThreshold: number; operationTimeoutMs: number }
+  api: { host: string; port: number; bodyLimitBytes: number; metricsAuth: boolean }
+  log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' }
+  shutdownTimeoutMs: number
+}
+
+const NAME = /^[A-Za-z0-9_-]+$/
+
+/** A multiaddr that parses; with `needsPeer`, it must also carry a /p2p/<id> component. */
+export function checkMultiaddr(value: string, needsPeer: boolean): string | undefined {
+  let components: Array<{ name: string }>
+  try {
+    components = multiaddr(value).getComponents()
+  } catch (err) {
+    return `not a valid multiaddr (${(err as Error).message})`
+  }
+  if (needsPeer && !components.some((c) => c.name === 'p2p')) {
+    return 'a bootstrap peer needs a /p2p/<peer id> component'
+  }
+  return undefined
+}
+
+function multiaddrList(needsPeer: boolean): z.ZodType<string[]> {
+  return z.array(
+    z.string().superRefine((value, ctx) => {
+      const problem = checkMultiaddr(value, needsPeer)
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem })
+    })
+  )
+}
+
+function leafSchema(s: Setting): z.ZodType {
+  switch (s.kind) {
+    case 'string':
+      if (s.path === 'role' || s.path === 'agentId') {
+        return s.path === 'role'
+          ? z.string().regex(NAME, 'must be letters, digits, _ or -')
+          : z.string().regex(/^[A-Za-z0-9_-]*$/, 'must be letters, digits, _ or -')
+      }
+      return z.string()
+    case 'int':
+      return z
+        .number()
+        .int()
+        .min(s.min ?? Number.MIN_SAFE_INTEGER)
+        .max(s.max ?? Number.MAX_SAFE_INTEGER)
+    case 'bool':
+      return z.boolean()
+    case 'list':
+      return s.path === 'capabilities'
+        ? z.array(z.string().regex(NAME, 'must be letters, digits, _ or -'))
+        : z.array(z.string().min(1))
+    case 'multiaddrs':
+      return multiaddrList(false)
+    case 'peers':
+      return multiaddrList(true)
+    case 'enum':
+      return z.enum(s.values as [string, ...string[]])
+  }
+}
+
+interface Tree {
+  [key: string]: Tree | z.ZodType
+}
+
+function buildSchema(): z.ZodType<NodeConfig> {
+  const root: Tree = {}
+  for (const s of SETTINGS) {
+    const parts = s.path.split('.')
+    let node = root
+    for (const part of parts.slice(0, -1)) {
+      node[part] ??= {}
+      node = node[part] as Tree
+    }
+    node[parts.at(-1)!] = leafSchema(s)
+  }
+  const toZod = (tree: Tree): z.ZodType =>
+    z.strictObject(
+      Object.fromEntries(
+        Object.entries(tree).map(([k, v]) => [k, v instanceof z.ZodType ? v : toZod(v as Tree)])
+      )
+    )
+  return toZod(root) as z.ZodType<NodeConfig>
+}
+
+export const configSchema = buildSchema()
+
+/** The defaults as a nested object (every leaf set). */
+export function defaultConfig(): NodeConfig {
+  const out: Record<string, unknown> = {}
+  for (const s of SETTINGS) setPath(out, s.path, structuredClone(s.default))
+  return out as unknown as NodeConfig
+}
+
+export function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split('.')
+  let node = target
+  for (const part of parts.slice(0, -1)) {
+    if (typeof node[part] !== 'object' || node[part] === null) node[part] = {}
+    node = node[part] as Record<string, unknown>
+  }
+  node[parts.at(-1)!] = value
+}
+
+export function getPath(source: unknown, path: string): unknown {
+  let node = source
+  for (const part of path.split('.')) {
+    if (typeof node !== 'object' || node === null) return undefined
+    node = (node as Record<string, unknown>)[part]
+  }
+  return node
+}

@@ -1,0 +1,314 @@
+/**
+ * Every setting of the agent, in one table: its path in the config file, its environment variable,
+ * its flag, its type, its default and what it does. The loader, the `start` command's flags and the
+ * README's table all come from here, so they cannot drift apart.
+ */
+
+export type SettingKind = 'string' | 'int' | 'bool' | 'list' | 'multiaddrs' | 'peers' | 'enum'
+
+export interface Setting {
+  /** Dotted path in the config file, e.g. `api.port`. */
+  path: string
+  kind: SettingKind
+  /** The default value; `''` means "unset" for optional paths. */
+  default: string | number | boolean | string[]
+  doc: string
+  /** Allowed values for `enum`. */
+  values?: readonly string[]
+  /** Inclusive bounds for `int`. */
+  min?: number
+  max?: number
+}
+
+const MS_DAY = 24 * 60 * 60 * 1000
+
+export const SETTINGS: readonly Setting[] = [
+  {
+    path: 'dataDir',
+    kind: 'string',
+    default: './.chorus',
+    doc: 'Data directory (peer key, datastore, index, audit log, role keys, API token); relative to the working directory'
+  },
+  {
+    path: 'role',
+    kind: 'string',
+    default: 'backend_developer',
+    doc: 'The role this agent plays; its age identity is generated on first start'
+  },
+  {
+    path: 'agentId',
+    kind: 'string',
+    default: '',
+    doc: 'Agent name used in addresses and announcements; empty = `agent-` + the end of the peer id'
+  },
+  {
+    path: 'capabilities',
+    kind: 'list',
+    default: ['ucxl-storage'],
+    doc: 'Capabilities announced on the DHT (comma-separated in env)'
+  },
+  {
+    path: 'listen',
+    kind: 'multiaddrs',
+    default: ['/ip4/127.0.0.1/tcp/0'],
+    doc: 'libp2p listen multiaddrs (loopback, ephemeral port by default)'
+  },
+  {
+    path: 'bootstrapPeers',
+    kind: 'peers',
+    default: [],
+    doc: 'Bootstrap peers, multiaddrs ending in /p2p/<id>; the assignment file wins over this, this over env'
+  },
+  {
+    path: 'assignmentFile',
+    kind: 'string',
+    default: '',
+    doc: 'Runtime assignment file (YAML/JSON `{ bootstrapPeers: [...] }`), re-read on SIGHUP; empty = `<dataDir>/assignment.yaml` (used when it exists)'
+  },
+  {
+    path: 'joinStaggerMs',
+    kind: 'int',
+    default: 2000,
+    min: 0,
+    max: 600_000,
+    doc: 'Random delay up to this many ms before bootstrapping, against a thundering herd'
+  },
+  {
+    path: 'rolesFile',
+    kind: 'string',
+    default: '',
+    doc: 'Roles file (YAML/JSON) adding or overriding roles; re-read on SIGHUP'
+  },
+  {
+    path: 'keys.dir',
+    kind: 'string',
+    default: '',
+    doc: "Directory of this agent's role identities (0600); empty = `<dataDir>/keys`"
+  },
+  {
+    path: 'keys.recipients',
+    kind: 'list',
+    default: [],
+    doc: 'Recipients files (YAML/JSON `{ role: [age1...] }`) giving the public keys of the other roles; re-read on SIGHUP'
+  },
+  {
+    path: 'keys.generate',
+    kind: 'bool',
+    default: true,
+    doc: "Generate an identity for the agent's role on first start when none is held"
+  },
+  { path: 'dht.protocolPrefix', kind: 'string', default: '/CHORUS', doc: 'libp2p protocol prefix' },
+  {
+    path: 'dht.mode',
+    kind: 'enum',
+    values: ['server', 'client', 'auto'],
+    default: 'server',
+    doc: 'Kademlia mode'
+  },
+  {
+    path: 'dht.bootstrapTimeoutMs',
+    kind: 'int',
+    default: 30_000,
+    min: 100,
+    max: 600_000,
+    doc: 'Bootstrap timeout'
+  },
+  {
+    path: 'dht.discoveryIntervalMs',
+    kind: 'int',
+    default: 60_000,
+    min: 100,
+    max: MS_DAY,
+    doc: 'Peer discovery interval'
+  },
+  {
+    path: 'dht.autoBootstrapIntervalMs',
+    kind: 'int',
+    default: 30_000,
+    min: 100,
+    max: MS_DAY,
+    doc: 'Auto-bootstrap retry interval while not connected'
+  },
+  {
+    path: 'dht.peerCleanupIntervalMs',
+    kind: 'int',
+    default: 300_000,
+    min: 100,
+    max: MS_DAY,
+    doc: 'Known-peer cleanup interval (entries older than 1 h are dropped)'
+  },
+  {
+    path: 'dht.pskFile',
+    kind: 'string',
+    default: '',
+    doc: 'Private-network pre-shared key file (libp2p pnet); empty = public network'
+  },
+  {
+    path: 'storage.cacheTtlMs',
+    kind: 'int',
+    default: 600_000,
+    min: 0,
+    max: MS_DAY,
+    doc: 'Decrypted-content cache TTL'
+  },
+  {
+    path: 'storage.cacheCleanupIntervalMs',
+    kind: 'int',
+    default: 300_000,
+    min: 100,
+    max: MS_DAY,
+    doc: 'Cache cleanup interval'
+  },
+  {
+    path: 'storage.maxContentBytes',
+    kind: 'int',
+    default: 1_048_576,
+    min: 1,
+    max: 64 * 1_048_576,
+    doc: 'Largest plaintext accepted by a store'
+  },
+  {
+    path: 'storage.writeTimeoutMs',
+    kind: 'int',
+    default: 30_000,
+    min: 100,
+    max: 600_000,
+    doc: 'Timeout of one store or retrieve'
+  },
+  { path: 'replication.factor', kind: 'int', default: 3, min: 1, max: 20, doc: 'Target number of holders' },
+  {
+    path: 'replication.reprovideIntervalMs',
+    kind: 'int',
+    default: 12 * 60 * 60 * 1000,
+    min: 100,
+    max: 7 * MS_DAY,
+    doc: 'Reprovide/republish interval'
+  },
+  {
+    path: 'replication.cleanupIntervalMs',
+    kind: 'int',
+    default: 60 * 60 * 1000,
+    min: 100,
+    max: 7 * MS_DAY,
+    doc: 'Provider-record cleanup interval'
+  },
+  {
+    path: 'replication.repairIntervalMs',
+    kind: 'int',
+    default: 60_000,
+    min: 100,
+    max: MS_DAY,
+    doc: 'How often replication health is checked and repaired'
+  },
+  {
+    path: 'replication.providerTtlMs',
+    kind: 'int',
+    default: MS_DAY,
+    min: 1000,
+    max: 30 * MS_DAY,
+    doc: 'Provider record TTL'
+  },
+  {
+    path: 'replication.maxProvidersPerKey',
+    kind: 'int',
+    default: 10,
+    min: 1,
+    max: 100,
+    doc: 'Most providers tracked per key'
+  },
+  {
+    path: 'replication.maxConcurrent',
+    kind: 'int',
+    default: 5,
+    min: 1,
+    max: 100,
+    doc: 'Most concurrent replications'
+  },
+  { path: 'replication.autoReplicate', kind: 'bool', default: true, doc: 'Replicate new content at once' },
+  { path: 'replication.reprovide', kind: 'bool', default: true, doc: 'Reprovide/republish periodically' },
+  {
+    path: 'hybrid.healthCheckIntervalMs',
+    kind: 'int',
+    default: 10_000,
+    min: 100,
+    max: MS_DAY,
+    doc: 'Health probe interval of the network backend'
+  },
+  {
+    path: 'hybrid.failureThreshold',
+    kind: 'int',
+    default: 3,
+    min: 1,
+    max: 1000,
+    doc: 'Consecutive primary failures before failing over to the local backend'
+  },
+  {
+    path: 'hybrid.operationTimeoutMs',
+    kind: 'int',
+    default: 15_000,
+    min: 100,
+    max: 600_000,
+    doc: 'Timeout of one primary (network) operation'
+  },
+  { path: 'api.host', kind: 'string', default: '127.0.0.1', doc: 'HTTP API bind address' },
+  {
+    path: 'api.port',
+    kind: 'int',
+    default: 0,
+    min: 0,
+    max: 65_535,
+    doc: 'HTTP API port; 0 = ephemeral (the URL is written to `<dataDir>/agent.json` for the CLI)'
+  },
+  {
+    path: 'api.bodyLimitBytes',
+    kind: 'int',
+    default: 2 * 1_048_576,
+    min: 1024,
+    max: 256 * 1_048_576,
+    doc: 'Largest request body; larger gets 413'
+  },
+  {
+    path: 'api.metricsAuth',
+    kind: 'bool',
+    default: false,
+    doc: 'Require the bearer token on /metrics (off: Prometheus scrapes it on loopback; it carries no secret)'
+  },
+  {
+    path: 'log.level',
+    kind: 'enum',
+    values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+    default: 'info',
+    doc: 'Log level (JSON logs on stdout); reloaded on SIGHUP'
+  },
+  {
+    path: 'shutdownTimeoutMs',
+    kind: 'int',
+    default: 15_000,
+    min: 100,
+    max: 600_000,
+    doc: 'Time allowed for an orderly shutdown before the process exits anyway'
+  }
+]
+
+/** `api.bodyLimitBytes` -> `CHORUS_API_BODY_LIMIT_BYTES`. */
+export function envName(path: string): string {
+  return `CHORUS_${path
+    .replace(/\./g, '_')
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toUpperCase()}`
+}
+
+/** `api.bodyLimitBytes` -> `--api-body-limit-bytes`. */
+export function flagName(path: string): string {
+  return `--${path
+    .replace(/\./g, '-')
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .toLowerCase()}`
+}
+
+/** Environment variables read by the CLI and loader that are not settings. */
+export const EXTRA_ENV = {
+  CHORUS_CONFIG: 'Path of the config file (same as --config)',
+  CHORUS_AGENT_URL: 'CLI: URL of the agent API (default: from `<dataDir>/agent.json`)',
+  CHORUS_API_TOKEN: 'CLI: bearer token (default: `<dataDir>/api-token`)'
+} as const

@@ -1,0 +1,248 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { generateKeyFiles } from '../agent/keys.js'
+import { type AgentProcess, dialAddress, startAgentProcess } from './agents.js'
+
+export interface DemoOptions {
+  /** Where progress lines go (the CLI passes console.log). */
+  print: (line: string) => void
+  /** Keep the temporary directory (logs, data) instead of removing it. */
+  keep?: boolean
+  /** Print the final summary as JSON. */
+  json?: boolean
+}
+
+const ROLES = [
+  'senior_architect',
+  'backend_developer',
+  'devops_engineer',
+  'frontend_developer',
+  'qa_engineer'
+] as const
+type Role = (typeof ROLES)[number]
+const ADDRESS = 'ucxl://agent001:backend_developer@project123:task456/*^/decision'
+
+interface Step {
+  name: string
+  ok: boolean
+  ms: number
+  detail: string
+}
+
+class StepFailed extends Error {}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/**
+ * The main job: 5 agents as separate processes on 127.0.0.1, each with its own role and data
+ * directory; a decision stored as backend_developer, read by senior_architect and devops_engineer,
+ * refused to frontend_developer; replication reaching healthy; the writer stopped and the decision
+ * still read from another agent. Resolves to true when every step passed.
+ */
+export async function runDemo(options: DemoOptions): Promise<boolean> {
+  const t0 = Date.now()
+  const { print } = options
+  const stamp = () => `[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s]`
+  const steps: Step[] = []
+  const agents = new Map<Role, AgentProcess>()
+  const root = mkdtempSync(join(tmpdir(), 'chorus-demo-'))
+
+  async function step(name: string, fn: () => Promise<string>): Promise<void> {
+    const s = Date.now()
+    if (!options.json) print(`${stamp()} … ${name}`)
+    try {
+      const detail = await fn()
+      steps.push({ name, ok: true, ms: Date.now() - s, detail })
+      if (!options.json) print(`${stamp()} ✓ ${name}${detail ? `: ${detail}` : ''}`)
+    } catch (err) {
+      const detail = (err as Error).message
+      steps.push({ name, ok: false, ms: Date.now() - s, detail })
+      if (!options.json) print(`${stamp()} ✗ ${name}: ${detail}`)
+      throw new StepFailed(detail)
+    }
+  }
+
+  const agent = (role: Role): AgentProcess => {
+    const a = agents.get(role)
+    if (a === undefined) throw new Error(`agent ${role} is not running`)
+    return a
+  }
+
+  const decision = {
+    task: 'task456',
+    decision: 'Use PostgreSQL with logical replication for the order service',
+    rationale: 'Strong consistency for orders; replication covers the read load',
+    alternatives: ['MongoDB', 'CockroachDB'],
+    author: { agent: 'agent001', role: 'backend_developer' },
+    timestamp: new Date().toISOString()
+  }
+  const content = JSON.stringify(decision)
+
+  let ok = false
+  try {
+    if (!options.json) print(`${stamp()} CHORUS demo: 5 agents on 127.0.0.1, data in ${root}`)
+
+    await step(
+      'generate role keys (each agent gets the public recipients of all roles and its own identity)',
+      async () => {
+        const recipients = join(root, 'recipients.yaml')
+        for (const role of ROLES) await generateKeyFiles(role, join(root, role, 'keys'), recipients)
+        return `${ROLES.length} age keys, recipients in recipients.yaml`
+      }
+    )
+
+    const envFor = (role: Role, bootstrap: string[]): Record<string, string> => ({
+      CHORUS_ROLE: role,
+      CHORUS_AGENT_ID: role.replace(/_/g, '-'),
+      CHORUS_KEYS_RECIPIENTS: join(root, 'recipients.yaml'),
+      CHORUS_BOOTSTRAP_PEERS: bootstrap.join(','),
+      CHORUS_JOIN_STAGGER_MS: '300',
+      CHORUS_LOG_LEVEL: 'info',
+      CHORUS_REPLICATION_FACTOR: '3',
+      CHORUS_REPLICATION_REPAIR_INTERVAL_MS: '1500',
+      CHORUS_HYBRID_HEALTH_CHECK_INTERVAL_MS: '1000',
+      CHORUS_DHT_DISCOVERY_INTERVAL_MS: '2000',
+      CHORUS_DHT_AUTO_BOOTSTRAP_INTERVAL_MS: '1000',
+      CHORUS_STORAGE_WRITE_TIMEOUT_MS: '15000',
+      CHORUS_SHUTDOWN_TIMEOUT_MS: '10000'
+    })
+
+    await step('start the bootstrap agent (senior_architect)', async () => {
+      const a = await startAgentProcess({
+        name: 'senior_architect',
+        dataDir: join(root, 'senior_architect'),
+        env: envFor('senior_architect', [])
+      })
+      agents.set('senior_architect', a)
+      return `${a.info.peerId} at ${a.info.url}`
+    })
+
+    await step('start 4 more agents, each its own process, role and data directory', async () => {
+      const boot = dialAddress(agent('senior_architect').info)
+      const others = ROLES.filter((r) => r !== 'senior_architect')
+      const started = await Promise.all(
+        others.map((role) =>
+          startAgentProcess({ name: role, dataDir: join(root, role), env: envFor(role, [boot]) })
+        )
+      )
+      for (const [i, role] of others.entries()) agents.set(role, started[i]!)
+      return others.map((r) => `${r} pid ${agent(r).child.pid}`).join(', ')
+    })
+
+    await step('wait for the agents to find each other', async () => {
+      const deadline = Date.now() + 20_000
+      let counts: number[] = []
+      for (;;) {
+        counts = await Promise.all(
+          ROLES.map(async (r) => (await agent(r).api<{ count: number }>('GET', '/v1/peers')).body.count ?? 0)
+        )
+        if (counts.every((c) => c >= ROLES.length - 1)) break
+        if (Date.now() > deadline) {
+          if (counts.every((c) => c >= 2)) break
+          throw new Error(`peer counts ${counts.join(', ')}`)
+        }
+        await sleep(300)
+      }
+      return `peers per agent: ${ROLES.map((r, i) => `${r}=${counts[i]}`).join(' ')}`
+    })
+
+    let version: unknown
+    await step('store a decision as backend_developer', async () => {
+      const res = await agent('backend_developer').api<{
+        metadata: Record<string, unknown>
+        error?: { code: string; message: string }
+      }>('POST', '/v1/content', { address: ADDRESS, content, contentType: 'decision' })
+      if (res.status !== 201) throw new Error(`HTTP ${res.status} ${JSON.stringify(res.body)}`)
+      const m = res.body.metadata
+      version = m.version
+      return `${ADDRESS} v${String(m.version ?? '?')}, encrypted for ${JSON.stringify(m.encryptedFor ?? m.roles ?? '?')}, ${acks(m)} peer ack(s)`
+    })
+
+    for (const role of ['senior_architect', 'devops_engineer'] as const) {
+      await step(`read it as ${role}`, async () => {
+        const res = await agent(role).api<{ content: string; metadata: Record<string, unknown> }>(
+          'GET',
+          `/v1/content?address=${encodeURIComponent(ADDRESS)}`
+        )
+        if (res.status !== 200) throw new Error(`HTTP ${res.status} ${JSON.stringify(res.body)}`)
+        if (res.body.content !== content) throw new Error('content differs from what was stored')
+        return `decrypted ${res.body.content.length} bytes: "${decision.decision}"`
+      })
+    }
+
+    await step('frontend_developer is refused', async () => {
+      const res = await agent('frontend_developer').api<{ error?: { code: string }; content?: string }>(
+        'GET',
+        `/v1/content?address=${encodeURIComponent(ADDRESS)}`
+      )
+      if (res.status !== 403)
+        throw new Error(`expected 403, got HTTP ${res.status} ${JSON.stringify(res.body)}`)
+      if (res.body.content !== undefined) throw new Error('plaintext was returned')
+      return `HTTP 403 ${res.body.error?.code}`
+    })
+
+    await step('replication health reaches healthy', async () => {
+      const deadline = Date.now() + 25_000
+      let last: Record<string, unknown> = {}
+      for (;;) {
+        const res = await agent('backend_developer').api<Record<string, unknown>>(
+          'GET',
+          `/v1/replication?address=${encodeURIComponent(ADDRESS)}`
+        )
+        last = res.body
+        if (res.status === 200 && last.health === 'healthy') break
+        if (Date.now() > deadline)
+          throw new Error(`still ${String(last.health)}: ${JSON.stringify(last).slice(0, 300)}`)
+        await sleep(500)
+      }
+      return `healthy: ${String(last.actualReplicas)}/${String(last.targetReplicas)} live holders`
+    })
+
+    await step("stop the writer's process (backend_developer)", async () => {
+      const code = await agent('backend_developer').stop()
+      agents.delete('backend_developer')
+      return `exited with ${String(code)}`
+    })
+
+    await step('read the decision from another agent (devops_engineer, cache bypassed)', async () => {
+      const res = await agent('devops_engineer').api<{ content: string; metadata: Record<string, unknown> }>(
+        'GET',
+        `/v1/content?address=${encodeURIComponent(ADDRESS)}&fresh=true`
+      )
+      if (res.status !== 200) throw new Error(`HTTP ${res.status} ${JSON.stringify(res.body)}`)
+      if (res.body.content !== content) throw new Error('content differs from what was stored')
+      return `v${String(res.body.metadata.version ?? version ?? '?')} read with the writer gone`
+    })
+    ok = true
+  } catch (err) {
+    if (!(err instanceof StepFailed)) {
+      steps.push({ name: 'demo', ok: false, ms: 0, detail: (err as Error).message })
+      if (!options.json) print(`${stamp()} ✗ ${(err as Error).message}`)
+    }
+  } finally {
+    if (!options.json) print(`${stamp()} stopping ${agents.size} agent(s)`)
+    await Promise.all([...agents.values()].map((a) => a.stop().catch(() => undefined)))
+    if (options.keep) {
+      if (!options.json) print(`${stamp()} kept ${root}`)
+    } else rmSync(root, { recursive: true, force: true })
+  }
+
+  const seconds = (Date.now() - t0) / 1000
+  if (options.json)
+    print(JSON.stringify({ ok, seconds, steps, ...(options.keep ? { dataDir: root } : {}) }, null, 2))
+  else {
+    print('')
+    print(
+      `Summary: ${steps.filter((s) => s.ok).length}/${steps.length} steps passed in ${seconds.toFixed(1)} s`
+    )
+    for (const s of steps) print(`  ${s.ok ? '✓' : '✗'} ${s.name} (${s.ms} ms)`)
+    print(ok ? 'DEMO OK' : 'DEMO FAILED')
+  }
+  return ok
+}
+
+function acks(m: Record<string, unknown>): string {
+  const a = m.acks ?? m.acknowledgements ?? m.peers
+  return Array.isArray(a) ? String(a.length) : typeof a === 'number' ? String(a) : '?'
+}
