@@ -1,0 +1,103 @@
+import { LRUCache } from 'lru-cache'
+import type { UCXLMetadata } from './types.js'
+
+export interface CacheEntry {
+  content: Uint8Array
+  metadata: UCXLMetadata
+  cachedAt: number
+  expiresAt: number
+}
+
+export interface ContentCacheInit {
+  /** Time to live of an entry in ms. */
+  ttl: number
+  /** Most entries held. */
+  maxEntries: number
+  /** Most plaintext bytes held. */
+  maxBytes: number
+}
+
+const LATEST = '\u0000latest'
+
+/**
+ * Decrypted content by address and version, bounded by entries and bytes (lru-cache evicts the
+ * least recently used) and expiring after `ttl`. `<base>\0latest` points at the newest version
+ * this node has seen, so `*^` is answered without a DHT round trip while it is fresh.
+ */
+export class ContentCache {
+  private readonly lru: LRUCache<string, CacheEntry>
+  private readonly ttl: number
+
+  constructor(init: ContentCacheInit) {
+    this.ttl = init.ttl
+    this.lru = new LRUCache<string, CacheEntry>({
+      max: init.maxEntries,
+      maxSize: init.maxBytes,
+      sizeCalculation: (e) => Math.max(1, e.content.byteLength),
+      ttl: init.ttl,
+      // Expired entries are dropped on access and by cleanup(); no timer per entry.
+      ttlAutopurge: false,
+      allowStale: false,
+      updateAgeOnGet: false
+    })
+  }
+
+  static versionKey(base: string, version: number): string {
+    return `${base}\u0000v${version}`
+  }
+
+  static latestKey(base: string): string {
+    return base + LATEST
+  }
+
+  get(key: string): CacheEntry | undefined {
+    return this.lru.get(key)
+  }
+
+  /** Caches a version; when it is the newest seen for the address, also as its latest. */
+  put(base: string, content: Uint8Array, metadata: UCXLMetadata, latest: boolean): CacheEntry {
+    const now = Date.now()
+    const entry: CacheEntry = { content, metadata, cachedAt: now, expiresAt: now + this.ttl }
+    if (entry.content.byteLength > this.lru.maxSize) return entry
+    this.lru.set(ContentCache.versionKey(base, metadata.version), entry)
+    if (latest) {
+      const current = this.lru.peek(ContentCache.latestKey(base))
+      if (current === undefined || current.metadata.version <= metadata.version) {
+        this.lru.set(ContentCache.latestKey(base), entry)
+      }
+    }
+    return entry
+  }
+
+  /** Drops every cached version of an address. */
+  invalidate(base: string): number {
+    const prefix = `${base}\u0000`
+    let n = 0
+    for (const key of [...this.lru.keys()]) {
+      if (key.startsWith(prefix)) {
+        this.lru.delete(key)
+        n++
+      }
+    }
+    return n
+  }
+
+  /** Removes expired entries; returns how many were removed. */
+  cleanup(): number {
+    const before = this.lru.size
+    this.lru.purgeStale()
+    return before - this.lru.size
+  }
+
+  clear(): void {
+    this.lru.clear()
+  }
+
+  get size(): number {
+    return this.lru.size
+  }
+
+  get bytes(): number {
+    return this.lru.calculatedSize
+  }
+}

@@ -1,0 +1,250 @@
+import { DatabaseSync, type StatementSync } from 'node:sqlite'
+import type { UcxlAddress } from './address.js'
+import type { Envelope } from './envelope.js'
+
+export type IndexSource = 'stored' | 'retrieved' | 'replicated'
+
+/** One indexed version: the envelope's metadata plus where it came from. */
+export interface IndexRow {
+  address: string
+  version: number
+  digest: string
+  agent: string
+  role: string
+  project: string
+  task: string
+  path: string
+  creator_role: string
+  content_type: string
+  encrypted_for: string
+  timestamp: number
+  size: number
+  ciphertext_hash: string
+  author: string
+  envelope_hash: string
+  previous: string | null
+  source: IndexSource
+  indexed_at: number
+}
+
+/** What this node knows of an address's chain: the pinned author and the highest version seen. */
+export interface ChainState {
+  address: string
+  author: string
+  highest: number
+  highestHash: string
+}
+
+export interface IndexFilter {
+  agent?: string
+  role?: string
+  project?: string
+  task?: string
+  creatorRole?: string
+  contentType?: string
+  createdAfter?: number
+  createdBefore?: number
+  allVersions: boolean
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS versions (
+  address TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  digest TEXT NOT NULL,
+  agent TEXT NOT NULL,
+  role TEXT NOT NULL,
+  project TEXT NOT NULL,
+  task TEXT NOT NULL,
+  path TEXT NOT NULL,
+  creator_role TEXT NOT NULL,
+  content_type TEXT NOT NULL,
+  encrypted_for TEXT NOT NULL,
+  timestamp INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  ciphertext_hash TEXT NOT NULL,
+  author TEXT NOT NULL,
+  envelope_hash TEXT NOT NULL,
+  previous TEXT,
+  source TEXT NOT NULL,
+  indexed_at INTEGER NOT NULL,
+  envelope BLOB NOT NULL,
+  PRIMARY KEY (address, version)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS versions_creator ON versions (creator_role, timestamp);
+CREATE INDEX IF NOT EXISTS versions_time ON versions (timestamp);
+CREATE TABLE IF NOT EXISTS chains (
+  address TEXT PRIMARY KEY,
+  author TEXT NOT NULL,
+  highest INTEGER NOT NULL,
+  highest_hash TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS audit_head (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  seq INTEGER NOT NULL,
+  hash TEXT NOT NULL
+);
+`
+
+const COLUMNS =
+  'address, version, digest, agent, role, project, task, path, creator_role, content_type, encrypted_for, timestamp, size, ciphertext_hash, author, envelope_hash, previous, source, indexed_at'
+
+const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
+
+/**
+ * The persistent local index (node:sqlite): every version this node stored, retrieved or was
+ * given by replication, with its envelope; the chain state per address (anti-rollback); and the
+ * audit log's head. Synchronous by design: SQLite answers these in microseconds.
+ */
+export class LocalIndex {
+  private readonly db: DatabaseSync
+  private readonly stmts: {
+    insert: StatementSync
+    getVersion: StatementSync
+    getEnvelope: StatementSync
+    getChain: StatementSync
+    upsertChain: StatementSync
+    count: StatementSync
+    getAuditHead: StatementSync
+    setAuditHead: StatementSync
+  }
+
+  constructor(path: string) {
+    this.db = new DatabaseSync(path)
+    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;')
+    this.db.exec(SCHEMA)
+    this.stmts = {
+      insert: this.db.prepare(
+        `INSERT OR IGNORE INTO versions (${COLUMNS}, envelope) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+      ),
+      getVersion: this.db.prepare(`SELECT ${COLUMNS} FROM versions WHERE address = ? AND version = ?`),
+      getEnvelope: this.db.prepare('SELECT envelope FROM versions WHERE address = ? AND version = ?'),
+      getChain: this.db.prepare(
+        'SELECT address, author, highest, highest_hash FROM chains WHERE address = ?'
+      ),
+      upsertChain: this.db.prepare(
+        `INSERT INTO chains (address, author, highest, highest_hash, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (address) DO UPDATE SET highest = excluded.highest, highest_hash = excluded.highest_hash,
+         updated_at = excluded.updated_at WHERE excluded.highest > chains.highest`
+      ),
+      count: this.db.prepare('SELECT COUNT(*) AS n FROM versions'),
+      getAuditHead: this.db.prepare('SELECT seq, hash FROM audit_head WHERE id = 1'),
+      setAuditHead: this.db.prepare(
+        'INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash'
+      )
+    }
+  }
+
+  /** Adds a verified version (no-op when already indexed) and advances the chain state. */
+  add(
+    parsed: UcxlAddress,
+    digest: string,
+    e: Envelope,
+    bytes: Uint8Array,
+    envelopeHash: Uint8Array,
+    source: IndexSource
+  ): void {
+    const now = Date.now()
+    const envHash = hex(envelopeHash)
+    const author = hex(e.author)
+    this.stmts.insert.run(
+      e.address,
+      e.version,
+      digest,
+      parsed.agent,
+      parsed.role,
+      parsed.project,
+      parsed.task,
+      parsed.path,
+      e.metadata.creatorRole,
+      e.metadata.contentType,
+      JSON.stringify(e.metadata.encryptedFor),
+      e.metadata.timestamp,
+      e.metadata.size,
+      hex(e.metadata.ciphertextHash),
+      author,
+      envHash,
+      e.previous === null ? null : hex(e.previous),
+      source,
+      now,
+      bytes
+    )
+    this.stmts.upsertChain.run(e.address, author, e.version, envHash, now)
+  }
+
+  getVersion(address: string, version: number): IndexRow | undefined {
+    return this.stmts.getVersion.get(address, version) as IndexRow | undefined
+  }
+
+  getEnvelope(address: string, version: number): Uint8Array | undefined {
+    const row = this.stmts.getEnvelope.get(address, version) as { envelope: Uint8Array } | undefined
+    return row?.envelope
+  }
+
+  getChain(address: string): ChainState | undefined {
+    const row = this.stmts.getChain.get(address) as
+      | { address: string; author: string; highest: number; highest_hash: string }
+      | undefined
+    if (row === undefined) return undefined
+    return { address: row.address, author: row.author, highest: row.highest, highestHash: row.highest_hash }
+  }
+
+  count(): number {
+    return Number((this.stmts.count.get() as { n: number }).n)
+  }
+
+  /** Rows matching the filter, newest first; `accept` filters further in JS, `limit` bounds the result. */
+  query(filter: IndexFilter, limit: number, accept?: (row: IndexRow) => boolean): IndexRow[] {
+    const where: string[] = []
+    const args: (string | number)[] = []
+    const eq = (column: string, value: string | undefined): void => {
+      if (value === undefined || value === 'any' || value === '*') return
+      where.push(`v.${column} = ?`)
+      args.push(value)
+    }
+    eq('agent', filter.agent)
+    eq('role', filter.role)
+    eq('project', filter.project)
+    eq('task', filter.task)
+    eq('creator_role', filter.creatorRole)
+    eq('content_type', filter.contentType)
+    if (filter.createdAfter !== undefined) {
+      where.push('v.timestamp >= ?')
+      args.push(filter.createdAfter)
+    }
+    if (filter.createdBefore !== undefined) {
+      where.push('v.timestamp <= ?')
+      args.push(filter.createdBefore)
+    }
+    const latestOnly = filter.allVersions
+      ? ''
+      : 'JOIN (SELECT address AS a, MAX(version) AS mv FROM versions GROUP BY address) m ON v.address = m.a AND v.version = m.mv'
+    const cols = COLUMNS.split(', ')
+      .map((c) => `v.${c}`)
+      .join(', ')
+    const sql = `SELECT ${cols} FROM versions v ${latestOnly} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY v.timestamp DESC, v.address ASC, v.version DESC`
+    const out: IndexRow[] = []
+    if (limit <= 0) return out
+    for (const row of this.db.prepare(sql).iterate(...args) as Iterable<IndexRow>) {
+      if (accept !== undefined && !accept(row)) continue
+      out.push(row)
+      if (out.length >= limit) break
+    }
+    return out
+  }
+
+  getAuditHead(): { seq: number; hash: string } | undefined {
+    const row = this.stmts.getAuditHead.get() as { seq: number; hash: string } | undefined
+    return row === undefined ? undefined : { seq: Number(row.seq), hash: row.hash }
+  }
+
+  setAuditHead(seq: number, hash: string): void {
+    this.stmts.setAuditHead.run(seq, hash)
+  }
+
+  close(): void {
+    if (this.db.isOpen) this.db.close()
+  }
+}

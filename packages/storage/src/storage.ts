@@ -1,0 +1,952 @@
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import type { AbortOptions, Dht, Logger, PutResult, ReceivedValue } from '@chorus/dht'
+import { formatAddress, matchesAddress } from '@chorus/ucxl'
+import { abortReason, operationSignal, waitAtMost } from './abort.js'
+import {
+  hasWildcard,
+  headKey,
+  type ResolvedAddress,
+  resolveAddress,
+  type UcxlAddress,
+  versionKey
+} from './address.js'
+import { type AuditInput, AuditLog } from './audit.js'
+import { type CacheEntry, ContentCache } from './cache.js'
+import {
+  DEFAULT_MAX_ENVELOPE_BYTES,
+  type Envelope,
+  envelopeHash,
+  openEnvelope,
+  sha256,
+  signEnvelope
+} from './envelope.js'
+import {
+  AccessDeniedError,
+  ContentNotFoundError,
+  ContentTooLargeError,
+  IntegrityError,
+  InvalidAddressError,
+  InvalidContentTypeError,
+  ReadOnlyRoleError,
+  StorageError,
+  StorageNotStartedError,
+  StorageTimeoutError,
+  UnknownRoleError,
+  WriteQuorumError
+} from './errors.js'
+import { type IndexRow, type IndexSource, LocalIndex } from './index-db.js'
+import { compareEnvelopes, validateChorusRecord } from './records.js'
+import type {
+  AuditVerification,
+  EncryptedStorage,
+  EncryptedStorageComponents,
+  EncryptedStorageInit,
+  RetrieveOptions,
+  RetrieveResult,
+  SearchQuery,
+  StorageMetrics,
+  StoreResult,
+  UCXLMetadata
+} from './types.js'
+
+const MiB = 1024 * 1024
+const CONTENT_TYPE_RE = /^[A-Za-z0-9_.+/-]{1,64}$/
+const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
+const utf8 = new TextEncoder()
+
+/** One verified envelope as received, with every sender that returned exactly these bytes. */
+interface Candidate {
+  envelope: Envelope
+  bytes: Uint8Array
+  hash: Uint8Array
+  hashHex: string
+  from: Set<string>
+}
+
+function isNotFound(err: unknown): boolean {
+  return (err as { name?: string })?.name === 'NotFoundError'
+}
+
+function isAbort(err: unknown): boolean {
+  const name = (err as { name?: string })?.name
+  return name === 'AbortError' || name === 'TimeoutError'
+}
+
+class EncryptedDHTStorage implements EncryptedStorage {
+  private readonly dht: Dht
+  private readonly components: EncryptedStorageComponents
+  private readonly log?: Logger
+  private readonly cfg: Required<EncryptedStorageInit>
+  private readonly cache: ContentCache
+  private index?: LocalIndex
+  private audit?: AuditLog
+  private shutdown = new AbortController()
+  private started = false
+  private cleanupTimer?: NodeJS.Timeout
+  private readonly background = new Set<Promise<unknown>>()
+  private readonly storeLocks = new Map<string, Promise<unknown>>()
+  private readonly m = {
+    storedItems: 0,
+    retrievedItems: 0,
+    cacheHits: 0,
+    cacheMisses: 0,
+    encryptionOps: 0,
+    decryptionOps: 0,
+    storeTime: 0,
+    retrieveTime: 0,
+    errors: {} as Record<string, number>,
+    lastUpdate: Date.now()
+  }
+
+  constructor(components: EncryptedStorageComponents, init: EncryptedStorageInit) {
+    if (typeof init?.dataDir !== 'string' || init.dataDir === '')
+      throw new TypeError('init.dataDir is required')
+    if (typeof init.nodeId !== 'string' || init.nodeId === '') throw new TypeError('init.nodeId is required')
+    for (const c of ['dht', 'crypto', 'roles', 'keyring', 'signer'] as const) {
+      if (components?.[c] == null) throw new TypeError(`components.${c} is required`)
+    }
+    this.components = components
+    this.dht = components.dht
+    this.log = components.logger
+    this.cfg = {
+      dataDir: init.dataDir,
+      nodeId: init.nodeId,
+      cacheTTL: init.cacheTTL ?? 10 * 60_000,
+      cacheMaxEntries: init.cacheMaxEntries ?? 1000,
+      cacheMaxBytes: init.cacheMaxBytes ?? 64 * MiB,
+      maxContentBytes: init.maxContentBytes ?? MiB,
+      writeQuorum: init.writeQuorum ?? 3,
+      storeTimeout: init.storeTimeout ?? 30_000,
+      retrieveTimeout: init.retrieveTimeout ?? 30_000,
+      announceTimeout: init.announceTimeout ?? 30_000,
+      backgroundTimeout: init.backgroundTimeout ?? 120_000,
+      announceOnStore: init.announceOnStore ?? true,
+      cacheCleanupInterval: init.cacheCleanupInterval ?? 5 * 60_000,
+      maxListResults: init.maxListResults ?? 1000
+    }
+    this.cache = new ContentCache({
+      ttl: this.cfg.cacheTTL,
+      maxEntries: this.cfg.cacheMaxEntries,
+      maxBytes: this.cfg.cacheMaxBytes
+    })
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------
+
+  async start(): Promise<void> {
+    if (this.started) return
+    mkdirSync(this.cfg.dataDir, { recursive: true })
+    const index = new LocalIndex(join(this.cfg.dataDir, 'storage-index.sqlite'))
+    const audit = new AuditLog(join(this.cfg.dataDir, 'audit.log'), this.cfg.nodeId, index, this.log)
+    await audit.init()
+    this.index = index
+    this.audit = audit
+    this.shutdown = new AbortController()
+    this.started = true
+    if (this.cfg.cacheCleanupInterval > 0) this.startCacheCleanup(this.cfg.cacheCleanupInterval)
+  }
+
+  async stop(): Promise<void> {
+    if (!this.started) return
+    this.started = false
+    this.stopCacheCleanup()
+    this.shutdown.abort(new DOMException('encrypted storage is stopping', 'AbortError'))
+    await Promise.allSettled([...this.background])
+    await this.audit?.flush()
+    this.index?.close()
+    this.index = undefined
+    this.audit = undefined
+    this.cache.clear()
+  }
+
+  close(): Promise<void> {
+    return this.stop()
+  }
+
+  isStarted(): boolean {
+    return this.started
+  }
+
+  private ready(): { index: LocalIndex; audit: AuditLog } {
+    if (!this.started || this.index === undefined || this.audit === undefined)
+      throw new StorageNotStartedError()
+    return { index: this.index, audit: this.audit }
+  }
+
+  // ---- store -----------------------------------------------------------------------------
+
+  async storeUCXLContent(
+    address: string,
+    content: Uint8Array | string,
+    creatorRole: string,
+    contentType: string,
+    options: AbortOptions = {}
+  ): Promise<StoreResult> {
+    const { audit } = this.ready()
+    const t0 = performance.now()
+    const data = typeof content === 'string' ? utf8.encode(content) : content
+    const entry: AuditInput = {
+      op: 'store',
+      role: String(creatorRole),
+      address: String(address),
+      contentType: String(contentType),
+      size: data instanceof Uint8Array ? data.byteLength : undefined,
+      success: false
+    }
+    try {
+      const r = this.checkStore(address, data, creatorRole, contentType)
+      entry.address = r.base
+      const result = await this.withStoreLock(r.base, () =>
+        this.storeVersion(r, data, creatorRole, contentType, options)
+      )
+      entry.version = result.version
+      entry.success = true
+      this.m.storedItems++
+      this.m.storeTime += performance.now() - t0
+      return result
+    } catch (err) {
+      const mapped = this.fail(err, String(address), 'store')
+      entry.error = { code: mapped.code, message: mapped.message }
+      throw mapped
+    } finally {
+      this.m.lastUpdate = Date.now()
+      audit.append(entry)
+    }
+  }
+
+  private checkStore(
+    address: string,
+    data: unknown,
+    creatorRole: string,
+    contentType: string
+  ): ResolvedAddress {
+    const r = resolveAddress(address)
+    if (hasWildcard(r.parsed))
+      throw new InvalidAddressError(address, 'a wildcard address cannot be stored to')
+    if (r.parsed.temporal.kind !== 'latest') {
+      throw new InvalidAddressError(address, 'a store writes the next version: use *^ or no temporal segment')
+    }
+    if (!(data instanceof Uint8Array)) throw new TypeError('content must be a Uint8Array or a string')
+    if (data.byteLength > this.cfg.maxContentBytes) {
+      throw new ContentTooLargeError(data.byteLength, this.cfg.maxContentBytes)
+    }
+    if (typeof contentType !== 'string' || !CONTENT_TYPE_RE.test(contentType)) {
+      throw new InvalidContentTypeError(String(contentType))
+    }
+    const { roles, keyring } = this.components
+    if (typeof creatorRole !== 'string' || !roles.has(creatorRole))
+      throw new UnknownRoleError(String(creatorRole))
+    if (!roles.canStore(creatorRole)) throw new ReadOnlyRoleError(creatorRole)
+    if (r.parsed.role !== creatorRole) {
+      throw new AccessDeniedError(r.base, `the address belongs to role ${r.parsed.role}, not ${creatorRole}`)
+    }
+    if (!keyring.holdsRole(creatorRole)) {
+      throw new AccessDeniedError(r.base, `this node holds no key of role ${creatorRole}`)
+    }
+    return r
+  }
+
+  private async withStoreLock<T>(base: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.storeLocks.get(base) ?? Promise.resolve()
+    const run = previous.then(fn, fn)
+    const tail = run.catch(() => undefined)
+    this.storeLocks.set(base, tail)
+    try {
+      return await run
+    } finally {
+      if (this.storeLocks.get(base) === tail) this.storeLocks.delete(base)
+    }
+  }
+
+  /** This node's knowledge of the current head: its index, else its own DHT record store. */
+  private async previousVersion(
+    r: ResolvedAddress,
+    signal: AbortSignal
+  ): Promise<{ version: number; hash: Uint8Array; author: Uint8Array } | undefined> {
+    const { index } = this.ready()
+    const chain = index.getChain(r.base)
+    let best: { version: number; hash: Uint8Array; author: Uint8Array } | undefined
+    if (chain !== undefined) {
+      best = {
+        version: chain.highest,
+        hash: Buffer.from(chain.highestHash, 'hex'),
+        author: Buffer.from(chain.author, 'hex')
+      }
+    }
+    // A record this node holds for the head (replicated to it, or written before its index was
+    // lost) that is newer than what the index knows.
+    let local: ReceivedValue[] = []
+    try {
+      local = await this.dht.getValues(headKey(r.digest), { localOnly: true, signal })
+    } catch (err) {
+      if (!isNotFound(err)) this.log?.debug({ err: (err as Error).message }, 'local head lookup failed')
+    }
+    for (const c of this.verifyCandidates(headKey(r.digest), local)) {
+      if (best === undefined || c.envelope.version > best.version) {
+        best = { version: c.envelope.version, hash: c.hash, author: c.envelope.author }
+      }
+    }
+    return best
+  }
+
+  private requiredAcks(): number {
+    const q = Math.max(0, Math.floor(this.cfg.writeQuorum))
+    const dht = this.dht as Partial<{ getConnectedPeers: () => string[] }>
+    const peers =
+      this.components.peers ??
+      (typeof dht.getConnectedPeers === 'function'
+        ? { getConnectedPeers: () => dht.getConnectedPeers!() }
+        : undefined)
+    if (peers === undefined) return q
+    try {
+      return Math.min(q, peers.getConnectedPeers().length)
+    } catch {
+      return q
+    }
+  }
+
+  private async storeVersion(
+    r: ResolvedAddress,
+    data: Uint8Array,
+    creatorRole: string,
+    contentType: string,
+    options: AbortOptions
+  ): Promise<StoreResult> {
+    const { index } = this.ready()
+    const { crypto, signer } = this.components
+    const op = operationSignal(this.cfg.storeTimeout, options.signal, this.shutdown.signal)
+    try {
+      const prev = await this.previousVersion(r, op.signal)
+      if (prev !== undefined && !Buffer.from(prev.author).equals(signer.publicKey)) {
+        throw new AccessDeniedError(r.base, 'the address already has versions signed by another node key')
+      }
+      const ciphertext = await crypto.encryptUCXLContent(data, creatorRole)
+      this.m.encryptionOps++
+      op.signal.throwIfAborted()
+      const { envelope, bytes, hash } = await signEnvelope(
+        {
+          format: 1,
+          address: r.base,
+          version: (prev?.version ?? 0) + 1,
+          metadata: {
+            creatorRole,
+            encryptedFor: crypto.decryptableRoles(creatorRole),
+            contentType,
+            timestamp: Date.now(),
+            size: data.byteLength,
+            ciphertextHash: sha256(ciphertext)
+          },
+          ciphertext,
+          author: signer.publicKey,
+          previous: prev?.hash ?? null
+        },
+        signer,
+        { signal: op.signal }
+      )
+      if (bytes.byteLength > DEFAULT_MAX_ENVELOPE_BYTES) {
+        throw new ContentTooLargeError(data.byteLength, this.cfg.maxContentBytes)
+      }
+      const required = this.requiredAcks()
+      const [vres, hres] = await waitAtMost(
+        Promise.all([
+          this.put(versionKey(r.digest, envelope.version), bytes, required),
+          this.put(headKey(r.digest), bytes, required)
+        ]),
+        this.cfg.storeTimeout,
+        `store of ${r.base}`,
+        options.signal
+      )
+      const acks = Math.min(vres.acks.length, hres.acks.length)
+      if (acks < required) throw new WriteQuorumError(r.base, acks, required)
+      index.add(r.parsed, r.digest, envelope, bytes, hash, 'stored')
+      const peers = [...new Set([...vres.acks, ...hres.acks])]
+      const metadata = this.toMetadata(r.parsed, envelope, hash, peers)
+      this.cache.put(r.base, data.slice(), metadata, true)
+      if (this.cfg.announceOnStore) {
+        this.inBackground('announce after store', (signal) => this.dht.provide(headKey(r.digest), { signal }))
+      }
+      return { ...metadata, acks }
+    } catch (err) {
+      if (op.timedOut())
+        throw new StorageTimeoutError(`store of ${r.base}`, this.cfg.storeTimeout, { cause: err })
+      throw err
+    }
+  }
+
+  /** Puts one record; resolves at `required` acknowledgements while the rest go on in the background. */
+  private async put(key: string, bytes: Uint8Array, required: number): Promise<PutResult> {
+    const signal = AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(this.cfg.backgroundTimeout)])
+    const p = this.dht.putValue(key, bytes, { minAcks: Math.max(1, required), signal })
+    this.track(p)
+    try {
+      return await p
+    } catch (err) {
+      // With nobody reachable the record is held locally and the quorum (0) is met.
+      if (required === 0 && (err as { name?: string }).name === 'NoPeersAcknowledgedError') {
+        return { key, acks: [], storedLocally: true }
+      }
+      throw err
+    }
+  }
+
+  private track(p: Promise<unknown>): void {
+    const settled = p.catch(() => undefined)
+    this.background.add(settled)
+    void settled.finally(() => this.background.delete(settled))
+  }
+
+  private inBackground(what: string, fn: (signal: AbortSignal) => Promise<unknown>): void {
+    const signal = AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(this.cfg.backgroundTimeout)])
+    const p = fn(signal).catch((err: unknown) => {
+      if (!this.shutdown.signal.aborted) this.log?.debug({ err: (err as Error).message }, `${what} failed`)
+    })
+    this.track(p)
+  }
+
+  // ---- retrieve --------------------------------------------------------------------------
+
+  async retrieveUCXLContent(address: string, options: RetrieveOptions = {}): Promise<RetrieveResult> {
+    const { audit } = this.ready()
+    const t0 = performance.now()
+    const entry: AuditInput = { op: 'retrieve', address: String(address), success: false }
+    try {
+      const r = resolveAddress(address)
+      entry.address = r.base
+      if (hasWildcard(r.parsed)) throw new InvalidAddressError(address, 'a wildcard address names no content')
+      const result = await this.retrieve(r, options)
+      entry.version = result.metadata.version
+      entry.role = result.metadata.creatorRole
+      entry.contentType = result.metadata.contentType
+      entry.size = result.metadata.size
+      entry.success = true
+      this.m.retrievedItems++
+      this.m.retrieveTime += performance.now() - t0
+      return result
+    } catch (err) {
+      const mapped = this.fail(err, String(address), 'retrieve')
+      entry.error = { code: mapped.code, message: mapped.message }
+      throw mapped
+    } finally {
+      this.m.lastUpdate = Date.now()
+      audit.append(entry)
+    }
+  }
+
+  private fromCache(key: string): RetrieveResult | undefined {
+    const hit = this.cache.get(key)
+    if (hit === undefined) return undefined
+    this.m.cacheHits++
+    return { content: hit.content.slice(), metadata: hit.metadata, source: 'cache' }
+  }
+
+  private async retrieve(r: ResolvedAddress, options: RetrieveOptions): Promise<RetrieveResult> {
+    const t = r.parsed.temporal
+    if (t.kind === 'latest') {
+      const hit = this.fromCache(ContentCache.latestKey(r.base))
+      if (hit !== undefined) return hit
+    }
+    let version: number
+    switch (t.kind) {
+      case 'first':
+        version = 1
+        break
+      case 'version':
+        version = t.n
+        break
+      case 'forward': {
+        const from = options.from ?? 1
+        if (!Number.isSafeInteger(from) || from < 1) {
+          throw new InvalidAddressError(r.base, 'options.from must be a version number >= 1')
+        }
+        version = from + t.n
+        break
+      }
+      case 'back': {
+        const latest = this.cache.get(ContentCache.latestKey(r.base))?.metadata.version
+        version =
+          (latest ?? (await this.withRetrieveSignal(r, options, (s) => this.latest(r, s))).envelope.version) -
+          t.n
+        break
+      }
+      case 'latest': {
+        this.m.cacheMisses++
+        const c = await this.withRetrieveSignal(r, options, (s) => this.latest(r, s))
+        return this.open(r, c)
+      }
+    }
+    if (version < 1) throw new ContentNotFoundError(r.base, `version ${version} does not exist`)
+    const hit = this.fromCache(ContentCache.versionKey(r.base, version))
+    if (hit !== undefined) return hit
+    this.m.cacheMisses++
+    const c = await this.withRetrieveSignal(r, options, (s) => this.version(r, version, s))
+    return this.open(r, c)
+  }
+
+  private async withRetrieveSignal<T>(
+    r: ResolvedAddress,
+    options: AbortOptions,
+    fn: (signal: AbortSignal) => Promise<T>
+  ): Promise<T> {
+    const op = operationSignal(this.cfg.retrieveTimeout, options.signal, this.shutdown.signal)
+    try {
+      return await fn(op.signal)
+    } catch (err) {
+      if (op.timedOut()) {
+        throw new StorageTimeoutError(`retrieve of ${r.base}`, this.cfg.retrieveTimeout, { cause: err })
+      }
+      if (options.signal?.aborted === true && isAbort(err)) throw abortReason(options.signal)
+      throw err
+    }
+  }
+
+  /** Every valid, distinct envelope among the values received for `key`, with their senders. */
+  private verifyCandidates(key: string, values: ReceivedValue[]): Candidate[] {
+    const byHash = new Map<string, Candidate>()
+    for (const { value, from } of values) {
+      const hash = envelopeHash(value)
+      const hashHex = hex(hash)
+      const known = byHash.get(hashHex)
+      if (known !== undefined) {
+        known.from.add(from)
+        continue
+      }
+      try {
+        const envelope = validateChorusRecord(key, value)
+        byHash.set(hashHex, { envelope, bytes: value, hash, hashHex, from: new Set([from]) })
+      } catch (err) {
+        this.log?.warn({ key, from, reason: (err as Error).message }, 'refused an invalid record from a peer')
+      }
+    }
+    return [...byHash.values()]
+  }
+
+  private async fetch(key: string, signal: AbortSignal): Promise<ReceivedValue[]> {
+    try {
+      return await this.dht.getValues(key, { signal })
+    } catch (err) {
+      if (isNotFound(err)) return []
+      throw err
+    }
+  }
+
+  /**
+   * Keeps the candidates that fit what this node knows of the address: the pinned author, and
+   * the hashes of versions it already holds (a version with different bytes is a fork; the
+   * successor must name its predecessor's hash). Without a pin, the author whose records the
+   * most distinct peers returned wins (a single lying peer cannot outvote the replicas).
+   */
+  private consistent(r: ResolvedAddress, candidates: Candidate[]): Candidate[] {
+    const { index } = this.ready()
+    const chain = index.getChain(r.base)
+    let pool = candidates
+    if (chain !== undefined) {
+      pool = pool.filter((c) => hex(c.envelope.author) === chain.author)
+    } else if (pool.length > 1) {
+      const support = new Map<string, Set<string>>()
+      for (const c of pool) {
+        const a = hex(c.envelope.author)
+        const s = support.get(a) ?? new Set<string>()
+        for (const f of c.from) s.add(f)
+        support.set(a, s)
+      }
+      const ranked = [...support.entries()].sort((x, y) => y[1].size - x[1].size)
+      const top = ranked[0]
+      const second = ranked[1]
+      if (top !== undefined && (second === undefined || top[1].size > second[1].size)) {
+        pool = pool.filter((c) => hex(c.envelope.author) === top[0])
+      }
+    }
+    return pool.filter((c) => {
+      const same = index.getVersion(r.base, c.envelope.version)
+      if (same !== undefined && same.envelope_hash !== c.hashHex) return false
+      if (c.envelope.version > 1 && c.envelope.previous !== null) {
+        const before = index.getVersion(r.base, c.envelope.version - 1)
+        if (before !== undefined && before.envelope_hash !== hex(c.envelope.previous)) return false
+      }
+      const after = index.getVersion(r.base, c.envelope.version + 1)
+      if (after !== undefined && after.previous !== c.hashHex) return false
+      return true
+    })
+  }
+
+  private best(pool: Candidate[]): Candidate | undefined {
+    return [...pool].sort(compareEnvelopes)[0]
+  }
+
+  /** A version this node holds in its index, re-verified. */
+  private local(r: ResolvedAddress, version: number): Candidate | undefined {
+    const { index } = this.ready()
+    const bytes = index.getEnvelope(r.base, version)
+    if (bytes === undefined) return undefined
+    const key = versionKey(r.digest, version)
+    const [c] = this.verifyCandidates(key, [{ value: new Uint8Array(bytes), from: 'self' }])
+    return c
+  }
+
+  /** The newest version: what peers answer for the head key, never below what this node has seen. */
+  private async latest(r: ResolvedAddress, signal: AbortSignal): Promise<Candidate> {
+    const { index } = this.ready()
+    const key = headKey(r.digest)
+    const best = this.best(this.consistent(r, this.verifyCandidates(key, await this.fetch(key, signal))))
+    const chain = index.getChain(r.base)
+    if (chain !== undefined && (best === undefined || best.envelope.version < chain.highest)) {
+      // Peers offer nothing newer than what this node has seen: never roll back.
+      const own =
+        this.local(r, chain.highest) ?? (await this.version(r, chain.highest, signal).catch(() => undefined))
+      if (own !== undefined) return own
+      throw new IntegrityError(
+        r.base,
+        `peers offer version ${best?.envelope.version ?? 'none'} but version ${chain.highest} was seen before`
+      )
+    }
+    if (best === undefined) throw new ContentNotFoundError(r.base)
+    return best
+  }
+
+  /** Version n: from the index when held, else from the version key on the network. */
+  private async version(r: ResolvedAddress, n: number, signal: AbortSignal): Promise<Candidate> {
+    const own = this.local(r, n)
+    if (own !== undefined) return own
+    const key = versionKey(r.digest, n)
+    const best = this.best(this.consistent(r, this.verifyCandidates(key, await this.fetch(key, signal))))
+    if (best === undefined) throw new ContentNotFoundError(r.base, `version ${n} was not found`)
+    return best
+  }
+
+  /** Decrypts a verified candidate, then indexes and caches it. */
+  private async open(r: ResolvedAddress, c: Candidate): Promise<RetrieveResult> {
+    const { index } = this.ready()
+    const e = c.envelope
+    let plaintext: Uint8Array
+    try {
+      this.m.decryptionOps++
+      ;({ plaintext } = await this.components.crypto.decryptWithRole(e.ciphertext))
+    } catch (err) {
+      this.cache.invalidate(r.base)
+      throw err
+    }
+    if (plaintext.byteLength !== e.metadata.size) {
+      this.cache.invalidate(r.base)
+      throw new IntegrityError(r.base, 'decrypted size differs from the signed size')
+    }
+    const source: RetrieveResult['source'] = c.from.has('self') && c.from.size === 1 ? 'local' : 'network'
+    index.add(r.parsed, r.digest, e, c.bytes, c.hash, 'retrieved')
+    const highest = index.getChain(r.base)?.highest ?? e.version
+    const peers = [...c.from].filter((f) => f !== 'self')
+    const metadata = this.toMetadata(r.parsed, e, c.hash, peers)
+    const entry: CacheEntry = this.cache.put(r.base, plaintext, metadata, e.version >= highest)
+    return { content: entry.content.slice(), metadata, source }
+  }
+
+  // ---- discovery -------------------------------------------------------------------------
+
+  async announceContent(address: string, options: AbortOptions = {}): Promise<void> {
+    const { audit } = this.ready()
+    const entry: AuditInput = { op: 'announce', address: String(address), success: false }
+    try {
+      const r = resolveAddress(address)
+      entry.address = r.base
+      if (hasWildcard(r.parsed)) throw new InvalidAddressError(address, 'a wildcard address names no content')
+      await this.withTimeout('announce', r, options, (signal) =>
+        this.dht.provide(headKey(r.digest), { signal })
+      )
+      entry.success = true
+    } catch (err) {
+      const mapped = this.fail(err, String(address), 'announce')
+      entry.error = { code: mapped.code, message: mapped.message }
+      throw mapped
+    } finally {
+      audit.append(entry)
+    }
+  }
+
+  async discoverContentPeers(address: string, options: AbortOptions = {}): Promise<string[]> {
+    const { audit } = this.ready()
+    const entry: AuditInput = { op: 'discover', address: String(address), success: false }
+    try {
+      const r = resolveAddress(address)
+      entry.address = r.base
+      if (hasWildcard(r.parsed)) throw new InvalidAddressError(address, 'a wildcard address names no content')
+      const providers = await this.withTimeout('discover', r, options, async (signal) => {
+        try {
+          return await this.dht.findProviders(headKey(r.digest), { signal })
+        } catch (err) {
+          if (isNotFound(err)) return []
+          throw err
+        }
+      })
+      entry.success = true
+      return [...new Set(providers.map((p) => p.id))]
+    } catch (err) {
+      const mapped = this.fail(err, String(address), 'discover')
+      entry.error = { code: mapped.code, message: mapped.message }
+      throw mapped
+    } finally {
+      audit.append(entry)
+    }
+  }
+
+  private async withTimeout<T>(
+    what: string,
+    r: ResolvedAddress,
+    options: AbortOptions,
+    fn: (signal: AbortSignal) => Promise<T>
+  ): Promise<T> {
+    const op = operationSignal(this.cfg.announceTimeout, options.signal, this.shutdown.signal)
+    try {
+      return await fn(op.signal)
+    } catch (err) {
+      if (op.timedOut())
+        throw new StorageTimeoutError(`${what} of ${r.base}`, this.cfg.announceTimeout, { cause: err })
+      throw err
+    }
+  }
+
+  // ---- index -----------------------------------------------------------------------------
+
+  async listContentByRole(role: string, limit = 100): Promise<UCXLMetadata[]> {
+    const { index } = this.ready()
+    const n = Math.min(Math.max(0, Math.floor(limit)), this.cfg.maxListResults)
+    return index.query({ creatorRole: role, allVersions: false }, n).map((row) => this.rowToMetadata(row))
+  }
+
+  async searchContent(query: SearchQuery = {}): Promise<UCXLMetadata[]> {
+    const { index } = this.ready()
+    const n = Math.min(Math.max(0, Math.floor(query.limit ?? 100)), this.cfg.maxListResults)
+    const time = (v: Date | number | undefined): number | undefined =>
+      v === undefined ? undefined : v instanceof Date ? v.getTime() : v
+    let accept: ((row: IndexRow) => boolean) | undefined
+    const pattern = query.address
+    if (pattern !== undefined) {
+      try {
+        matchesAddress(pattern, 'ucxl://a:b@c:d/*^')
+      } catch (err) {
+        throw new InvalidAddressError(pattern, (err as Error).message, { cause: err })
+      }
+      accept = (row) => matchesAddress(pattern, row.address)
+    }
+    return index
+      .query(
+        {
+          agent: query.agent,
+          role: query.role,
+          project: query.project,
+          task: query.task,
+          contentType: query.contentType,
+          createdAfter: time(query.createdAfter),
+          createdBefore: time(query.createdBefore),
+          allVersions: query.allVersions ?? false
+        },
+        n,
+        accept
+      )
+      .map((row) => this.rowToMetadata(row))
+  }
+
+  async indexEnvelope(bytes: Uint8Array, source: IndexSource = 'replicated'): Promise<UCXLMetadata> {
+    const { index, audit } = this.ready()
+    const entry: AuditInput = { op: 'index', address: '(unknown)', success: false }
+    try {
+      let e: Envelope
+      try {
+        e = openEnvelope(bytes)
+      } catch (err) {
+        throw new IntegrityError('(envelope)', (err as Error).message, { cause: err })
+      }
+      const r = resolveAddress(e.address)
+      entry.address = r.base
+      entry.version = e.version
+      entry.role = e.metadata.creatorRole
+      entry.size = e.metadata.size
+      const hash = envelopeHash(bytes)
+      const c: Candidate = { envelope: e, bytes, hash, hashHex: hex(hash), from: new Set(['self']) }
+      const chain = index.getChain(r.base)
+      if (chain !== undefined && chain.author !== hex(e.author)) {
+        throw new IntegrityError(r.base, 'signed by another author than the versions this node holds')
+      }
+      if (this.consistent(r, [c]).length === 0) {
+        throw new IntegrityError(r.base, `version ${e.version} conflicts with the chain this node holds`)
+      }
+      index.add(r.parsed, r.digest, e, bytes, hash, source)
+      entry.success = true
+      return this.toMetadata(r.parsed, e, hash, [])
+    } catch (err) {
+      const mapped = this.fail(err, entry.address, 'index')
+      entry.error = { code: mapped.code, message: mapped.message }
+      throw mapped
+    } finally {
+      audit.append(entry)
+    }
+  }
+
+  localVersion(address: string): number | undefined {
+    const { index } = this.ready()
+    return index.getChain(resolveAddress(address).base)?.highest
+  }
+
+  // ---- cache, metrics, audit ---------------------------------------------------------------
+
+  startCacheCleanup(intervalMs = 5 * 60_000): void {
+    this.stopCacheCleanup()
+    this.cleanupTimer = setInterval(() => {
+      const n = this.cleanupCache()
+      if (n > 0) this.log?.debug({ expired: n }, 'cleaned up expired cache entries')
+    }, intervalMs)
+    this.cleanupTimer.unref()
+  }
+
+  stopCacheCleanup(): void {
+    if (this.cleanupTimer !== undefined) clearInterval(this.cleanupTimer)
+    this.cleanupTimer = undefined
+  }
+
+  cleanupCache(): number {
+    return this.cache.cleanup()
+  }
+
+  invalidateCache(address: string): void {
+    this.cache.invalidate(resolveAddress(address).base)
+  }
+
+  getMetrics(): StorageMetrics {
+    const m = this.m
+    return {
+      storedItems: m.storedItems,
+      retrievedItems: m.retrievedItems,
+      cacheHits: m.cacheHits,
+      cacheMisses: m.cacheMisses,
+      encryptionOps: m.encryptionOps,
+      decryptionOps: m.decryptionOps,
+      averageStoreTime: m.storedItems === 0 ? 0 : m.storeTime / m.storedItems,
+      averageRetrieveTime: m.retrievedItems === 0 ? 0 : m.retrieveTime / m.retrievedItems,
+      errors: { ...m.errors },
+      cacheSize: this.cache.size,
+      cacheBytes: this.cache.bytes,
+      indexedVersions: this.index?.count() ?? 0,
+      lastUpdate: m.lastUpdate
+    }
+  }
+
+  async verifyAuditLog(): Promise<AuditVerification> {
+    return this.ready().audit.verify()
+  }
+
+  // ---- helpers -----------------------------------------------------------------------------
+
+  private toMetadata(parsed: UcxlAddress, e: Envelope, hash: Uint8Array, peers: string[]): UCXLMetadata {
+    return {
+      address: formatAddress({ ...parsed, temporal: { kind: 'version', n: e.version } }),
+      baseAddress: e.address,
+      version: e.version,
+      creatorRole: e.metadata.creatorRole,
+      encryptedFor: [...e.metadata.encryptedFor],
+      contentType: e.metadata.contentType,
+      timestamp: e.metadata.timestamp,
+      size: e.metadata.size,
+      hash: hex(e.metadata.ciphertextHash),
+      envelopeHash: hex(hash),
+      previous: e.previous === null ? null : hex(e.previous),
+      author: hex(e.author),
+      dhtPeers: peers,
+      replicationFactor: this.cfg.writeQuorum
+    }
+  }
+
+  private rowToMetadata(row: IndexRow): UCXLMetadata {
+    const parsed: UcxlAddress = {
+      agent: row.agent,
+      role: row.role,
+      project: row.project,
+      task: row.task,
+      path: row.path,
+      temporal: { kind: 'version', n: Number(row.version) }
+    }
+    return {
+      address: formatAddress(parsed),
+      baseAddress: row.address,
+      version: Number(row.version),
+      creatorRole: row.creator_role,
+      encryptedFor: JSON.parse(row.encrypted_for) as string[],
+      contentType: row.content_type,
+      timestamp: Number(row.timestamp),
+      size: Number(row.size),
+      hash: row.ciphertext_hash,
+      envelopeHash: row.envelope_hash,
+      previous: row.previous,
+      author: row.author,
+      dhtPeers: [],
+      replicationFactor: this.cfg.writeQuorum
+    }
+  }
+
+  /** Maps any failure to this package's typed errors and counts it. Messages carry no secrets. */
+  private fail(err: unknown, address: string, op: string): StorageError {
+    const mapped = this.mapError(err, address)
+    this.m.errors[mapped.code] = (this.m.errors[mapped.code] ?? 0) + 1
+    this.log?.debug({ op, address, code: mapped.code }, mapped.message)
+    return mapped
+  }
+
+  private mapError(err: unknown, address: string): StorageError {
+    if (err instanceof StorageError) {
+      if (err instanceof IntegrityError) this.invalidateQuietly(address)
+      return err
+    }
+    const e = err as { name?: string; code?: string; message?: string }
+    switch (e?.code) {
+      case 'CRYPTO_ACCESS_DENIED':
+        return new AccessDeniedError(address, 'no role key held by this node opens the content', {
+          cause: err
+        })
+      case 'CRYPTO_INTEGRITY':
+        this.invalidateQuietly(address)
+        return new IntegrityError(address, 'the ciphertext does not decrypt', { cause: err })
+      case 'CRYPTO_UNKNOWN_ROLE':
+        return new UnknownRoleError(String((err as { role?: string }).role ?? 'unknown'), { cause: err })
+      case 'DHT_TIMEOUT':
+        return new StorageTimeoutError(`DHT operation on ${address}`, 0, { cause: err })
+      case 'DHT_NO_ACKS':
+        return new WriteQuorumError(address, 0, Math.max(1, this.requiredAcks()), { cause: err })
+      case 'DHT_NOT_FOUND':
+        return new ContentNotFoundError(address, undefined, { cause: err })
+      case 'DHT_INVALID_RECORD':
+        return new IntegrityError(address, e.message ?? 'record refused', { cause: err })
+    }
+    if (e?.name === 'UcxlAddressError')
+      return new InvalidAddressError(address, e.message ?? '', { cause: err })
+    if (e?.name === 'AbortError' || e?.name === 'TimeoutError') {
+      const out = new StorageError(e.message ?? 'aborted', 'UCXL-499-ABORTED', { cause: err })
+      out.name = 'AbortError'
+      return out
+    }
+    if (err instanceof TypeError) return new StorageError(err.message, 'UCXL-400-BAD_REQUEST', { cause: err })
+    return new StorageError((err as Error)?.message ?? String(err), 'UCXL-500-INTERNAL', { cause: err })
+  }
+
+  private invalidateQuietly(address: string): void {
+    try {
+      this.cache.invalidate(resolveAddress(address).base)
+    } catch {
+      // not an address: nothing cached under it
+    }
+  }
+}
+
+/**
+ * Creates the encrypted storage. Call `start()` before use and `stop()` when done.
+ *
+ * ```ts
+ * const storage = createEncryptedStorage(
+ *   { dht, crypto, roles, keyring, signer: dht.signer, logger },
+ *   { dataDir: '/var/lib/chorus/storage', nodeId: dht.peerId }
+ * )
+ * await storage.start()
+ * ```
+ */
+export function createEncryptedStorage(
+  components: EncryptedStorageComponents,
+  init: EncryptedStorageInit
+): EncryptedStorage {
+  return new EncryptedDHTStorage(components, init)
+}

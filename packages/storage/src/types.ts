@@ -1,0 +1,208 @@
+import type { AbortOptions, Dht, Logger, NodeSigner } from '@chorus/dht'
+
+/** What storage needs from `@chorus/crypto`'s `AgeCrypto`. */
+export interface StorageCrypto {
+  /** Encrypts for every role allowed to read content created by `creatorRole`. */
+  encryptUCXLContent(content: Uint8Array, creatorRole: string): Promise<Uint8Array>
+  /** Decrypts with any identity this node holds; rejects with an access-denied error otherwise. */
+  decryptWithRole(ciphertext: Uint8Array): Promise<{ plaintext: Uint8Array; role: string; keyId: string }>
+  /** The roles that may read content created by `creatorRole` (it included). */
+  decryptableRoles(creatorRole: string): string[]
+}
+
+/** What storage needs from `@chorus/crypto`'s `RoleRegistry`. */
+export interface StorageRoles {
+  has(name: string): boolean
+  /** False for read-only roles. */
+  canStore(name: string): boolean
+}
+
+/** What storage needs from `@chorus/crypto`'s `RoleKeyring`. */
+export interface StorageKeyring {
+  /** Whether this node holds a private key (age identity) of the role. */
+  holdsRole(role: string): boolean
+}
+
+export interface EncryptedStorageComponents {
+  /** Where records go: a `LibP2PDHT`, a `HybridDHT`, or `createLocalDHT()` for one process. */
+  dht: Dht
+  crypto: StorageCrypto
+  roles: StorageRoles
+  /** The node's keyring: a node may only store as a role whose key it holds. */
+  keyring: StorageKeyring
+  /** Signs envelopes; `LibP2PDHT.signer`. */
+  signer: NodeSigner
+  logger?: Logger
+  /**
+   * Who is reachable, to cap the write quorum when the network is small. Default: the dht's own
+   * `getConnectedPeers()` when it has one; otherwise the quorum is not capped.
+   */
+  peers?: { getConnectedPeers(): string[] }
+}
+
+export interface EncryptedStorageInit {
+  /** Directory of the index database (`storage-index.sqlite`) and the audit log (`audit.log`). Required. */
+  dataDir: string
+  /** This node's id as written in audit records (e.g. the peer id). Required. */
+  nodeId: string
+  /** Cache time to live in ms. Default: 600_000 (10 min). */
+  cacheTTL?: number
+  /** Most cache entries (a version cached as latest counts twice). Default: 1000. */
+  cacheMaxEntries?: number
+  /** Most plaintext bytes in the cache. Default: 64 MiB. */
+  cacheMaxBytes?: number
+  /** Largest content accepted by `storeUCXLContent`, in bytes. Default: 1 MiB (1_048_576). */
+  maxContentBytes?: number
+  /**
+   * Peers that must acknowledge both the version and the head record before a store succeeds;
+   * capped at the number of reachable peers (so 0 with no peers: the record is then only held
+   * locally until replication republishes it). Default: 3 (the replication factor).
+   */
+  writeQuorum?: number
+  /** Time a store may take to reach its quorum, in ms. Default: 30_000. */
+  storeTimeout?: number
+  /** Time a retrieve may take, in ms. Default: 30_000. */
+  retrieveTimeout?: number
+  /** Time announce/discover may take, in ms. Default: 30_000. */
+  announceTimeout?: number
+  /** Time the background part of a store (remaining puts, provide) may take, in ms. Default: 120_000. */
+  backgroundTimeout?: number
+  /** Announce (provide) the head key after each store, in the background. Default: true. */
+  announceOnStore?: boolean
+  /** Interval of the cache cleanup that `start()` schedules, in ms; 0 disables. Default: 300_000 (5 min). */
+  cacheCleanupInterval?: number
+  /** Most results of `listContentByRole` and `searchContent`. Default: 1000. */
+  maxListResults?: number
+}
+
+/** The reference's UCXLMetadata plus version, author and acknowledgements. */
+export interface UCXLMetadata {
+  /** Canonical address of this exact version (temporal segment `*~<version>`). */
+  address: string
+  /** Canonical address without temporal segment (shared by all versions). */
+  baseAddress: string
+  version: number
+  creatorRole: string
+  encryptedFor: string[]
+  contentType: string
+  /** Creation time, milliseconds since the Unix epoch. */
+  timestamp: number
+  /** Plaintext size in bytes. */
+  size: number
+  /** SHA-256 of the ciphertext, lowercase hex. */
+  hash: string
+  /** SHA-256 of the whole envelope (what the next version's `previous` names), hex. */
+  envelopeHash: string
+  /** SHA-256 of the previous version's envelope, hex; null for version 1. */
+  previous: string | null
+  /** The author's raw Ed25519 public key, hex. */
+  author: string
+  /** Peers known to hold the record (acknowledged a store, or served it to this node). */
+  dhtPeers: string[]
+  /** The write quorum / replication target this node uses. */
+  replicationFactor: number
+}
+
+/** What `storeUCXLContent` returns. */
+export interface StoreResult extends UCXLMetadata {
+  /** Peers that acknowledged both the version and the head record before the store returned. */
+  acks: number
+}
+
+export interface RetrieveOptions extends AbortOptions {
+  /** Base version of a forward segment `^^N` (which resolves to version `from + N`). Default: 1. */
+  from?: number
+}
+
+export interface RetrieveResult {
+  content: Uint8Array
+  metadata: UCXLMetadata
+  /** Where the answer came from. */
+  source: 'cache' | 'network' | 'local'
+}
+
+export interface SearchQuery {
+  /** Exact value, or `any`/`*`/undefined for every value. Same for role, project, task. */
+  agent?: string
+  role?: string
+  project?: string
+  task?: string
+  /** An address pattern (`matchesAddress` of @chorus/ucxl: `any` components, `*`/`**` path segments). */
+  address?: string
+  contentType?: string
+  /** Creation time bounds (inclusive), as Date or ms since epoch. */
+  createdAfter?: Date | number
+  createdBefore?: Date | number
+  /** Default 100, at most `maxListResults`. */
+  limit?: number
+  /** Every indexed version instead of the newest per address. Default: false. */
+  allVersions?: boolean
+}
+
+export interface StorageMetrics {
+  storedItems: number
+  retrievedItems: number
+  cacheHits: number
+  cacheMisses: number
+  encryptionOps: number
+  decryptionOps: number
+  /** Mean duration of successful stores, ms. */
+  averageStoreTime: number
+  /** Mean duration of successful retrieves (cache hits included), ms. */
+  averageRetrieveTime: number
+  /** Failed operations by error code. */
+  errors: Record<string, number>
+  /** Entries in the cache (a version cached as latest counts twice). */
+  cacheSize: number
+  cacheBytes: number
+  /** Versions in the local index. */
+  indexedVersions: number
+  /** ms since epoch of the last change. */
+  lastUpdate: number
+}
+
+export interface AuditVerification {
+  ok: boolean
+  /** Entries checked. */
+  entries: number
+  /** 1-based line of the first bad entry, when not ok. */
+  line?: number
+  reason?: string
+}
+
+export interface EncryptedStorage {
+  /** Opens the index and audit log and starts the cache cleanup. Idempotent. */
+  start(): Promise<void>
+  /** Stops background work, flushes the audit log, closes the index. Idempotent. */
+  stop(): Promise<void>
+  /** Same as stop(). */
+  close(): Promise<void>
+  isStarted(): boolean
+  storeUCXLContent(
+    address: string,
+    content: Uint8Array | string,
+    creatorRole: string,
+    contentType: string,
+    options?: AbortOptions
+  ): Promise<StoreResult>
+  retrieveUCXLContent(address: string, options?: RetrieveOptions): Promise<RetrieveResult>
+  announceContent(address: string, options?: AbortOptions): Promise<void>
+  discoverContentPeers(address: string, options?: AbortOptions): Promise<string[]>
+  listContentByRole(role: string, limit?: number): Promise<UCXLMetadata[]>
+  searchContent(query: SearchQuery): Promise<UCXLMetadata[]>
+  /**
+   * Verifies a record this node received another way (replication pins it) and adds it to the
+   * index; returns its metadata. Throws `IntegrityError` for a bad or conflicting record.
+   */
+  indexEnvelope(bytes: Uint8Array, source?: 'replicated' | 'retrieved'): Promise<UCXLMetadata>
+  /** The newest version of the address known locally (index), without network; undefined if none. */
+  localVersion(address: string): number | undefined
+  startCacheCleanup(intervalMs?: number): void
+  stopCacheCleanup(): void
+  /** Removes expired cache entries; returns how many. */
+  cleanupCache(): number
+  /** Drops every cached version of the address. */
+  invalidateCache(address: string): void
+  getMetrics(): StorageMetrics
+  verifyAuditLog(): Promise<AuditVerification>
+}

@@ -1,0 +1,52 @@
+import { generateKeyPairSync, sign } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { NodeSigner } from '@chorus/dht'
+import { sha256, signEnvelope, type UnsignedEnvelope } from '../src/envelope.js'
+
+/** A real Ed25519 signer (node:crypto), as LibP2PDHT.signer is for a network node. */
+export function makeSigner(): NodeSigner {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519')
+  const x = publicKey.export({ format: 'jwk' }).x
+  if (x === undefined) throw new Error('no public key')
+  return {
+    publicKey: new Uint8Array(Buffer.from(x, 'base64url')),
+    async sign(data: Uint8Array) {
+      return new Uint8Array(sign(null, data, privateKey))
+    }
+  }
+}
+
+export function tempDir(prefix = 'chorus-storage-'): { dir: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+export const BASE = 'ucxl://agent001:backend_developer@project123:task456/decision'
+
+/** An envelope signed by `signer` over arbitrary (not age) ciphertext: for format tests only. */
+export async function sampleEnvelope(
+  signer: NodeSigner,
+  over: Partial<UnsignedEnvelope> = {},
+  ciphertext = new TextEncoder().encode('not really age, just bytes for the format tests')
+) {
+  const unsigned: UnsignedEnvelope = {
+    format: 1,
+    address: BASE,
+    version: 1,
+    metadata: {
+      creatorRole: 'backend_developer',
+      encryptedFor: ['backend_developer', 'senior_architect', 'devops_engineer'],
+      contentType: 'decision',
+      timestamp: 1_700_000_000_000,
+      size: 10,
+      ciphertextHash: sha256(ciphertext)
+    },
+    ciphertext,
+    author: signer.publicKey,
+    previous: null,
+    ...over
+  }
+  return signEnvelope(unsigned, signer)
+}

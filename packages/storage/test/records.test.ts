@@ -1,0 +1,76 @@
+import { addressDigest } from '@chorus/ucxl'
+import { describe, expect, it } from 'vitest'
+import { headKey, parseRecordKey, versionKey } from '../src/address.js'
+import { encodeEnvelope } from '../src/envelope.js'
+import { CHORUS_NAMESPACE, chorusRecordRules } from '../src/records.js'
+import { BASE, makeSigner, sampleEnvelope } from './helpers.js'
+
+const enc = new TextEncoder()
+const digest = addressDigest(BASE)
+
+describe('CHORUS record rules', () => {
+  const rules = chorusRecordRules()
+  const validate = rules.validators[CHORUS_NAMESPACE]!
+  const select = rules.selectors[CHORUS_NAMESPACE]!
+
+  it('parses the key layout', () => {
+    expect(parseRecordKey(headKey(digest))).toEqual({ digest })
+    expect(parseRecordKey(versionKey(digest, 12))).toEqual({ digest, version: 12 })
+    for (const bad of [
+      '/CHORUS/ucxl/',
+      '/CHORUS/other/x',
+      `${headKey(digest)}/v/0`,
+      `${headKey(digest)}/v/01`,
+      `${headKey(digest)}/x/1`
+    ]) {
+      expect(parseRecordKey(bad), bad).toBeNull()
+    }
+  })
+
+  it('accepts a valid envelope under its head and version keys', async () => {
+    const { bytes } = await sampleEnvelope(makeSigner())
+    await validate(enc.encode(headKey(digest)), bytes)
+    await validate(enc.encode(versionKey(digest, 1)), bytes)
+  })
+
+  it('refuses wrong keys, wrong versions, tampering, bad signatures and oversize', async () => {
+    const signer = makeSigner()
+    const { envelope, bytes } = await sampleEnvelope(signer)
+    const otherDigest = addressDigest('ucxl://agent002:backend_developer@project123:task456/decision')
+    await expect(validate(enc.encode(headKey(otherDigest)), bytes)).rejects.toThrow(/digest/)
+    await expect(validate(enc.encode(versionKey(digest, 2)), bytes)).rejects.toThrow(/version/)
+    await expect(validate(enc.encode('/CHORUS/role/x'), bytes)).rejects.toThrow(/not a CHORUS ucxl key/)
+    const tampered = Uint8Array.from(bytes)
+    const at = Buffer.from(bytes).indexOf(Buffer.from(envelope.ciphertext)) + 2
+    tampered[at] = (tampered[at] ?? 0) ^ 0xff
+    await expect(validate(enc.encode(headKey(digest)), tampered)).rejects.toThrow(/hash/)
+    const forged = encodeEnvelope({ ...envelope, signature: new Uint8Array(64) })
+    await expect(validate(enc.encode(headKey(digest)), forged)).rejects.toThrow(/signature/)
+    const small = chorusRecordRules({ maxRecordBytes: 100 }).validators[CHORUS_NAMESPACE]!
+    await expect(small(enc.encode(headKey(digest)), bytes)).rejects.toThrow(/limit/)
+    await expect(validate(enc.encode(headKey(digest)), enc.encode('hello'))).rejects.toThrow(/malformed/)
+  })
+
+  it('delegates other CHORUS keys to the fallback', async () => {
+    const seen: string[] = []
+    const r = chorusRecordRules({ fallbackValidator: (k) => void seen.push(new TextDecoder().decode(k)) })
+    await r.validators[CHORUS_NAMESPACE]!(enc.encode('/CHORUS/role/x'), enc.encode('v'))
+    expect(seen).toEqual(['/CHORUS/role/x'])
+  })
+
+  it('selects the highest version, then the earliest, deterministically', async () => {
+    const signer = makeSigner()
+    const v1 = await sampleEnvelope(signer)
+    const v2 = await sampleEnvelope(signer, { version: 2, previous: v1.hash })
+    const v2late = await sampleEnvelope(signer, {
+      version: 2,
+      previous: v1.hash,
+      metadata: { ...v2.envelope.metadata, timestamp: v2.envelope.metadata.timestamp + 5 }
+    })
+    const key = enc.encode(headKey(digest))
+    expect(select(key, [v1.bytes, v2.bytes])).toBe(1)
+    expect(select(key, [v2.bytes, v1.bytes])).toBe(0)
+    expect(select(key, [v2late.bytes, v1.bytes, v2.bytes])).toBe(2)
+    expect(select(key, [enc.encode('junk'), v1.bytes])).toBe(1)
+  })
+})
