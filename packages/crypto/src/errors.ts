@@ -1,0 +1,121 @@
+/**
+ * One error class per condition, each with a stable `name` and `code`. Messages never carry key
+ * material: identities are never echoed, only role names, key ids, paths and recipients.
+ */
+export abstract class CryptoError extends Error {
+  abstract readonly code: string
+}
+
+/** No identity this node holds opens the ciphertext (it was not encrypted for our roles/keys). */
+export class AccessDeniedError extends CryptoError {
+  override readonly name = 'AccessDeniedError'
+  readonly code = 'CRYPTO_ACCESS_DENIED'
+  /** Roles whose identities were tried (empty when the keyring holds none). */
+  readonly triedRoles: string[]
+
+  constructor(message: string, triedRoles: string[] = [], options?: { cause?: unknown }) {
+    super(message, options)
+    this.triedRoles = triedRoles
+  }
+}
+
+/**
+ * Where an age file failed to verify:
+ * - `armor`: the ASCII armor is malformed;
+ * - `header`: the header (or a recipient stanza, or the payload nonce) is malformed;
+ * - `hmac`: the header MAC does not verify (the header was changed);
+ * - `payload`: a payload chunk does not authenticate, is missing, or data trails the last chunk.
+ */
+export type IntegrityFailure = 'armor' | 'header' | 'hmac' | 'payload'
+
+/** The ciphertext is malformed or was tampered with. No plaintext is ever released with it. */
+export class IntegrityError extends CryptoError {
+  override readonly name = 'IntegrityError'
+  readonly code = 'CRYPTO_INTEGRITY'
+  readonly reason: IntegrityFailure
+
+  constructor(reason: IntegrityFailure, message: string, options?: { cause?: unknown }) {
+    super(`age ${reason} failure: ${message}`, options)
+    this.reason = reason
+  }
+}
+
+/** A role name that the role registry does not define. Unknown roles are never allowed silently. */
+export class UnknownRoleError extends CryptoError {
+  override readonly name = 'UnknownRoleError'
+  readonly code = 'CRYPTO_UNKNOWN_ROLE'
+  readonly role: string
+
+  constructor(role: string, options?: { cause?: unknown }) {
+    super(`Unknown role ${JSON.stringify(String(role).slice(0, 100))}`, options)
+    this.role = String(role).slice(0, 100)
+  }
+}
+
+/** Encryption for a role was asked but the keyring has no current recipient (public key) for it. */
+export class MissingRecipientError extends CryptoError {
+  override readonly name = 'MissingRecipientError'
+  readonly code = 'CRYPTO_NO_RECIPIENT'
+  readonly role: string
+
+  constructor(role: string, options?: { cause?: unknown }) {
+    super(`No current recipient key for role ${JSON.stringify(role)}: add one to the keyring first`, options)
+    this.role = role
+  }
+}
+
+/** A key string (recipient or identity) is malformed or of an unsupported type. Never echoes secrets. */
+export class KeyFormatError extends CryptoError {
+  override readonly name = 'KeyFormatError'
+  readonly code = 'CRYPTO_KEY_FORMAT'
+}
+
+/** A key file cannot be read, written, parsed, or has unsafe permissions. */
+export class KeyFileError extends CryptoError {
+  override readonly name = 'KeyFileError'
+  readonly code = 'CRYPTO_KEY_FILE'
+  readonly path: string
+  /** 1-based line in the file, when the problem is on a line. */
+  readonly line: number | undefined
+
+  constructor(path: string, message: string, options?: { cause?: unknown; line?: number }) {
+    super(`${path}${options?.line === undefined ? '' : `:${options.line}`}: ${message}`, options)
+    this.path = path
+    this.line = options?.line
+  }
+}
+
+/** A roles file (or a role definition given in code) is invalid; names the field and line. */
+export class RolesFileError extends CryptoError {
+  override readonly name = 'RolesFileError'
+  readonly code = 'CRYPTO_ROLES_FILE'
+  /** The file, or `<inline>` for definitions given in code. */
+  readonly source: string
+  /** Dotted path of the offending field, e.g. `roles.release_manager.authority`. */
+  readonly field: string
+  /** 1-based line and column, when known. */
+  readonly line: number | undefined
+  readonly column: number | undefined
+  readonly reason: string
+
+  constructor(
+    source: string,
+    field: string,
+    reason: string,
+    options?: { cause?: unknown; line?: number; column?: number }
+  ) {
+    const where = options?.line === undefined ? '' : `:${options.line}:${options.column ?? 1}`
+    super(`${source}${where}: ${field || '(root)'}: ${reason}`, options)
+    this.source = source
+    this.field = field
+    this.reason = reason
+    this.line = options?.line
+    this.column = options?.column
+  }
+}
+
+/** An argument has the wrong type or shape (e.g. content that is not bytes). */
+export class InvalidInputError extends CryptoError {
+  override readonly name = 'InvalidInputError'
+  readonly code = 'CRYPTO_INVALID_INPUT'
+}
