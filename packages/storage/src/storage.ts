@@ -86,6 +86,7 @@ class EncryptedDHTStorage implements EncryptedStorage {
   private cleanupTimer?: NodeJS.Timeout
   private readonly background = new Set<Promise<unknown>>()
   private readonly storeLocks = new Map<string, Promise<unknown>>()
+  private readonly lastRepair = new Map<string, number>()
   private readonly m = {
     storedItems: 0,
     retrievedItems: 0,
@@ -123,7 +124,9 @@ class EncryptedDHTStorage implements EncryptedStorage {
       backgroundTimeout: init.backgroundTimeout ?? 120_000,
       announceOnStore: init.announceOnStore ?? true,
       cacheCleanupInterval: init.cacheCleanupInterval ?? 5 * 60_000,
-      maxListResults: init.maxListResults ?? 1000
+      maxListResults: init.maxListResults ?? 1000,
+      retrieveConsistency: init.retrieveConsistency ?? 'network',
+      readRepair: init.readRepair ?? true
     }
     this.cache = new ContentCache({
       ttl: this.cfg.cacheTTL,
@@ -471,7 +474,10 @@ class EncryptedDHTStorage implements EncryptedStorage {
       }
       case 'latest': {
         this.m.cacheMisses++
-        const c = await this.withRetrieveSignal(r, options, (s) => this.latest(r, s))
+        const consistency = options.consistency ?? this.cfg.retrieveConsistency
+        const c = await this.withRetrieveSignal(r, options, (s) =>
+          consistency === 'local-first' ? this.latestLocalFirst(r, s) : this.latest(r, s)
+        )
         return this.open(r, c)
       }
     }
@@ -588,27 +594,83 @@ class EncryptedDHTStorage implements EncryptedStorage {
   private async latest(r: ResolvedAddress, signal: AbortSignal): Promise<Candidate> {
     const { index } = this.ready()
     const key = headKey(r.digest)
-    const best = this.best(this.consistent(r, this.verifyCandidates(key, await this.fetch(key, signal))))
+    const candidates = this.consistent(r, this.verifyCandidates(key, await this.fetch(key, signal)))
+    const best = this.best(candidates)
     const chain = index.getChain(r.base)
     if (chain !== undefined && (best === undefined || best.envelope.version < chain.highest)) {
       // Peers offer nothing newer than what this node has seen: never roll back.
       const own =
         this.local(r, chain.highest) ?? (await this.version(r, chain.highest, signal).catch(() => undefined))
-      if (own !== undefined) return own
-      throw new IntegrityError(
-        r.base,
-        `peers offer version ${best?.envelope.version ?? 'none'} but version ${chain.highest} was seen before`
-      )
+      if (own === undefined) {
+        throw new IntegrityError(
+          r.base,
+          `peers offer version ${best?.envelope.version ?? 'none'} but version ${chain.highest} was seen before`
+        )
+      }
+      this.repair(r, own)
+      return own
     }
     if (best === undefined) throw new ContentNotFoundError(r.base)
+    if (candidates.some((c) => c.envelope.version < best.envelope.version)) this.repair(r, best)
     return best
   }
 
-  /** Version n: from the index when held, else from the version key on the network. */
+  /**
+   * Read repair: some peers hold an older head (missed an update, or were fed a replayed old
+   * record, which kad-dht servers accept): put the newest back, in the background, at most once
+   * a minute per address.
+   */
+  private repair(r: ResolvedAddress, c: Candidate): void {
+    if (!this.cfg.readRepair) return
+    const now = Date.now()
+    if ((this.lastRepair.get(r.base) ?? 0) > now - 60_000) return
+    this.lastRepair.set(r.base, now)
+    if (this.lastRepair.size > 10_000) this.lastRepair.clear()
+    this.inBackground('read repair', (signal) => this.dht.putValue(headKey(r.digest), c.bytes, { signal }))
+  }
+
+  /**
+   * The newest version this node holds (index or its own DHT record store) when there is one,
+   * refreshed from the network in the background; the network otherwise.
+   */
+  private async latestLocalFirst(r: ResolvedAddress, signal: AbortSignal): Promise<Candidate> {
+    const { index } = this.ready()
+    const key = headKey(r.digest)
+    let local: ReceivedValue[] = []
+    try {
+      local = await this.dht.getValues(key, { localOnly: true, signal })
+    } catch (err) {
+      if (!isNotFound(err)) throw err
+    }
+    const chain = index.getChain(r.base)
+    let best = this.best(this.consistent(r, this.verifyCandidates(key, local)))
+    if (chain !== undefined && (best === undefined || best.envelope.version < chain.highest)) {
+      best = this.local(r, chain.highest) ?? best
+    }
+    if (best === undefined) return this.latest(r, signal)
+    this.inBackground('refresh of the head', async (s) => {
+      const fresh = await this.latest(r, s)
+      if (fresh.envelope.version > (index.getChain(r.base)?.highest ?? 0)) {
+        index.add(r.parsed, r.digest, fresh.envelope, fresh.bytes, fresh.hash, 'retrieved')
+        this.cache.invalidate(r.base)
+      }
+    })
+    return best
+  }
+
+  /** Version n: from the index or the local record store when held (immutable), else the network. */
   private async version(r: ResolvedAddress, n: number, signal: AbortSignal): Promise<Candidate> {
     const own = this.local(r, n)
     if (own !== undefined) return own
     const key = versionKey(r.digest, n)
+    let local: ReceivedValue[] = []
+    try {
+      local = await this.dht.getValues(key, { localOnly: true, signal })
+    } catch (err) {
+      if (!isNotFound(err)) throw err
+    }
+    const held = this.best(this.consistent(r, this.verifyCandidates(key, local)))
+    if (held !== undefined) return held
     const best = this.best(this.consistent(r, this.verifyCandidates(key, await this.fetch(key, signal))))
     if (best === undefined) throw new ContentNotFoundError(r.base, `version ${n} was not found`)
     return best
@@ -902,6 +964,8 @@ class EncryptedDHTStorage implements EncryptedStorage {
       case 'CRYPTO_INTEGRITY':
         this.invalidateQuietly(address)
         return new IntegrityError(address, 'the ciphertext does not decrypt', { cause: err })
+      case 'CRYPTO_NO_RECIPIENT':
+        return new StorageError(e.message ?? 'no recipient key', 'UCXL-500-MISSING_RECIPIENT', { cause: err })
       case 'CRYPTO_UNKNOWN_ROLE':
         return new UnknownRoleError(String((err as { role?: string }).role ?? 'unknown'), { cause: err })
       case 'DHT_TIMEOUT':

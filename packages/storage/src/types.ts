@@ -73,6 +73,18 @@ export interface EncryptedStorageInit {
   cacheCleanupInterval?: number
   /** Most results of `listContentByRole` and `searchContent`. Default: 1000. */
   maxListResults?: number
+  /**
+   * How `*^` (latest) is read on a cache miss:
+   * - `'network'`: ask every peer on the query path (`dht.getValues`) and take the newest valid
+   *   version of the author chain, never below a version this node has seen;
+   * - `'local-first'`: answer from this node's own copy (index or its DHT record store) when it
+   *   has one, refreshing from the network in the background (faster, may be one update behind).
+   * Fixed versions (`*~N`, `*~`, `~~N`, `^^N` once resolved) are immutable and always read
+   * locally first. Default: `'network'`.
+   */
+  retrieveConsistency?: 'network' | 'local-first'
+  /** Put the newest head back when peers answered with older ones (background, once a minute per address). Default: true. */
+  readRepair?: boolean
 }
 
 /** The reference's UCXLMetadata plus version, author and acknowledgements. */
@@ -110,6 +122,8 @@ export interface StoreResult extends UCXLMetadata {
 }
 
 export interface RetrieveOptions extends AbortOptions {
+  /** Overrides `init.retrieveConsistency` for this call. */
+  consistency?: 'network' | 'local-first'
   /** Base version of a forward segment `^^N` (which resolves to version `from + N`). Default: 1. */
   from?: number
 }
