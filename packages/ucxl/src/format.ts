@@ -1,0 +1,93 @@
+import { UcxlAddressError } from './errors.js'
+import {
+  authority,
+  canonical,
+  checkLength,
+  checkTemporal,
+  component,
+  MAX_ADDRESS_LENGTH,
+  pathSegments
+} from './grammar.js'
+import { parseAddress, parsePattern } from './parse.js'
+import { COMPONENTS, type UcxlAddress } from './types.js'
+
+/** An address as a parsed object or as a string in any accepted spelling. */
+export type AddressLike = UcxlAddress | string
+
+/**
+ * Checks an address object built by hand and returns its normalised copy (`*` components become
+ * `any`, empty path segments are dropped). Throws {@link UcxlAddressError} naming the bad field.
+ */
+export function normaliseAddress(address: AddressLike): UcxlAddress {
+  return typeof address === 'string' ? parseAddress(address) : normaliseObject(address, false)
+}
+
+/** {@link normaliseAddress} for patterns: the path may hold `*` segments and a final `**`. */
+export function normalisePattern(pattern: AddressLike): UcxlAddress {
+  return typeof pattern === 'string' ? parsePattern(pattern) : normaliseObject(pattern, true)
+}
+
+/**
+ * The canonical string of an address: `ucxl://agent:role@project:task/temporal[/path]`.
+ * `formatAddress(parseAddress(x))` is canonical, and parsing it again gives the same address.
+ */
+export function formatAddress(address: AddressLike): string {
+  return canonical(normaliseAddress(address))
+}
+
+/** The canonical string of a pattern (as {@link formatAddress}, path wildcards allowed). */
+export function formatPattern(pattern: AddressLike): string {
+  return canonical(normalisePattern(pattern))
+}
+
+/**
+ * The canonical address without its temporal segment: `ucxl://agent:role@project:task[/path]`.
+ * Every version of one piece of content shares it; it is what {@link addressDigest} hashes.
+ */
+export function baseAddress(address: AddressLike): string {
+  const a = normaliseAddress(address)
+  return a.path === '' ? authority(a) : `${authority(a)}/${a.path}`
+}
+
+function normaliseObject(value: unknown, pattern: boolean): UcxlAddress {
+  try {
+    return checkObject(value, pattern)
+  } catch (err) {
+    if (err instanceof UcxlAddressError) throw err
+    // A getter or proxy that throws: still the one error type callers handle.
+    throw new UcxlAddressError('address', 'could not be read as a UcxlAddress object', value, { cause: err })
+  }
+}
+
+function checkObject(value: unknown, pattern: boolean): UcxlAddress {
+  if (typeof value !== 'object' || value === null) {
+    throw new UcxlAddressError('address', 'must be a string or a UcxlAddress object', value)
+  }
+  const obj = value as Record<string, unknown>
+  const parts: string[] = []
+  for (const field of COMPONENTS) {
+    const v = obj[field]
+    if (typeof v !== 'string') throw new UcxlAddressError(field, 'must be a string', v)
+    if (v.length > MAX_ADDRESS_LENGTH) throw new UcxlAddressError(field, 'is too long', v)
+    parts.push(component(field, v, 0, v.length, v))
+  }
+  const temporal = checkTemporal(obj.temporal, describe(obj.temporal))
+  const path = obj.path ?? ''
+  if (typeof path !== 'string') throw new UcxlAddressError('path', 'must be a string', path)
+  const segments: string[] = []
+  // Bounded before scanning, as for strings.
+  if (path.length > MAX_ADDRESS_LENGTH) throw new UcxlAddressError('path', 'is too long', path)
+  pathSegments(path, 0, path.length, path, pattern, segments)
+  const [agent = '', role = '', project = '', task = ''] = parts
+  const address: UcxlAddress = { agent, role, project, task, temporal, path: segments.join('/') }
+  checkLength(address, canonical(address))
+  return address
+}
+
+function describe(t: unknown): string {
+  try {
+    return JSON.stringify(t) ?? String(t)
+  } catch {
+    return '<temporal>'
+  }
+}
