@@ -29,7 +29,7 @@ export function parseRolesFile(
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true })
   const firstError = doc.errors[0]
   if (firstError !== undefined) {
-    const pos = firstError.linePos?.[0]
+    const pos = lineCounter.linePos(firstError.pos[0])
     throw new RolesFileError(source, '', `not valid YAML/JSON: ${firstError.code}`, {
       line: pos?.line,
       column: pos?.col,
