@@ -51,6 +51,8 @@ import type {
 } from './types.js'
 
 const MiB = 1024 * 1024
+/** Least time between two read repairs of one address. */
+const REPAIR_INTERVAL_MS = 5_000
 const CONTENT_TYPE_RE = /^[A-Za-z0-9_.+/-]{1,64}$/
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
 const utf8 = new TextEncoder()
@@ -617,16 +619,23 @@ class EncryptedDHTStorage implements EncryptedStorage {
 
   /**
    * Read repair: some peers hold an older head (missed an update, or were fed a replayed old
-   * record, which kad-dht servers accept): put the newest back, in the background, at most once
-   * a minute per address.
+   * record, which kad-dht servers accept): put the newest back, in the background; one repair
+   * per address at a time and at most one every `REPAIR_INTERVAL_MS`.
    */
   private repair(r: ResolvedAddress, c: Candidate): void {
     if (!this.cfg.readRepair) return
     const now = Date.now()
-    if ((this.lastRepair.get(r.base) ?? 0) > now - 60_000) return
-    this.lastRepair.set(r.base, now)
+    const last = this.lastRepair.get(r.base)
+    if (last !== undefined && last > now - REPAIR_INTERVAL_MS) return
     if (this.lastRepair.size > 10_000) this.lastRepair.clear()
-    this.inBackground('read repair', (signal) => this.dht.putValue(headKey(r.digest), c.bytes, { signal }))
+    this.lastRepair.set(r.base, Number.POSITIVE_INFINITY) // in flight
+    this.inBackground('read repair', async (signal) => {
+      try {
+        await this.dht.putValue(headKey(r.digest), c.bytes, { signal })
+      } finally {
+        this.lastRepair.set(r.base, Date.now())
+      }
+    })
   }
 
   /**

@@ -83,7 +83,7 @@ export interface EncryptedStorageInit {
    * locally first. Default: `'network'`.
    */
   retrieveConsistency?: 'network' | 'local-first'
-  /** Put the newest head back when peers answered with older ones (background, once a minute per address). Default: true. */
+  /** Put the newest head back when peers answered with older ones (background, at most every 5 s per address). Default: true. */
   readRepair?: boolean
 }
 
