@@ -10,8 +10,15 @@ import {
   type RoleKeyring,
   type RoleRegistry
 } from '@chorus/crypto'
-import { createLibP2PDHT, createLocalDHT, type LibP2PDHT, type LocalDHT, type Logger } from '@chorus/dht'
-import { createHybridDHT, type HybridDHT } from '@chorus/hybrid'
+import {
+  createLibP2PDHT,
+  createLocalDHT,
+  type Dht,
+  type LibP2PDHT,
+  type LocalDHT,
+  type Logger
+} from '@chorus/dht'
+import * as hybridPackage from '@chorus/hybrid'
 import { createReplicationManager, type ReplicationManager } from '@chorus/replication'
 import { chorusRecordRules, createEncryptedStorage, type EncryptedStorage } from '@chorus/storage'
 import { dhtKey, parseAddress } from '@chorus/ucxl'
@@ -51,6 +58,14 @@ export async function createAgent(config: NodeConfig, logger: PinoLogger): Promi
   return new ChorusAgent(config, logger)
 }
 
+/** What the agent uses of @chorus/hybrid's HybridDHT. */
+interface HybridLike extends Dht {
+  start(): Promise<void>
+  stop(): Promise<void>
+  getBackendHealth(): unknown
+  getMetrics(): unknown
+}
+
 interface CryptoState {
   registry: RoleRegistry
   keyring: RoleKeyring
@@ -82,7 +97,7 @@ class ChorusAgent implements Agent {
   private state: CryptoState | undefined
   private libp2p: LibP2PDHT | undefined
   private local: LocalDHT | undefined
-  private hybrid: HybridDHT | undefined
+  private hybrid: HybridLike | undefined
   private storage: EncryptedStorage | undefined
   private replicator: ReplicationManager | undefined
   private started = false
@@ -125,10 +140,12 @@ class ChorusAgent implements Agent {
 
   /** Roles, keyring and crypto from the roles file, the identities directory and the recipients files. */
   private async loadCrypto(config: NodeConfig): Promise<CryptoState> {
-    const registry =
-      config.rolesFile === ''
-        ? createRoleRegistry()
-        : createRoleRegistry(await loadRolesFile(config.rolesFile))
+    let registry: RoleRegistry
+    try {
+      registry = config.rolesFile === '' ? createRoleRegistry() : await loadRolesFile(config.rolesFile)
+    } catch (err) {
+      throw new ConfigError([`roles file ${config.rolesFile}: ${(err as Error).message}`], { cause: err })
+    }
     if (!registry.has(config.role)) {
       throw new ConfigError([
         `role ${JSON.stringify(config.role)} is not a known role (${registry
@@ -230,7 +247,28 @@ class ChorusAgent implements Agent {
     const libp2p = this.libp2p
     this.resolvedAgentId = c.agentId !== '' ? c.agentId : `agent-${libp2p.peerId.slice(-8)}`
     this.local = createLocalDHT({ dataDir: join(c.dataDir, 'local') })
-    this.hybrid = createHybridDHT(
+    const createHybridDHT = (hybridPackage as Record<string, unknown>).createHybridDHT as
+      | ((components: unknown, init: unknown) => HybridLike)
+      | undefined
+    // TEMP until @chorus/hybrid lands: run storage on the libp2p DHT directly.
+    const tempHybrid = (components: { primary: LibP2PDHT }): HybridLike => {
+      const p = components.primary
+      return Object.assign(Object.create(null), {
+        putValue: p.putValue.bind(p),
+        getValue: p.getValue.bind(p),
+        getValues: p.getValues.bind(p),
+        provide: p.provide.bind(p),
+        findProviders: p.findProviders.bind(p),
+        getClosestPeers: p.getClosestPeers.bind(p),
+        getConnectedPeers: p.getConnectedPeers.bind(p),
+        start: async () => {},
+        stop: async () => {},
+        getBackendHealth: () => [],
+        getMetrics: () => ({})
+      }) as HybridLike
+    }
+    const makeHybrid = createHybridDHT ?? (tempHybrid as unknown as (c: unknown, i: unknown) => HybridLike)
+    this.hybrid = makeHybrid(
       { primary: libp2p, fallback: this.local, logger: this.child('hybrid') },
       {
         dataDir: join(c.dataDir, 'hybrid'),

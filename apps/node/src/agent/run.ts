@@ -144,6 +144,10 @@ export async function runAgent(loaded: LoadedConfig): Promise<number> {
   } catch (err) {
     logger.error({ err }, 'start-up failed')
     await shutdown('start-up failed')
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+    // an invalid roles file or role is a configuration error: the CLI prints it and exits 2
+    if (err instanceof ConfigError) throw err
     return 1
   }
 

@@ -44,8 +44,8 @@ function tokensEqual(a: string, b: string): boolean {
 export function createApiServer(init: ApiServerInit): ApiServer {
   const { service, token, logger } = init
   const app = Fastify({
-    loggerInstance: logger.child({ component: 'api' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // request logs at warn and above only: one line per request would drown the agent's log
+    loggerInstance: logger.child({ component: 'api' }, { level: 'warn' }) as FastifyBaseLogger,
     bodyLimit: init.bodyLimitBytes ?? 2 * 1_048_576,
     return503OnClosing: true,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, useDefaults: true } }
@@ -72,7 +72,6 @@ export function createApiServer(init: ApiServerInit): ApiServer {
     if (started !== undefined) {
       metrics.duration.observe({ method: req.method, route }, Number(process.hrtime.bigint() - started) / 1e9)
     }
-    req.log.debug({ method: req.method, route, status: reply.statusCode }, 'request')
   })
   app.setErrorHandler(async (err: unknown, req: FastifyRequest, reply: FastifyReply) => {
     const mapped = mapError(err)

@@ -88,7 +88,9 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
       async () => {
         const recipients = join(root, 'recipients.yaml')
         for (const role of ROLES) await generateKeyFiles(role, join(root, role, 'keys'), recipients)
-        return `${ROLES.length} age keys, recipients in recipients.yaml`
+        // admin may read everything, so writers need its recipient; no demo agent plays it
+        await generateKeyFiles('admin', join(root, 'admin-keys'), recipients)
+        return `${ROLES.length + 1} age keys (admin's held by no agent), recipients in recipients.yaml`
       }
     )
 
