@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config'
 // vitest.config.ts (timeouts, setup); coverage is collected over package sources.
 export default defineConfig({
   test: {
-    projects: ['packages/*', 'apps/*', 'tests'],
+    projects: ['packages/*', 'apps/*', 'tests', 'tests/reliability'],
     // Two cores: multi-node tests are CPU-bound, so keep files from starving each other.
     maxWorkers: 2,
     coverage: {

@@ -1,0 +1,149 @@
+import type { Connection, Libp2p, Stream, StreamHandler, StreamHandlerRecord } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import type { Logger, ProtocolHandler, RecordRules, RecordValidator } from '../contract.js'
+import { inboundPeer } from './context.js'
+import { PeerBannedError, RateLimitedError } from './errors.js'
+import { createRateLimiter, type RateLimiter } from './rate-limiter.js'
+import type { PeerReputation } from './reputation.js'
+
+/**
+ * Record rules whose validators report the sender of a refused record to the reputation system
+ * (when the record arrived on a stream guarded by `attachReputation` or `guardProtocolHandler`).
+ * The verdict itself is unchanged: the validator's error is rethrown.
+ */
+export function guardRecordRules(rules: RecordRules, reputation: PeerReputation): RecordRules {
+  const validators: Record<string, RecordValidator> = {}
+  for (const [ns, validate] of Object.entries(rules.validators)) {
+    validators[ns] = async (key, value) => {
+      try {
+        await validate(key, value)
+      } catch (err) {
+        const peer = inboundPeer.getStore()
+        if (peer != null) reputation.onInvalidRecord(peer)
+        throw err
+      }
+    }
+  }
+  return { validators, selectors: { ...rules.selectors } }
+}
+
+export interface GuardHandlerInit {
+  reputation: PeerReputation
+  /** Per-peer limiter; a refused request costs the peer a `flood` penalty. Default: none (no limit). */
+  limiter?: RateLimiter
+  /** Protocol name for error messages. Default: `'request'`. */
+  protocol?: string
+}
+
+/**
+ * Wraps a `PeerMessaging` protocol handler: banned peers and peers over their rate limit are
+ * refused before the handler runs, and validators run by the handler can name the sender.
+ */
+export function guardProtocolHandler(handler: ProtocolHandler, init: GuardHandlerInit): ProtocolHandler {
+  const what = init.protocol ?? 'request'
+  return async (request, from) => {
+    if (init.reputation.isBanned(from.id)) throw new PeerBannedError(from.id)
+    if (init.limiter != null && !init.limiter.tryTake(from.id)) {
+      init.reputation.onFlood(from.id)
+      throw new RateLimitedError(from.id, what)
+    }
+    return inboundPeer.run(from.id, () => handler(request, from))
+  }
+}
+
+export interface AttachReputationInit {
+  reputation: PeerReputation
+  /**
+   * Inbound-stream protocols to guard (e.g. the kad protocol `/CHORUS/kad/1.0.0`): streams of banned
+   * peers are aborted, each stream takes a token from `limiter`, and validators run while handling
+   * them can name the sender. They must already be handled (call after the node started).
+   * Default: none.
+   */
+  protocols?: string[]
+  /**
+   * Per-peer limiter for those streams. Default: 200 streams at once, 100 per second per peer
+   * (a busy honest peer opens a few per second). `false` for no limit.
+   */
+  limiter?: RateLimiter | false
+  /** Close every connection to a peer as soon as it is banned. Default: true. */
+  hangUpOnBan?: boolean
+  logger?: Logger
+}
+
+const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} }
+
+interface Registrar {
+  getHandler(protocol: string): StreamHandlerRecord
+}
+
+/**
+ * Connects the reputation system to a running libp2p node: hangs up on peers when they get banned
+ * and guards the given inbound protocols. The connection gater (`reputation.gater`) must be given to
+ * libp2p when the node is built. Returns a function that undoes what it did (restores handlers).
+ */
+export async function attachReputation(
+  node: Libp2p,
+  init: AttachReputationInit
+): Promise<() => Promise<void>> {
+  const { reputation } = init
+  const log = init.logger ?? silent
+  const limiter =
+    init.limiter === false
+      ? undefined
+      : (init.limiter ?? createRateLimiter({ burst: 200, ratePerSecond: 100 }))
+  const undo: Array<() => Promise<void> | void> = []
+  if (init.hangUpOnBan !== false) {
+    undo.push(
+      reputation.onBan((info) => {
+        node.hangUp(peerIdFromString(info.peer)).catch((err: unknown) => {
+          log.debug({ peer: info.peer, err: String(err) }, 'hang-up of a banned peer failed')
+        })
+      })
+    )
+  }
+  const registrar = (node as unknown as { components?: { registrar?: Registrar } }).components?.registrar
+  for (const protocol of init.protocols ?? []) {
+    let original: StreamHandlerRecord
+    try {
+      if (registrar == null) throw new Error('libp2p registrar not reachable')
+      original = registrar.getHandler(protocol)
+    } catch (err) {
+      log.warn({ protocol, err: String(err) }, 'cannot guard protocol: no handler registered')
+      continue
+    }
+    const inner = original.handler
+    const guarded: StreamHandler = (stream: Stream, connection: Connection) => {
+      const peer = connection.remotePeer.toString()
+      if (reputation.isBanned(peer)) {
+        stream.abort(new PeerBannedError(peer))
+        return
+      }
+      if (limiter != null && !limiter.tryTake(peer)) {
+        reputation.onFlood(peer)
+        stream.abort(new RateLimitedError(peer, protocol))
+        return
+      }
+      return inboundPeer.run(peer, () => inner(stream, connection))
+    }
+    await node.handle(protocol, guarded, { ...original.options, force: true })
+    undo.push(async () => {
+      if (node.status === 'started') await node.handle(protocol, inner, { ...original.options, force: true })
+    })
+  }
+  return async () => {
+    for (const u of undo.reverse()) await u()
+  }
+}
+
+/** Whether a kad-dht query event reports a record a peer sent that failed validation. */
+export function isInvalidRecordEvent(event: {
+  name: string
+  error?: unknown
+}): event is { name: 'QUERY_ERROR'; error: Error; from: { toString(): string } } {
+  return (
+    event.name === 'QUERY_ERROR' &&
+    event.error instanceof Error &&
+    /invalid record/i.test(event.error.message) &&
+    'from' in event
+  )
+}

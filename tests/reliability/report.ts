@@ -1,0 +1,92 @@
+// Figures of one spec file, flushed to .reports/reliability/parts/<name>.json; the global setup's
+// teardown merges the parts into .reports/reliability.json (scripts/reliability-report.mjs renders it).
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+export const PARTS_DIR = join(ROOT, '.reports', 'reliability')
+
+export interface Part {
+  name: string
+  recordsWritten: number
+  recordsRead: number
+  faults: Record<string, number>
+  badInputs: Record<string, number>
+  recordsLost: number
+  recordsCorrupted: number
+  /** Recovery times by scenario, ms. */
+  recoveries: Record<string, number>
+  /** Named checks that ran and passed (a failing test writes nothing for its check). */
+  checks: string[]
+  notes: string[]
+}
+
+export interface Report {
+  written(n?: number): void
+  read(n?: number): void
+  fault(kind: string, n?: number): void
+  badInput(kind: string, n?: number): void
+  lost(n: number): void
+  corrupted(n: number): void
+  recovery(scenario: string, ms: number): void
+  check(name: string): void
+  note(text: string): void
+  flush(): void
+}
+
+export function createReport(name: string): Report {
+  const part: Part = {
+    name,
+    recordsWritten: 0,
+    recordsRead: 0,
+    faults: {},
+    badInputs: {},
+    recordsLost: 0,
+    recordsCorrupted: 0,
+    recoveries: {},
+    checks: [],
+    notes: []
+  }
+  const add = (m: Record<string, number>, k: string, n: number) => {
+    m[k] = (m[k] ?? 0) + n
+  }
+  return {
+    written: (n = 1) => {
+      part.recordsWritten += n
+    },
+    read: (n = 1) => {
+      part.recordsRead += n
+    },
+    fault: (kind, n = 1) => add(part.faults, kind, n),
+    badInput: (kind, n = 1) => add(part.badInputs, kind, n),
+    lost: (n) => {
+      part.recordsLost += n
+    },
+    corrupted: (n) => {
+      part.recordsCorrupted += n
+    },
+    recovery: (scenario, ms) => {
+      part.recoveries[scenario] = Math.max(part.recoveries[scenario] ?? 0, Math.round(ms))
+    },
+    check: (c) => {
+      part.checks.push(c)
+    },
+    note: (t) => {
+      part.notes.push(t)
+    },
+    flush: () => {
+      mkdirSync(PARTS_DIR, { recursive: true })
+      writeFileSync(join(PARTS_DIR, `${name}.json`), `${JSON.stringify(part, null, 2)}\n`)
+    }
+  }
+}
+
+/** Bounded number of fast-check runs: CHORUS_FUZZ_RUNS overrides, soak mode multiplies by 10. */
+export function fuzzRuns(dflt: number): number {
+  const env = Number(process.env.CHORUS_FUZZ_RUNS)
+  const base = Number.isInteger(env) && env > 0 ? env : dflt
+  return process.env.CHORUS_SOAK === '1' ? base * 10 : base
+}
+
+export const SOAK = process.env.CHORUS_SOAK === '1'
