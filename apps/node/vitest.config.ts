@@ -4,7 +4,7 @@ export default defineProject({
   test: {
     name: 'node',
     include: ['test/**/*.test.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 60_000
+    testTimeout: 90_000,
+    hookTimeout: 120_000
   }
 })

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { type AgentProcess, fastEnv, runCli, startAgentProcess } from './helpers.js'
+import { type AgentProcess, dialAddress, fastEnv, runCli, startAgentProcess, waitFor } from './helpers.js'
 
 const roots: string[] = []
 function tempDir(): string {
@@ -108,5 +108,28 @@ describe('embedded defaults, SIGTERM and restart', () => {
     expect(missing, `${missing} of ${acknowledged.size} acknowledged writes lost (${refused} refused)`).toBe(
       0
     )
-  })
+  }, 120_000)
+})
+
+describe('SIGHUP', () => {
+  it('re-reads the assignment file and joins the assigned bootstrap peers without a restart', async () => {
+    const root = tempDir()
+    const first = await startAgentProcess({ name: 'first', dataDir: join(root, 'a'), env: fastEnv() })
+    const second = await startAgentProcess({ name: 'second', dataDir: join(root, 'b'), env: fastEnv() })
+    try {
+      type Status = { network: { connectedPeers: number; bootstrapSource: string } }
+      expect((await second.api<Status>('GET', '/v1/status')).body.network.connectedPeers).toBe(0)
+      writeFileSync(join(root, 'b', 'assignment.yaml'), `bootstrapPeers:\n  - ${dialAddress(first.info)}\n`)
+      second.child.kill('SIGHUP')
+      const joined = await waitFor(async () => {
+        const s = (await second.api<Status>('GET', '/v1/status')).body.network
+        return s.bootstrapSource === 'assignment' && s.connectedPeers >= 1
+      }, 30_000)
+      expect(joined).toBe(true)
+      expect(second.child.exitCode).toBeNull()
+      expect(second.info.peerId).not.toBe(first.info.peerId)
+    } finally {
+      await Promise.all([first.stop(), second.stop()])
+    }
+  }, 120_000)
 })

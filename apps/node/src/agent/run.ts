@@ -142,7 +142,7 @@ export async function runAgent(loaded: LoadedConfig): Promise<number> {
       'agent started'
     )
   } catch (err) {
-    logger.error({ err }, 'start-up failed')
+    if (!(err instanceof ConfigError)) logger.error({ err }, 'start-up failed')
     await shutdown('start-up failed')
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)

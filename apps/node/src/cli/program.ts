@@ -281,10 +281,11 @@ function allCommands(c: Command): Command[] {
 
 function renderItems(items: Array<Record<string, unknown>>): string {
   if (items.length === 0) return '(nothing)'
+  const when = (t: unknown) => (typeof t === 'number' ? new Date(t).toISOString() : String(t ?? ''))
   return items
     .map(
       (i) =>
-        `${String(i.address ?? '?')}  ${String(i.contentType ?? '')}  ${String(i.creatorRole ?? '')}  ${String(i.timestamp ?? i.createdAt ?? '')}`
+        `${String(i.address ?? '?')}  ${String(i.contentType ?? '')}  ${String(i.creatorRole ?? '')}  ${String(i.size ?? '')} B  ${when(i.timestamp)}`
     )
     .join('\n')
 }
