@@ -15,7 +15,9 @@ export default defineProject({
       { find: /^@chorus\/crypto$/, replacement: dist('packages/crypto') },
       { find: /^@chorus\/ucxl$/, replacement: dist('packages/ucxl') },
       { find: /^@chorus\/replication$/, replacement: dist('packages/replication') },
-      { find: /^@chorus\/node$/, replacement: dist('apps/node') }
+      { find: /^@chorus\/node$/, replacement: dist('apps/node') },
+      // the suite builds raw CBOR with the same encoder storage uses
+      { find: /^cborg$/, replacement: `${root}packages/storage/node_modules/cborg/cborg.js` }
     ]
   },
   test: {
