@@ -138,6 +138,13 @@ describe('a 3-agent network', () => {
     expect(peers.code, peers.stderr).toBe(0)
     const ids = (JSON.parse(peers.stdout) as { peers: Array<{ id: string }> }).peers.map((p) => p.id)
     expect(ids).toEqual(expect.arrayContaining([writer.info.peerId, architect.info.peerId]))
+    // roles come from the peers' own announcements (peer-info protocol / discovery)
+    const roles = await waitFor(async () => {
+      const r = await devops.api<{ peers: Array<{ id: string; role: string }> }>('GET', '/v1/peers')
+      const role = r.body.peers.find((p) => p.id === writer.info.peerId)?.role
+      return role === 'backend_developer' ? role : undefined
+    }, 30_000)
+    expect(roles).toBe('backend_developer')
 
     const human = await runCli(['status', '--data-dir', devops.dataDir])
     expect(human.stdout).toMatch(/role: devops_engineer/)

@@ -16,7 +16,8 @@ import {
   type Dht,
   type LibP2PDHT,
   type LocalDHT,
-  type Logger
+  type Logger,
+  PEER_ANNOUNCE_KEY
 } from '@chorus/dht'
 import * as hybridPackage from '@chorus/hybrid'
 import { createReplicationManager, type ReplicationManager } from '@chorus/replication'
@@ -110,6 +111,7 @@ class ChorusAgent implements Agent {
   private bootstrapPeers: string[] = []
   private bootstrapSource = 'config'
   private joined = false
+  private announced = false
   private dhtStats: Record<string, unknown> = {}
   private startedAt = 0
   private resolvedAgentId = ''
@@ -344,6 +346,7 @@ class ChorusAgent implements Agent {
     this.every(5_000, () => this.refreshDhtStats())
     void this.refreshDhtStats()
     this.spawn(this.join())
+    this.spawn(this.reconcile())
   }
 
   /** Join stagger, bootstrap, then announce role and capabilities; re-announce periodically. */
@@ -357,6 +360,11 @@ class ChorusAgent implements Agent {
     if (signal.aborted) return
     await this.bootstrap(this.bootstrapPeers)
     await this.announce()
+    // until a first announcement reached a peer (the first agent of a network has none at start),
+    // retry at the discovery pace; then refresh hourly (or at the reprovide interval when shorter)
+    this.every(Math.min(this.config.dht.discoveryIntervalMs, 10_000), async () => {
+      if (!this.announced) await this.announce()
+    })
     this.every(Math.min(this.config.replication.reprovideIntervalMs, 60 * 60_000), () => this.announce())
   }
 
@@ -383,16 +391,20 @@ class ChorusAgent implements Agent {
     libp2p.registerPeer(libp2p.peerId, 'chorus-node/0.1.0', this.config.role, this.config.capabilities)
     if (libp2p.getConnectedPeers().length === 0) return
     const results = await Promise.allSettled([
+      // the discovery key too: a first node never bootstraps, so the DHT does not announce it
+      libp2p.provide(PEER_ANNOUNCE_KEY, { signal }),
       libp2p.announceRole(this.config.role, { signal }),
       ...this.config.capabilities.map((cap) => libp2p.announceCapability(cap, { signal }))
     ])
     const failed = results.filter((r) => r.status === 'rejected').length
     if (failed > 0) this.log.debug({ failed }, 'some announcements failed; retried later')
-    else
+    else {
+      this.announced = true
       this.log.info(
         { role: this.config.role, capabilities: this.config.capabilities },
         'announced role and capabilities'
       )
+    }
   }
 
   private async refreshDhtStats(): Promise<void> {
@@ -440,7 +452,13 @@ class ChorusAgent implements Agent {
     // finish in-flight writes (acknowledged ones are already durable; these get their answer)
     await step('in-flight writes', () => Promise.allSettled([...this.inflight]))
     this.lifetime.abort()
-    await step('background tasks', () => Promise.allSettled([...this.background]))
+    // background tasks got the abort; give them a moment to unwind, never the whole shutdown budget
+    await step('background tasks', () =>
+      Promise.race([
+        Promise.allSettled([...this.background]),
+        new Promise((r) => setTimeout(r, 3000).unref())
+      ])
+    )
     await step('replication', () => this.replicator?.stop())
     await step('hybrid journal', () => this.hybrid?.stop())
     await step('storage and index', () => this.storage?.stop())
@@ -509,11 +527,7 @@ class ChorusAgent implements Agent {
         this.config.role,
         request.contentType
       )
-      // keep both records (the immutable version and the head) on the target number of nodes
-      const head = dhtKey(parseAddress(res.baseAddress))
-      for (const key of [`${head}/v/${res.version}`, head]) {
-        this.spawn(replication.addContent(key, res.size, request.contentType === 'decision' ? 2 : 1))
-      }
+      this.manage(replication, res.baseAddress, res.version, res.size, request.contentType)
       return res
     })()
     this.inflight.add(work)
@@ -522,6 +536,43 @@ class ChorusAgent implements Agent {
     } finally {
       this.inflight.delete(work)
     }
+  }
+
+  /** Keep both records of a stored version (immutable version key and head) on the target number of nodes. */
+  private manage(
+    replication: ReplicationManager,
+    base: string,
+    version: number,
+    size: number,
+    contentType: string
+  ): void {
+    const head = dhtKey(parseAddress(base))
+    for (const key of [`${head}/v/${version}`, head]) {
+      this.spawn(
+        replication.addContent(key, size, contentType === 'decision' ? 2 : 1, {
+          signal: this.lifetime.signal
+        })
+      )
+    }
+  }
+
+  /**
+   * After a restart: what this node wrote but replication does not manage yet (a shutdown that
+   * came between the acknowledgement and the pin) is handed to replication again.
+   */
+  private async reconcile(): Promise<void> {
+    const { storage, replication, libp2p } = this.ready()
+    const author = Buffer.from(libp2p.signer.publicKey).toString('hex')
+    const managed = new Set(replication.listContent())
+    let added = 0
+    for (const m of await storage.searchContent({ limit: 1000 })) {
+      if (m.author !== author) continue
+      const head = dhtKey(parseAddress(m.baseAddress))
+      if (managed.has(head) && managed.has(`${head}/v/${m.version}`)) continue
+      this.manage(replication, m.baseAddress, m.version, m.size, m.contentType)
+      added++
+    }
+    if (added > 0) this.log.info({ added }, 'handed unmanaged records back to replication')
   }
 
   async retrieve(address: string, options: { fresh?: boolean } = {}): Promise<RetrieveResult> {
