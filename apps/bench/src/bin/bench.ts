@@ -1,0 +1,141 @@
+#!/usr/bin/env node
+/**
+ * apps/bench's own benchmark: the system benchmark and the scale simulation. Writes
+ * bench-results/latest.json (the per-package format, with the full results under `details`).
+ *   node --expose-gc dist/bin/bench.js [--quick] [--only system|simulation]
+ */
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { type Figure, machineInfo, type PackageResults } from '../results.js'
+import { runSimulation, type SimulationResult } from '../sim/run.js'
+import { runSystemBenchmark } from '../system/run.js'
+import type { SystemResult } from '../system/types.js'
+
+const args = process.argv.slice(2)
+const quick = args.includes('--quick')
+const onlyIndex = args.indexOf('--only')
+const only = onlyIndex >= 0 ? args[onlyIndex + 1] : undefined
+const started = performance.now()
+const log = (line: string): void => {
+  process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`)
+}
+
+export function headlineFigures(
+  system: SystemResult | undefined,
+  sim: SimulationResult | undefined
+): Figure[] {
+  const figures: Figure[] = []
+  if (system?.available) {
+    for (const s of system.sizes) {
+      const p = `system ${s.nodes} nodes:`
+      const vs = (
+        name: string,
+        value: number,
+        base: number | undefined,
+        baseName: string,
+        note?: string
+      ): void => {
+        figures.push({
+          name: `${p} ${name}`,
+          value,
+          unit: 'ms',
+          ...(base != null && Number.isFinite(base)
+            ? { baseline: { name: baseName, value: base }, ratio: value / base }
+            : {}),
+          ...(note != null ? { note } : {})
+        })
+      }
+      vs('store p50', s.store.p50, s.rawPut?.p50, 'raw kad-dht put p50')
+      vs('store p99', s.store.p99, s.rawPut?.p99, 'raw kad-dht put p99')
+      vs('cold retrieve p50', s.retrieveCold.p50, s.rawGet?.p50, 'raw kad-dht get p50')
+      vs('cold retrieve p99', s.retrieveCold.p99, s.rawGet?.p99, 'raw kad-dht get p99')
+      vs('cached retrieve p50', s.retrieveCached.p50, s.rawGet?.p50, 'raw kad-dht get p50')
+      const top = s.throughput[s.throughput.length - 1]
+      if (top != null) {
+        figures.push({
+          name: `${p} stores/s at concurrency ${top.concurrency}`,
+          value: top.storePerSecond,
+          unit: 'ops/s'
+        })
+      }
+      figures.push({
+        name: `${p} RSS per node`,
+        value: s.rssBytesPerNode,
+        unit: 'bytes',
+        note: 'all nodes in one process'
+      })
+    }
+  }
+  if (sim != null) {
+    for (const s of sim.sizes) {
+      const p = `simulation N=${s.nodes}:`
+      for (const { dead, stats } of s.byDead) {
+        const d = `${Math.round(dead * 100)} % dead`
+        figures.push({
+          name: `${p} hops per lookup, ${d}`,
+          value: stats.hops.mean,
+          unit: 'hops',
+          note: `log2 N = ${Math.log2(s.nodes).toFixed(1)}`
+        })
+        figures.push({ name: `${p} messages per lookup, ${d}`, value: stats.messages.mean, unit: 'messages' })
+        figures.push({ name: `${p} lookup success, ${d}`, value: stats.success * 100, unit: '%' })
+      }
+      figures.push({ name: `${p} heap per simulated node`, value: s.heapBytesPerNode, unit: 'bytes' })
+    }
+  }
+  return figures
+}
+
+async function main(): Promise<void> {
+  let system: SystemResult | undefined
+  let simulation: SimulationResult | undefined
+  let simulationError: string | undefined
+  if (only == null || only === 'system') {
+    log(`system benchmark${quick ? ' (quick)' : ''}`)
+    try {
+      system = await runSystemBenchmark(
+        quick
+          ? { sizes: [5], ops: 5, cachedOps: 200, concurrency: [1, 8], minThroughputOps: 8, log }
+          : { sizes: [5, 10, 20], log }
+      )
+    } catch (err) {
+      system = { available: false, reason: `failed: ${(err as Error).message}` }
+    }
+    if (!system.available) log(`system benchmark ${system.reason}`)
+  }
+  if (only == null || only === 'simulation') {
+    log(`scale simulation${quick ? ' (quick)' : ''}`)
+    try {
+      simulation = await runSimulation(
+        quick
+          ? { sizes: [100, 200], lookups: 30, crossCheckLookups: 10, crossCheckMaxN: 100, log }
+          : { sizes: [100, 500, 1000, 2000], lookups: 200, crossCheckLookups: 50, crossCheckMaxN: 500, log }
+      )
+    } catch (err) {
+      simulationError = (err as Error).message
+      log(`scale simulation failed: ${simulationError}`)
+    }
+  }
+  const out: PackageResults = {
+    package: '@chorus/bench',
+    date: new Date().toISOString(),
+    machine: machineInfo(),
+    ...(quick ? { quick: true } : {}),
+    results: headlineFigures(system, simulation),
+    details: {
+      ...(system != null ? { system } : {}),
+      ...(simulation != null
+        ? { simulation }
+        : simulationError != null
+          ? { simulation: { skipped: true as const, reason: `failed: ${simulationError}` } }
+          : {})
+    }
+  }
+  const dir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench-results')
+  mkdirSync(dir, { recursive: true })
+  writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(out, null, 2)}\n`)
+  log(`wrote ${join(dir, 'latest.json')}`)
+}
+
+await main()

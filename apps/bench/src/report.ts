@@ -1,0 +1,419 @@
+/**
+ * BENCHMARKS.md and its charts, from one run's results. Pure functions of the run (plus the
+ * file names it is told), so the tests can feed it sample results.
+ */
+import { lineChartSvg, type Series } from './charts.js'
+import type { Figure, PackageRun, RunResults } from './results.js'
+import { ratioOf } from './results.js'
+import type { SimulationResult } from './sim/run.js'
+import type { Summary } from './stats.js'
+import type { SystemResult } from './system/types.js'
+
+export const BENCH_PACKAGE = '@chorus/bench'
+
+export interface Chart {
+  /** File name under the charts folder, e.g. `simulation-hops.svg`. */
+  file: string
+  title: string
+  svg: string
+}
+
+export interface ReportOptions {
+  /** The run's JSON file, relative to the repository root. */
+  runFile: string
+  /** Where the charts are, relative to the repository root (e.g. `docs/bench`). */
+  chartsDir: string
+  charts: Chart[]
+}
+
+/** A number with about three significant digits, thousands separated, no exponent. */
+export function formatNumber(value: number): string {
+  if (!Number.isFinite(value)) return 'n/a'
+  const abs = Math.abs(value)
+  if (abs === 0) return '0'
+  if (abs >= 1000) return Math.round(value).toLocaleString('en-US')
+  if (abs >= 100) return value.toFixed(0)
+  if (abs >= 10) return value.toFixed(1)
+  if (abs >= 1) return value.toFixed(2)
+  return value.toPrecision(3)
+}
+
+export function formatValue(value: number, unit: string): string {
+  if (!Number.isFinite(value)) return 'n/a'
+  if (unit === 'bytes' || unit === 'B') return formatBytes(value)
+  return unit === '' ? formatNumber(value) : `${formatNumber(value)} ${unit}`
+}
+
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes)) return 'n/a'
+  const units = ['B', 'KiB', 'MiB', 'GiB']
+  let v = bytes
+  let i = 0
+  while (Math.abs(v) >= 1024 && i < units.length - 1) {
+    v /= 1024
+    i++
+  }
+  return `${formatNumber(v)} ${units[i]}`
+}
+
+export function formatRatio(ratio: number | undefined): string {
+  if (ratio == null || !Number.isFinite(ratio)) return '-'
+  return `${formatNumber(ratio)}x`
+}
+
+const pct = (v: number): string => (Number.isFinite(v) ? `${(v * 100).toFixed(1)} %` : 'n/a')
+const cell = (text: string): string => text.replaceAll('|', '\\|').replaceAll('\n', ' ')
+
+function table(header: string[], rows: string[][]): string {
+  return [
+    `| ${header.map(cell).join(' | ')} |`,
+    `|${header.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)
+  ].join('\n')
+}
+
+function figureTable(figures: Figure[]): string {
+  return table(
+    ['Figure', 'Value', 'Baseline (same run)', 'Baseline value', 'Ratio', 'Note'],
+    figures.map((f) => [
+      f.name,
+      formatValue(f.value, f.unit),
+      f.baseline?.name ?? '-',
+      f.baseline == null ? '-' : formatValue(f.baseline.value, f.baseline.unit ?? f.unit),
+      formatRatio(ratioOf(f)),
+      f.note ?? ''
+    ])
+  )
+}
+
+const STATUS_TEXT: Record<PackageRun['status'], string> = {
+  measured: 'measured',
+  failed: 'bench failed',
+  timeout: 'bench timed out',
+  'no-results': 'bench ran but wrote no results',
+  stale: 'results file is older than this run',
+  'no-bench': 'no bench script'
+}
+
+function systemSection(system: SystemResult | undefined, chartLinks: string[]): string {
+  const out = ['## System benchmark (apps/bench)', '']
+  if (system == null || !system.available) {
+    out.push(`Not available in this run: ${system == null ? 'no system results' : system.reason}.`)
+    return out.join('\n')
+  }
+  out.push(
+    `Layout: ${system.layout}. Content: ${formatBytes(system.contentBytes)} per store, through @chorus/storage's createEncryptedStorage on @chorus/dht's LibP2PDHT with the storage record rules. Baselines: raw @libp2p/kad-dht put/get on a network of the same size started in the same run.`,
+    ''
+  )
+  for (const note of system.notes) out.push(`- ${note}`)
+  if (system.notes.length > 0) out.push('')
+  out.push(...chartLinks, '')
+  for (const s of system.sizes) {
+    out.push(`### ${s.nodes} nodes`, '')
+    const row = (
+      name: string,
+      sum: Summary,
+      cpu: number | undefined,
+      base?: Summary,
+      baseName?: string
+    ): string[] => [
+      name,
+      `${formatNumber(sum.p50)} ms`,
+      `${formatNumber(sum.p99)} ms`,
+      `${formatNumber(sum.mean)} ms`,
+      String(sum.count),
+      base == null ? '-' : `${baseName}: ${formatNumber(base.p50)} ms / ${formatNumber(base.p99)} ms`,
+      base == null ? '-' : formatRatio(sum.p50 / base.p50),
+      base == null ? '-' : formatRatio(sum.p99 / base.p99),
+      cpu == null ? '-' : `${formatNumber(cpu)} ms`
+    ]
+    const rows = [
+      row('store', s.store, s.cpuMsPerOp.store, s.rawPut, 'raw kad-dht put'),
+      row(
+        'retrieve, cold (no cache)',
+        s.retrieveCold,
+        s.cpuMsPerOp.retrieveCold,
+        s.rawGet,
+        'raw kad-dht get'
+      ),
+      row('retrieve, cached', s.retrieveCached, s.cpuMsPerOp.retrieveCached, s.rawGet, 'raw kad-dht get')
+    ]
+    if (s.rawPut != null) rows.push(row('baseline: raw kad-dht put', s.rawPut, s.cpuMsPerOp.rawPut))
+    if (s.rawGet != null) rows.push(row('baseline: raw kad-dht get', s.rawGet, s.cpuMsPerOp.rawGet))
+    out.push(
+      table(
+        [
+          'Operation',
+          'p50',
+          'p99',
+          'mean',
+          'samples',
+          'Baseline p50 / p99 (same run)',
+          'Ratio p50',
+          'Ratio p99',
+          'CPU per op'
+        ],
+        rows
+      ),
+      ''
+    )
+    out.push(
+      table(
+        ['Concurrency', 'store ops/s', 'retrieve ops/s (cold)'],
+        s.throughput.map((t) => [
+          String(t.concurrency),
+          formatNumber(t.storePerSecond),
+          formatNumber(t.retrievePerSecond)
+        ])
+      ),
+      ''
+    )
+    const extra = [`RSS per node: ${formatBytes(s.rssBytesPerNode)}`]
+    if (s.acksPerStore != null) extra.push(`acknowledgements per store: ${formatNumber(s.acksPerStore)}`)
+    out.push(`${extra.join('; ')}.`, '')
+    if (s.errors.length > 0) out.push(`Errors during this size: ${s.errors.slice(0, 5).join('; ')}`, '')
+  }
+  return out.join('\n')
+}
+
+function simulationSection(
+  sim: SimulationResult | { skipped: true; reason: string } | undefined,
+  chartLinks: string[]
+): string {
+  const out = ['## Scale simulation (apps/bench)', '']
+  if (sim == null || 'skipped' in sim) {
+    out.push(`Not available in this run: ${sim == null ? 'no simulation results' : sim.reason}.`)
+    return out.join('\n')
+  }
+  out.push(
+    `All nodes in one process. Routing tables are @libp2p/kad-dht ${sim.kadDhtVersion}'s own KBucket trie (k = ${sim.k}, prefix length ${sim.prefixLength}), filled by its insertion rules as nodes join (bootstrap through one random earlier node, self-lookup) and by one round of its RoutingTableRefresh. Lookups follow kad-dht's QueryManager/queryPath rules with alpha = ${sim.alpha} and ${sim.disjointPaths} disjoint paths; the messages are function calls. Dead nodes stay in routing tables (kad-dht evicts only when a bucket is full). Success: the closest live node to a random key is in the result; recall: share of the true ${sim.k} closest live nodes found. Simulated time assumes RTT ${sim.latencyModel.rttMinMs}-${sim.latencyModel.rttMaxMs} ms and ${sim.latencyModel.deadPeerTimeoutMs} ms lost per dead peer.`,
+    '',
+    ...chartLinks,
+    ''
+  )
+  const rows: string[][] = []
+  for (const s of sim.sizes) {
+    for (const { dead, stats } of s.byDead) {
+      rows.push([
+        formatNumber(s.nodes),
+        `${Math.round(dead * 100)} %`,
+        pct(stats.success),
+        pct(stats.recall),
+        formatNumber(stats.hops.mean),
+        formatNumber(stats.hops.p99),
+        formatNumber(stats.messages.mean),
+        formatNumber(stats.messages.p99),
+        formatNumber(stats.failedMessages.mean),
+        `${formatNumber(stats.simulatedMs.p50)} ms`,
+        formatNumber(s.tableSize.mean),
+        formatBytes(s.heapBytesPerNode)
+      ])
+    }
+  }
+  out.push(
+    table(
+      [
+        'N',
+        'dead',
+        'success',
+        'recall@k',
+        'hops mean',
+        'hops p99',
+        'messages mean',
+        'messages p99',
+        'to dead peers',
+        'sim. time p50',
+        'routing entries/node',
+        'heap/node'
+      ],
+      rows
+    ),
+    ''
+  )
+  const checks = sim.sizes.filter((s) => s.crossCheck != null)
+  if (checks.length > 0) {
+    out.push(
+      "Cross-check at 0 % dead, on the same networks: the same lookups run by kad-dht's own QueryManager (its real code, not the event-driven copy):",
+      '',
+      table(
+        ['N', 'engine', 'lookups', 'success', 'recall@k', 'hops mean', 'messages mean', 'CPU per lookup'],
+        checks.flatMap((s) => {
+          const mine = s.byDead.find((d) => d.dead === 0)?.stats
+          const kad = s.crossCheck!
+          const r = (name: string, st: typeof kad): string[] => [
+            formatNumber(s.nodes),
+            name,
+            String(st.lookups),
+            pct(st.success),
+            pct(st.recall),
+            formatNumber(st.hops.mean),
+            formatNumber(st.messages.mean),
+            `${formatNumber(st.cpuMsPerLookup)} ms`
+          ]
+          return mine == null
+            ? [r('kad-dht QueryManager', kad)]
+            : [r('kad-dht QueryManager', kad), r('event-driven copy', mine)]
+        })
+      ),
+      ''
+    )
+  }
+  out.push(`Simulation wall time: ${formatNumber(sim.durationMs / 1000)} s.`)
+  return out.join('\n')
+}
+
+/** The charts of a run: latency percentiles of the system benchmark, hops and messages against N. */
+export function buildCharts(run: RunResults): Chart[] {
+  const details = run.packages.find((p) => p.package === BENCH_PACKAGE)?.results?.details
+  const charts: Chart[] = []
+  const system = details?.system
+  if (system?.available && system.sizes.length > 0) {
+    const sizes = system.sizes
+    const pick = (
+      name: string,
+      f: (s: (typeof sizes)[number]) => number | undefined,
+      dashed = false
+    ): Series => ({
+      name,
+      dashed,
+      points: sizes.map((s) => [s.nodes, f(s) ?? Number.NaN] as [number, number])
+    })
+    const series = [
+      pick('store p50', (s) => s.store.p50),
+      pick('store p99', (s) => s.store.p99),
+      pick('retrieve cold p50', (s) => s.retrieveCold.p50),
+      pick('retrieve cold p99', (s) => s.retrieveCold.p99),
+      pick('retrieve cached p50', (s) => s.retrieveCached.p50),
+      pick('retrieve cached p99', (s) => s.retrieveCached.p99),
+      pick('raw kad-dht put p50', (s) => s.rawPut?.p50, true),
+      pick('raw kad-dht get p50', (s) => s.rawGet?.p50, true)
+    ].filter((s) => s.points.some(([, y]) => Number.isFinite(y) && y > 0))
+    if (series.length > 0) {
+      charts.push({
+        file: 'system-latency.svg',
+        title: 'System benchmark: latency percentiles',
+        svg: lineChartSvg({
+          title: 'Store / retrieve latency percentiles (loopback)',
+          xLabel: 'nodes',
+          yLabel: 'milliseconds',
+          logY: true,
+          series
+        })
+      })
+    }
+  }
+  const sim = details?.simulation
+  if (sim != null && !('skipped' in sim) && sim.sizes.length > 0) {
+    const deads = [...new Set(sim.sizes.flatMap((s) => s.byDead.map((d) => d.dead)))]
+    const perDead = (metric: (st: SizeStats) => number): Series[] =>
+      deads.map((dead) => ({
+        name: `${Math.round(dead * 100)} % dead`,
+        points: sim.sizes.map((s) => {
+          const st = statsAt(s, dead)
+          return [s.nodes, st == null ? Number.NaN : metric(st)] as [number, number]
+        })
+      }))
+    const first = sim.sizes[0]!
+    const firstHops = statsAt(first, 0)?.hops.mean ?? Number.NaN
+    const reference: Series = {
+      name: 'log2(N) scaled',
+      dashed: true,
+      points: sim.sizes.map((s) => [s.nodes, (firstHops * Math.log2(s.nodes)) / Math.log2(first.nodes)])
+    }
+    charts.push({
+      file: 'simulation-hops.svg',
+      title: 'Scale simulation: hops per lookup against N',
+      svg: lineChartSvg({
+        title: 'Hops per lookup (mean) against network size',
+        xLabel: 'nodes (N)',
+        yLabel: 'hops to the closest peer',
+        logX: true,
+        series: [...perDead((st) => st.hops.mean), reference]
+      })
+    })
+    charts.push({
+      file: 'simulation-messages.svg',
+      title: 'Scale simulation: messages per lookup against N',
+      svg: lineChartSvg({
+        title: 'FIND_NODE messages per lookup (mean) against network size',
+        xLabel: 'nodes (N)',
+        yLabel: 'messages',
+        logX: true,
+        series: perDead((st) => st.messages.mean)
+      })
+    })
+  }
+  return charts
+}
+
+type SizeStats = SimulationResult['sizes'][number]['byDead'][number]['stats']
+function statsAt(size: SimulationResult['sizes'][number], dead: number): SizeStats | undefined {
+  return size.byDead.find((d) => d.dead === dead)?.stats
+}
+
+export function generateBenchmarksMd(run: RunResults, options: ReportOptions): string {
+  const m = run.machine
+  const link = (file: string): string => `${options.chartsDir}/${file}`
+  const chartLink = (c: Chart): string => `![${c.title}](${link(c.file)})`
+  const systemCharts = options.charts.filter((c) => c.file.startsWith('system')).map(chartLink)
+  const simCharts = options.charts.filter((c) => c.file.startsWith('simulation')).map(chartLink)
+  const measured = run.packages.filter((p) => p.status === 'measured' && p.results != null)
+  const missing = run.packages.filter((p) => !(p.status === 'measured' && p.results != null))
+  const bench = run.packages.find((p) => p.package === BENCH_PACKAGE)
+  const details = bench?.results?.details
+
+  const out: string[] = [
+    '# Benchmarks',
+    '',
+    '<!-- Generated by `pnpm bench` (scripts/bench.mjs + apps/bench). Do not edit by hand. -->',
+    '',
+    `Run: ${run.date}${run.quick ? ' (**--quick smoke run**: small samples, figures are indicative only)' : ''}, ${formatNumber(run.durationMs / 1000)} s in all. Raw results: [${options.runFile}](${options.runFile}).`,
+    '',
+    `Machine: ${m.cpus} x ${m.cpuModel}, ${m.totalMemBytes == null ? 'RAM unknown' : `${formatBytes(m.totalMemBytes)} RAM`}, Node ${m.node}${m.platform == null ? '' : `, ${m.platform}`}. Every benchmark ran one at a time; other work on the machine may still have competed for the CPU.`,
+    '',
+    'Each figure stands beside a baseline measured in the same run on the same machine; ratio = figure / baseline (below 1 means smaller, i.e. faster for a latency, smaller for a size).',
+    '',
+    '## Contents',
+    '',
+    table(
+      ['Package', 'Status', 'Figures', 'Bench time'],
+      run.packages.map((p) => [
+        p.package,
+        STATUS_TEXT[p.status],
+        p.results == null ? '-' : String(p.results.results.length),
+        p.durationMs == null ? '-' : `${formatNumber(p.durationMs / 1000)} s`
+      ])
+    ),
+    ''
+  ]
+  if (options.charts.length > 0) {
+    out.push('Charts: ', ...options.charts.map((c) => `- [${c.title}](${link(c.file)})`), '')
+  }
+  out.push(systemSection(details?.system, systemCharts), '')
+  out.push(simulationSection(details?.simulation, simCharts), '')
+  for (const p of measured) {
+    if (p.package === BENCH_PACKAGE) continue
+    const r = p.results!
+    out.push(`## ${p.package}`, '')
+    out.push(
+      `Source: \`${p.dir}/bench-results/latest.json\`, measured ${r.date}${r.quick ? ' (quick)' : ''}.`,
+      ''
+    )
+    out.push(r.results.length > 0 ? figureTable(r.results) : 'The bench wrote no figures.', '')
+  }
+  if (bench?.results != null && bench.results.results.length > 0) {
+    out.push(`## ${BENCH_PACKAGE}: headline figures`, '', figureTable(bench.results.results), '')
+  }
+  out.push('## Not measured in this run', '')
+  if (missing.length === 0) {
+    out.push('Every package with a bench script was measured.')
+  } else {
+    for (const p of missing) {
+      out.push(
+        `- ${p.package} (${p.dir}): not measured in this run: ${STATUS_TEXT[p.status]}${p.error ? ` (${p.error})` : ''}.`
+      )
+    }
+  }
+  out.push('')
+  return out.join('\n')
+}

@@ -1,0 +1,260 @@
+// `pnpm bench`: every package's benchmark and the system benchmark + scale simulation, one at a
+// time (two cores: parallel benchmarks would measure each other), then one JSON file per run in
+// bench-results/ and a regenerated BENCHMARKS.md with its charts in docs/bench/.
+//
+//   pnpm bench                     full run (BENCHMARKS.md regenerated)
+//   pnpm bench --quick             smoke run: --quick passed to each bench, small samples
+//   pnpm bench --only dht,storage  only these packages (short names or full names)
+//   pnpm bench --skip-build        do not run the turbo build first
+//   pnpm bench --report-only       regenerate BENCHMARKS.md and charts from bench-results/latest.json
+//
+// A quick run writes bench-results/<date>-quick.json and a BENCHMARKS.md marked as a quick run
+// only with --write-md, so a smoke run never replaces the figures of a full one.
+import { spawn } from 'node:child_process'
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { dirname, join, relative, resolve } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const BENCH_DIR = 'apps/bench'
+const RESULTS_DIR = join(ROOT, 'bench-results')
+const CHARTS_DIR = 'docs/bench'
+
+const args = process.argv.slice(2)
+const flag = (name) => args.includes(name)
+const option = (name) => {
+  const i = args.findIndex((a) => a === name || a.startsWith(`${name}=`))
+  if (i < 0) return undefined
+  return args[i].includes('=') ? args[i].slice(name.length + 1) : args[i + 1]
+}
+const quick = flag('--quick')
+const only = option('--only')
+  ?.split(',')
+  .map((s) => s.trim())
+  .filter(Boolean)
+// Per-package wall-clock limits: a hung bench must not hold the whole run.
+const TIMEOUT_MS = Number(option('--timeout') ?? (quick ? 90 : 30 * 60)) * 1000
+
+const started = Date.now()
+const elapsed = () => {
+  const s = Math.round((Date.now() - started) / 1000)
+  return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`
+}
+const say = (line) => process.stderr.write(`\x1b[1m[bench ${elapsed()}]\x1b[0m ${line}\n`)
+
+/** Workspace packages (packages/* then apps/*), each with its name, folder and bench script. */
+export function workspacePackages(root = ROOT) {
+  const out = []
+  for (const group of ['packages', 'apps']) {
+    const base = join(root, group)
+    if (!existsSync(base)) continue
+    for (const entry of readdirSync(base).sort()) {
+      const file = join(base, entry, 'package.json')
+      if (!existsSync(file)) continue
+      const manifest = JSON.parse(readFileSync(file, 'utf8'))
+      out.push({ name: manifest.name, dir: `${group}/${entry}`, bench: manifest.scripts?.bench })
+    }
+  }
+  return out
+}
+
+function wanted(pkg) {
+  if (only == null) return true
+  return only.some((o) => pkg.name === o || pkg.name === `@chorus/${o}` || pkg.dir.endsWith(`/${o}`))
+}
+
+/** Runs a command, streaming its output with a prefix; resolves { code, timedOut, tail }. */
+function run(cmd, cmdArgs, { cwd, prefix, timeoutMs }) {
+  return new Promise((resolvePromise) => {
+    const child = spawn(cmd, cmdArgs, {
+      cwd,
+      detached: true, // its own process group, so a timeout ends the whole tree
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, FORCE_COLOR: '0', TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1' }
+    })
+    const tail = []
+    let lastOutput = Date.now()
+    const onData = (stream) => {
+      let partial = ''
+      stream.on('data', (chunk) => {
+        lastOutput = Date.now()
+        partial += chunk.toString()
+        const lines = partial.split('\n')
+        partial = lines.pop() ?? ''
+        for (const line of lines) {
+          if (line.trim() === '') continue
+          tail.push(line)
+          if (tail.length > 40) tail.shift()
+          process.stderr.write(`  ${prefix} ${line.length > 240 ? `${line.slice(0, 240)}…` : line}\n`)
+        }
+      })
+    }
+    onData(child.stdout)
+    onData(child.stderr)
+    const heartbeat = setInterval(() => {
+      if (Date.now() - lastOutput > 30_000)
+        say(`${prefix} still running (no output for ${Math.round((Date.now() - lastOutput) / 1000)} s)`)
+    }, 30_000)
+    let timedOut = false
+    const timer = setTimeout(() => {
+      timedOut = true
+      say(`${prefix} over its ${Math.round(timeoutMs / 1000)} s limit: stopping it`)
+      try {
+        process.kill(-child.pid, 'SIGTERM')
+        setTimeout(() => {
+          try {
+            process.kill(-child.pid, 'SIGKILL')
+          } catch {}
+        }, 5_000).unref()
+      } catch {}
+    }, timeoutMs)
+    child.on('close', (code) => {
+      clearInterval(heartbeat)
+      clearTimeout(timer)
+      resolvePromise({ code, timedOut, tail })
+    })
+    child.on('error', (err) => {
+      clearInterval(heartbeat)
+      clearTimeout(timer)
+      resolvePromise({ code: -1, timedOut: false, tail: [err.message] })
+    })
+  })
+}
+
+function readResults(dir, since) {
+  const file = join(ROOT, dir, 'bench-results', 'latest.json')
+  if (!existsSync(file)) return { status: 'no-results' }
+  if (statSync(file).mtimeMs < since) return { status: 'stale' }
+  try {
+    const results = JSON.parse(readFileSync(file, 'utf8'))
+    if (!Array.isArray(results.results))
+      return { status: 'no-results', error: 'latest.json has no results array' }
+    return { status: 'measured', results }
+  } catch (err) {
+    return { status: 'no-results', error: `latest.json unreadable: ${err.message}` }
+  }
+}
+
+const errorSummary = (tail) =>
+  tail
+    .filter((l) => /error|fail|throw|cannot|not found/i.test(l))
+    .slice(-2)
+    .join(' / ')
+    .slice(0, 300) || tail.slice(-1).join('').slice(0, 300)
+
+async function loadReportModule() {
+  const entry = join(ROOT, BENCH_DIR, 'dist', 'index.js')
+  if (!existsSync(entry)) throw new Error(`${BENCH_DIR} is not built (${relative(ROOT, entry)} missing)`)
+  return import(pathToFileURL(entry).href)
+}
+
+async function writeReport(runResults, runFile) {
+  const report = await loadReportModule()
+  const charts = report.buildCharts(runResults)
+  mkdirSync(join(ROOT, CHARTS_DIR), { recursive: true })
+  for (const chart of charts) writeFileSync(join(ROOT, CHARTS_DIR, chart.file), chart.svg)
+  const md = report.generateBenchmarksMd(runResults, { runFile, chartsDir: CHARTS_DIR, charts })
+  writeFileSync(join(ROOT, 'BENCHMARKS.md'), md)
+  say(`wrote BENCHMARKS.md and ${charts.length} chart(s) in ${CHARTS_DIR}/`)
+}
+
+async function main() {
+  if (flag('--report-only')) {
+    const file = join(RESULTS_DIR, 'latest.json')
+    const runResults = JSON.parse(readFileSync(file, 'utf8'))
+    const runFile = runResults.file ?? 'bench-results/latest.json'
+    await writeReport(runResults, runFile)
+    return
+  }
+  say(`${quick ? 'quick smoke run' : 'full run'}: benchmarks run one at a time`)
+  if (!flag('--skip-build')) {
+    say('building the workspace (turbo run build)')
+    const build = await run(
+      'pnpm',
+      ['exec', 'turbo', 'run', 'build', '--output-logs=errors-only', '--continue'],
+      {
+        cwd: ROOT,
+        prefix: '[build]',
+        timeoutMs: 15 * 60_000
+      }
+    )
+    if (build.code !== 0) say('build reported errors: the benches of broken packages will fail and be listed')
+  }
+  const all = workspacePackages()
+  // apps/bench (system benchmark + simulation) runs last, after the package benches.
+  const ordered = [...all.filter((p) => p.dir !== BENCH_DIR), ...all.filter((p) => p.dir === BENCH_DIR)]
+  const selected = ordered.filter(wanted)
+  const toRun = selected.filter((p) => p.bench != null)
+  const packages = []
+  let index = 0
+  for (const pkg of selected) {
+    if (pkg.bench == null) {
+      packages.push({ package: pkg.name, dir: pkg.dir, status: 'no-bench' })
+      continue
+    }
+    index++
+    say(`[${index}/${toRun.length}] ${pkg.name} (${pkg.dir}): pnpm run bench${quick ? ' --quick' : ''}`)
+    const t0 = Date.now()
+    const result = await run('pnpm', ['run', 'bench', ...(quick ? ['--quick'] : [])], {
+      cwd: join(ROOT, pkg.dir),
+      prefix: `[${pkg.name.replace('@chorus/', '')}]`,
+      timeoutMs: TIMEOUT_MS
+    })
+    const durationMs = Date.now() - t0
+    const found = readResults(pkg.dir, t0)
+    let entry
+    if (result.timedOut) {
+      entry = { status: 'timeout', error: `stopped after ${Math.round(TIMEOUT_MS / 1000)} s` }
+    } else if (result.code !== 0) {
+      entry = { status: 'failed', error: `exit code ${result.code}: ${errorSummary(result.tail)}` }
+    } else {
+      entry = found.status === 'measured' ? found : { status: found.status, error: found.error }
+    }
+    // A bench that failed late may still have written its figures: keep them, say it failed.
+    if (entry.status !== 'measured' && found.status === 'measured') entry.results = found.results
+    packages.push({ package: pkg.name, dir: pkg.dir, durationMs, ...entry })
+    say(`[${index}/${toRun.length}] ${pkg.name}: ${entry.status} in ${Math.round(durationMs / 1000)} s`)
+  }
+  let machine
+  try {
+    machine = (await loadReportModule()).machineInfo()
+  } catch {
+    const os = await import('node:os')
+    machine = {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? 'unknown',
+      node: process.version,
+      totalMemBytes: os.totalmem(),
+      platform: `${process.platform}-${process.arch}`
+    }
+  }
+  const date = new Date().toISOString()
+  const stamp = date.replace(/:/g, '-').replace(/\.\d+Z$/, 'Z')
+  const runFile = `bench-results/${stamp}${quick ? '-quick' : ''}.json`
+  const runResults = { date, quick, machine, durationMs: Date.now() - started, file: runFile, packages }
+  mkdirSync(RESULTS_DIR, { recursive: true })
+  writeFileSync(join(ROOT, runFile), `${JSON.stringify(runResults, null, 2)}\n`)
+  say(`wrote ${runFile}`)
+  if (!quick || flag('--write-md')) {
+    writeFileSync(join(RESULTS_DIR, 'latest.json'), `${JSON.stringify(runResults, null, 2)}\n`)
+    await writeReport(runResults, runFile)
+  } else {
+    say(
+      'quick run: BENCHMARKS.md and bench-results/latest.json left as they are (--write-md to replace them)'
+    )
+  }
+  const counts = {}
+  for (const p of packages) counts[p.status] = (counts[p.status] ?? 0) + 1
+  say(
+    `done in ${elapsed()}: ${Object.entries(counts)
+      .map(([s, n]) => `${n} ${s}`)
+      .join(', ')}`
+  )
+}
+
+if (process.argv[1] != null && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((err) => {
+    say(`failed: ${err.stack ?? err.message}`)
+    process.exit(1)
+  })
+}
