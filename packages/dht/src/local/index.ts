@@ -1,2 +1,4 @@
-// The persistent single-process Dht (createLocalDHT) lives here.
-export {}
+// The persistent single-process Dht (createLocalDHT).
+export type { LocalDHT, LocalDHTInit, LocalDHTStats } from './local-dht.js'
+export { createLocalDHT } from './local-dht.js'
+export { LOCAL_DHT_FILE } from './store.js'
