@@ -100,7 +100,7 @@ class AgeCryptoImpl implements AgeCrypto {
     options.signal?.throwIfAborted()
     if (!Array.isArray(roles) || roles.length === 0)
       throw new InvalidInputError('roles must be a non-empty array')
-    return encryptAge(toBytes(content), this.#recipients(roles), { armor: options.armor === true })
+    return await encryptAge(toBytes(content), this.#recipients(roles), { armor: options.armor === true })
   }
 
   async decryptWithRole(
@@ -111,7 +111,7 @@ class AgeCryptoImpl implements AgeCrypto {
     if (!(ciphertext instanceof Uint8Array)) throw new InvalidInputError('ciphertext must be a Uint8Array')
     const held = this.#keys.heldIdentities()
     try {
-      const { plaintext, identityIndex } = decryptAge(
+      const { plaintext, identityIndex } = await decryptAge(
         ciphertext,
         held.map((h) => h.identity)
       )

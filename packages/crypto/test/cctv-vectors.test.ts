@@ -55,9 +55,9 @@ const REASON: Record<string, string> = {
   'armor failure': 'armor'
 }
 
-function attempt(v: Vector, ids: X25519Identity[]): { plaintext?: Buffer; error?: unknown } {
+async function attempt(v: Vector, ids: X25519Identity[]): Promise<{ plaintext?: Buffer; error?: unknown }> {
   try {
-    return { plaintext: decryptAge(v.file, ids).plaintext }
+    return { plaintext: (await decryptAge(v.file, ids)).plaintext }
   } catch (error) {
     return { error }
   }
@@ -69,8 +69,8 @@ describe('cctv-age decryption vectors', () => {
     expect(supported.length).toBeGreaterThanOrEqual(80)
   })
 
-  it.each(supported.map((v) => [v.name, v] as const))('%s', (_name, v) => {
-    const { plaintext, error } = attempt(
+  it.each(supported.map((v) => [v.name, v] as const))('%s', async (_name, v) => {
+    const { plaintext, error } = await attempt(
       v,
       v.identities.map((id) => parseIdentity(id))
     )
@@ -91,16 +91,19 @@ describe('cctv-age decryption vectors', () => {
     }
   })
 
-  it.each(unsupported.map((v) => [v.name, v] as const))('%s (unsupported kind: typed failure)', (_n, v) => {
-    const ids: X25519Identity[] = []
-    for (const id of v.identities) {
-      if (isX25519(id)) ids.push(parseIdentity(id))
-      else expect(() => parseIdentity(id)).toThrow(KeyFormatError)
+  it.each(unsupported.map((v) => [v.name, v] as const))(
+    '%s (unsupported kind: typed failure)',
+    async (_n, v) => {
+      const ids: X25519Identity[] = []
+      for (const id of v.identities) {
+        if (isX25519(id)) ids.push(parseIdentity(id))
+        else expect(() => parseIdentity(id)).toThrow(KeyFormatError)
+      }
+      const { plaintext, error } = await attempt(v, ids)
+      expect(plaintext).toBeUndefined()
+      expect(error).toBeInstanceOf(CryptoError)
+      if (v.expect === 'success' || v.expect === 'no match') expect(error).toBeInstanceOf(AccessDeniedError)
+      if (v.expect === 'armor failure') expect((error as IntegrityError).reason).toBe('armor')
     }
-    const { plaintext, error } = attempt(v, ids)
-    expect(plaintext).toBeUndefined()
-    expect(error).toBeInstanceOf(CryptoError)
-    if (v.expect === 'success' || v.expect === 'no match') expect(error).toBeInstanceOf(AccessDeniedError)
-    if (v.expect === 'armor failure') expect((error as IntegrityError).reason).toBe('armor')
-  })
+  )
 })

@@ -1,11 +1,4 @@
-import {
-  createCipheriv,
-  createDecipheriv,
-  createSecretKey,
-  generateKeyPairSync,
-  type KeyObject,
-  randomBytes
-} from 'node:crypto'
+import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject, randomBytes } from 'node:crypto'
 import { AccessDeniedError, IntegrityError } from '../errors.js'
 import { decodeArmor, encodeArmor, looksArmored } from './armor.js'
 import { decodeRawBase64, encodeRawBase64 } from './base64.js'
@@ -13,8 +6,9 @@ import { encodeHeaderNoMac, encodeMacLine, parseHeader, type Stanza } from './fo
 import { hkdfSha256, hmacSha256, macEqual } from './kdf.js'
 import { decryptStream, encryptStream, payloadLength } from './stream.js'
 import {
-  agree,
+  agreeAsync,
   exportPublicRaw,
+  generateKeyPairAsync,
   importPublicKey,
   type X25519Identity,
   type X25519Recipient
@@ -57,10 +51,11 @@ function open(key: Uint8Array, sealed: Uint8Array): Buffer | undefined {
   }
 }
 
-function wrapX25519(fileKey: Uint8Array, recipient: X25519Recipient): Stanza {
-  const eph = generateKeyPairSync('x25519')
+async function wrapX25519(fileKey: Uint8Array, recipient: X25519Recipient): Promise<Stanza> {
+  // A fresh ephemeral key for every stanza and file, as the spec requires.
+  const eph = await generateKeyPairAsync()
   const share = exportPublicRaw(eph.publicKey)
-  const secret = agree(eph.privateKey, recipient.publicKey)
+  const secret = await agreeAsync(eph.privateKey, recipient.publicKey)
   const salt = Buffer.concat([share, recipient.publicRaw])
   const wrapKey = hkdfSha256(secret, salt, X25519_LABEL)
   return { type: 'X25519', args: [encodeRawBase64(share)], body: seal(wrapKey, fileKey) }
@@ -71,15 +66,18 @@ export interface EncryptOptions {
   armor?: boolean
 }
 
-/** Encrypts `plaintext` to every recipient (one file key, one X25519 stanza each). */
-export function encryptAge(
+/**
+ * Encrypts `plaintext` to every recipient (one file key, one X25519 stanza each). The stanzas'
+ * X25519 work runs concurrently on the thread pool; the stanza order follows `recipients`.
+ */
+export async function encryptAge(
   plaintext: Uint8Array,
   recipients: readonly X25519Recipient[],
   options: EncryptOptions = {}
-): Buffer {
+): Promise<Buffer> {
   if (recipients.length === 0) throw new RangeError('encryptAge needs at least one recipient')
   const fileKey = randomBytes(FILE_KEY_SIZE)
-  const stanzas = recipients.map((r) => wrapX25519(fileKey, r))
+  const stanzas = await Promise.all(recipients.map((r) => wrapX25519(fileKey, r)))
   const headerNoMac = encodeHeaderNoMac(stanzas)
   const mac = hmacSha256(hkdfSha256(fileKey, EMPTY, HEADER_LABEL), headerNoMac)
   const macLine = encodeMacLine(mac)
@@ -98,7 +96,11 @@ export function encryptAge(
 /** Caches each stanza's imported ephemeral share across identities within one decryption. */
 type ShareCache = Map<Stanza, KeyObject>
 
-function unwrapX25519(stanzas: readonly Stanza[], id: X25519Identity, cache: ShareCache): Buffer | undefined {
+async function unwrapX25519(
+  stanzas: readonly Stanza[],
+  id: X25519Identity,
+  cache: ShareCache
+): Promise<Buffer | undefined> {
   for (const s of stanzas) {
     if (s.type !== 'X25519') continue
     // A malformed stanza of our type is a hard error, as in the reference implementation.
@@ -115,7 +117,7 @@ function unwrapX25519(stanzas: readonly Stanza[], id: X25519Identity, cache: Sha
     try {
       shareKey ??= importPublicKey(shareRaw)
       cache.set(s, shareKey)
-      secret = agree(id.privateKey, shareKey)
+      secret = await agreeAsync(id.privateKey, shareKey)
     } catch (cause) {
       throw new IntegrityError('header', 'invalid X25519 stanza (low-order or invalid share)', { cause })
     }
@@ -138,7 +140,10 @@ export interface DecryptResult {
  * Throws IntegrityError (reason armor/header/hmac/payload) or AccessDeniedError; never returns
  * partial plaintext.
  */
-export function decryptAge(ciphertext: Uint8Array, identities: readonly X25519Identity[]): DecryptResult {
+export async function decryptAge(
+  ciphertext: Uint8Array,
+  identities: readonly X25519Identity[]
+): Promise<DecryptResult> {
   const binary = looksArmored(ciphertext) ? decodeArmor(ciphertext) : ciphertext
   const header = parseHeader(binary)
   if (header.stanzas.some((s) => s.type === 'scrypt') && header.stanzas.length !== 1) {
@@ -148,7 +153,7 @@ export function decryptAge(ciphertext: Uint8Array, identities: readonly X25519Id
   let fileKey: Buffer | undefined
   let identityIndex = -1
   for (let i = 0; i < identities.length && fileKey === undefined; i++) {
-    fileKey = unwrapX25519(header.stanzas, identities[i] as X25519Identity, cache)
+    fileKey = await unwrapX25519(header.stanzas, identities[i] as X25519Identity, cache)
     identityIndex = i
   }
   if (fileKey === undefined) {

@@ -2,15 +2,18 @@ import {
   createPrivateKey,
   createPublicKey,
   diffieHellman,
+  generateKeyPair,
   generateKeyPairSync,
   type KeyObject
 } from 'node:crypto'
 import { bech32 } from '@scure/base'
 import { KeyFormatError } from '../errors.js'
 
-// Native X25519 on KeyObjects. Raw 32-byte keys are imported with Node's `raw-public` /
-// `raw-private` formats where available (Node >= 24.x), else through the fixed DER prefixes of
-// SPKI / PKCS#8 (RFC 8410), which every Node >= 16 understands.
+// Native X25519 on KeyObjects. Raw 32-byte public keys are imported as a PEM *string* (SPKI,
+// RFC 8410): Node's createPublicKey probes any object argument (options bag or Buffer) with
+// exception-throwing brand checks that cost more than the parse itself, while a string skips them
+// (measured: about 20 µs vs 45 µs per import). Private keys (rare, cached) use the raw format where
+// available, else PKCS#8 DER.
 
 const SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex')
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex')
@@ -19,7 +22,11 @@ const RAW_FORMATS = (() => {
   try {
     const { publicKey } = generateKeyPairSync('x25519')
     const raw = publicKey.export({ format: 'raw-public' } as never) as unknown as Buffer
-    createPublicKey({ key: raw, format: 'raw-public', asymmetricKeyType: 'x25519' } as never)
+    createPrivateKey({
+      key: Buffer.alloc(32, 1),
+      format: 'raw-private',
+      asymmetricKeyType: 'x25519'
+    } as never)
     return raw.length === 32
   } catch {
     return false
@@ -27,10 +34,9 @@ const RAW_FORMATS = (() => {
 })()
 
 export function importPublicKey(raw: Uint8Array): KeyObject {
-  if (RAW_FORMATS) {
-    return createPublicKey({ key: raw, format: 'raw-public', asymmetricKeyType: 'x25519' } as never)
-  }
-  return createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: 'der', type: 'spki' })
+  if (raw.length !== 32) throw new RangeError('an X25519 public key is 32 bytes')
+  const der = Buffer.concat([SPKI_PREFIX, raw]).toString('base64')
+  return createPublicKey(`-----BEGIN PUBLIC KEY-----\n${der}\n-----END PUBLIC KEY-----\n`)
 }
 
 export function importPrivateKey(raw: Uint8Array): KeyObject {
@@ -138,4 +144,49 @@ export function agree(privateKey: KeyObject, publicKey: KeyObject): Buffer {
   for (const b of secret) acc |= b
   if (acc === 0) throw new Error('low-order X25519 point')
   return secret
+}
+
+// Asynchronous variants: Node runs these on the libuv thread pool, so the X25519 work of several
+// recipient stanzas proceeds in parallel (and off the event loop) at the same CPU cost.
+
+type KeyPair = { publicKey: KeyObject; privateKey: KeyObject }
+
+/** A fresh X25519 key pair, generated on the thread pool. */
+export function generateKeyPairAsync(): Promise<KeyPair> {
+  return new Promise((resolve, reject) => {
+    generateKeyPair('x25519', {}, (err, publicKey, privateKey) => {
+      if (err) reject(err)
+      else resolve({ publicKey, privateKey })
+    })
+  })
+}
+
+type DhWithCallback = (
+  options: { privateKey: KeyObject; publicKey: KeyObject },
+  callback: (err: Error | null, secret: Buffer) => void
+) => Buffer | undefined
+
+/**
+ * X25519 agreement on the thread pool (Node >= 22.17 / 23.11 accept a callback); older Node
+ * versions ignore the callback and answer synchronously, which is handled too. Rejects on a
+ * low-order peer point (all-zero shared secret).
+ */
+export function agreeAsync(privateKey: KeyObject, publicKey: KeyObject): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const check = (secret: Buffer) => {
+      let acc = 0
+      for (const b of secret) acc |= b
+      if (acc === 0) reject(new Error('low-order X25519 point'))
+      else resolve(secret)
+    }
+    try {
+      const sync = (diffieHellman as unknown as DhWithCallback)({ privateKey, publicKey }, (err, secret) => {
+        if (err) reject(err)
+        else check(secret)
+      })
+      if (sync !== undefined) check(sync)
+    } catch (err) {
+      reject(err)
+    }
+  })
 }
