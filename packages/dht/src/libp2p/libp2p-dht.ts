@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import type { PeerId, PrivateKey } from '@libp2p/interface'
+import type { ConnectionGater, PeerId, PrivateKey } from '@libp2p/interface'
 import { type KadDHT, Record as Libp2pRecord, type QueryEvent, type SingleKadDHT } from '@libp2p/kad-dht'
 import { multiaddr } from '@multiformats/multiaddr'
 import { MemoryDatastore } from 'datastore-core'
@@ -107,6 +107,11 @@ export interface LibP2PDHTInit {
   requestTimeout?: number
   /** Connection-manager limits; the defaults admit a local cluster dialling one peer at once. */
   connection?: ConnectionLimits
+  /**
+   * A libp2p connection gater (for example the reputation system's, to refuse banned peers). Its
+   * `denyDialMultiaddr` replaces ours, which allows private and loopback addresses. Default: allow all.
+   */
+  connectionGater?: ConnectionGater
   /** Extra @libp2p/kad-dht options (advanced; overrides ours, e.g. `kBucketSize`, `alpha`). Default: none. */
   kad?: Record<string, unknown>
   /**
@@ -221,7 +226,8 @@ export async function createLibP2PDHT(init: LibP2PDHTInit = {}): Promise<LibP2PD
         ...(init.psk != null ? { psk: toPskBytes(init.psk) } : {}),
         agentVersion: init.agentVersion ?? DEFAULTS.agentVersion,
         ...(init.connection != null ? { connection: init.connection } : {}),
-        ...(init.kad != null ? { kad: init.kad } : {})
+        ...(init.kad != null ? { kad: init.kad } : {}),
+        ...(init.connectionGater != null ? { connectionGater: init.connectionGater } : {})
       })
     } catch (err) {
       await datastore.close?.()

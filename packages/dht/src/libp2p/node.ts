@@ -2,7 +2,7 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import type { Identify } from '@libp2p/identify'
 import { identify } from '@libp2p/identify'
-import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import type { ConnectionGater, Libp2p, PrivateKey } from '@libp2p/interface'
 import { type KadDHT, type KadDHTInit, kadDHT, passthroughMapper } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
 import { ping } from '@libp2p/ping'
@@ -47,6 +47,7 @@ export interface BuildNodeOptions {
   agentVersion: string
   connection?: ConnectionLimits
   kad?: Partial<KadDHTInit>
+  connectionGater?: ConnectionGater
 }
 
 /** The libp2p stack every CHORUS node runs; the testing baseline builds the same transport stack. */
@@ -62,7 +63,8 @@ export type TransportConfig = Pick<
 
 export function transportConfig(
   psk: Uint8Array | undefined,
-  connection: ConnectionLimits = {}
+  connection: ConnectionLimits = {},
+  gater: ConnectionGater = {}
 ): TransportConfig {
   let connectionProtector: ReturnType<typeof preSharedKey> | undefined
   if (psk != null) {
@@ -78,7 +80,7 @@ export function transportConfig(
     streamMuxers: [yamux()],
     ...(connectionProtector != null ? { connectionProtector } : {}),
     // dialling private and loopback addresses is what a team network needs
-    connectionGater: { denyDialMultiaddr: () => false },
+    connectionGater: { denyDialMultiaddr: () => false, ...gater },
     connectionManager: {
       maxConnections: connection.maxConnections ?? 300,
       maxIncomingPendingConnections: connection.maxIncomingPendingConnections ?? 128,
@@ -99,7 +101,7 @@ export async function buildNode(opts: BuildNodeOptions): Promise<ChorusLibp2p> {
       listen: opts.listen,
       ...(opts.announce != null ? { announce: opts.announce } : {})
     },
-    ...transportConfig(opts.psk, opts.connection),
+    ...transportConfig(opts.psk, opts.connection, opts.connectionGater),
     services: {
       identify: identify(),
       ping: ping(),

@@ -5,6 +5,7 @@ import { type KadDHT, kadDHT, passthroughMapper, type SingleKadDHT } from '@libp
 import { type Ping, ping } from '@libp2p/ping'
 import { createLibp2p } from 'libp2p'
 import { transportConfig } from '../libp2p/node.js'
+import { withRetries } from './network.js'
 import { permissiveRecords } from './records.js'
 
 export interface KadBaselineInit {
@@ -57,7 +58,7 @@ export async function startKadBaselineNetwork(opts: KadBaselineInit): Promise<Ka
     const first = await make()
     const addr = first.getMultiaddrs()[0]!
     const rest = await Promise.all(Array.from({ length: opts.nodes - 1 }, make))
-    await Promise.all(rest.map((n) => n.dial(addr)))
+    await Promise.all(rest.map((n) => withRetries(() => n.dial(addr), 3)))
     const size = (n: BaselineNode): number => (n.services.dht as SingleKadDHT).routingTable.size
     const deadline = Date.now() + (opts.readyTimeout ?? 30_000)
     while (Date.now() < deadline && nodes.some((n) => size(n) < nodes.length - 1)) {

@@ -59,7 +59,8 @@ export async function startNetwork(opts: NetworkInit): Promise<TestNetwork> {
         return node
       })
     )
-    await Promise.all(rest.map((n) => n.bootstrap()))
+    // on a loaded machine a handshake can time out: retry a failed join twice before giving up
+    await Promise.all(rest.map((n) => withRetries(() => n.bootstrap(), 3)))
     await waitForRoutingTables(nodes, readyTimeout)
     return { nodes: [first, ...rest], bootstrapAddrs, stop }
   } catch (err) {
@@ -90,4 +91,17 @@ async function waitForRoutingTables(nodes: LibP2PDHT[], timeout: number): Promis
   if (empty.length > 0) {
     throw new Error(`${empty.length} node(s) have an empty routing table after ${timeout} ms`)
   }
+}
+
+export async function withRetries<T>(fn: () => Promise<T>, attempts: number): Promise<T> {
+  let last: unknown
+  for (let i = 0; i < attempts; i++) {
+    try {
+      return await fn()
+    } catch (err) {
+      last = err
+      await new Promise((r) => setTimeout(r, 250 * (i + 1)))
+    }
+  }
+  throw last
 }
