@@ -39,12 +39,8 @@ export async function partition(sides: [LibP2PDHT[], LibP2PDHT[]], lists: Map<Li
   ] as const) {
     for (const n of mine) for (const o of theirs) lists.get(n)!.add(o.peerId)
   }
-  await Promise.all(
-    a.flatMap((n) => b.map((o) => n.libp2p.hangUp(o.libp2p.peerId).catch(() => {})))
-  )
-  await Promise.all(
-    b.flatMap((n) => a.map((o) => n.libp2p.hangUp(o.libp2p.peerId).catch(() => {})))
-  )
+  await Promise.all(a.flatMap((n) => b.map((o) => n.libp2p.hangUp(o.libp2p.peerId).catch(() => {}))))
+  await Promise.all(b.flatMap((n) => a.map((o) => n.libp2p.hangUp(o.libp2p.peerId).catch(() => {}))))
 }
 
 /** Lifts every block and reconnects every pair of nodes. */

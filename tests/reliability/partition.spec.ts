@@ -34,7 +34,12 @@ describe('partition and heal (6 nodes on 127.0.0.1)', () => {
           signer: node.signer,
           keys,
           plays: ['backend_developer', 'senior_architect'],
-          init: { dataDir: join(tmp.dir, `n${i}`), nodeId: node.peerId, storeTimeout: 20_000, retrieveTimeout: 20_000 }
+          init: {
+            dataDir: join(tmp.dir, `n${i}`),
+            nodeId: node.peerId,
+            storeTimeout: 20_000,
+            retrieveTimeout: 20_000
+          }
         })
       )
     }
@@ -71,7 +76,9 @@ describe('partition and heal (6 nodes on 127.0.0.1)', () => {
     report.written(written.length)
     // while split, the other side cannot read what it never received
     const crossing = written.find((w) => w.writer < 3)!
-    await expect(stores[4]!.retrieveUCXLContent(crossing.address, { signal: AbortSignal.timeout(20_000) })).rejects.toThrow()
+    await expect(
+      stores[4]!.retrieveUCXLContent(crossing.address, { signal: AbortSignal.timeout(20_000) })
+    ).rejects.toThrow()
 
     const healedAt = Date.now()
     await heal(net.nodes, lists)
@@ -107,7 +114,9 @@ describe('partition and heal (6 nodes on 127.0.0.1)', () => {
     report.lost(lost)
     report.corrupted(corrupted)
     expect({ lost, corrupted }).toEqual({ lost: 0, corrupted: 0 })
-    report.note(`partition: ${written.length} writes split over two sides, readable everywhere ${recovery} ms after heal`)
+    report.note(
+      `partition: ${written.length} writes split over two sides, readable everywhere ${recovery} ms after heal`
+    )
     report.check('partition + heal: every record readable from every node')
   })
 })
