@@ -59,7 +59,7 @@ describe('createLocalDHT', () => {
       { from: 'self', text: 'v1:hello' }
     ])
     await expect(dht.getValue('/CHORUS/ucxl/missing')).rejects.toBeInstanceOf(NotFoundError)
-    await expect(dht.getValues('/CHORUS/ucxl/missing')).rejects.toBeInstanceOf(NotFoundError)
+    expect(await dht.getValues('/CHORUS/ucxl/missing')).toEqual([])
     // A network put (not localOnly) still succeeds: no NoPeersAcknowledgedError from a local store.
     await expect(dht.putValue('/CHORUS/ucxl/b', enc.encode('v1:x'), { minAcks: 3 })).resolves.toMatchObject({
       acks: [],

@@ -158,9 +158,12 @@ class LocalDHTImpl implements LocalDHT {
     return record.value
   }
 
+  /** Like LibP2PDHT: an empty list (not `NotFoundError`) when the key holds nothing. */
   async getValues(key: string, options: GetOptions = {}): Promise<ReceivedValue[]> {
-    const value = await this.getValue(key, options)
-    return [{ value, from: 'self' }]
+    const store = this.#started()
+    throwIfAborted(options.signal)
+    const record = typeof key === 'string' ? store.get(key) : undefined
+    return record === undefined ? [] : [{ value: record.value, from: 'self' }]
   }
 
   async provide(key: string, options: ProvideOptions = {}): Promise<void> {
