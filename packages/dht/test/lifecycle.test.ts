@@ -170,6 +170,35 @@ describe('lifecycle', () => {
   }, 30_000)
 })
 
+describe('background tasks', () => {
+  it('discovery fills the known-peer table with role and capabilities; cleanup drops stale entries', async () => {
+    const net = await startNetwork({
+      nodes: 3,
+      init: (i) => ({
+        discoveryInterval: 300,
+        peerCleanupInterval: 200,
+        peerTTL: 1_000,
+        ...(i === 1 ? { role: 'devops_engineer', capabilities: ['deploy'] } : {})
+      })
+    })
+    started.push(net)
+    const [observer, announced] = [net.nodes[2]!, net.nodes[1]!]
+    // an entry for a peer that is not connected: cleanup removes it after peerTTL
+    observer.registerPeer('12D3KooWGhost1111111111111111111111111111111111111', 'x/1', 'ghost', [])
+    const deadline = Date.now() + 30_000
+    const seen = () => observer.getKnownPeers().find((p) => p.id === announced.peerId)
+    while (
+      Date.now() < deadline &&
+      (seen()?.role !== 'devops_engineer' || observer.getKnownPeers().some((p) => p.role === 'ghost'))
+    ) {
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    expect(seen()?.role).toBe('devops_engineer')
+    expect(seen()?.capabilities).toEqual(['deploy'])
+    expect(observer.getKnownPeers().some((p) => p.role === 'ghost')).toBe(false)
+  }, 60_000)
+})
+
 describe('persistence', () => {
   it('a node restarted on the same data directory keeps its peer id and its records', async () => {
     const dataDir = await tempDir()

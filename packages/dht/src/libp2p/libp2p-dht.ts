@@ -211,7 +211,14 @@ export async function createLibP2PDHT(init: LibP2PDHTInit = {}): Promise<LibP2PD
     privateKey = init.privateKey ?? (await loadOrCreatePeerKey(init.dataDir))
     datastore =
       init.dataDir != null ? new LevelDatastore(join(init.dataDir, 'datastore')) : new MemoryDatastore()
-    await datastore.open?.()
+    try {
+      await datastore.open?.()
+    } catch (err) {
+      throw new DhtConfigError(
+        `cannot open the datastore in ${init.dataDir} (is another node using this data directory?)`,
+        { cause: err }
+      )
+    }
     const listen = init.listen ?? ['/ip4/127.0.0.1/tcp/0']
     const mode = init.mode ?? 'auto'
     try {
@@ -268,6 +275,7 @@ class LibP2PDHTImpl implements LibP2PDHT {
   private lifetime = new AbortController()
   private readonly timers = new Set<ReturnType<typeof setTimeout>>()
   private bootstrapping: Promise<void> | undefined
+  private peerAnnounced = false
 
   constructor(
     node: ChorusLibp2p,
@@ -349,6 +357,7 @@ class LibP2PDHTImpl implements LibP2PDHT {
   async stop(): Promise<void> {
     if (!this.started && !this.datastoreOpen) return
     this.started = false
+    this.peerAnnounced = false
     for (const t of this.timers) clearTimeout(t)
     this.timers.clear()
     this.lifetime.abort(new NotStartedError('LibP2PDHT'))
@@ -424,7 +433,19 @@ class LibP2PDHTImpl implements LibP2PDHT {
       this.log.debug({ err: describe(err) }, 'self lookup after bootstrap ended early')
     }
     this.log.info({ routingTable: this.getDHTSize() }, 'bootstrapped')
-    this.background('announce peer', (s) => this.provide(PEER_ANNOUNCE_KEY, { signal: s }))
+    this.background('announce peer', (s) => this.announcePeer(s))
+  }
+
+  /** Announces `CHORUS:peer` once the node has DHT peers (again after each restart). */
+  private async announcePeer(signal: AbortSignal): Promise<void> {
+    if (this.peerAnnounced || this.getDHTSize() === 0) return
+    this.peerAnnounced = true
+    try {
+      await this.provide(PEER_ANNOUNCE_KEY, { signal })
+    } catch (err) {
+      this.peerAnnounced = false
+      throw err
+    }
   }
 
   isBootstrapped(): boolean {
@@ -722,8 +743,15 @@ class LibP2PDHTImpl implements LibP2PDHT {
   }
 
   private async discover(signal: AbortSignal): Promise<void> {
+    // a node that was joined by others (rather than bootstrapping itself) announces here
+    await this.announcePeer(signal)
     const providers = await this.findProviders(PEER_ANNOUNCE_KEY, { limit: 500, signal })
-    await Promise.all(providers.filter((p) => p.id !== this.peerId).map((p) => this.refreshPeer(p, signal)))
+    // peers refreshed within half an interval (by a lookup) are not asked again
+    const fresh = Date.now() - this.opts.discoveryInterval / 2
+    const stale = providers.filter(
+      (p) => p.id !== this.peerId && (this.peers.get(p.id)?.lastSeen ?? 0) < fresh
+    )
+    await Promise.all(stale.map((p) => this.refreshPeer(p, signal)))
     this.log.debug({ providers: providers.length, known: this.peers.size }, 'discovery round done')
   }
 
