@@ -20,6 +20,7 @@ import {
 import {
   decodeRequest,
   decodeResponse,
+  encodePing,
   encodeRequest,
   encodeResponse,
   REPLICATE_PROTOCOL_SUFFIX,
@@ -230,6 +231,8 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
   /** Last liveness result per peer. */
   private readonly liveness = new Map<string, { ok: boolean; at: number }>()
   private readonly pings = new Map<string, Promise<boolean>>()
+  private readonly written = new Map<string, { ok: boolean; at: number }>()
+  private connectedCache: { at: number; peers: Set<string> } | undefined
   private nextCleanupAt = 0
   private readonly counters = {
     reprovideOperations: 0,
@@ -347,6 +350,7 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     this.entries.clear()
     this.inflight.clear()
     this.liveness.clear()
+    this.written.clear()
     this.log.info({}, 'replication: stopped')
   }
 
@@ -417,12 +421,9 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     store.upsertContent(entry, value)
     if (value != null) this.emit('pinned', { key, value, from: SELF })
     if (this.config.enableAutoReplication && entry.pinned) {
-      try {
-        await this.provide(entry, options.signal)
-      } catch (err) {
-        this.log.warn({ key, err: errorMessage(err) }, 'replication: provide failed; it will be retried')
-      }
-      this.schedule(0)
+      // announce and repair at once, in the background: a DHT query can take up to its timeout
+      this.enqueue('provide', entry)
+      this.enqueue('repair', entry)
     }
   }
 
@@ -561,6 +562,7 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     } catch (err) {
       return refuse('MALFORMED_REQUEST', errorMessage(err))
     }
+    if ('op' in req) return { ok: true }
     const { key, value } = req
     if (value.byteLength > this.config.maxRecordBytes) {
       return refuse(
@@ -699,7 +701,7 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
       .add(
         async () => {
           if (!this.started || this.entries.get(entry.key) !== entry) return
-          const s = timeoutSignal(this.config.requestTimeout * 4, signal)
+          const s = timeoutSignal(this.config.requestTimeout * 10, signal)
           if (kind === 'repair') await this.checkAndRepair(entry, s, false)
           else if (kind === 'provide') await this.reprovide(entry, s)
           else await this.republish(entry, s)
@@ -720,7 +722,8 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
   // ---------------------------------------------------------------- jobs
 
   private async provide(entry: Entry, signal?: AbortSignal): Promise<void> {
-    await this.dht.provide(entry.key, { signal: timeoutSignal(this.config.requestTimeout, signal) })
+    // the DHT bounds the query itself (its query timeout) and keeps what it reached
+    await this.dht.provide(entry.key, { signal })
     const now = Date.now()
     entry.lastReprovided = now
     entry.nextProvideAt = now + withJitter(this.config.reprovideInterval, this.config.jitter)
@@ -862,10 +865,8 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     const self = this.messaging.peerId
     let closest: string[] = []
     try {
-      const peers = await this.dht.getClosestPeers(entry.key, {
-        limit: 20,
-        signal: timeoutSignal(this.config.requestTimeout, signal)
-      })
+      // no extra timeout here: on its own query timeout the DHT answers with what it found
+      const peers = await this.dht.getClosestPeers(entry.key, { limit: 20, signal })
       closest = peers.map((p) => p.id)
     } catch (err) {
       this.log.debug({ key: entry.key, err: errorMessage(err) }, 'replication: closest-peer lookup failed')
@@ -942,10 +943,8 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     const store = this.store
     const ids = new Set<string>()
     try {
-      const found = await this.dht.findProviders(key, {
-        limit: c.maxProvidersPerKey,
-        signal: timeoutSignal(c.requestTimeout, signal)
-      })
+      // no extra timeout here: on its own query timeout the DHT answers with what it found
+      const found = await this.dht.findProviders(key, { limit: c.maxProvidersPerKey, signal })
       for (const p of found) {
         ids.add(p.id)
         if (p.id !== self) store?.touchProvider(key, p.id, now)
@@ -1022,18 +1021,23 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     return actual === 0 ? 'critical' : 'degraded'
   }
 
-  /** Whether the peer answers a ping (result reused for `livenessTTL`; concurrent checks share one ping). */
+  /**
+   * Whether the peer is reachable: it has an open connection to this node (libp2p's connection
+   * monitor closes connections whose peer stops answering, and a stopped node's connections close
+   * at once), or it answers a ping. A ping result is reused for `livenessTTL`; concurrent checks
+   * share one ping. Under heavy load a ping can time out although the peer is fine, so an open
+   * connection counts first.
+   */
   private async isLive(peer: string, signal: AbortSignal): Promise<boolean> {
+    if (this.connected().has(peer)) {
+      this.noteReachable(peer, true)
+      return true
+    }
     const cached = this.liveness.get(peer)
     if (cached != null && Date.now() - cached.at < this.config.livenessTTL) return cached.ok
     let p = this.pings.get(peer)
     if (p == null) {
-      p = this.messaging
-        .ping(peer, { signal: timeoutSignal(this.config.requestTimeout, this.controller?.signal) })
-        .then(
-          () => true,
-          () => false
-        )
+      p = this.probe(peer)
         .then((ok) => {
           this.noteReachable(peer, ok)
           return ok
@@ -1046,10 +1050,53 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     return ok
   }
 
+  /** Connected peer ids, refreshed at most every 100 ms (a lookup checks many providers at once). */
+  private connected(): Set<string> {
+    const now = Date.now()
+    if (this.connectedCache == null || now - this.connectedCache.at > 100) {
+      this.connectedCache = { at: now, peers: new Set(this.messaging.getConnectedPeers()) }
+    }
+    return this.connectedCache.peers
+  }
+
+  /**
+   * Pings the peer; when libp2p's ping fails (its service allows one outbound and two inbound
+   * streams per connection, which kad-dht's own pings compete for) asks our protocol instead.
+   */
+  private async probe(peer: string): Promise<boolean> {
+    const signal = (): AbortSignal => timeoutSignal(this.config.requestTimeout, this.controller?.signal)
+    let pingError: unknown
+    try {
+      await this.messaging.ping(peer, { signal: signal() })
+      return true
+    } catch (err) {
+      pingError = err
+    }
+    try {
+      const res = decodeResponse(
+        await this.messaging.request(peer, this.protocol, encodePing(), {
+          signal: signal(),
+          maxResponseBytes: 1024
+        })
+      )
+      return res.ok
+    } catch (err) {
+      this.log.debug(
+        { peer, ping: errorMessage(pingError), request: errorMessage(err) },
+        'replication: peer unreachable'
+      )
+      return false
+    }
+  }
+
   /** Records a reachability observation: quality is an EWMA (weight 0.3) of successes. */
   private noteReachable(peer: string, ok: boolean): void {
     const now = Date.now()
     this.liveness.set(peer, { ok, at: now })
+    // an unchanged observation within a second adds nothing worth a write
+    const last = this.written.get(peer)
+    if (last != null && last.ok === ok && now - last.at < 1000) return
+    this.written.set(peer, { ok, at: now })
     const store = this.store
     if (store == null || !this.started) return
     const prev = store.getPeer(peer)

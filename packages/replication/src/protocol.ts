@@ -1,8 +1,11 @@
 /**
  * The `/CHORUS/replicate/1.0.0` wire format: one CBOR request, one CBOR response.
  *
- *   request  { v: 1, key: string, value: bytes, priority: int }
- *   response { v: 1, ok: true } | { v: 1, ok: false, code: RefusalCode, reason: string }
+ *   replicate request { v: 1, key: string, value: bytes, priority: int }
+ *   ping request      { v: 1, op: 'ping' }   (liveness: libp2p's own ping service allows only one
+ *                                              outbound and two inbound streams per connection,
+ *                                              which kad-dht's routing table also uses)
+ *   response          { v: 1, ok: true } | { v: 1, ok: false, code: RefusalCode, reason: string }
  */
 import { decode, encode } from 'cborg'
 import type { RefusalCode } from './errors.js'
@@ -16,6 +19,10 @@ export interface ReplicateRequest {
   key: string
   value: Uint8Array
   priority: number
+}
+
+export interface PingRequest {
+  op: 'ping'
 }
 
 export type ReplicateResponse = { ok: true } | { ok: false; code: RefusalCode; reason: string }
@@ -32,8 +39,12 @@ export function encodeRequest(req: ReplicateRequest): Uint8Array {
   return encode({ v: WIRE_VERSION, key: req.key, value: req.value, priority: req.priority })
 }
 
+export function encodePing(): Uint8Array {
+  return encode({ v: WIRE_VERSION, op: 'ping' })
+}
+
 /** Decodes a request; throws an Error whose message is the refusal reason when malformed. */
-export function decodeRequest(bytes: Uint8Array): ReplicateRequest {
+export function decodeRequest(bytes: Uint8Array): ReplicateRequest | PingRequest {
   let msg: unknown
   try {
     msg = decode(bytes)
@@ -43,6 +54,8 @@ export function decodeRequest(bytes: Uint8Array): ReplicateRequest {
   if (msg == null || typeof msg !== 'object') throw new Error('request is not a CBOR map')
   const m = msg as Record<string, unknown>
   if (m.v !== WIRE_VERSION) throw new Error(`unsupported wire version ${String(m.v)}`)
+  if (m.op === 'ping') return { op: 'ping' }
+  if (m.op !== undefined && m.op !== 'replicate') throw new Error(`unknown operation ${String(m.op)}`)
   if (typeof m.key !== 'string' || m.key.length === 0 || !m.key.startsWith('/')) {
     throw new Error('key must be a non-empty string starting with /')
   }

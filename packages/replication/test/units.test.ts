@@ -5,7 +5,7 @@ import { encode } from 'cborg'
 import { afterEach, describe, expect, it } from 'vitest'
 import { keyPeerDistance, keyPosition, xorDistance } from '../src/distance.js'
 import { defaultReplicationConfig, log2Distance, sortByDistance } from '../src/index.js'
-import { decodeRequest, decodeResponse, encodeRequest, encodeResponse } from '../src/protocol.js'
+import { decodeRequest, decodeResponse, encodePing, encodeRequest, encodeResponse } from '../src/protocol.js'
 import { ReplicationStore } from '../src/store.js'
 import { backoffDelay } from '../src/timing.js'
 
@@ -72,6 +72,7 @@ describe('replicate wire format', () => {
       value,
       priority: 7
     })
+    expect(decodeRequest(encodePing())).toEqual({ op: 'ping' })
     expect(decodeResponse(encodeResponse({ ok: true }))).toEqual({ ok: true })
     expect(decodeResponse(encodeResponse({ ok: false, code: 'TOO_LARGE', reason: 'big' }))).toEqual({
       ok: false,
@@ -85,6 +86,7 @@ describe('replicate wire format', () => {
     expect(() => decodeRequest(encode({ v: 2, key: '/a/b', value: new Uint8Array() }))).toThrow(/version/)
     expect(() => decodeRequest(encode({ v: 1, key: 'nokey', value: new Uint8Array() }))).toThrow(/key/)
     expect(() => decodeRequest(encode({ v: 1, key: '/a/b', value: 'text' }))).toThrow(/value/)
+    expect(() => decodeRequest(encode({ v: 1, op: 'delete', key: '/a/b' }))).toThrow(/operation/)
   })
 })
 
