@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-// The tests run the built executable, as users do: `pnpm --filter @chorus/node build` first.
-import { generateKeyFiles } from '../dist/agent/keys.js'
-import { type AgentProcess, BIN_PATH, dialAddress, startAgentProcess } from '../dist/demo/agents.js'
+import { generateKeyFiles } from '../src/agent/keys.js'
+// The tests run the built executable (dist/bin/chorus-node.js), as users do: build first.
+import { type AgentProcess, BIN_PATH, dialAddress, startAgentProcess } from '../src/demo/agents.js'
 
 export type { AgentProcess }
 export { BIN_PATH, dialAddress, startAgentProcess }

@@ -246,6 +246,12 @@ Exit codes: 0 ok, 1 failure, 2 usage/invalid config or input, 3 not found, 4 acc
     .option('--recipients <file>', 'also add the public recipient to this recipients file (YAML/JSON)')
     .action(async (opts: { role: string; out: string; recipients?: string }, cmd: Command) => {
       const json = cmd.optsWithGlobals<GlobalOpts>().json === true
+      if (!/^[A-Za-z0-9_-]{1,64}$/.test(opts.role)) {
+        throw new CliError(
+          `invalid role name ${JSON.stringify(opts.role)} (letters, digits, _ or -)`,
+          EXIT.USAGE
+        )
+      }
       const { generateKeyFiles } = await import('../agent/keys.js')
       const res = await generateKeyFiles(opts.role, opts.out, opts.recipients)
       emit(json, res, () => kv(res as unknown as Record<string, unknown>))
@@ -324,7 +330,10 @@ export async function runCli(argv: string[]): Promise<number> {
       return EXIT.USAGE
     }
     if (err instanceof CliError) {
-      if (json) console.error(JSON.stringify({ error: { code: err.code, message: err.message } }))
+      const message = err.message.startsWith(`${err.code}: `)
+        ? err.message.slice(err.code.length + 2)
+        : err.message
+      if (json) console.error(JSON.stringify({ error: { code: err.code, message } }))
       else console.error(`chorus-node: ${err.message}`)
       return err.exitCode
     }

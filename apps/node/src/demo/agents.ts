@@ -5,7 +5,11 @@ import { fileURLToPath } from 'node:url'
 import { type AgentInfo, readAgentInfo, TOKEN_FILE } from '../util/files.js'
 
 /** The chorus-node executable next to this module (dist/bin/chorus-node.js). */
-export const BIN_PATH = fileURLToPath(new URL('../bin/chorus-node.js', import.meta.url))
+export const BIN_PATH = [
+  fileURLToPath(new URL('../bin/chorus-node.js', import.meta.url)),
+  // when this module runs from src/ (tests), the built executable is in dist/
+  fileURLToPath(new URL('../../dist/bin/chorus-node.js', import.meta.url))
+].find((p) => existsSync(p)) as string
 
 /** One agent process started with `chorus-node start`. */
 export interface AgentProcess {
