@@ -126,6 +126,12 @@ export async function runAgent(loaded: LoadedConfig): Promise<number> {
 
   try {
     await agent.start()
+    if (!['127.0.0.1', '::1', 'localhost'].includes(config.api.host)) {
+      logger.warn(
+        { host: config.api.host },
+        'the API listens beyond loopback; keep the token secret and use TLS in front'
+      )
+    }
     const url = await api.listen(config.api.host, config.api.port)
     const info: AgentInfo = {
       url,
