@@ -6,7 +6,9 @@ import { inspect } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
 import { formatIdentity, parseIdentity } from '../src/age/x25519.js'
 import {
+  createAgeCrypto,
   createKeyring,
+  createRoleRegistry,
   generateRoleKey,
   KeyFileError,
   KeyFormatError,
@@ -53,7 +55,12 @@ describe('role keys', () => {
       inspect(ring, { depth: 10, showHidden: true }),
       JSON.stringify(ring.keys()),
       JSON.stringify(ring.exportRecipients()),
-      inspect(identityOf(key), { depth: 10, showHidden: true })
+      inspect(identityOf(key), { depth: 10, showHidden: true }),
+      inspect(createAgeCrypto({ roles: createRoleRegistry(), keyring: ring }), {
+        depth: 10,
+        showHidden: true
+      }),
+      JSON.stringify(createAgeCrypto({ roles: createRoleRegistry(), keyring: ring }))
     ]
     const body = secret.slice('AGE-SECRET-KEY-1'.length, -6)
     for (const text of shown) {
