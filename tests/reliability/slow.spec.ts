@@ -51,7 +51,11 @@ describe('slow and unresponsive peers (6 nodes)', () => {
   const stores: EncryptedStorage[] = []
 
   beforeAll(async () => {
-    net = await startNetwork({ nodes: 6, records: chorusRecordRules(), init: { queryTimeout: QUERY_TIMEOUT } })
+    net = await startNetwork({
+      nodes: 6,
+      records: chorusRecordRules(),
+      init: { queryTimeout: QUERY_TIMEOUT }
+    })
     const init = (i: number) => ({
       dataDir: join(tmp.dir, `n${i}`),
       nodeId: net.nodes[i]!.peerId,
@@ -139,15 +143,15 @@ describe('slow and unresponsive peers (6 nodes)', () => {
     const plainKey = versionKey(addressDigest(parseAddress(records[0]!.address)), 1)
     const plainValue = await net.nodes[0]!.getValue(plainKey, { localOnly: true })
     const t1 = Date.now()
-    const plain = await n4
-      .putValue(plainKey, plainValue, { minAcks: 1 })
-      .then(
-        (r) => `acknowledged by ${r.acks.length} peer(s)`,
-        (e: Error) => `${e.name} (${(e as { code?: string }).code ?? ''})`
-      )
+    const plain = await n4.putValue(plainKey, plainValue, { minAcks: 1 }).then(
+      (r) => `acknowledged by ${r.acks.length} peer(s)`,
+      (e: Error) => `${e.name} (${(e as { code?: string }).code ?? ''})`
+    )
     report.note(`plain DHT put with a frozen peer: ${plain} after ${Date.now() - t1} ms`)
     report.recovery('longest operation with a slow and a frozen peer', longest)
-    report.note(`slow peer: longest read/write ${longest} ms (operation timeout ${OP_TIMEOUT} ms, query timeout ${QUERY_TIMEOUT} ms)`)
+    report.note(
+      `slow peer: longest read/write ${longest} ms (operation timeout ${OP_TIMEOUT} ms, query timeout ${QUERY_TIMEOUT} ms)`
+    )
     report.check('slow + frozen peer: reads and writes succeed within their timeouts')
     slow.set('normal')
     frozen.set('normal')
