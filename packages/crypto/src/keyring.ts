@@ -65,11 +65,11 @@ export interface RoleKeyring {
   /** Public keys to share with other nodes (no secrets). */
   exportRecipients(): RoleKeyInfo[]
   /** Writes one `<role>.key` identity file per held role into `dir` (0700), files 0600. */
-  saveIdentities(dir: string): Promise<string[]>
+  saveIdentities(dir: string, options?: { signal?: AbortSignal }): Promise<string[]>
   /** Loads every `*.key` identity file in `dir`; refuses group/world-accessible ones. */
-  loadIdentities(dir: string): Promise<RoleKeyInfo[]>
+  loadIdentities(dir: string, options?: { signal?: AbortSignal }): Promise<RoleKeyInfo[]>
   /** Loads one identity file (role from `# role:` comments, else `options.role`, else the file name). */
-  loadIdentityFile(path: string, options?: { role?: string }): Promise<RoleKeyInfo[]>
+  loadIdentityFile(path: string, options?: { role?: string; signal?: AbortSignal }): Promise<RoleKeyInfo[]>
 }
 
 interface Entry {
@@ -230,10 +230,12 @@ class Keyring implements RoleKeyring {
     return this.keys().map((k) => ({ ...k, hasIdentity: false }))
   }
 
-  async saveIdentities(dir: string): Promise<string[]> {
+  async saveIdentities(dir: string, options: { signal?: AbortSignal } = {}): Promise<string[]> {
+    options.signal?.throwIfAborted()
     await ensureKeyDir(dir)
     const written: string[] = []
     for (const role of this.roles()) {
+      options.signal?.throwIfAborted()
       const entries: IdentityFileEntry[] = this.#sorted(role)
         .filter((e) => e.identity !== undefined)
         .map((e) => ({ key: e.key, status: e.status }))
@@ -244,14 +246,19 @@ class Keyring implements RoleKeyring {
     return written
   }
 
-  async loadIdentities(dir: string): Promise<RoleKeyInfo[]> {
+  async loadIdentities(dir: string, options: { signal?: AbortSignal } = {}): Promise<RoleKeyInfo[]> {
+    options.signal?.throwIfAborted()
     const out: RoleKeyInfo[] = []
-    for (const path of await listIdentityFiles(dir)) out.push(...(await this.loadIdentityFile(path)))
+    for (const path of await listIdentityFiles(dir)) out.push(...(await this.loadIdentityFile(path, options)))
     return out
   }
 
-  async loadIdentityFile(path: string, options: { role?: string } = {}): Promise<RoleKeyInfo[]> {
-    const entries = await readIdentityFile(path, options)
+  async loadIdentityFile(
+    path: string,
+    options: { role?: string; signal?: AbortSignal } = {}
+  ): Promise<RoleKeyInfo[]> {
+    options.signal?.throwIfAborted()
+    const entries = await readIdentityFile(path, options.role === undefined ? {} : { role: options.role })
     return entries.map((e) => this.#put(e.key, e.status))
   }
 
