@@ -168,7 +168,10 @@ function systemSection(system: SystemResult | undefined, chartLinks: string[]): 
       ),
       ''
     )
-    const extra = [`RSS per node: ${formatBytes(s.rssBytesPerNode)}`]
+    const extra = [`RSS growth per node: ${formatBytes(s.rssBytesPerNode)}`]
+    if (s.heapBytesPerNode != null) extra.push(`heap + external per node: ${formatBytes(s.heapBytesPerNode)}`)
+    if (s.rssBytesTotal != null)
+      extra.push(`process RSS with the network up: ${formatBytes(s.rssBytesTotal)}`)
     if (s.acksPerStore != null) extra.push(`acknowledgements per store: ${formatNumber(s.acksPerStore)}`)
     out.push(`${extra.join('; ')}.`, '')
     if (s.errors.length > 0) out.push(`Errors during this size: ${s.errors.slice(0, 5).join('; ')}`, '')

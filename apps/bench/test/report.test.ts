@@ -208,7 +208,7 @@ describe('generateBenchmarksMd', () => {
     const store = md.split('\n').find((l) => l.startsWith('| store |'))
     expect(store).toContain('raw kad-dht put: 200 ms / 1,700 ms')
     expect(store).toContain('| 0.250x | 0.0706x |')
-    expect(md).toContain('RSS per node: 12.0 MiB')
+    expect(md).toContain('RSS growth per node: 12.0 MiB')
     expect(md).toMatch(/\| 32 \| 80\.0 \| 300 \|/)
   })
 

@@ -219,7 +219,12 @@ export class SimNetwork {
       // QueryManager itself queues each responder for the origin's routing table.
     }
     await this.settle()
-    const closest = responded.sort((a, b) => compareDistance(kadId, a.kadId, b.kadId)).slice(0, this.k)
+    // kad-dht can query a peer twice: two responses naming it are checked against the seen-filter
+    // before either queues it (there are awaits in between). Its getClosestPeers deduplicates the
+    // result (PeerDistanceList); so does this.
+    const closest = [...new Set(responded)]
+      .sort((a, b) => compareDistance(kadId, a.kadId, b.kadId))
+      .slice(0, this.k)
     const first = closest[0]
     const hops = first == null ? 0 : (depth.get(first.peerId) ?? 1)
     return { closest, messages, failed, hops, rounds, timeMs: Number.NaN }

@@ -19,6 +19,10 @@ export interface SystemSizeResult {
   throughput: Throughput[]
   /** Process RSS growth while the network ran, divided by the nodes (all share one process). */
   rssBytesPerNode: number
+  /** V8 heap + external memory growth while the network ran, divided by the nodes (after GC). */
+  heapBytesPerNode?: number
+  /** The process RSS with the network running. */
+  rssBytesTotal?: number
   /** process.cpuUsage (user + system) per operation, in milliseconds, for the whole process. */
   cpuMsPerOp: {
     store: number
