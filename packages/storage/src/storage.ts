@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import type { AbortOptions, Dht, Logger, PutResult, ReceivedValue } from '@chorus/dht'
+import type { AbortOptions, Dht, Logger, PeerMessaging, PutResult, ReceivedValue } from '@chorus/dht'
 import { formatAddress, matchesAddress } from '@chorus/ucxl'
 import { abortReason, operationSignal, waitAtMost } from './abort.js'
 import {
@@ -13,6 +13,15 @@ import {
 } from './address.js'
 import { type AuditInput, AuditLog } from './audit.js'
 import { type CacheEntry, ContentCache } from './cache.js'
+import {
+  closestPeers,
+  type DirectRecord,
+  fetchRecord,
+  MAX_REQUEST_BYTES,
+  pushRecords,
+  RECORD_PROTOCOL,
+  recordHandler
+} from './direct.js'
 import {
   DEFAULT_MAX_ENVELOPE_BYTES,
   type Envelope,
@@ -39,6 +48,7 @@ import { type IndexRow, type IndexSource, LocalIndex } from './index-db.js'
 import { compareEnvelopes, validateChorusRecord } from './records.js'
 import type {
   AuditVerification,
+  Consistency,
   EncryptedStorage,
   EncryptedStorageComponents,
   EncryptedStorageInit,
@@ -77,6 +87,7 @@ function isAbort(err: unknown): boolean {
 
 class EncryptedDHTStorage implements EncryptedStorage {
   private readonly dht: Dht
+  private readonly messaging?: PeerMessaging
   private readonly components: EncryptedStorageComponents
   private readonly log?: Logger
   private readonly cfg: Required<EncryptedStorageInit>
@@ -124,12 +135,23 @@ class EncryptedDHTStorage implements EncryptedStorage {
       retrieveTimeout: init.retrieveTimeout ?? 30_000,
       announceTimeout: init.announceTimeout ?? 30_000,
       backgroundTimeout: init.backgroundTimeout ?? 120_000,
-      announceOnStore: init.announceOnStore ?? true,
+      announceOnStore: init.announceOnStore ?? false,
       cacheCleanupInterval: init.cacheCleanupInterval ?? 5 * 60_000,
       maxListResults: init.maxListResults ?? 1000,
-      retrieveConsistency: init.retrieveConsistency ?? 'network',
-      readRepair: init.readRepair ?? true
+      retrieveConsistency: init.retrieveConsistency ?? 'closest',
+      readRepair: init.readRepair ?? true,
+      directReplication: init.directReplication ?? true,
+      directReadPeers: init.directReadPeers ?? init.writeQuorum ?? 3,
+      directTimeout: init.directTimeout ?? 5_000
     }
+    const d = components.dht as Partial<PeerMessaging>
+    this.messaging =
+      components.messaging ??
+      (typeof d.handle === 'function' &&
+      typeof d.request === 'function' &&
+      typeof d.getConnectedPeers === 'function'
+        ? (components.dht as unknown as PeerMessaging)
+        : undefined)
     this.cache = new ContentCache({
       ttl: this.cfg.cacheTTL,
       maxEntries: this.cfg.cacheMaxEntries,
@@ -145,6 +167,11 @@ class EncryptedDHTStorage implements EncryptedStorage {
     const index = new LocalIndex(join(this.cfg.dataDir, 'storage-index.sqlite'))
     const audit = new AuditLog(join(this.cfg.dataDir, 'audit.log'), this.cfg.nodeId, index, this.log)
     await audit.init()
+    if (this.messaging !== undefined) {
+      await this.messaging.handle(RECORD_PROTOCOL, recordHandler(this.dht, this.log), {
+        maxRequestBytes: MAX_REQUEST_BYTES
+      })
+    }
     this.index = index
     this.audit = audit
     this.shutdown = new AbortController()
@@ -158,6 +185,7 @@ class EncryptedDHTStorage implements EncryptedStorage {
     this.stopCacheCleanup()
     this.shutdown.abort(new DOMException('encrypted storage is stopping', 'AbortError'))
     await Promise.allSettled([...this.background])
+    await this.messaging?.unhandle(RECORD_PROTOCOL).catch(() => undefined)
     await this.audit?.flush()
     this.index?.close()
     this.index = undefined
@@ -171,6 +199,10 @@ class EncryptedDHTStorage implements EncryptedStorage {
 
   isStarted(): boolean {
     return this.started
+  }
+
+  async whenIdle(): Promise<void> {
+    while (this.background.size > 0) await Promise.allSettled([...this.background])
   }
 
   private ready(): { index: LocalIndex; audit: AuditLog } {
@@ -353,19 +385,46 @@ class EncryptedDHTStorage implements EncryptedStorage {
         throw new ContentTooLargeError(data.byteLength, this.cfg.maxContentBytes)
       }
       const required = this.requiredAcks()
-      const [vres, hres] = await waitAtMost(
-        Promise.all([
-          this.put(versionKey(r.digest, envelope.version), bytes, required),
-          this.put(headKey(r.digest), bytes, required)
-        ]),
-        this.cfg.storeTimeout,
-        `store of ${r.base}`,
-        options.signal
+      const vkey = versionKey(r.digest, envelope.version)
+      const hkey = headKey(r.digest)
+      // The direct push to the closest connected peers usually reaches the quorum within a few
+      // round trips; the standard kad-dht puts (records on the truly closest peers and in this
+      // node's own store) start after it, so they do not compete with it for the event loop.
+      // This node's own record store first (readers asking it over the direct protocol find it).
+      await Promise.all([
+        this.dht.putValue(vkey, bytes, { localOnly: true, signal: op.signal }),
+        this.dht.putValue(hkey, bytes, { localOnly: true, signal: op.signal })
+      ])
+      const direct = await this.pushDirect(
+        hkey,
+        [
+          { key: vkey, value: bytes },
+          { key: hkey, value: bytes }
+        ],
+        required
       )
-      const acks = Math.min(vres.acks.length, hres.acks.length)
+      // Quorum already met: the kad puts run to completion in the background (whenIdle() waits
+      // for them); otherwise they resolve at the quorum and the store waits for that.
+      const minAcks = direct.length >= required ? undefined : required
+      const kad = Promise.all([
+        this.put(vkey, bytes, required, minAcks),
+        this.put(hkey, bytes, required, minAcks)
+      ])
+      kad.catch(() => undefined)
+      let peers = direct
+      if (direct.length < required) {
+        const [vres, hres] = await waitAtMost(
+          kad,
+          this.cfg.storeTimeout,
+          `store of ${r.base}`,
+          options.signal
+        )
+        const both = vres.acks.filter((p) => hres.acks.includes(p))
+        peers = [...new Set([...direct, ...both])]
+      }
+      const acks = peers.length
       if (acks < required) throw new WriteQuorumError(r.base, acks, required)
       index.add(r.parsed, r.digest, envelope, bytes, hash, 'stored')
-      const peers = [...new Set([...vres.acks, ...hres.acks])]
       const metadata = this.toMetadata(r.parsed, envelope, hash, peers)
       this.cache.put(r.base, data.slice(), metadata, true)
       if (this.cfg.announceOnStore) {
@@ -379,10 +438,58 @@ class EncryptedDHTStorage implements EncryptedStorage {
     }
   }
 
+  /**
+   * Hands the records to the connected peers closest to `key`: the quorum plus two spares at once,
+   * the next closest for each one that fails (peers without the protocol, say), up to three times
+   * the quorum. Resolves with the peers that stored them once `required` have, or all answered.
+   */
+  private pushDirect(key: string, records: DirectRecord[], required: number): Promise<string[]> {
+    const messaging = this.messaging
+    if (messaging === undefined || !this.cfg.directReplication || required === 0) return Promise.resolve([])
+    const queue = closestPeers(key, messaging.getConnectedPeers()).slice(0, required * 3 + 2)
+    if (queue.length === 0) return Promise.resolve([])
+    const signal = AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(this.cfg.directTimeout)])
+    return new Promise((resolve) => {
+      const acked: string[] = []
+      let running = 0
+      let done = false
+      const finish = (): void => {
+        if (!done && (acked.length >= required || (running === 0 && queue.length === 0))) {
+          done = true
+          resolve([...acked])
+        }
+      }
+      const next = (): void => {
+        const peer = queue.shift()
+        if (peer === undefined) return
+        running++
+        const p = pushRecords(messaging, peer, records, signal)
+          .then((ok) => {
+            if (ok) acked.push(peer)
+            else if (!done) next()
+          })
+          .catch((err: unknown) => {
+            this.log?.debug({ peer, err: (err as Error).message }, 'direct push failed')
+            if (!done) next()
+          })
+          .finally(() => {
+            running--
+            finish()
+          })
+        this.track(p)
+      }
+      for (let i = 0; i < required + 2; i++) next()
+      finish()
+    })
+  }
+
   /** Puts one record; resolves at `required` acknowledgements while the rest go on in the background. */
-  private async put(key: string, bytes: Uint8Array, required: number): Promise<PutResult> {
+  private async put(key: string, bytes: Uint8Array, required: number, minAcks?: number): Promise<PutResult> {
     const signal = AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(this.cfg.backgroundTimeout)])
-    const p = this.dht.putValue(key, bytes, { minAcks: Math.max(1, required), signal })
+    const p = this.dht.putValue(key, bytes, {
+      ...(minAcks !== undefined ? { minAcks: Math.max(1, minAcks) } : {}),
+      signal
+    })
     this.track(p)
     try {
       return await p
@@ -476,9 +583,8 @@ class EncryptedDHTStorage implements EncryptedStorage {
       }
       case 'latest': {
         this.m.cacheMisses++
-        const consistency = options.consistency ?? this.cfg.retrieveConsistency
         const c = await this.withRetrieveSignal(r, options, (s) =>
-          consistency === 'local-first' ? this.latestLocalFirst(r, s) : this.latest(r, s)
+          this.resolveLatest(r, options.consistency, s)
         )
         return this.open(r, c)
       }
@@ -590,6 +696,77 @@ class EncryptedDHTStorage implements EncryptedStorage {
     const key = versionKey(r.digest, version)
     const [c] = this.verifyCandidates(key, [{ value: new Uint8Array(bytes), from: 'self' }])
     return c
+  }
+
+  private resolveLatest(
+    r: ResolvedAddress,
+    consistency: Consistency | undefined,
+    signal: AbortSignal
+  ): Promise<Candidate> {
+    switch (consistency ?? this.cfg.retrieveConsistency) {
+      case 'local-first':
+        return this.latestLocalFirst(r, signal)
+      case 'closest':
+        return this.messaging === undefined
+          ? this.latest(r, signal)
+          : this.latestClosest(r, this.messaging, signal)
+      default:
+        return this.latest(r, signal)
+    }
+  }
+
+  /**
+   * The newest version among this node's own copy and the answers of the connected peers closest
+   * to the key (where stores put their quorum). Falls back to the full query when nobody has it;
+   * refreshes with one in the background when the answers were incomplete or disagreed.
+   */
+  private async latestClosest(
+    r: ResolvedAddress,
+    messaging: PeerMessaging,
+    signal: AbortSignal
+  ): Promise<Candidate> {
+    const { index } = this.ready()
+    const key = headKey(r.digest)
+    const peers = closestPeers(key, messaging.getConnectedPeers()).slice(0, this.cfg.directReadPeers)
+    const ask = AbortSignal.any([signal, AbortSignal.timeout(this.cfg.directTimeout)])
+    const [local, ...answers] = await Promise.allSettled([
+      this.dht.getValues(key, { localOnly: true, signal }),
+      ...peers.map((p) => fetchRecord(messaging, p, key, ask))
+    ])
+    signal.throwIfAborted()
+    const values: ReceivedValue[] = local?.status === 'fulfilled' ? [...local.value] : []
+    answers.forEach((a, i) => {
+      const from = peers[i]
+      if (a.status === 'fulfilled' && a.value !== undefined && from !== undefined)
+        values.push({ value: a.value, from })
+    })
+    const candidates = this.consistent(r, this.verifyCandidates(key, values))
+    let best = this.best(candidates)
+    if (best === undefined) {
+      this.log?.debug({ address: r.base, asked: peers.length }, 'no close peer holds the head: full query')
+      return this.latest(r, signal)
+    }
+    const chain = index.getChain(r.base)
+    if (chain !== undefined && best.envelope.version < chain.highest) {
+      best = this.local(r, chain.highest) ?? (await this.latest(r, signal))
+    }
+    const agreeing = candidates.filter((c) => c.envelope.version === best.envelope.version)
+    const support = new Set(agreeing.flatMap((c) => [...c.from])).size
+    if (candidates.some((c) => c.envelope.version < best.envelope.version)) this.repair(r, best)
+    if (support < Math.min(peers.length, this.cfg.directReadPeers)) {
+      this.log?.debug(
+        { address: r.base, support, asked: peers.length },
+        'close peers disagree: background refresh'
+      )
+      this.inBackground('refresh of the head', async (s) => {
+        const fresh = await this.latest(r, s)
+        if (fresh.envelope.version > (index.getChain(r.base)?.highest ?? 0)) {
+          index.add(r.parsed, r.digest, fresh.envelope, fresh.bytes, fresh.hash, 'retrieved')
+          this.cache.invalidate(r.base)
+        }
+      })
+    }
+    return best
   }
 
   /** The newest version: what peers answer for the head key, never below what this node has seen. */

@@ -1,4 +1,4 @@
-import type { AbortOptions, Dht, Logger, NodeSigner } from '@chorus/dht'
+import type { AbortOptions, Dht, Logger, NodeSigner, PeerMessaging } from '@chorus/dht'
 
 /** What storage needs from `@chorus/crypto`'s `AgeCrypto`. */
 export interface StorageCrypto {
@@ -38,6 +38,13 @@ export interface EncryptedStorageComponents {
    * `getConnectedPeers()` when it has one; otherwise the quorum is not capped.
    */
   peers?: { getConnectedPeers(): string[] }
+  /**
+   * Request/response messaging for the direct record protocol (`/CHORUS/storage/records/1.0.0`):
+   * stores hand records to the closest connected peers and readers ask them, without a full
+   * Kademlia lookup. Default: the dht itself when it implements PeerMessaging (LibP2PDHT does);
+   * without it stores wait for kad-dht acknowledgements and reads use the full query.
+   */
+  messaging?: PeerMessaging
 }
 
 export interface EncryptedStorageInit {
@@ -67,7 +74,10 @@ export interface EncryptedStorageInit {
   announceTimeout?: number
   /** Time the background part of a store (remaining puts, provide) may take, in ms. Default: 120_000. */
   backgroundTimeout?: number
-  /** Announce (provide) the head key after each store, in the background. Default: true. */
+  /**
+   * Announce (provide) the head key after each store, in the background. Each announce is a full
+   * Kademlia query; the replication layer (re)provides what it pins. Default: false.
+   */
   announceOnStore?: boolean
   /** Interval of the cache cleanup that `start()` schedules, in ms; 0 disables. Default: 300_000 (5 min). */
   cacheCleanupInterval?: number
@@ -75,17 +85,30 @@ export interface EncryptedStorageInit {
   maxListResults?: number
   /**
    * How `*^` (latest) is read on a cache miss:
+   * - `'closest'`: ask the `directReadPeers` connected peers closest to the key (where stores put
+   *   their quorum) and this node's own store over the direct protocol, take the newest valid
+   *   version; fall back to `'network'` when none answers; when they disagree, refresh with a full
+   *   query in the background. Needs messaging; otherwise behaves as `'network'`.
    * - `'network'`: ask every peer on the query path (`dht.getValues`) and take the newest valid
-   *   version of the author chain, never below a version this node has seen;
+   *   version of the author chain;
    * - `'local-first'`: answer from this node's own copy (index or its DHT record store) when it
    *   has one, refreshing from the network in the background (faster, may be one update behind).
-   * Fixed versions (`*~N`, `*~`, `~~N`, `^^N` once resolved) are immutable and always read
-   * locally first. Default: `'network'`.
+   * Every mode refuses a version below one this node has seen (no rollback). Fixed versions
+   * (`*~N`, `*~`, `~~N`, `^^N` once resolved) are immutable and always read locally first.
+   * Default: `'closest'`.
    */
-  retrieveConsistency?: 'network' | 'local-first'
+  retrieveConsistency?: Consistency
+  /** Hand stores directly to the closest connected peers (needs messaging). Default: true. */
+  directReplication?: boolean
+  /** Peers asked by a `'closest'` read. Default: `writeQuorum` (3). */
+  directReadPeers?: number
+  /** Time one direct request may take, in ms. Default: 5_000. */
+  directTimeout?: number
   /** Put the newest head back when peers answered with older ones (background, at most every 5 s per address). Default: true. */
   readRepair?: boolean
 }
+
+export type Consistency = 'closest' | 'network' | 'local-first'
 
 /** The reference's UCXLMetadata plus version, author and acknowledgements. */
 export interface UCXLMetadata {
@@ -123,7 +146,7 @@ export interface StoreResult extends UCXLMetadata {
 
 export interface RetrieveOptions extends AbortOptions {
   /** Overrides `init.retrieveConsistency` for this call. */
-  consistency?: 'network' | 'local-first'
+  consistency?: Consistency
   /** Base version of a forward segment `^^N` (which resolves to version `from + N`). Default: 1. */
   from?: number
 }
@@ -192,6 +215,8 @@ export interface EncryptedStorage {
   /** Same as stop(). */
   close(): Promise<void>
   isStarted(): boolean
+  /** Resolves when the background work started so far (rest of puts, repairs, refreshes) has settled. */
+  whenIdle(): Promise<void>
   storeUCXLContent(
     address: string,
     content: Uint8Array | string,

@@ -1,9 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { LibP2PDHT } from '@chorus/dht'
+import type { Dht, LibP2PDHT } from '@chorus/dht'
 import { permissiveRecords, startNetwork, type TestNetwork } from '@chorus/dht/testing'
 import { addressDigest } from '@chorus/ucxl'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { RECORD_PROTOCOL, recordHandler } from '../src/direct.js'
 import {
   AccessDeniedError,
   ContentTooLargeError,
@@ -41,7 +42,8 @@ describe('EncryptedStorage on a 5-node libp2p network', () => {
       signer: node.signer,
       keys,
       plays,
-      init: { dataDir: join(tmp.dir, `node${i}`), nodeId: node.peerId }
+      // ask every other peer on 'closest' reads, so the liar is always among those asked
+      init: { dataDir: join(tmp.dir, `node${i}`), nodeId: node.peerId, directReadPeers: 4 }
     })
   }
 
@@ -56,6 +58,8 @@ describe('EncryptedStorage on a 5-node libp2p network', () => {
     devops = await storageFor(2, ['devops_engineer'])
     frontend = await storageFor(3, ['frontend_developer'])
     liar = net.nodes[4]!
+    // the liar also serves its (poisoned) record store over the direct protocol
+    await liar.handle(RECORD_PROTOCOL, recordHandler(liar))
   }, 90_000)
 
   afterAll(async () => {
@@ -122,9 +126,12 @@ describe('EncryptedStorage on a 5-node libp2p network', () => {
 
     // 1. the liar answers GET_VALUE for the head with version 1 (a genuine, older record)
     await liar.putValue(headKey(digest), v1, { localOnly: true })
-    const served = await devops.retrieveUCXLContent(address)
-    expect(served.metadata.version).toBe(3)
-    expect(text(served.content)).toBe('contested 3')
+    for (const consistency of ['network', 'closest'] as const) {
+      devops.invalidateCache(address)
+      const served = await devops.retrieveUCXLContent(address, { consistency })
+      expect(served.metadata.version, consistency).toBe(3)
+      expect(text(served.content)).toBe('contested 3')
+    }
 
     // 2. it forges a version 4, validly signed with its own node key, chained to version 3
     const e3 = openEnvelope(v3)
@@ -139,12 +146,38 @@ describe('EncryptedStorage on a 5-node libp2p network', () => {
     )
     await liar.putValue(headKey(digest), forged.bytes, { localOnly: true })
     // a reader that never saw the address: the forged chain has one supporter, the real one several
-    const fresh = await architect.retrieveUCXLContent(address)
+    const fresh = await architect.retrieveUCXLContent(address, { consistency: 'closest' })
     expect(fresh.metadata.version).toBe(3)
     expect(fresh.metadata.author).toBe(Buffer.from(net.nodes[0]!.signer.publicKey).toString('hex'))
+    // another fresh reader, through the plain Dht contract only (full query, no direct protocol)
+    const n1 = net.nodes[1]!
+    const plainDht: Dht = {
+      putValue: (k, v, o) => n1.putValue(k, v, o),
+      getValue: (k, o) => n1.getValue(k, o),
+      getValues: (k, o) => n1.getValues(k, o),
+      provide: (k, o) => n1.provide(k, o),
+      findProviders: (k, o) => n1.findProviders(k, o),
+      getClosestPeers: (k, o) => n1.getClosestPeers(k, o)
+    }
+    const plain = await startStorage({
+      dht: plainDht,
+      signer: n1.signer,
+      keys,
+      plays: ['senior_architect'],
+      init: { dataDir: join(tmp.dir, 'plain'), nodeId: 'plain' }
+    })
+    try {
+      const viaNetwork = await plain.retrieveUCXLContent(address)
+      expect(viaNetwork.metadata.version).toBe(3)
+      expect(viaNetwork.metadata.author).toBe(fresh.metadata.author)
+    } finally {
+      await plain.stop()
+    }
     // a reader that pinned the author ignores it whatever the count
-    devops.invalidateCache(address)
-    expect((await devops.retrieveUCXLContent(address)).metadata.version).toBe(3)
+    for (const consistency of ['network', 'closest'] as const) {
+      devops.invalidateCache(address)
+      expect((await devops.retrieveUCXLContent(address, { consistency })).metadata.version).toBe(3)
+    }
 
     // 3. tampered bytes: kad-dht's validator on the reader drops them before storage sees them
     const tampered = Uint8Array.from(v3)
