@@ -19,9 +19,9 @@ export type BaselineNode = Libp2p<{ dht: KadDHT; ping: Ping; identify: Identify 
 export interface KadBaselineNetwork {
   nodes: BaselineNode[]
   /** kad-dht's own put (drained: resolves whether or not any peer stored it). */
-  put(node: number, key: string, value: Uint8Array): Promise<void>
+  put(node: number, key: string, value: Uint8Array, options?: { signal?: AbortSignal }): Promise<void>
   /** kad-dht's own get through content routing (the best value, with corrections). */
-  get(node: number, key: string): Promise<Uint8Array>
+  get(node: number, key: string, options?: { signal?: AbortSignal }): Promise<Uint8Array>
   stop(): Promise<void>
 }
 
@@ -67,15 +67,15 @@ export async function startKadBaselineNetwork(opts: KadBaselineInit): Promise<Ka
     const enc = new TextEncoder()
     return {
       nodes: [first, ...rest],
-      async put(i, key, value) {
+      async put(i, key, value, options = {}) {
         const node = nodes[i]
         if (node == null) throw new RangeError(`no node ${i}`)
-        await node.contentRouting.put(enc.encode(key), value)
+        await node.contentRouting.put(enc.encode(key), value, options)
       },
-      async get(i, key) {
+      async get(i, key, options = {}) {
         const node = nodes[i]
         if (node == null) throw new RangeError(`no node ${i}`)
-        return node.contentRouting.get(enc.encode(key))
+        return node.contentRouting.get(enc.encode(key), options)
       },
       stop
     }
