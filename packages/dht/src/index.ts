@@ -32,3 +32,4 @@ export {
 } from './errors.js'
 export * from './libp2p/index.js'
 export * from './local/index.js'
+export * from './reputation/index.js'

@@ -33,6 +33,19 @@ import {
   NotStartedError,
   PeerUnreachableError
 } from '../errors.js'
+import {
+  attachReputation,
+  combineGaters,
+  createPeerReputation,
+  createRateLimiter,
+  guardProtocolHandler,
+  guardRecordRules,
+  isInvalidRecordEvent,
+  type PeerReputation,
+  type PeerReputationInit,
+  type RateLimiter,
+  type RateLimiterInit
+} from '../reputation/index.js'
 import { keyBytes, keyToCid, recordNamespace, selectBest, validateRecord } from './keys.js'
 import { anySignal, handleProtocol, sendRequest, toPeerId } from './messaging.js'
 import { buildNode, type ChorusLibp2p, type ConnectionLimits } from './node.js'
@@ -112,6 +125,22 @@ export interface LibP2PDHTInit {
    * `denyDialMultiaddr` replaces ours, which allows private and loopback addresses. Default: allow all.
    */
   connectionGater?: ConnectionGater
+  /**
+   * The peer reputation system (`createPeerReputation`): a peer that sends records the validators
+   * refuse (kad-dht PUT_VALUE, GET_VALUE answers, records pushed over `handle()` protocols) or floods
+   * our protocols loses points, and past the threshold it is disconnected and refused in both
+   * directions for a while. Pass an instance to share or inspect it, options to tune it, or `false`
+   * to turn it off. Default: on, with `createPeerReputation()`'s defaults (ban at 100 points, three
+   * invalid records; 10 min half-life; 10 min first ban).
+   */
+  reputation?: PeerReputation | PeerReputationInit | false
+  /**
+   * Per-peer token bucket on inbound kad-dht streams and on each `handle()` protocol; a request over
+   * the limit is refused and costs the peer a `flood` penalty. `false` turns it off.
+   * Default: `{ burst: 1000, ratePerSecond: 500 }` per peer and protocol (far above what an honest
+   * peer sends, so only floods hit it).
+   */
+  rateLimit?: RateLimiterInit | false
   /** Extra @libp2p/kad-dht options (advanced; overrides ours, e.g. `kBucketSize`, `alpha`). Default: none. */
   kad?: Record<string, unknown>
   /**
@@ -149,6 +178,8 @@ export interface LibP2PDHT extends Dht, PeerMessaging {
   readonly multiaddrs: string[]
   /** Signs with the node's Ed25519 peer key. */
   readonly signer: NodeSigner
+  /** The peer reputation system this node enforces; undefined when `init.reputation` is false. */
+  readonly reputation: PeerReputation | undefined
   /** The underlying libp2p node (advanced use; do not stop it directly). */
   readonly libp2p: ChorusLibp2p
   /** Starts the node (idempotent). `createLibP2PDHT` does it unless `init.start` is false. */
@@ -201,6 +232,11 @@ const PEER_INFO_MAX_BYTES = 64 * 1024
 export async function createLibP2PDHT(init: LibP2PDHTInit = {}): Promise<LibP2PDHT> {
   for (const addr of [...(init.bootstrapPeers ?? []), ...(init.listen ?? [])]) checkMultiaddr(addr)
   const records: RecordRules = init.records ?? { validators: {}, selectors: {} }
+  const reputation = makeReputation(init)
+  // validators that name the sender of a refused record (kad-dht runs them without saying who)
+  const guarded = reputation != null ? guardRecordRules(records, reputation) : records
+  const gater =
+    reputation != null ? combineGaters(init.connectionGater, reputation.gater) : init.connectionGater
   let node: ChorusLibp2p
   let privateKey: PrivateKey
   let datastore: (Datastore & { open?(): Promise<void>; close?(): Promise<void> }) | undefined
@@ -229,19 +265,19 @@ export async function createLibP2PDHT(init: LibP2PDHTInit = {}): Promise<LibP2PD
         ...(init.announce != null ? { announce: init.announce } : {}),
         protocolPrefix: init.protocolPrefix ?? DEFAULTS.protocolPrefix,
         clientMode: mode === 'client' || (mode === 'auto' && listen.length === 0),
-        records,
+        records: guarded,
         ...(init.psk != null ? { psk: toPskBytes(init.psk) } : {}),
         agentVersion: init.agentVersion ?? DEFAULTS.agentVersion,
         ...(init.connection != null ? { connection: init.connection } : {}),
         ...(init.kad != null ? { kad: init.kad } : {}),
-        ...(init.connectionGater != null ? { connectionGater: init.connectionGater } : {})
+        ...(gater != null ? { connectionGater: gater } : {})
       })
     } catch (err) {
       await datastore.close?.()
       throw err
     }
   }
-  const dht = new LibP2PDHTImpl(node, privateKey, datastore, records, init)
+  const dht = new LibP2PDHTImpl(node, privateKey, datastore, { records, guarded, reputation }, init)
   if (init.start !== false) {
     try {
       await dht.start()
@@ -256,6 +292,11 @@ export async function createLibP2PDHT(init: LibP2PDHTInit = {}): Promise<LibP2PD
 class LibP2PDHTImpl implements LibP2PDHT {
   readonly libp2p: ChorusLibp2p
   readonly signer: NodeSigner
+  readonly reputation: PeerReputation | undefined
+  private readonly guardedRecords: RecordRules
+  private readonly rateLimit: RateLimiterInit | false
+  private readonly limiters = new Map<string, RateLimiter>()
+  private detachReputation: (() => Promise<void>) | undefined
   private readonly kad: KadDHT
   private readonly datastore: (Datastore & { open?(): Promise<void>; close?(): Promise<void> }) | undefined
   private readonly records: RecordRules
@@ -281,9 +322,13 @@ class LibP2PDHTImpl implements LibP2PDHT {
     node: ChorusLibp2p,
     privateKey: PrivateKey,
     datastore: LibP2PDHTImpl['datastore'],
-    records: RecordRules,
+    rules: { records: RecordRules; guarded: RecordRules; reputation: PeerReputation | undefined },
     init: LibP2PDHTInit
   ) {
+    const { records } = rules
+    this.reputation = rules.reputation
+    this.guardedRecords = rules.guarded
+    this.rateLimit = init.rateLimit ?? { burst: 1000, ratePerSecond: 500 }
     this.libp2p = node
     this.kad = node.services.dht
     this.signer = signerFromKey(privateKey)
@@ -333,6 +378,16 @@ class LibP2PDHTImpl implements LibP2PDHT {
     }
     this.lifetime = new AbortController()
     await this.libp2p.start()
+    if (this.reputation != null) {
+      // kad-dht serves its protocol in server mode only
+      const kadProtocol = `${this.opts.protocolPrefix}/kad/1.0.0`
+      this.detachReputation = await attachReputation(this.libp2p, {
+        reputation: this.reputation,
+        protocols: this.kad.getMode() === 'server' ? [kadProtocol] : [],
+        limiter: this.limiterFor(kadProtocol) ?? false,
+        logger: this.log
+      })
+    }
     await handleProtocol(this.libp2p, this.opts.peerInfoProtocol, async () => this.selfInfoBytes(), {
       maxRequestBytes: 1024,
       timeout: this.opts.requestTimeout,
@@ -361,6 +416,8 @@ class LibP2PDHTImpl implements LibP2PDHT {
     for (const t of this.timers) clearTimeout(t)
     this.timers.clear()
     this.lifetime.abort(new NotStartedError('LibP2PDHT'))
+    await this.detachReputation?.().catch(() => {})
+    this.detachReputation = undefined
     await this.libp2p.stop()
     if (this.datastore != null && this.datastoreOpen) {
       this.datastoreOpen = false
@@ -456,7 +513,8 @@ class LibP2PDHTImpl implements LibP2PDHT {
 
   async putValue(key: string, value: Uint8Array, options: PutOptions = {}): Promise<PutResult> {
     this.assertStarted('putValue')
-    await validateRecord(this.records, key, value)
+    // guarded: a record a peer pushed through a handle() protocol costs that peer reputation
+    await validateRecord(this.guardedRecords, key, value)
     options.signal?.throwIfAborted()
     if (options.localOnly === true) {
       await this.writeLocal(key, value, options)
@@ -531,6 +589,9 @@ class LibP2PDHTImpl implements LibP2PDHT {
     const bySender = new Map<string, Uint8Array>()
     try {
       for await (const event of this.queryValues(keyBytes(key), signal)) {
+        if (this.reputation != null && isInvalidRecordEvent(event)) {
+          this.reputation.onInvalidRecord(event.from.toString())
+        }
         if (event.name !== 'VALUE') continue
         const from = event.from.toString()
         bySender.set(from === self ? 'self' : from, event.value)
@@ -778,7 +839,16 @@ class LibP2PDHTImpl implements LibP2PDHT {
 
   async handle(protocol: string, handler: ProtocolHandler, options: { maxRequestBytes?: number } = {}) {
     this.assertStarted('handle')
-    await handleProtocol(this.libp2p, protocol, handler, {
+    const limiter = this.limiterFor(protocol)
+    const guarded =
+      this.reputation != null
+        ? guardProtocolHandler(handler, {
+            reputation: this.reputation,
+            protocol,
+            ...(limiter != null ? { limiter } : {})
+          })
+        : handler
+    await handleProtocol(this.libp2p, protocol, guarded, {
       ...options,
       timeout: this.opts.requestTimeout,
       onError: (err) => this.log.debug({ protocol, err: describe(err) }, 'inbound request failed')
@@ -849,6 +919,17 @@ class LibP2PDHTImpl implements LibP2PDHT {
   }
 
   // ---------------------------------------------------------------- internals
+
+  /** The per-peer rate limiter of a protocol (one bucket per peer and protocol); undefined when off. */
+  private limiterFor(protocol: string): RateLimiter | undefined {
+    if (this.rateLimit === false) return undefined
+    let l = this.limiters.get(protocol)
+    if (l == null) {
+      l = createRateLimiter(this.rateLimit)
+      this.limiters.set(protocol, l)
+    }
+    return l
+  }
 
   private assertStarted(what: string): void {
     if (!this.started) throw new NotStartedError(`LibP2PDHT (${what})`)
@@ -932,4 +1013,16 @@ function toPskBytes(psk: Uint8Array | string): Uint8Array {
 
 function describe(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err)
+}
+
+function makeReputation(init: LibP2PDHTInit): PeerReputation | undefined {
+  const r = init.reputation
+  if (r === false) return undefined
+  if (r != null && typeof (r as PeerReputation).penalise === 'function') return r as PeerReputation
+  return createPeerReputation({
+    ...(r as PeerReputationInit | undefined),
+    ...(init.logger != null && (r as PeerReputationInit | undefined)?.logger == null
+      ? { logger: init.logger }
+      : {})
+  })
 }
