@@ -1,6 +1,6 @@
 import type { LibP2PDHT } from '@chorus/dht'
 import { afterEach, describe, expect, it } from 'vitest'
-import { Cleanup, dec, enc, hybridNode, join, peerNode, pool, waitFor } from './helpers.js'
+import { Cleanup, connect, dec, enc, hybridNode, peerNode, pool, waitFor } from './helpers.js'
 
 const cleanup = new Cleanup()
 const t0 = Date.now()
@@ -22,7 +22,7 @@ describe('HybridDHT over real libp2p nodes: fail-over with no write lost', () =>
     let peers: LibP2PDHT[] = []
     for (const d of peerDirs) {
       const p = await peerNode(cleanup, { dataDir: d })
-      await join(p, primary)
+      await connect(p, primary)
       peers.push(p)
     }
     await waitFor('the probe to pass', () => hybrid.probe())
@@ -73,7 +73,7 @@ describe('HybridDHT over real libp2p nodes: fail-over with no write lost', () =>
     peers = []
     for (const d of peerDirs) {
       const p = await peerNode(cleanup, { dataDir: d })
-      await join(p, primary)
+      await connect(p, primary)
       peers.push(p)
     }
     await waitFor(

@@ -140,7 +140,7 @@ export async function pool<T, R>(
 }
 
 /** Connects a peer to the node and waits until both routing tables hold each other. */
-export async function join(peer: LibP2PDHT, to: LibP2PDHT): Promise<void> {
+export async function connect(peer: LibP2PDHT, to: LibP2PDHT): Promise<void> {
   await peer.bootstrap({ peers: to.multiaddrs })
   await waitFor('routing tables to fill', () => peer.getDHTSize() > 0 && to.getDHTSize() > 0, 20_000)
 }
