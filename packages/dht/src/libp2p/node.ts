@@ -33,6 +33,8 @@ export interface ConnectionLimits {
   inboundConnectionThreshold?: number
   /** Dial timeout in ms. Default: 10000. */
   dialTimeout?: number
+  /** Time an inbound connection may take to upgrade (pnet, noise, yamux), in ms. Default: 10000. */
+  inboundUpgradeTimeout?: number
 }
 
 export interface BuildNodeOptions {
@@ -85,7 +87,8 @@ export function transportConfig(
       maxConnections: connection.maxConnections ?? 300,
       maxIncomingPendingConnections: connection.maxIncomingPendingConnections ?? 128,
       inboundConnectionThreshold: connection.inboundConnectionThreshold ?? 256,
-      dialTimeout: connection.dialTimeout ?? 10_000
+      dialTimeout: connection.dialTimeout ?? 10_000,
+      inboundUpgradeTimeout: connection.inboundUpgradeTimeout ?? 10_000
     }
   }
 }

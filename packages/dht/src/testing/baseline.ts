@@ -5,7 +5,7 @@ import { type KadDHT, kadDHT, passthroughMapper, type SingleKadDHT } from '@libp
 import { type Ping, ping } from '@libp2p/ping'
 import { createLibp2p } from 'libp2p'
 import { transportConfig } from '../libp2p/node.js'
-import { withRetries } from './network.js'
+import { TEST_CONNECTION_LIMITS, withRetries } from './network.js'
 import { permissiveRecords } from './records.js'
 
 export interface KadBaselineInit {
@@ -38,7 +38,7 @@ export async function startKadBaselineNetwork(opts: KadBaselineInit): Promise<Ka
   const make = async (): Promise<BaselineNode> => {
     const node = await createLibp2p({
       addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-      ...transportConfig(undefined),
+      ...transportConfig(undefined, TEST_CONNECTION_LIMITS),
       services: {
         identify: identify(),
         ping: ping(),
@@ -58,7 +58,10 @@ export async function startKadBaselineNetwork(opts: KadBaselineInit): Promise<Ka
     const first = await make()
     const addr = first.getMultiaddrs()[0]!
     const rest = await Promise.all(Array.from({ length: opts.nodes - 1 }, make))
-    await Promise.all(rest.map((n) => withRetries(() => n.dial(addr), 3)))
+    // joined in waves of 10, like startNetwork
+    for (let i = 0; i < rest.length; i += 10) {
+      await Promise.all(rest.slice(i, i + 10).map((n) => withRetries(() => n.dial(addr), 3)))
+    }
     const size = (n: BaselineNode): number => (n.services.dht as SingleKadDHT).routingTable.size
     const deadline = Date.now() + (opts.readyTimeout ?? 30_000)
     while (Date.now() < deadline && nodes.some((n) => size(n) < nodes.length - 1)) {

@@ -16,6 +16,11 @@ export interface NetworkInit {
   init?: Partial<LibP2PDHTInit> | ((index: number) => Partial<LibP2PDHTInit>)
   /** How long to wait for routing tables to fill, in ms. Default: 30000. */
   readyTimeout?: number
+  /**
+   * How many nodes join at the same time (all through node 0). Default: 10, so larger networks join
+   * in waves: on a loaded machine 20 simultaneous handshakes with one node can exceed its upgrade timeout.
+   */
+  joinConcurrency?: number
 }
 
 export interface TestNetwork {
@@ -40,6 +45,8 @@ export async function startNetwork(opts: NetworkInit): Promise<TestNetwork> {
     listen: ['/ip4/127.0.0.1/tcp/0'],
     mode: 'server',
     autoBootstrap: false,
+    // a loaded test machine can be slow to finish handshakes
+    connection: TEST_CONNECTION_LIMITS,
     records: opts.records ?? permissiveRecords,
     ...(opts.psk != null ? { psk: opts.psk } : {}),
     ...(typeof opts.init === 'function' ? opts.init(i) : (opts.init ?? {}))
@@ -60,7 +67,7 @@ export async function startNetwork(opts: NetworkInit): Promise<TestNetwork> {
       })
     )
     // on a loaded machine a handshake can time out: retry a failed join twice before giving up
-    await Promise.all(rest.map((n) => withRetries(() => n.bootstrap(), 3)))
+    await inBatches(rest, opts.joinConcurrency ?? 10, (n) => withRetries(() => n.bootstrap(), 3))
     await waitForRoutingTables(nodes, readyTimeout)
     return { nodes: [first, ...rest], bootstrapAddrs, stop }
   } catch (err) {
@@ -90,6 +97,16 @@ async function waitForRoutingTables(nodes: LibP2PDHT[], timeout: number): Promis
   const empty = nodes.filter((n) => n.getDHTSize() === 0)
   if (empty.length > 0) {
     throw new Error(`${empty.length} node(s) have an empty routing table after ${timeout} ms`)
+  }
+}
+
+/** Connection limits of test networks: libp2p's defaults, but generous handshake timeouts. */
+export const TEST_CONNECTION_LIMITS = { dialTimeout: 30_000, inboundUpgradeTimeout: 30_000 }
+
+async function inBatches<T>(items: T[], size: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+  const step = Math.max(1, Math.floor(size))
+  for (let i = 0; i < items.length; i += step) {
+    await Promise.all(items.slice(i, i + step).map(fn))
   }
 }
 
