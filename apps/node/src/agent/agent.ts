@@ -13,13 +13,12 @@ import {
 import {
   createLibP2PDHT,
   createLocalDHT,
-  type Dht,
   type LibP2PDHT,
   type LocalDHT,
   type Logger,
   PEER_ANNOUNCE_KEY
 } from '@chorus/dht'
-import * as hybridPackage from '@chorus/hybrid'
+import { createHybridDHT, type HybridDHT } from '@chorus/hybrid'
 import { createReplicationManager, type ReplicationManager } from '@chorus/replication'
 import { chorusRecordRules, createEncryptedStorage, type EncryptedStorage } from '@chorus/storage'
 import { dhtKey, parseAddress } from '@chorus/ucxl'
@@ -59,14 +58,6 @@ export async function createAgent(config: NodeConfig, logger: PinoLogger): Promi
   return new ChorusAgent(config, logger)
 }
 
-/** What the agent uses of @chorus/hybrid's HybridDHT. */
-interface HybridLike extends Dht {
-  start(): Promise<void>
-  stop(): Promise<void>
-  getBackendHealth(): unknown
-  getMetrics(): unknown
-}
-
 interface CryptoState {
   registry: RoleRegistry
   keyring: RoleKeyring
@@ -98,7 +89,7 @@ class ChorusAgent implements Agent {
   private state: CryptoState | undefined
   private libp2p: LibP2PDHT | undefined
   private local: LocalDHT | undefined
-  private hybrid: HybridLike | undefined
+  private hybrid: HybridDHT | undefined
   private storage: EncryptedStorage | undefined
   private replicator: ReplicationManager | undefined
   private started = false
@@ -248,33 +239,17 @@ class ChorusAgent implements Agent {
     })
     const libp2p = this.libp2p
     this.resolvedAgentId = c.agentId !== '' ? c.agentId : `agent-${libp2p.peerId.slice(-8)}`
-    this.local = createLocalDHT({ dataDir: join(c.dataDir, 'local') })
-    const createHybridDHT = (hybridPackage as Record<string, unknown>).createHybridDHT as
-      | ((components: unknown, init: unknown) => HybridLike)
-      | undefined
-    // TEMP until @chorus/hybrid lands: run storage on the libp2p DHT directly.
-    const tempHybrid = (components: { primary: LibP2PDHT }): HybridLike => {
-      const p = components.primary
-      return Object.assign(Object.create(null), {
-        putValue: p.putValue.bind(p),
-        getValue: p.getValue.bind(p),
-        getValues: p.getValues.bind(p),
-        provide: p.provide.bind(p),
-        findProviders: p.findProviders.bind(p),
-        getClosestPeers: p.getClosestPeers.bind(p),
-        getConnectedPeers: p.getConnectedPeers.bind(p),
-        start: async () => {},
-        stop: async () => {},
-        getBackendHealth: () => [],
-        getMetrics: () => ({})
-      }) as HybridLike
-    }
-    const makeHybrid = createHybridDHT ?? (tempHybrid as unknown as (c: unknown, i: unknown) => HybridLike)
-    this.hybrid = makeHybrid(
+    this.local = createLocalDHT({
+      dataDir: join(c.dataDir, 'local'),
+      records: rules,
+      peerId: libp2p.peerId,
+      logger: this.child('local-dht')
+    })
+    this.hybrid = createHybridDHT(
       { primary: libp2p, fallback: this.local, logger: this.child('hybrid') },
       {
         dataDir: join(c.dataDir, 'hybrid'),
-        healthCheckInterval: c.hybrid.healthCheckIntervalMs,
+        probeInterval: c.hybrid.healthCheckIntervalMs,
         failureThreshold: c.hybrid.failureThreshold,
         operationTimeout: c.hybrid.operationTimeoutMs
       }
@@ -638,7 +613,13 @@ class ChorusAgent implements Agent {
   private hybridStatus(): unknown {
     const h = this.hybrid
     if (h === undefined) return undefined
-    return { backends: h.getBackendHealth(), metrics: h.getMetrics() }
+    return {
+      mode: h.getMode(),
+      activeBackend: h.getActiveBackend(),
+      pendingWrites: h.pendingWrites(),
+      backends: h.getBackendHealth(),
+      metrics: h.getMetrics()
+    }
   }
 
   async peers(): Promise<unknown[]> {
@@ -680,7 +661,16 @@ class ChorusAgent implements Agent {
     try {
       if (this.storage !== undefined) out.storage = this.storage.getMetrics()
       if (this.replicator !== undefined) out.replication = this.replicator.getMetrics()
-      if (this.hybrid !== undefined) out.hybrid = this.hybrid.getMetrics()
+      if (this.hybrid !== undefined) {
+        const health = this.hybrid.getBackendHealth()
+        out.hybrid = {
+          ...this.hybrid.getMetrics(),
+          // strings are not Prometheus values: 1 when the network backend serves, per-backend failed flags
+          realActive: this.hybrid.getActiveBackend() === 'real',
+          realFailed: health.real.status === 'failed',
+          mockFailed: health.mock.status === 'failed'
+        }
+      }
     } catch {
       // a component that is stopping reports nothing
     }
