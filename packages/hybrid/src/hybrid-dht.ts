@@ -469,12 +469,17 @@ class HybridDHTImpl implements HybridDHT {
     this.#lastReplayError = result.error ?? null
     result.pending = journal.size
     if (result.error !== undefined) {
-      this.#replayBackoffUntil = Date.now() + Math.min(1_000, this.#opts.probeInterval || 1_000)
+      this.#replayBackoffUntil = Date.now() + this.#replayBackoff()
       this.#log.info({ ...result }, 'journal replay stopped; it resumes when the network takes writes again')
     } else {
       this.#log.info({ ...result }, 'journal replay finished')
     }
     return result
+  }
+
+  /** How long kicks from puts wait after the primary failed a write: 1 s, or the probe interval when shorter. */
+  #replayBackoff(): number {
+    return Math.min(1_000, this.#opts.probeInterval || 1_000)
   }
 
   async #replayOne(entry: JournalEntry): Promise<void> {
@@ -556,7 +561,8 @@ class HybridDHTImpl implements HybridDHT {
       this.#journalAppend(journal, 'put', key, value)
       if (options.signal?.aborted === true) throw err
       this.#log.debug({ key, err: describe(err) }, 'put journaled: the network did not take it')
-      this.#kickReplay(false)
+      // The primary just failed this write: give it a moment before a replay tries again.
+      this.#replayBackoffUntil = Date.now() + this.#replayBackoff()
       return { key, acks: [], storedLocally: localStored }
     }
   }
@@ -571,11 +577,12 @@ class HybridDHTImpl implements HybridDHT {
     const primaryActive = this.#primaryActive()
     // The local copy is the newest this node knows while the network lacks a journaled write.
     const localFirst = !primaryActive || journal.has('put', key)
-    let lastError: unknown
+    let localError: unknown
+    let remoteError: unknown
     if (localFirst) {
       const local = await this.#readLocal(key, options)
       if (local.value !== undefined) return local.value
-      lastError = local.error
+      localError = local.error
     }
     if (primaryActive) {
       try {
@@ -584,19 +591,27 @@ class HybridDHTImpl implements HybridDHT {
         )
       } catch (err) {
         if (options.signal?.aborted === true || isInvalid(err)) throw err
-        if (!isNotFound(err)) lastError = err
+        if (!isNotFound(err)) remoteError = err
       }
       if (!localFirst) {
         const local = await this.#readLocal(key, options)
         if (local.value !== undefined) return local.value
-        lastError ??= local.error
+        localError = local.error
       }
     } else {
       // Failed over: the primary's own record store still answers without the network.
       const own = await this.#readPrimaryStore(key, options)
       if (own !== undefined) return own
     }
-    if (lastError !== undefined) throw new BackendsUnavailableError('getValue', { cause: lastError })
+    // Nothing here. Say why as the backend that could not look would have said it: a network
+    // timeout stays a DhtTimeoutError (not a NotFoundError that claims the value does not exist).
+    if (remoteError !== undefined && localError !== undefined) {
+      throw new BackendsUnavailableError('getValue', { cause: remoteError })
+    }
+    if (remoteError !== undefined) throw remoteError
+    if (localError !== undefined && !primaryActive) {
+      throw new BackendsUnavailableError('getValue', { cause: localError })
+    }
     throw new NotFoundError(key)
   }
 
@@ -635,9 +650,10 @@ class HybridDHTImpl implements HybridDHT {
   async #getValues(key: string, options: GetOptions): Promise<ReceivedValue[]> {
     const journal = this.#started('getValues')
     throwIfAborted(options.signal)
+    const primaryActive = this.#primaryActive()
     let remote: ReceivedValue[] = []
     let remoteError: unknown
-    if (this.#primaryActive()) {
+    if (primaryActive) {
       try {
         remote = await this.#call('real', 'getValues', options.signal, (signal) =>
           this.#primary.getValues(key, { ...options, signal })
@@ -647,8 +663,7 @@ class HybridDHTImpl implements HybridDHT {
         if (!isNotFound(err)) remoteError = err
       }
     }
-    const needLocal = !this.#primaryActive() || remote.length === 0 || journal.has('put', key)
-    if (!needLocal) return remote
+    if (primaryActive && remote.length > 0 && !journal.has('put', key)) return remote
     let local: ReceivedValue[] = []
     let localError: unknown
     try {
@@ -659,19 +674,26 @@ class HybridDHTImpl implements HybridDHT {
       if (options.signal?.aborted === true || isInvalid(err)) throw err
       if (!isNotFound(err)) localError = err
     }
-    if (local.length === 0 && remote.length === 0 && !this.#primaryActive()) {
+    if (local.length === 0 && !primaryActive) {
       const own = await this.#readPrimaryStore(key, options)
       if (own !== undefined) local = [{ value: own, from: 'self' }]
     }
+    if (local.length === 0) {
+      if (remote.length > 0) return remote
+      if (remoteError !== undefined && localError !== undefined) {
+        throw new BackendsUnavailableError('getValues', { cause: remoteError })
+      }
+      if (remoteError !== undefined) throw remoteError
+      if (localError !== undefined && !primaryActive) {
+        throw new BackendsUnavailableError('getValues', { cause: localError })
+      }
+      return []
+    }
     // This node's own answer is the local one: it holds writes the network may not have yet.
-    const merged = [
+    return [
       ...local.map((v) => ({ value: v.value, from: 'self' })),
       ...remote.filter((v) => v.from !== 'self')
     ]
-    if (merged.length === 0 && remoteError !== undefined && localError !== undefined) {
-      throw new BackendsUnavailableError('getValues', { cause: remoteError })
-    }
-    return merged
   }
 
   provide(key: string, options: ProvideOptions = {}): Promise<void> {
