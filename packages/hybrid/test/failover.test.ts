@@ -79,7 +79,7 @@ describe('HybridDHT over real libp2p nodes: fail-over with no write lost', () =>
     await waitFor(
       'fail-back and an empty journal',
       () => hybrid.getActiveBackend() === 'real' && hybrid.pendingWrites() === 0,
-      120_000
+      200_000
     )
     mark('journal replayed')
     const metrics = hybrid.getMetrics()
