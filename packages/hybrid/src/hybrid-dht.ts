@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import {
   type ClosestPeersOptions,
   type Dht,
@@ -148,6 +149,9 @@ class HybridDHTImpl implements HybridDHT {
   #probeTimer: NodeJS.Timeout | undefined
   #replaying: Promise<ReplayResult> | undefined
   #replayBackoffUntil = 0
+  #stopping: Promise<void> | undefined
+  /** Bumped by each start, so a probe chain of an earlier run never reschedules itself. */
+  #generation = 0
   readonly #inflight = new Set<Promise<unknown>>()
   #failovers = 0
   #failbacks = 0
@@ -192,6 +196,8 @@ class HybridDHTImpl implements HybridDHT {
   // ------------------------------------------------------------------ lifecycle
 
   async start(): Promise<void> {
+    // A start during a stop waits for it, then opens again.
+    await this.#stopping
     this.#open()
   }
 
@@ -199,6 +205,9 @@ class HybridDHTImpl implements HybridDHT {
     if (this.#journal !== undefined) return
     this.#journal = new Journal(this.#init.dataDir, this.#init.synchronous ?? 'normal')
     this.#lifetime = new AbortController()
+    // Every operation in flight listens on it; many at once is normal, not a leak.
+    setMaxListeners(Number.POSITIVE_INFINITY, this.#lifetime.signal)
+    this.#generation++
     if (this.#init.dataDir === undefined) {
       this.#log.warn(
         'hybrid dht without dataDir: the write journal is in memory and does not survive a restart'
@@ -214,6 +223,13 @@ class HybridDHTImpl implements HybridDHT {
   }
 
   async stop(): Promise<void> {
+    this.#stopping ??= this.#stop().finally(() => {
+      this.#stopping = undefined
+    })
+    return this.#stopping
+  }
+
+  async #stop(): Promise<void> {
     const journal = this.#journal
     if (journal === undefined) return
     clearTimeout(this.#probeTimer)
@@ -370,10 +386,13 @@ class HybridDHTImpl implements HybridDHT {
 
   #scheduleProbe(): void {
     if (this.#opts.probeInterval <= 0 || !this.isStarted()) return
+    const generation = this.#generation
     this.#probeTimer = setTimeout(() => {
       void this.probe()
         .catch(() => false)
-        .then(() => this.#scheduleProbe())
+        .then(() => {
+          if (generation === this.#generation) this.#scheduleProbe()
+        })
     }, this.#opts.probeInterval)
     this.#probeTimer.unref()
   }
