@@ -25,7 +25,8 @@ export {
   type ReplicationComponents,
   type ReplicationEvents,
   type ReplicationInit,
-  type ReplicationManager
+  type ReplicationManager,
+  type StatusOptions
 } from './manager.js'
 export { REPLICATE_PROTOCOL_SUFFIX } from './protocol.js'
 export type { ProviderInfo, ReplicationHealth, ReplicationMetrics, ReplicationStatus } from './types.js'

@@ -95,6 +95,11 @@ export interface AddContentOptions extends AbortOptions {
   value?: Uint8Array
 }
 
+export interface StatusOptions extends AbortOptions {
+  /** Ask the DHT for providers even when the holders this node knows already meet the target. Default: false. */
+  refresh?: boolean
+}
+
 /** Result of one check-and-repair of a key. */
 export interface RepairResult {
   key: string
@@ -125,8 +130,12 @@ export interface ReplicationManager {
   provideContent(key: string, options?: AbortOptions): Promise<void>
   /** Providers of the key, liveness-checked, closest to the key first, at most `limit`. */
   findProviders(key: string, limit?: number, options?: AbortOptions): Promise<ProviderInfo[]>
-  /** Live holders and health of any key (managed here or not). */
-  getReplicationStatus(key: string, options?: AbortOptions): Promise<ReplicationStatus>
+  /**
+   * Live holders and health of any key (managed here or not). The holders this node already knows
+   * (its pushes, replicas it received with their co-holders, earlier lookups) are checked first;
+   * the DHT is asked only when they are fewer than the target, or always with `refresh: true`.
+   */
+  getReplicationStatus(key: string, options?: StatusOptions): Promise<ReplicationStatus>
   getMetrics(): ReplicationMetrics
   /** Check the key's live holders now and push it to peers until the target is met. */
   repair(key: string, options?: AbortOptions): Promise<RepairResult>
@@ -232,6 +241,7 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
   private readonly liveness = new Map<string, { ok: boolean; at: number }>()
   private readonly pings = new Map<string, Promise<boolean>>()
   private readonly written = new Map<string, { ok: boolean; at: number }>()
+  private lastConnected: Set<string> | undefined
   private connectedCache: { at: number; peers: Set<string> } | undefined
   private nextCleanupAt = 0
   private readonly counters = {
@@ -243,7 +253,8 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     republishOperations: 0,
     repairChecks: 0,
     repairMessages: 0,
-    repairBytes: 0
+    repairBytes: 0,
+    providerLookups: 0
   }
   private lastReprovideTime: Date | undefined
   private lastCleanupTime: Date | undefined
@@ -351,6 +362,7 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     this.inflight.clear()
     this.liveness.clear()
     this.written.clear()
+    this.lastConnected = undefined
     this.log.info({}, 'replication: stopped')
   }
 
@@ -456,11 +468,14 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     return providers.slice(0, max)
   }
 
-  async getReplicationStatus(key: string, options: AbortOptions = {}): Promise<ReplicationStatus> {
+  async getReplicationStatus(key: string, options: StatusOptions = {}): Promise<ReplicationStatus> {
     const { signal } = this.requireStarted()
     checkKey(key)
     const s = options.signal == null ? signal : AbortSignal.any([signal, options.signal])
-    const providers = await this.lookupProviders(key, s)
+    let providers = options.refresh === true ? [] : await this.lookupProviders(key, s, false)
+    if (providers.filter((p) => p.live).length < this.config.replicationFactor) {
+      providers = await this.lookupProviders(key, s, true)
+    }
     return this.statusFrom(key, providers)
   }
 
@@ -622,6 +637,7 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     this.entries.set(key, entry)
     store.upsertContent(entry, changed ? keep : undefined)
     store.touchProvider(key, from, now)
+    for (const h of req.holders ?? []) if (h !== this.messaging.peerId) store.touchProvider(key, h, now)
     this.noteReachable(from, true)
     if (changed) {
       this.counters.replicasReceived++
@@ -668,13 +684,15 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
       c.cleanupInterval,
       c.repairRankDelay || Number.POSITIVE_INFINITY
     )
-    return Math.min(30_000, Math.max(100, Math.floor(shortest / 4)))
+    // at most 1 s: the tick also notices co-holders that disconnected
+    return Math.min(1000, Math.max(100, Math.floor(shortest / 4)))
   }
 
   /** Enqueues every job that is due, by priority; runs cleanup inline (it only touches the database). */
   private runDue(): void {
     const now = Date.now()
     const c = this.config
+    this.noticeDepartures(now)
     for (const e of this.entries.values()) {
       if (!e.pinned) {
         if (e.nextRepairAt <= now) this.enqueue('repair', e)
@@ -687,6 +705,32 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     if (this.nextCleanupAt <= now) {
       this.cleanup()
       this.nextCleanupAt = now + withJitter(c.cleanupInterval, c.jitter)
+    }
+  }
+
+  /**
+   * When a peer this node was connected to goes away, the keys it was known to hold are checked
+   * within half a second instead of at their next periodic check: a holder leaving is the event
+   * that makes a record under-replicated. A transient disconnect costs one local check and a ping.
+   */
+  private noticeDepartures(now: number): void {
+    const current = new Set(this.messaging.getConnectedPeers())
+    const previous = this.lastConnected
+    this.lastConnected = current
+    const store = this.store
+    if (previous == null || store == null || !this.config.enableAutoReplication) return
+    for (const peer of previous) {
+      if (current.has(peer)) continue
+      this.liveness.delete(peer)
+      let affected = 0
+      for (const key of store.keysProvidedBy(peer)) {
+        const e = this.entries.get(key)
+        if (e?.pinned !== true) continue
+        const at = now + withJitter(250, 1)
+        if (e.nextRepairAt > at) e.nextRepairAt = at
+        affected++
+      }
+      if (affected > 0) this.log.debug({ peer, keys: affected }, 'replication: a co-holder disconnected')
     }
   }
 
@@ -805,7 +849,26 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
         }
       }
     }
-    const providers = await this.lookupProviders(entry.key, signal)
+    // first what this node already knows (its pushes, the replicas it received, earlier lookups):
+    // in steady state that answers without a DHT query; too few live ones means ask the DHT
+    const t0 = Date.now()
+    let providers = await this.lookupProviders(entry.key, signal, false)
+    const knownLive = providers.filter((p) => p.live).length
+    let closest: Promise<string[]> | undefined
+    if (!entry.pinned || knownLive < target) {
+      // the closest peers are needed only when short; ask for them while the providers are looked up
+      if (entry.pinned) closest = this.closestPeers(entry.key, signal)
+      // enough to find the live holders besides the dead ones already known: the query then
+      // ends as soon as they are found instead of walking the whole network
+      const knownDead = providers.length - knownLive
+      providers = await this.lookupProviders(
+        entry.key,
+        signal,
+        true,
+        Math.min(c.maxProvidersPerKey, target + knownDead)
+      )
+    }
+    const t1 = Date.now()
     const status = this.statusFrom(entry.key, providers)
     const before = status.actualReplicas
     const result: RepairResult = { key: entry.key, before, after: before, target, pushedTo: [] }
@@ -840,7 +903,13 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     entry.deferredUntil = undefined
     const value = this.store?.getValue(entry.key)
     if (value == null) throw new ValueUnavailableError(entry.key)
-    const pushedTo = await this.pushToClosest(entry, value, new Set(holders), target - before, signal)
+    const peers = await (closest ?? this.closestPeers(entry.key, signal))
+    const t2 = Date.now()
+    const pushedTo = await this.pushToClosest(entry, value, peers, new Set(holders), target - before, signal)
+    this.log.debug(
+      { key: entry.key, lookupMs: t1 - t0, closestMs: t2 - t1, pushMs: Date.now() - t2 },
+      'replication: repair timings'
+    )
     result.pushedTo = pushedTo
     result.after = before + pushedTo.length
     entry.repairFailures = result.after >= target ? 0 : entry.repairFailures + 1
@@ -854,23 +923,28 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     return result
   }
 
+  /** The peers closest to the key as the DHT finds them; empty when the lookup fails. */
+  private async closestPeers(key: string, signal: AbortSignal): Promise<string[]> {
+    try {
+      // no extra timeout here: on its own query timeout the DHT answers with what it found
+      const peers = await this.dht.getClosestPeers(key, { limit: 20, signal })
+      return peers.map((p) => p.id)
+    } catch (err) {
+      this.log.debug({ key, err: errorMessage(err) }, 'replication: closest-peer lookup failed')
+      return []
+    }
+  }
+
   /** Pushes the value to up to `need` reachable non-holders, closest to the key first. */
   private async pushToClosest(
     entry: Entry,
     value: Uint8Array,
+    closest: string[],
     holders: Set<string>,
     need: number,
     signal: AbortSignal
   ): Promise<string[]> {
     const self = this.messaging.peerId
-    let closest: string[] = []
-    try {
-      // no extra timeout here: on its own query timeout the DHT answers with what it found
-      const peers = await this.dht.getClosestPeers(entry.key, { limit: 20, signal })
-      closest = peers.map((p) => p.id)
-    } catch (err) {
-      this.log.debug({ key: entry.key, err: errorMessage(err) }, 'replication: closest-peer lookup failed')
-    }
     // connected peers are a fallback when the lookup returns too few
     const candidates = sortByDistance(
       entry.key,
@@ -884,22 +958,46 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
       return l != null && !l.ok && Date.now() - l.at < this.config.livenessTTL ? 1 : 0
     }
     candidates.sort((a, b) => known(a) - known(b))
+    // push to as many peers as are missing at once; replace the ones that fail with the next
     const pushed: string[] = []
-    for (const peer of candidates) {
-      if (pushed.length >= need || signal.aborted) break
-      try {
-        await this.push(peer, entry, value, signal)
-        pushed.push(peer)
-      } catch (err) {
-        this.log.debug({ key: entry.key, peer, err: errorMessage(err) }, 'replication: push failed')
-      }
+    let next = 0
+    while (pushed.length < need && next < candidates.length && !signal.aborted) {
+      const batch = candidates.slice(next, next + need - pushed.length)
+      next += batch.length
+      // each receiver learns every holder: the known ones, this batch and this node
+      const known = [...new Set([self, ...holders, ...pushed, ...batch])]
+      const results = await Promise.allSettled(
+        batch.map((peer) =>
+          this.push(
+            peer,
+            entry,
+            value,
+            signal,
+            known.filter((h) => h !== peer)
+          )
+        )
+      )
+      results.forEach((r, i) => {
+        if (r.status === 'fulfilled') pushed.push(batch[i]!)
+        else
+          this.log.debug(
+            { key: entry.key, peer: batch[i], err: errorMessage(r.reason) },
+            'replication: push failed'
+          )
+      })
     }
     return pushed
   }
 
   /** One replicate request; resolves when the peer pinned the value. */
-  private async push(peer: string, entry: Entry, value: Uint8Array, signal: AbortSignal): Promise<void> {
-    const body = encodeRequest({ key: entry.key, value, priority: entry.priority })
+  private async push(
+    peer: string,
+    entry: Entry,
+    value: Uint8Array,
+    signal: AbortSignal,
+    holders: string[] = []
+  ): Promise<void> {
+    const body = encodeRequest({ key: entry.key, value, priority: entry.priority, holders })
     this.counters.repairMessages++
     this.counters.repairBytes += body.byteLength
     let raw: Uint8Array
@@ -936,35 +1034,46 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
    * Providers from the DHT merged with those this node saw itself (pushes it made, replicas it
    * received), each liveness-checked, closest to the key first; this node first-class when it holds.
    */
-  private async lookupProviders(key: string, signal: AbortSignal): Promise<ProviderInfo[]> {
+  private async lookupProviders(
+    key: string,
+    signal: AbortSignal,
+    network = true,
+    limit = this.config.maxProvidersPerKey
+  ): Promise<ProviderInfo[]> {
     const self = this.messaging.peerId
     const c = this.config
     const now = Date.now()
     const store = this.store
     const ids = new Set<string>()
-    try {
-      // no extra timeout here: on its own query timeout the DHT answers with what it found
-      const found = await this.dht.findProviders(key, { limit: c.maxProvidersPerKey, signal })
-      for (const p of found) {
-        ids.add(p.id)
-        if (p.id !== self) store?.touchProvider(key, p.id, now)
+    if (network) this.counters.providerLookups++
+    if (network)
+      try {
+        // no extra timeout here: on its own query timeout the DHT answers with what it found
+        const found = await this.dht.findProviders(key, { limit, signal })
+        for (const p of found) {
+          ids.add(p.id)
+          if (p.id !== self) store?.touchProvider(key, p.id, now)
+        }
+      } catch (err) {
+        if (signal.aborted) throw err
+        this.log.debug({ key, err: errorMessage(err) }, 'replication: provider lookup failed')
       }
-    } catch (err) {
-      if (signal.aborted) throw err
-      this.log.debug({ key, err: errorMessage(err) }, 'replication: provider lookup failed')
-    }
     const known = store?.providers(key) ?? []
     for (const p of known) if (now - p.lastSeen <= c.providerTTL) ids.add(p.peer)
     const holdsHere = this.entries.get(key)?.pinned === true
     if (holdsHere) ids.add(self)
     else ids.delete(self)
-    const ordered = sortByDistance(key, [...ids]).slice(
-      0,
-      Math.max(c.maxProvidersPerKey, c.replicationFactor)
-    )
-    const live = await Promise.all(ordered.map((p) => (p === self ? true : this.isLive(p, signal))))
+    const max = Math.max(c.maxProvidersPerKey, c.replicationFactor)
+    // check a few more than reported, so dead providers close to the key do not hide live ones
+    const checked = sortByDistance(key, [...ids]).slice(0, 3 * max)
+    const alive = await Promise.all(checked.map((p) => (p === self ? true : this.isLive(p, signal))))
+    const liveSet = new Set(checked.filter((_, i) => alive[i] === true))
+    const ordered = [
+      ...checked.filter((p) => liveSet.has(p)),
+      ...checked.filter((p) => !liveSet.has(p))
+    ].slice(0, max)
     const rows = new Map((store?.providers(key) ?? []).map((r) => [r.peer, r]))
-    return ordered.map((peerId, i) => {
+    return ordered.map((peerId) => {
       const d = keyPeerDistance(key, peerId)
       const row = rows.get(peerId)
       const peer = peerId === self ? undefined : store?.getPeer(peerId)
@@ -975,7 +1084,7 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
         quality: peerId === self ? 1 : (peer?.quality ?? 0.5),
         distance: log2Distance(d),
         xorDistance: d.toString(16).padStart(64, '0'),
-        live: live[i] === true
+        live: liveSet.has(peerId)
       }
     })
   }

@@ -1,7 +1,9 @@
 /**
  * The `/CHORUS/replicate/1.0.0` wire format: one CBOR request, one CBOR response.
  *
- *   replicate request { v: 1, key: string, value: bytes, priority: int }
+ *   replicate request { v: 1, key: string, value: bytes, priority: int, holders?: string[] }
+ *                     (holders: the peers the sender knows hold the key, so that the receiver
+ *                      knows its co-holders without a DHT lookup)
  *   ping request      { v: 1, op: 'ping' }   (liveness: libp2p's own ping service allows only one
  *                                              outbound and two inbound streams per connection,
  *                                              which kad-dht's routing table also uses)
@@ -19,7 +21,12 @@ export interface ReplicateRequest {
   key: string
   value: Uint8Array
   priority: number
+  /** Peer ids the sender knows hold the key (the sender included). Default: none. */
+  holders?: string[]
 }
+
+/** At most this many holder ids travel in one request. */
+export const MAX_HOLDERS = 32
 
 export interface PingRequest {
   op: 'ping'
@@ -36,7 +43,14 @@ const REFUSALS: ReadonlySet<string> = new Set([
 ])
 
 export function encodeRequest(req: ReplicateRequest): Uint8Array {
-  return encode({ v: WIRE_VERSION, key: req.key, value: req.value, priority: req.priority })
+  const msg: Record<string, unknown> = {
+    v: WIRE_VERSION,
+    key: req.key,
+    value: req.value,
+    priority: req.priority
+  }
+  if (req.holders != null && req.holders.length > 0) msg.holders = req.holders.slice(0, MAX_HOLDERS)
+  return encode(msg)
 }
 
 export function encodePing(): Uint8Array {
@@ -61,7 +75,18 @@ export function decodeRequest(bytes: Uint8Array): ReplicateRequest | PingRequest
   }
   if (!(m.value instanceof Uint8Array)) throw new Error('value must be a byte string')
   const priority = typeof m.priority === 'number' && Number.isInteger(m.priority) ? m.priority : 0
-  return { key: m.key, value: m.value, priority }
+  const req: ReplicateRequest = { key: m.key, value: m.value, priority }
+  if (m.holders !== undefined) {
+    if (
+      !Array.isArray(m.holders) ||
+      m.holders.length > MAX_HOLDERS ||
+      !m.holders.every((h) => typeof h === 'string' && h.length > 0 && h.length < 128)
+    ) {
+      throw new Error(`holders must be a list of at most ${MAX_HOLDERS} peer ids`)
+    }
+    req.holders = m.holders as string[]
+  }
+  return req
 }
 
 export function encodeResponse(res: ReplicateResponse): Uint8Array {

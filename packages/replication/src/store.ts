@@ -61,6 +61,7 @@ CREATE TABLE IF NOT EXISTS providers (
   last_seen INTEGER NOT NULL,
   PRIMARY KEY (key, peer)
 );
+CREATE INDEX IF NOT EXISTS providers_by_peer ON providers (peer);
 CREATE TABLE IF NOT EXISTS peers (
   peer TEXT PRIMARY KEY,
   quality REAL NOT NULL,
@@ -183,6 +184,14 @@ export class ReplicationStore {
          ON CONFLICT(key, peer) DO UPDATE SET last_seen = MAX(providers.last_seen, excluded.last_seen)`
       )
       .run(key, peer, seenAt, seenAt)
+  }
+
+  /** Keys the peer is recorded as providing. */
+  keysProvidedBy(peer: string): string[] {
+    return this.db
+      .prepare('SELECT key FROM providers WHERE peer = ?')
+      .all(peer)
+      .map((r) => String(r.key))
   }
 
   countProviders(): number {

@@ -42,7 +42,7 @@ export interface ReplicationStatus {
   health: ReplicationHealth
   /** Whether this node holds (pins) the value. */
   isLocal: boolean
-  /** Providers found, closest to the key first. */
+  /** Providers found (at most `maxProvidersPerKey`): live ones first, each group closest to the key first. */
   providers: ProviderInfo[]
 }
 
@@ -73,6 +73,8 @@ export interface ReplicationMetrics {
   repairMessages: number
   repairBytes: number
   lastRepairTime: Date | undefined
+  /** Provider lookups sent into the DHT (background checks first use what this node already knows). */
+  providerLookups: number
   /** Keys by health at their last check (never-checked keys are not counted). */
   healthyKeys: number
   degradedKeys: number
