@@ -7,11 +7,13 @@ import {
   parsePrometheus,
   runCli,
   startAgentProcess,
+  stopAllAgents,
   type Team,
   waitFor
 } from './helpers.js'
 
 // Three agents as separate processes on 127.0.0.1, driven through the CLI and the HTTP API.
+type Status = { network: { connectedPeers: number; dht: { routingTableSize: number } } }
 const ADDRESS = 'ucxl://agent001:backend_developer@project123:task456/*^/decision'
 const CONTENT = 'Decision: use PostgreSQL for the order service'
 
@@ -49,16 +51,18 @@ describe('a 3-agent network', () => {
     ])
     // every agent connected to both others
     for (const a of [writer, architect, devops]) {
-      const ok = await waitFor(
-        async () => (await a.api<{ count: number }>('GET', '/v1/peers')).body.count >= 2,
-        30_000
-      )
+      const ok = await waitFor(async () => {
+        // connected, and in the Kademlia routing table (identify done): puts reach both others
+        const n = (await a.api<Status>('GET', '/v1/status')).body.network
+        return n.connectedPeers >= 2 && n.dht.routingTableSize >= 2
+      }, 30_000)
       expect(ok, `${a.name} found its peers`).toBe(true)
     }
   }, 120_000)
 
   afterAll(async () => {
     await Promise.all([writer, architect, devops].filter(Boolean).map((a) => a.stop()))
+    await stopAllAgents()
     team?.cleanup()
   }, 60_000)
 

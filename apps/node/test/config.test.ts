@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { chooseBootstrapPeers } from '../src/config/assignment.js'
 import { ConfigError, loadConfig } from '../src/config/load.js'
 import { envName, flagName, SETTINGS } from '../src/config/settings.js'
@@ -9,9 +9,15 @@ import { envName, flagName, SETTINGS } from '../src/config/settings.js'
 const PEER = '/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWGRUVh6ezBWo4dhZm2Lw8A9yqGS1r7HPy9A8Cx2Yy9sbZ'
 const PEER2 = '/ip4/127.0.0.1/tcp/4002/p2p/12D3KooWGRUVh6ezBWo4dhZm2Lw8A9yqGS1r7HPy9A8Cx2Yy9sbZ'
 
+const dirs: string[] = []
 function dir(): string {
-  return mkdtempSync(join(tmpdir(), 'chorus-config-'))
+  const d = mkdtempSync(join(tmpdir(), 'chorus-config-'))
+  dirs.push(d)
+  return d
 }
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+})
 
 function problems(fn: () => unknown): string[] {
   try {

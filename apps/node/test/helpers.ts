@@ -4,10 +4,32 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateKeyFiles } from '../src/agent/keys.js'
 // The tests run the built executable (dist/bin/chorus-node.js), as users do: build first.
-import { type AgentProcess, BIN_PATH, dialAddress, startAgentProcess } from '../src/demo/agents.js'
+import {
+  type AgentProcess,
+  BIN_PATH,
+  dialAddress,
+  liveAgents,
+  type StartAgentOptions,
+  startAgentProcess as start,
+  stopLiveAgents
+} from '../src/demo/agents.js'
 
 export type { AgentProcess }
-export { BIN_PATH, dialAddress, startAgentProcess }
+export { BIN_PATH, dialAddress }
+
+// No agent a test started outlives the test file, even after a timeout.
+process.on('exit', () => {
+  for (const child of liveAgents) child.kill('SIGKILL')
+})
+
+export function startAgentProcess(options: StartAgentOptions): Promise<AgentProcess> {
+  return start(options)
+}
+
+/** Stop every agent still running (afterAll of each test file). */
+export function stopAllAgents(): Promise<void> {
+  return stopLiveAgents()
+}
 
 export interface CliResult {
   code: number | null

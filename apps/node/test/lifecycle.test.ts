@@ -2,7 +2,15 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { type AgentProcess, dialAddress, fastEnv, runCli, startAgentProcess, waitFor } from './helpers.js'
+import {
+  type AgentProcess,
+  dialAddress,
+  fastEnv,
+  runCli,
+  startAgentProcess,
+  stopAllAgents,
+  waitFor
+} from './helpers.js'
 
 const roots: string[] = []
 function tempDir(): string {
@@ -10,9 +18,10 @@ function tempDir(): string {
   roots.push(d)
   return d
 }
-afterAll(() => {
+afterAll(async () => {
+  await stopAllAgents()
   for (const d of roots) rmSync(d, { recursive: true, force: true })
-})
+}, 60_000)
 
 describe('start-up configuration', () => {
   it('a bad value exits 2 with a clear message', async () => {

@@ -44,6 +44,27 @@ export interface StartAgentOptions {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
+/** Every agent process started here and not yet exited, from the moment it is spawned. */
+export const liveAgents = new Set<ChildProcess>()
+
+/** SIGTERM every live agent process (SIGKILL after `graceMs`) and wait until they are gone. */
+export async function stopLiveAgents(graceMs = 15_000): Promise<void> {
+  await Promise.all(
+    [...liveAgents].map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve()
+          const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
+          child.once('exit', () => {
+            clearTimeout(timer)
+            resolve()
+          })
+          child.kill('SIGTERM')
+        })
+    )
+  )
+}
+
 /** Start `chorus-node start` as a child process and wait until its API answers /readyz. */
 export async function startAgentProcess(options: StartAgentOptions): Promise<AgentProcess> {
   const logFile = join(options.dataDir, '..', `${options.name}.log`)
@@ -56,6 +77,8 @@ export async function startAgentProcess(options: StartAgentOptions): Promise<Age
     stdio: ['ignore', fd, fd]
   })
   closeSync(fd)
+  liveAgents.add(child)
+  child.once('exit', () => liveAgents.delete(child))
   const exited = new Promise<number | NodeJS.Signals>((resolve) => {
     child.once('exit', (code, signal) => resolve(code ?? signal ?? -1))
   })

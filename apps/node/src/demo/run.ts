@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateKeyFiles } from '../agent/keys.js'
-import { type AgentProcess, dialAddress, startAgentProcess } from './agents.js'
+import { type AgentProcess, dialAddress, startAgentProcess, stopLiveAgents } from './agents.js'
 
 export interface DemoOptions {
   /** Where progress lines go (the CLI passes console.log). */
@@ -47,6 +47,16 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
   const steps: Step[] = []
   const agents = new Map<Role, AgentProcess>()
   const root = mkdtempSync(join(tmpdir(), 'chorus-demo-'))
+  // Ctrl-C: the agents (same process group) get it too and shut down; we wait for them and clean up.
+  const onInterrupt = () => {
+    print(`${stamp()} interrupted: stopping the agents`)
+    void stopLiveAgents().finally(() => {
+      if (!options.keep) rmSync(root, { recursive: true, force: true })
+      process.exit(130)
+    })
+  }
+  process.once('SIGINT', onInterrupt)
+  process.once('SIGTERM', onInterrupt)
 
   async function step(name: string, fn: () => Promise<string>): Promise<void> {
     const s = Date.now()
@@ -136,8 +146,17 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
       const deadline = Date.now() + 20_000
       let counts: number[] = []
       for (;;) {
+        // connected and in the Kademlia routing table (identify done), so puts reach them
         counts = await Promise.all(
-          ROLES.map(async (r) => (await agent(r).api<{ count: number }>('GET', '/v1/peers')).body.count ?? 0)
+          ROLES.map(async (r) => {
+            const n = (
+              await agent(r).api<{ network: { connectedPeers: number; dht: { routingTableSize?: number } } }>(
+                'GET',
+                '/v1/status'
+              )
+            ).body.network
+            return Math.min(n.connectedPeers, n.dht.routingTableSize ?? 0)
+          })
         )
         if (counts.every((c) => c >= ROLES.length - 1)) break
         if (Date.now() > deadline) {
@@ -214,7 +233,7 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
       )
       if (res.status !== 200) throw new Error(`HTTP ${res.status} ${JSON.stringify(res.body)}`)
       if (res.body.content !== content) throw new Error('content differs from what was stored')
-      return `v${String(res.body.metadata.version ?? version ?? '?')} read with the writer gone`
+      return `v${String(res.body.metadata.version ?? version ?? '?')} read with the writer gone (source: ${String(res.body.metadata.source ?? '?')})`
     })
     ok = true
   } catch (err) {
@@ -223,8 +242,10 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
       if (!options.json) print(`${stamp()} ✗ ${(err as Error).message}`)
     }
   } finally {
+    process.off('SIGINT', onInterrupt)
+    process.off('SIGTERM', onInterrupt)
     if (!options.json) print(`${stamp()} stopping ${agents.size} agent(s)`)
-    await Promise.all([...agents.values()].map((a) => a.stop().catch(() => undefined)))
+    await stopLiveAgents()
     if (options.keep) {
       if (!options.json) print(`${stamp()} kept ${root}`)
     } else rmSync(root, { recursive: true, force: true })
