@@ -142,7 +142,7 @@ class EncryptedDHTStorage implements EncryptedStorage {
       readRepair: init.readRepair ?? true,
       directReplication: init.directReplication ?? true,
       directReadPeers: init.directReadPeers ?? init.writeQuorum ?? 3,
-      directTimeout: init.directTimeout ?? 5_000
+      directTimeout: init.directTimeout ?? 10_000
     }
     const d = components.dht as Partial<PeerMessaging>
     this.messaging =
@@ -406,20 +406,20 @@ class EncryptedDHTStorage implements EncryptedStorage {
       // Quorum already met: the kad puts run to completion in the background (whenIdle() waits
       // for them); otherwise they resolve at the quorum and the store waits for that.
       const minAcks = direct.length >= required ? undefined : required
-      const kad = Promise.all([
-        this.put(vkey, bytes, required, minAcks),
-        this.put(hkey, bytes, required, minAcks)
-      ])
-      kad.catch(() => undefined)
+      const kadPuts = [this.put(vkey, bytes, required, minAcks), this.put(hkey, bytes, required, minAcks)]
+      for (const p of kadPuts) p.catch(() => undefined)
       let peers = direct
       if (direct.length < required) {
+        // Count whatever each path achieved: a kad put that failed still leaves the direct acks.
         const [vres, hres] = await waitAtMost(
-          kad,
+          Promise.allSettled(kadPuts),
           this.cfg.storeTimeout,
           `store of ${r.base}`,
           options.signal
         )
-        const both = vres.acks.filter((p) => hres.acks.includes(p))
+        const acked = (x: PromiseSettledResult<PutResult> | undefined): string[] =>
+          x?.status === 'fulfilled' ? x.value.acks : []
+        const both = acked(vres).filter((p) => acked(hres).includes(p))
         peers = [...new Set([...direct, ...both])]
       }
       const acks = peers.length

@@ -102,7 +102,7 @@ export interface EncryptedStorageInit {
   directReplication?: boolean
   /** Peers asked by a `'closest'` read. Default: `writeQuorum` (3). */
   directReadPeers?: number
-  /** Time one direct request may take, in ms. Default: 5_000. */
+  /** Time one direct request may take, in ms. Default: 10_000. */
   directTimeout?: number
   /** Put the newest head back when peers answered with older ones (background, at most every 5 s per address). Default: true. */
   readRepair?: boolean
