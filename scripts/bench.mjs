@@ -8,10 +8,11 @@
 //   pnpm bench --skip-build        do not run the turbo build first
 //   pnpm bench --report-only       regenerate BENCHMARKS.md and charts from bench-results/latest.json
 //
-// A quick run writes bench-results/<date>-quick.json and a BENCHMARKS.md marked as a quick run
-// only with --write-md, so a smoke run never replaces the figures of a full one.
+// A quick run writes only bench-results/<date>-quick.json: every package's own
+// bench-results/latest.json is put back as it was, and BENCHMARKS.md and bench-results/latest.json
+// are left alone (unless --write-md), so a smoke run never replaces the figures of a full one.
 import { spawn } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
@@ -194,6 +195,11 @@ async function main() {
     }
     index++
     say(`[${index}/${toRun.length}] ${pkg.name} (${pkg.dir}): pnpm run bench${quick ? ' --quick' : ''}`)
+    // A quick run keeps the package's own latest.json as it was (its figures stay those of a full
+    // run); the quick figures go only into this run's file.
+    const resultsFile = join(ROOT, pkg.dir, 'bench-results', 'latest.json')
+    const keep =
+      quick && !flag('--write-md') ? (existsSync(resultsFile) ? readFileSync(resultsFile) : null) : undefined
     const t0 = Date.now()
     const result = await run('pnpm', ['run', 'bench', ...(quick ? ['--quick'] : [])], {
       cwd: join(ROOT, pkg.dir),
@@ -212,6 +218,10 @@ async function main() {
     }
     // A bench that failed late may still have written its figures: keep them, say it failed.
     if (entry.status !== 'measured' && found.status === 'measured') entry.results = found.results
+    if (keep !== undefined) {
+      if (keep === null) rmSync(resultsFile, { force: true })
+      else writeFileSync(resultsFile, keep)
+    }
     packages.push({ package: pkg.name, dir: pkg.dir, durationMs, ...entry })
     say(`[${index}/${toRun.length}] ${pkg.name}: ${entry.status} in ${Math.round(durationMs / 1000)} s`)
   }

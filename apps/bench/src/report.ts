@@ -402,10 +402,9 @@ export function generateBenchmarksMd(run: RunResults, options: ReportOptions): s
       `Source: \`${p.dir}/bench-results/latest.json\`, measured ${r.date}${r.quick ? ' (quick)' : ''}.`,
       ''
     )
+    const method = (r as { method?: unknown }).method
+    if (typeof method === 'string' && method.length > 0) out.push(`Method: ${method}`, '')
     out.push(r.results.length > 0 ? figureTable(r.results) : 'The bench wrote no figures.', '')
-  }
-  if (bench?.results != null && bench.results.results.length > 0) {
-    out.push(`## ${BENCH_PACKAGE}: headline figures`, '', figureTable(bench.results.results), '')
   }
   out.push('## Not measured in this run', '')
   if (missing.length === 0) {

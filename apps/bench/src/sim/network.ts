@@ -358,7 +358,8 @@ export class SimNetwork {
 
   /** Offers `peer` to `node`'s routing table through KBucket's own insertion rules. */
   async offer(node: SimNode, peer: SimNode): Promise<void> {
-    if (node === peer) return
+    // Already in the table: KBucket's _add would return at once, so skip its bucket walk.
+    if (node === peer || node.table.has(peer)) return
     await node.kb._add({ peerId: peer.peerId, kadId: peer.kadId, lastPing: 0 })
   }
 

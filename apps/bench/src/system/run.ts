@@ -148,6 +148,7 @@ export async function runSystemBenchmark(options: SystemBenchOptions = {}): Prom
             record(err)
           }
           getCpu += cpuMs(c)
+          if ((i + 1) % 10 === 0) log(`  ${n} nodes: raw put + get ${i + 1}/${ops}`)
         }
         rawPutCpu = putCpu / ops
         rawGetCpu = getCpu / ops
@@ -222,6 +223,7 @@ export async function runSystemBenchmark(options: SystemBenchOptions = {}): Prom
         } catch (err) {
           record(err)
         }
+        if ((i + 1) % 10 === 0) log(`  ${n} nodes: store ${i + 1}/${ops}`)
       }
       const storeCpu = cpuMs(c) / ops
       // let the background halves of the stores finish before reading
