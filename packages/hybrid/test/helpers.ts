@@ -86,7 +86,7 @@ export async function hybridNode(
       failureThreshold: 3,
       recoveryThreshold: 2,
       probeInterval: 300,
-      operationTimeout: 8_000,
+      operationTimeout: 15_000,
       ...init
     }
   )

@@ -27,9 +27,12 @@ import { Cleanup, dec, enc, waitFor } from './helpers.js'
  */
 class Recorder implements Dht {
   readonly puts: string[] = []
+  /** Operations that reached this backend. */
+  calls = 0
   hang = false
   constructor(readonly inner: LocalDHT) {}
   #gate<T>(fn: () => Promise<T>): Promise<T> {
+    this.calls++
     // Ignores the signal on purpose: the hybrid's own time limit must still end the wait.
     return this.hang ? new Promise<T>(() => {}) : fn()
   }
@@ -175,8 +178,9 @@ describe('HybridDHT with a stoppable primary', () => {
     const { primary, make } = setup({ operationTimeout: 60_000 })
     const hybrid = make()
     primary.hang = true
+    const calls = primary.calls
     const put = hybrid.putValue('/CHORUS/in-flight', enc.encode('v'))
-    await new Promise((r) => setTimeout(r, 50))
+    await waitFor('the put to reach the hung primary', () => primary.calls > calls, 10_000)
     await hybrid.stop()
     await expect(put).resolves.toMatchObject({ acks: [], storedLocally: true })
     await expect(hybrid.getValue('/CHORUS/in-flight')).rejects.toBeInstanceOf(NotStartedError)
