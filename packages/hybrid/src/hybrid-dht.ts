@@ -454,36 +454,44 @@ class HybridDHTImpl implements HybridDHT {
   async #replay(journal: Journal): Promise<ReplayResult> {
     const result: ReplayResult = { replayed: 0, dropped: 0, pending: journal.size }
     this.#log.info({ pending: journal.size }, 'replaying the write journal to the network')
-    while (journal.size > 0 && this.isStarted() && this.#primaryUsable()) {
-      const batch = journal.next(this.#opts.replayConcurrency)
-      if (batch.length === 0) break
-      const outcomes = await Promise.allSettled(batch.map((entry) => this.#replayOne(entry)))
-      let failure: unknown
-      outcomes.forEach((outcome, i) => {
-        const entry = batch[i]!
-        if (outcome.status === 'fulfilled') {
-          journal.done(entry)
-          result.replayed++
-        } else if (isInvalid(outcome.reason)) {
-          // The network refuses it and always will: keep the local copy, stop retrying.
-          journal.done(entry)
-          result.dropped++
-          this.#log.error(
-            { key: entry.key, op: entry.op, err: describe(outcome.reason) },
-            'journaled write refused by the network; dropped from the journal'
-          )
-        } else {
-          journal.failed(entry)
-          failure ??= outcome.reason
+    let failure: unknown
+    const going = (): boolean => failure === undefined && this.isStarted() && this.#primaryUsable()
+    const concurrency = this.#opts.replayConcurrency
+    while (journal.size > 0 && going()) {
+      // The latest entry of each key, oldest first: distinct keys, so no two entries of one key
+      // are ever in flight. A sliding window over them (not batch by batch, where every batch
+      // would wait for its slowest put).
+      const snapshot = journal.next(Math.max(64, concurrency * 8))
+      if (snapshot.length === 0) break
+      let next = 0
+      const worker = async (): Promise<void> => {
+        while (next < snapshot.length && going()) {
+          const entry = snapshot[next++]!
+          try {
+            await this.#replayOne(entry)
+            journal.done(entry)
+            result.replayed++
+            this.#replayed++
+          } catch (err) {
+            if (isInvalid(err)) {
+              // The network refuses it and always will: keep the local copy, stop retrying.
+              journal.done(entry)
+              result.dropped++
+              this.#dropped++
+              this.#log.error(
+                { key: entry.key, op: entry.op, err: describe(err) },
+                'journaled write refused by the network; dropped from the journal'
+              )
+            } else {
+              journal.failed(entry)
+              failure ??= err
+            }
+          }
         }
-      })
-      if (failure !== undefined) {
-        result.error = describe(failure)
-        break
       }
+      await Promise.all(Array.from({ length: Math.min(concurrency, snapshot.length) }, worker))
     }
-    this.#replayed += result.replayed
-    this.#dropped += result.dropped
+    if (failure !== undefined) result.error = describe(failure)
     this.#lastReplayAt = new Date()
     this.#lastReplayError = result.error ?? null
     result.pending = journal.size
