@@ -270,6 +270,8 @@ class ChorusAgent implements Agent {
         keyring: { holdsRole: (role) => this.cryptoState().keyring.holdsRole(role) },
         signer: libp2p.signer,
         peers: libp2p,
+        // direct record protocol to the closest peers: the hybrid in front is not PeerMessaging
+        messaging: libp2p,
         logger: this.child('storage')
       },
       {
@@ -278,7 +280,8 @@ class ChorusAgent implements Agent {
         cacheTTL: c.storage.cacheTtlMs,
         cacheCleanupInterval: c.storage.cacheCleanupIntervalMs,
         maxContentBytes: c.storage.maxContentBytes,
-        writeQuorum: c.replication.factor,
+        writeQuorum: c.storage.writeQuorum,
+        retrieveConsistency: c.storage.readConsistency,
         storeTimeout: c.storage.writeTimeoutMs,
         retrieveTimeout: c.storage.writeTimeoutMs
       }

@@ -27,6 +27,8 @@ export interface NodeConfig {
     cacheTtlMs: number
     cacheCleanupIntervalMs: number
     maxContentBytes: number
+    writeQuorum: number
+    readConsistency: 'closest' | 'network' | 'local-first'
     writeTimeoutMs: number
   }
   replication: {

@@ -168,6 +168,21 @@ export const SETTINGS: readonly Setting[] = [
     doc: 'Largest plaintext accepted by a store'
   },
   {
+    path: 'storage.writeQuorum',
+    kind: 'int',
+    default: 2,
+    min: 0,
+    max: 20,
+    doc: 'Peers that must acknowledge a store before it is acknowledged (this node holds it too, so 2 + 1 = a replication factor of 3); capped at the connected peers'
+  },
+  {
+    path: 'storage.readConsistency',
+    kind: 'enum',
+    values: ['closest', 'network', 'local-first'],
+    default: 'closest',
+    doc: 'How a latest (`*^`) read on a cache miss asks the network: the closest peers, the whole query path, or the local copy first'
+  },
+  {
     path: 'storage.writeTimeoutMs',
     kind: 'int',
     default: 30_000,

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateKeyFiles } from '../agent/keys.js'
@@ -120,26 +120,26 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
       CHORUS_SHUTDOWN_TIMEOUT_MS: '10000'
     })
 
-    await step('start the bootstrap agent (senior_architect)', async () => {
-      const a = await startAgentProcess({
-        name: 'senior_architect',
-        dataDir: join(root, 'senior_architect'),
-        env: envFor('senior_architect', [])
-      })
-      agents.set('senior_architect', a)
-      return `${a.info.peerId} at ${a.info.url}`
-    })
-
-    await step('start 4 more agents, each its own process, role and data directory', async () => {
-      const boot = dialAddress(agent('senior_architect').info)
-      const others = ROLES.filter((r) => r !== 'senior_architect')
+    await step('start 5 agents, each its own process, role and data directory', async () => {
+      // All at once (module loading dominates start-up); they join through the runtime assignment
+      // below, the way an orchestrator hands bootstrap peers to running agents.
       const started = await Promise.all(
-        others.map((role) =>
-          startAgentProcess({ name: role, dataDir: join(root, role), env: envFor(role, [boot]) })
+        ROLES.map((role) =>
+          startAgentProcess({ name: role, dataDir: join(root, role), env: envFor(role, []) })
         )
       )
-      for (const [i, role] of others.entries()) agents.set(role, started[i]!)
-      return others.map((r) => `${r} pid ${agent(r).child.pid}`).join(', ')
+      for (const [i, role] of ROLES.entries()) agents.set(role, started[i]!)
+      return ROLES.map((r) => `${r} pid ${agent(r).child.pid}`).join(', ')
+    })
+
+    await step('assign senior_architect as bootstrap peer (assignment file + SIGHUP)', async () => {
+      const boot = dialAddress(agent('senior_architect').info)
+      for (const role of ROLES.filter((r) => r !== 'senior_architect')) {
+        const a = agent(role)
+        writeFileSync(join(a.dataDir, 'assignment.yaml'), `bootstrapPeers:\n  - ${boot}\n`)
+        a.child.kill('SIGHUP')
+      }
+      return boot
     })
 
     await step('wait for the agents to find each other', async () => {
