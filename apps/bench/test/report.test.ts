@@ -21,6 +21,7 @@ const lookupStats = (hops: number, success: number) => ({
   hops: summarize([hops, hops]),
   messages: summarize([30, 40]),
   failedMessages: summarize([0, 2]),
+  distinctPeers: summarize([30, 38]),
   simulatedMs: summarize([100, 120]),
   cpuMsPerLookup: 1.5
 })

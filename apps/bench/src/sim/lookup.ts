@@ -126,6 +126,7 @@ export async function runLookup(ctx: LookupContext, origin: SimNode, key: Uint8A
     closest,
     messages,
     failed,
+    distinct: messages,
     hops: first == null ? 0 : (depth.get(first) ?? 1),
     rounds,
     timeMs: now

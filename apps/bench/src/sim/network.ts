@@ -60,6 +60,8 @@ export interface LookupResult {
   messages: number
   /** Requests that failed because the peer was dead. */
   failed: number
+  /** Distinct peers asked (kad-dht's QueryManager may ask one peer twice; the copy never does). */
+  distinct: number
   /** Request rounds needed to reach the closest peer found: 1 = it was in our own table. */
   hops: number
   /** Deepest request round of the whole lookup. */
@@ -191,8 +193,10 @@ export class SimNetwork {
     const net = this
     // The peers QueryManager starts from (its own table's k closest) are one request away.
     for (const id of origin.kb.closest(kadId, { count: this.k })) depth.set(id, 1)
+    const asked = new Set<PeerId>()
     const findNode: QueryFunc = async function* (this: void, { peer }) {
       messages++
+      asked.add(peer.id)
       const d = depth.get(peer.id) ?? 1
       rounds = Math.max(rounds, d)
       const target = net.byPeer.get(peer.id)
@@ -227,7 +231,7 @@ export class SimNetwork {
       .slice(0, this.k)
     const first = closest[0]
     const hops = first == null ? 0 : (depth.get(first.peerId) ?? 1)
-    return { closest, messages, failed, hops, rounds, timeMs: Number.NaN }
+    return { closest, messages, failed, distinct: asked.size, hops, rounds, timeMs: Number.NaN }
   }
 
   /**

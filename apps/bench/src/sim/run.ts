@@ -37,6 +37,8 @@ export interface LookupStats {
   hops: ReturnType<typeof summarize>
   messages: ReturnType<typeof summarize>
   failedMessages: ReturnType<typeof summarize>
+  /** Distinct peers asked per lookup. */
+  distinctPeers: ReturnType<typeof summarize>
   /** Simulated lookup time under the latency model (RTT 10-50 ms, dead peer 2 s). */
   simulatedMs: ReturnType<typeof summarize>
   cpuMsPerLookup: number
@@ -82,6 +84,7 @@ async function measureLookups(
   const hops: number[] = []
   const messages: number[] = []
   const failed: number[] = []
+  const distinct: number[] = []
   const times: number[] = []
   let success = 0
   let recall = 0
@@ -97,6 +100,7 @@ async function measureLookups(
     hops.push(result.hops)
     messages.push(result.messages)
     failed.push(result.failed)
+    distinct.push(result.distinct)
     times.push(result.timeMs)
   }
   const used = process.cpuUsage(cpu)
@@ -107,6 +111,7 @@ async function measureLookups(
     hops: summarize(hops),
     messages: summarize(messages),
     failedMessages: summarize(failed),
+    distinctPeers: summarize(distinct),
     simulatedMs: summarize(times.filter((t) => Number.isFinite(t))),
     cpuMsPerLookup: (used.user + used.system) / 1000 / count
   }

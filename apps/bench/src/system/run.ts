@@ -16,13 +16,13 @@ import type { SystemResult, SystemSizeResult, Throughput } from './types.js'
 export interface SystemBenchOptions {
   /** Network sizes. Default: [5, 10, 20]. */
   sizes?: number[]
-  /** Sequential operations per latency figure. Default: 30. */
+  /** Sequential operations per latency figure. Default: 20. */
   ops?: number
   /** Cached reads of one address. Default: 2000. */
   cachedOps?: number
   /** Concurrency levels of the throughput runs. Default: [1, 8, 32]. */
   concurrency?: number[]
-  /** Operations per throughput run: max(minThroughputOps, 2 x concurrency). Default: 32. */
+  /** Operations per throughput run: max(minThroughputOps, concurrency). Default: 16. */
   minThroughputOps?: number
   /** Content size in bytes. Default: 1024. */
   contentBytes?: number
@@ -101,10 +101,10 @@ export async function runSystemBenchmark(options: SystemBenchOptions = {}): Prom
   if (typeof mods === 'string') return { available: false, reason: mods }
   const log = options.log ?? (() => {})
   const sizes = options.sizes ?? [5, 10, 20]
-  const ops = options.ops ?? 30
+  const ops = options.ops ?? 20
   const cachedOps = options.cachedOps ?? 2000
   const levels = options.concurrency ?? [1, 8, 32]
-  const minThroughputOps = options.minThroughputOps ?? 32
+  const minThroughputOps = options.minThroughputOps ?? 16
   const contentBytes = options.contentBytes ?? 1024
   const results: SystemSizeResult[] = []
   const { testing, storage, crypto } = mods
@@ -254,7 +254,7 @@ export async function runSystemBenchmark(options: SystemBenchOptions = {}): Prom
       // throughput at each concurrency: stores spread over the writers, cold reads over the readers
       const tput: Throughput[] = []
       for (const level of levels) {
-        const total = Math.max(minThroughputOps, 2 * level)
+        const total = Math.max(minThroughputOps, level)
         const tag = `c${level}x`
         const storePerSecond = await throughput(total, level, (i) =>
           writers[i % writers.length]!.storeUCXLContent(
