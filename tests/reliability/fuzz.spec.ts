@@ -26,7 +26,7 @@ import { createReport, fuzzRuns } from './report.js'
 const report = createReport('fuzz')
 afterAll(() => report.flush())
 
-const RUNS = fuzzRuns(3000)
+const RUNS = fuzzRuns(2500)
 // the roles parser (YAML + zod + registry) costs ~4 ms a document
 const ROLES_RUNS = fuzzRuns(1500)
 const NAME = fc.stringMatching(/^[A-Za-z0-9_-]{1,12}$/)
