@@ -3,6 +3,19 @@
  * liveness-checked provider tracking, repair over `/CHORUS/replicate/1.0.0`, reprovide and
  * republish, and persistent pins.
  */
+
+export type {
+  AddContentOptions,
+  HealthEvent,
+  PinnedEvent,
+  RepairResult,
+  ReplicatedEvent,
+  ReplicationComponents,
+  ReplicationEvents,
+  ReplicationInit,
+  ReplicationManager,
+  StatusOptions
+} from './api.js'
 export { defaultReplicationConfig, type ReplicationConfig } from './config.js'
 export { keyPeerDistance, log2Distance, sortByDistance } from './distance.js'
 export {
@@ -15,18 +28,6 @@ export {
   UnknownContentError,
   ValueUnavailableError
 } from './errors.js'
-export {
-  type AddContentOptions,
-  createReplicationManager,
-  type HealthEvent,
-  type PinnedEvent,
-  type RepairResult,
-  type ReplicatedEvent,
-  type ReplicationComponents,
-  type ReplicationEvents,
-  type ReplicationInit,
-  type ReplicationManager,
-  type StatusOptions
-} from './manager.js'
+export { createReplicationManager } from './manager.js'
 export { REPLICATE_PROTOCOL_SUFFIX } from './protocol.js'
 export type { ProviderInfo, ReplicationHealth, ReplicationMetrics, ReplicationStatus } from './types.js'

@@ -6,6 +6,15 @@
  */
 import type { AbortOptions, Dht, Logger, PeerMessaging, RecordSelector, RecordValidator } from '@chorus/dht'
 import PQueue from 'p-queue'
+import type {
+  AddContentOptions,
+  RepairResult,
+  ReplicationComponents,
+  ReplicationEvents,
+  ReplicationInit,
+  ReplicationManager,
+  StatusOptions
+} from './api.js'
 import { defaultReplicationConfig, type ReplicationConfig } from './config.js'
 import { keyPeerDistance, log2Distance, sortByDistance } from './distance.js'
 import {
@@ -17,10 +26,10 @@ import {
   UnknownContentError,
   ValueUnavailableError
 } from './errors.js'
+import { PeerLiveness } from './liveness.js'
 import {
   decodeRequest,
   decodeResponse,
-  encodePing,
   encodeRequest,
   encodeResponse,
   REPLICATE_PROTOCOL_SUFFIX,
@@ -30,131 +39,7 @@ import {
 import { type ContentRow, ReplicationStore } from './store.js'
 import { backoffDelay, timeoutSignal, withJitter } from './timing.js'
 import type { ProviderInfo, ReplicationHealth, ReplicationMetrics, ReplicationStatus } from './types.js'
-
-/** What the manager needs from its node. */
-export interface ReplicationComponents {
-  /** The node's DHT (a `LibP2PDHT`, or any `Dht`). */
-  dht: Dht
-  /** Request/response messaging and ping between peers (a `LibP2PDHT` implements it). */
-  messaging: PeerMessaging
-  /** The same validator the DHT runs for the records' namespace; incoming replicas must pass it. */
-  validate: RecordValidator
-  /**
-   * The namespace's selector. When given, a pushed value replaces a pinned one only if the
-   * selector prefers it (so an older version never overwrites a newer one). Default: the newest
-   * pushed value wins.
-   */
-  select?: RecordSelector
-  /** Where logs go. Default: nowhere. */
-  logger?: Logger
-}
-
-/** Event details. */
-export interface PinnedEvent {
-  key: string
-  value: Uint8Array
-  /** The peer that pushed it, or `'self'` when the application added it. */
-  from: string
-}
-export interface ReplicatedEvent {
-  key: string
-  /** The peer that accepted the value. */
-  peer: string
-}
-export interface HealthEvent {
-  key: string
-  health: ReplicationHealth
-  actualReplicas: number
-  targetReplicas: number
-}
-export interface ReplicationEvents {
-  /** A value was pinned on this node (pushed by a peer or added locally). */
-  pinned: PinnedEvent
-  /** A key stopped being managed here (`removeContent`). */
-  unpinned: { key: string }
-  /** This node pushed a value to a peer that accepted it. */
-  replicated: ReplicatedEvent
-  /** A key's health changed at a check. */
-  health: HealthEvent
-}
-
-export interface ReplicationInit extends Partial<ReplicationConfig> {
-  /**
-   * Directory for `replication.sqlite` (pins, provider entries, peer reachability, schedule).
-   * Default: none, state is kept in memory and lost on stop.
-   */
-  dataDir?: string
-  /** Prefix of the replicate protocol id: `<prefix>/replicate/1.0.0`. Default: `/CHORUS`. */
-  protocolPrefix?: string
-  /** Called after a value pushed by a peer is pinned (to index it, for example). Errors are logged. */
-  onPinned?: (event: PinnedEvent) => void | Promise<void>
-}
-
-export interface AddContentOptions extends AbortOptions {
-  /** The value to pin. Default: read from this node's DHT record store, else from the network. */
-  value?: Uint8Array
-}
-
-export interface StatusOptions extends AbortOptions {
-  /** Ask the DHT for providers even when the holders this node knows already meet the target. Default: false. */
-  refresh?: boolean
-}
-
-/** Result of one check-and-repair of a key. */
-export interface RepairResult {
-  key: string
-  /** Live holders before repair. */
-  before: number
-  /** Live holders after repair (before + accepted pushes). */
-  after: number
-  target: number
-  /** Peers that accepted the value in this repair. */
-  pushedTo: string[]
-  /** Why nothing was pushed, when nothing was. */
-  skipped?: 'healthy' | 'not-holder' | 'deferred' | 'disabled'
-}
-
-export interface ReplicationManager {
-  /** The effective configuration. */
-  readonly config: Readonly<ReplicationConfig>
-  /** The replicate protocol id served. */
-  readonly protocol: string
-  start(): Promise<void>
-  stop(): Promise<void>
-  isStarted(): boolean
-  /** Manage a key this node stored: pin its value, provide it at once and keep it replicated. */
-  addContent(key: string, size: number, priority: number, options?: AddContentOptions): Promise<void>
-  /** Stop managing a key and drop its pin (values already in DHT record stores expire on their own). */
-  removeContent(key: string, options?: AbortOptions): Promise<void>
-  /** Announce now that this node provides the key. */
-  provideContent(key: string, options?: AbortOptions): Promise<void>
-  /** Providers of the key, liveness-checked, closest to the key first, at most `limit`. */
-  findProviders(key: string, limit?: number, options?: AbortOptions): Promise<ProviderInfo[]>
-  /**
-   * Live holders and health of any key (managed here or not). The holders this node already knows
-   * (its pushes, replicas it received with their co-holders, earlier lookups) are checked first;
-   * the DHT is asked only when they are fewer than the target, or always with `refresh: true`.
-   */
-  getReplicationStatus(key: string, options?: StatusOptions): Promise<ReplicationStatus>
-  getMetrics(): ReplicationMetrics
-  /** Check the key's live holders now and push it to peers until the target is met. */
-  repair(key: string, options?: AbortOptions): Promise<RepairResult>
-  /** Push this node's pinned value of the key to one peer; rejects with the peer's refusal. */
-  replicateTo(peer: string, key: string, options?: AbortOptions): Promise<void>
-  /** Keys managed by this node. */
-  listContent(): string[]
-  /** The value pinned here for the key, if any. */
-  getPinnedValue(key: string): Uint8Array | undefined
-  addEventListener<K extends keyof ReplicationEvents>(
-    type: K,
-    listener: (event: CustomEvent<ReplicationEvents[K]>) => void,
-    options?: { once?: boolean; signal?: AbortSignal }
-  ): void
-  removeEventListener<K extends keyof ReplicationEvents>(
-    type: K,
-    listener: (event: CustomEvent<ReplicationEvents[K]>) => void
-  ): void
-}
+import { checkKey, errorMessage, sameBytes } from './util.js'
 
 /** In-memory schedule of a managed key, next to its persisted row. */
 interface Entry extends ContentRow {
@@ -164,6 +49,11 @@ interface Entry extends ContentRow {
   deferredUntil: number | undefined
   provideFailures: number
   republishFailures: number
+  /**
+   * Set by `addContent` when the value is new or changed: the next repair pushes it to the known
+   * live holders (so they get the new version) and to the closest peers, without a provider lookup.
+   */
+  fresh: boolean
 }
 
 type Listener = Parameters<EventTarget['addEventListener']>[1]
@@ -174,10 +64,6 @@ const noop = (): void => {}
 const silentLogger: Logger = { debug: noop, info: noop, warn: noop, error: noop }
 const textEncoder = new TextEncoder()
 const SELF = 'self'
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err)
-}
 
 function checkConfig(c: ReplicationConfig): void {
   const positive: Array<keyof ReplicationConfig> = [
@@ -207,18 +93,6 @@ function checkConfig(c: ReplicationConfig): void {
   if (!(c.jitter >= 0 && c.jitter <= 1)) throw new InvalidArgumentError('jitter', 'must be within 0..1')
 }
 
-function checkKey(key: unknown): asserts key is string {
-  if (typeof key !== 'string' || key.length === 0 || !key.startsWith('/')) {
-    throw new InvalidArgumentError('key', 'must be a non-empty string starting with / (a DHT key)')
-  }
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false
-  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false
-  return true
-}
-
 class DefaultReplicationManager extends EventTarget implements ReplicationManager {
   readonly config: Readonly<ReplicationConfig>
   readonly protocol: string
@@ -238,11 +112,8 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
   private readonly entries = new Map<string, Entry>()
   private readonly inflight = new Set<string>()
   /** Last liveness result per peer. */
-  private readonly liveness = new Map<string, { ok: boolean; at: number }>()
-  private readonly pings = new Map<string, Promise<boolean>>()
-  private readonly written = new Map<string, { ok: boolean; at: number }>()
+  private readonly liveness: PeerLiveness
   private lastConnected: Set<string> | undefined
-  private connectedCache: { at: number; peers: Set<string> } | undefined
   private nextCleanupAt = 0
   private readonly counters = {
     reprovideOperations: 0,
@@ -284,6 +155,15 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     this.log = components.logger ?? silentLogger
     this.dataDir = dataDir
     this.onPinned = onPinned
+    this.liveness = new PeerLiveness({
+      messaging: this.messaging,
+      protocol: this.protocol,
+      livenessTTL: config.livenessTTL,
+      requestTimeout: config.requestTimeout,
+      log: this.log,
+      store: () => (this.started ? this.store : undefined),
+      signal: () => this.controller?.signal
+    })
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -312,7 +192,8 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
         nextRepairAt: now + withJitter(Math.min(c.repairInterval, 5000), 1),
         deferredUntil: undefined,
         provideFailures: 0,
-        republishFailures: 0
+        republishFailures: 0,
+        fresh: false
       })
     }
     this.nextCleanupAt = now + withJitter(c.cleanupInterval, c.jitter)
@@ -361,7 +242,6 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     this.entries.clear()
     this.inflight.clear()
     this.liveness.clear()
-    this.written.clear()
     this.lastConnected = undefined
     this.log.info({}, 'replication: stopped')
   }
@@ -409,7 +289,9 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     }
     const now = Date.now()
     const existing = this.entries.get(key)
+    const previous = existing?.pinned === true ? store.getValue(key) : undefined
     const entry: Entry = {
+      fresh: value != null && (previous == null || !sameBytes(previous, value)),
       key,
       size,
       priority,
@@ -630,7 +512,8 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
       nextRepublishAt: now + withJitter(this.config.republishInterval, this.config.jitter),
       deferredUntil: undefined,
       provideFailures: 0,
-      republishFailures: 0
+      republishFailures: 0,
+      fresh: false
     }
     entry.pinned = true
     entry.nextProvideAt = now
@@ -638,7 +521,7 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     store.upsertContent(entry, changed ? keep : undefined)
     store.touchProvider(key, from, now)
     for (const h of req.holders ?? []) if (h !== this.messaging.peerId) store.touchProvider(key, h, now)
-    this.noteReachable(from, true)
+    this.liveness.note(from, true)
     if (changed) {
       this.counters.replicasReceived++
       this.emit('pinned', { key, value: keep, from })
@@ -721,7 +604,7 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     if (previous == null || store == null || !this.config.enableAutoReplication) return
     for (const peer of previous) {
       if (current.has(peer)) continue
-      this.liveness.delete(peer)
+      this.liveness.forget(peer)
       let affected = 0
       for (const key of store.keysProvidedBy(peer)) {
         const e = this.entries.get(key)
@@ -820,8 +703,7 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     const now = Date.now()
     const expired = store.expireProviders(now - this.config.providerTTL)
     const capped = store.capProviders(this.config.maxProvidersPerKey)
-    for (const [peer, l] of this.liveness)
-      if (now - l.at > this.config.providerTTL) this.liveness.delete(peer)
+    this.liveness.prune(this.config.providerTTL)
     this.lastCleanupTime = new Date(now)
     this.log.debug({ expired, capped }, 'replication: provider cleanup')
   }
@@ -848,6 +730,10 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
           this.log.warn({ key: entry.key, err: errorMessage(err) }, 'replication: fetched value is invalid')
         }
       }
+    }
+    if (entry.fresh && entry.pinned && (c.enableAutoReplication || now_)) {
+      entry.fresh = false
+      return this.spreadFresh(entry, signal)
     }
     // first what this node already knows (its pushes, the replicas it received, earlier lookups):
     // in steady state that answers without a DHT query; too few live ones means ask the DHT
@@ -923,6 +809,59 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     return result
   }
 
+  /**
+   * First spread of a value `addContent` just pinned (new, or a new version): the known live
+   * holders get it (a holder keeps the better one by the selector), and the closest other peers
+   * fill up to the target. No provider lookup: this node just wrote the value.
+   */
+  private async spreadFresh(entry: Entry, signal: AbortSignal): Promise<RepairResult> {
+    const c = this.config
+    const target = c.replicationFactor
+    const self = this.messaging.peerId
+    const value = this.store?.getValue(entry.key)
+    if (value == null) throw new ValueUnavailableError(entry.key)
+    const [known, closest] = await Promise.all([
+      this.lookupProviders(entry.key, signal, false),
+      this.closestPeers(entry.key, signal)
+    ])
+    const liveKnown = known.filter((p) => p.live && p.peerId !== self).map((p) => p.peerId)
+    const holders = [self, ...liveKnown]
+    const settled = await Promise.allSettled(
+      liveKnown.map((peer) =>
+        this.push(
+          peer,
+          entry,
+          value,
+          signal,
+          holders.filter((h) => h !== peer)
+        )
+      )
+    )
+    const updated = liveKnown.filter((_, i) => settled[i]?.status === 'fulfilled')
+    const before = 1 + updated.length
+    const more =
+      before < target
+        ? await this.pushToClosest(entry, value, closest, new Set(holders), target - before, signal)
+        : []
+    const after = before + more.length
+    entry.repairFailures = after >= target ? 0 : 1
+    entry.nextRepairAt =
+      Date.now() +
+      (after >= target
+        ? withJitter(c.repairInterval, c.jitter)
+        : backoffDelay(1, c.repairBackoffMin, c.repairBackoffMax, c.jitter))
+    const health = this.healthOf(after)
+    if (entry.lastHealth !== health) {
+      this.emit('health', { key: entry.key, health, actualReplicas: after, targetReplicas: target })
+    }
+    entry.lastChecked = Date.now()
+    entry.lastActual = after
+    entry.lastHealth = health
+    this.persist(entry)
+    this.log.info({ key: entry.key, updated, pushedTo: more, after }, 'replication: spread a new value')
+    return { key: entry.key, before, after, target, pushedTo: [...updated, ...more] }
+  }
+
   /** The peers closest to the key as the DHT finds them; empty when the lookup fails. */
   private async closestPeers(key: string, signal: AbortSignal): Promise<string[]> {
     try {
@@ -953,10 +892,7 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
       )
     )
     // prefer peers not known to be down right now, keep the XOR order otherwise
-    const known = (p: string): number => {
-      const l = this.liveness.get(p)
-      return l != null && !l.ok && Date.now() - l.at < this.config.livenessTTL ? 1 : 0
-    }
+    const known = (p: string): number => (this.liveness.knownDown(p) ? 1 : 0)
     candidates.sort((a, b) => known(a) - known(b))
     // push to as many peers as are missing at once; replace the ones that fail with the next
     const pushed: string[] = []
@@ -1008,7 +944,7 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
       })
     } catch (err) {
       this.counters.failedReplications++
-      this.noteReachable(peer, false)
+      this.liveness.note(peer, false)
       throw err
     }
     let res: ReplicateResponse
@@ -1018,7 +954,7 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
       this.counters.failedReplications++
       throw new ProtocolError(peer, errorMessage(err), { cause: err })
     }
-    this.noteReachable(peer, true)
+    this.liveness.note(peer, true)
     if (!res.ok) {
       this.counters.failedReplications++
       throw new ReplicationRefusedError(peer, entry.key, res.code, res.reason)
@@ -1066,7 +1002,7 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     const max = Math.max(c.maxProvidersPerKey, c.replicationFactor)
     // check a few more than reported, so dead providers close to the key do not hide live ones
     const checked = sortByDistance(key, [...ids]).slice(0, 3 * max)
-    const alive = await Promise.all(checked.map((p) => (p === self ? true : this.isLive(p, signal))))
+    const alive = await Promise.all(checked.map((p) => (p === self ? true : this.liveness.isLive(p, signal))))
     const liveSet = new Set(checked.filter((_, i) => alive[i] === true))
     const ordered = [
       ...checked.filter((p) => liveSet.has(p)),
@@ -1128,89 +1064,6 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
   private healthOf(actual: number): ReplicationHealth {
     if (actual >= this.config.replicationFactor) return 'healthy'
     return actual === 0 ? 'critical' : 'degraded'
-  }
-
-  /**
-   * Whether the peer is reachable: it has an open connection to this node (libp2p's connection
-   * monitor closes connections whose peer stops answering, and a stopped node's connections close
-   * at once), or it answers a ping. A ping result is reused for `livenessTTL`; concurrent checks
-   * share one ping. Under heavy load a ping can time out although the peer is fine, so an open
-   * connection counts first.
-   */
-  private async isLive(peer: string, signal: AbortSignal): Promise<boolean> {
-    if (this.connected().has(peer)) {
-      this.noteReachable(peer, true)
-      return true
-    }
-    const cached = this.liveness.get(peer)
-    if (cached != null && Date.now() - cached.at < this.config.livenessTTL) return cached.ok
-    let p = this.pings.get(peer)
-    if (p == null) {
-      p = this.probe(peer)
-        .then((ok) => {
-          this.noteReachable(peer, ok)
-          return ok
-        })
-        .finally(() => this.pings.delete(peer))
-      this.pings.set(peer, p)
-    }
-    const ok = await p
-    signal.throwIfAborted()
-    return ok
-  }
-
-  /** Connected peer ids, refreshed at most every 100 ms (a lookup checks many providers at once). */
-  private connected(): Set<string> {
-    const now = Date.now()
-    if (this.connectedCache == null || now - this.connectedCache.at > 100) {
-      this.connectedCache = { at: now, peers: new Set(this.messaging.getConnectedPeers()) }
-    }
-    return this.connectedCache.peers
-  }
-
-  /**
-   * Pings the peer; when libp2p's ping fails (its service allows one outbound and two inbound
-   * streams per connection, which kad-dht's own pings compete for) asks our protocol instead.
-   */
-  private async probe(peer: string): Promise<boolean> {
-    const signal = (): AbortSignal => timeoutSignal(this.config.requestTimeout, this.controller?.signal)
-    let pingError: unknown
-    try {
-      await this.messaging.ping(peer, { signal: signal() })
-      return true
-    } catch (err) {
-      pingError = err
-    }
-    try {
-      const res = decodeResponse(
-        await this.messaging.request(peer, this.protocol, encodePing(), {
-          signal: signal(),
-          maxResponseBytes: 1024
-        })
-      )
-      return res.ok
-    } catch (err) {
-      this.log.debug(
-        { peer, ping: errorMessage(pingError), request: errorMessage(err) },
-        'replication: peer unreachable'
-      )
-      return false
-    }
-  }
-
-  /** Records a reachability observation: quality is an EWMA (weight 0.3) of successes. */
-  private noteReachable(peer: string, ok: boolean): void {
-    const now = Date.now()
-    this.liveness.set(peer, { ok, at: now })
-    // an unchanged observation within a second adds nothing worth a write
-    const last = this.written.get(peer)
-    if (last != null && last.ok === ok && now - last.at < 1000) return
-    this.written.set(peer, { ok, at: now })
-    const store = this.store
-    if (store == null || !this.started) return
-    const prev = store.getPeer(peer)
-    const quality = (prev?.quality ?? 0.5) * 0.7 + (ok ? 0.3 : 0)
-    store.putPeer({ peer, quality, lastSeen: ok ? now : prev?.lastSeen })
   }
 
   /** This node's value for the key: its DHT record store, else the network. */

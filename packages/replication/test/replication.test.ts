@@ -86,7 +86,9 @@ describe('replication on 10 nodes, factor 3', () => {
       expect(status).toMatchObject({ key: key(i), targetReplicas: FACTOR, health: 'healthy', isLocal: true })
       const live = status.providers.filter((p) => p.live).map((p) => p.peerId)
       expect(live.length).toBeGreaterThanOrEqual(FACTOR)
-      for (const h of holders) expect(live).toContain(h.peerId)
+      // the live providers reported are real holders (pins on running nodes)
+      const holderIds = new Set(holders.map((h) => h.peerId))
+      expect(live.filter((p) => holderIds.has(p)).length).toBeGreaterThanOrEqual(FACTOR)
       for (const p of status.providers) {
         expect(p.quality).toBeGreaterThanOrEqual(0)
         expect(p.quality).toBeLessThanOrEqual(1)

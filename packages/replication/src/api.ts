@@ -1,0 +1,129 @@
+/** The public types of the replication manager: components, init, events, results, the interface. */
+import type { AbortOptions, Dht, Logger, PeerMessaging, RecordSelector, RecordValidator } from '@chorus/dht'
+import type { ReplicationConfig } from './config.js'
+import type { ProviderInfo, ReplicationHealth, ReplicationMetrics, ReplicationStatus } from './types.js'
+
+/** What the manager needs from its node. */
+export interface ReplicationComponents {
+  /** The node's DHT (a `LibP2PDHT`, or any `Dht`). */
+  dht: Dht
+  /** Request/response messaging and ping between peers (a `LibP2PDHT` implements it). */
+  messaging: PeerMessaging
+  /** The same validator the DHT runs for the records' namespace; incoming replicas must pass it. */
+  validate: RecordValidator
+  /**
+   * The namespace's selector. When given, a pushed value replaces a pinned one only if the
+   * selector prefers it (so an older version never overwrites a newer one). Default: the newest
+   * pushed value wins.
+   */
+  select?: RecordSelector
+  /** Where logs go. Default: nowhere. */
+  logger?: Logger
+}
+
+/** Event details. */
+export interface PinnedEvent {
+  key: string
+  value: Uint8Array
+  /** The peer that pushed it, or `'self'` when the application added it. */
+  from: string
+}
+export interface ReplicatedEvent {
+  key: string
+  /** The peer that accepted the value. */
+  peer: string
+}
+export interface HealthEvent {
+  key: string
+  health: ReplicationHealth
+  actualReplicas: number
+  targetReplicas: number
+}
+export interface ReplicationEvents {
+  /** A value was pinned on this node (pushed by a peer or added locally). */
+  pinned: PinnedEvent
+  /** A key stopped being managed here (`removeContent`). */
+  unpinned: { key: string }
+  /** This node pushed a value to a peer that accepted it. */
+  replicated: ReplicatedEvent
+  /** A key's health changed at a check. */
+  health: HealthEvent
+}
+
+export interface ReplicationInit extends Partial<ReplicationConfig> {
+  /**
+   * Directory for `replication.sqlite` (pins, provider entries, peer reachability, schedule).
+   * Default: none, state is kept in memory and lost on stop.
+   */
+  dataDir?: string
+  /** Prefix of the replicate protocol id: `<prefix>/replicate/1.0.0`. Default: `/CHORUS`. */
+  protocolPrefix?: string
+  /** Called after a value pushed by a peer is pinned (to index it, for example). Errors are logged. */
+  onPinned?: (event: PinnedEvent) => void | Promise<void>
+}
+
+export interface AddContentOptions extends AbortOptions {
+  /** The value to pin. Default: read from this node's DHT record store, else from the network. */
+  value?: Uint8Array
+}
+
+export interface StatusOptions extends AbortOptions {
+  /** Ask the DHT for providers even when the holders this node knows already meet the target. Default: false. */
+  refresh?: boolean
+}
+
+/** Result of one check-and-repair of a key. */
+export interface RepairResult {
+  key: string
+  /** Live holders before repair. */
+  before: number
+  /** Live holders after repair (before + accepted pushes). */
+  after: number
+  target: number
+  /** Peers that accepted the value in this repair. */
+  pushedTo: string[]
+  /** Why nothing was pushed, when nothing was. */
+  skipped?: 'healthy' | 'not-holder' | 'deferred' | 'disabled'
+}
+
+export interface ReplicationManager {
+  /** The effective configuration. */
+  readonly config: Readonly<ReplicationConfig>
+  /** The replicate protocol id served. */
+  readonly protocol: string
+  start(): Promise<void>
+  stop(): Promise<void>
+  isStarted(): boolean
+  /** Manage a key this node stored: pin its value, provide it at once and keep it replicated. */
+  addContent(key: string, size: number, priority: number, options?: AddContentOptions): Promise<void>
+  /** Stop managing a key and drop its pin (values already in DHT record stores expire on their own). */
+  removeContent(key: string, options?: AbortOptions): Promise<void>
+  /** Announce now that this node provides the key. */
+  provideContent(key: string, options?: AbortOptions): Promise<void>
+  /** Providers of the key, liveness-checked, closest to the key first, at most `limit`. */
+  findProviders(key: string, limit?: number, options?: AbortOptions): Promise<ProviderInfo[]>
+  /**
+   * Live holders and health of any key (managed here or not). The holders this node already knows
+   * (its pushes, replicas it received with their co-holders, earlier lookups) are checked first;
+   * the DHT is asked only when they are fewer than the target, or always with `refresh: true`.
+   */
+  getReplicationStatus(key: string, options?: StatusOptions): Promise<ReplicationStatus>
+  getMetrics(): ReplicationMetrics
+  /** Check the key's live holders now and push it to peers until the target is met. */
+  repair(key: string, options?: AbortOptions): Promise<RepairResult>
+  /** Push this node's pinned value of the key to one peer; rejects with the peer's refusal. */
+  replicateTo(peer: string, key: string, options?: AbortOptions): Promise<void>
+  /** Keys managed by this node. */
+  listContent(): string[]
+  /** The value pinned here for the key, if any. */
+  getPinnedValue(key: string): Uint8Array | undefined
+  addEventListener<K extends keyof ReplicationEvents>(
+    type: K,
+    listener: (event: CustomEvent<ReplicationEvents[K]>) => void,
+    options?: { once?: boolean; signal?: AbortSignal }
+  ): void
+  removeEventListener<K extends keyof ReplicationEvents>(
+    type: K,
+    listener: (event: CustomEvent<ReplicationEvents[K]>) => void
+  ): void
+}

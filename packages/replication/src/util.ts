@@ -1,0 +1,19 @@
+/** Small helpers shared by the manager's parts. */
+import { InvalidArgumentError } from './errors.js'
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}
+
+/** Throws `InvalidArgumentError` unless the key looks like a DHT key (`/namespace/...`). */
+export function checkKey(key: unknown): asserts key is string {
+  if (typeof key !== 'string' || key.length === 0 || !key.startsWith('/')) {
+    throw new InvalidArgumentError('key', 'must be a non-empty string starting with / (a DHT key)')
+  }
+}
+
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false
+  return true
+}
