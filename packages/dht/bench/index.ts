@@ -53,6 +53,15 @@ async function main(): Promise<void> {
   }
   let acks = 0
   const failures = { oursPut: 0, rawPut: 0, oursGet: 0, rawGet: 0 }
+  const failed = (what: keyof typeof failures, err: unknown) => {
+    failures[what]++
+    if (failures[what] <= 3) {
+      const e = err as { name?: string; message?: string; cause?: { message?: string } }
+      console.log(
+        `  ${what} failed: ${e.name}: ${e.message}${e.cause != null ? ` (cause: ${e.cause.message})` : ''}`
+      )
+    }
+  }
   try {
     for (let i = 0; i < OPS; i++) {
       const value = crypto.getRandomValues(new Uint8Array(VALUE_BYTES))
@@ -68,8 +77,8 @@ async function main(): Promise<void> {
               acks += (await ours.nodes[writer]!.putValue(oursKey, value)).acks.length
             })
           )
-        } catch {
-          failures.oursPut++
+        } catch (err) {
+          failed('oursPut', err)
         }
       }
       const putRaw = async () => {
@@ -78,22 +87,22 @@ async function main(): Promise<void> {
           lat.rawPut.push(
             await time(() => raw.put(writer, rawKey, value, { signal: AbortSignal.timeout(30_000) }))
           )
-        } catch {
-          failures.rawPut++
+        } catch (err) {
+          failed('rawPut', err)
         }
       }
       const getOurs = async () => {
         try {
           lat.oursGet.push(await time(() => ours.nodes[reader]!.getValue(oursKey)))
-        } catch {
-          failures.oursGet++
+        } catch (err) {
+          failed('oursGet', err)
         }
       }
       const getRaw = async () => {
         try {
           lat.rawGet.push(await time(() => raw.get(reader, rawKey, { signal: AbortSignal.timeout(30_000) })))
-        } catch {
-          failures.rawGet++
+        } catch (err) {
+          failed('rawGet', err)
         }
       }
       for (const step of oursFirst
@@ -101,7 +110,10 @@ async function main(): Promise<void> {
         : [putRaw, putOurs, getRaw, getOurs]) {
         await step()
       }
-      if ((i + 1) % 10 === 0) process.stdout.write(`  ${i + 1}/${OPS}\n`)
+      const last = (l: number[]) => Math.round(l[l.length - 1] ?? Number.NaN)
+      process.stdout.write(
+        `  ${i + 1}/${OPS} put ${last(lat.oursPut)}/${last(lat.rawPut)} ms, get ${last(lat.oursGet)}/${last(lat.rawGet)} ms (ours/raw)\n`
+      )
     }
   } finally {
     await ours.stop()
