@@ -89,7 +89,7 @@ class ChorusAgent implements Agent {
   private state: CryptoState | undefined
   private libp2p: LibP2PDHT | undefined
   private local: LocalDHT | undefined
-  private hybrid: HybridDHT | undefined
+  private hybridDht: HybridDHT | undefined
   private storage: EncryptedStorage | undefined
   private replicator: ReplicationManager | undefined
   private started = false
@@ -245,7 +245,7 @@ class ChorusAgent implements Agent {
       peerId: libp2p.peerId,
       logger: this.child('local-dht')
     })
-    this.hybrid = createHybridDHT(
+    this.hybridDht = createHybridDHT(
       { primary: libp2p, fallback: this.local, logger: this.child('hybrid') },
       {
         dataDir: join(c.dataDir, 'hybrid'),
@@ -257,7 +257,7 @@ class ChorusAgent implements Agent {
     // Components see the current roles and keys through these, so SIGHUP can swap them.
     this.storage = createEncryptedStorage(
       {
-        dht: this.hybrid,
+        dht: this.hybridDht,
         crypto: {
           encryptUCXLContent: (content, role) => this.cryptoState().crypto.encryptUCXLContent(content, role),
           decryptWithRole: (ct) => this.cryptoState().crypto.decryptWithRole(ct),
@@ -291,7 +291,7 @@ class ChorusAgent implements Agent {
     if (validate === undefined) throw new Error('storage rules have no CHORUS validator')
     this.replicator = createReplicationManager(
       {
-        dht: this.hybrid,
+        dht: this.hybridDht,
         messaging: libp2p,
         validate,
         ...(rules.selectors.CHORUS !== undefined ? { select: rules.selectors.CHORUS } : {}),
@@ -316,7 +316,7 @@ class ChorusAgent implements Agent {
         }
       }
     )
-    await this.hybrid.start()
+    await this.hybridDht.start()
     await storage.start()
     await this.replicator.start()
     this.started = true
@@ -438,7 +438,7 @@ class ChorusAgent implements Agent {
       ])
     )
     await step('replication', () => this.replicator?.stop())
-    await step('hybrid journal', () => this.hybrid?.stop())
+    await step('hybrid journal', () => this.hybridDht?.stop())
     await step('storage and index', () => this.storage?.stop())
     await step('libp2p', () => this.libp2p?.close())
     await step('local datastore', () => this.local?.close())
@@ -614,7 +614,7 @@ class ChorusAgent implements Agent {
   }
 
   private hybridStatus(): unknown {
-    const h = this.hybrid
+    const h = this.hybridDht
     if (h === undefined) return undefined
     return {
       mode: h.getMode(),
@@ -659,17 +659,31 @@ class ChorusAgent implements Agent {
     return plain(await storage.verifyAuditLog()) as Record<string, unknown>
   }
 
+  async hybrid(): Promise<Record<string, unknown>> {
+    this.ready()
+    return plain(this.hybridStatus()) as Record<string, unknown>
+  }
+
+  async switchBackend(mode: 'auto' | 'real' | 'mock'): Promise<Record<string, unknown>> {
+    this.ready()
+    const h = this.hybridDht
+    if (h === undefined) throw new AgentError('the agent is not ready yet', 'AGENT_NOT_READY')
+    h.switchBackend(mode)
+    this.log.info({ mode, active: h.getActiveBackend() }, 'hybrid backend mode switched')
+    return plain(this.hybridStatus()) as Record<string, unknown>
+  }
+
   metrics(): Record<string, unknown> {
     const out: Record<string, unknown> = { dht: this.dhtStats }
     try {
       if (this.storage !== undefined) out.storage = this.storage.getMetrics()
       if (this.replicator !== undefined) out.replication = this.replicator.getMetrics()
-      if (this.hybrid !== undefined) {
-        const health = this.hybrid.getBackendHealth()
+      if (this.hybridDht !== undefined) {
+        const health = this.hybridDht.getBackendHealth()
         out.hybrid = {
-          ...this.hybrid.getMetrics(),
+          ...this.hybridDht.getMetrics(),
           // strings are not Prometheus values: 1 when the network backend serves, per-backend failed flags
-          realActive: this.hybrid.getActiveBackend() === 'real',
+          realActive: this.hybridDht.getActiveBackend() === 'real',
           realFailed: health.real.status === 'failed',
           mockFailed: health.mock.status === 'failed'
         }

@@ -44,6 +44,10 @@ export interface AgentService {
   peers(): Promise<unknown[]>
   replication(address?: string): Promise<Record<string, unknown>>
   verifyAudit(): Promise<Record<string, unknown>>
+  /** Hybrid backend mode, active backend, health, journal. */
+  hybrid(): Promise<Record<string, unknown>>
+  /** Pin the network (`real`) or local (`mock`) backend, or let health decide (`auto`). */
+  switchBackend(mode: 'auto' | 'real' | 'mock'): Promise<Record<string, unknown>>
   /** Numeric metrics by subsystem (`storage`, `replication`, `hybrid`, `dht`), for /metrics. */
   metrics(): Record<string, unknown>
 }

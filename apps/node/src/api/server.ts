@@ -234,6 +234,28 @@ export function createApiServer(init: ApiServerInit): ApiServer {
     return service.verifyAudit()
   })
 
+  app.get('/v1/hybrid', async () => {
+    requireReady()
+    return service.hybrid()
+  })
+  app.post<{ Body: { mode: 'auto' | 'real' | 'mock' } }>(
+    '/v1/hybrid/backend',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['mode'],
+          additionalProperties: false,
+          properties: { mode: { type: 'string', enum: ['auto', 'real', 'mock'] } }
+        }
+      }
+    },
+    async (req) => {
+      requireReady()
+      return service.switchBackend(req.body.mode)
+    }
+  )
+
   let closing: Promise<void> | undefined
   return {
     app,

@@ -8,6 +8,8 @@ export function emit(json: boolean, data: unknown, human?: () => string): void {
 export function kv(obj: Record<string, unknown>, indent = ''): string {
   return Object.entries(obj)
     .map(([k, v]) => {
+      if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0)
+        return `${indent}${k}: {}`
       if (v !== null && typeof v === 'object' && !Array.isArray(v))
         return `${indent}${k}:\n${kv(v as Record<string, unknown>, `${indent}  `)}`
       if (Array.isArray(v))

@@ -227,6 +227,22 @@ Exit codes: 0 ok, 1 failure, 2 usage/invalid config or input, 3 not found, 4 acc
       emit(json, res, () => kv(res))
     })
 
+  program
+    .command('backend')
+    .description('hybrid DHT backend: show it, or switch (auto: health decides; real: network; mock: local)')
+    .argument('[mode]', 'auto | real | mock')
+    .action(async (mode: string | undefined, _o: unknown, cmd: Command) => {
+      const { client, json } = clientFor(cmd)
+      if (mode !== undefined && !['auto', 'real', 'mock'].includes(mode)) {
+        throw new CliError(`mode must be auto, real or mock, got ${JSON.stringify(mode)}`, EXIT.USAGE)
+      }
+      const res =
+        mode === undefined
+          ? await client.get<Record<string, unknown>>('/v1/hybrid')
+          : await client.post<Record<string, unknown>>('/v1/hybrid/backend', { mode })
+      emit(json, res, () => kv(res))
+    })
+
   const audit = program.command('audit').description('audit log')
   audit
     .command('verify')

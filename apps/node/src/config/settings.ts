@@ -39,7 +39,7 @@ export const SETTINGS: readonly Setting[] = [
     path: 'agentId',
     kind: 'string',
     default: '',
-    doc: 'Agent name used in addresses and announcements; empty = `agent-` + the end of the peer id'
+    doc: 'Agent name reported in status and `agent.json`; empty = `agent-` + the end of the peer id'
   },
   {
     path: 'capabilities',
