@@ -169,6 +169,19 @@ describe('a 3-agent network', () => {
     expect((JSON.parse(audit.stdout) as { ok: boolean; entries: number }).ok).toBe(true)
   })
 
+  it('manual hybrid backend switching is respected and reported', async () => {
+    const mock = await runCli(['backend', 'mock', '--data-dir', architect.dataDir, '--json'])
+    expect(mock.code, mock.stderr).toBe(0)
+    expect(JSON.parse(mock.stdout)).toMatchObject({ mode: 'mock', activeBackend: 'mock' })
+    // reads keep working from the local backend
+    const get = await runCli(['get', ADDRESS, '--data-dir', architect.dataDir])
+    expect(get.stdout.trim()).toBe(CONTENT)
+    const auto = await runCli(['backend', 'auto', '--data-dir', architect.dataDir, '--json'])
+    expect(JSON.parse(auto.stdout)).toMatchObject({ mode: 'auto' })
+    const bad = await runCli(['backend', 'sideways', '--data-dir', architect.dataDir])
+    expect(bad.code).toBe(2)
+  })
+
   it('the API refuses requests without the token (401)', async () => {
     const res = await fetch(`${writer.info.url}/v1/status`)
     expect(res.status).toBe(401)
