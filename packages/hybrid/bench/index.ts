@@ -1,7 +1,7 @@
 // Benchmark: what the hybrid costs over using LibP2PDHT directly, same run, same node, and how
 // fast it journals and replays. One process, 127.0.0.1; operations alternate between the direct
 // and the hybrid path so load from anything else on the machine hits both alike.
-//   node bench/index.ts            5 nodes, 200 puts and gets per path, 500 journaled writes
+//   node bench/index.ts            5 nodes, 100 puts and gets per path, 300 journaled writes
 //   node bench/index.ts --quick    3 nodes, 30 of each, 100 journaled writes (smoke run)
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
@@ -13,8 +13,8 @@ import { createHybridDHT } from '../dist/index.js'
 
 const quick = process.argv.includes('--quick')
 const NODES = quick ? 3 : 5
-const OPS = quick ? 30 : 200
-const JOURNALED = quick ? 100 : 500
+const OPS = quick ? 30 : 100
+const JOURNALED = quick ? 100 : 300
 const VALUE_BYTES = 256
 
 function percentile(sorted: number[], p: number): number {
