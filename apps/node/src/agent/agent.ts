@@ -197,6 +197,15 @@ class ChorusAgent implements Agent {
       for (const r of list) keyring.addRecipient(role, r)
     }
     if (generated.length > 0) this.log.info({ roles: generated, keysDir }, 'generated role keys')
+    const missing = registry
+      .decryptableRoles(config.role)
+      .filter((r) => (recipients[r] ?? []).length === 0 && !keyring.holdsRole(r))
+    if (missing.length > 0 && registry.canStore(config.role)) {
+      this.log.warn(
+        { missing, recipientsFiles: config.keys.recipients },
+        'no recipient for some roles that may read this role’s content: stores fail until a recipients file names them'
+      )
+    }
     const crypto = createAgeCrypto({ roles: registry, keyring })
     return { registry, keyring, crypto, held: keyring.roles() }
   }

@@ -51,7 +51,7 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
   const onInterrupt = () => {
     print(`${stamp()} interrupted: stopping the agents`)
     void stopLiveAgents().finally(() => {
-      if (!options.keep) rmSync(root, { recursive: true, force: true })
+      if (!options.keep) rmSync(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 })
       process.exit(130)
     })
   }
@@ -248,7 +248,7 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
     await stopLiveAgents()
     if (options.keep) {
       if (!options.json) print(`${stamp()} kept ${root}`)
-    } else rmSync(root, { recursive: true, force: true })
+    } else rmSync(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 })
   }
 
   const seconds = (Date.now() - t0) / 1000
