@@ -24,6 +24,16 @@ const sum = (m) => Object.values(m).reduce((a, b) => a + b, 0)
 // Maintained by hand: what the suite found, where, and the suggested fix.
 const FINDINGS = [
   {
+    where: 'packages/storage/src/storage.ts (consistent()) with @libp2p/kad-dht PUT_VALUE',
+    what: "SECURITY: a peer PUTs a validly signed next version of someone else's address with its own key, chained to the real head (`previous` = its hash). Every honest kad-dht server stores it (the validator sees a good signature; kad-dht never compares an incoming record with the one it replaces), so a reader with no local copy of the chain sees the forger's author on most peers and returns the forged content.",
+    fix: 'storage: accept version n > 1 only if version n-1 (at its own key, or the index) verifies, matches `previous` and has the same author, back to a version this node holds or to v1; dht: on PUT_VALUE keep the stored record when the namespace selector prefers it (go-libp2p-kad-dht does this), so replicas cannot be overwritten by older or forked records.'
+  },
+  {
+    where: 'packages/storage/src/storage.ts (retrieve of *^) with @libp2p/kad-dht PUT_VALUE',
+    what: 'SECURITY: a peer PUTs the genuine version 1 under the head key; every honest kad-dht server replaces the newer head with it, and a reader with no local history returns version 1 as the latest although versions 2 and 3 are still on the network under their own keys.',
+    fix: 'storage: after choosing a head version n, probe `/v/n+1` (and on) and take any valid successor of the same chain; dht: keep the stored record on PUT_VALUE when the selector prefers it (as go-libp2p-kad-dht does).'
+  },
+  {
     where: 'packages/crypto/src/roles-file.ts (parseRolesFile)',
     what: 'a YAML alias without anchor (`roles: *a`) escapes as an untyped `ReferenceError` from `doc.toJS()` (found by fuzzing).',
     fix: 'wrap `doc.toJS()` and rethrow as `RolesFileError` ("not valid YAML/JSON") with the cause.'
@@ -80,6 +90,10 @@ ${table(
     ['Bad inputs tried', n(sum(r.badInputs))],
     ['**Records lost**', `**${n(r.recordsLost)}**`],
     ['**Records corrupted**', `**${n(r.recordsCorrupted)}**`],
+    [
+      '**Security failures** (known bugs)',
+      security.length > 0 ? `**${security.map(([k, v]) => `${n(v)} × ${k}`).join('; ')}**` : '**0**'
+    ],
     [
       'Longest recovery',
       r.longestRecovery ? `${ms(r.longestRecovery.ms)} (${r.longestRecovery.scenario})` : 'n/a'

@@ -37,6 +37,7 @@ export function teardown(): void {
     badInputs: parts.reduce((m, p) => sum(m, p.badInputs), {} as Record<string, number>),
     recordsLost: parts.reduce((n, p) => n + p.recordsLost, 0),
     recordsCorrupted: parts.reduce((n, p) => n + p.recordsCorrupted, 0),
+    securityFailures: parts.reduce((m, p) => sum(m, p.securityFailures ?? {}), {} as Record<string, number>),
     longestRecovery: longest != null ? { scenario: longest[0], ms: longest[1] } : null,
     recoveries,
     suites: parts.map((p) => ({ name: p.name, checks: p.checks, notes: p.notes }))

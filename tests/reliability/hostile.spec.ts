@@ -55,6 +55,8 @@ describe('hostile peers (4 honest nodes, a liar and a flooder)', () => {
   const honest: EncryptedStorage[] = []
   let liar: LibP2PDHT
   let flooder: LibP2PDHT
+  let forgedServed = 0
+  let rolledBackServed = 0
 
   beforeAll(async () => {
     net = await startNetwork({
@@ -154,17 +156,41 @@ describe('hostile peers (4 honest nodes, a liar and a flooder)', () => {
       await liar.putValue(key, value).catch(() => undefined)
       report.badInput(kind)
     }
-    for (const m of malformed) await send('malformed envelope', hk, m)
-    await send('oversized envelope', hk, oversized)
-    await send('badly signed envelope', hk, badSig)
-    await send('tampered ciphertext', versionKey(digest, 3), tampered)
+    // valid-looking records first (validators accept them: readers must see through them), then
+    // three invalid ones (each refused by every honest validator: 3 x 40 points bans the liar),
+    // then malformed ones, which the ban already stops at the connection
     await send('replayed older envelope', hk, v1)
+    // a replayed older record is valid, and kad-dht servers replace what they hold without asking
+    // the selector: count the honest record stores rolled back (readers must see through it, below)
+    let rolledBack = 0
+    for (let i = 0; i < HONEST; i++) {
+      const held = await net.nodes[i]!.getValues(hk, { localOnly: true })
+      if (held.some((h) => decodeEnvelope(h.value).version < 3)) rolledBack++
+    }
+    report.note(
+      `replayed older head (v1 over v3): held by ${rolledBack} of ${HONEST} honest nodes' record stores`
+    )
+    // a node that never read the address reads it now
+    const afterReplay = await honest[3]!.retrieveUCXLContent(address, { consistency: 'network' })
+    report.read()
+    if (afterReplay.metadata.version < 3) {
+      rolledBackServed++ // KNOWN BUG, asserted by the it.fails test below
+    } else expect(text(afterReplay.content)).toBe('honest version 3')
     await send('forged envelope (other author)', hk, forged.bytes)
     await send('forged envelope (other author)', versionKey(digest, 4), forged.bytes)
+    await send('badly signed envelope', hk, badSig)
+    await send('tampered ciphertext', versionKey(digest, 3), tampered)
+    await send('oversized envelope', hk, oversized)
+    for (const m of malformed) await send('malformed envelope', hk, m)
     // the liar lost its reputation on the nodes it sent invalid records to: banned, disconnected, refused
     const banned = net.nodes.slice(0, HONEST).filter((n) => n.reputation?.isBanned(liar.peerId))
     expect(banned.length).toBeGreaterThan(0)
-    report.note(`liar banned by ${banned.length} of ${HONEST} honest nodes`)
+    report.note(
+      `liar banned by ${banned.length} of ${HONEST} honest nodes; invalid records refused by their validators: ${net.nodes
+        .slice(0, HONEST)
+        .map((n) => n.reputation?.stats().penalties['invalid-record'] ?? 0)
+        .join(', ')}`
+    )
     for (const n of banned) {
       await eventually('liar disconnected', () => !connectedEither(n, liar), 10_000, 100)
       expect(await dials(liar, n), 'liar dials a node that banned it').toBe(false)
@@ -190,14 +216,35 @@ describe('hostile peers (4 honest nodes, a liar and a flooder)', () => {
     // 2. readers get the genuine newest version: never the forged, tampered or rolled-back one
     for (const s of honest) {
       const got = await s.retrieveUCXLContent(address, { consistency: 'network' }).catch((e: Error) => e)
+      report.read()
       if (got instanceof Error) {
         expect(['IntegrityError', 'StorageTimeoutError']).toContain(got.name)
         expect(got.message).not.toContain('FORGED')
+      } else if (text(got.content) === 'FORGED by the liar') {
+        forgedServed++ // KNOWN BUG, asserted by the it.fails test below
+      } else if (got.metadata.version < 3) {
+        rolledBackServed++ // KNOWN BUG, asserted by the it.fails test below
+        expect(text(got.content)).toBe(`honest version ${got.metadata.version}`)
       } else {
         expect(text(got.content)).toBe('honest version 3')
         expect(got.metadata.version).toBe(3)
       }
-      report.read()
+    }
+    let forgedHeld = 0
+    for (let i = 0; i < HONEST; i++) {
+      const held = await net.nodes[i]!.getValues(hk, { localOnly: true })
+      if (held.some((h) => decodeEnvelope(h.value).version === 4)) forgedHeld++
+    }
+    report.note(
+      `forged successor (v4 by the liar, chained to v3): held under the head key by ${forgedHeld} of ${HONEST} honest nodes, returned as content to ${forgedServed} of ${HONEST} readers`
+    )
+    if (forgedServed > 0)
+      report.securityFailure('forged successor version returned to a reader', forgedServed)
+    report.note(
+      `readers handed a rolled-back head (older genuine version as latest): ${rolledBackServed} of ${HONEST + 1} reads`
+    )
+    if (rolledBackServed > 0) {
+      report.securityFailure('rolled-back (replayed older) version returned to a reader', rolledBackServed)
     }
     // 3. other honest records stay readable from every honest node (bogus providers do not matter)
     for (const o of others) {
@@ -216,6 +263,22 @@ describe('hostile peers (4 honest nodes, a liar and a flooder)', () => {
     )
   })
 
+  // KNOWN BUG (packages/storage/src/storage.ts, consistent(); and @libp2p/kad-dht's PUT_VALUE
+  // handler): the liar PUTs a validly signed v4 of its own, chained to v3, to every honest node;
+  // kad-dht stores it (the validator sees a good signature, nothing compares it with the record it
+  // replaces), so a reader without a local chain sees the liar's author on most peers and returns
+  // the forged content. `it.fails` passes while the bug exists; make it `it` once fixed.
+  // KNOWN BUG (same place): the liar PUTs genuine version 1 under the head key; every honest kad-dht
+  // server replaces v3 with it, and a reader without local history returns version 1 as the latest
+  // although /v/2 and /v/3 are still on the network. `it.fails` until storage probes for successors.
+  it.fails('no reader is handed a rolled-back head (fails until storage looks for newer versions)', () => {
+    expect(rolledBackServed).toBe(0)
+  })
+
+  it.fails('no reader is handed the forged successor version (fails until storage checks author continuity)', () => {
+    expect(forgedServed).toBe(0)
+  })
+
   it('the flooder: requests over the limit are refused, it is banned and cut off, honest service goes on', async () => {
     const victim = net.nodes[2]!
     expect(victim.getConnectedPeers()).toContain(flooder.peerId)
@@ -224,6 +287,7 @@ describe('hostile peers (4 honest nodes, a liar and a flooder)', () => {
     report.written()
     // invalid records pushed over storage's direct record protocol are refused, not stored
     const key = headKey(addressDigest(parseAddress(address)))
+    const scoreBefore = victim.reputation!.score(flooder.peerId)
     for (const value of [utf8('junk'), new Uint8Array(2048).fill(1)]) {
       const res = await flooder.request(
         victim.peerId,
@@ -235,8 +299,9 @@ describe('hostile peers (4 honest nodes, a liar and a flooder)', () => {
     }
     const held = await victim.getValues(key, { localOnly: true })
     for (const h of held) expect(() => validateChorusRecord(key, h.value)).not.toThrow()
+    const gained = victim.reputation!.score(flooder.peerId) - scoreBefore
     report.note(
-      `storage protocol: invalid pushed records refused; flooder penalty score after them: ${Math.round(victim.reputation!.score(flooder.peerId))} (storage validates them itself, outside the guarded validators)`
+      `storage protocol: 2 invalid pushed records refused, not stored; penalty points they cost the sender: ${Math.round(gained)}`
     )
     // flood: requests on the storage record protocol as fast as the flooder can open streams
     let sent = 0

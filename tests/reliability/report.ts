@@ -15,6 +15,8 @@ export interface Part {
   badInputs: Record<string, number>
   recordsLost: number
   recordsCorrupted: number
+  /** Security properties that failed (known bugs), by kind. */
+  securityFailures: Record<string, number>
   /** Recovery times by scenario, ms. */
   recoveries: Record<string, number>
   /** Named checks that ran and passed (a failing test writes nothing for its check). */
@@ -29,6 +31,7 @@ export interface Report {
   badInput(kind: string, n?: number): void
   lost(n: number): void
   corrupted(n: number): void
+  securityFailure(kind: string, n?: number): void
   recovery(scenario: string, ms: number): void
   check(name: string): void
   note(text: string): void
@@ -44,6 +47,7 @@ export function createReport(name: string): Report {
     badInputs: {},
     recordsLost: 0,
     recordsCorrupted: 0,
+    securityFailures: {},
     recoveries: {},
     checks: [],
     notes: []
@@ -66,6 +70,7 @@ export function createReport(name: string): Report {
     corrupted: (n) => {
       part.recordsCorrupted += n
     },
+    securityFailure: (kind, n = 1) => add(part.securityFailures, kind, n),
     recovery: (scenario, ms) => {
       part.recoveries[scenario] = Math.max(part.recoveries[scenario] ?? 0, Math.round(ms))
     },
