@@ -328,6 +328,15 @@ class ChorusAgent implements Agent {
     await this.hybridDht.start()
     await storage.start()
     await this.replicator.start()
+    // a signal during start-up: stop() already ran over what existed then; close the rest
+    if (this.stopping) {
+      await this.replicator.stop()
+      await this.hybridDht.stop()
+      await storage.stop()
+      await libp2p.close()
+      await this.local.close()
+      throw new AgentError('the agent was stopped during start-up', 'AGENT_SHUTTING_DOWN')
+    }
     this.started = true
     this.startedAt = Date.now()
     this.every(5_000, () => this.refreshDhtStats())

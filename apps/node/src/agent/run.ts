@@ -148,6 +148,14 @@ export async function runAgent(loaded: LoadedConfig): Promise<number> {
       'agent started'
     )
   } catch (err) {
+    if (shuttingDown !== undefined) {
+      // a signal arrived during start-up: that is a requested stop, not a failure
+      logger.info('stopped during start-up')
+      const code = await shuttingDown
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+      return code
+    }
     if (!(err instanceof ConfigError)) logger.error({ err }, 'start-up failed')
     await shutdown('start-up failed')
     process.off('SIGINT', onSignal)
