@@ -3,6 +3,7 @@
 // between them, so load from anything else on the machine hits both alike.
 //   node bench/index.ts            20 nodes, 100 puts and 100 gets per implementation
 //   node bench/index.ts --quick    8 nodes, 15 of each (smoke run)
+//   --nodes N, --ops N             override either
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -10,8 +11,13 @@ import { fileURLToPath } from 'node:url'
 import { startKadBaselineNetwork, startNetwork } from '../dist/testing/index.js'
 
 const quick = process.argv.includes('--quick')
-const NODES = quick ? 8 : 20
-const OPS = quick ? 15 : 100
+function flag(name: string): number | undefined {
+  const i = process.argv.indexOf(name)
+  const v = i >= 0 ? Number(process.argv[i + 1]) : Number.NaN
+  return Number.isInteger(v) && v > 0 ? v : undefined
+}
+const NODES = flag('--nodes') ?? (quick ? 8 : 20)
+const OPS = flag('--ops') ?? (quick ? 15 : 100)
 const VALUE_BYTES = 256
 
 function percentile(sorted: number[], p: number): number {

@@ -33,6 +33,8 @@ export interface ConnectionLimits {
   inboundConnectionThreshold?: number
   /** Dial timeout in ms. Default: 10000. */
   dialTimeout?: number
+  /** Time one address may take to dial and upgrade before the next is tried, in ms. Default: 6000. */
+  addressDialTimeout?: number
   /** Time an inbound connection may take to upgrade (pnet, noise, yamux), in ms. Default: 10000. */
   inboundUpgradeTimeout?: number
 }
@@ -88,6 +90,7 @@ export function transportConfig(
       maxIncomingPendingConnections: connection.maxIncomingPendingConnections ?? 128,
       inboundConnectionThreshold: connection.inboundConnectionThreshold ?? 256,
       dialTimeout: connection.dialTimeout ?? 10_000,
+      addressDialTimeout: connection.addressDialTimeout ?? 6_000,
       inboundUpgradeTimeout: connection.inboundUpgradeTimeout ?? 10_000
     }
   }

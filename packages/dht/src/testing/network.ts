@@ -101,7 +101,11 @@ async function waitForRoutingTables(nodes: LibP2PDHT[], timeout: number): Promis
 }
 
 /** Connection limits of test networks: libp2p's defaults, but generous handshake timeouts. */
-export const TEST_CONNECTION_LIMITS = { dialTimeout: 30_000, inboundUpgradeTimeout: 30_000 }
+export const TEST_CONNECTION_LIMITS = {
+  dialTimeout: 30_000,
+  addressDialTimeout: 30_000,
+  inboundUpgradeTimeout: 30_000
+}
 
 async function inBatches<T>(items: T[], size: number, fn: (item: T) => Promise<unknown>): Promise<void> {
   const step = Math.max(1, Math.floor(size))
