@@ -55,10 +55,10 @@ describe('a 3-agent network', () => {
         // connected, and in the Kademlia routing table (identify done): puts reach both others
         const n = (await a.api<Status>('GET', '/v1/status')).body.network
         return n.connectedPeers >= 2 && n.dht.routingTableSize >= 2
-      }, 30_000)
+      }, 60_000)
       expect(ok, `${a.name} found its peers`).toBe(true)
     }
-  }, 120_000)
+  }, 240_000)
 
   afterAll(async () => {
     await Promise.all([writer, architect, devops].filter(Boolean).map((a) => a.stop()))

@@ -15,5 +15,5 @@ describe('chorus-node demo (the main job)', () => {
     expect(byName('replication health')?.detail).toMatch(/^healthy/)
     expect(byName('writer gone') ?? byName('from another agent')).toMatchObject({ ok: true })
     expect(report.steps.every((s) => s.ok)).toBe(true)
-  }, 150_000)
+  }, 240_000)
 })

@@ -56,7 +56,7 @@ export function runCli(args: string[], env: Record<string, string> = {}, input?:
       stderr += d
     })
     if (input !== undefined) child.stdin?.end(input)
-    const timer = setTimeout(() => child.kill('SIGKILL'), 140_000)
+    const timer = setTimeout(() => child.kill('SIGKILL'), 230_000)
     child.on('error', reject)
     child.on('exit', (code) => {
       clearTimeout(timer)

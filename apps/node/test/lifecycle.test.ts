@@ -117,7 +117,7 @@ describe('embedded defaults, SIGTERM and restart', () => {
     expect(missing, `${missing} of ${acknowledged.size} acknowledged writes lost (${refused} refused)`).toBe(
       0
     )
-  }, 120_000)
+  }, 180_000)
 })
 
 describe('SIGHUP', () => {
@@ -140,5 +140,5 @@ describe('SIGHUP', () => {
     } finally {
       await Promise.all([first.stop(), second.stop()])
     }
-  }, 120_000)
+  }, 180_000)
 })

@@ -38,7 +38,7 @@ export interface StartAgentOptions {
   env: Record<string, string>
   /** Extra command-line arguments after `start`. */
   args?: string[]
-  /** How long to wait for the agent to write agent.json and answer. Default 30 s. */
+  /** How long to wait for the agent to write agent.json and answer. Default 90 s (a loaded machine). */
   timeoutMs?: number
 }
 
@@ -87,7 +87,7 @@ export async function startAgentProcess(options: StartAgentOptions): Promise<Age
     exitCode = c
   })
 
-  const deadline = Date.now() + (options.timeoutMs ?? 30_000)
+  const deadline = Date.now() + (options.timeoutMs ?? 90_000)
   let info: AgentInfo | undefined
   for (;;) {
     if (exitCode !== undefined) {
@@ -104,7 +104,7 @@ export async function startAgentProcess(options: StartAgentOptions): Promise<Age
     if (Date.now() > deadline) {
       child.kill('SIGKILL')
       throw new Error(
-        `agent ${options.name} not ready within ${options.timeoutMs ?? 30_000} ms; log: ${tail(logFile)}`
+        `agent ${options.name} not ready within ${options.timeoutMs ?? 90_000} ms; log: ${tail(logFile)}`
       )
     }
     await sleep(100)

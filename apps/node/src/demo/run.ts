@@ -204,7 +204,7 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
     })
 
     await step('replication health reaches healthy', async () => {
-      const deadline = Date.now() + 25_000
+      const deadline = Date.now() + 45_000
       let last: Record<string, unknown> = {}
       for (;;) {
         const res = await agent('backend_developer').api<Record<string, unknown>>(
