@@ -63,10 +63,12 @@ const FINDINGS = [
 const faults = Object.entries(r.faults).sort((a, b) => b[1] - a[1])
 const bad = Object.entries(r.badInputs).sort((a, b) => b[1] - a[1])
 const recoveries = Object.entries(r.recoveries).sort((a, b) => b[1] - a[1])
-const verdict =
-  r.recordsLost === 0 && r.recordsCorrupted === 0
-    ? 'nothing lost, nothing corrupted'
-    : 'RECORDS LOST OR CORRUPTED'
+const security = Object.entries(r.securityFailures ?? {})
+const verdict = `${r.recordsLost === 0 && r.recordsCorrupted === 0 ? 'nothing lost, nothing corrupted' : 'RECORDS LOST OR CORRUPTED'}${
+  security.length > 0
+    ? `; ${sum(r.securityFailures)} security failure(s) from known bugs (see Findings)`
+    : '; no security failure'
+}`
 
 const md = `# Reliability and security
 
