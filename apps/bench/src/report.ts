@@ -170,11 +170,20 @@ function systemSection(system: SystemResult | undefined, chartLinks: string[]): 
     )
     const extra = [`RSS growth per node: ${formatBytes(s.rssBytesPerNode)}`]
     if (s.heapBytesPerNode != null) extra.push(`heap + external per node: ${formatBytes(s.heapBytesPerNode)}`)
-    if (s.rssBytesTotal != null)
-      extra.push(`process RSS with the network up: ${formatBytes(s.rssBytesTotal)}`)
+    if (s.rssBytesTotal != null) {
+      extra.push(
+        `process RSS with the network up: ${formatBytes(s.rssBytesTotal)} (${formatBytes(s.rssBytesTotal / s.nodes)} per node, an upper bound)`
+      )
+    }
     if (s.acksPerStore != null) extra.push(`acknowledgements per store: ${formatNumber(s.acksPerStore)}`)
     out.push(`${extra.join('; ')}.`, '')
-    if (s.errors.length > 0) out.push(`Errors during this size: ${s.errors.slice(0, 5).join('; ')}`, '')
+    if (s.errors.length > 0) {
+      const more = s.errors.length >= 20 ? '+' : ''
+      out.push(
+        `Failed operations at this size: ${s.errors.length}${more}; first: ${s.errors.slice(0, 3).join('; ')}`,
+        ''
+      )
+    }
   }
   return out.join('\n')
 }

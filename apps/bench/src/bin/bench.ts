@@ -96,7 +96,15 @@ async function main(): Promise<void> {
     try {
       system = await runSystemBenchmark(
         quick
-          ? { sizes: [5], ops: 5, cachedOps: 200, concurrency: [1, 8], minThroughputOps: 8, log }
+          ? {
+              sizes: [5],
+              ops: 5,
+              cachedOps: 200,
+              concurrency: [1, 8],
+              minThroughputOps: 8,
+              phaseMs: 15_000,
+              log
+            }
           : { sizes: [5, 10, 20], log }
       )
     } catch (err) {

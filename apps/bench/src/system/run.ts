@@ -24,6 +24,12 @@ export interface SystemBenchOptions {
   concurrency?: number[]
   /** Operations per throughput run: max(minThroughputOps, concurrency). Default: 16. */
   minThroughputOps?: number
+  /**
+   * Time budget of each phase (sequential stores, cold reads, raw puts+gets, each throughput run)
+   * in ms: after it no new operation starts (at least 5 samples are always taken). Bounds the run
+   * on a loaded machine; the sample counts are reported. Default: 90_000.
+   */
+  phaseMs?: number
   /** Content size in bytes. Default: 1024. */
   contentBytes?: number
   /** Skip the raw kad-dht baseline. Default: false. */
@@ -78,23 +84,32 @@ function payload(i: number, size: number): Uint8Array {
   return b
 }
 
-/** Runs `total` operations with at most `concurrency` in flight; returns operations per second. */
+/**
+ * Runs up to `total` operations with at most `concurrency` in flight, starting no new one after
+ * `budgetMs`; returns the successful operations per second and which operations succeeded.
+ */
 async function throughput(
   total: number,
   concurrency: number,
-  op: (i: number) => Promise<unknown>
-): Promise<number> {
+  budgetMs: number,
+  op: (i: number) => Promise<boolean>
+): Promise<{ perSecond: number; ok: number[] }> {
   let next = 0
+  const ok: number[] = []
   const started = performance.now()
   const worker = async (): Promise<void> => {
-    while (next < total) {
+    while (next < total && performance.now() - started < budgetMs) {
       const i = next++
-      await op(i)
+      if (await op(i)) ok.push(i)
     }
   }
   await Promise.all(Array.from({ length: Math.min(concurrency, total) }, worker))
-  return total / ((performance.now() - started) / 1000)
+  return { perSecond: ok.length / ((performance.now() - started) / 1000), ok }
 }
+
+/** Whether a sequential phase may take another sample: always the first `min`, then until the budget. */
+const more = (i: number, max: number, started: number, budgetMs: number, min = 5): boolean =>
+  i < max && (i < min || performance.now() - started < budgetMs)
 
 export async function runSystemBenchmark(options: SystemBenchOptions = {}): Promise<SystemResult> {
   const mods = await loadModules()
@@ -106,6 +121,7 @@ export async function runSystemBenchmark(options: SystemBenchOptions = {}): Prom
   const levels = options.concurrency ?? [1, 8, 32]
   const minThroughputOps = options.minThroughputOps ?? 16
   const contentBytes = options.contentBytes ?? 1024
+  const phaseMs = options.phaseMs ?? 90_000
   const results: SystemSizeResult[] = []
   const { testing, storage, crypto } = mods
   const roleKeys = new Map(
@@ -128,7 +144,9 @@ export async function runSystemBenchmark(options: SystemBenchOptions = {}): Prom
       try {
         let putCpu = 0
         let getCpu = 0
-        for (let i = 0; i < ops; i++) {
+        const rawStarted = performance.now()
+        let i = 0
+        for (; more(i, ops, rawStarted, phaseMs); i++) {
           const key = `/CHORUS/bench-raw/${n}/${i}`
           let c = process.cpuUsage()
           let t = performance.now()
@@ -150,8 +168,8 @@ export async function runSystemBenchmark(options: SystemBenchOptions = {}): Prom
           getCpu += cpuMs(c)
           if ((i + 1) % 10 === 0) log(`  ${n} nodes: raw put + get ${i + 1}/${ops}`)
         }
-        rawPutCpu = putCpu / ops
-        rawGetCpu = getCpu / ops
+        rawPutCpu = putCpu / i
+        rawGetCpu = getCpu / i
       } finally {
         await raw.stop()
       }
@@ -208,8 +226,11 @@ export async function runSystemBenchmark(options: SystemBenchOptions = {}): Prom
       // sequential latencies
       const store: number[] = []
       const acks: number[] = []
+      const stored: number[] = []
       let c = process.cpuUsage()
-      for (let i = 0; i < ops; i++) {
+      let phase = performance.now()
+      let attempts = 0
+      for (let i = 0; more(i, ops, phase, phaseMs); i++, attempts++) {
         const t = performance.now()
         try {
           const r = await writers[0]!.storeUCXLContent(
@@ -220,26 +241,29 @@ export async function runSystemBenchmark(options: SystemBenchOptions = {}): Prom
           )
           store.push(performance.now() - t)
           acks.push(r.acks)
+          stored.push(i)
         } catch (err) {
           record(err)
         }
         if ((i + 1) % 10 === 0) log(`  ${n} nodes: store ${i + 1}/${ops}`)
       }
-      const storeCpu = cpuMs(c) / ops
+      const storeCpu = cpuMs(c) / Math.max(1, attempts)
       // let the background halves of the stores finish before reading
       await new Promise((r) => setTimeout(r, 1_000))
       const cold: number[] = []
       c = process.cpuUsage()
-      for (let i = 0; i < ops; i++) {
+      phase = performance.now()
+      attempts = 0
+      for (let k = 0; more(k, stored.length, phase, phaseMs); k++, attempts++) {
         const t = performance.now()
         try {
-          await readers[0]!.retrieveUCXLContent(address('s', i))
+          await readers[0]!.retrieveUCXLContent(address('s', stored[k]!))
           cold.push(performance.now() - t)
         } catch (err) {
           record(err)
         }
       }
-      const coldCpu = cpuMs(c) / ops
+      const coldCpu = cpuMs(c) / Math.max(1, attempts)
       const cached: number[] = []
       const hot = address('s', 0)
       for (let i = 0; i < 50; i++) await readers[0]!.retrieveUCXLContent(hot).catch(record)
@@ -256,18 +280,33 @@ export async function runSystemBenchmark(options: SystemBenchOptions = {}): Prom
       for (const level of levels) {
         const total = Math.max(minThroughputOps, level)
         const tag = `c${level}x`
-        const storePerSecond = await throughput(total, level, (i) =>
+        const stores = await throughput(total, level, phaseMs, (i) =>
           writers[i % writers.length]!.storeUCXLContent(
             address(tag, i),
             payload(i, contentBytes),
             'backend_developer',
             'decision'
-          ).catch(record)
+          ).then(
+            () => true,
+            (err: unknown) => {
+              record(err)
+              return false
+            }
+          )
         )
         await new Promise((r) => setTimeout(r, 500))
-        const retrievePerSecond = await throughput(total, level, (i) =>
-          readers[i % readers.length]!.retrieveUCXLContent(address(tag, i)).catch(record)
+        // cold reads of what this step stored, each address by a node that has not read it
+        const reads = await throughput(stores.ok.length, level, phaseMs, (k) =>
+          readers[k % readers.length]!.retrieveUCXLContent(address(tag, stores.ok[k]!)).then(
+            () => true,
+            (err: unknown) => {
+              record(err)
+              return false
+            }
+          )
         )
+        const storePerSecond = stores.perSecond
+        const retrievePerSecond = reads.perSecond
         tput.push({ concurrency: level, storePerSecond, retrievePerSecond })
         log(
           `  ${n} nodes, concurrency ${level}: ${storePerSecond.toFixed(1)} stores/s, ${retrievePerSecond.toFixed(1)} retrieves/s`
@@ -314,7 +353,8 @@ export async function runSystemBenchmark(options: SystemBenchOptions = {}): Prom
     notes: [
       "Cold retrieve: each address read once by a node that has not read it (storage's default retrieveConsistency, 'closest').",
       'Cached retrieve: repeated reads of one address on the same node.',
-      'Throughput: stores spread over up to 4 writer nodes, cold retrieves over up to 4 reader nodes, with the given number of operations in flight.',
+      'Throughput: successful operations per second with the given number in flight, max(16, concurrency) operations or the phase budget; stores spread over up to 4 writer nodes, cold retrieves of the addresses just stored over up to 4 reader nodes.',
+      `Each phase stops starting operations after ${Math.round(phaseMs / 1000)} s (at least 5 samples), so a loaded machine gives fewer samples rather than an endless run; the samples column says how many.`,
       'CPU per operation: process.cpuUsage (user + system) of the whole process (every node serving the request) divided by the operations of the sequential run.',
       'Memory per node: growth of process RSS, and of V8 heap + external memory (after a forced GC), from before the network started to after it and its storage instances started, divided by the nodes. RSS growth understates when the process already holds freed memory from the baseline network; the process RSS is given too.'
     ]
