@@ -3,7 +3,7 @@
 // package's typed errors; and no mutation of a valid signed record is ever accepted.
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
-import { CryptoError, parseRolesFile } from '@chorus/crypto'
+import { CryptoError, parseRolesFile, RolesFileError } from '@chorus/crypto'
 import { createAgent, createApiServer, createLogger, loadConfig } from '@chorus/node'
 import {
   chorusRecordRules,
@@ -240,7 +240,6 @@ describe('roles file parser', () => {
       fc.constantFrom('roles: &a [*a]', 'roles: !!binary x', `roles:\n${'  - a\n'.repeat(300)}`, '{"roles":')
     )
     let accepted = 0
-    let knownBug = 0
     fc.assert(
       fc.property(doc, (text) => {
         try {
@@ -248,38 +247,22 @@ describe('roles file parser', () => {
           accepted++
           expect(reg.has('backend_developer')).toBe(true)
         } catch (err) {
-          // known bug, asserted on its own below: skip it here so other escapes still show up
-          if (isUnresolvedAliasBug(err)) {
-            knownBug++
-            return
-          }
           expectTyped(err, CryptoError)
         }
       }),
       { numRuns: ROLES_RUNS }
     )
     report.badInput('roles file texts', ROLES_RUNS - accepted)
-    if (knownBug > 0) report.note(`roles fuzz: ${knownBug} inputs hit the known unresolved-alias bug`)
-    report.check('roles file parser: only CryptoError subclasses (apart from the known alias bug)')
+    report.check('roles file parser: only CryptoError subclasses')
   })
 
-  // KNOWN BUG (packages/crypto/src/roles-file.ts, parseRolesFile): `doc.toJS()` throws yaml's
-  // ReferenceError for an alias without anchor (`roles: *a`), which escapes untyped. `it.fails`
-  // keeps the suite green while the bug exists and fails once it is fixed: then make it `it`.
-  it.fails('an unresolved YAML alias gets a RolesFileError (fails until crypto wraps doc.toJS())', () => {
+  // Found by this fuzzer: yaml's toJS() threw a plain ReferenceError for an alias without anchor.
+  it('an unresolved YAML alias gets a RolesFileError', () => {
     for (const text of ['*!', 'roles: *a', 'roles:\n  x: *y\n']) {
-      try {
-        parseRolesFile(text)
-      } catch (err) {
-        expectTyped(err, CryptoError)
-      }
+      expect(() => parseRolesFile(text)).toThrow(RolesFileError)
     }
   })
 })
-
-function isUnresolvedAliasBug(err: unknown): boolean {
-  return err instanceof ReferenceError && /Unresolved alias/.test(err.message)
-}
 
 describe('HTTP API request bodies (a real agent, in process)', () => {
   const tmp = tempDir('chorus-rel-api-')

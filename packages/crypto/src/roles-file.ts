@@ -47,7 +47,14 @@ export function parseRolesFile(
     }
     return undefined
   }
-  const parsed = rolesDocumentSchema.safeParse(doc.toJS())
+  let plain: unknown
+  try {
+    // toJS throws plain errors for unresolved aliases and alias bombs (maxAliasCount).
+    plain = doc.toJS({ maxAliasCount: 100 })
+  } catch (cause) {
+    throw new RolesFileError(source, '', `not valid YAML/JSON: ${(cause as Error).message}`, { cause })
+  }
+  const parsed = rolesDocumentSchema.safeParse(plain)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]
     const path = (issue?.path ?? []).filter((p): p is string | number => typeof p !== 'symbol')

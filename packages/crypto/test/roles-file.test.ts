@@ -94,4 +94,17 @@ describe('roles file', () => {
     expect(error('nothing: here\n')).toBeInstanceOf(RolesFileError)
     await expect(loadRolesFile(join(dir, 'missing.yaml'))).rejects.toBeInstanceOf(RolesFileError)
   })
+
+  it('refuses unresolved aliases and alias bombs with a RolesFileError', () => {
+    expect(error('roles: *a\n').message).toMatch(/alias/i)
+    expect(error('roles:\n  x: *y\n')).toBeInstanceOf(RolesFileError)
+    const bomb = `a: &a [x, x, x, x, x, x, x, x, x, x]\n${Array.from(
+      { length: 8 },
+      (_, i) =>
+        `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10)
+          .fill(`*${String.fromCharCode(97 + i)}`)
+          .join(', ')}]`
+    ).join('\n')}\nroles: *i\n`
+    expect(error(bomb)).toBeInstanceOf(RolesFileError)
+  })
 })
