@@ -79,8 +79,8 @@ export async function makeTeam(roles: string[], names: string[] = roles): Promis
   const recipients = join(root, 'recipients.yaml')
   for (const [i, role] of roles.entries())
     await generateKeyFiles(role, join(root, names[i] ?? role, 'keys'), recipients)
-  // every role's content is readable by admin and senior_architect: writers need their recipients
-  for (const role of ['admin', 'senior_architect']) {
+  // backend_developer content is readable by admin, senior_architect, devops_engineer: writers need their recipients
+  for (const role of ['admin', 'senior_architect', 'devops_engineer']) {
     if (!roles.includes(role)) await generateKeyFiles(role, join(root, `${role}-keys`), recipients)
   }
   return {
