@@ -5,12 +5,13 @@ import { SimNetwork } from '../src/sim/network.js'
 import { runSimulation } from '../src/sim/run.js'
 
 describe('scale simulation on kad-dht routing code', () => {
-  it('N=50: every lookup, by both engines, finds the true k closest live peers', async () => {
+  it('N=50, no node dead: every lookup by both engines finds the true k closest peers once everyone has met', async () => {
     const kad = await loadKadInternals()
     const net = new SimNetwork(kad, { seed: 7 })
     await net.build(50)
+    await net.completeTables()
     try {
-      for (const size of net.tableSizes()) expect(size).toBeGreaterThan(0)
+      for (const size of net.tableSizes()) expect(size).toBe(49)
       for (let i = 0; i < 20; i++) {
         const origin = net.pick(net.alive())
         const key = net.randomKey()
@@ -19,11 +20,37 @@ describe('scale simulation on kad-dht routing code', () => {
         for (const result of [await net.lookup(origin, key), await net.lookupWithKadDht(origin, key)]) {
           expect(result.closest.map((n) => n.index)).toEqual(truth.map((n) => n.index))
           expect(result.failed).toBe(0)
-          expect(result.hops).toBeGreaterThanOrEqual(1)
+          expect(result.hops).toBe(1)
           expect(result.messages).toBeGreaterThanOrEqual(20)
           expect(result.messages).toBeLessThan(50)
         }
       }
+    } finally {
+      await net.stop()
+    }
+  })
+
+  it('N=50 as joined (partial tables), no node dead: every lookup finds the closest peer', async () => {
+    const kad = await loadKadInternals()
+    const net = new SimNetwork(kad, { seed: 5 })
+    await net.build(50)
+    try {
+      let recall = 0
+      let lookups = 0
+      for (let i = 0; i < 20; i++) {
+        const origin = net.pick(net.alive())
+        const key = net.randomKey()
+        const truth = net.trueClosest(sha256(key), origin)
+        for (const result of [await net.lookup(origin, key), await net.lookupWithKadDht(origin, key)]) {
+          // Kademlia guarantees the closest peer when any asked peer knows it; the rest of the k
+          // closest can be missed (only strictly closer peers are followed), so only on average.
+          expect(result.closest[0]).toBe(truth[0])
+          const found = new Set(result.closest)
+          recall += truth.filter((n) => found.has(n)).length / truth.length
+          lookups++
+        }
+      }
+      expect(recall / lookups).toBeGreaterThan(0.9)
     } finally {
       await net.stop()
     }
@@ -83,6 +110,7 @@ describe('scale simulation on kad-dht routing code', () => {
     expect(size?.byDead.map((d) => d.dead)).toEqual([0, 0.3])
     expect(size?.byDead[0]?.stats.success).toBe(1)
     expect(size?.crossCheck?.lookups).toBe(2)
-    expect(size?.heapBytesPerNode).toBeGreaterThan(0)
+    // without --expose-gc (as under vitest) the heap figure is noise, but it is a number
+    expect(Number.isFinite(size?.heapBytesPerNode)).toBe(true)
   })
 })

@@ -137,6 +137,16 @@ export class SimNetwork {
     }
   }
 
+  /**
+   * Offers every node to every other node's routing table (KBucket's rules decide what stays):
+   * the tables of a small network that has run long enough for everyone to meet everyone.
+   */
+  async completeTables(): Promise<void> {
+    for (const node of this.nodes) {
+      for (const peer of this.nodes) await this.offer(node, peer)
+    }
+  }
+
   /** Marks a random share of the live nodes dead (they stay in everyone's routing tables). */
   kill(fractionOfAll: number, keepAlive: ReadonlySet<SimNode> = new Set()): void {
     const target = Math.round(this.nodes.length * fractionOfAll)
