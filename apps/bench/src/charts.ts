@@ -9,6 +9,10 @@ export interface Series {
   points: Array<[number, number]>
   /** Dashed line, e.g. for baselines and reference curves. */
   dashed?: boolean
+  /** SVG stroke-dasharray, overrides `dashed` (e.g. '2 3' for dotted). */
+  dash?: string
+  /** Stroke colour; default: the next of a fixed palette. */
+  color?: string
 }
 
 export interface LineChart {
@@ -124,8 +128,9 @@ export function lineChartSvg(chart: LineChart): string {
     `<text transform="translate(18 ${f(margin.top + plotH / 2)}) rotate(-90)" text-anchor="middle">${escapeXml(chart.yLabel + (chart.logY ? ' (log scale)' : ''))}</text>`
   )
   series.forEach((s, i) => {
-    const color = COLORS[i % COLORS.length]!
-    const dash = s.dashed ? ' stroke-dasharray="6 4"' : ''
+    const color = escapeXml(s.color ?? COLORS[i % COLORS.length]!)
+    const pattern = s.dash ?? (s.dashed ? '6 4' : undefined)
+    const dash = pattern == null ? '' : ` stroke-dasharray="${escapeXml(pattern)}"`
     if (s.points.length > 0) {
       const pts = [...s.points].sort((a, b) => a[0] - b[0]).map(([x, y]) => `${f(px(x))},${f(py(y))}`)
       out.push(

@@ -295,21 +295,23 @@ export function buildCharts(run: RunResults): Chart[] {
     const pick = (
       name: string,
       f: (s: (typeof sizes)[number]) => number | undefined,
-      dashed = false
+      color: string,
+      dash?: string
     ): Series => ({
       name,
-      dashed,
+      color,
+      ...(dash != null ? { dash } : {}),
       points: sizes.map((s) => [s.nodes, f(s) ?? Number.NaN] as [number, number])
     })
     const series = [
-      pick('store p50', (s) => s.store.p50),
-      pick('store p99', (s) => s.store.p99),
-      pick('retrieve cold p50', (s) => s.retrieveCold.p50),
-      pick('retrieve cold p99', (s) => s.retrieveCold.p99),
-      pick('retrieve cached p50', (s) => s.retrieveCached.p50),
-      pick('retrieve cached p99', (s) => s.retrieveCached.p99),
-      pick('raw kad-dht put p50', (s) => s.rawPut?.p50, true),
-      pick('raw kad-dht get p50', (s) => s.rawGet?.p50, true)
+      pick('store p50', (s) => s.store.p50, '#1f77b4'),
+      pick('store p99', (s) => s.store.p99, '#1f77b4', '6 4'),
+      pick('retrieve cold p50', (s) => s.retrieveCold.p50, '#2ca02c'),
+      pick('retrieve cold p99', (s) => s.retrieveCold.p99, '#2ca02c', '6 4'),
+      pick('retrieve cached p50', (s) => s.retrieveCached.p50, '#9467bd'),
+      pick('retrieve cached p99', (s) => s.retrieveCached.p99, '#9467bd', '6 4'),
+      pick('raw kad-dht put p50', (s) => s.rawPut?.p50, '#d62728', '2 3'),
+      pick('raw kad-dht get p50', (s) => s.rawGet?.p50, '#ff7f0e', '2 3')
     ].filter((s) => s.points.some(([, y]) => Number.isFinite(y) && y > 0))
     if (series.length > 0) {
       charts.push({
@@ -339,7 +341,7 @@ export function buildCharts(run: RunResults): Chart[] {
     const first = sim.sizes[0]!
     const firstHops = statsAt(first, 0)?.hops.mean ?? Number.NaN
     const reference: Series = {
-      name: 'log2(N) scaled',
+      name: `log2(N), scaled to N=${formatNumber(first.nodes)}`,
       dashed: true,
       points: sim.sizes.map((s) => [s.nodes, (firstHops * Math.log2(s.nodes)) / Math.log2(first.nodes)])
     }

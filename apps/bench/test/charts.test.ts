@@ -91,6 +91,26 @@ describe('lineChartSvg', () => {
     expect(svg).toContain('(log scale)')
   })
 
+  it('uses a series colour and dash pattern when given', () => {
+    const svg = lineChartSvg({
+      title: 't',
+      xLabel: 'x',
+      yLabel: 'y',
+      series: [
+        {
+          name: 's',
+          color: '#123456',
+          dash: '2 3',
+          points: [
+            [1, 1],
+            [2, 2]
+          ]
+        }
+      ]
+    })
+    expect(svg).toMatch(/<polyline[^>]*stroke="#123456"[^>]*stroke-dasharray="2 3"/)
+  })
+
   it('refuses a chart with nothing to draw', () => {
     expect(() =>
       lineChartSvg({ title: 'empty', xLabel: 'x', yLabel: 'y', series: [{ name: 's', points: [] }] })
