@@ -34,9 +34,9 @@ const FINDINGS = [
     fix: 'storage: after choosing a head version n, probe `/v/n+1` (and on) and take any valid successor of the same chain; dht: keep the stored record on PUT_VALUE when the selector prefers it (as go-libp2p-kad-dht does).'
   },
   {
-    where: 'packages/crypto/src/roles-file.ts (parseRolesFile)',
-    what: 'a YAML alias without anchor (`roles: *a`) escapes as an untyped `ReferenceError` from `doc.toJS()` (found by fuzzing).',
-    fix: 'wrap `doc.toJS()` and rethrow as `RolesFileError` ("not valid YAML/JSON") with the cause.'
+    where: 'packages/crypto/src/roles-file.ts (parseRolesFile) — FIXED in 3d9659f',
+    what: 'a YAML alias without anchor (`roles: *a`) escaped as an untyped `ReferenceError` from `doc.toJS()` (found by fuzzing).',
+    fix: 'done: `doc.toJS()` errors (unresolved aliases, alias bombs) are now a `RolesFileError`; the fuzz test asserts it.'
   },
   {
     where: 'packages/storage/src/audit.ts (AuditLog.flush)',
@@ -140,7 +140,7 @@ ${r.suites
 ## Findings
 
 Problems this suite found in the packages it exercises (a test marked \`it.fails\` pins each bug
-that is still open; it starts failing once the bug is fixed):
+that is still open; it starts failing once the bug is fixed, and then becomes a plain test):
 
 ${FINDINGS.map((f) => `- **${f.where}**: ${f.what} Fix: ${f.fix}`).join('\n')}
 
