@@ -27,9 +27,11 @@ export interface SystemBenchOptions {
   /**
    * Time budget of each phase (sequential stores, cold reads, raw puts+gets, each throughput run)
    * in ms: after it no new operation starts (at least 5 samples are always taken). Bounds the run
-   * on a loaded machine; the sample counts are reported. Default: 90_000.
+   * on a loaded machine; the sample counts are reported. Default: 60_000.
    */
   phaseMs?: number
+  /** Time budget of each throughput run, in ms. Default: 30_000. */
+  throughputMs?: number
   /** Content size in bytes. Default: 1024. */
   contentBytes?: number
   /** Skip the raw kad-dht baseline. Default: false. */
@@ -121,7 +123,8 @@ export async function runSystemBenchmark(options: SystemBenchOptions = {}): Prom
   const levels = options.concurrency ?? [1, 8, 32]
   const minThroughputOps = options.minThroughputOps ?? 16
   const contentBytes = options.contentBytes ?? 1024
-  const phaseMs = options.phaseMs ?? 90_000
+  const phaseMs = options.phaseMs ?? 60_000
+  const throughputMs = options.throughputMs ?? 30_000
   const results: SystemSizeResult[] = []
   const { testing, storage, crypto } = mods
   const roleKeys = new Map(
@@ -280,7 +283,7 @@ export async function runSystemBenchmark(options: SystemBenchOptions = {}): Prom
       for (const level of levels) {
         const total = Math.max(minThroughputOps, level)
         const tag = `c${level}x`
-        const stores = await throughput(total, level, phaseMs, (i) =>
+        const stores = await throughput(total, level, throughputMs, (i) =>
           writers[i % writers.length]!.storeUCXLContent(
             address(tag, i),
             payload(i, contentBytes),
@@ -296,7 +299,7 @@ export async function runSystemBenchmark(options: SystemBenchOptions = {}): Prom
         )
         await new Promise((r) => setTimeout(r, 500))
         // cold reads of what this step stored, each address by a node that has not read it
-        const reads = await throughput(stores.ok.length, level, phaseMs, (k) =>
+        const reads = await throughput(stores.ok.length, level, throughputMs, (k) =>
           readers[k % readers.length]!.retrieveUCXLContent(address(tag, stores.ok[k]!)).then(
             () => true,
             (err: unknown) => {
@@ -354,7 +357,7 @@ export async function runSystemBenchmark(options: SystemBenchOptions = {}): Prom
       "Cold retrieve: each address read once by a node that has not read it (storage's default retrieveConsistency, 'closest').",
       'Cached retrieve: repeated reads of one address on the same node.',
       'Throughput: successful operations per second with the given number in flight, max(16, concurrency) operations or the phase budget; stores spread over up to 4 writer nodes, cold retrieves of the addresses just stored over up to 4 reader nodes.',
-      `Each phase stops starting operations after ${Math.round(phaseMs / 1000)} s (at least 5 samples), so a loaded machine gives fewer samples rather than an endless run; the samples column says how many.`,
+      `Each latency phase stops starting operations after ${Math.round(phaseMs / 1000)} s (at least 5 samples) and each throughput run after ${Math.round(throughputMs / 1000)} s, so a loaded machine gives fewer samples rather than an endless run; the samples column says how many.`,
       'CPU per operation: process.cpuUsage (user + system) of the whole process (every node serving the request) divided by the operations of the sequential run.',
       'Memory per node: growth of process RSS, and of V8 heap + external memory (after a forced GC), from before the network started to after it and its storage instances started, divided by the nodes. RSS growth understates when the process already holds freed memory from the baseline network; the process RSS is given too.'
     ]
