@@ -25,7 +25,8 @@ export default defineProject({
     include: ['**/*.spec.ts'],
     // multi-node files start real libp2p nodes on 127.0.0.1: one file at a time on two cores
     fileParallelism: false,
-    testTimeout: 120_000,
+    // soak mode (CHORUS_SOAK=1) runs ten times the fuzzing and more records: give it room
+    testTimeout: process.env.CHORUS_SOAK === '1' ? 1_800_000 : 120_000,
     hookTimeout: 120_000,
     globalSetup: ['./global-setup.ts']
   }
