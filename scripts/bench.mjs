@@ -182,8 +182,11 @@ async function main() {
     if (build.code !== 0) say('build reported errors: the benches of broken packages will fail and be listed')
   }
   const all = workspacePackages()
-  // apps/bench (system benchmark + simulation) runs last, after the package benches.
-  const ordered = [...all.filter((p) => p.dir !== BENCH_DIR), ...all.filter((p) => p.dir === BENCH_DIR)]
+  // apps/bench (system benchmark + simulation, the longest) runs first, so a package overrunning
+  // later cannot crowd it out; then the packages whose figures the issues ask for, then the rest.
+  const FIRST = [BENCH_DIR, 'packages/crypto', 'packages/dht', 'packages/storage']
+  const rank = (p) => (FIRST.includes(p.dir) ? FIRST.indexOf(p.dir) : FIRST.length)
+  const ordered = [...all].sort((a, b) => rank(a) - rank(b))
   const selected = ordered.filter(wanted)
   const toRun = selected.filter((p) => p.bench != null)
   const packages = []

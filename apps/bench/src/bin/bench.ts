@@ -103,6 +103,7 @@ async function main(): Promise<void> {
               concurrency: [1, 8],
               minThroughputOps: 8,
               phaseMs: 15_000,
+              throughputMs: 10_000,
               log
             }
           : { sizes: [5, 10, 20], log }
