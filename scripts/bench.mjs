@@ -13,6 +13,7 @@
 // are left alone (unless --write-md), so a smoke run never replaces the figures of a full one.
 import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
@@ -37,6 +38,7 @@ const only = option('--only')
 const TIMEOUT_MS = Number(option('--timeout') ?? (quick ? 90 : 30 * 60)) * 1000
 
 const started = Date.now()
+const loadAtStart = loadavg()
 const elapsed = () => {
   const s = Math.round((Date.now() - started) / 1000)
   return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`
@@ -244,7 +246,16 @@ async function main() {
   const date = new Date().toISOString()
   const stamp = date.replace(/:/g, '-').replace(/\.\d+Z$/, 'Z')
   const runFile = `bench-results/${stamp}${quick ? '-quick' : ''}.json`
-  const runResults = { date, quick, machine, durationMs: Date.now() - started, file: runFile, packages }
+  const loadAtEnd = loadavg()
+  const runResults = {
+    date,
+    quick,
+    machine,
+    durationMs: Date.now() - started,
+    loadAverage: { start: loadAtStart, end: loadAtEnd },
+    file: runFile,
+    packages
+  }
   mkdirSync(RESULTS_DIR, { recursive: true })
   writeFileSync(join(ROOT, runFile), `${JSON.stringify(runResults, null, 2)}\n`)
   say(`wrote ${runFile}`)

@@ -376,6 +376,12 @@ function statsAt(size: SimulationResult['sizes'][number], dead: number): SizeSta
   return size.byDead.find((d) => d.dead === dead)?.stats
 }
 
+function loadText(run: RunResults): string {
+  const load = run.loadAverage
+  if (load == null || load.start[0] == null || load.end[0] == null) return ''
+  return `; other work shared the machine: 1-minute load average ${formatNumber(load.start[0])} at the start and ${formatNumber(load.end[0])} at the end, on ${run.machine.cpus} cores, so absolute times are inflated and the same-run ratios are the figures to compare`
+}
+
 export function generateBenchmarksMd(run: RunResults, options: ReportOptions): string {
   const m = run.machine
   const link = (file: string): string => `${options.chartsDir}/${file}`
@@ -394,9 +400,9 @@ export function generateBenchmarksMd(run: RunResults, options: ReportOptions): s
     '',
     `Run: ${run.date}${run.quick ? ' (**--quick smoke run**: small samples, figures are indicative only)' : ''}, ${formatNumber(run.durationMs / 1000)} s in all. Raw results: [${options.runFile}](${options.runFile}).`,
     '',
-    `Machine: ${m.cpus} x ${m.cpuModel}, ${m.totalMemBytes == null ? 'RAM unknown' : `${formatBytes(m.totalMemBytes)} RAM`}, Node ${m.node}${m.platform == null ? '' : `, ${m.platform}`}. Every benchmark ran one at a time; other work on the machine may still have competed for the CPU.`,
+    `Machine: ${m.cpus} x ${m.cpuModel}, ${m.totalMemBytes == null ? 'RAM unknown' : `${formatBytes(m.totalMemBytes)} RAM`}, Node ${m.node}${m.platform == null ? '' : `, ${m.platform}`}. The benchmarks ran one at a time${loadText(run)}.`,
     '',
-    'Each figure stands beside a baseline measured in the same run on the same machine; ratio = figure / baseline (below 1 means smaller, i.e. faster for a latency, smaller for a size).',
+    'Each figure stands beside a baseline measured in the same run on the same machine; ratio = figure / baseline (for a latency below 1 is faster, for a rate such as ops/s or MB/s above 1 is faster).',
     '',
     '## Contents',
     '',

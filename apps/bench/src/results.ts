@@ -53,6 +53,8 @@ export interface RunResults {
   quick: boolean
   machine: Machine
   durationMs: number
+  /** os.loadavg() (1, 5, 15 min) when the run started and ended: other work on the machine. */
+  loadAverage?: { start: number[]; end: number[] }
   packages: PackageRun[]
 }
 

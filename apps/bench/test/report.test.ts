@@ -85,6 +85,7 @@ function sampleRun(): RunResults {
       platform: 'linux-x64'
     },
     durationMs: 900_000,
+    loadAverage: { start: [6.5, 6, 5], end: [12.25, 10, 8] },
     packages: [
       {
         package: '@chorus/crypto',
@@ -175,6 +176,7 @@ describe('generateBenchmarksMd', () => {
     expect(md).toContain('2 x Test CPU @ 2.50GHz')
     expect(md).toContain('24.0 GiB RAM')
     expect(md).toContain('Node v24.21.0')
+    expect(md).toContain('1-minute load average 6.50 at the start and 12.3 at the end, on 2 cores')
     expect(md).toContain('2026-11-21T07:20:00.000Z')
     expect(md).toContain('[bench-results/x.json](bench-results/x.json)')
     expect(md).not.toContain('quick smoke run')
