@@ -7,6 +7,8 @@
 //   pnpm bench --only dht,storage  only these packages (short names or full names)
 //   pnpm bench --skip-build        do not run the turbo build first
 //   pnpm bench --report-only       regenerate BENCHMARKS.md and charts from bench-results/latest.json
+//   pnpm bench --timeout 600       per-package limit in seconds (default 1800, quick 90)
+//   pnpm bench --budget 2400       limit of the whole run in seconds: later packages are skipped
 //
 // A quick run writes only bench-results/<date>-quick.json: every package's own
 // bench-results/latest.json is put back as it was, and BENCHMARKS.md and bench-results/latest.json
@@ -36,6 +38,9 @@ const only = option('--only')
   .filter(Boolean)
 // Per-package wall-clock limits: a hung bench must not hold the whole run.
 const TIMEOUT_MS = Number(option('--timeout') ?? (quick ? 90 : 30 * 60)) * 1000
+// Optional budget of the whole run: a package that would start after it is skipped, and a running
+// one is stopped when it ends (the report says so).
+const BUDGET_MS = option('--budget') == null ? Number.POSITIVE_INFINITY : Number(option('--budget')) * 1000
 
 const started = Date.now()
 const loadAtStart = loadavg()
@@ -199,6 +204,12 @@ async function main() {
       continue
     }
     index++
+    const left = BUDGET_MS - (Date.now() - started)
+    if (left < 30_000) {
+      say(`[${index}/${toRun.length}] ${pkg.name}: skipped, the run's --budget is spent`)
+      packages.push({ package: pkg.name, dir: pkg.dir, status: 'skipped', error: 'the run budget was spent' })
+      continue
+    }
     say(`[${index}/${toRun.length}] ${pkg.name} (${pkg.dir}): pnpm run bench${quick ? ' --quick' : ''}`)
     // A quick run keeps the package's own latest.json as it was (its figures stay those of a full
     // run); the quick figures go only into this run's file.
@@ -209,13 +220,13 @@ async function main() {
     const result = await run('pnpm', ['run', 'bench', ...(quick ? ['--quick'] : [])], {
       cwd: join(ROOT, pkg.dir),
       prefix: `[${pkg.name.replace('@chorus/', '')}]`,
-      timeoutMs: TIMEOUT_MS
+      timeoutMs: Math.min(TIMEOUT_MS, left)
     })
     const durationMs = Date.now() - t0
     const found = readResults(pkg.dir, t0)
     let entry
     if (result.timedOut) {
-      entry = { status: 'timeout', error: `stopped after ${Math.round(TIMEOUT_MS / 1000)} s` }
+      entry = { status: 'timeout', error: `stopped after ${Math.round(durationMs / 1000)} s` }
     } else if (result.code !== 0) {
       entry = { status: 'failed', error: `exit code ${result.code}: ${errorSummary(result.tail)}` }
     } else {

@@ -92,7 +92,8 @@ const STATUS_TEXT: Record<PackageRun['status'], string> = {
   timeout: 'bench timed out',
   'no-results': 'bench ran but wrote no results',
   stale: 'results file is older than this run',
-  'no-bench': 'no bench script'
+  'no-bench': 'no bench script',
+  skipped: "not run: the run's time budget was spent"
 }
 
 function systemSection(system: SystemResult | undefined, chartLinks: string[]): string {
@@ -426,10 +427,9 @@ export function generateBenchmarksMd(run: RunResults, options: ReportOptions): s
     if (p.package === BENCH_PACKAGE) continue
     const r = p.results!
     out.push(`## ${p.package}`, '')
-    out.push(
-      `Source: \`${p.dir}/bench-results/latest.json\`, measured ${r.date}${r.quick ? ' (quick)' : ''}.`,
-      ''
-    )
+    const mode = (r as { mode?: unknown }).mode
+    const flavour = r.quick ? ' (quick)' : typeof mode === 'string' && mode !== 'full' ? ` (${mode})` : ''
+    out.push(`Source: \`${p.dir}/bench-results/latest.json\`, measured ${r.date}${flavour}.`, '')
     const method = (r as { method?: unknown }).method
     if (typeof method === 'string' && method.length > 0) out.push(`Method: ${method}`, '')
     out.push(r.results.length > 0 ? figureTable(r.results) : 'The bench wrote no figures.', '')

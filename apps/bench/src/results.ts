@@ -34,7 +34,14 @@ export interface PackageResults {
   details?: { system?: SystemResult; simulation?: SimulationResult | { skipped: true; reason: string } }
 }
 
-export type PackageStatus = 'measured' | 'failed' | 'timeout' | 'no-results' | 'stale' | 'no-bench'
+export type PackageStatus =
+  | 'measured'
+  | 'failed'
+  | 'timeout'
+  | 'no-results'
+  | 'stale'
+  | 'no-bench'
+  | 'skipped'
 
 export interface PackageRun {
   package: string
