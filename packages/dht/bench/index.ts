@@ -1,8 +1,7 @@
 // Benchmark: put and get latency of LibP2PDHT beside raw @libp2p/kad-dht, same run, same machine.
-// Each implementation gets its own N-node network on 127.0.0.1 in this process, one after the
-// other (two networks at once double the background work and starve both on a small machine);
-// each phase warms up with a few unmeasured operations, then times puts from a random node and
-// gets from another random node.
+// Both N-node networks (127.0.0.1, this process) are up together and every operation alternates
+// between them (order swapped each round), so whatever else loads the machine hits both alike.
+// A few unmeasured rounds warm up; puts go to a random node, gets to another random node.
 //   node bench/index.ts            20 nodes, 100 puts and 100 gets per implementation
 //   node bench/index.ts --quick    8 nodes, 15 of each (smoke run)
 //   --nodes N, --ops N             override either
@@ -54,45 +53,43 @@ function pick(n: number, not?: number): number {
 
 const round = (x: number): number => Math.round(x * 10) / 10
 
-async function measure(label: string, target: Target, start: number): Promise<Phase> {
-  const phase: Phase = { start, put: [], get: [], putFailures: 0, getFailures: 0, acks: 0, load: 0 }
+async function measure(targets: Array<{ label: string; target: Target; phase: Phase }>): Promise<void> {
   const loads: number[] = []
   for (let i = -WARMUP; i < OPS; i++) {
-    const value = crypto.getRandomValues(new Uint8Array(VALUE_BYTES))
     const writer = pick(NODES)
     const reader = pick(NODES, writer)
-    const key = `/CHORUS/bench/${label}-${i}`
-    let t0 = performance.now()
-    let putOk = true
-    try {
-      const acks = await target.put(writer, key, value)
-      if (i >= 0) {
-        phase.put.push(performance.now() - t0)
-        phase.acks += acks
+    const order = i % 2 === 0 ? targets : [...targets].reverse()
+    for (const step of ['put', 'get'] as const) {
+      for (const { label, target, phase } of order) {
+        const key = `/CHORUS/bench/${label}-${i}`
+        const t0 = performance.now()
+        try {
+          if (step === 'put') {
+            const acks = await target.put(writer, key, crypto.getRandomValues(new Uint8Array(VALUE_BYTES)))
+            if (i >= 0) {
+              phase.put.push(performance.now() - t0)
+              phase.acks += acks
+            }
+          } else {
+            await target.get(reader, key)
+            if (i >= 0) phase.get.push(performance.now() - t0)
+          }
+        } catch (err) {
+          if (i < 0) continue
+          const n = step === 'put' ? ++phase.putFailures : ++phase.getFailures
+          if (n <= 3) console.log(`  ${label} ${step} failed: ${describe(err)}`)
+        }
       }
-    } catch (err) {
-      putOk = false
-      if (i >= 0) phase.putFailures++
-      if (phase.putFailures <= 3) console.log(`  ${label} put failed: ${describe(err)}`)
-    }
-    t0 = performance.now()
-    try {
-      await target.get(reader, key)
-      if (i >= 0) phase.get.push(performance.now() - t0)
-    } catch (err) {
-      if (i >= 0) phase.getFailures++
-      if (phase.getFailures <= 3)
-        console.log(`  ${label} get failed${putOk ? '' : ' (after a failed put)'}: ${describe(err)}`)
     }
     loads.push(loadavg()[0] ?? 0)
-    if (i >= 0 && (i + 1) % 10 === 0) {
-      console.log(`  ${label} ${i + 1}/${OPS} (load average ${loadavg()[0]?.toFixed(1)})`)
-    }
+    if (i >= 0 && (i + 1) % 10 === 0)
+      console.log(`  ${i + 1}/${OPS} (load average ${loadavg()[0]?.toFixed(1)})`)
   }
-  phase.load = loads.reduce((a, b) => a + b, 0) / Math.max(1, loads.length)
-  phase.put.sort((a, b) => a - b)
-  phase.get.sort((a, b) => a - b)
-  return phase
+  for (const { phase } of targets) {
+    phase.load = loads.reduce((a, b) => a + b, 0) / Math.max(1, loads.length)
+    phase.put.sort((a, b) => a - b)
+    phase.get.sort((a, b) => a - b)
+  }
 }
 
 function describe(err: unknown): string {
@@ -100,55 +97,61 @@ function describe(err: unknown): string {
   return `${e.name}: ${e.message}${e.cause?.message != null ? ` (cause: ${e.cause.message})` : ''}`
 }
 
-async function runOurs(): Promise<Phase> {
-  const t0 = performance.now()
-  // discovery off: the baseline runs no background discovery either
-  const net = await startNetwork({ nodes: NODES, readyTimeout: 60_000, init: { discoveryInterval: 0 } })
-  const start = performance.now() - t0
-  console.log(`LibP2PDHT network up in ${Math.round(start)} ms`)
-  try {
-    return await measure(
-      'LibP2PDHT',
-      {
-        put: async (n, key, value) => (await net.nodes[n]!.putValue(key, value)).acks.length,
-        get: (n, key) => net.nodes[n]!.getValue(key)
-      },
-      start
-    )
-  } finally {
-    await net.stop()
-  }
-}
-
-async function runRaw(): Promise<Phase> {
-  const t0 = performance.now()
-  const raw = await startKadBaselineNetwork({ nodes: NODES, readyTimeout: 60_000 })
-  const start = performance.now() - t0
-  console.log(`raw kad-dht network up in ${Math.round(start)} ms`)
-  try {
-    return await measure(
-      'raw',
-      {
-        // the same 30 s limit as LibP2PDHT's queryTimeout (kad-dht's own default is 180 s)
-        put: async (n, key, value) => {
-          await raw.put(n, key, value, { signal: AbortSignal.timeout(OP_TIMEOUT) })
-          return Number.NaN
-        },
-        get: (n, key) => raw.get(n, key, { signal: AbortSignal.timeout(OP_TIMEOUT) })
-      },
-      start
-    )
-  } finally {
-    await raw.stop()
-  }
-}
+const newPhase = (start: number): Phase => ({
+  start,
+  put: [],
+  get: [],
+  putFailures: 0,
+  getFailures: 0,
+  acks: 0,
+  load: 0
+})
 
 async function main(): Promise<void> {
   console.log(`dht bench: ${NODES} nodes, ${OPS} puts and gets per implementation${quick ? ' (quick)' : ''}`)
-  const ours = await runOurs()
-  const raw = await runRaw()
+  let t0 = performance.now()
+  // discovery off: the baseline runs no background discovery either
+  const net = await startNetwork({ nodes: NODES, readyTimeout: 60_000, init: { discoveryInterval: 0 } })
+  const ours = newPhase(performance.now() - t0)
+  console.log(`LibP2PDHT network up in ${Math.round(ours.start)} ms`)
+  t0 = performance.now()
+  const baseline = await startKadBaselineNetwork({ nodes: NODES, readyTimeout: 60_000 }).catch(
+    async (err) => {
+      await net.stop()
+      throw err
+    }
+  )
+  const raw = newPhase(performance.now() - t0)
+  console.log(`raw kad-dht network up in ${Math.round(raw.start)} ms`)
+  try {
+    await measure([
+      {
+        label: 'LibP2PDHT',
+        phase: ours,
+        target: {
+          put: async (n, key, value) => (await net.nodes[n]!.putValue(key, value)).acks.length,
+          get: (n, key) => net.nodes[n]!.getValue(key)
+        }
+      },
+      {
+        label: 'raw',
+        phase: raw,
+        target: {
+          // the same 30 s limit as LibP2PDHT's queryTimeout (kad-dht's own default is 180 s)
+          put: async (n, key, value) => {
+            await baseline.put(n, key, value, { signal: AbortSignal.timeout(OP_TIMEOUT) })
+            return Number.NaN
+          },
+          get: (n, key) => baseline.get(n, key, { signal: AbortSignal.timeout(OP_TIMEOUT) })
+        }
+      }
+    ])
+  } finally {
+    await net.stop()
+    await baseline.stop()
+  }
 
-  const setting = `${NODES}-node loopback network in one process, ${VALUE_BYTES}-byte values; mean load average ${ours.load.toFixed(1)} (LibP2PDHT phase) / ${raw.load.toFixed(1)} (raw phase) on ${cpus().length} cores`
+  const setting = `${NODES}-node loopback networks (both up, operations alternating) in one process, ${VALUE_BYTES}-byte values; mean load average ${ours.load.toFixed(1)} on ${cpus().length} cores`
   const results: Array<Record<string, unknown>> = []
   const pair = (what: string, o: number, r: number, note: string) => {
     results.push({
