@@ -1,8 +1,11 @@
 /**
- * Benchmark: EncryptedStorage on a loopback network of real LibP2PDHT nodes, beside raw
- * @libp2p/kad-dht put/get on a network of the same size in the same run.
- *   node bench/index.ts           20 nodes, 40 operations per figure
- *   node bench/index.ts --quick   10 nodes, 8 operations (smoke run)
+ * Benchmark: EncryptedStorage on a loopback network of real LibP2PDHT nodes (every node runs the
+ * storage, as every CHORUS agent does), beside raw @libp2p/kad-dht put/get on a network of the same
+ * size, both running in this process at the same time. Operations alternate between the two
+ * networks, so both see the same machine load; each operation starts with the previous one's
+ * background work finished (raw kad-dht has none: its put returns when it is done).
+ *   node bench/index.ts           20 + 20 nodes, 30 operations per figure
+ *   node bench/index.ts --quick   10 + 10 nodes, 8 operations (smoke run)
  * Writes bench-results/latest.json.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -21,8 +24,10 @@ import { chorusRecordRules, createEncryptedStorage } from '../dist/index.js'
 const quick = process.argv.includes('--quick')
 const NODES = quick ? 10 : 20
 const OPS = quick ? 8 : 30
+const WARMUP = 3
 const CACHED_OPS = quick ? 2000 : 20000
 const SIZE = 1024
+const SETTLE_MS = quick ? 3_000 : 10_000
 
 const p50 = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b)
@@ -35,37 +40,33 @@ const payload = (i: number): Uint8Array => {
   return b
 }
 const log = (...a: unknown[]): void => console.error('[bench]', ...a)
-
-// ---- raw kad-dht baseline --------------------------------------------------------------
-log(`raw kad-dht baseline: ${NODES} nodes`)
-const raw = await startKadBaselineNetwork({ nodes: NODES })
-// both networks get the same settling time after start (bootstrap lookups, peer announcements)
-const SETTLE_MS = quick ? 3_000 : 10_000
-await new Promise((r) => setTimeout(r, SETTLE_MS))
-const rawPut: number[] = []
-const rawGet: number[] = []
-try {
-  for (let i = 0; i < OPS; i++) {
-    const key = `/CHORUS/bench/${i}`
-    const writer = i % NODES
-    const reader = (i + NODES / 2) % NODES
-    let t = performance.now()
-    await raw.put(writer, key, payload(i))
-    rawPut.push(performance.now() - t)
-    t = performance.now()
-    await raw.get(reader, key)
-    rawGet.push(performance.now() - t)
+const failures: string[] = []
+/** Times `f`; a failure is recorded (not hidden) and left out of the figure. */
+const timed = async (
+  into: number[] | undefined,
+  what: string,
+  f: () => Promise<unknown>
+): Promise<boolean> => {
+  const t = performance.now()
+  try {
+    await f()
+    into?.push(performance.now() - t)
+    return true
+  } catch (err) {
+    failures.push(`${what}: ${(err as Error).name} ${(err as { code?: string }).code ?? ''}`.trim())
+    return false
   }
-} finally {
-  await raw.stop()
 }
-log('raw put p50', round(p50(rawPut)), 'get p50', round(p50(rawGet)))
 
-// ---- EncryptedStorage ------------------------------------------------------------------
-log(`EncryptedStorage: ${NODES} LibP2PDHT nodes with the CHORUS record rules`)
+log(`starting ${NODES} raw kad-dht nodes and ${NODES} LibP2PDHT nodes with the CHORUS record rules`)
 const dir = mkdtempSync(join(tmpdir(), 'chorus-storage-bench-'))
-const net = await startNetwork({ nodes: NODES, records: chorusRecordRules(), readyTimeout: 60_000 })
-await new Promise((r) => setTimeout(r, SETTLE_MS))
+const raw = await startKadBaselineNetwork({ nodes: NODES, readyTimeout: 60_000 })
+const net = await startNetwork({ nodes: NODES, records: chorusRecordRules(), readyTimeout: 60_000 }).catch(
+  async (err: unknown) => {
+    await raw.stop()
+    throw err
+  }
+)
 const keys = new Map(Object.keys(getPredefinedRoles()).map((r) => [r, generateRoleKey(r)]))
 const storageOn = async (i: number, role: string, init: Record<string, unknown> = {}) => {
   const node = net.nodes[i]!
@@ -82,102 +83,101 @@ const storageOn = async (i: number, role: string, init: Record<string, unknown> 
   await s.start()
   return s
 }
+
+const rawPut: number[] = []
+const rawGet: number[] = []
 const store: number[] = []
 const acks: number[] = []
-const failures: string[] = []
-const storeFailed = new Set<number>()
+const coldClosest: number[] = []
 const coldNetwork: number[] = []
-const coldFull: number[] = []
 const coldLocalFirst: number[] = []
 const coldVersion: number[] = []
 const cached: number[] = []
+const half = Math.floor(NODES / 2)
 try {
   const writer = await storageOn(0, 'backend_developer')
-  const readerNet = await storageOn(Math.floor(NODES / 2), 'senior_architect')
-  const readerLocal = await storageOn(Math.floor(NODES / 2) + 1, 'devops_engineer', {
-    retrieveConsistency: 'local-first'
-  })
+  const readerClosest = await storageOn(half, 'senior_architect')
+  const readerNetwork = await storageOn(half - 1, 'senior_architect', { retrieveConsistency: 'network' })
+  const readerLocal = await storageOn(half + 1, 'devops_engineer', { retrieveConsistency: 'local-first' })
   const readerVersion = await storageOn(NODES - 1, 'senior_architect')
-  // every node of a CHORUS network runs the storage (the agent does): the rest as QA engineers
-  const busy = new Set([
-    0,
-    Math.floor(NODES / 2) - 1,
-    Math.floor(NODES / 2),
-    Math.floor(NODES / 2) + 1,
-    NODES - 1
-  ])
+  const busy = new Set([0, half - 1, half, half + 1, NODES - 1])
   const others = await Promise.all(
     Array.from({ length: NODES }, (_, i) => i)
       .filter((i) => !busy.has(i))
       .map((i) => storageOn(i, 'qa_engineer'))
   )
-  const readerFull = await storageOn(Math.floor(NODES / 2) - 1, 'senior_architect', {
-    retrieveConsistency: 'network'
-  })
+  const all = [writer, readerClosest, readerNetwork, readerLocal, readerVersion, ...others]
+  const idle = () => Promise.all(all.map((s) => s.whenIdle()))
+  await new Promise((r) => setTimeout(r, SETTLE_MS))
+
   const address = (i: number): string => `ucxl://agent001:backend_developer@bench:t${i}/*^/decision`
-  for (let i = 0; i < OPS; i++) {
-    const t = performance.now()
-    try {
+  const rawKey = (i: number): string => `/CHORUS/bench/${i}`
+  const stored = new Set<number>()
+  const rawStored = new Set<number>()
+  log(`writes: ${WARMUP} warm-up + ${OPS} timed, alternating raw put and store`)
+  for (let i = 0; i < WARMUP + OPS; i++) {
+    const measure = i >= WARMUP
+    if (
+      await timed(measure ? rawPut : undefined, `raw put ${i}`, () =>
+        raw.put(i % NODES, rawKey(i), payload(i))
+      )
+    ) {
+      rawStored.add(i)
+    }
+    const ok = await timed(measure ? store : undefined, `store ${i}`, async () => {
       const r = await writer.storeUCXLContent(address(i), payload(i), 'backend_developer', 'decision')
-      store.push(performance.now() - t)
-      acks.push(r.acks)
-    } catch (err) {
-      // counted and reported, not hidden: a loaded machine can miss the quorum within the timeout
-      failures.push(`store ${i}: ${(err as Error).name} ${(err as { code?: string }).code ?? ''}`)
-      storeFailed.add(i)
-    }
-    // like the raw baseline, every operation starts on an idle network: let the background half
-    // of this store (the kad-dht puts) finish before the next one (not timed)
-    await writer.whenIdle()
+      if (measure) acks.push(r.acks)
+    })
+    if (ok) stored.add(i)
+    await idle()
   }
-  log('store p50', round(p50(store)))
-  // let the background halves of the puts finish before reading
-  await new Promise((r) => setTimeout(r, 2_000))
-  const timed = async (into: number[], what: string, f: () => Promise<unknown>): Promise<void> => {
-    const t = performance.now()
-    try {
-      await f()
-      into.push(performance.now() - t)
-    } catch (err) {
-      failures.push(`${what}: ${(err as Error).name} ${(err as { code?: string }).code ?? ''}`)
-    }
-  }
-  for (let i = 0; i < OPS; i++) {
-    if (storeFailed.has(i)) continue
-    await timed(coldNetwork, `closest ${i}`, () => readerNet.retrieveUCXLContent(address(i)))
-    await readerNet.whenIdle()
-    await timed(coldFull, `network ${i}`, () => readerFull.retrieveUCXLContent(address(i)))
-    await readerFull.whenIdle()
-    await timed(coldLocalFirst, `local-first ${i}`, () => readerLocal.retrieveUCXLContent(address(i)))
-    await readerLocal.whenIdle()
-    await timed(coldVersion, `version ${i}`, () =>
+  log('raw put p50', round(p50(rawPut)), 'store p50', round(p50(store)))
+  log('cold reads: raw get, then each storage read mode, alternating')
+  for (let i = 0; i < WARMUP + OPS; i++) {
+    const m = i >= WARMUP
+    if (rawStored.has(i))
+      await timed(m ? rawGet : undefined, `raw get ${i}`, () => raw.get((i + half) % NODES, rawKey(i)))
+    if (!stored.has(i)) continue
+    await timed(m ? coldClosest : undefined, `closest ${i}`, () =>
+      readerClosest.retrieveUCXLContent(address(i))
+    )
+    await idle()
+    await timed(m ? coldNetwork : undefined, `network ${i}`, () =>
+      readerNetwork.retrieveUCXLContent(address(i))
+    )
+    await idle()
+    await timed(m ? coldLocalFirst : undefined, `local-first ${i}`, () =>
+      readerLocal.retrieveUCXLContent(address(i))
+    )
+    await idle()
+    await timed(m ? coldVersion : undefined, `version ${i}`, () =>
       readerVersion.retrieveUCXLContent(address(i).replace('*^', '*~1'))
     )
-    await readerVersion.whenIdle()
+    await idle()
   }
   log(
-    'cold retrieve p50 closest',
-    round(p50(coldNetwork)),
+    'raw get p50',
+    round(p50(rawGet)),
+    'cold closest',
+    round(p50(coldClosest)),
     'network',
-    round(p50(coldFull)),
+    round(p50(coldNetwork)),
     'local-first',
     round(p50(coldLocalFirst)),
     '*~1',
     round(p50(coldVersion))
   )
-  const hot = address([...Array(OPS).keys()].find((i) => !storeFailed.has(i)) ?? 0)
-  for (let i = 0; i < 200; i++) await readerNet.retrieveUCXLContent(hot)
+  const hot = address([...stored][0] ?? 0)
+  for (let i = 0; i < 200; i++) await readerClosest.retrieveUCXLContent(hot)
   for (let i = 0; i < CACHED_OPS; i++) {
     const t = performance.now()
-    await readerNet.retrieveUCXLContent(hot)
+    await readerClosest.retrieveUCXLContent(hot)
     cached.push(performance.now() - t)
   }
   log('cached retrieve p50', round(p50(cached), 4))
-  await Promise.all(
-    [writer, readerNet, readerFull, readerLocal, readerVersion, ...others].map((s) => s.stop())
-  )
+  await Promise.all(all.map((s) => s.stop()))
 } finally {
-  await net.stop()
+  await Promise.allSettled([net.stop(), raw.stop()])
   rmSync(dir, { recursive: true, force: true })
 }
 
@@ -201,54 +201,56 @@ const entry = (
     : {}),
   ...(note !== undefined ? { note } : {})
 })
+const putBase = { name: 'raw kad-dht put p50', value: rawPutP50 }
+const getBase = { name: 'raw kad-dht get p50', value: rawGetP50 }
 const results = [
   entry(
     'raw kad-dht put p50',
     rawPutP50,
     'ms',
     undefined,
-    `${NODES} nodes, ${SIZE} B values, contentRouting.put`
+    `${NODES} nodes, ${SIZE} B values, contentRouting.put (${rawPut.length} timed)`
   ),
   entry(
     'raw kad-dht get p50',
     rawGetP50,
     'ms',
     undefined,
-    `${NODES} nodes, contentRouting.get from another node`
+    `contentRouting.get from another node (${rawGet.length} timed)`
   ),
   entry(
     'store p50',
     p50(store),
     'ms',
-    { name: 'raw kad-dht put p50', value: rawPutP50 },
-    `encrypt + sign + direct push of version and head to the closest connected peers, returns at write quorum 3 (median acks ${p50(acks)}); kad-dht puts finish in the background (awaited, untimed, between stores); target ratio <= 0.333`
+    putBase,
+    `encrypt + sign + direct push of version and head records to the closest connected peers; returns at write quorum 3 (median acks ${p50(acks)}); kad-dht puts finish in the background; target ratio <= 0.333`
   ),
   entry(
     'cold retrieve p50 (*^, closest: default)',
-    p50(coldNetwork),
+    p50(coldClosest),
     'ms',
-    { name: 'raw kad-dht get p50', value: rawGetP50 },
-    "default consistency 'closest': own store + the 3 closest connected peers over the direct protocol, verify, decrypt; target ratio <= 0.2"
+    getBase,
+    'own record store + the 3 closest connected peers over the direct protocol, verify, decrypt; target ratio <= 0.2'
   ),
   entry(
     'cold retrieve p50 (*^, network)',
-    p50(coldFull),
+    p50(coldNetwork),
     'ms',
-    { name: 'raw kad-dht get p50', value: rawGetP50 },
+    getBase,
     "consistency 'network': every peer on the kad query path answers (getValues), verify, decrypt"
   ),
   entry(
     'cold retrieve p50 (*^, local-first)',
     p50(coldLocalFirst),
     'ms',
-    { name: 'raw kad-dht get p50', value: rawGetP50 },
-    "retrieveConsistency 'local-first': the node's own replica, refreshed in the background; target ratio <= 0.2"
+    getBase,
+    "consistency 'local-first': the node's own replica, refreshed in the background"
   ),
   entry(
     'cold retrieve p50 (*~1, immutable version)',
     p50(coldVersion),
     'ms',
-    { name: 'raw kad-dht get p50', value: rawGetP50 },
+    getBase,
     'fixed versions are immutable: own replica first, else the network'
   ),
   entry(

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { appendFile, open, readFile } from 'node:fs/promises'
+import { open, readFile } from 'node:fs/promises'
 import type { Logger } from '@chorus/dht'
 import type { AuditVerification } from './types.js'
 
@@ -121,15 +121,34 @@ export class AuditLog {
   flush(): Promise<void> {
     this.flushing = this.flushing.then(async () => {
       if (this.buffer.length === 0) return
-      const lines = this.buffer.join('')
+      const pending = this.buffer
+      const lines = pending.join('')
       const seq = this.seq
       const head = this.head
       this.buffer = []
+      // Through a handle, so a write cut short (disk full) is undone: the file keeps whole lines
+      // only, and the lines wait for the next flush (their hashes already chain).
+      let fh: Awaited<ReturnType<typeof open>> | undefined
+      let size: number | undefined
       try {
-        await appendFile(this.path, lines, { mode: 0o600 })
+        fh = await open(this.path, 'a', 0o600)
+        size = (await fh.stat()).size
+        await fh.writeFile(lines)
+        await fh.close()
+        fh = undefined
         this.heads.setAuditHead(seq, head)
       } catch (err) {
-        this.logger?.error({ err: (err as Error).message, path: this.path }, 'audit log write failed')
+        this.buffer = [...pending, ...this.buffer]
+        if (fh !== undefined && size !== undefined) {
+          await fh.truncate(size).catch((e: unknown) => {
+            this.logger?.error({ err: (e as Error).message, path: this.path }, 'audit log truncate failed')
+          })
+        }
+        await fh?.close().catch(() => undefined)
+        this.logger?.error(
+          { err: (err as Error).message, path: this.path, pending: this.buffer.length },
+          'audit log write failed; lines kept for the next flush'
+        )
       }
     })
     return this.flushing

@@ -112,7 +112,16 @@ export function recordHandler(dht: Dht, logger?: Logger) {
     }
     try {
       for (const { key, value } of req.records) {
-        const incoming = validateChorusRecord(key, value)
+        let incoming: Envelope
+        try {
+          incoming = validateChorusRecord(key, value)
+        } catch (err) {
+          // Offered to the DHT's own validator too, which refuses it as well and charges the sender
+          // reputation (it runs inside the handler's inbound-peer context). It can store nothing a
+          // kad-dht PUT_VALUE from the same peer could not.
+          await dht.putValue(key, value, { localOnly: true }).catch(() => undefined)
+          throw err
+        }
         const held = await dht.getValues(key, { localOnly: true }).catch(() => [])
         let existing: Envelope | undefined
         const h = held[0]?.value

@@ -145,3 +145,69 @@ export class InvalidContentTypeError extends StorageError {
     this.name = 'InvalidContentTypeError'
   }
 }
+
+/** The disk under the data directory is full (ENOSPC, EDQUOT, SQLITE_FULL): nothing was written. */
+export class InsufficientStorageError extends StorageError {
+  readonly dataDir: string
+  constructor(dataDir: string, options?: ErrorOptions) {
+    super(
+      `no space left on the disk of the data directory ${dataDir}: free some space and retry`,
+      'UCXL-507-INSUFFICIENT_STORAGE',
+      options
+    )
+    this.name = 'InsufficientStorageError'
+    this.dataDir = dataDir
+  }
+}
+
+/** The data directory cannot be written (read-only file system, permissions, SQLITE_READONLY). */
+export class DataDirNotWritableError extends StorageError {
+  readonly dataDir: string
+  constructor(dataDir: string, options?: ErrorOptions) {
+    super(
+      `the data directory ${dataDir} is not writable (read-only file system or permissions)`,
+      'UCXL-500-DATA_DIR_NOT_WRITABLE',
+      options
+    )
+    this.name = 'DataDirNotWritableError'
+    this.dataDir = dataDir
+  }
+}
+
+const FULL_ERRNO = new Set(['ENOSPC', 'EDQUOT'])
+const READONLY_ERRNO = new Set(['EROFS', 'EACCES', 'EPERM'])
+// SQLite primary result codes (node:sqlite puts them in `errcode`, possibly extended)
+const SQLITE_READONLY = 8
+const SQLITE_CANTOPEN = 14
+const SQLITE_FULL = 13
+
+/**
+ * Maps a full or read-only disk error (errno codes, node:sqlite result codes, anywhere in the
+ * `cause` chain) to `InsufficientStorageError` / `DataDirNotWritableError`; undefined otherwise.
+ * `cantOpenIsReadOnly`: an SQLite database that cannot be opened at start means the directory
+ * cannot be written.
+ */
+export function diskError(
+  err: unknown,
+  dataDir: string,
+  cantOpenIsReadOnly = false
+): StorageError | undefined {
+  let e = err as { code?: unknown; errcode?: unknown; message?: unknown; cause?: unknown } | undefined
+  for (let depth = 0; e != null && typeof e === 'object' && depth < 8; depth++) {
+    const code = typeof e.code === 'string' ? e.code : ''
+    const message = typeof e.message === 'string' ? e.message : ''
+    // LevelDB (the DHT's record store) reports I/O errors by message only
+    if (FULL_ERRNO.has(code) || /no space left on device/i.test(message))
+      return new InsufficientStorageError(dataDir, { cause: err })
+    if (READONLY_ERRNO.has(code) || /read-only file system/i.test(message))
+      return new DataDirNotWritableError(dataDir, { cause: err })
+    if (typeof e.errcode === 'number') {
+      const primary = e.errcode & 0xff
+      if (primary === SQLITE_FULL) return new InsufficientStorageError(dataDir, { cause: err })
+      if (primary === SQLITE_READONLY || (cantOpenIsReadOnly && primary === SQLITE_CANTOPEN))
+        return new DataDirNotWritableError(dataDir, { cause: err })
+    }
+    e = e.cause as typeof e
+  }
+  return undefined
+}

@@ -80,6 +80,13 @@ CREATE TABLE IF NOT EXISTS chains (
   highest_hash TEXT NOT NULL,
   updated_at INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS links (
+  address TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  envelope_hash TEXT NOT NULL,
+  author TEXT NOT NULL,
+  PRIMARY KEY (address, version)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS audit_head (
   id INTEGER PRIMARY KEY CHECK (id = 1),
   seq INTEGER NOT NULL,
@@ -108,13 +115,24 @@ export class LocalIndex {
     count: StatementSync
     getAuditHead: StatementSync
     setAuditHead: StatementSync
+    getLink: StatementSync
+    addLink: StatementSync
   }
 
   constructor(path: string) {
     this.db = new DatabaseSync(path)
-    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;')
-    this.db.exec(SCHEMA)
-    this.stmts = {
+    try {
+      this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;')
+      this.db.exec(SCHEMA)
+      this.stmts = this.prepare()
+    } catch (err) {
+      this.db.close()
+      throw err
+    }
+  }
+
+  private prepare(): LocalIndex['stmts'] {
+    return {
       insert: this.db.prepare(
         `INSERT OR IGNORE INTO versions (${COLUMNS}, envelope) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
       ),
@@ -132,6 +150,10 @@ export class LocalIndex {
       getAuditHead: this.db.prepare('SELECT seq, hash FROM audit_head WHERE id = 1'),
       setAuditHead: this.db.prepare(
         'INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash'
+      ),
+      getLink: this.db.prepare('SELECT envelope_hash, author FROM links WHERE address = ? AND version = ?'),
+      addLink: this.db.prepare(
+        'INSERT OR IGNORE INTO links (address, version, envelope_hash, author) VALUES (?, ?, ?, ?)'
       )
     }
   }
@@ -188,6 +210,24 @@ export class LocalIndex {
       | undefined
     if (row === undefined) return undefined
     return { address: row.address, author: row.author, highest: row.highest, highestHash: row.highest_hash }
+  }
+
+  /**
+   * A version this node trusts: indexed (stored, or retrieved after its chain was verified) or a
+   * link verified while walking a chain back (`addLink`).
+   */
+  getTrusted(address: string, version: number): { hash: string; author: string } | undefined {
+    const row = this.stmts.getVersion.get(address, version) as IndexRow | undefined
+    if (row !== undefined) return { hash: row.envelope_hash, author: row.author }
+    const link = this.stmts.getLink.get(address, version) as
+      | { envelope_hash: string; author: string }
+      | undefined
+    return link === undefined ? undefined : { hash: link.envelope_hash, author: link.author }
+  }
+
+  /** Remembers a version whose chain back to a trusted version (or version 1) was verified. */
+  addLink(address: string, version: number, hash: string, author: string): void {
+    this.stmts.addLink.run(address, version, hash, author)
   }
 
   count(): number {

@@ -24,6 +24,8 @@ export {
   AccessDeniedError,
   ContentNotFoundError,
   ContentTooLargeError,
+  DataDirNotWritableError,
+  InsufficientStorageError,
   IntegrityError,
   InvalidAddressError,
   InvalidContentTypeError,

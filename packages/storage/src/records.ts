@@ -64,9 +64,11 @@ export function compareEnvelopes(
  * The validator and selector of the `CHORUS` namespace, for `createLibP2PDHT({ records })` and
  * `startNetwork({ records })`. Every node of a network must run the same rules.
  *
- * The selector prefers the highest valid version (ties: earliest timestamp, then lowest hash).
- * It only sees the records for one key, so it cannot tell a genuine author chain from a forged
- * one; readers of this package re-check author and chain (see `retrieveUCXLContent`).
+ * The selector prefers the highest valid version (ties: earliest timestamp, then lowest hash),
+ * except that a record chained to another record of the set by a different author (a forged
+ * successor) loses to that predecessor. It only sees the records for one key, so it cannot tell
+ * every forged chain; readers of this package re-check author and chain on read
+ * (see `retrieveUCXLContent`). LibP2PDHT runs it on every incoming PUT against the record it holds.
  */
 export function chorusRecordRules(init: ChorusRecordRulesInit = {}): RecordRules {
   const maxBytes = init.maxRecordBytes ?? DEFAULT_MAX_ENVELOPE_BYTES
@@ -83,22 +85,27 @@ export function chorusRecordRules(init: ChorusRecordRulesInit = {}): RecordRules
     if (parseRecordKey(key) === null) {
       return init.fallbackSelector !== undefined ? init.fallbackSelector(keyBytes, records) : 0
     }
-    let best = -1
-    let bestCandidate: { envelope: Envelope; hash: Uint8Array } | undefined
+    const decoded: { i: number; envelope: Envelope; hash: Uint8Array }[] = []
     records.forEach((value, i) => {
-      let envelope: Envelope
       try {
-        envelope = decodeEnvelope(value, { maxBytes })
+        decoded.push({ i, envelope: decodeEnvelope(value, { maxBytes }), hash: envelopeHash(value) })
       } catch {
-        return
-      }
-      const candidate = { envelope, hash: envelopeHash(value) }
-      if (bestCandidate === undefined || compareEnvelopes(candidate, bestCandidate) < 0) {
-        best = i
-        bestCandidate = candidate
+        // not an envelope: never selected
       }
     })
-    return best === -1 ? 0 : best
+    // A record that names another one of the set as its predecessor but is signed by another
+    // author is a forged successor: the predecessor's chain wins over it.
+    const forged = (c: (typeof decoded)[number]): boolean =>
+      c.envelope.previous !== null &&
+      decoded.some(
+        (p) =>
+          p !== c &&
+          Buffer.from(p.hash).equals(c.envelope.previous as Uint8Array) &&
+          !Buffer.from(p.envelope.author).equals(c.envelope.author)
+      )
+    const pool = decoded.filter((c) => !forged(c))
+    const best = (pool.length > 0 ? pool : decoded).sort(compareEnvelopes)[0]
+    return best === undefined ? 0 : best.i
   }
   return { validators: { [CHORUS_NAMESPACE]: validator }, selectors: { [CHORUS_NAMESPACE]: selector } }
 }

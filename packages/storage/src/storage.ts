@@ -34,6 +34,7 @@ import {
   AccessDeniedError,
   ContentNotFoundError,
   ContentTooLargeError,
+  diskError,
   IntegrityError,
   InvalidAddressError,
   InvalidContentTypeError,
@@ -142,7 +143,10 @@ class EncryptedDHTStorage implements EncryptedStorage {
       readRepair: init.readRepair ?? true,
       directReplication: init.directReplication ?? true,
       directReadPeers: init.directReadPeers ?? init.writeQuorum ?? 3,
-      directTimeout: init.directTimeout ?? 10_000
+      directTimeout: init.directTimeout ?? 10_000,
+      maxChainWalk: Math.max(1, init.maxChainWalk ?? 64),
+      maxSuccessorProbe: Math.max(0, init.maxSuccessorProbe ?? 16),
+      successorProbeTimeout: init.successorProbeTimeout ?? 2_000
     }
     const d = components.dht as Partial<PeerMessaging>
     this.messaging =
@@ -163,10 +167,17 @@ class EncryptedDHTStorage implements EncryptedStorage {
 
   async start(): Promise<void> {
     if (this.started) return
-    mkdirSync(this.cfg.dataDir, { recursive: true })
-    const index = new LocalIndex(join(this.cfg.dataDir, 'storage-index.sqlite'))
-    const audit = new AuditLog(join(this.cfg.dataDir, 'audit.log'), this.cfg.nodeId, index, this.log)
-    await audit.init()
+    let index: LocalIndex | undefined
+    let audit: AuditLog
+    try {
+      mkdirSync(this.cfg.dataDir, { recursive: true })
+      index = new LocalIndex(join(this.cfg.dataDir, 'storage-index.sqlite'))
+      audit = new AuditLog(join(this.cfg.dataDir, 'audit.log'), this.cfg.nodeId, index, this.log)
+      await audit.init()
+    } catch (err) {
+      index?.close()
+      throw diskError(err, this.cfg.dataDir, true) ?? err
+    }
     if (this.messaging !== undefined) {
       await this.messaging.handle(RECORD_PROTOCOL, recordHandler(this.dht, this.log), {
         maxRequestBytes: MAX_REQUEST_BYTES
@@ -653,7 +664,7 @@ class EncryptedDHTStorage implements EncryptedStorage {
   private consistent(r: ResolvedAddress, candidates: Candidate[]): Candidate[] {
     const { index } = this.ready()
     const chain = index.getChain(r.base)
-    let pool = candidates
+    let pool = candidates.filter((c) => this.fitsIndex(r, c))
     if (chain !== undefined) {
       pool = pool.filter((c) => hex(c.envelope.author) === chain.author)
     } else if (pool.length > 1) {
@@ -671,21 +682,209 @@ class EncryptedDHTStorage implements EncryptedStorage {
         pool = pool.filter((c) => hex(c.envelope.author) === top[0])
       }
     }
-    return pool.filter((c) => {
-      const same = index.getVersion(r.base, c.envelope.version)
-      if (same !== undefined && same.envelope_hash !== c.hashHex) return false
-      if (c.envelope.version > 1 && c.envelope.previous !== null) {
-        const before = index.getVersion(r.base, c.envelope.version - 1)
-        if (before !== undefined && before.envelope_hash !== hex(c.envelope.previous)) return false
-      }
-      const after = index.getVersion(r.base, c.envelope.version + 1)
-      if (after !== undefined && after.previous !== c.hashHex) return false
-      return true
-    })
+    return pool
   }
 
-  private best(pool: Candidate[]): Candidate | undefined {
-    return [...pool].sort(compareEnvelopes)[0]
+  /** Whether a candidate fits the versions this node holds (same bytes per version, hash links). */
+  private fitsIndex(r: ResolvedAddress, c: Candidate): boolean {
+    const { index } = this.ready()
+    const same = index.getVersion(r.base, c.envelope.version)
+    if (same !== undefined && same.envelope_hash !== c.hashHex) return false
+    if (c.envelope.version > 1 && c.envelope.previous !== null) {
+      const before = index.getVersion(r.base, c.envelope.version - 1)
+      if (before !== undefined && before.envelope_hash !== hex(c.envelope.previous)) return false
+    }
+    const after = index.getVersion(r.base, c.envelope.version + 1)
+    if (after !== undefined && after.previous !== c.hashHex) return false
+    return true
+  }
+
+  /**
+   * The best candidate whose chain verifies (`verifyChain`): the preferred author's first (see
+   * `consistent`), then, when this node has no chain pinned, the others; for a read of the latest,
+   * the genuine predecessor of a forged successor is tried in its place. With `'probe'`, the chosen
+   * version is then carried
+   * forward along valid same-author successors at the version keys (`forward`): heads may all have
+   * been rolled back. The first probe runs concurrently with the chain check.
+   */
+  private async pickVerified(
+    r: ResolvedAddress,
+    candidates: Candidate[],
+    signal: AbortSignal,
+    mode: 'version' | 'latest' | 'probe' = 'version'
+  ): Promise<Candidate | undefined> {
+    const probe = mode === 'probe'
+    const { index } = this.ready()
+    const queue = this.consistent(r, candidates).sort(compareEnvelopes)
+    if (index.getChain(r.base) === undefined) {
+      const rest = candidates.filter((c) => !queue.includes(c) && this.fitsIndex(r, c))
+      queue.push(...rest.sort(compareEnvelopes))
+    }
+    const tried = new Set<string>()
+    for (let i = 0; i < queue.length && tried.size < 8; i++) {
+      const c = queue[i] as Candidate
+      if (tried.has(c.hashHex)) continue
+      tried.add(c.hashHex)
+      const [v, next] = await Promise.all([
+        this.verifyChain(r, c, signal),
+        probe ? this.successorOf(r, c, signal) : Promise.resolve(undefined)
+      ])
+      if (v.ok) return probe ? this.forward(r, c, next, signal) : c
+      this.log?.warn(
+        { address: r.base, version: c.envelope.version, reason: v.reason },
+        'refused a version whose chain does not verify'
+      )
+      const p = v.predecessor
+      // a read of the latest falls back to the genuine predecessor; a read of version n does not
+      if (mode !== 'version' && p !== undefined && !tried.has(p.hashHex) && this.fitsIndex(r, p))
+        queue.splice(i + 1, 0, p)
+    }
+    return undefined
+  }
+
+  /**
+   * Checks that `c` chains to a version this node trusts, or to version 1: each predecessor (from
+   * the index, the local store, the closest peers, else the network) must have the hash `previous`
+   * names and the same author. At most `maxChainWalk` predecessors are fetched; past that, version
+   * 1 must have the same author (honest writers never chain to another author's versions).
+   * Verified links are remembered, so the next walk stops early.
+   */
+  private async verifyChain(
+    r: ResolvedAddress,
+    c: Candidate,
+    signal: AbortSignal
+  ): Promise<{ ok: boolean; reason?: string; predecessor?: Candidate }> {
+    const { index } = this.ready()
+    const author = hex(c.envelope.author)
+    const walked: { version: number; hash: string }[] = []
+    let cur = c
+    for (let steps = 0; ; steps++) {
+      const v = cur.envelope.version
+      const trusted = index.getTrusted(r.base, v)
+      if (trusted !== undefined) {
+        if (trusted.hash !== cur.hashHex || trusted.author !== author) {
+          return { ok: false, reason: `version ${v} differs from the one this node trusts` }
+        }
+        break
+      }
+      walked.push({ version: v, hash: cur.hashHex })
+      if (v === 1) {
+        if (cur.envelope.previous !== null) return { ok: false, reason: 'version 1 names a predecessor' }
+        break
+      }
+      if (cur.envelope.previous === null) return { ok: false, reason: `version ${v} names no predecessor` }
+      if (steps >= this.cfg.maxChainWalk) {
+        const firsts = await this.versionCandidates(r, 1, signal, false)
+        if (!firsts.some((f) => hex(f.envelope.author) === author)) {
+          return {
+            ok: false,
+            reason: `version 1 is not signed by the author of version ${c.envelope.version}`
+          }
+        }
+        break
+      }
+      const want = hex(cur.envelope.previous)
+      const before = (await this.versionCandidates(r, v - 1, signal, false)).find((p) => p.hashHex === want)
+      if (before === undefined) {
+        return { ok: false, reason: `version ${v - 1}, which version ${v} names, was not found` }
+      }
+      if (hex(before.envelope.author) !== author) {
+        return {
+          ok: false,
+          predecessor: before,
+          reason: `version ${v} is signed by another author than version ${v - 1}`
+        }
+      }
+      cur = before
+    }
+    for (const w of walked) index.addLink(r.base, w.version, w.hash, author)
+    return { ok: true }
+  }
+
+  /**
+   * The verified copies of version n: the index, else this node's record store and the connected
+   * peers closest to the head key (where stores push every version), else (unless `quick`) a full
+   * query.
+   */
+  private async versionCandidates(
+    r: ResolvedAddress,
+    n: number,
+    signal: AbortSignal,
+    quick: boolean
+  ): Promise<Candidate[]> {
+    const own = this.local(r, n)
+    if (own !== undefined) return [own]
+    const key = versionKey(r.digest, n)
+    const messaging = this.messaging
+    const peers =
+      messaging === undefined
+        ? []
+        : closestPeers(headKey(r.digest), messaging.getConnectedPeers()).slice(0, this.cfg.directReadPeers)
+    const ask = AbortSignal.any([signal, AbortSignal.timeout(this.cfg.directTimeout)])
+    const [local, ...answers] = await Promise.allSettled([
+      this.dht.getValues(key, { localOnly: true, signal }),
+      ...peers.map((p) => fetchRecord(messaging as PeerMessaging, p, key, ask))
+    ])
+    signal.throwIfAborted()
+    const values: ReceivedValue[] = local?.status === 'fulfilled' ? [...local.value] : []
+    answers.forEach((a, i) => {
+      const from = peers[i]
+      if (a.status === 'fulfilled' && a.value !== undefined && from !== undefined)
+        values.push({ value: a.value, from })
+    })
+    let found = this.verifyCandidates(key, values)
+    if (found.length === 0 && (!quick || messaging === undefined)) {
+      found = this.verifyCandidates(key, await this.fetch(key, signal))
+    }
+    return found
+  }
+
+  /** A valid successor of `c` at `/v/<n+1>`: same author, names c's hash; looked for briefly. */
+  private async successorOf(
+    r: ResolvedAddress,
+    c: Candidate,
+    signal: AbortSignal
+  ): Promise<Candidate | undefined> {
+    if (this.cfg.maxSuccessorProbe === 0) return undefined
+    const probe = AbortSignal.any([signal, AbortSignal.timeout(this.cfg.successorProbeTimeout)])
+    let found: Candidate[]
+    try {
+      found = await this.versionCandidates(r, c.envelope.version + 1, probe, true)
+    } catch (err) {
+      signal.throwIfAborted()
+      this.log?.debug({ address: r.base, err: (err as Error).message }, 'successor probe ended early')
+      return undefined
+    }
+    return found.find(
+      (s) =>
+        s.envelope.previous !== null &&
+        hex(s.envelope.previous) === c.hashHex &&
+        Buffer.from(s.envelope.author).equals(c.envelope.author) &&
+        this.fitsIndex(r, s)
+    )
+  }
+
+  /** Follows verified successors from `c` (at most `maxSuccessorProbe`), remembering each link. */
+  private async forward(
+    r: ResolvedAddress,
+    c: Candidate,
+    next: Candidate | undefined,
+    signal: AbortSignal
+  ): Promise<Candidate> {
+    const { index } = this.ready()
+    let cur = c
+    for (let i = 0; next !== undefined && i < this.cfg.maxSuccessorProbe; i++) {
+      index.addLink(r.base, next.envelope.version, next.hashHex, hex(next.envelope.author))
+      cur = next
+      next = i + 1 < this.cfg.maxSuccessorProbe ? await this.successorOf(r, cur, signal) : undefined
+    }
+    if (cur !== c) {
+      this.log?.info(
+        { address: r.base, head: c.envelope.version, found: cur.envelope.version },
+        'the head records were behind the version keys: newer version found'
+      )
+    }
+    return cur
   }
 
   /** A version this node holds in its index, re-verified. */
@@ -740,8 +939,9 @@ class EncryptedDHTStorage implements EncryptedStorage {
       if (a.status === 'fulfilled' && a.value !== undefined && from !== undefined)
         values.push({ value: a.value, from })
     })
-    const candidates = this.consistent(r, this.verifyCandidates(key, values))
-    let best = this.best(candidates)
+    const all = this.verifyCandidates(key, values)
+    const candidates = this.consistent(r, all)
+    let best = await this.pickVerified(r, all, signal, 'probe')
     if (best === undefined) {
       this.log?.debug({ address: r.base, asked: peers.length }, 'no close peer holds the head: full query')
       return this.latest(r, signal)
@@ -773,8 +973,9 @@ class EncryptedDHTStorage implements EncryptedStorage {
   private async latest(r: ResolvedAddress, signal: AbortSignal): Promise<Candidate> {
     const { index } = this.ready()
     const key = headKey(r.digest)
-    const candidates = this.consistent(r, this.verifyCandidates(key, await this.fetch(key, signal)))
-    const best = this.best(candidates)
+    const all = this.verifyCandidates(key, await this.fetch(key, signal))
+    const candidates = this.consistent(r, all)
+    const best = await this.pickVerified(r, all, signal, 'probe')
     const chain = index.getChain(r.base)
     if (chain !== undefined && (best === undefined || best.envelope.version < chain.highest)) {
       // Peers offer nothing newer than what this node has seen: never roll back.
@@ -789,7 +990,12 @@ class EncryptedDHTStorage implements EncryptedStorage {
       this.repair(r, own)
       return own
     }
-    if (best === undefined) throw new ContentNotFoundError(r.base)
+    if (best === undefined) {
+      if (all.length > 0) {
+        throw new IntegrityError(r.base, 'no copy of the head chains to its predecessors by the same author')
+      }
+      throw new ContentNotFoundError(r.base)
+    }
     if (candidates.some((c) => c.envelope.version < best.envelope.version)) this.repair(r, best)
     return best
   }
@@ -829,7 +1035,7 @@ class EncryptedDHTStorage implements EncryptedStorage {
       if (!isNotFound(err)) throw err
     }
     const chain = index.getChain(r.base)
-    let best = this.best(this.consistent(r, this.verifyCandidates(key, local)))
+    let best = await this.pickVerified(r, this.verifyCandidates(key, local), signal, 'latest')
     if (chain !== undefined && (best === undefined || best.envelope.version < chain.highest)) {
       best = this.local(r, chain.highest) ?? best
     }
@@ -855,10 +1061,19 @@ class EncryptedDHTStorage implements EncryptedStorage {
     } catch (err) {
       if (!isNotFound(err)) throw err
     }
-    const held = this.best(this.consistent(r, this.verifyCandidates(key, local)))
+    const held = await this.pickVerified(r, this.verifyCandidates(key, local), signal)
     if (held !== undefined) return held
-    const best = this.best(this.consistent(r, this.verifyCandidates(key, await this.fetch(key, signal))))
-    if (best === undefined) throw new ContentNotFoundError(r.base, `version ${n} was not found`)
+    const fetched = this.verifyCandidates(key, await this.fetch(key, signal))
+    const best = await this.pickVerified(r, fetched, signal)
+    if (best === undefined) {
+      if (fetched.length > 0) {
+        throw new IntegrityError(
+          r.base,
+          `no copy of version ${n} chains to its predecessors by the same author`
+        )
+      }
+      throw new ContentNotFoundError(r.base, `version ${n} was not found`)
+    }
     return best
   }
 
@@ -1170,6 +1385,8 @@ class EncryptedDHTStorage implements EncryptedStorage {
       out.name = 'AbortError'
       return out
     }
+    const disk = diskError(err, this.cfg.dataDir)
+    if (disk !== undefined) return disk
     if (err instanceof TypeError) return new StorageError(err.message, 'UCXL-400-BAD_REQUEST', { cause: err })
     return new StorageError((err as Error)?.message ?? String(err), 'UCXL-500-INTERNAL', { cause: err })
   }

@@ -106,6 +106,21 @@ export interface EncryptedStorageInit {
   directTimeout?: number
   /** Put the newest head back when peers answered with older ones (background, at most every 5 s per address). Default: true. */
   readRepair?: boolean
+  /**
+   * Most predecessors a read fetches to check that a version chains (same author, matching
+   * `previous` hash) back to a version this node trusts or to version 1. Verified links are
+   * remembered, so the walk is short after the first read. Past the bound, version 1 must have
+   * the same author. Default: 64.
+   */
+  maxChainWalk?: number
+  /**
+   * Most newer versions a `*^` read looks for at the immutable version keys (`/v/<n+1>`...) after
+   * choosing the head: every head copy may have been rolled back to an older genuine record.
+   * 0 turns the probe off. Default: 16.
+   */
+  maxSuccessorProbe?: number
+  /** Time one successor probe (local store plus the closest connected peers) may take, in ms. Default: 2_000. */
+  successorProbeTimeout?: number
 }
 
 export type Consistency = 'closest' | 'network' | 'local-first'
