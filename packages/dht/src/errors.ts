@@ -104,3 +104,17 @@ export class PeerUnreachableError extends DhtError {
     this.peer = peer
   }
 }
+
+/**
+ * A peer offered a record the namespace selector ranks below the one this node holds for the key
+ * (an older version, say): it is refused so a replayed record cannot roll the node back. Not a
+ * sign of a bad peer (honest peers may hold older records), so it costs no reputation.
+ */
+export class StaleRecordError extends DhtError {
+  readonly key: string
+  constructor(key: string, options?: ErrorOptions) {
+    super(`record for ${key} is older than the one this node holds; refused`, 'DHT_STALE_RECORD', options)
+    this.name = 'StaleRecordError'
+    this.key = key
+  }
+}

@@ -28,7 +28,8 @@ export {
   NotFoundError,
   NotStartedError,
   PeerUnreachableError,
-  ProtocolError
+  ProtocolError,
+  StaleRecordError
 } from './errors.js'
 export * from './libp2p/index.js'
 export * from './local/index.js'

@@ -2,7 +2,7 @@ import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
 import type { RecordRules } from '../contract.js'
-import { InvalidKeyError, InvalidRecordError } from '../errors.js'
+import { InvalidKeyError, InvalidRecordError, StaleRecordError } from '../errors.js'
 
 const encoder = new TextEncoder()
 
@@ -47,6 +47,7 @@ export async function validateRecord(rules: RecordRules, key: string, value: Uin
   try {
     await validator(keyBytes(key), value)
   } catch (err) {
+    if (err instanceof StaleRecordError) throw err
     throw new InvalidRecordError(key, err instanceof Error ? err.message : String(err), { cause: err })
   }
 }

@@ -40,6 +40,7 @@ import {
   createRateLimiter,
   guardProtocolHandler,
   guardRecordRules,
+  inboundPeer,
   isInvalidRecordEvent,
   type PeerReputation,
   type PeerReputationInit,
@@ -51,6 +52,7 @@ import { anySignal, handleProtocol, sendRequest, toPeerId } from './messaging.js
 import { buildNode, type ChorusLibp2p, type ConnectionLimits } from './node.js'
 import { loadOrCreatePeerKey, signerFromKey } from './peer-key.js'
 import { type KnownPeer, PeerTable, parsePeerInfo, type SelfInfo } from './peer-table.js'
+import { markInbound, refuseStaleRecords } from './stale.js'
 
 /** Provider key every CHORUS node announces; discovery looks for its providers. */
 export const PEER_ANNOUNCE_KEY = 'CHORUS:peer'
@@ -233,8 +235,11 @@ export async function createLibP2PDHT(init: LibP2PDHTInit = {}): Promise<LibP2PD
   for (const addr of [...(init.bootstrapPeers ?? []), ...(init.listen ?? [])]) checkMultiaddr(addr)
   const records: RecordRules = init.records ?? { validators: {}, selectors: {} }
   const reputation = makeReputation(init)
+  // an incoming record ranked below the one held is refused (bound to the node once it exists)
+  let readStored: (key: string) => Promise<Uint8Array | undefined> = async () => undefined
+  const fresh = refuseStaleRecords(records, (key) => readStored(key))
   // validators that name the sender of a refused record (kad-dht runs them without saying who)
-  const guarded = reputation != null ? guardRecordRules(records, reputation) : records
+  const guarded = reputation != null ? guardRecordRules(fresh, reputation) : fresh
   const gater =
     reputation != null ? combineGaters(init.connectionGater, reputation.gater) : init.connectionGater
   let node: ChorusLibp2p
@@ -278,6 +283,7 @@ export async function createLibP2PDHT(init: LibP2PDHTInit = {}): Promise<LibP2PD
     }
   }
   const dht = new LibP2PDHTImpl(node, privateKey, datastore, { records, guarded, reputation }, init)
+  readStored = (key) => dht.storedValue(key)
   if (init.start !== false) {
     try {
       await dht.start()
@@ -387,6 +393,9 @@ class LibP2PDHTImpl implements LibP2PDHT {
         limiter: this.limiterFor(kadProtocol) ?? false,
         logger: this.log
       })
+    } else if (this.kad.getMode() === 'server') {
+      // the stale-record check needs to know which records came from a peer
+      this.detachReputation = await markInbound(this.libp2p, [`${this.opts.protocolPrefix}/kad/1.0.0`])
     }
     await handleProtocol(this.libp2p, this.opts.peerInfoProtocol, async () => this.selfInfoBytes(), {
       maxRequestBytes: 1024,
@@ -634,6 +643,11 @@ class LibP2PDHTImpl implements LibP2PDHT {
     await this.libp2pDatastore().put(this.recordKey(key), record.serialize(), options)
   }
 
+  /** The record this node holds for `key` (validated), for the stale-record check. */
+  storedValue(key: string): Promise<Uint8Array | undefined> {
+    return this.readLocal(key, {})
+  }
+
   private async readLocal(key: string, options: AbortOptions): Promise<Uint8Array | undefined> {
     let raw: Uint8Array
     try {
@@ -840,14 +854,14 @@ class LibP2PDHTImpl implements LibP2PDHT {
   async handle(protocol: string, handler: ProtocolHandler, options: { maxRequestBytes?: number } = {}) {
     this.assertStarted('handle')
     const limiter = this.limiterFor(protocol)
-    const guarded =
+    const guarded: ProtocolHandler =
       this.reputation != null
         ? guardProtocolHandler(handler, {
             reputation: this.reputation,
             protocol,
             ...(limiter != null ? { limiter } : {})
           })
-        : handler
+        : (request, from) => inboundPeer.run(from.id, () => handler(request, from))
     await handleProtocol(this.libp2p, protocol, guarded, {
       ...options,
       timeout: this.opts.requestTimeout,

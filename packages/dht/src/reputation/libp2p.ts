@@ -9,7 +9,8 @@ import type { PeerReputation } from './reputation.js'
 /**
  * Record rules whose validators report the sender of a refused record to the reputation system
  * (when the record arrived on a stream guarded by `attachReputation` or `guardProtocolHandler`).
- * The verdict itself is unchanged: the validator's error is rethrown.
+ * The verdict itself is unchanged: the validator's error is rethrown. A `StaleRecordError` (an
+ * older record than the one held, see `refuseStaleRecords`) costs nothing.
  */
 export function guardRecordRules(rules: RecordRules, reputation: PeerReputation): RecordRules {
   const validators: Record<string, RecordValidator> = {}
@@ -19,7 +20,8 @@ export function guardRecordRules(rules: RecordRules, reputation: PeerReputation)
         await validate(key, value)
       } catch (err) {
         const peer = inboundPeer.getStore()
-        if (peer != null) reputation.onInvalidRecord(peer)
+        // an older record is not an invalid one: honest peers may hold it
+        if (peer != null && (err as Error)?.name !== 'StaleRecordError') reputation.onInvalidRecord(peer)
         throw err
       }
     }
