@@ -9,6 +9,7 @@
  *
  *   pnpm --filter @chorus/replication bench            # 20 nodes, 500 records
  *   pnpm --filter @chorus/replication bench --quick    # 8 nodes, 40 records (smoke run)
+ *   pnpm --filter @chorus/replication bench --nodes 20 --records 150
  *
  * Writes bench-results/latest.json (HELPERS.md format).
  */
@@ -22,9 +23,13 @@ import { createReplicationManager } from '../dist/index.js'
 import { Cluster, testRecord } from './cluster.ts'
 
 const quick = process.argv.includes('--quick')
-const NODES = quick ? 8 : 20
-const RECORDS = quick ? 40 : 500
-const BASELINE_RECORDS = quick ? 10 : 100
+const arg = (name: string): number | undefined => {
+  const i = process.argv.indexOf(name)
+  return i >= 0 ? Number(process.argv[i + 1]) : undefined
+}
+const NODES = arg('--nodes') ?? (quick ? 8 : 20)
+const RECORDS = arg('--records') ?? (quick ? 40 : 500)
+const BASELINE_RECORDS = quick ? 10 : Math.max(10, Math.round(RECORDS / 5))
 const FACTOR = 3
 const STOP_EVERY_MS = quick ? 2_000 : 5_000
 const VALUE_BYTES = 1024
@@ -51,8 +56,9 @@ async function main(): Promise<void> {
   const cluster = new Cluster({
     size: NODES,
     createManager: createReplicationManager,
-    queryTimeout: 10_000,
-    requestTimeout: 5_000,
+    // 20 nodes share one event loop here: generous timeouts so a busy peer is not taken for a dead one
+    queryTimeout: 15_000,
+    requestTimeout: 15_000,
     replication: {
       replicationFactor: FACTOR,
       repairInterval: 10_000,
@@ -60,7 +66,7 @@ async function main(): Promise<void> {
       repairBackoffMax: 30_000,
       repairRankDelay: 2_000,
       livenessTTL: 5_000,
-      requestTimeout: 5_000,
+      requestTimeout: 15_000,
       // not what this run measures; longer than the run so they do not compete with repair
       reprovideInterval: 60 * 60_000,
       republishInterval: 60 * 60_000,
@@ -208,7 +214,8 @@ async function main(): Promise<void> {
     package: '@chorus/replication',
     date: new Date().toISOString(),
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version },
-    mode: quick ? 'quick' : 'full',
+    mode: quick ? 'quick' : NODES === 20 && RECORDS === 500 ? 'full' : 'reduced',
+    config: { nodes: NODES, records: RECORDS, factor: FACTOR, stopEveryMs: STOP_EVERY_MS },
     results
   }
   const dir = join(here, '..', 'bench-results')
@@ -241,9 +248,20 @@ function liveHolderCounts(cluster: Cluster): number[] {
 async function waitAllHealthy(cluster: Cluster, timeout: number): Promise<number> {
   const t = Date.now()
   let under = 0
+  let lastReport = Date.now()
   while (Date.now() - t < timeout) {
     under = liveHolderCounts(cluster).filter((n) => n > 0 && n < FACTOR).length
     if (under === 0) return Date.now() - t
+    if (Date.now() - lastReport > 30_000) {
+      lastReport = Date.now()
+      const m = cluster.running().map((n) => n.manager!.getMetrics())
+      const sum = (f: (x: ReplicationMetrics) => number): number => m.reduce((a, x) => a + f(x), 0)
+      log(
+        `  ${under} records under factor; pushes ok ${sum((x) => x.successfulReplications)}, ` +
+          `failed ${sum((x) => x.failedReplications)}, checks ${sum((x) => x.repairChecks)}, ` +
+          `lookups ${sum((x) => x.providerLookups)}, provides ${sum((x) => x.reprovideOperations)}`
+      )
+    }
     await sleep(500)
   }
   log(`WARNING: ${under} records still under factor after ${timeout} ms`)

@@ -622,7 +622,8 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     if (this.inflight.has(id) || this.queue == null || this.controller == null) return
     this.inflight.add(id)
     const signal = this.controller.signal
-    // same content priority: repair before provide before republish
+    // by content priority; at equal priority repair before provide before republish (a provide
+    // makes a new holder findable, so provides must not starve behind repairs)
     const priority = entry.priority * 4 + JOB_RANK[kind]
     this.queue
       .add(
@@ -900,8 +901,8 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     while (pushed.length < need && next < candidates.length && !signal.aborted) {
       const batch = candidates.slice(next, next + need - pushed.length)
       next += batch.length
-      // each receiver learns every holder: the known ones, this batch and this node
-      const known = [...new Set([self, ...holders, ...pushed, ...batch])]
+      // each receiver learns the holders known to hold it now (not the rest of its batch, which may fail)
+      const known = [...new Set([self, ...holders, ...pushed])]
       const results = await Promise.allSettled(
         batch.map((peer) =>
           this.push(
