@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { AuditLog } from '../src/audit.js'
@@ -79,4 +79,32 @@ describe('audit log', () => {
       reason: expect.stringMatching(/removed/)
     })
   })
+
+  it.skipIf(!existsSync('/dev/full'))(
+    'a write refused by a full disk leaves whole lines only, keeps the lines and writes them on the next flush',
+    async () => {
+      const { log, path, index } = await freshLog(3)
+      const headBefore = index.getAuditHead()
+      // the disk is full: the log file is /dev/full for a while (every write fails with ENOSPC)
+      renameSync(path, `${path}.real`)
+      symlinkSync('/dev/full', path)
+      const add = (i: number) =>
+        log.append({ op: 'retrieve', address: `ucxl://a:b@c:d/full${i}`, success: true })
+      add(1)
+      add(2)
+      await log.flush()
+      expect(index.getAuditHead()).toEqual(headBefore) // the head never runs ahead of the file
+      // space again
+      unlinkSync(path)
+      renameSync(`${path}.real`, path)
+      add(3)
+      expect(await log.verify()).toEqual({ ok: true, entries: 6 })
+      const lines = readFileSync(path, 'utf8').trim().split('\n')
+      expect(lines.map((l) => (JSON.parse(l) as { address: string }).address).slice(3)).toEqual([
+        'ucxl://a:b@c:d/full1',
+        'ucxl://a:b@c:d/full2',
+        'ucxl://a:b@c:d/full3'
+      ])
+    }
+  )
 })

@@ -1,10 +1,17 @@
 import { join } from 'node:path'
-import { createLocalDHT, type LocalDHT } from '@chorus/dht'
+import { createLocalDHT, type LibP2PDHT, type LocalDHT } from '@chorus/dht'
 import { addressDigest } from '@chorus/ucxl'
 import { decode } from 'cborg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { headKey, versionKey } from '../src/address.js'
-import { closestPeers, encodeMessage, keyKadId, peerKadId, recordHandler } from '../src/direct.js'
+import {
+  closestPeers,
+  encodeMessage,
+  keyKadId,
+  peerKadId,
+  RECORD_PROTOCOL,
+  recordHandler
+} from '../src/direct.js'
 import { encodeEnvelope, openEnvelope } from '../src/envelope.js'
 import { chorusRecordRules } from '../src/records.js'
 import { BASE, makeSigner, sampleEnvelope, tempDir } from './helpers.js'
@@ -79,4 +86,39 @@ describe('direct record protocol', () => {
       expect(Buffer.compare(dist(sorted[i - 1]!), dist(sorted[i]!))).toBeLessThan(0)
     }
   })
+})
+
+describe('direct record protocol between libp2p nodes', () => {
+  it('an invalid pushed record costs the sender reputation; a valid or older one does not', async () => {
+    const { startNetwork } = await import('@chorus/dht/testing')
+    const net = await startNetwork({ nodes: 2, records: chorusRecordRules() })
+    try {
+      const [server, sender] = net.nodes as [LibP2PDHT, LibP2PDHT]
+      await server.handle(RECORD_PROTOCOL, recordHandler(server))
+      const push = async (key: string, value: Uint8Array) =>
+        decode(
+          await sender.request(
+            server.peerId,
+            RECORD_PROTOCOL,
+            encodeMessage({ op: 'put', records: [{ key, value }] })
+          )
+        ) as { ok: boolean }
+      const signer = makeSigner()
+      const v1 = await sampleEnvelope(signer)
+      const v2 = await sampleEnvelope(signer, { version: 2, previous: v1.hash })
+      expect(await push(headKey(digest), v2.bytes)).toEqual({ ok: true })
+      expect((await push(headKey(digest), v1.bytes)).ok).toBe(true) // older: kept out, not a fault
+      expect(server.reputation!.score(sender.peerId)).toBe(0)
+      const badSig = encodeEnvelope({ ...v1.envelope, signature: new Uint8Array(64) })
+      expect((await push(versionKey(digest, 1), badSig)).ok).toBe(false)
+      expect((await push(headKey(digest), new TextEncoder().encode('junk'))).ok).toBe(false)
+      expect(server.reputation!.score(sender.peerId)).toBeGreaterThan(0)
+      expect(server.reputation!.stats().penalties['invalid-record']).toBe(2)
+      const head = await server.getValue(headKey(digest), { localOnly: true })
+      expect(openEnvelope(head).version).toBe(2)
+      await expect(server.getValue(versionKey(digest, 1), { localOnly: true })).rejects.toThrow()
+    } finally {
+      await net.stop()
+    }
+  }, 60_000)
 })

@@ -186,9 +186,16 @@ describe('EncryptedStorage on a 5-node libp2p network', () => {
     devops.invalidateCache(address)
     expect(text((await devops.retrieveUCXLContent(address)).content)).toBe('contested 3')
 
-    // 4. the liar replays version 1 to every peer (kad-dht servers accept an older valid record):
-    //    a reader that has seen version 3 never rolls back, and its read repair restores the head
-    await liar.putValue(headKey(digest), v1)
+    // 4. the liar replays version 1 to every peer: honest servers refuse a record their selector
+    //    ranks below the one they hold (StaleRecordError, no acknowledgement), so no head rolls back
+    await expect(liar.putValue(headKey(digest), v1)).rejects.toThrow(/no peer acknowledged/)
+    for (const n of [0, 1, 2, 3]) {
+      const held = await net.nodes[n]!.getValue(headKey(digest), { localOnly: true }).catch(() => undefined)
+      if (held !== undefined) expect(openEnvelope(held).version, `node ${n} head`).toBe(3)
+    }
+    //    a node that missed updates (its store holds version 1): a reader that has seen version 3
+    //    never rolls back, and its read repair restores the head
+    for (const n of [1, 2, 3]) await net.nodes[n]!.putValue(headKey(digest), v1, { localOnly: true })
     devops.invalidateCache(address)
     expect((await devops.retrieveUCXLContent(address)).metadata.version).toBe(3)
     // (a repair already ran for step 1 within the last seconds: read again once the interval passed)
@@ -206,6 +213,85 @@ describe('EncryptedStorage on a 5-node libp2p network', () => {
       repaired = heads.filter((h) => h !== undefined && openEnvelope(h).version === 3).length
     }
     expect(repaired).toBeGreaterThanOrEqual(3)
+  })
+
+  it('readers without history: a forged successor and heads rolled back on every node do not fool them', async () => {
+    const address = 'ucxl://agent001:backend_developer@project123:task456/*^/hijacked'
+    const digest = addressDigest(address)
+    const versions: Uint8Array[] = []
+    for (const n of [1, 2, 3]) {
+      await backend.storeUCXLContent(address, `hijacked ${n}`, 'backend_developer', 'decision')
+      versions.push(await net.nodes[0]!.getValue(versionKey(digest, n), { localOnly: true }))
+    }
+    const [v1, , v3] = versions as [Uint8Array, Uint8Array, Uint8Array]
+    const e3 = openEnvelope(v3)
+    const { envelopeHash } = await import('../src/envelope.js')
+    const forged = await signEnvelope(
+      { ...e3, version: 4, previous: envelopeHash(v3), author: liar.signer.publicKey },
+      liar.signer
+    )
+    // honest servers refuse it under the head (their selector prefers the predecessor's author)...
+    await liar.putValue(headKey(digest), forged.bytes).catch(() => undefined)
+    for (const n of [0, 1, 2, 3]) {
+      const held = await net.nodes[n]!.getValue(headKey(digest), { localOnly: true })
+      expect(openEnvelope(held).version, `node ${n} head`).toBe(3)
+    }
+    // ...but say every store took it anyway (the version key had nothing to compare with)
+    for (const n of [0, 1, 2, 3, 4]) {
+      await net.nodes[n]!.putValue(headKey(digest), forged.bytes, { localOnly: true })
+      await net.nodes[n]!.putValue(versionKey(digest, 4), forged.bytes, { localOnly: true })
+    }
+    // fresh readers on node 3, with the direct protocol (closest) and through the full query
+    const n3 = net.nodes[3]!
+    const readerDht = {
+      putValue: n3.putValue.bind(n3),
+      getValue: n3.getValue.bind(n3),
+      getValues: n3.getValues.bind(n3),
+      provide: n3.provide.bind(n3),
+      findProviders: n3.findProviders.bind(n3),
+      getClosestPeers: n3.getClosestPeers.bind(n3),
+      request: n3.request.bind(n3),
+      getConnectedPeers: n3.getConnectedPeers.bind(n3),
+      handle: async () => {},
+      unhandle: async () => {}
+    } as unknown as Dht
+    let k = 0
+    const fresh = () =>
+      startStorage({
+        dht: readerDht,
+        signer: n3.signer,
+        keys,
+        plays: ['senior_architect'],
+        init: { dataDir: join(tmp.dir, `fresh-${k++}`), nodeId: `fresh-${k}`, directReadPeers: 4 }
+      })
+    const author = Buffer.from(net.nodes[0]!.signer.publicKey).toString('hex')
+    for (const consistency of ['closest', 'network', 'local-first'] as const) {
+      const reader = await fresh()
+      try {
+        const got = await reader.retrieveUCXLContent(address, { consistency })
+        expect(got.metadata.version, consistency).toBe(3)
+        expect(got.metadata.author).toBe(author)
+        expect(text(got.content)).toBe('hijacked 3')
+        // asked for by number, the forged version 4 is refused
+        await expect(reader.retrieveUCXLContent(address.replace('*^', '*~4'))).rejects.toMatchObject({
+          name: 'IntegrityError'
+        })
+      } finally {
+        await reader.stop()
+      }
+    }
+    // every head rolled back to version 1 (the version keys still hold 2 and 3)
+    for (const n of [0, 1, 2, 3, 4]) await net.nodes[n]!.putValue(headKey(digest), v1, { localOnly: true })
+    for (const consistency of ['closest', 'network'] as const) {
+      const reader = await fresh()
+      try {
+        const got = await reader.retrieveUCXLContent(address, { consistency })
+        expect(got.metadata.version, consistency).toBe(3)
+        expect(text(got.content)).toBe('hijacked 3')
+      } finally {
+        await reader.stop()
+      }
+    }
   })
 
   it('honest nodes refuse tampered and badly signed records in their DHT validator', async () => {

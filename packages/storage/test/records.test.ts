@@ -73,4 +73,19 @@ describe('CHORUS record rules', () => {
     expect(select(key, [v2late.bytes, v1.bytes, v2.bytes])).toBe(2)
     expect(select(key, [enc.encode('junk'), v1.bytes])).toBe(1)
   })
+
+  it('prefers the predecessor over a successor chained to it by another author (forged)', async () => {
+    const author = makeSigner()
+    const forger = makeSigner()
+    const v1 = await sampleEnvelope(author)
+    const v2 = await sampleEnvelope(author, { version: 2, previous: v1.hash })
+    const forged3 = await sampleEnvelope(forger, { version: 3, previous: v2.hash })
+    const genuine3 = await sampleEnvelope(author, { version: 3, previous: v2.hash })
+    const key = enc.encode(headKey(digest))
+    expect(select(key, [v2.bytes, forged3.bytes])).toBe(0)
+    expect(select(key, [forged3.bytes, v2.bytes])).toBe(1)
+    expect(select(key, [v2.bytes, genuine3.bytes])).toBe(1)
+    // without the predecessor in the set the selector cannot tell: the highest version wins
+    expect(select(key, [v1.bytes, forged3.bytes])).toBe(1)
+  })
 })
