@@ -483,14 +483,19 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
         keep = pinned
       }
     }
-    const changed = pinned == null || !sameBytes(pinned, keep)
-    if (changed) {
+    if (pinned == null || !sameBytes(pinned, keep)) {
       try {
         await this.dht.putValue(key, keep, { localOnly: true })
       } catch (err) {
-        return refuse('STORE_FAILED', `could not store it in the DHT record store: ${errorMessage(err)}`)
+        // the record store already holds a version the selector prefers: pin that one instead
+        const held = (err as Error)?.name === 'StaleRecordError' ? await this.heldValue(key) : undefined
+        if (held == null) {
+          return refuse('STORE_FAILED', `could not store it in the DHT record store: ${errorMessage(err)}`)
+        }
+        keep = held
       }
     }
+    const changed = pinned == null || !sameBytes(pinned, keep)
     if (!this.started) return refuse('NOT_ACCEPTING', 'the replication manager is stopping')
     const now = Date.now()
     const entry: Entry = existing ?? {
@@ -1065,6 +1070,17 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
   private healthOf(actual: number): ReplicationHealth {
     if (actual >= this.config.replicationFactor) return 'healthy'
     return actual === 0 ? 'critical' : 'degraded'
+  }
+
+  /** The valid value this node's DHT record store holds for the key, if any. */
+  private async heldValue(key: string): Promise<Uint8Array | undefined> {
+    try {
+      const v = await this.dht.getValue(key, { localOnly: true })
+      await this.validate(textEncoder.encode(key), v)
+      return v
+    } catch {
+      return undefined
+    }
   }
 
   /** This node's value for the key: its DHT record store, else the network. */

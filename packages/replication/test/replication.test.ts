@@ -210,5 +210,18 @@ describe('replication on 10 nodes, factor 3', () => {
       testRecord('good')
     )
     expect(receiver!.manager!.getMetrics().replicasRefused).toBeGreaterThanOrEqual(3)
+    // an older version never replaces a newer one (the selector prefers the larger test record)
+    const older = await ask(
+      encodeRequest({ key: '/CHORUS/test/good', value: testRecord('aaa'), priority: 1 })
+    )
+    expect(older).toEqual({ ok: true })
+    expect(u8(receiver!.manager!.getPinnedValue('/CHORUS/test/good'))).toEqual(testRecord('good'))
+    // when the record store already holds a newer version than the one pushed, that one is pinned
+    await receiver!.dht!.putValue('/CHORUS/test/newer', testRecord('zzz'), { localOnly: true })
+    const stale = await ask(
+      encodeRequest({ key: '/CHORUS/test/newer', value: testRecord('mmm'), priority: 1 })
+    )
+    expect(stale).toEqual({ ok: true })
+    expect(u8(receiver!.manager!.getPinnedValue('/CHORUS/test/newer'))).toEqual(testRecord('zzz'))
   }, 60_000)
 })
