@@ -5,8 +5,10 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     projects: ['packages/*', 'apps/*', 'tests', 'tests/reliability'],
-    // Two cores: multi-node tests are CPU-bound, so keep files from starving each other.
-    maxWorkers: 2,
+    // One test file at a time: the multi-node files run 5-20 real libp2p nodes each, and two of
+    // them at once on this 2-core machine starve each other's queries into timeouts.
+    fileParallelism: false,
+    maxWorkers: 1,
     coverage: {
       provider: 'v8',
       include: ['packages/*/src/**/*.ts', 'apps/*/src/**/*.ts'],
