@@ -130,13 +130,12 @@ export class AuditLog {
       // only, and the lines wait for the next flush (their hashes already chain).
       let fh: Awaited<ReturnType<typeof open>> | undefined
       let size: number | undefined
+      let written = false
       try {
         fh = await open(this.path, 'a', 0o600)
         size = (await fh.stat()).size
         await fh.writeFile(lines)
-        await fh.close()
-        fh = undefined
-        this.heads.setAuditHead(seq, head)
+        written = true
       } catch (err) {
         this.buffer = [...pending, ...this.buffer]
         if (fh !== undefined && size !== undefined) {
@@ -144,11 +143,20 @@ export class AuditLog {
             this.logger?.error({ err: (e as Error).message, path: this.path }, 'audit log truncate failed')
           })
         }
-        await fh?.close().catch(() => undefined)
         this.logger?.error(
           { err: (err as Error).message, path: this.path, pending: this.buffer.length },
           'audit log write failed; lines kept for the next flush'
         )
+      } finally {
+        await fh?.close().catch(() => undefined)
+      }
+      if (!written) return
+      // The lines are in the file: a head that cannot be saved (the index's disk is full too)
+      // only lags the file, which verify() accepts; never write the lines twice.
+      try {
+        this.heads.setAuditHead(seq, head)
+      } catch (err) {
+        this.logger?.warn({ err: (err as Error).message }, 'audit head not saved; it lags the log file')
       }
     })
     return this.flushing

@@ -107,4 +107,28 @@ describe('audit log', () => {
       ])
     }
   )
+
+  it('a head that cannot be saved (index disk full) never gets the lines written twice', async () => {
+    const t = tempDir()
+    const index = new LocalIndex(join(t.dir, 'index.sqlite'))
+    cleanups.push(() => {
+      index.close()
+      t.remove()
+    })
+    let failHead = true
+    const heads = {
+      getAuditHead: () => index.getAuditHead(),
+      setAuditHead: (seq: number, hash: string) => {
+        if (failHead) throw Object.assign(new Error('database or disk is full'), { errcode: 13 })
+        index.setAuditHead(seq, hash)
+      }
+    }
+    const log = new AuditLog(join(t.dir, 'audit.log'), 'node-a', heads)
+    await log.init()
+    log.append({ op: 'store', address: 'ucxl://a:b@c:d/x', success: true })
+    await log.flush()
+    failHead = false
+    log.append({ op: 'store', address: 'ucxl://a:b@c:d/y', success: true })
+    expect(await log.verify()).toEqual({ ok: true, entries: 2 })
+  })
 })
