@@ -158,20 +158,21 @@ export function createPeerReputation(init: PeerReputationInit = {}): PeerReputat
       entries.delete(id)
     }
     entries.set(id, e)
-    prune(t)
+    prune(t, id)
     return e
   }
 
   // drop forgotten peers first (no points left, no ban), then the least recently touched unbanned
-  const prune = (t: number): void => {
+  // never the entry being touched (`keep`): its caller is about to add points or a ban to it
+  const prune = (t: number, keep: string): void => {
     if (entries.size <= maxTracked) return
     for (const [id, e] of entries) {
       if (entries.size <= maxTracked) return
-      if (e.bannedUntil <= t && decayed(e, t) < 1) entries.delete(id)
+      if (id !== keep && e.bannedUntil <= t && decayed(e, t) < 1) entries.delete(id)
     }
     for (const [id, e] of entries) {
       if (entries.size <= maxTracked) return
-      if (e.bannedUntil <= t) entries.delete(id)
+      if (id !== keep && e.bannedUntil <= t) entries.delete(id)
     }
   }
 
