@@ -174,7 +174,7 @@ describe('hostile peers (4 honest nodes, a liar and a flooder)', () => {
     const afterReplay = await honest[3]!.retrieveUCXLContent(address, { consistency: 'network' })
     report.read()
     if (afterReplay.metadata.version < 3) {
-      rolledBackServed++ // KNOWN BUG, asserted by the it.fails test below
+      rolledBackServed++ // asserted to stay 0 by the test below
     } else expect(text(afterReplay.content)).toBe('honest version 3')
     await send('forged envelope (other author)', hk, forged.bytes)
     await send('forged envelope (other author)', versionKey(digest, 4), forged.bytes)
@@ -221,9 +221,9 @@ describe('hostile peers (4 honest nodes, a liar and a flooder)', () => {
         expect(['IntegrityError', 'StorageTimeoutError']).toContain(got.name)
         expect(got.message).not.toContain('FORGED')
       } else if (text(got.content) === 'FORGED by the liar') {
-        forgedServed++ // KNOWN BUG, asserted by the it.fails test below
+        forgedServed++ // asserted to stay 0 by the test below
       } else if (got.metadata.version < 3) {
-        rolledBackServed++ // KNOWN BUG, asserted by the it.fails test below
+        rolledBackServed++ // asserted to stay 0 by the test below
         expect(text(got.content)).toBe(`honest version ${got.metadata.version}`)
       } else {
         expect(text(got.content)).toBe('honest version 3')
@@ -265,19 +265,15 @@ describe('hostile peers (4 honest nodes, a liar and a flooder)', () => {
     )
   })
 
-  // KNOWN BUG (packages/storage/src/storage.ts, consistent(); and @libp2p/kad-dht's PUT_VALUE
-  // handler): the liar PUTs a validly signed v4 of its own, chained to v3, to every honest node;
-  // kad-dht stores it (the validator sees a good signature, nothing compares it with the record it
-  // replaces), so a reader without a local chain sees the liar's author on most peers and returns
-  // the forged content. `it.fails` passes while the bug exists; make it `it` once fixed.
-  // KNOWN BUG (same place): the liar PUTs genuine version 1 under the head key; every honest kad-dht
-  // server replaces v3 with it, and a reader without local history returns version 1 as the latest
-  // although /v/2 and /v/3 are still on the network. `it.fails` until storage probes for successors.
-  it.fails('no reader is handed a rolled-back head (fails until storage looks for newer versions)', () => {
+  // Once known bugs, now fixed: the liar PUTs a validly signed v4 of its own chained to v3 (honest
+  // servers' selector prefers v3's author; a reader checks author continuity back along the chain),
+  // and it replays genuine v1 under the head key (honest servers refuse a record their selector ranks
+  // below the one they hold; a reader also looks for newer versions at the version keys).
+  it('no reader is handed a rolled-back head', () => {
     expect(rolledBackServed).toBe(0)
   })
 
-  it.fails('no reader is handed the forged successor version (fails until storage checks author continuity)', () => {
+  it('no reader is handed the forged successor version', () => {
     expect(forgedServed).toBe(0)
   })
 
