@@ -24,12 +24,14 @@ const sum = (m) => Object.values(m).reduce((a, b) => a + b, 0)
 // Maintained by hand: what the suite found, where, and the suggested fix.
 const FINDINGS = [
   {
-    where: 'packages/storage/src/storage.ts (consistent()) with @libp2p/kad-dht PUT_VALUE — FIXED in 9ff49a5, 330a94b',
+    where:
+      'packages/storage/src/storage.ts (consistent()) with @libp2p/kad-dht PUT_VALUE — FIXED in 9ff49a5, 330a94b',
     what: "SECURITY: a peer PUTs a validly signed next version of someone else's address with its own key, chained to the real head (`previous` = its hash). Every honest kad-dht server stores it (the validator sees a good signature; kad-dht never compares an incoming record with the one it replaces), so a reader with no local copy of the chain sees the forger's author on most peers and returns the forged content.",
     fix: 'done: a reader accepts version n > 1 only if version n-1 (index, local store, closest peers, else the network) has the hash `previous` names and the same author, back to a version it trusts or to v1 (verified links remembered, walk bounded); the CHORUS selector prefers a predecessor over a successor chained to it by another author; LibP2PDHT refuses an incoming record its selector ranks below the held one (`StaleRecordError`, no reputation penalty).'
   },
   {
-    where: 'packages/storage/src/storage.ts (retrieve of *^) with @libp2p/kad-dht PUT_VALUE — FIXED in 9ff49a5, 330a94b',
+    where:
+      'packages/storage/src/storage.ts (retrieve of *^) with @libp2p/kad-dht PUT_VALUE — FIXED in 9ff49a5, 330a94b',
     what: 'SECURITY: a peer PUTs the genuine version 1 under the head key; every honest kad-dht server replaces the newer head with it, and a reader with no local history returns version 1 as the latest although versions 2 and 3 are still on the network under their own keys.',
     fix: 'done: honest servers refuse the replayed older record (selector check on PUT, as go-libp2p-kad-dht); a `*^` read probes `/v/n+1` onward (local store and closest peers, concurrently with the chain check, 2 s cap) and follows valid same-author successors.'
   },

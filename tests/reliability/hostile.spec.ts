@@ -12,7 +12,6 @@ import {
   encodeEnvelope,
   envelopeHash,
   headKey,
-  openEnvelope,
   signEnvelope,
   validateChorusRecord,
   versionKey
