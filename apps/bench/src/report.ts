@@ -107,6 +107,9 @@ function systemSection(system: SystemResult | undefined, chartLinks: string[]): 
     ''
   )
   for (const note of system.notes) out.push(`- ${note}`)
+  out.push(
+    '- Operations of a phase run back to back in one process: the background part of each store (the remaining kad-dht puts of the version and head records, the provide) competes for the same CPU as the next operation, and the raw kad-dht put has no such background part. On a loaded 2-core machine this is what the store latency measures (CPU per store above); a bench that alternates raw and CHORUS operations (as the storage package does) lets that work overlap the baseline instead.'
+  )
   if (system.notes.length > 0) out.push('')
   out.push(...chartLinks, '')
   for (const s of system.sizes) {
