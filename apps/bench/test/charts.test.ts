@@ -61,6 +61,8 @@ describe('lineChartSvg', () => {
   it('escapes text', () => {
     const svg = lineChartSvg(chart)
     expect(svg).toContain('Hops &lt;vs&gt; N')
+    // the chart's accessible name: the first <title> right inside <svg>
+    expect(svg).toMatch(/^<svg [^>]*role="img">\n<title>Hops &lt;vs&gt; N/)
     expect(svg).toContain('ref &amp; more')
     expect(svg).not.toContain('<vs>')
   })
