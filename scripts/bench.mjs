@@ -5,10 +5,21 @@
 //   pnpm bench                     full run (BENCHMARKS.md regenerated)
 //   pnpm bench --quick             smoke run: --quick passed to each bench, small samples
 //   pnpm bench --only dht,storage  only these packages (short names or full names)
-//   pnpm bench --skip-build        do not run the turbo build first
+//   pnpm bench --skip-build        do not build first
 //   pnpm bench --report-only       regenerate BENCHMARKS.md and charts from bench-results/latest.json
-//   pnpm bench --timeout 600       per-package limit in seconds (default 1800, quick 90)
+//   pnpm bench --timeout 600       per-package limit in seconds (default 1800; quick: 2 x its budget)
 //   pnpm bench --budget 2400       limit of the whole run in seconds: later packages are skipped
+//
+// Build: a package is rebuilt only when a file of its build inputs (src/, tsconfig*.json,
+// package.json: turbo.json's inputs) is newer than its newest dist/ file, or dist/ is missing, so an
+// unchanged tree (e.g. right after `bash dev.sh test`) starts benchmarking at once. A full run then
+// runs `turbo run build` (dependents rebuilt too, from turbo's cache where it can); a quick run
+// builds only the stale packages and what they depend on (`turbo run build --filter=<pkg>`): their
+// dependents run their existing dist/, which import the rebuilt one at run time.
+//
+// Quick budgets: every package's quick bench has a time budget (QUICK_BUDGET_S below, 30 s for
+// others) that keeps the smoke run under two minutes; over it the runner warns, and at twice it the
+// bench is stopped (reported as timed out).
 //
 // A quick run writes only bench-results/<date>-quick.json: every package's own
 // bench-results/latest.json is put back as it was, and BENCHMARKS.md and bench-results/latest.json
@@ -37,7 +48,18 @@ const only = option('--only')
   .map((s) => s.trim())
   .filter(Boolean)
 // Per-package wall-clock limits: a hung bench must not hold the whole run.
-const TIMEOUT_MS = Number(option('--timeout') ?? (quick ? 90 : 30 * 60)) * 1000
+const TIMEOUT_OPTION_MS = option('--timeout') == null ? undefined : Number(option('--timeout')) * 1000
+const TIMEOUT_MS = TIMEOUT_OPTION_MS ?? 30 * 60_000
+/** Seconds each package's `bench --quick` should take on this 2-core machine (a smoke run). */
+export const QUICK_BUDGET_S = {
+  '@chorus/bench': 20,
+  '@chorus/crypto': 20,
+  '@chorus/dht': 15,
+  '@chorus/storage': 18,
+  '@chorus/hybrid': 8,
+  '@chorus/replication': 25
+}
+const quickBudgetMs = (name) => (QUICK_BUDGET_S[name] ?? 30) * 1000
 // Optional budget of the whole run: a package that would start after it is skipped, and a running
 // one is stopped when it ends (the report says so).
 const BUDGET_MS = option('--budget') == null ? Number.POSITIVE_INFINITY : Number(option('--budget')) * 1000
@@ -64,6 +86,61 @@ export function workspacePackages(root = ROOT) {
     }
   }
   return out
+}
+
+/** Newest modification time (ms) of the files under `path` (a file or a folder), 0 when none. */
+function newest(path) {
+  if (!existsSync(path)) return 0
+  const st = statSync(path)
+  if (!st.isDirectory()) return st.mtimeMs
+  let max = 0
+  for (const entry of readdirSync(path)) {
+    if (entry === 'node_modules') continue
+    max = Math.max(max, newest(join(path, entry)))
+  }
+  return max
+}
+
+/**
+ * Workspace packages whose dist/ is missing or older than one of their build inputs (turbo.json:
+ * src/**, tsconfig*.json, package.json).
+ */
+export function staleBuilds(root = ROOT) {
+  const stale = []
+  for (const pkg of workspacePackages(root)) {
+    const dir = join(root, pkg.dir)
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
+    if (manifest.scripts?.build == null) continue
+    const built = newest(join(dir, 'dist'))
+    const inputs = Math.max(
+      newest(join(dir, 'src')),
+      newest(join(dir, 'package.json')),
+      ...readdirSync(dir)
+        .filter((f) => /^tsconfig.*\.json$/.test(f))
+        .map((f) => newest(join(dir, f)))
+    )
+    if (built === 0 || inputs > built) stale.push(pkg)
+  }
+  return stale
+}
+
+async function build() {
+  const stale = staleBuilds()
+  if (stale.length === 0) {
+    say('build: every dist/ is newer than its sources, nothing to build')
+    return
+  }
+  const names = stale.map((p) => p.name)
+  const filters = quick ? names.flatMap((n) => ['--filter', n]) : []
+  say(
+    `build: ${names.join(', ')} changed since ${stale.length === 1 ? 'its' : 'their'} last build: turbo run build${quick ? ` for ${stale.length === 1 ? 'it' : 'them'} (and what ${stale.length === 1 ? 'it needs' : 'they need'})` : ''}`
+  )
+  const result = await run(
+    'pnpm',
+    ['exec', 'turbo', 'run', 'build', '--output-logs=errors-only', '--continue', ...filters],
+    { cwd: ROOT, prefix: '[build]', timeoutMs: 15 * 60_000 }
+  )
+  if (result.code !== 0) say('build reported errors: the benches of broken packages will fail and be listed')
 }
 
 function wanted(pkg) {
@@ -175,19 +252,7 @@ async function main() {
     return
   }
   say(`${quick ? 'quick smoke run' : 'full run'}: benchmarks run one at a time`)
-  if (!flag('--skip-build')) {
-    say('building the workspace (turbo run build)')
-    const build = await run(
-      'pnpm',
-      ['exec', 'turbo', 'run', 'build', '--output-logs=errors-only', '--continue'],
-      {
-        cwd: ROOT,
-        prefix: '[build]',
-        timeoutMs: 15 * 60_000
-      }
-    )
-    if (build.code !== 0) say('build reported errors: the benches of broken packages will fail and be listed')
-  }
+  if (!flag('--skip-build')) await build()
   const all = workspacePackages()
   // apps/bench (system benchmark + simulation, the longest) runs first, so a package overrunning
   // later cannot crowd it out; then the packages whose figures the issues ask for, then the rest.
@@ -216,11 +281,14 @@ async function main() {
     const resultsFile = join(ROOT, pkg.dir, 'bench-results', 'latest.json')
     const keep =
       quick && !flag('--write-md') ? (existsSync(resultsFile) ? readFileSync(resultsFile) : null) : undefined
+    // Figures of an earlier run, shown (marked as such) when this run gets none.
+    const earlier = readResults(pkg.dir, 0)
     const t0 = Date.now()
+    const budgetMs = quick ? quickBudgetMs(pkg.name) : undefined
     const result = await run('pnpm', ['run', 'bench', ...(quick ? ['--quick'] : [])], {
       cwd: join(ROOT, pkg.dir),
       prefix: `[${pkg.name.replace('@chorus/', '')}]`,
-      timeoutMs: Math.min(TIMEOUT_MS, left)
+      timeoutMs: Math.min(TIMEOUT_OPTION_MS ?? (quick ? 2 * budgetMs : TIMEOUT_MS), left)
     })
     const durationMs = Date.now() - t0
     const found = readResults(pkg.dir, t0)
@@ -234,12 +302,19 @@ async function main() {
     }
     // A bench that failed late may still have written its figures: keep them, say it failed.
     if (entry.status !== 'measured' && found.status === 'measured') entry.results = found.results
+    else if (entry.status !== 'measured' && earlier.status === 'measured' && !quick)
+      entry.earlier = earlier.results
+    if (budgetMs != null && durationMs > budgetMs) {
+      entry.overBudget = `took ${Math.round(durationMs / 1000)} s, over its quick budget of ${budgetMs / 1000} s`
+    }
     if (keep !== undefined) {
       if (keep === null) rmSync(resultsFile, { force: true })
       else writeFileSync(resultsFile, keep)
     }
     packages.push({ package: pkg.name, dir: pkg.dir, durationMs, ...entry })
-    say(`[${index}/${toRun.length}] ${pkg.name}: ${entry.status} in ${Math.round(durationMs / 1000)} s`)
+    say(
+      `[${index}/${toRun.length}] ${pkg.name}: ${entry.status} in ${Math.round(durationMs / 1000)} s${entry.overBudget != null ? ` (${entry.overBudget})` : ''}`
+    )
   }
   let machine
   try {
@@ -280,6 +355,12 @@ async function main() {
   }
   const counts = {}
   for (const p of packages) counts[p.status] = (counts[p.status] ?? 0) + 1
+  for (const p of packages.filter((x) => x.overBudget != null)) say(`${p.package}: ${p.overBudget}`)
+  for (const p of packages.filter((x) => ['failed', 'timeout', 'no-results', 'stale'].includes(x.status)))
+    say(`${p.package}: ${p.status}${p.error != null ? ` (${p.error})` : ''}`)
+  // a smoke run is a check: any bench that failed, timed out or wrote nothing fails it
+  if (quick && packages.some((p) => ['failed', 'timeout', 'no-results', 'stale'].includes(p.status)))
+    process.exitCode = 1
   say(
     `done in ${elapsed()}: ${Object.entries(counts)
       .map(([s, n]) => `${n} ${s}`)

@@ -107,9 +107,6 @@ function systemSection(system: SystemResult | undefined, chartLinks: string[]): 
     ''
   )
   for (const note of system.notes) out.push(`- ${note}`)
-  out.push(
-    '- Operations of a phase run back to back in one process: the background part of each store (the remaining kad-dht puts of the version and head records, the provide) competes for the same CPU as the next operation, and the raw kad-dht put has no such background part. On a loaded 2-core machine this is what the store latency measures (CPU per store above); a bench that alternates raw and CHORUS operations (as the storage package does) lets that work overlap the baseline instead.'
-  )
   if (system.notes.length > 0) out.push('')
   out.push(...chartLinks, '')
   for (const s of system.sizes) {
@@ -132,7 +129,24 @@ function systemSection(system: SystemResult | undefined, chartLinks: string[]): 
       cpu == null ? '-' : `${formatNumber(cpu)} ms`
     ]
     const rows = [
-      row('store', s.store, s.cpuMsPerOp.store, s.rawPut, 'raw kad-dht put'),
+      row(
+        'store (returns at write quorum)',
+        s.store,
+        s.storeUntilIdle == null ? s.cpuMsPerOp.store : undefined,
+        s.rawPut,
+        'raw kad-dht put'
+      ),
+      ...(s.storeUntilIdle == null
+        ? []
+        : [
+            row(
+              'store until idle (incl. background)',
+              s.storeUntilIdle,
+              s.cpuMsPerOp.store,
+              s.rawPut,
+              'raw kad-dht put'
+            )
+          ]),
       row(
         'retrieve, cold (no cache)',
         s.retrieveCold,
@@ -163,10 +177,11 @@ function systemSection(system: SystemResult | undefined, chartLinks: string[]): 
     )
     out.push(
       table(
-        ['Concurrency', 'store ops/s', 'retrieve ops/s (cold)'],
+        ['Concurrency', 'store ops/s', 'store ops/s with background', 'retrieve ops/s (cold)'],
         s.throughput.map((t) => [
           String(t.concurrency),
           formatNumber(t.storePerSecond),
+          t.storeDrainedPerSecond == null ? '-' : formatNumber(t.storeDrainedPerSecond),
           formatNumber(t.retrievePerSecond)
         ])
       ),
@@ -310,6 +325,7 @@ export function buildCharts(run: RunResults): Chart[] {
     const series = [
       pick('store p50', (s) => s.store.p50, '#1f77b4'),
       pick('store p99', (s) => s.store.p99, '#1f77b4', '6 4'),
+      pick('store until idle p50', (s) => s.storeUntilIdle?.p50, '#17becf'),
       pick('retrieve cold p50', (s) => s.retrieveCold.p50, '#2ca02c'),
       pick('retrieve cold p99', (s) => s.retrieveCold.p99, '#2ca02c', '6 4'),
       pick('retrieve cached p50', (s) => s.retrieveCached.p50, '#9467bd'),
@@ -392,7 +408,6 @@ export function generateBenchmarksMd(run: RunResults, options: ReportOptions): s
   const chartLink = (c: Chart): string => `![${c.title}](${link(c.file)})`
   const systemCharts = options.charts.filter((c) => c.file.startsWith('system')).map(chartLink)
   const simCharts = options.charts.filter((c) => c.file.startsWith('simulation')).map(chartLink)
-  const measured = run.packages.filter((p) => p.status === 'measured' && p.results != null)
   const missing = run.packages.filter((p) => !(p.status === 'measured' && p.results != null))
   const bench = run.packages.find((p) => p.package === BENCH_PACKAGE)
   const details = bench?.results?.details
@@ -415,7 +430,11 @@ export function generateBenchmarksMd(run: RunResults, options: ReportOptions): s
       run.packages.map((p) => [
         p.package,
         STATUS_TEXT[p.status],
-        p.results == null ? '-' : String(p.results.results.length),
+        p.results != null
+          ? String(p.results.results.length)
+          : p.earlier != null
+            ? `- (${p.earlier.results.length} from an earlier run shown)`
+            : '-',
         p.durationMs == null ? '-' : `${formatNumber(p.durationMs / 1000)} s`
       ])
     ),
@@ -424,17 +443,36 @@ export function generateBenchmarksMd(run: RunResults, options: ReportOptions): s
   if (options.charts.length > 0) {
     out.push('Charts: ', ...options.charts.map((c) => `- [${c.title}](${link(c.file)})`), '')
   }
+  if (bench != null && bench.status !== 'measured') {
+    out.push(
+      `**@chorus/bench (system benchmark and simulation): ${STATUS_TEXT[bench.status]} in this run${bench.error ? ` (${bench.error})` : ''}.**`,
+      ''
+    )
+  }
   out.push(systemSection(details?.system, systemCharts), '')
   out.push(simulationSection(details?.simulation, simCharts), '')
-  for (const p of measured) {
+  for (const p of run.packages) {
     if (p.package === BENCH_PACKAGE) continue
-    const r = p.results!
-    out.push(`## ${p.package}`, '')
+    const thisRun = p.results != null
+    const r = p.results ?? p.earlier
+    if (r == null) continue
+    const ok = p.status === 'measured' && thisRun
+    out.push(`## ${p.package}${ok ? '' : ` (${STATUS_TEXT[p.status]})`}`, '')
+    if (!ok) {
+      out.push(
+        thisRun
+          ? `**The bench ${STATUS_TEXT[p.status].replace(/^bench /, '')} in this run${p.error ? ` (${p.error})` : ''}; the figures below are what it wrote before that.**`
+          : `**Not measured in this run: ${STATUS_TEXT[p.status]}${p.error ? ` (${p.error})` : ''}. The figures below are from an earlier run (${r.date}), not this one; their baselines are from that same earlier run.**`,
+        ''
+      )
+    }
     const mode = (r as { mode?: unknown }).mode
     const flavour = r.quick ? ' (quick)' : typeof mode === 'string' && mode !== 'full' ? ` (${mode})` : ''
     out.push(`Source: \`${p.dir}/bench-results/latest.json\`, measured ${r.date}${flavour}.`, '')
     const method = (r as { method?: unknown }).method
     if (typeof method === 'string' && method.length > 0) out.push(`Method: ${method}`, '')
+    const layout = (r as { layout?: unknown }).layout
+    if (typeof layout === 'string' && layout.length > 0) out.push(`Layout: ${layout}`, '')
     out.push(r.results.length > 0 ? figureTable(r.results) : 'The bench wrote no figures.', '')
   }
   out.push('## Not measured in this run', '')
@@ -442,8 +480,14 @@ export function generateBenchmarksMd(run: RunResults, options: ReportOptions): s
     out.push('Every package with a bench script was measured.')
   } else {
     for (const p of missing) {
+      const shown =
+        p.results != null
+          ? '; the figures it wrote before are shown above'
+          : p.earlier != null
+            ? `; figures of an earlier run (${p.earlier.date}) are shown above, marked`
+            : ''
       out.push(
-        `- ${p.package} (${p.dir}): not measured in this run: ${STATUS_TEXT[p.status]}${p.error ? ` (${p.error})` : ''}.`
+        `- ${p.package} (${p.dir}): not measured in this run: ${STATUS_TEXT[p.status]}${p.error ? ` (${p.error})` : ''}${shown}.`
       )
     }
   }

@@ -52,6 +52,13 @@ export interface PackageRun {
   /** Why it failed, briefly (last lines of its output). */
   error?: string
   results?: PackageResults
+  /**
+   * When this run got no figures (failed, timed out): the package's results file from an earlier
+   * run, shown in the report marked as not this run's.
+   */
+  earlier?: PackageResults
+  /** Quick runs: set when the bench took longer than its quick budget. */
+  overBudget?: string
 }
 
 /** `bench-results/<date>.json` and `bench-results/latest.json`. */

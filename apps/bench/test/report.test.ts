@@ -58,13 +58,14 @@ const system: SystemResult = {
   sizes: [5, 20].map((nodes) => ({
     nodes,
     store: sum(50, 120),
+    storeUntilIdle: sum(300, 900),
     retrieveCold: sum(20, 60),
     retrieveCached: sum(0.04, 0.2),
     rawPut: sum(200, 1700),
     rawGet: sum(230, 900),
     throughput: [
       { concurrency: 1, storePerSecond: 10, retrievePerSecond: 40 },
-      { concurrency: 32, storePerSecond: 80, retrievePerSecond: 300 }
+      { concurrency: 32, storePerSecond: 80, storeDrainedPerSecond: 20, retrievePerSecond: 300 }
     ],
     rssBytesPerNode: 12 * 1024 * 1024,
     cpuMsPerOp: { store: 9, retrieveCold: 4, retrieveCached: 0.03 },
@@ -122,6 +123,37 @@ function sampleRun(): RunResults {
       },
       { package: '@chorus/hybrid', dir: 'packages/hybrid', status: 'no-bench' },
       { package: '@chorus/replication', dir: 'packages/replication', status: 'stale', durationMs: 500 },
+      {
+        package: '@chorus/storage',
+        dir: 'packages/storage',
+        status: 'timeout',
+        durationMs: 900_000,
+        error: 'stopped after 900 s',
+        earlier: {
+          package: '@chorus/storage',
+          date: '2026-11-20T10:00:00.000Z',
+          results: [
+            {
+              name: 'store p50',
+              value: 40,
+              unit: 'ms',
+              baseline: { name: 'raw kad-dht put p50', value: 400 }
+            }
+          ]
+        }
+      },
+      {
+        package: '@chorus/ucxl',
+        dir: 'packages/ucxl',
+        status: 'failed',
+        durationMs: 2000,
+        error: 'exit code 1: late',
+        results: {
+          package: '@chorus/ucxl',
+          date: '2026-11-21T07:11:00.000Z',
+          results: [{ name: 'parse', value: 0.01, unit: 'ms', baseline: { name: 'URL', value: 0.02 } }]
+        }
+      },
       {
         package: '@chorus/bench',
         dir: 'apps/bench',
@@ -206,13 +238,47 @@ describe('generateBenchmarksMd', () => {
     expect(md).not.toContain('## @chorus/dht\n')
   })
 
+  it('shows figures a failed bench wrote, and an earlier run’s figures of a timed-out one, marked', () => {
+    const storage = md.slice(md.indexOf('## @chorus/storage (bench timed out)'))
+    expect(storage).toContain(
+      'Not measured in this run: bench timed out (stopped after 900 s). The figures below are from an earlier run (2026-11-20T10:00:00.000Z), not this one'
+    )
+    expect(storage).toMatch(/\| store p50 \| 40\.0 ms \| raw kad-dht put p50 \| 400 ms \| 0\.100x \|/)
+    const ucxl = md.slice(md.indexOf('## @chorus/ucxl (bench failed)'))
+    expect(ucxl).toContain(
+      'The bench failed in this run (exit code 1: late); the figures below are what it wrote'
+    )
+    expect(ucxl).toContain('| parse |')
+    const section = md.slice(md.indexOf('## Not measured in this run'))
+    expect(section).toContain('@chorus/storage (packages/storage): not measured in this run: bench timed out')
+    expect(section).toContain('figures of an earlier run (2026-11-20T10:00:00.000Z) are shown above, marked')
+    expect(md).toMatch(
+      /\| @chorus\/storage \| bench timed out \| - \(1 from an earlier run shown\) \| 900 s \|/
+    )
+  })
+
+  it('says when the system benchmark itself did not finish', () => {
+    const r = sampleRun()
+    const bench = r.packages.find((p) => p.package === '@chorus/bench')!
+    bench.status = 'timeout'
+    bench.error = 'stopped after 1800 s'
+    delete bench.results
+    const text = generateBenchmarksMd(r, { runFile: 'r.json', chartsDir: 'd', charts: [] })
+    expect(text).toContain(
+      '**@chorus/bench (system benchmark and simulation): bench timed out in this run (stopped after 1800 s).**'
+    )
+  })
+
   it('renders the system benchmark with same-run baselines and ratios', () => {
     expect(md).toContain('### 20 nodes')
-    const store = md.split('\n').find((l) => l.startsWith('| store |'))
+    const store = md.split('\n').find((l) => l.startsWith('| store (returns at write quorum) |'))
     expect(store).toContain('raw kad-dht put: 200 ms / 1,700 ms')
     expect(store).toContain('| 0.250x | 0.0706x |')
+    const whole = md.split('\n').find((l) => l.startsWith('| store until idle (incl. background) |'))
+    expect(whole).toContain('| 300 ms | 900 ms |')
+    expect(whole).toContain('| 1.50x | 0.529x | 9.00 ms |')
     expect(md).toContain('RSS growth per node: 12.0 MiB')
-    expect(md).toMatch(/\| 32 \| 80\.0 \| 300 \|/)
+    expect(md).toMatch(/\| 32 \| 80\.0 \| 20\.0 \| 300 \|/)
   })
 
   it('renders the simulation table, the cross-check and links the charts', () => {

@@ -2,7 +2,7 @@
 // fast it journals and replays. One process, 127.0.0.1; operations alternate between the direct
 // and the hybrid path so load from anything else on the machine hits both alike.
 //   node bench/index.ts            5 nodes, 100 puts and gets per path, 300 journaled writes
-//   node bench/index.ts --quick    3 nodes, 30 of each, 100 journaled writes (smoke run)
+//   node bench/index.ts --quick    3 nodes, 15 of each, 50 journaled writes (smoke run, ~5 s)
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -13,8 +13,8 @@ import { createHybridDHT } from '../dist/index.js'
 
 const quick = process.argv.includes('--quick')
 const NODES = quick ? 3 : 5
-const OPS = quick ? 30 : 100
-const JOURNALED = quick ? 100 : 300
+const OPS = quick ? 15 : 100
+const JOURNALED = quick ? 50 : 300
 const VALUE_BYTES = 256
 
 function percentile(sorted: number[], p: number): number {

@@ -4,13 +4,18 @@ import type { Summary } from '../stats.js'
 export interface Throughput {
   concurrency: number
   storePerSecond: number
+  /** Stores per second counted until their background work (remaining kad puts, provide) finished. */
+  storeDrainedPerSecond?: number
   retrievePerSecond: number
 }
 
 export interface SystemSizeResult {
   nodes: number
   /** Latencies in milliseconds. */
+  /** Store as the caller sees it: returns at write quorum, the rest goes on in the background. */
   store: Summary
+  /** The same stores timed until their background work had finished too (storage whenIdle()). */
+  storeUntilIdle?: Summary
   retrieveCold: Summary
   retrieveCached: Summary
   /** Baselines on a raw @libp2p/kad-dht network of the same size, same run. */
