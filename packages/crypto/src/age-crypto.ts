@@ -1,4 +1,5 @@
 import { decryptAge, encryptAge } from './age/age.js'
+import { type EphemeralKeySource, inlineEphemeralKeys, sharedEphemeralKeys } from './age/ephemeral-keys.js'
 import type { X25519Recipient } from './age/x25519.js'
 import { AccessDeniedError, InvalidInputError, MissingRecipientError } from './errors.js'
 import { KEYRING_VIEW, type KeyringView, type RoleKeyring } from './keyring.js'
@@ -10,6 +11,18 @@ export interface AgeCryptoComponents {
   roles: RoleRegistry
   /** This node's keys: recipients of every role it encrypts to, identities of the roles it plays. */
   keyring: RoleKeyring
+}
+
+/** How createAgeCrypto behaves. */
+export interface AgeCryptoInit {
+  /**
+   * Where the fresh X25519 key of each recipient stanza comes from. `'precomputed'`: generated
+   * ahead of time on a worker thread (one per process, started on first use, never keeping the
+   * process alive), so encrypting costs about half the CPU time on the calling thread; when the
+   * pool is empty a key is generated inline. `'inline'`: always generated on the calling thread,
+   * with no worker. Either way every key is used exactly once. Default `'precomputed'`.
+   */
+  ephemeralKeys?: 'precomputed' | 'inline'
 }
 
 export interface EncryptContentOptions {
@@ -59,12 +72,20 @@ function toBytes(content: Uint8Array | string): Uint8Array {
 class AgeCryptoImpl implements AgeCrypto {
   readonly #roles: RoleRegistry
   readonly #keys: KeyringView
+  readonly #ephemeralKeys: EphemeralKeySource
 
-  constructor(components: AgeCryptoComponents) {
+  constructor(components: AgeCryptoComponents, init: AgeCryptoInit) {
     const view = (components.keyring as unknown as Record<symbol, KeyringView | undefined>)[KEYRING_VIEW]
     if (view === undefined) throw new InvalidInputError('keyring must come from createKeyring()')
     this.#roles = components.roles
     this.#keys = view
+    const mode = init.ephemeralKeys ?? 'precomputed'
+    if (mode !== 'precomputed' && mode !== 'inline') {
+      throw new InvalidInputError(
+        `ephemeralKeys must be 'precomputed' or 'inline', not ${JSON.stringify(mode)}`
+      )
+    }
+    this.#ephemeralKeys = mode === 'inline' ? inlineEphemeralKeys : sharedEphemeralKeys()
   }
 
   #recipients(roles: readonly string[]): X25519Recipient[] {
@@ -100,7 +121,10 @@ class AgeCryptoImpl implements AgeCrypto {
     options.signal?.throwIfAborted()
     if (!Array.isArray(roles) || roles.length === 0)
       throw new InvalidInputError('roles must be a non-empty array')
-    return await encryptAge(toBytes(content), this.#recipients(roles), { armor: options.armor === true })
+    return await encryptAge(toBytes(content), this.#recipients(roles), {
+      armor: options.armor === true,
+      ephemeralKeys: this.#ephemeralKeys
+    })
   }
 
   async decryptWithRole(
@@ -141,6 +165,6 @@ class AgeCryptoImpl implements AgeCrypto {
 }
 
 /** Role-based age encryption over a role registry and a keyring. */
-export function createAgeCrypto(components: AgeCryptoComponents): AgeCrypto {
-  return new AgeCryptoImpl(components)
+export function createAgeCrypto(components: AgeCryptoComponents, init: AgeCryptoInit = {}): AgeCrypto {
+  return new AgeCryptoImpl(components, init)
 }

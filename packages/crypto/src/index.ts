@@ -2,6 +2,7 @@ export { decodeArmor, encodeArmor, looksArmored } from './age/armor.js'
 export {
   type AgeCrypto,
   type AgeCryptoComponents,
+  type AgeCryptoInit,
   createAgeCrypto,
   type DecryptedContent,
   type EncryptContentOptions

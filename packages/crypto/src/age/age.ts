@@ -2,17 +2,11 @@ import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject, rand
 import { AccessDeniedError, IntegrityError } from '../errors.js'
 import { decodeArmor, encodeArmor, looksArmored } from './armor.js'
 import { decodeRawBase64, encodeRawBase64 } from './base64.js'
+import { type EphemeralKeySource, sharedEphemeralKeys } from './ephemeral-keys.js'
 import { encodeHeaderNoMac, encodeMacLine, parseHeader, type Stanza } from './format.js'
 import { hkdfSha256, hmacSha256, macEqual } from './kdf.js'
 import { decryptStream, encryptStream, payloadLength } from './stream.js'
-import {
-  agreeAsync,
-  exportPublicRaw,
-  generateKeyPairAsync,
-  importPublicKey,
-  type X25519Identity,
-  type X25519Recipient
-} from './x25519.js'
+import { agree, importPublicKey, type X25519Identity, type X25519Recipient } from './x25519.js'
 
 // The whole age v1 format natively (https://age-encryption.org/v1): X25519 recipient stanzas, the
 // header HMAC and the STREAM payload, with node:crypto doing every X25519, SHA-256 and
@@ -51,24 +45,26 @@ function open(key: Uint8Array, sealed: Uint8Array): Buffer | undefined {
   }
 }
 
-async function wrapX25519(fileKey: Uint8Array, recipient: X25519Recipient): Promise<Stanza> {
+function wrapX25519(fileKey: Uint8Array, recipient: X25519Recipient, keys: EphemeralKeySource): Stanza {
   // A fresh ephemeral key for every stanza and file, as the spec requires.
-  const eph = await generateKeyPairAsync()
-  const share = exportPublicRaw(eph.publicKey)
-  const secret = await agreeAsync(eph.privateKey, recipient.publicKey)
-  const salt = Buffer.concat([share, recipient.publicRaw])
-  const wrapKey = hkdfSha256(secret, salt, X25519_LABEL)
+  const { privateKey, share } = keys.take()
+  const secret = agree(privateKey, recipient.publicKey)
+  const wrapKey = hkdfSha256(secret, Buffer.concat([share, recipient.publicRaw]), X25519_LABEL)
+  secret.fill(0)
   return { type: 'X25519', args: [encodeRawBase64(share)], body: seal(wrapKey, fileKey) }
 }
 
 export interface EncryptOptions {
   /** ASCII-armor the output. Default false (binary). */
   armor?: boolean
+  /** Where the stanzas' ephemeral keys come from. Default: the process-wide worker-thread pool. */
+  ephemeralKeys?: EphemeralKeySource
 }
 
 /**
- * Encrypts `plaintext` to every recipient (one file key, one X25519 stanza each). The stanzas'
- * X25519 work runs concurrently on the thread pool; the stanza order follows `recipients`.
+ * Encrypts `plaintext` to every recipient (one file key, one X25519 stanza each, in the order of
+ * `recipients`). The work is synchronous native crypto (a small record takes a fraction of a
+ * millisecond): on a thread pool the hand-offs cost more than the X25519 work they would spread.
  */
 export async function encryptAge(
   plaintext: Uint8Array,
@@ -76,8 +72,9 @@ export async function encryptAge(
   options: EncryptOptions = {}
 ): Promise<Buffer> {
   if (recipients.length === 0) throw new RangeError('encryptAge needs at least one recipient')
+  const keys = options.ephemeralKeys ?? sharedEphemeralKeys()
   const fileKey = randomBytes(FILE_KEY_SIZE)
-  const stanzas = await Promise.all(recipients.map((r) => wrapX25519(fileKey, r)))
+  const stanzas = recipients.map((r) => wrapX25519(fileKey, r, keys))
   const headerNoMac = encodeHeaderNoMac(stanzas)
   const mac = hmacSha256(hkdfSha256(fileKey, EMPTY, HEADER_LABEL), headerNoMac)
   const macLine = encodeMacLine(mac)
@@ -96,11 +93,7 @@ export async function encryptAge(
 /** Caches each stanza's imported ephemeral share across identities within one decryption. */
 type ShareCache = Map<Stanza, KeyObject>
 
-async function unwrapX25519(
-  stanzas: readonly Stanza[],
-  id: X25519Identity,
-  cache: ShareCache
-): Promise<Buffer | undefined> {
+function unwrapX25519(stanzas: readonly Stanza[], id: X25519Identity, cache: ShareCache): Buffer | undefined {
   for (const s of stanzas) {
     if (s.type !== 'X25519') continue
     // A malformed stanza of our type is a hard error, as in the reference implementation.
@@ -117,7 +110,7 @@ async function unwrapX25519(
     try {
       shareKey ??= importPublicKey(shareRaw)
       cache.set(s, shareKey)
-      secret = await agreeAsync(id.privateKey, shareKey)
+      secret = agree(id.privateKey, shareKey)
     } catch (cause) {
       throw new IntegrityError('header', 'invalid X25519 stanza (low-order or invalid share)', { cause })
     }
@@ -153,7 +146,7 @@ export async function decryptAge(
   let fileKey: Buffer | undefined
   let identityIndex = -1
   for (let i = 0; i < identities.length && fileKey === undefined; i++) {
-    fileKey = await unwrapX25519(header.stanzas, identities[i] as X25519Identity, cache)
+    fileKey = unwrapX25519(header.stanzas, identities[i] as X25519Identity, cache)
     identityIndex = i
   }
   if (fileKey === undefined) {

@@ -2,7 +2,6 @@ import {
   createPrivateKey,
   createPublicKey,
   diffieHellman,
-  generateKeyPair,
   generateKeyPairSync,
   type KeyObject
 } from 'node:crypto'
@@ -144,49 +143,4 @@ export function agree(privateKey: KeyObject, publicKey: KeyObject): Buffer {
   for (const b of secret) acc |= b
   if (acc === 0) throw new Error('low-order X25519 point')
   return secret
-}
-
-// Asynchronous variants: Node runs these on the libuv thread pool, so the X25519 work of several
-// recipient stanzas proceeds in parallel (and off the event loop) at the same CPU cost.
-
-type KeyPair = { publicKey: KeyObject; privateKey: KeyObject }
-
-/** A fresh X25519 key pair, generated on the thread pool. */
-export function generateKeyPairAsync(): Promise<KeyPair> {
-  return new Promise((resolve, reject) => {
-    generateKeyPair('x25519', {}, (err, publicKey, privateKey) => {
-      if (err) reject(err)
-      else resolve({ publicKey, privateKey })
-    })
-  })
-}
-
-type DhWithCallback = (
-  options: { privateKey: KeyObject; publicKey: KeyObject },
-  callback: (err: Error | null, secret: Buffer) => void
-) => Buffer | undefined
-
-/**
- * X25519 agreement on the thread pool (Node >= 22.17 / 23.11 accept a callback); older Node
- * versions ignore the callback and answer synchronously, which is handled too. Rejects on a
- * low-order peer point (all-zero shared secret).
- */
-export function agreeAsync(privateKey: KeyObject, publicKey: KeyObject): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const check = (secret: Buffer) => {
-      let acc = 0
-      for (const b of secret) acc |= b
-      if (acc === 0) reject(new Error('low-order X25519 point'))
-      else resolve(secret)
-    }
-    try {
-      const sync = (diffieHellman as unknown as DhWithCallback)({ privateKey, publicKey }, (err, secret) => {
-        if (err) reject(err)
-        else check(secret)
-      })
-      if (sync !== undefined) check(sync)
-    } catch (err) {
-      reject(err)
-    }
-  })
 }
