@@ -1,10 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { chooseBootstrapPeers } from '../src/config/assignment.js'
 import { ConfigError, loadConfig } from '../src/config/load.js'
-import { envName, flagName, SETTINGS } from '../src/config/settings.js'
+import { envName, flagName, SETTINGS, settingsMarkdownTable } from '../src/config/settings.js'
 
 const PEER = '/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWGRUVh6ezBWo4dhZm2Lw8A9yqGS1r7HPy9A8Cx2Yy9sbZ'
 const PEER2 = '/ip4/127.0.0.1/tcp/4002/p2p/12D3KooWGRUVh6ezBWo4dhZm2Lw8A9yqGS1r7HPy9A8Cx2Yy9sbZ'
@@ -134,5 +134,28 @@ describe('config layering', () => {
     expect(new Set(flags).size).toBe(SETTINGS.length)
     expect(envName('api.bodyLimitBytes')).toBe('CHORUS_API_BODY_LIMIT_BYTES')
     expect(flagName('api.bodyLimitBytes')).toBe('--api-body-limit-bytes')
+  })
+
+  it('keeps read and write timeouts apart', () => {
+    const cwd = dir()
+    const { config } = loadConfig({
+      env: { CHORUS_STORAGE_READ_TIMEOUT_MS: '1500' },
+      flags: { 'storage.writeTimeoutMs': '4000' },
+      cwd
+    })
+    expect(config.storage.readTimeoutMs).toBe(1500)
+    expect(config.storage.writeTimeoutMs).toBe(4000)
+    expect(
+      problems(() => loadConfig({ env: { CHORUS_STORAGE_READ_TIMEOUT_MS: '5' }, cwd })).join('\n')
+    ).toMatch(/storage\.readTimeoutMs/)
+  })
+
+  it("matches the README's settings table (run `pnpm --filter @chorus/node readme` after a change)", () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8').split('\n')
+    const start = readme.findIndex((l) => l.startsWith('| setting (file) |'))
+    expect(start).toBeGreaterThan(-1)
+    let end = start
+    while (end < readme.length && readme[end]?.startsWith('|')) end++
+    expect(readme.slice(start, end).join('\n')).toBe(settingsMarkdownTable())
   })
 })

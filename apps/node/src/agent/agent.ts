@@ -292,7 +292,7 @@ class ChorusAgent implements Agent {
         writeQuorum: c.storage.writeQuorum,
         retrieveConsistency: c.storage.readConsistency,
         storeTimeout: c.storage.writeTimeoutMs,
-        retrieveTimeout: c.storage.writeTimeoutMs
+        retrieveTimeout: c.storage.readTimeoutMs
       }
     )
     const storage = this.storage

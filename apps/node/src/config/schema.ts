@@ -30,6 +30,7 @@ export interface NodeConfig {
     writeQuorum: number
     readConsistency: 'closest' | 'network' | 'local-first'
     writeTimeoutMs: number
+    readTimeoutMs: number
   }
   replication: {
     factor: number

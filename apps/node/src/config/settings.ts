@@ -188,7 +188,15 @@ export const SETTINGS: readonly Setting[] = [
     default: 30_000,
     min: 100,
     max: 600_000,
-    doc: 'Timeout of one store or retrieve'
+    doc: 'Timeout of one store (until the write quorum holds it)'
+  },
+  {
+    path: 'storage.readTimeoutMs',
+    kind: 'int',
+    default: 30_000,
+    min: 100,
+    max: 600_000,
+    doc: 'Timeout of one retrieve on a cache miss'
   },
   { path: 'replication.factor', kind: 'int', default: 3, min: 1, max: 20, doc: 'Target number of holders' },
   {
@@ -327,3 +335,20 @@ export const EXTRA_ENV = {
   CHORUS_AGENT_URL: 'CLI: URL of the agent API (default: from `<dataDir>/agent.json`)',
   CHORUS_API_TOKEN: 'CLI: bearer token (default: `<dataDir>/api-token`)'
 } as const
+
+function formatDefault(s: Setting): string {
+  const d = s.default
+  if (d === '') return '(unset)'
+  // Lists as the environment writes them (comma-separated).
+  if (Array.isArray(d)) return d.length === 0 ? '`[]`' : `\`${d.join(',')}\``
+  return `\`${String(d)}\``
+}
+
+/** The README's settings table (Markdown), one row per setting, in table order. */
+export function settingsMarkdownTable(): string {
+  const rows = SETTINGS.map((s) => {
+    const values = s.values === undefined ? '' : ` (${s.values.join(', ')})`
+    return `| \`${s.path}\` | \`${envName(s.path)}\` | \`${flagName(s.path)}\` | ${formatDefault(s)} | ${s.doc}${values} |`
+  })
+  return ['| setting (file) | env | flag | default | what |', '|---|---|---|---|---|', ...rows].join('\n')
+}
