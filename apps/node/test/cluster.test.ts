@@ -223,7 +223,7 @@ describe('a 3-agent network', () => {
     expect(schema.status).toBe(400)
   })
 
-  it('/metrics parses as Prometheus text with storage, replication, hybrid, dht and process metrics', async () => {
+  it('/metrics parses as Prometheus text with storage, replication, hybrid, dht, reputation and process metrics', async () => {
     const res = await fetch(`${writer.info.url}/metrics`)
     expect(res.status).toBe(200)
     expect(res.headers.get('content-type')).toMatch(/text\/plain/)
@@ -234,6 +234,7 @@ describe('a 3-agent network', () => {
       'chorus_replication_',
       'chorus_hybrid_',
       'chorus_dht_',
+      'chorus_reputation_',
       'chorus_node_process_',
       'chorus_api_requests_total'
     ]) {
@@ -243,5 +244,8 @@ describe('a 3-agent network', () => {
       ).toBe(true)
     }
     expect(samples.get('chorus_storage_stored_items')?.[0]).toBeGreaterThanOrEqual(1)
+    // An honest cluster: nobody penalised, nobody banned.
+    expect(samples.get('chorus_reputation_banned_now')?.[0]).toBe(0)
+    expect(samples.get('chorus_reputation_penalties_invalid_record')?.[0]).toBe(0)
   })
 })

@@ -696,6 +696,9 @@ class ChorusAgent implements Agent {
     try {
       if (this.storage !== undefined) out.storage = this.storage.getMetrics()
       if (this.replicator !== undefined) out.replication = this.replicator.getMetrics()
+      // Peers penalised and banned for invalid records or floods (chorus_reputation_*).
+      const reputation = this.libp2p?.reputation
+      if (reputation !== undefined) out.reputation = reputation.stats()
       if (this.hybridDht !== undefined) {
         const health = this.hybridDht.getBackendHealth()
         out.hybrid = {
