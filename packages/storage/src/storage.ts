@@ -231,7 +231,6 @@ class EncryptedDHTStorage implements EncryptedStorage {
     contentType: string,
     options: AbortOptions = {}
   ): Promise<StoreResult> {
-    const { audit } = this.ready()
     const t0 = performance.now()
     const data = typeof content === 'string' ? utf8.encode(content) : content
     const entry: AuditInput = {
@@ -242,23 +241,41 @@ class EncryptedDHTStorage implements EncryptedStorage {
       size: data instanceof Uint8Array ? data.byteLength : undefined,
       success: false
     }
-    try {
+    return this.audited(entry, { stampUpdate: true }, async () => {
       const r = this.checkStore(address, data, creatorRole, contentType)
       entry.address = r.base
       const result = await this.withStoreLock(r.base, () =>
         this.storeVersion(r, data, creatorRole, contentType, options)
       )
       entry.version = result.version
-      entry.success = true
       this.m.storedItems++
       this.m.storeTime += performance.now() - t0
       return result
+    })
+  }
+
+  /**
+   * Runs one audited operation: its audit entry is appended whatever happens (success, or the
+   * mapped error's code and message), and errors are mapped to StorageErrors and counted. Errors
+   * name the address as given unless `failOnEntryAddress` (the entry's address, once resolved).
+   */
+  private async audited<T>(
+    entry: AuditInput,
+    opts: { stampUpdate?: boolean; failOnEntryAddress?: boolean },
+    run: () => Promise<T>
+  ): Promise<T> {
+    const { audit } = this.ready()
+    const input = entry.address
+    try {
+      const result = await run()
+      entry.success = true
+      return result
     } catch (err) {
-      const mapped = this.fail(err, String(address), 'store')
+      const mapped = this.fail(err, opts.failOnEntryAddress === true ? entry.address : input, entry.op)
       entry.error = { code: mapped.code, message: mapped.message }
       throw mapped
     } finally {
-      this.m.lastUpdate = Date.now()
+      if (opts.stampUpdate === true) this.m.lastUpdate = Date.now()
       audit.append(entry)
     }
   }
@@ -530,30 +547,19 @@ class EncryptedDHTStorage implements EncryptedStorage {
   // ---- retrieve --------------------------------------------------------------------------
 
   async retrieveUCXLContent(address: string, options: RetrieveOptions = {}): Promise<RetrieveResult> {
-    const { audit } = this.ready()
     const t0 = performance.now()
     const entry: AuditInput = { op: 'retrieve', address: String(address), success: false }
-    try {
-      const r = resolveAddress(address)
-      entry.address = r.base
-      if (hasWildcard(r.parsed)) throw new InvalidAddressError(address, 'a wildcard address names no content')
+    return this.audited(entry, { stampUpdate: true }, async () => {
+      const r = this.resolveContentAddress(address, entry)
       const result = await this.retrieve(r, options)
       entry.version = result.metadata.version
       entry.role = result.metadata.creatorRole
       entry.contentType = result.metadata.contentType
       entry.size = result.metadata.size
-      entry.success = true
       this.m.retrievedItems++
       this.m.retrieveTime += performance.now() - t0
       return result
-    } catch (err) {
-      const mapped = this.fail(err, String(address), 'retrieve')
-      entry.error = { code: mapped.code, message: mapped.message }
-      throw mapped
-    } finally {
-      this.m.lastUpdate = Date.now()
-      audit.append(entry)
-    }
+    })
   }
 
   private fromCache(key: string): RetrieveResult | undefined {
@@ -1105,32 +1111,19 @@ class EncryptedDHTStorage implements EncryptedStorage {
   // ---- discovery -------------------------------------------------------------------------
 
   async announceContent(address: string, options: AbortOptions = {}): Promise<void> {
-    const { audit } = this.ready()
     const entry: AuditInput = { op: 'announce', address: String(address), success: false }
-    try {
-      const r = resolveAddress(address)
-      entry.address = r.base
-      if (hasWildcard(r.parsed)) throw new InvalidAddressError(address, 'a wildcard address names no content')
+    await this.audited(entry, {}, async () => {
+      const r = this.resolveContentAddress(address, entry)
       await this.withTimeout('announce', r, options, (signal) =>
         this.dht.provide(headKey(r.digest), { signal })
       )
-      entry.success = true
-    } catch (err) {
-      const mapped = this.fail(err, String(address), 'announce')
-      entry.error = { code: mapped.code, message: mapped.message }
-      throw mapped
-    } finally {
-      audit.append(entry)
-    }
+    })
   }
 
   async discoverContentPeers(address: string, options: AbortOptions = {}): Promise<string[]> {
-    const { audit } = this.ready()
     const entry: AuditInput = { op: 'discover', address: String(address), success: false }
-    try {
-      const r = resolveAddress(address)
-      entry.address = r.base
-      if (hasWildcard(r.parsed)) throw new InvalidAddressError(address, 'a wildcard address names no content')
+    return this.audited(entry, {}, async () => {
+      const r = this.resolveContentAddress(address, entry)
       const providers = await this.withTimeout('discover', r, options, async (signal) => {
         try {
           return await this.dht.findProviders(headKey(r.digest), { signal })
@@ -1139,15 +1132,16 @@ class EncryptedDHTStorage implements EncryptedStorage {
           throw err
         }
       })
-      entry.success = true
       return [...new Set(providers.map((p) => p.id))]
-    } catch (err) {
-      const mapped = this.fail(err, String(address), 'discover')
-      entry.error = { code: mapped.code, message: mapped.message }
-      throw mapped
-    } finally {
-      audit.append(entry)
-    }
+    })
+  }
+
+  /** The address of one piece of content (no wildcard), recorded in the audit entry once resolved. */
+  private resolveContentAddress(address: string, entry: AuditInput): ResolvedAddress {
+    const r = resolveAddress(address)
+    entry.address = r.base
+    if (hasWildcard(r.parsed)) throw new InvalidAddressError(address, 'a wildcard address names no content')
+    return r
   }
 
   private async withTimeout<T>(
@@ -1208,9 +1202,10 @@ class EncryptedDHTStorage implements EncryptedStorage {
   }
 
   async indexEnvelope(bytes: Uint8Array, source: IndexSource = 'replicated'): Promise<UCXLMetadata> {
-    const { index, audit } = this.ready()
+    const { index } = this.ready()
     const entry: AuditInput = { op: 'index', address: '(unknown)', success: false }
-    try {
+    // The address is known only once the envelope opens, so errors name the entry's address.
+    return this.audited(entry, { failOnEntryAddress: true }, async () => {
       let e: Envelope
       try {
         e = openEnvelope(bytes)
@@ -1232,15 +1227,8 @@ class EncryptedDHTStorage implements EncryptedStorage {
         throw new IntegrityError(r.base, `version ${e.version} conflicts with the chain this node holds`)
       }
       index.add(r.parsed, r.digest, e, bytes, hash, source)
-      entry.success = true
       return this.toMetadata(r.parsed, e, hash, [])
-    } catch (err) {
-      const mapped = this.fail(err, entry.address, 'index')
-      entry.error = { code: mapped.code, message: mapped.message }
-      throw mapped
-    } finally {
-      audit.append(entry)
-    }
+    })
   }
 
   localVersion(address: string): number | undefined {
