@@ -203,6 +203,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version },
     ...(quick ? { quick: true } : {}),
+    layout: `no node is a separate process: both ${NODES}-node networks (LibP2PDHT and raw kad-dht) run in this one Node.js process, each node its own libp2p node on 127.0.0.1 TCP`,
     results
   }
   const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'bench-results')

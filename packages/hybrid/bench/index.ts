@@ -140,6 +140,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version },
     quick,
+    layout: `no node is a separate process: the ${NODES}-node LibP2PDHT network runs in this one Node.js process (127.0.0.1 TCP); the hybrid and the direct path use the same node`,
     results
   }
   const file = join(dirname(fileURLToPath(import.meta.url)), '..', 'bench-results', 'latest.json')

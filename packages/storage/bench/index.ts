@@ -286,6 +286,7 @@ const out = {
   date: new Date().toISOString(),
   machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version },
   ...(quick ? { quick: true } : {}),
+  layout: `no node is a separate process: both ${NODES}-node networks (LibP2PDHT with storage on every node, and raw kad-dht) run in this one Node.js process, each node its own libp2p node on 127.0.0.1 TCP`,
   results,
   failures
 }
