@@ -11,6 +11,7 @@ export default defineProject({
     alias: [
       { find: /^@chorus\/dht\/testing$/, replacement: dist('packages/dht', 'testing/index.js') },
       { find: /^@chorus\/dht$/, replacement: dist('packages/dht') },
+      { find: /^@chorus\/storage\/testing$/, replacement: dist('packages/storage', 'testing.js') },
       { find: /^@chorus\/storage$/, replacement: dist('packages/storage') },
       { find: /^@chorus\/crypto$/, replacement: dist('packages/crypto') },
       { find: /^@chorus\/ucxl$/, replacement: dist('packages/ucxl') },

@@ -1,22 +1,10 @@
-import { generateKeyPairSync, sign } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { NodeSigner } from '@chorus/dht'
 import { sha256, signEnvelope, type UnsignedEnvelope } from '../src/envelope.js'
 
-/** A real Ed25519 signer (node:crypto), as LibP2PDHT.signer is for a network node. */
-export function makeSigner(): NodeSigner {
-  const { publicKey, privateKey } = generateKeyPairSync('ed25519')
-  const x = publicKey.export({ format: 'jwk' }).x
-  if (x === undefined) throw new Error('no public key')
-  return {
-    publicKey: new Uint8Array(Buffer.from(x, 'base64url')),
-    async sign(data: Uint8Array) {
-      return new Uint8Array(sign(null, data, privateKey))
-    }
-  }
-}
+export { makeSigner } from '../src/testing.js'
 
 export function tempDir(prefix = 'chorus-storage-'): { dir: string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix))

@@ -1,0 +1,72 @@
+/**
+ * Test and benchmark helpers for code built on @chorus/storage: real keys, real age crypto, real
+ * Ed25519 signers, a started storage. Import from `@chorus/storage/testing`; never for production
+ * nodes (keys live in memory only).
+ */
+import { generateKeyPairSync, sign } from 'node:crypto'
+import {
+  createAgeCrypto,
+  createKeyring,
+  createRoleRegistry,
+  generateRoleKey,
+  getPredefinedRoles,
+  type RoleKey
+} from '@chorus/crypto'
+import type { Dht, NodeSigner } from '@chorus/dht'
+import { createEncryptedStorage } from './storage.js'
+import type { EncryptedStorage, EncryptedStorageInit } from './types.js'
+
+/** One age key per predefined role, shared by every node of a test (recipients public, identities per node). */
+export function teamKeys(): Map<string, RoleKey> {
+  return new Map(Object.keys(getPredefinedRoles()).map((role) => [role, generateRoleKey(role)]))
+}
+
+/** The real crypto of a node that holds the identities of `plays` and every role's recipient. */
+export function nodeCrypto(keys: Map<string, RoleKey>, plays: string[]) {
+  const roles = createRoleRegistry()
+  const keyring = createKeyring()
+  for (const [role, key] of keys) {
+    if (plays.includes(role)) keyring.addIdentity(key)
+    else keyring.addRecipient(role, key.recipient)
+  }
+  return { roles, keyring, crypto: createAgeCrypto({ roles, keyring }) }
+}
+
+/** A real Ed25519 signer (node:crypto), as LibP2PDHT.signer is for a network node. */
+export function makeSigner(): NodeSigner {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519')
+  const x = publicKey.export({ format: 'jwk' }).x
+  if (x === undefined) throw new Error('no public key')
+  return {
+    publicKey: new Uint8Array(Buffer.from(x, 'base64url')),
+    async sign(data: Uint8Array) {
+      return new Uint8Array(sign(null, data, privateKey))
+    }
+  }
+}
+
+/** A started storage on `dht` for a node that plays `plays`. */
+export async function startStorage(opts: {
+  dht: Dht
+  signer: NodeSigner
+  keys: Map<string, RoleKey>
+  plays: string[]
+  init: EncryptedStorageInit
+  /** Who is reachable, to cap the write quorum (see EncryptedStorageComponents.peers). */
+  peers?: { getConnectedPeers(): string[] }
+}): Promise<EncryptedStorage> {
+  const { roles, keyring, crypto } = nodeCrypto(opts.keys, opts.plays)
+  const storage = createEncryptedStorage(
+    {
+      dht: opts.dht,
+      crypto,
+      roles,
+      keyring,
+      signer: opts.signer,
+      ...(opts.peers != null ? { peers: opts.peers } : {})
+    },
+    opts.init
+  )
+  await storage.start()
+  return storage
+}
