@@ -1,43 +1,64 @@
 /**
- * Churn benchmark: N real nodes on 127.0.0.1 (TCP), factor 3, R records each stored only in its
- * author's record store and handed to the author's ReplicationManager. Then one node is stopped
- * every few seconds (and every third step a stopped one is restarted on its data directory) until
- * half of the nodes are gone. Reported: the share of records still retrievable with a network GET
- * from a surviving node (target: all), the repair traffic, and the time until every record has
- * `factor` live holders again. Same-run baseline: records stored the same way but not handed to a
- * manager (only the author holds them), read back after the same churn.
+ * Churn benchmark: N real nodes on 127.0.0.1 (TCP), each in its own OS process (bench/node.ts),
+ * factor 3, R records each stored only in its author's record store and handed to the author's
+ * ReplicationManager. Once every record has 3 live holders, one node is stopped every few seconds
+ * (and every third step a stopped one is restarted on its data directory) until half of the nodes
+ * are gone. Reported: the share of records still retrievable with a network GET from a surviving
+ * node (target: all), the repair traffic, and the time until every record has `factor` live
+ * holders again. Same-run baseline: records stored the same way but not handed to a manager (only
+ * the author holds them), read back after the same churn.
  *
  *   pnpm --filter @chorus/replication bench            # 20 nodes, 500 records
- *   pnpm --filter @chorus/replication bench --quick    # 8 nodes, 40 records (smoke run)
+ *   pnpm --filter @chorus/replication bench --quick    # 6 nodes, 30 records (smoke run)
  *   pnpm --filter @chorus/replication bench --nodes 20 --records 150
  *
- * Writes bench-results/latest.json (HELPERS.md format).
+ * Progress goes to stderr; bench-results/latest.json gets the results (HELPERS.md format).
  */
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { cpus } from 'node:os'
+import { cpus, loadavg } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { ReplicationMetrics } from '../dist/index.js'
-import { createReplicationManager } from '../dist/index.js'
-import { Cluster, testRecord } from './cluster.ts'
+import { testRecord } from './cluster.ts'
+import { type NodeProc, ProcCluster } from './procs.ts'
 
 const quick = process.argv.includes('--quick')
 const arg = (name: string): number | undefined => {
   const i = process.argv.indexOf(name)
   return i >= 0 ? Number(process.argv[i + 1]) : undefined
 }
-const NODES = arg('--nodes') ?? (quick ? 8 : 20)
-const RECORDS = arg('--records') ?? (quick ? 40 : 500)
+const NODES = arg('--nodes') ?? (quick ? 6 : 20)
+const RECORDS = arg('--records') ?? (quick ? 30 : 500)
 const BASELINE_RECORDS = quick ? 10 : Math.max(10, Math.round(RECORDS / 5))
 const FACTOR = 3
-const STOP_EVERY_MS = quick ? 2_000 : 5_000
+const STOP_EVERY_MS = quick ? 1_000 : 4_000
 const VALUE_BYTES = 1024
-const HEALTHY_TIMEOUT_MS = quick ? 120_000 : 900_000
+/** Bounds of the waits, so the whole run stays bounded (full: <= 12 min, quick: <= 25 s). */
+const INITIAL_TIMEOUT_MS = quick ? 8_000 : 240_000
+const HEALTHY_TIMEOUT_MS = quick ? 6_000 : 180_000
+const QUERY_TIMEOUT_MS = quick ? 3_000 : 10_000
+const REQUEST_TIMEOUT_MS = 10_000
+
+const REPLICATION = {
+  replicationFactor: FACTOR,
+  repairInterval: 10_000,
+  repairBackoffMin: quick ? 500 : 2_000,
+  repairBackoffMax: quick ? 4_000 : 30_000,
+  repairRankDelay: quick ? 500 : 2_000,
+  livenessTTL: 5_000,
+  requestTimeout: REQUEST_TIMEOUT_MS,
+  // not what this run measures; longer than the run so they do not compete with repair
+  reprovideInterval: 60 * 60_000,
+  republishInterval: 60 * 60_000,
+  cleanupInterval: 60_000
+}
 
 const here = dirname(fileURLToPath(import.meta.url))
-const log = (...args: unknown[]): void => console.log(`[${new Date().toISOString().slice(11, 19)}]`, ...args)
+const t0 = Date.now()
+const log = (...args: unknown[]): void =>
+  console.error(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s]`, ...args)
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+const round = (x: number): number => Math.round(x * 100) / 100
 
 interface Result {
   name: string
@@ -47,105 +68,146 @@ interface Result {
   ratio?: number
   note?: string
 }
+type Metrics = Record<string, number>
 
-const key = (i: number): string => `/CHORUS/bench/record-${i}`
+const PREFIX = '/CHORUS/bench/record-'
+const key = (i: number): string => `${PREFIX}${i}`
 const baselineKey = (i: number): string => `/CHORUS/bench/unmanaged-${i}`
 
 async function main(): Promise<void> {
-  const metricsOfStopped: ReplicationMetrics[] = []
-  const cluster = new Cluster({
-    size: NODES,
-    createManager: createReplicationManager,
-    // 20 nodes share one event loop here: generous timeouts so a busy peer is not taken for a dead one
-    queryTimeout: 15_000,
-    requestTimeout: 15_000,
-    replication: {
-      replicationFactor: FACTOR,
-      repairInterval: 10_000,
-      repairBackoffMin: 2_000,
-      repairBackoffMax: 30_000,
-      repairRankDelay: 2_000,
-      livenessTTL: 5_000,
-      requestTimeout: 15_000,
-      // not what this run measures; longer than the run so they do not compete with repair
-      reprovideInterval: 60 * 60_000,
-      republishInterval: 60 * 60_000,
-      cleanupInterval: 60_000
-    }
-  })
+  const cluster = new ProcCluster(NODES)
   const values = new Map<string, Uint8Array>()
   const results: Result[] = []
+  const load = { start: loadavg()[0]!, max: loadavg()[0]! }
+  const loadTimer = setInterval(() => {
+    load.max = Math.max(load.max, loadavg()[0]!)
+  }, 2_000)
+  loadTimer.unref()
+  const stoppedMetrics: Metrics[] = []
+  let ok = false
   try {
+    // ---- start: node 0, then the others through it, a few at a time (process start is CPU-heavy)
     let t = Date.now()
-    await cluster.start()
-    log(`${NODES} nodes up in ${Date.now() - t} ms`)
+    const first = cluster.nodes[0]!
+    await first.start(REPLICATION, [], QUERY_TIMEOUT_MS, REQUEST_TIMEOUT_MS)
+    const boot = first.multiaddrs.slice(0, 1)
+    for (let i = 1; i < NODES; i += 5) {
+      await Promise.all(
+        cluster.nodes
+          .slice(i, i + 5)
+          .map((n) => n.start(REPLICATION, boot, QUERY_TIMEOUT_MS, REQUEST_TIMEOUT_MS))
+      )
+    }
+    const filled = (await Promise.all(cluster.nodes.map((n) => n.request('fill', {}, 20_000)))) as Array<{
+      routingTable: number
+    }>
+    log(
+      `${NODES} node processes up in ${Date.now() - t} ms; routing tables ${Math.min(...filled.map((f) => f.routingTable))}-${Math.max(...filled.map((f) => f.routingTable))} peers`
+    )
 
-    // store: every record only in its author's own record store
+    // ---- store: every record only in its author's own record store
     t = Date.now()
+    const byAuthor = new Map<
+      NodeProc,
+      Array<{ key: string; value: Uint8Array; priority: number; managed: boolean }>
+    >()
+    const add = (
+      author: NodeProc,
+      rec: { key: string; value: Uint8Array; priority: number; managed: boolean }
+    ) => {
+      const list = byAuthor.get(author) ?? []
+      list.push(rec)
+      byAuthor.set(author, list)
+    }
     for (let i = 0; i < RECORDS; i++) {
-      const author = cluster.nodes[i % NODES]!
       const value = testRecord(`${i}:${randomBytes(VALUE_BYTES / 2).toString('hex')}`)
       values.set(key(i), value)
-      await author.dht!.putValue(key(i), value, { localOnly: true })
-      await author.manager!.addContent(key(i), value.byteLength, 1 + (i % 9))
+      add(cluster.nodes[i % NODES]!, { key: key(i), value, priority: 1 + (i % 9), managed: true })
     }
     for (let i = 0; i < BASELINE_RECORDS; i++) {
       const value = testRecord(`unmanaged ${i}:${randomBytes(VALUE_BYTES / 2).toString('hex')}`)
       values.set(baselineKey(i), value)
-      await cluster.nodes[i % NODES]!.dht!.putValue(baselineKey(i), value, { localOnly: true })
+      add(cluster.nodes[(i * 7 + 3) % NODES]!, { key: baselineKey(i), value, priority: 1, managed: false })
     }
-    log(`${RECORDS} records (+${BASELINE_RECORDS} unmanaged) stored in ${Date.now() - t} ms`)
-    const initial = await waitAllHealthy(cluster, HEALTHY_TIMEOUT_MS)
-    log(`initial replication: all healthy after ${initial} ms`)
+    await Promise.all([...byAuthor].map(([n, records]) => n.request('store', { records }, 60_000)))
+    const storeMs = Date.now() - t
+    log(`${RECORDS} records (+${BASELINE_RECORDS} unmanaged) stored in ${storeMs} ms`)
+    const initial = await waitAllHealthy(cluster, INITIAL_TIMEOUT_MS, 'initial')
+    log(
+      `initial replication: ${initial.under === 0 ? 'all healthy' : `${initial.under} still under factor`} after ${initial.ms} ms`
+    )
+    const initialMetrics = await metricsOf(cluster.ready())
     results.push({
       name: 'initial replication to factor 3',
-      value: initial / 1000,
+      value: round(initial.ms / 1000),
       unit: 's',
-      note: `${RECORDS} records, each pushed from its author to 2 peers`
+      note: `${RECORDS} records, each pushed from its author to 2 peers; from the last addContent; records left under factor: ${initial.under}`
     })
-    const before = totals(cluster, metricsOfStopped)
+    results.push({
+      name: 'initial replication throughput',
+      value: round(RECORDS / Math.max(0.001, (storeMs + initial.ms) / 1000)),
+      unit: 'records/s',
+      note: 'store + addContent + every record on 3 nodes'
+    })
+    const before = sum(initialMetrics)
 
-    // churn: stop one node every few seconds, restart one every third step, until half are down
+    // ---- churn: stop one node every few seconds, restart one every third step, until half are down
     t = Date.now()
     let step = 0
     let stops = 0
     let restarts = 0
     let minLive = Number.POSITIVE_INFINITY
     let zeroLiveSeen = 0
+    // a restart runs while the churn goes on (a process takes seconds to start on a busy machine)
+    const restarting: Array<Promise<void>> = []
     while (cluster.running().length > NODES / 2) {
       step++
-      const running = cluster.running()
+      const running = cluster.ready()
+      if (running.length === 0) break
       const victim = running[Math.floor(Math.random() * running.length)]!
-      metricsOfStopped.push(victim.manager!.getMetrics())
-      await cluster.stopNode(victim.index)
+      stoppedMetrics.push(((await victim.request('metrics', {}, 10_000).catch(() => ({}))) as Metrics) ?? {})
+      await victim.stop()
       stops++
       if (step % 3 === 0) {
-        const down = cluster.nodes.filter((n) => n.dht == null && n.index !== victim.index)
+        const down = cluster.nodes.filter((n) => !n.running && n !== victim)
         const back = down[Math.floor(Math.random() * down.length)]
         if (back != null) {
-          await cluster.startNode(back.index)
+          const peers = cluster
+            .ready()
+            .slice(0, 3)
+            .flatMap((n) => n.multiaddrs.slice(0, 1))
           restarts++
+          restarting.push(
+            back.start(REPLICATION, peers, QUERY_TIMEOUT_MS, REQUEST_TIMEOUT_MS).catch((err: unknown) => {
+              log(`restart of node ${back.index} failed: ${String(err)}`)
+              return back.stop(2_000)
+            })
+          )
         }
       }
-      const live = liveHolderCounts(cluster)
+      const live = await liveHolderCounts(cluster)
       const m = Math.min(...live)
       minLive = Math.min(minLive, m)
       zeroLiveSeen = Math.max(zeroLiveSeen, live.filter((n) => n === 0).length)
       log(
-        `step ${step}: ${cluster.running().length}/${NODES} up (${stops} stops, ${restarts} restarts); ` +
+        `churn step ${step}: ${cluster.running().length}/${NODES} up (${stops} stops, ${restarts} restarts); ` +
           `records under factor ${live.filter((n) => n < FACTOR).length}, min live holders ${m}`
       )
       await sleep(STOP_EVERY_MS)
     }
+    await Promise.all(restarting)
     const churnMs = Date.now() - t
     log(`churn done in ${churnMs} ms`)
 
-    // time back to healthy (every record on FACTOR live holders)
-    const back = await waitAllHealthy(cluster, HEALTHY_TIMEOUT_MS)
-    const lost = liveHolderCounts(cluster).filter((n) => n === 0).length
-    log(`back to healthy ${back} ms after the last stop; ${lost} records with no live holder`)
+    // ---- time back to healthy (every record with a live holder has FACTOR of them)
+    const back = await waitAllHealthy(cluster, HEALTHY_TIMEOUT_MS, 'after churn')
+    const lost = (await liveHolderCounts(cluster)).filter((n) => n === 0).length
+    log(
+      `back to healthy: ${back.under === 0 ? 'yes' : `no (${back.under} under factor)`} ${back.ms} ms after churn; ${lost} records with no live holder`
+    )
+    const after = sum([...stoppedMetrics, ...(await metricsOf(cluster.ready()))])
 
-    // retrievability: a network GET from a random surviving node for every record
+    // ---- retrievability: a network GET from a random surviving node for every record
     t = Date.now()
     const managed = await retrievable(cluster, values, RECORDS, key)
     const unmanaged = await retrievable(cluster, values, BASELINE_RECORDS, baselineKey)
@@ -153,9 +215,8 @@ async function main(): Promise<void> {
       `retrievable: ${managed}/${RECORDS} managed, ${unmanaged}/${BASELINE_RECORDS} unmanaged (${Date.now() - t} ms)`
     )
 
-    const after = totals(cluster, metricsOfStopped)
-    const msgs = after.repairMessages - before.repairMessages
-    const bytes = after.repairBytes - before.repairBytes
+    const msgs = (after.repairMessages ?? 0) - (before.repairMessages ?? 0)
+    const bytes = (after.repairBytes ?? 0) - (before.repairBytes ?? 0)
     const managedShare = (100 * managed) / RECORDS
     const unmanagedShare = (100 * unmanaged) / BASELINE_RECORDS
     results.push(
@@ -168,19 +229,19 @@ async function main(): Promise<void> {
           value: round(unmanagedShare)
         },
         ...(unmanagedShare > 0 ? { ratio: round(managedShare / unmanagedShare) } : {}),
-        note: `${managed}/${RECORDS} managed, ${unmanaged}/${BASELINE_RECORDS} unmanaged; ${NODES} nodes, ${stops} stops, ${restarts} restarts, ${cluster.running().length} up at the end`
+        note: `${managed}/${RECORDS} managed, ${unmanaged}/${BASELINE_RECORDS} unmanaged; ${stops} stops, ${restarts} restarts, ${cluster.running().length} of ${NODES} up at the end`
       },
       {
         name: 'time back to healthy after churn',
-        value: round(back / 1000),
+        value: round(back.ms / 1000),
         unit: 's',
-        note: `every record with a live holder on >= ${FACTOR} of them (pins on running nodes), from the last stop; records with no live holder at the end: ${lost}`
+        note: `from the end of the churn phase until every record with a live holder has >= ${FACTOR} (pins on running nodes); under factor at the end: ${back.under}; no live holder: ${lost}`
       },
       {
-        name: 'repair messages during churn',
+        name: 'repair pushes during churn',
         value: msgs,
         unit: 'requests',
-        note: 'replicate pushes sent, all nodes'
+        note: 'replicate requests sent, all nodes'
       },
       {
         name: 'repair bytes during churn',
@@ -190,7 +251,7 @@ async function main(): Promise<void> {
       },
       {
         name: 'provider lookups during churn',
-        value: after.providerLookups - before.providerLookups,
+        value: (after.providerLookups ?? 0) - (before.providerLookups ?? 0),
         unit: 'queries',
         note: 'DHT findProviders queries by repair checks, all nodes'
       },
@@ -207,37 +268,57 @@ async function main(): Promise<void> {
         note: `one stop every ${STOP_EVERY_MS} ms`
       }
     )
+    ok = true
   } finally {
+    clearInterval(loadTimer)
+    log('stopping every node')
     await cluster.destroy()
   }
+  const totalS = round((Date.now() - t0) / 1000)
+  results.push({ name: 'bench run time', value: totalS, unit: 's', note: quick ? 'quick mode' : 'whole run' })
+  const common = `${NODES} nodes, one OS process each (not one shared event loop); ${RECORDS} records of ~${VALUE_BYTES} B; factor ${FACTOR}; load average ${load.start.toFixed(1)} at start, up to ${load.max.toFixed(1)}`
+  for (const r of results) r.note = r.note == null ? common : `${r.note}. ${common}`
   const out = {
     package: '@chorus/replication',
     date: new Date().toISOString(),
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version },
     mode: quick ? 'quick' : NODES === 20 && RECORDS === 500 ? 'full' : 'reduced',
-    config: { nodes: NODES, records: RECORDS, factor: FACTOR, stopEveryMs: STOP_EVERY_MS },
+    config: {
+      nodes: NODES,
+      records: RECORDS,
+      factor: FACTOR,
+      stopEveryMs: STOP_EVERY_MS,
+      processes: 'one per node'
+    },
     results
   }
-  const dir = join(here, '..', 'bench-results')
-  mkdirSync(dir, { recursive: true })
-  writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(out, null, 2)}\n`)
+  if (ok) {
+    const dir = join(here, '..', 'bench-results')
+    mkdirSync(dir, { recursive: true })
+    writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(out, null, 2)}\n`)
+  }
   console.log(JSON.stringify(out, null, 2))
 }
 
-function round(x: number): number {
-  return Math.round(x * 100) / 100
+async function metricsOf(nodes: NodeProc[]): Promise<Metrics[]> {
+  return Promise.all(
+    nodes.map((n) => n.request('metrics', {}, 10_000).catch(() => ({}) as Metrics))
+  ) as Promise<Metrics[]>
+}
+
+function sum(all: Metrics[]): Metrics {
+  const out: Metrics = {}
+  for (const m of all) for (const [k, v] of Object.entries(m)) out[k] = (out[k] ?? 0) + v
+  return out
 }
 
 /** Live holders per managed record: running nodes that pin it. */
-function liveHolderCounts(cluster: Cluster): number[] {
+async function liveHolderCounts(cluster: ProcCluster): Promise<number[]> {
   const counts = new Map<string, number>()
-  for (const n of cluster.running()) {
-    for (const k of n.manager!.listContent()) {
-      if (k.startsWith('/CHORUS/bench/record-') && n.manager!.getPinnedValue(k) != null) {
-        counts.set(k, (counts.get(k) ?? 0) + 1)
-      }
-    }
-  }
+  const lists = await Promise.all(
+    cluster.ready().map((n) => n.request('pins', { prefix: PREFIX }, 10_000).catch(() => [] as string[]))
+  )
+  for (const list of lists as string[][]) for (const k of list) counts.set(k, (counts.get(k) ?? 0) + 1)
   return Array.from({ length: RECORDS }, (_, i) => counts.get(key(i)) ?? 0)
 }
 
@@ -245,61 +326,56 @@ function liveHolderCounts(cluster: Cluster): number[] {
  * Waits until every record that still has a live holder has FACTOR of them (a record whose every
  * holder is down cannot be repaired; it is counted as lost and by the retrievability check).
  */
-async function waitAllHealthy(cluster: Cluster, timeout: number): Promise<number> {
+async function waitAllHealthy(
+  cluster: ProcCluster,
+  timeout: number,
+  what: string
+): Promise<{ ms: number; under: number }> {
   const t = Date.now()
   let under = 0
   let lastReport = Date.now()
   while (Date.now() - t < timeout) {
-    under = liveHolderCounts(cluster).filter((n) => n > 0 && n < FACTOR).length
-    if (under === 0) return Date.now() - t
-    if (Date.now() - lastReport > 30_000) {
+    under = (await liveHolderCounts(cluster)).filter((n) => n > 0 && n < FACTOR).length
+    if (under === 0) return { ms: Date.now() - t, under }
+    if (Date.now() - lastReport > (quick ? 2_000 : 10_000)) {
       lastReport = Date.now()
-      const m = cluster.running().map((n) => n.manager!.getMetrics())
-      const sum = (f: (x: ReplicationMetrics) => number): number => m.reduce((a, x) => a + f(x), 0)
+      const m = sum(await metricsOf(cluster.ready()))
       log(
-        `  ${under} records under factor; pushes ok ${sum((x) => x.successfulReplications)}, ` +
-          `failed ${sum((x) => x.failedReplications)}, checks ${sum((x) => x.repairChecks)}, ` +
-          `lookups ${sum((x) => x.providerLookups)}, provides ${sum((x) => x.reprovideOperations)}`
+        `  ${what}: ${under} records under factor; pushes ok ${m.successfulReplications ?? 0}, ` +
+          `failed ${m.failedReplications ?? 0}, checks ${m.repairChecks ?? 0}, lookups ${m.providerLookups ?? 0}, ` +
+          `provides ${m.reprovideOperations ?? 0}`
       )
     }
-    await sleep(500)
+    await sleep(quick ? 200 : 500)
   }
-  log(`WARNING: ${under} records still under factor after ${timeout} ms`)
-  return Date.now() - t
-}
-
-function totals(cluster: Cluster, stopped: ReplicationMetrics[]) {
-  const all = [...stopped, ...cluster.running().map((n) => n.manager!.getMetrics())]
-  const sum = (f: (m: ReplicationMetrics) => number): number => all.reduce((a, m) => a + f(m), 0)
-  return {
-    repairMessages: sum((m) => m.repairMessages),
-    repairBytes: sum((m) => m.repairBytes),
-    providerLookups: sum((m) => m.providerLookups)
-  }
+  log(`WARNING: ${what}: ${under} records still under factor after ${timeout} ms`)
+  return { ms: Date.now() - t, under }
 }
 
 async function retrievable(
-  cluster: Cluster,
+  cluster: ProcCluster,
   values: Map<string, Uint8Array>,
   count: number,
   name: (i: number) => string
 ): Promise<number> {
-  let ok = 0
-  let next = 0
-  const running = cluster.running()
-  const worker = async (): Promise<void> => {
-    while (next < count) {
-      const i = next++
-      const reader = running[Math.floor(Math.random() * running.length)]!
-      try {
-        const v = await reader.dht!.getValue(name(i))
-        if (Buffer.from(v).equals(Buffer.from(values.get(name(i))!))) ok++
-      } catch {
-        // not found
-      }
-    }
+  const running = cluster.ready()
+  const byReader = new Map<NodeProc, string[]>()
+  for (let i = 0; i < count; i++) {
+    const reader = running[Math.floor(Math.random() * running.length)]!
+    byReader.set(reader, [...(byReader.get(reader) ?? []), name(i)])
   }
-  await Promise.all(Array.from({ length: 8 }, worker))
+  let ok = 0
+  await Promise.all(
+    [...byReader].map(async ([reader, keys]) => {
+      const got = (await reader
+        .request('get', { keys, concurrency: 4 }, 120_000)
+        .catch(() => [])) as Array<Uint8Array | null>
+      keys.forEach((k, i) => {
+        const v = got[i]
+        if (v != null && Buffer.from(v).equals(Buffer.from(values.get(k)!))) ok++
+      })
+    })
+  )
   return ok
 }
 

@@ -521,7 +521,8 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
       fresh: false
     }
     entry.pinned = true
-    entry.nextProvideAt = now
+    // a new or changed value is announced at once; a repeated push of the same value is not
+    if (changed) entry.nextProvideAt = now
     this.entries.set(key, entry)
     store.upsertContent(entry, changed ? keep : undefined)
     store.touchProvider(key, from, now)
@@ -627,9 +628,11 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     if (this.inflight.has(id) || this.queue == null || this.controller == null) return
     this.inflight.add(id)
     const signal = this.controller.signal
-    // by content priority; at equal priority repair before provide before republish (a provide
-    // makes a new holder findable, so provides must not starve behind repairs)
-    const priority = entry.priority * 4 + JOB_RANK[kind]
+    // repairs (pushes: a record's durability) before provides before republishes, each kind by
+    // content priority (clamped to -99..99): a provide is a DHT query that reaches about k peers,
+    // far more work than a push, and must not hold back the first copies of new records
+    const p = Math.max(-99, Math.min(99, entry.priority))
+    const priority = JOB_RANK[kind] * 1000 + p
     this.queue
       .add(
         async () => {
@@ -741,15 +744,16 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
       entry.fresh = false
       return this.spreadFresh(entry, signal)
     }
-    // first what this node already knows (its pushes, the replicas it received, earlier lookups):
-    // in steady state that answers without a DHT query; too few live ones means ask the DHT
+    // what this node knows (its pushes, the co-holders sent with the replicas it received, earlier
+    // lookups) decides. A holder does not ask the DHT for providers when it counts too few: it
+    // pushes to the closest connected non-holders it knows, and a peer that already holds the
+    // value answers ok (and is counted) at the cost of one small request, far cheaper than a
+    // provider query that reaches about k peers and, on a busy network, feeds a storm of them.
+    // A node that tracks a key without its value asks the DHT.
     const t0 = Date.now()
     let providers = await this.lookupProviders(entry.key, signal, false)
     const knownLive = providers.filter((p) => p.live).length
-    let closest: Promise<string[]> | undefined
-    if (!entry.pinned || knownLive < target) {
-      // the closest peers are needed only when short; ask for them while the providers are looked up
-      if (entry.pinned) closest = this.closestPeers(entry.key, signal)
+    if (!entry.pinned && knownLive < target) {
       // enough to find the live holders besides the dead ones already known: the query then
       // ends as soon as they are found instead of walking the whole network
       const knownDead = providers.length - knownLive
@@ -795,11 +799,10 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     entry.deferredUntil = undefined
     const value = this.store?.getValue(entry.key)
     if (value == null) throw new ValueUnavailableError(entry.key)
-    const peers = await (closest ?? this.closestPeers(entry.key, signal))
     const t2 = Date.now()
-    const pushedTo = await this.pushToClosest(entry, value, peers, new Set(holders), target - before, signal)
+    const pushedTo = await this.pushToClosest(entry, value, new Set(holders), target - before, signal)
     this.log.debug(
-      { key: entry.key, lookupMs: t1 - t0, closestMs: t2 - t1, pushMs: Date.now() - t2 },
+      { key: entry.key, lookupMs: t1 - t0, decideMs: t2 - t1, pushMs: Date.now() - t2 },
       'replication: repair timings'
     )
     result.pushedTo = pushedTo
@@ -826,10 +829,7 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     const self = this.messaging.peerId
     const value = this.store?.getValue(entry.key)
     if (value == null) throw new ValueUnavailableError(entry.key)
-    const [known, closest] = await Promise.all([
-      this.lookupProviders(entry.key, signal, false),
-      this.closestPeers(entry.key, signal)
-    ])
+    const known = await this.lookupProviders(entry.key, signal, false)
     const liveKnown = known.filter((p) => p.live && p.peerId !== self).map((p) => p.peerId)
     const holders = [self, ...liveKnown]
     const settled = await Promise.allSettled(
@@ -846,9 +846,7 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     const updated = liveKnown.filter((_, i) => settled[i]?.status === 'fulfilled')
     const before = 1 + updated.length
     const more =
-      before < target
-        ? await this.pushToClosest(entry, value, closest, new Set(holders), target - before, signal)
-        : []
+      before < target ? await this.pushToClosest(entry, value, new Set(holders), target - before, signal) : []
     const after = before + more.length
     entry.repairFailures = after >= target ? 0 : 1
     entry.nextRepairAt =
@@ -880,32 +878,42 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     }
   }
 
-  /** Pushes the value to up to `need` reachable non-holders, closest to the key first. */
+  /**
+   * Pushes the value to up to `need` reachable non-holders, closest to the key first. Candidates
+   * are the peers this node is connected to, ordered by XOR distance to the key: no network query
+   * per record (in a network where every node is connected to every other, as kad-dht keeps small
+   * networks, they are exactly the key's closest peers). Only when they are too few is the DHT
+   * asked for the key's closest peers, once.
+   */
   private async pushToClosest(
     entry: Entry,
     value: Uint8Array,
-    closest: string[],
     holders: Set<string>,
     need: number,
     signal: AbortSignal
   ): Promise<string[]> {
     const self = this.messaging.peerId
-    // connected peers are a fallback when the lookup returns too few
-    const candidates = sortByDistance(
-      entry.key,
-      [...new Set([...closest, ...this.messaging.getConnectedPeers()])].filter(
-        (p) => p !== self && !holders.has(p)
-      )
-    )
-    // prefer peers not known to be down right now, keep the XOR order otherwise
-    const known = (p: string): number => (this.liveness.knownDown(p) ? 1 : 0)
-    candidates.sort((a, b) => known(a) - known(b))
+    const tried = new Set<string>([self, ...holders])
+    // XOR order, but peers known to be down right now last (a stable sort keeps the XOR order)
+    const order = (peers: Iterable<string>): string[] => {
+      const down = (p: string): number => (this.liveness.knownDown(p) ? 1 : 0)
+      return sortByDistance(
+        entry.key,
+        [...new Set(peers)].filter((p) => !tried.has(p))
+      ).sort((a, b) => down(a) - down(b))
+    }
+    let candidates = order(this.liveness.connected())
+    let queried = false
     // push to as many peers as are missing at once; replace the ones that fail with the next
     const pushed: string[] = []
-    let next = 0
-    while (pushed.length < need && next < candidates.length && !signal.aborted) {
-      const batch = candidates.slice(next, next + need - pushed.length)
-      next += batch.length
+    while (pushed.length < need && !signal.aborted) {
+      if (candidates.length < need - pushed.length && !queried) {
+        queried = true
+        candidates = order([...candidates, ...(await this.closestPeers(entry.key, signal))])
+      }
+      if (candidates.length === 0) break
+      const batch = candidates.splice(0, need - pushed.length)
+      for (const p of batch) tried.add(p)
       // each receiver learns the holders known to hold it now (not the rest of its batch, which may fail)
       const known = [...new Set([self, ...holders, ...pushed])]
       const results = await Promise.allSettled(
