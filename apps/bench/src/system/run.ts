@@ -30,7 +30,7 @@ export interface SystemBenchOptions {
    * on a loaded machine; the sample counts are reported. Default: 60_000.
    */
   phaseMs?: number
-  /** Time budget of each throughput run, in ms. Default: 30_000. */
+  /** Time budget of each throughput run (and of the wait for its stores' background work), in ms. Default: 20_000. */
   throughputMs?: number
   /** Content size in bytes. Default: 1024. */
   contentBytes?: number
@@ -127,7 +127,7 @@ export async function runSystemBenchmark(options: SystemBenchOptions = {}): Prom
   const minThroughputOps = options.minThroughputOps ?? 16
   const contentBytes = options.contentBytes ?? 1024
   const phaseMs = options.phaseMs ?? 60_000
-  const throughputMs = options.throughputMs ?? 30_000
+  const throughputMs = options.throughputMs ?? 20_000
   const results: SystemSizeResult[] = []
   const { testing, storage, crypto } = mods
   const roleKeys = new Map(
