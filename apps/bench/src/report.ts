@@ -226,7 +226,7 @@ function simulationSection(
   for (const s of sim.sizes) {
     for (const { dead, stats } of s.byDead) {
       rows.push([
-        formatNumber(s.nodes),
+        s.nodes.toLocaleString('en-US'),
         `${Math.round(dead * 100)} %`,
         pct(stats.success),
         pct(stats.recall),
@@ -440,6 +440,15 @@ export function generateBenchmarksMd(run: RunResults, options: ReportOptions): s
     ),
     ''
   ]
+  const layouts: string[] = []
+  const system = details?.system
+  if (system?.available) layouts.push(`- System benchmark (apps/bench): ${system.layout}.`)
+  for (const p of run.packages) {
+    const layout = (p.results ?? p.earlier)?.layout
+    if (p.package !== BENCH_PACKAGE && typeof layout === 'string' && layout.length > 0)
+      layouts.push(`- ${p.package}: ${layout}.`)
+  }
+  if (layouts.length > 0) out.push('Which nodes are processes:', '', ...layouts, '')
   if (options.charts.length > 0) {
     out.push('Charts: ', ...options.charts.map((c) => `- [${c.title}](${link(c.file)})`), '')
   }
@@ -471,8 +480,7 @@ export function generateBenchmarksMd(run: RunResults, options: ReportOptions): s
     out.push(`Source: \`${p.dir}/bench-results/latest.json\`, measured ${r.date}${flavour}.`, '')
     const method = (r as { method?: unknown }).method
     if (typeof method === 'string' && method.length > 0) out.push(`Method: ${method}`, '')
-    const layout = (r as { layout?: unknown }).layout
-    if (typeof layout === 'string' && layout.length > 0) out.push(`Layout: ${layout}`, '')
+    if (r.layout != null && r.layout.length > 0) out.push(`Layout: ${r.layout}.`, '')
     out.push(r.results.length > 0 ? figureTable(r.results) : 'The bench wrote no figures.', '')
   }
   out.push('## Not measured in this run', '')

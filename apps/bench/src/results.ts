@@ -29,6 +29,8 @@ export interface PackageResults {
   date: string
   machine?: Machine
   quick?: boolean
+  /** Which nodes of the bench are OS processes and which share one, in a sentence. */
+  layout?: string
   results: Figure[]
   /** @chorus/bench only: the full system benchmark and simulation, for tables and charts. */
   details?: { system?: SystemResult; simulation?: SimulationResult | { skipped: true; reason: string } }

@@ -132,6 +132,7 @@ function sampleRun(): RunResults {
         earlier: {
           package: '@chorus/storage',
           date: '2026-11-20T10:00:00.000Z',
+          layout: 'all 20 + 20 nodes in one process',
           results: [
             {
               name: 'store p50',
@@ -242,6 +243,10 @@ describe('generateBenchmarksMd', () => {
     const storage = md.slice(md.indexOf('## @chorus/storage (bench timed out)'))
     expect(storage).toContain(
       'Not measured in this run: bench timed out (stopped after 900 s). The figures below are from an earlier run (2026-11-20T10:00:00.000Z), not this one'
+    )
+    expect(storage).toContain('Layout: all 20 + 20 nodes in one process.')
+    expect(md).toContain(
+      'Which nodes are processes:\n\n- System benchmark (apps/bench): all nodes in one process.\n- @chorus/storage: all 20 + 20 nodes in one process.\n'
     )
     expect(storage).toMatch(/\| store p50 \| 40\.0 ms \| raw kad-dht put p50 \| 400 ms \| 0\.100x \|/)
     const ucxl = md.slice(md.indexOf('## @chorus/ucxl (bench failed)'))

@@ -419,13 +419,13 @@ export async function runSystemBenchmark(options: SystemBenchOptions = {}): Prom
   return {
     available: true,
     layout:
-      'no node is a separate process: at each size both networks (the N CHORUS nodes and the N raw kad-dht nodes of the baseline) run in this one Node.js process, each node a full libp2p node with its own TCP listener on 127.0.0.1, so they share its 2 event-loop threads of CPU and its heap',
+      'no node is a separate process: at each size both networks (the N CHORUS nodes and the N raw kad-dht nodes of the baseline) run in this one Node.js process, each node a full libp2p node with its own TCP listener on 127.0.0.1, so they share its one event loop and heap',
     contentBytes,
     sizes: results,
     notes: [
       "Cold retrieve: each address read once by a node that has not read it (storage's default retrieveConsistency, 'closest').",
       'Cached retrieve: repeated reads of one address on the same node.',
-      'Throughput: successful operations per second with the given number in flight, max(16, concurrency) operations or the phase budget; stores spread over up to 4 writer nodes, cold retrieves of the addresses just stored over up to 4 reader nodes.',
+      `Throughput: successful operations per second with the given number in flight, max(${minThroughputOps}, concurrency) operations or the phase budget; stores spread over up to 4 writer nodes, cold retrieves of the addresses just stored over up to 4 reader nodes.`,
       `Each latency phase stops starting operations after ${Math.round(phaseMs / 1000)} s (at least 5 samples) and each throughput run after ${Math.round(throughputMs / 1000)} s, so a loaded machine gives fewer samples rather than an endless run; the samples column says how many.`,
       'Sequential latencies: raw kad-dht and CHORUS operations alternate one by one (order swapped every round) on the two networks, both up at the same time, so load from elsewhere hits both alike; the storage package bench measures the same way. Every operation starts with the background work of the previous one finished (storage whenIdle()).',
       'Store returns at write quorum (3 acknowledgements of the direct push), while the remaining kad-dht puts of the version and head records and the provide of the head go on in the background; "store until idle" times the same store until that background work has finished too (the whole cost, beside the raw put which has no background part). Store CPU per op includes the background work.',
