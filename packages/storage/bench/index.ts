@@ -235,7 +235,7 @@ const results = [
     p50(store),
     'ms',
     putBase,
-    `encrypt + sign + direct push of version and head records to the closest connected peers; returns at write quorum 3 (median acks ${p50(acks)}); kad-dht puts finish in the background; target ratio <= 0.333`
+    `encrypt + sign + direct push of version and head records to the closest connected peers; returns at write quorum 3 (median acks ${p50(acks)}); kad-dht puts and the provide finish in the background (see store until idle); stores alternate with raw puts and each starts with the previous one's background work done, as in the system benchmark; target ratio <= 0.333`
   ),
   entry(
     'store until idle p50',
