@@ -110,6 +110,7 @@ class EncryptedDHTStorage implements EncryptedStorage {
     decryptionOps: 0,
     storeTime: 0,
     retrieveTime: 0,
+    backpressureWaits: 0,
     errors: {} as Record<string, number>,
     lastUpdate: Date.now()
   }
@@ -136,6 +137,7 @@ class EncryptedDHTStorage implements EncryptedStorage {
       retrieveTimeout: init.retrieveTimeout ?? 30_000,
       announceTimeout: init.announceTimeout ?? 30_000,
       backgroundTimeout: init.backgroundTimeout ?? 120_000,
+      maxBackgroundTasks: Math.max(1, init.maxBackgroundTasks ?? 64),
       announceOnStore: init.announceOnStore ?? false,
       cacheCleanupInterval: init.cacheCleanupInterval ?? 5 * 60_000,
       maxListResults: init.maxListResults ?? 1000,
@@ -382,6 +384,7 @@ class EncryptedDHTStorage implements EncryptedStorage {
     const { crypto, signer } = this.components
     const op = operationSignal(this.cfg.storeTimeout, options.signal, this.shutdown.signal)
     try {
+      await this.backgroundRoom(op.signal)
       const prev = await this.previousVersion(r, op.signal)
       if (prev !== undefined && !Buffer.from(prev.author).equals(signer.publicKey)) {
         throw new AccessDeniedError(r.base, 'the address already has versions signed by another node key')
@@ -527,6 +530,15 @@ class EncryptedDHTStorage implements EncryptedStorage {
         return { key, acks: [], storedLocally: true }
       }
       throw err
+    }
+  }
+
+  /** Waits while `maxBackgroundTasks` background operations are in flight (backpressure on stores). */
+  private async backgroundRoom(signal: AbortSignal): Promise<void> {
+    while (this.background.size >= this.cfg.maxBackgroundTasks) {
+      signal.throwIfAborted()
+      this.m.backpressureWaits++
+      await waitAtMost(Promise.race(this.background), this.cfg.storeTimeout, 'store', signal)
     }
   }
 
@@ -1272,6 +1284,8 @@ class EncryptedDHTStorage implements EncryptedStorage {
       averageStoreTime: m.storedItems === 0 ? 0 : m.storeTime / m.storedItems,
       averageRetrieveTime: m.retrievedItems === 0 ? 0 : m.retrieveTime / m.retrievedItems,
       errors: { ...m.errors },
+      backgroundTasks: this.background.size,
+      backpressureWaits: m.backpressureWaits,
       cacheSize: this.cache.size,
       cacheBytes: this.cache.bytes,
       indexedVersions: this.index?.count() ?? 0,

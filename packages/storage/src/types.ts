@@ -75,6 +75,13 @@ export interface EncryptedStorageInit {
   /** Time the background part of a store (remaining puts, provide) may take, in ms. Default: 120_000. */
   backgroundTimeout?: number
   /**
+   * Background operations (the kad puts that finish after a store returned, provides, direct
+   * pushes, read repairs) in flight at most. A store that finds this many waits, within its own
+   * timeout, until one ends: a burst of stores slows to the rate the network absorbs them
+   * instead of piling up unbounded work. Default: 64.
+   */
+  maxBackgroundTasks?: number
+  /**
    * Announce (provide) the head key after each store, in the background. Each announce is a full
    * Kademlia query; the replication layer (re)provides what it pins. Default: false.
    */
@@ -204,6 +211,10 @@ export interface StorageMetrics {
   averageRetrieveTime: number
   /** Failed operations by error code. */
   errors: Record<string, number>
+  /** Background operations in flight now (see `maxBackgroundTasks`). */
+  backgroundTasks: number
+  /** Times a store waited for background work to drain (`maxBackgroundTasks` reached). */
+  backpressureWaits: number
   /** Entries in the cache (a version cached as latest counts twice). */
   cacheSize: number
   cacheBytes: number
