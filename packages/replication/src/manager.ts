@@ -2,7 +2,9 @@
  * The replication manager: tracks which nodes hold each record, reports replication health, and
  * keeps every held record on `replicationFactor` live nodes by pushing it to the closest
  * reachable non-holders over `/CHORUS/replicate/1.0.0`. Background work (repair, reprovide,
- * republish) runs through one priority queue bounded by `maxConcurrentReplications`.
+ * republish) runs through two priority queues: repairs (pushes) bounded by
+ * `maxConcurrentReplications`, and DHT announcements (provide, republish) one at a time and only
+ * while no repair waits, so a slow announcement query never holds back a repair.
  */
 import type { AbortOptions, Dht, Logger, PeerMessaging, RecordSelector, RecordValidator } from '@chorus/dht'
 import PQueue from 'p-queue'
@@ -106,7 +108,10 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
 
   private started = false
   private store: ReplicationStore | undefined
+  /** Repairs (check and push). */
   private queue: PQueue | undefined
+  /** Provides and republishes: DHT queries that can take up to the query timeout each. */
+  private announceQueue: PQueue | undefined
   private controller: AbortController | undefined
   private timer: ReturnType<typeof setTimeout> | undefined
   private readonly entries = new Map<string, Entry>()
@@ -178,6 +183,9 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     this.store = store
     this.controller = new AbortController()
     this.queue = new PQueue({ concurrency: this.config.maxConcurrentReplications })
+    // one announcement at a time: each is a DHT query that reaches about k peers (far more work
+    // for the whole network than a push); they trail the repairs instead of competing with them
+    this.announceQueue = new PQueue({ concurrency: 1 })
     const now = Date.now()
     const c = this.config
     for (const row of store.allContent()) {
@@ -228,17 +236,20 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     this.timer = undefined
     this.controller?.abort(new Error('replication manager stopped'))
     const queue = this.queue
+    const announceQueue = this.announceQueue
     queue?.clear()
+    announceQueue?.clear()
     try {
       await this.messaging.unhandle(this.protocol)
     } catch (err) {
       this.log.debug({ err: errorMessage(err) }, 'replication: unhandle failed (node already closed?)')
     }
     // running jobs see the aborted signal; wait for them so nothing touches the store after close
-    if (queue != null) await queue.onIdle()
+    await Promise.all([queue?.onIdle(), announceQueue?.onIdle()])
     this.store?.close()
     this.store = undefined
     this.queue = undefined
+    this.announceQueue = undefined
     this.entries.clear()
     this.inflight.clear()
     this.liveness.clear()
@@ -625,17 +636,20 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
 
   private enqueue(kind: JobKind, entry: Entry): void {
     const id = `${kind}:${entry.key}`
-    if (this.inflight.has(id) || this.queue == null || this.controller == null) return
+    const queue = kind === 'repair' ? this.queue : this.announceQueue
+    if (this.inflight.has(id) || queue == null || this.controller == null) return
     this.inflight.add(id)
     const signal = this.controller.signal
-    // repairs (pushes: a record's durability) before provides before republishes, each kind by
-    // content priority (clamped to -99..99): a provide is a DHT query that reaches about k peers,
-    // far more work than a push, and must not hold back the first copies of new records
+    // repairs have their own queue: a provide is a DHT query that reaches about k peers and can
+    // take up to the query timeout, and must not hold back the copies that keep a record alive.
+    // Within a queue: by content priority (clamped to -99..99), provides before republishes.
     const p = Math.max(-99, Math.min(99, entry.priority))
     const priority = JOB_RANK[kind] * 1000 + p
-    this.queue
+    queue
       .add(
         async () => {
+          if (!this.started || this.entries.get(entry.key) !== entry) return
+          if (kind !== 'repair') await this.repairsWaiting(signal)
           if (!this.started || this.entries.get(entry.key) !== entry) return
           const s = timeoutSignal(this.config.requestTimeout * 10, signal)
           if (kind === 'repair') await this.checkAndRepair(entry, s, false)
@@ -649,6 +663,16 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
           this.log.debug({ kind, key: entry.key, err: errorMessage(err) }, 'replication: job failed')
       })
       .finally(() => this.inflight.delete(id))
+  }
+
+  /** Resolves when no repair waits in its queue (running ones may go on), or on shutdown. */
+  private async repairsWaiting(signal: AbortSignal): Promise<void> {
+    const queue = this.queue
+    if (queue == null || queue.size === 0) return
+    await Promise.race([
+      queue.onEmpty(),
+      new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))
+    ])
   }
 
   private persist(entry: Entry): void {
