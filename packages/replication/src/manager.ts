@@ -56,6 +56,11 @@ interface Entry extends ContentRow {
    * live holders (so they get the new version) and to the closest peers, without a provider lookup.
    */
   fresh: boolean
+  /**
+   * Known holders that disconnected since the last check: a record that lost more of them is
+   * closer to being lost, so its repair goes first.
+   */
+  departed?: number
 }
 
 type Listener = Parameters<EventTarget['addEventListener']>[1]
@@ -628,6 +633,7 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
         if (e?.pinned !== true) continue
         const at = now + withJitter(250, 1)
         if (e.nextRepairAt > at) e.nextRepairAt = at
+        e.departed = (e.departed ?? 0) + 1
         affected++
       }
       if (affected > 0) this.log.debug({ peer, keys: affected }, 'replication: a co-holder disconnected')
@@ -642,9 +648,11 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     const signal = this.controller.signal
     // repairs have their own queue: a provide is a DHT query that reaches about k peers and can
     // take up to the query timeout, and must not hold back the copies that keep a record alive.
-    // Within a queue: by content priority (clamped to -99..99), provides before republishes.
+    // Within a queue: repairs of records that lost more known holders first (they are the ones
+    // about to be lost), then by content priority (clamped to -99..99); provides before republishes.
     const p = Math.max(-99, Math.min(99, entry.priority))
-    const priority = JOB_RANK[kind] * 1000 + p
+    const urgency = kind === 'repair' ? 200 * Math.min(3, entry.departed ?? 0) : 0
+    const priority = JOB_RANK[kind] * 1000 + urgency + p
     queue
       .add(
         async () => {
@@ -750,6 +758,7 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     const c = this.config
     const target = c.replicationFactor
     this.counters.repairChecks++
+    entry.departed = 0
     this.lastRepairTime = new Date()
     if (!entry.pinned) {
       // tracked without a value: try to fetch and pin it, then count
