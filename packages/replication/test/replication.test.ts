@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Cluster, type ClusterNode, testRecord, waitFor } from '../bench/cluster.ts'
+import { sortByDistance } from '../src/distance.js'
 import { createReplicationManager, type HealthEvent, type ReplicationHealth } from '../src/index.js'
 import { decodeResponse, encodeRequest } from '../src/protocol.js'
 
@@ -181,6 +182,23 @@ describe('replication on 10 nodes, factor 3', () => {
       await waitHealthy(key(i))
     }
   }, 150_000)
+
+  it('sends a new record to the connected peers closest to its key by XOR distance', async () => {
+    const author = cluster.running()[3]!
+    const k = '/CHORUS/test/closest'
+    const connected = author.dht!.getConnectedPeers()
+    expect(connected.length).toBeGreaterThanOrEqual(FACTOR)
+    const ranked = sortByDistance(k, connected)
+    const failedBefore = author.manager!.getMetrics().failedReplications
+    await author.manager!.addContent(k, 16, 5, { value: testRecord('closest') })
+    const holders = await waitHealthy(k)
+    const others = holders.map((h) => h.peerId).filter((id) => id !== author.peerId)
+    const failed = author.manager!.getMetrics().failedReplications - failedBefore
+    // a failed push moves on to the next closest peer; without failures the two closest get it
+    const allowed = new Set(ranked.slice(0, FACTOR - 1 + failed))
+    expect(others.length).toBeGreaterThanOrEqual(FACTOR - 1)
+    for (const id of others) expect(allowed.has(id)).toBe(true)
+  }, 60_000)
 
   it('refuses an invalid, too large or malformed replicate request and says why', async () => {
     const [sender, receiver] = cluster.running()
