@@ -137,6 +137,21 @@ async function main(): Promise<void> {
       `initial replication: ${initial.under === 0 ? 'all healthy' : `${initial.under} still under factor`} after ${initial.ms} ms`
     )
     const initialMetrics = await metricsOf(cluster.ready())
+    const memory = (await Promise.all(
+      cluster.ready().map((n) => n.request('memory', {}, 10_000).catch(() => undefined))
+    )) as Array<{ rss: number } | undefined>
+    const rss = memory
+      .filter((m): m is { rss: number } => m != null)
+      .map((m) => m.rss)
+      .sort((a, b) => a - b)
+    if (rss.length > 0) {
+      results.push({
+        name: 'RSS per node process (median)',
+        value: round(rss[Math.floor(rss.length / 2)]! / 2 ** 20),
+        unit: 'MiB',
+        note: `each node its own process (libp2p node, DHT datastore, replication manager) holding about ${Math.round((RECORDS * 3) / NODES)} of the ${RECORDS} records' pins, after initial replication; min ${round(rss[0]! / 2 ** 20)} MiB, max ${round(rss[rss.length - 1]! / 2 ** 20)} MiB over ${rss.length} nodes`
+      })
+    }
     results.push({
       name: 'initial replication to factor 3',
       value: round(initial.ms / 1000),

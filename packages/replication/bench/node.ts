@@ -102,6 +102,11 @@ async function handle(req: Req): Promise<unknown> {
       const prefix = req.prefix ?? ''
       return manager!.listContent().filter((k) => k.startsWith(prefix) && manager!.getPinnedValue(k) != null)
     }
+    case 'memory': {
+      // this node process's own memory: one libp2p node, its DHT datastore and its manager
+      const { rss, heapUsed, external } = process.memoryUsage()
+      return { rss, heapUsed, external }
+    }
     case 'metrics': {
       const m = manager!.getMetrics() as unknown as Record<string, unknown>
       return Object.fromEntries(Object.entries(m).filter(([, v]) => typeof v === 'number'))

@@ -68,12 +68,17 @@ export function headlineFigures(
           unit: 'ops/s'
         })
       }
-      figures.push({
-        name: `${p} RSS per node`,
-        value: s.rssBytesPerNode,
-        unit: 'bytes',
-        note: 'all nodes in one process'
-      })
+      // All nodes share one process, so RSS growth per node is unreliable (memory freed by an
+      // earlier size is reused and it can read 0); the process RSS over the nodes is an upper bound.
+      // Per-process RSS of a node is measured by the replication bench (one process per node).
+      if (s.rssBytesTotal != null) {
+        figures.push({
+          name: `${p} process RSS / nodes (upper bound)`,
+          value: s.rssBytesTotal / s.nodes,
+          unit: 'bytes',
+          note: `all ${s.nodes} nodes and their storage in one process; RSS growth per node: ${s.rssBytesPerNode} bytes, heap + external growth per node: ${s.heapBytesPerNode ?? 'n/a'} bytes`
+        })
+      }
     }
   }
   if (sim != null) {
