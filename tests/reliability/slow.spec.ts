@@ -21,7 +21,11 @@ function misbehave(node: LibP2PDHT): { set(mode: Mode): void } {
   const protocol = '/CHORUS/kad/1.0.0'
   const registrar = (
     node.libp2p as unknown as {
-      components: { registrar: { getHandler(p: string): { handler: Function; options: object } } }
+      components: {
+        registrar: {
+          getHandler(p: string): { handler: (...args: unknown[]) => void | Promise<void>; options: object }
+        }
+      }
     }
   ).components.registrar
   const original = registrar.getHandler(protocol)

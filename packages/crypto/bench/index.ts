@@ -2,13 +2,7 @@
 // Ours vs age-encryption's default path and Node's native primitives, all in the same run.
 // Each measurement runs in several interleaved rounds (ours, baseline, ours, …) and keeps the
 // best round, so a burst of load from other processes on a shared machine hurts both sides alike.
-import {
-  createCipheriv,
-  createSecretKey,
-  diffieHellman,
-  generateKeyPairSync,
-  randomBytes
-} from 'node:crypto'
+import { createCipheriv, createSecretKey, diffieHellman, generateKeyPairSync, randomBytes } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { dirname, join } from 'node:path'
