@@ -97,12 +97,21 @@ describe('replication on 10 nodes, factor 3', () => {
         expect(p.distance).toBeLessThanOrEqual(256)
       }
     }
-    // a non-holder sees the same health through the DHT's provider records and pings
+    // a non-holder sees the same health through the DHT's provider records and pings (provides
+    // run behind repairs, one at a time, so the last holder's record may take a moment to appear)
     const k0holders = new Set(cluster.holders(key(0)).map((h) => h.index))
     const outsider = cluster.running().find((n) => !k0holders.has(n.index))!
-    const seen = await outsider.manager!.getReplicationStatus(key(0))
+    const seen = await waitFor(
+      'a non-holder sees 3 live providers',
+      async () => {
+        const status = await outsider.manager!.getReplicationStatus(key(0))
+        return status.actualReplicas >= FACTOR ? status : undefined
+      },
+      30_000,
+      500
+    )
     expect(seen.isLocal).toBe(false)
-    expect(seen.actualReplicas).toBeGreaterThanOrEqual(FACTOR)
+    expect(seen.health).toBe('healthy')
     const m = cluster.nodes[0]!.manager!.getMetrics()
     expect(m.totalKeys).toBeGreaterThanOrEqual(1)
     expect(m.successfulReplications).toBeGreaterThanOrEqual(1)
