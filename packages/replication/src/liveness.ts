@@ -67,8 +67,10 @@ export class PeerLiveness {
       this.note(peer, true)
       return true
     }
+    // Every positive observation was made over a connection; with that connection gone the peer
+    // may have stopped, so only a negative result is reused and a positive one is checked again.
     const cached = this.results.get(peer)
-    if (cached != null && Date.now() - cached.at < this.init.livenessTTL) return cached.ok
+    if (cached != null && !cached.ok && Date.now() - cached.at < this.init.livenessTTL) return false
     let p = this.pings.get(peer)
     if (p == null) {
       p = this.probe(peer)

@@ -126,10 +126,19 @@ describe('replication on 10 nodes, factor 3', () => {
     const mark = observed.get(k)?.length ?? 0
     await Promise.all(stopped.map((h) => cluster.stopNode(h.index)))
     const stoppedIds = new Set(stopped.map((h) => h.peerId))
-    // the survivor's next checks see fewer live holders than the target (never none: it holds it)
-    const status = await survivor!.manager!.getReplicationStatus(k)
+    // the survivor's checks soon see the stopped holders as gone (their connections' closing reaches
+    // it a moment after the stop), and never report none: it holds the record itself
+    const status = await waitFor(
+      'the survivor sees the stopped holders as not live',
+      async () => {
+        const st = await survivor!.manager!.getReplicationStatus(k)
+        expect(st.health).not.toBe('critical')
+        return st.providers.some((p) => stoppedIds.has(p.peerId) && p.live) ? undefined : st
+      },
+      15_000,
+      100
+    )
     expect(status.health).not.toBe('critical')
-    for (const p of status.providers) if (stoppedIds.has(p.peerId)) expect(p.live).toBe(false)
     const after = await waitHealthy(k)
     const seen = (observed.get(k) ?? []).slice(mark)
     expect(seen.some((o) => o.health === 'degraded')).toBe(true)
@@ -201,12 +210,14 @@ describe('replication on 10 nodes, factor 3', () => {
     const failedBefore = author.manager!.getMetrics().failedReplications
     await author.manager!.addContent(k, 16, 5, { value: testRecord('closest') })
     const holders = await waitHealthy(k)
-    const others = holders.map((h) => h.peerId).filter((id) => id !== author.peerId)
+    const holderIds = new Set(holders.map((h) => h.peerId))
     const failed = author.manager!.getMetrics().failedReplications - failedBefore
-    // a failed push moves on to the next closest peer; without failures the two closest get it
-    const allowed = new Set(ranked.slice(0, FACTOR - 1 + failed))
-    expect(others.length).toBeGreaterThanOrEqual(FACTOR - 1)
-    for (const id of others) expect(allowed.has(id)).toBe(true)
+    // The author pushes to the two closest connected peers (a failed push moves on to the next
+    // one). Receivers may add further copies of their own (each knows only the author as a
+    // holder), so the check is that the closest ones hold it, not that nobody else does.
+    const closestHolding = ranked.slice(0, FACTOR - 1).filter((id) => holderIds.has(id))
+    expect(closestHolding.length).toBeGreaterThanOrEqual(FACTOR - 1 - failed)
+    expect(holders.length).toBeGreaterThanOrEqual(FACTOR)
   }, 60_000)
 
   it('refuses an invalid, too large or malformed replicate request and says why', async () => {
