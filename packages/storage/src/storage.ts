@@ -820,6 +820,32 @@ class EncryptedDHTStorage implements EncryptedStorage {
   }
 
   /**
+   * The values this node's own record store and `peers` (over the direct record protocol, within
+   * `directTimeout`) hold for `key`, each with who sent it; a peer that fails or has none adds
+   * nothing.
+   */
+  private async askOwnAndPeers(
+    key: string,
+    messaging: PeerMessaging | undefined,
+    peers: string[],
+    signal: AbortSignal
+  ): Promise<ReceivedValue[]> {
+    const ask = AbortSignal.any([signal, AbortSignal.timeout(this.cfg.directTimeout)])
+    const [local, ...answers] = await Promise.allSettled([
+      this.dht.getValues(key, { localOnly: true, signal }),
+      ...(messaging === undefined ? [] : peers.map((p) => fetchRecord(messaging, p, key, ask)))
+    ])
+    signal.throwIfAborted()
+    const values: ReceivedValue[] = local?.status === 'fulfilled' ? [...local.value] : []
+    answers.forEach((a, i) => {
+      const from = peers[i]
+      if (a.status === 'fulfilled' && a.value !== undefined && from !== undefined)
+        values.push({ value: a.value, from })
+    })
+    return values
+  }
+
+  /**
    * The verified copies of version n: the index, else this node's record store and the connected
    * peers closest to the head key (where stores push every version), else (unless `quick`) a full
    * query.
@@ -838,19 +864,7 @@ class EncryptedDHTStorage implements EncryptedStorage {
       messaging === undefined
         ? []
         : closestPeers(headKey(r.digest), messaging.getConnectedPeers()).slice(0, this.cfg.directReadPeers)
-    const ask = AbortSignal.any([signal, AbortSignal.timeout(this.cfg.directTimeout)])
-    const [local, ...answers] = await Promise.allSettled([
-      this.dht.getValues(key, { localOnly: true, signal }),
-      ...peers.map((p) => fetchRecord(messaging as PeerMessaging, p, key, ask))
-    ])
-    signal.throwIfAborted()
-    const values: ReceivedValue[] = local?.status === 'fulfilled' ? [...local.value] : []
-    answers.forEach((a, i) => {
-      const from = peers[i]
-      if (a.status === 'fulfilled' && a.value !== undefined && from !== undefined)
-        values.push({ value: a.value, from })
-    })
-    let found = this.verifyCandidates(key, values)
+    let found = this.verifyCandidates(key, await this.askOwnAndPeers(key, messaging, peers, signal))
     if (found.length === 0 && (!quick || messaging === undefined)) {
       found = this.verifyCandidates(key, await this.fetch(key, signal))
     }
@@ -945,19 +959,7 @@ class EncryptedDHTStorage implements EncryptedStorage {
     const { index } = this.ready()
     const key = headKey(r.digest)
     const peers = closestPeers(key, messaging.getConnectedPeers()).slice(0, this.cfg.directReadPeers)
-    const ask = AbortSignal.any([signal, AbortSignal.timeout(this.cfg.directTimeout)])
-    const [local, ...answers] = await Promise.allSettled([
-      this.dht.getValues(key, { localOnly: true, signal }),
-      ...peers.map((p) => fetchRecord(messaging, p, key, ask))
-    ])
-    signal.throwIfAborted()
-    const values: ReceivedValue[] = local?.status === 'fulfilled' ? [...local.value] : []
-    answers.forEach((a, i) => {
-      const from = peers[i]
-      if (a.status === 'fulfilled' && a.value !== undefined && from !== undefined)
-        values.push({ value: a.value, from })
-    })
-    const all = this.verifyCandidates(key, values)
+    const all = this.verifyCandidates(key, await this.askOwnAndPeers(key, messaging, peers, signal))
     const candidates = this.consistent(r, all)
     let best = await this.pickVerified(r, all, signal, 'probe')
     if (best === undefined) {
