@@ -58,7 +58,7 @@ export class PeerLiveness {
   /**
    * Whether the peer is reachable: it has an open connection to this node (libp2p's connection
    * monitor closes connections whose peer stops answering, and a stopped node's connections close
-   * at once), or it answers a ping. A ping result is reused for `livenessTTL`; concurrent checks
+   * at once), or it answers a ping. A failed check is reused for `livenessTTL`; concurrent checks
    * share one ping. Under heavy load a ping can time out although the peer is fine, so an open
    * connection counts first.
    */

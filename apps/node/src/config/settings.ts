@@ -344,11 +344,27 @@ function formatDefault(s: Setting): string {
   return `\`${String(d)}\``
 }
 
+const TABLE_HEADER = '| setting (file) | env | flag | default | what |'
+
 /** The README's settings table (Markdown), one row per setting, in table order. */
 export function settingsMarkdownTable(): string {
   const rows = SETTINGS.map((s) => {
     const values = s.values === undefined ? '' : ` (${s.values.join(', ')})`
     return `| \`${s.path}\` | \`${envName(s.path)}\` | \`${flagName(s.path)}\` | ${formatDefault(s)} | ${s.doc}${values} |`
   })
-  return ['| setting (file) | env | flag | default | what |', '|---|---|---|---|---|', ...rows].join('\n')
+  return [TABLE_HEADER, '|---|---|---|---|---|', ...rows].join('\n')
+}
+
+/**
+ * `markdown` (the README) with its settings table, from its header line to the last `|` line
+ * after it, replaced by `settingsMarkdownTable()`. Throws when it has no settings table.
+ */
+export function withSettingsTable(markdown: string): string {
+  const lines = markdown.split('\n')
+  const start = lines.findIndex((l) => l.startsWith(TABLE_HEADER))
+  if (start < 0) throw new Error(`no settings table (a line starting "${TABLE_HEADER}")`)
+  let end = start
+  while (end < lines.length && lines[end]?.startsWith('|')) end++
+  lines.splice(start, end - start, ...settingsMarkdownTable().split('\n'))
+  return lines.join('\n')
 }

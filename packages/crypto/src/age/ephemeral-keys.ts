@@ -109,21 +109,15 @@ class WorkerEphemeralKeys implements PrecomputedEphemeralKeys {
   take(): EphemeralKey {
     if (this.#next === this.#ready.length) this.#refill()
     const key = this.#ready[this.#next]
-    if (key !== undefined) {
-      // Drop the pool's reference at once: a key leaves the pool exactly once.
-      this.#ready[this.#next++] = undefined as unknown as EphemeralKey
-      if (this.#next === this.#ready.length) {
-        this.#ready = []
-        this.#next = 0
-      }
-    }
+    // Drop the pool's reference at once: a key leaves the pool exactly once.
+    if (key !== undefined) this.#ready[this.#next++] = undefined as unknown as EphemeralKey
     this.#request()
-    if (key !== undefined) {
-      this.#precomputed++
-      return key
+    if (key === undefined) {
+      this.#inline++
+      return inlineEphemeralKeys.take()
     }
-    this.#inline++
-    return inlineEphemeralKeys.take()
+    this.#precomputed++
+    return key
   }
 
   #refill(): void {

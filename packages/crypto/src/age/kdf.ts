@@ -7,9 +7,9 @@ import { hash, timingSafeEqual } from 'node:crypto'
 
 const BLOCK = 64
 
-// crypto.hash returns a 'binary' (latin1) string (one char per byte, exact) about twice as fast as a Buffer
-// (measured: ~1 µs vs ~3 µs for one block), so digests travel as latin1 and are written where
-// they are needed.
+// crypto.hash returns a 'binary' (latin1) string, one char per byte, about twice as fast as a
+// Buffer (measured: ~1 µs vs ~3 µs for one block), so digests travel as latin1 and are written
+// where they are needed.
 function sha256(data: Uint8Array): Buffer {
   return Buffer.from(hash('sha256', data, 'binary'), 'latin1')
 }
