@@ -1,7 +1,7 @@
 import { decryptAge, encryptAge } from './age/age.js'
 import { type EphemeralKeySource, inlineEphemeralKeys, sharedEphemeralKeys } from './age/ephemeral-keys.js'
 import type { X25519Recipient } from './age/x25519.js'
-import { AccessDeniedError, InvalidInputError, MissingRecipientError } from './errors.js'
+import { DecryptionDeniedError, invalidInput, MissingRecipientError } from './errors.js'
 import { KEYRING_VIEW, type KeyringView, type RoleKeyring } from './keyring.js'
 import type { RoleRegistry } from './roles.js'
 
@@ -54,7 +54,7 @@ export interface AgeCrypto {
   ): Promise<Uint8Array>
   /**
    * Decrypts (binary or armored, detected) with the identities this node holds. Throws
-   * AccessDeniedError when none opens it and IntegrityError when it is malformed or tampered.
+   * DecryptionDeniedError when none opens it and CiphertextIntegrityError when it is malformed or tampered.
    */
   decryptWithRole(ciphertext: Uint8Array, options?: { signal?: AbortSignal }): Promise<DecryptedContent>
   /** Whether `targetRole` may read content created by `creatorRole` (unknown roles throw). */
@@ -66,7 +66,7 @@ export interface AgeCrypto {
 function toBytes(content: Uint8Array | string): Uint8Array {
   if (typeof content === 'string') return Buffer.from(content, 'utf8')
   if (content instanceof Uint8Array) return content
-  throw new InvalidInputError('content must be a Uint8Array or a string')
+  throw invalidInput('content', 'must be a Uint8Array or a string')
 }
 
 class AgeCryptoImpl implements AgeCrypto {
@@ -76,14 +76,12 @@ class AgeCryptoImpl implements AgeCrypto {
 
   constructor(components: AgeCryptoComponents, init: AgeCryptoInit) {
     const view = (components.keyring as unknown as Record<symbol, KeyringView | undefined>)[KEYRING_VIEW]
-    if (view === undefined) throw new InvalidInputError('keyring must come from createKeyring()')
+    if (view === undefined) throw invalidInput('keyring', 'must come from createKeyring()')
     this.#roles = components.roles
     this.#keys = view
     const mode = init.ephemeralKeys ?? 'precomputed'
     if (mode !== 'precomputed' && mode !== 'inline') {
-      throw new InvalidInputError(
-        `ephemeralKeys must be 'precomputed' or 'inline', not ${JSON.stringify(mode)}`
-      )
+      throw invalidInput('ephemeralKeys', "must be 'precomputed' or 'inline'")
     }
     this.#ephemeralKeys = mode === 'inline' ? inlineEphemeralKeys : sharedEphemeralKeys()
   }
@@ -119,8 +117,7 @@ class AgeCryptoImpl implements AgeCrypto {
     options: EncryptContentOptions = {}
   ) {
     options.signal?.throwIfAborted()
-    if (!Array.isArray(roles) || roles.length === 0)
-      throw new InvalidInputError('roles must be a non-empty array')
+    if (!Array.isArray(roles) || roles.length === 0) throw invalidInput('roles', 'must be a non-empty array')
     return await encryptAge(toBytes(content), this.#recipients(roles), {
       armor: options.armor === true,
       ephemeralKeys: this.#ephemeralKeys
@@ -132,7 +129,7 @@ class AgeCryptoImpl implements AgeCrypto {
     options: { signal?: AbortSignal } = {}
   ): Promise<DecryptedContent> {
     options.signal?.throwIfAborted()
-    if (!(ciphertext instanceof Uint8Array)) throw new InvalidInputError('ciphertext must be a Uint8Array')
+    if (!(ciphertext instanceof Uint8Array)) throw invalidInput('ciphertext', 'must be a Uint8Array')
     const held = this.#keys.heldIdentities()
     try {
       const { plaintext, identityIndex } = await decryptAge(
@@ -142,9 +139,9 @@ class AgeCryptoImpl implements AgeCrypto {
       const used = held[identityIndex] as (typeof held)[number]
       return { plaintext, role: used.role, keyId: used.keyId }
     } catch (err) {
-      if (err instanceof AccessDeniedError) {
+      if (err instanceof DecryptionDeniedError) {
         const roles = [...new Set(held.map((h) => h.role))]
-        throw new AccessDeniedError(
+        throw new DecryptionDeniedError(
           roles.length === 0
             ? 'this node holds no role identities, so it cannot decrypt'
             : `none of this node's roles (${roles.join(', ')}) can decrypt this content`,

@@ -1,20 +1,33 @@
 /**
- * One error class per condition, each with a stable `name` and `code`. Messages never carry key
- * material: identities are never echoed, only role names, key ids, paths and recipients.
+ * One error class per condition, each with a stable `name` and `code` on the common
+ * `ChorusError` base. Messages never carry key material: identities are never echoed, only role
+ * names, key ids, paths and recipients. Bad arguments are the shared `InvalidInputError` with code
+ * `CRYPTO_INVALID_INPUT`.
  */
-export abstract class CryptoError extends Error {
-  abstract readonly code: string
+import { ChorusError, InvalidInputError } from '@chorus/common'
+
+export { InvalidInputError }
+
+/** Options every crypto error takes. */
+interface CauseOptions {
+  cause?: unknown
+}
+
+/** The base of this package's errors. */
+export abstract class CryptoError extends ChorusError {}
+
+/** A bad argument: the shared `InvalidInputError` with this package's code. */
+export function invalidInput(field: string, reason: string): InvalidInputError {
+  return new InvalidInputError(field, reason, { code: 'CRYPTO_INVALID_INPUT', message: `${field} ${reason}` })
 }
 
 /** No identity this node holds opens the ciphertext (it was not encrypted for our roles/keys). */
-export class AccessDeniedError extends CryptoError {
-  override readonly name = 'AccessDeniedError'
-  readonly code = 'CRYPTO_ACCESS_DENIED'
+export class DecryptionDeniedError extends CryptoError {
   /** Roles whose identities were tried (empty when the keyring holds none). */
   readonly triedRoles: string[]
 
-  constructor(message: string, triedRoles: string[] = [], options?: { cause?: unknown }) {
-    super(message, options)
+  constructor(message: string, triedRoles: string[] = [], options?: CauseOptions) {
+    super(message, { code: 'CRYPTO_ACCESS_DENIED', cause: options?.cause })
     this.triedRoles = triedRoles
   }
 }
@@ -29,57 +42,59 @@ export class AccessDeniedError extends CryptoError {
 export type IntegrityFailure = 'armor' | 'header' | 'hmac' | 'payload'
 
 /** The ciphertext is malformed or was tampered with. No plaintext is ever released with it. */
-export class IntegrityError extends CryptoError {
-  override readonly name = 'IntegrityError'
-  readonly code = 'CRYPTO_INTEGRITY'
+export class CiphertextIntegrityError extends CryptoError {
   readonly reason: IntegrityFailure
 
-  constructor(reason: IntegrityFailure, message: string, options?: { cause?: unknown }) {
-    super(`age ${reason} failure: ${message}`, options)
+  constructor(reason: IntegrityFailure, message: string, options?: CauseOptions) {
+    super(`age ${reason} failure: ${message}`, { code: 'CRYPTO_INTEGRITY', cause: options?.cause })
     this.reason = reason
   }
 }
 
 /** A role name that the role registry does not define. Unknown roles are never allowed silently. */
 export class UnknownRoleError extends CryptoError {
-  override readonly name = 'UnknownRoleError'
-  readonly code = 'CRYPTO_UNKNOWN_ROLE'
   readonly role: string
 
-  constructor(role: string, options?: { cause?: unknown }) {
-    super(`Unknown role ${JSON.stringify(String(role).slice(0, 100))}`, options)
+  constructor(role: string, options?: CauseOptions) {
+    super(`Unknown role ${JSON.stringify(String(role).slice(0, 100))}`, {
+      code: 'CRYPTO_UNKNOWN_ROLE',
+      cause: options?.cause
+    })
     this.role = String(role).slice(0, 100)
   }
 }
 
 /** Encryption for a role was asked but the keyring has no current recipient (public key) for it. */
 export class MissingRecipientError extends CryptoError {
-  override readonly name = 'MissingRecipientError'
-  readonly code = 'CRYPTO_NO_RECIPIENT'
   readonly role: string
 
-  constructor(role: string, options?: { cause?: unknown }) {
-    super(`No current recipient key for role ${JSON.stringify(role)}: add one to the keyring first`, options)
+  constructor(role: string, options?: CauseOptions) {
+    super(`No current recipient key for role ${JSON.stringify(role)}: add one to the keyring first`, {
+      code: 'CRYPTO_NO_RECIPIENT',
+      cause: options?.cause
+    })
     this.role = role
   }
 }
 
 /** A key string (recipient or identity) is malformed or of an unsupported type. Never echoes secrets. */
 export class KeyFormatError extends CryptoError {
-  override readonly name = 'KeyFormatError'
-  readonly code = 'CRYPTO_KEY_FORMAT'
+  constructor(message: string, options?: CauseOptions) {
+    super(message, { code: 'CRYPTO_KEY_FORMAT', cause: options?.cause })
+  }
 }
 
 /** A key file cannot be read, written, parsed, or has unsafe permissions. */
 export class KeyFileError extends CryptoError {
-  override readonly name = 'KeyFileError'
-  readonly code = 'CRYPTO_KEY_FILE'
   readonly path: string
   /** 1-based line in the file, when the problem is on a line. */
   readonly line: number | undefined
 
   constructor(path: string, message: string, options?: { cause?: unknown; line?: number }) {
-    super(`${path}${options?.line === undefined ? '' : `:${options.line}`}: ${message}`, options)
+    super(`${path}${options?.line === undefined ? '' : `:${options.line}`}: ${message}`, {
+      code: 'CRYPTO_KEY_FILE',
+      cause: options?.cause
+    })
     this.path = path
     this.line = options?.line
   }
@@ -87,8 +102,6 @@ export class KeyFileError extends CryptoError {
 
 /** A roles file (or a role definition given in code) is invalid; names the field and line. */
 export class RolesFileError extends CryptoError {
-  override readonly name = 'RolesFileError'
-  readonly code = 'CRYPTO_ROLES_FILE'
   /** The file, or `<inline>` for definitions given in code. */
   readonly source: string
   /** Dotted path of the offending field, e.g. `roles.release_manager.authority`. */
@@ -105,17 +118,14 @@ export class RolesFileError extends CryptoError {
     options?: { cause?: unknown; line?: number; column?: number }
   ) {
     const where = options?.line === undefined ? '' : `:${options.line}:${options.column ?? 1}`
-    super(`${source}${where}: ${field || '(root)'}: ${reason}`, options)
+    super(`${source}${where}: ${field || '(root)'}: ${reason}`, {
+      code: 'CRYPTO_ROLES_FILE',
+      cause: options?.cause
+    })
     this.source = source
     this.field = field
     this.reason = reason
     this.line = options?.line
     this.column = options?.column
   }
-}
-
-/** An argument has the wrong type or shape (e.g. content that is not bytes). */
-export class InvalidInputError extends CryptoError {
-  override readonly name = 'InvalidInputError'
-  readonly code = 'CRYPTO_INVALID_INPUT'
 }

@@ -8,9 +8,9 @@ export {
   type EncryptContentOptions
 } from './age-crypto.js'
 export {
-  AccessDeniedError,
+  CiphertextIntegrityError,
   CryptoError,
-  IntegrityError,
+  DecryptionDeniedError,
   type IntegrityFailure,
   InvalidInputError,
   KeyFileError,

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { AccessDeniedError, createAgeCrypto, createKeyring, type RoleKey } from '../src/index.js'
+import { createAgeCrypto, createKeyring, DecryptionDeniedError, type RoleKey } from '../src/index.js'
 import { makeCluster, requireAgeTool } from './helpers.js'
 
 // Compatibility with the reference `age` command-line tool (Debian package `age`). These tests
@@ -68,7 +68,9 @@ describe('age command-line tool', () => {
       expect(Buffer.from(out.plaintext).equals(data)).toBe(true)
       expect(out.role).toBe(role)
     }
-    await expect(cluster.node('admin').crypto.decryptWithRole(ct)).rejects.toBeInstanceOf(AccessDeniedError)
+    await expect(cluster.node('admin').crypto.decryptWithRole(ct)).rejects.toBeInstanceOf(
+      DecryptionDeniedError
+    )
   })
 
   it('opens age files encrypted to a recipients file, and keys we load from age-keygen output', async () => {

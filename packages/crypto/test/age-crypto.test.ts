@@ -3,11 +3,11 @@ import { Decrypter, Encrypter } from 'age-encryption'
 import { describe, expect, it } from 'vitest'
 import { formatIdentity } from '../src/age/x25519.js'
 import {
-  AccessDeniedError,
+  CiphertextIntegrityError,
   createAgeCrypto,
   createKeyring,
   createRoleRegistry,
-  IntegrityError,
+  DecryptionDeniedError,
   InvalidInputError,
   MissingRecipientError,
   UnknownRoleError
@@ -35,9 +35,9 @@ describe('AgeCrypto', () => {
         .node(role)
         .crypto.decryptWithRole(ct)
         .catch((e: unknown) => e)
-      expect(err).toBeInstanceOf(AccessDeniedError)
-      expect((err as AccessDeniedError).code).toBe('CRYPTO_ACCESS_DENIED')
-      expect((err as AccessDeniedError).triedRoles).toEqual([role])
+      expect(err).toBeInstanceOf(DecryptionDeniedError)
+      expect((err as DecryptionDeniedError).code).toBe('CRYPTO_ACCESS_DENIED')
+      expect((err as DecryptionDeniedError).triedRoles).toEqual([role])
     }
     await expect(cluster.node().crypto.decryptWithRole(ct)).rejects.toThrow(/holds no role identities/)
   })
@@ -99,25 +99,28 @@ describe('AgeCrypto', () => {
     // Every payload chunk, including the last.
     for (const at of [headerEnd + 20, headerEnd + 70_000, ct.length - 1]) {
       const err = await crypto.decryptWithRole(flip(at)).catch((e: unknown) => e)
-      expect(err).toBeInstanceOf(IntegrityError)
-      expect((err as IntegrityError).reason).toBe('payload')
-      expect((err as IntegrityError).code).toBe('CRYPTO_INTEGRITY')
+      expect(err).toBeInstanceOf(CiphertextIntegrityError)
+      expect((err as CiphertextIntegrityError).reason).toBe('payload')
+      expect((err as CiphertextIntegrityError).code).toBe('CRYPTO_INTEGRITY')
     }
     // The header MAC.
     const macAt = ct.indexOf('\n--- ') + 10
     expect(
-      ((await crypto.decryptWithRole(flip(macAt)).catch((e: unknown) => e)) as IntegrityError).reason
+      ((await crypto.decryptWithRole(flip(macAt)).catch((e: unknown) => e)) as CiphertextIntegrityError)
+        .reason
     ).toMatch(/hmac|header/)
     // Truncation, at a chunk boundary too, and trailing data.
     for (const cut of [ct.length - 1, ct.length - 70_000, headerEnd + 10]) {
-      await expect(crypto.decryptWithRole(ct.subarray(0, cut))).rejects.toBeInstanceOf(IntegrityError)
+      await expect(crypto.decryptWithRole(ct.subarray(0, cut))).rejects.toBeInstanceOf(
+        CiphertextIntegrityError
+      )
     }
     await expect(crypto.decryptWithRole(Buffer.concat([ct, Buffer.from([0])]))).rejects.toBeInstanceOf(
-      IntegrityError
+      CiphertextIntegrityError
     )
     // Garbage and empty input.
-    await expect(crypto.decryptWithRole(new Uint8Array())).rejects.toBeInstanceOf(IntegrityError)
-    await expect(crypto.decryptWithRole(randomBytes(300))).rejects.toBeInstanceOf(IntegrityError)
+    await expect(crypto.decryptWithRole(new Uint8Array())).rejects.toBeInstanceOf(CiphertextIntegrityError)
+    await expect(crypto.decryptWithRole(randomBytes(300))).rejects.toBeInstanceOf(CiphertextIntegrityError)
   })
 
   it('rotation: new content to the current key, old content still opens with the retired one', async () => {
@@ -135,7 +138,7 @@ describe('AgeCrypto', () => {
     const oldOnly = createKeyring()
     oldOnly.addIdentity(first)
     await expect(createAgeCrypto({ roles, keyring: oldOnly }).decryptWithRole(fresh)).rejects.toBeInstanceOf(
-      AccessDeniedError
+      DecryptionDeniedError
     )
     // Overlap: both current, both receive new content.
     ring.rotate('backend_developer', { retirePrevious: false })

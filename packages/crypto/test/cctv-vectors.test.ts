@@ -4,7 +4,12 @@ import * as vectors from 'cctv-age'
 import { describe, expect, it } from 'vitest'
 import { decryptAge } from '../src/age/age.js'
 import { parseIdentity, type X25519Identity } from '../src/age/x25519.js'
-import { AccessDeniedError, CryptoError, IntegrityError, KeyFormatError } from '../src/errors.js'
+import {
+  CiphertextIntegrityError,
+  CryptoError,
+  DecryptionDeniedError,
+  KeyFormatError
+} from '../src/errors.js'
 
 // Every decryption vector of C2SP/CCTV's age suite (npm `cctv-age`), through our native decrypt.
 // Each vector is a text header (expect, payload hash, identities, …), a blank line, then the age
@@ -82,12 +87,12 @@ describe('cctv-age decryption vectors', () => {
           .digest('hex')
       ).toBe(v.payload)
     } else if (v.expect === 'no match') {
-      expect(error).toBeInstanceOf(AccessDeniedError)
+      expect(error).toBeInstanceOf(DecryptionDeniedError)
     } else {
       // Never partial plaintext: a failure releases nothing.
       expect(plaintext).toBeUndefined()
-      expect(error).toBeInstanceOf(IntegrityError)
-      expect((error as IntegrityError).reason).toBe(REASON[v.expect])
+      expect(error).toBeInstanceOf(CiphertextIntegrityError)
+      expect((error as CiphertextIntegrityError).reason).toBe(REASON[v.expect])
     }
   })
 
@@ -102,8 +107,9 @@ describe('cctv-age decryption vectors', () => {
       const { plaintext, error } = await attempt(v, ids)
       expect(plaintext).toBeUndefined()
       expect(error).toBeInstanceOf(CryptoError)
-      if (v.expect === 'success' || v.expect === 'no match') expect(error).toBeInstanceOf(AccessDeniedError)
-      if (v.expect === 'armor failure') expect((error as IntegrityError).reason).toBe('armor')
+      if (v.expect === 'success' || v.expect === 'no match')
+        expect(error).toBeInstanceOf(DecryptionDeniedError)
+      if (v.expect === 'armor failure') expect((error as CiphertextIntegrityError).reason).toBe('armor')
     }
   )
 })

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { AccessDeniedError, CryptoError, IntegrityError } from '../src/index.js'
+import { CiphertextIntegrityError, CryptoError, DecryptionDeniedError } from '../src/index.js'
 import { makeCluster } from './helpers.js'
 
 // Properties over random contents and random damage: round trips always hold, and a ciphertext
@@ -34,7 +34,7 @@ describe('properties', () => {
           (e: unknown) => e
         )
         expect(err).toBeInstanceOf(CryptoError)
-        expect(err instanceof IntegrityError || err instanceof AccessDeniedError).toBe(true)
+        expect(err instanceof CiphertextIntegrityError || err instanceof DecryptionDeniedError).toBe(true)
       }),
       { numRuns: 300 }
     )

@@ -31,6 +31,14 @@ export {
   ProtocolError,
   StaleRecordError
 } from './errors.js'
+export {
+  keyPeerDistance,
+  keyPosition,
+  log2Distance,
+  peerPosition,
+  sortByDistance,
+  xorDistance
+} from './keyspace.js'
 export * from './libp2p/index.js'
 export * from './local/index.js'
 export * from './reputation/index.js'

@@ -4,6 +4,8 @@
  * republish, and persistent pins.
  */
 
+// The key-space helpers are @chorus/dht's; re-exported because this package's API has had them.
+export { keyPeerDistance, log2Distance, sortByDistance } from '@chorus/dht'
 export type {
   AddContentOptions,
   HealthEvent,
@@ -17,7 +19,6 @@ export type {
   StatusOptions
 } from './api.js'
 export { defaultReplicationConfig, type ReplicationConfig } from './config.js'
-export { keyPeerDistance, log2Distance, sortByDistance } from './distance.js'
 export {
   InvalidArgumentError,
   ProtocolError,

@@ -6,7 +6,17 @@
  * `maxConcurrentReplications`, and DHT announcements (provide, republish) one at a time and only
  * while no repair waits, so a slow announcement query never holds back a repair.
  */
-import type { AbortOptions, Dht, Logger, PeerMessaging, RecordSelector, RecordValidator } from '@chorus/dht'
+import {
+  type AbortOptions,
+  type Dht,
+  keyPeerDistance,
+  type Logger,
+  log2Distance,
+  type PeerMessaging,
+  type RecordSelector,
+  type RecordValidator,
+  sortByDistance
+} from '@chorus/dht'
 import PQueue from 'p-queue'
 import type {
   AddContentOptions,
@@ -18,7 +28,6 @@ import type {
   StatusOptions
 } from './api.js'
 import { defaultReplicationConfig, type ReplicationConfig } from './config.js'
-import { keyPeerDistance, log2Distance, sortByDistance } from './distance.js'
 import {
   InvalidArgumentError,
   ProtocolError,

@@ -2,9 +2,10 @@
  * The issue's must-show, on 10 real nodes over TCP on 127.0.0.1 with factor 3 and short intervals.
  * The tests run in order on one cluster: each step starts from the state the previous one left.
  */
+
+import { sortByDistance } from '@chorus/dht'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Cluster, type ClusterNode, testRecord, waitFor } from '../bench/cluster.ts'
-import { sortByDistance } from '../src/distance.js'
 import { createReplicationManager, type HealthEvent, type ReplicationHealth } from '../src/index.js'
 import { decodeResponse, encodeRequest } from '../src/protocol.js'
 

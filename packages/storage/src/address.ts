@@ -1,19 +1,12 @@
 /**
- * The one place that talks to @chorus/ucxl: canonical addresses, digests and the DHT key layout.
- *
- * Key layout (namespace `CHORUS`, the first key segment, is what kad-dht picks validators by):
- *   /CHORUS/ucxl/<digest>          head: the latest version of the address (mutable)
- *   /CHORUS/ucxl/<digest>/v/<n>    version n of the address (immutable once written)
- * `<digest>` is `addressDigest()` of the canonical address without its temporal segment.
+ * The one place that talks to @chorus/ucxl: canonical addresses and digests. The DHT key layout
+ * (`headKey`, `versionKey`, `parseRecordKey`) is @chorus/ucxl's, re-exported here.
  */
 import { addressDigest, baseAddress, parseAddress, type UcxlAddress } from '@chorus/ucxl'
 import { InvalidAddressError } from './errors.js'
 
 export type { Temporal, UcxlAddress } from '@chorus/ucxl'
-
-export const KEY_PREFIX = '/CHORUS/ucxl/'
-const DIGEST_RE = /^[A-Za-z0-9_-]{16,128}={0,2}$/
-const VERSION_RE = /^[1-9][0-9]{0,9}$/
+export { DHT_KEY_PREFIX as KEY_PREFIX, headKey, parseRecordKey, versionKey } from '@chorus/ucxl'
 
 export interface ResolvedAddress {
   parsed: UcxlAddress
@@ -51,25 +44,4 @@ export function canonicalBaseAddress(raw: string): string | null {
 /** The digest of an already canonical base address (as envelopes carry it). */
 export function digestOfBase(base: string): string {
   return addressDigest(parseAddress(base))
-}
-
-export function headKey(digest: string): string {
-  return `${KEY_PREFIX}${digest}`
-}
-
-export function versionKey(digest: string, version: number): string {
-  return `${KEY_PREFIX}${digest}/v/${version}`
-}
-
-/** Splits a record key of this package's layout; null for any other key. */
-export function parseRecordKey(key: string): { digest: string; version?: number } | null {
-  if (!key.startsWith(KEY_PREFIX)) return null
-  const parts = key.slice(KEY_PREFIX.length).split('/')
-  const digest = parts[0]
-  if (digest === undefined || !DIGEST_RE.test(digest)) return null
-  if (parts.length === 1) return { digest }
-  if (parts.length === 3 && parts[1] === 'v' && parts[2] !== undefined && VERSION_RE.test(parts[2])) {
-    return { digest, version: Number(parts[2]) }
-  }
-  return null
 }

@@ -9,10 +9,8 @@
  * A peer validates every record with the CHORUS rules and writes it into its own kad-dht record
  * store (`putValue(..., { localOnly: true })`), so it answers kad GET_VALUE for it as well.
  */
-import { createHash } from 'node:crypto'
 import type { Dht, Logger, PeerMessaging } from '@chorus/dht'
 import { decode, encode, rfc8949EncodeOptions } from 'cborg'
-import { base58btc } from 'multiformats/bases/base58'
 import { parseRecordKey } from './address.js'
 import { DEFAULT_MAX_ENVELOPE_BYTES, type Envelope, envelopeHash } from './envelope.js'
 import { validateChorusRecord } from './records.js'
@@ -56,34 +54,6 @@ function parseRequest(bytes: Uint8Array): Request {
     return { op: 'put', records }
   }
   throw new Error('unknown request')
-}
-
-/** Kademlia id of a peer: SHA-256 of its multihash, as kad-dht computes it. */
-export function peerKadId(peerId: string): Uint8Array | undefined {
-  try {
-    return createHash('sha256').update(base58btc.baseDecode(peerId)).digest()
-  } catch {
-    return undefined
-  }
-}
-
-/** Kademlia id of a record key: SHA-256 of its bytes, as kad-dht computes it. */
-export function keyKadId(key: string): Uint8Array {
-  return createHash('sha256').update(key, 'utf8').digest()
-}
-
-/** Peers sorted by XOR distance of their kad id to the key's, closest first. */
-export function closestPeers(key: string, peers: string[]): string[] {
-  const target = keyKadId(key)
-  const withIds: { id: string; d: Buffer }[] = []
-  for (const id of peers) {
-    const k = peerKadId(id)
-    if (k === undefined) continue
-    const d = Buffer.alloc(32)
-    for (let i = 0; i < 32; i++) d[i] = (k[i] ?? 0) ^ (target[i] ?? 0)
-    withIds.push({ id, d })
-  }
-  return withIds.sort((a, b) => Buffer.compare(a.d, b.d)).map((p) => p.id)
 }
 
 /**

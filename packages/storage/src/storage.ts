@@ -1,6 +1,14 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import type { AbortOptions, Dht, Logger, PeerMessaging, PutResult, ReceivedValue } from '@chorus/dht'
+import {
+  type AbortOptions,
+  type Dht,
+  type Logger,
+  type PeerMessaging,
+  type PutResult,
+  type ReceivedValue,
+  sortByDistance
+} from '@chorus/dht'
 import { formatAddress, matchesAddress } from '@chorus/ucxl'
 import { abortReason, operationSignal, waitAtMost } from './abort.js'
 import {
@@ -14,7 +22,6 @@ import {
 import { type AuditInput, AuditLog } from './audit.js'
 import { type CacheEntry, ContentCache } from './cache.js'
 import {
-  closestPeers,
   type DirectRecord,
   fetchRecord,
   MAX_REQUEST_BYTES,
@@ -477,7 +484,10 @@ class EncryptedDHTStorage implements EncryptedStorage {
   private pushDirect(key: string, records: DirectRecord[], required: number): Promise<string[]> {
     const messaging = this.messaging
     if (messaging === undefined || !this.cfg.directReplication || required === 0) return Promise.resolve([])
-    const queue = closestPeers(key, messaging.getConnectedPeers()).slice(0, required * 3 + 2)
+    const queue = sortByDistance(key, messaging.getConnectedPeers(), { dropUndecodable: true }).slice(
+      0,
+      required * 3 + 2
+    )
     if (queue.length === 0) return Promise.resolve([])
     const signal = AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(this.cfg.directTimeout)])
     return new Promise((resolve) => {
@@ -863,7 +873,10 @@ class EncryptedDHTStorage implements EncryptedStorage {
     const peers =
       messaging === undefined
         ? []
-        : closestPeers(headKey(r.digest), messaging.getConnectedPeers()).slice(0, this.cfg.directReadPeers)
+        : sortByDistance(headKey(r.digest), messaging.getConnectedPeers(), { dropUndecodable: true }).slice(
+            0,
+            this.cfg.directReadPeers
+          )
     let found = this.verifyCandidates(key, await this.askOwnAndPeers(key, messaging, peers, signal))
     if (found.length === 0 && (!quick || messaging === undefined)) {
       found = this.verifyCandidates(key, await this.fetch(key, signal))
@@ -958,7 +971,10 @@ class EncryptedDHTStorage implements EncryptedStorage {
   ): Promise<Candidate> {
     const { index } = this.ready()
     const key = headKey(r.digest)
-    const peers = closestPeers(key, messaging.getConnectedPeers()).slice(0, this.cfg.directReadPeers)
+    const peers = sortByDistance(key, messaging.getConnectedPeers(), { dropUndecodable: true }).slice(
+      0,
+      this.cfg.directReadPeers
+    )
     const all = this.verifyCandidates(key, await this.askOwnAndPeers(key, messaging, peers, signal))
     const candidates = this.consistent(r, all)
     let best = await this.pickVerified(r, all, signal, 'probe')

@@ -1,17 +1,17 @@
 import { join } from 'node:path'
-import { createLocalDHT, type LibP2PDHT, type LocalDHT } from '@chorus/dht'
+import {
+  createLocalDHT,
+  keyPosition,
+  type LibP2PDHT,
+  type LocalDHT,
+  peerPosition,
+  sortByDistance
+} from '@chorus/dht'
 import { addressDigest } from '@chorus/ucxl'
 import { decode } from 'cborg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { headKey, versionKey } from '../src/address.js'
-import {
-  closestPeers,
-  encodeMessage,
-  keyKadId,
-  peerKadId,
-  RECORD_PROTOCOL,
-  recordHandler
-} from '../src/direct.js'
+import { encodeMessage, RECORD_PROTOCOL, recordHandler } from '../src/direct.js'
 import { encodeEnvelope, openEnvelope } from '../src/envelope.js'
 import { chorusRecordRules } from '../src/records.js'
 import { BASE, makeSigner, sampleEnvelope, tempDir } from './helpers.js'
@@ -75,11 +75,11 @@ describe('direct record protocol', () => {
       'not-a-peer-id'
     ]
     const key = headKey(digest)
-    const sorted = closestPeers(key, ids)
+    const sorted = sortByDistance(key, ids, { dropUndecodable: true })
     expect(sorted).toHaveLength(3)
     const dist = (id: string) => {
-      const a = peerKadId(id)!
-      const b = keyKadId(key)
+      const a = peerPosition(id)!
+      const b = keyPosition(key)
       return Buffer.from(a.map((x, i) => x ^ (b[i] ?? 0)))
     }
     for (let i = 1; i < sorted.length; i++) {

@@ -1,3 +1,4 @@
+import { ChorusError } from '@chorus/common'
 import type { UcxlField } from './types.js'
 
 /** Stable error codes, the same ones the node's HTTP API returns. */
@@ -23,17 +24,18 @@ export function describeInput(input: unknown): string {
  * The code is `UCXL-400-TEMPORAL_INVALID` when the temporal segment is at fault, else
  * `UCXL-400-INVALID_ADDRESS`.
  */
-export class UcxlAddressError extends Error {
-  override readonly name = 'UcxlAddressError'
-  readonly code: UcxlAddressErrorCode
+export class UcxlAddressError extends ChorusError {
+  declare readonly code: UcxlAddressErrorCode
   readonly field: UcxlField
   readonly reason: string
   readonly input: string
 
   constructor(field: UcxlField, reason: string, input: unknown, options?: { cause?: unknown }) {
     const shown = describeInput(input)
-    super(`Invalid UCXL address: ${field} ${reason} (input: ${JSON.stringify(shown)})`, options)
-    this.code = field === 'temporal' ? TEMPORAL_INVALID : INVALID_ADDRESS
+    super(`Invalid UCXL address: ${field} ${reason} (input: ${JSON.stringify(shown)})`, {
+      code: field === 'temporal' ? TEMPORAL_INVALID : INVALID_ADDRESS,
+      cause: options?.cause
+    })
     this.field = field
     this.reason = reason
     this.input = shown
@@ -48,9 +50,8 @@ export interface DecisionIssue {
 }
 
 /** A decision record does not match the schema. `field`/`reason` describe the first issue. */
-export class DecisionValidationError extends Error {
-  override readonly name = 'DecisionValidationError'
-  readonly code = INVALID_DECISION
+export class DecisionValidationError extends ChorusError {
+  declare readonly code: typeof INVALID_DECISION
   readonly field: string
   readonly reason: string
   readonly issues: DecisionIssue[]
@@ -58,7 +59,10 @@ export class DecisionValidationError extends Error {
   constructor(issues: DecisionIssue[], options?: { cause?: unknown }) {
     const first = issues[0] ?? { field: '(root)', reason: 'is invalid' }
     const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''
-    super(`Invalid decision: ${first.field}: ${first.reason}${more}`, options)
+    super(`Invalid decision: ${first.field}: ${first.reason}${more}`, {
+      code: INVALID_DECISION,
+      cause: options?.cause
+    })
     this.field = first.field
     this.reason = first.reason
     this.issues = issues

@@ -21,4 +21,5 @@ export {
 export { formatTemporal, MAX_ADDRESS_LENGTH, WILDCARD } from './grammar.js'
 export { isWildcardAddress, matchesAddress } from './match.js'
 export { isValidAddress, parseAddress, parsePattern } from './parse.js'
+export { headKey, parseRecordKey, type RecordKey, versionKey } from './record-keys.js'
 export type { Temporal, UcxlAddress, UcxlComponent, UcxlField } from './types.js'

@@ -1,6 +1,14 @@
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { addressDigest, DHT_KEY_PREFIX, dhtKey, UcxlAddressError } from '../src/index.js'
+import {
+  addressDigest,
+  DHT_KEY_PREFIX,
+  dhtKey,
+  headKey,
+  parseRecordKey,
+  UcxlAddressError,
+  versionKey
+} from '../src/index.js'
 
 // The reference's Go: base64.URLEncoding.EncodeToString(sha256.Sum256(addr)), i.e. base64url with padding.
 function goStyle(text: string): string {
@@ -69,5 +77,32 @@ describe('addressDigest and dhtKey', () => {
   it('refuse invalid addresses', () => {
     expect(() => dhtKey('ucxl://a:r@p:t/*^/../x')).toThrow(UcxlAddressError)
     expect(() => addressDigest('nope')).toThrow(UcxlAddressError)
+  })
+})
+
+describe('record keys', () => {
+  const digest = addressDigest(SPELLINGS[0]!)
+
+  it('lay out the head and version keys under the DHT key prefix', () => {
+    expect(headKey(digest)).toBe(dhtKey(SPELLINGS[0]!))
+    expect(versionKey(digest, 7)).toBe(`${DHT_KEY_PREFIX}${digest}/v/7`)
+  })
+
+  it('parse back what they lay out, and nothing else', () => {
+    expect(parseRecordKey(headKey(digest))).toEqual({ digest })
+    expect(parseRecordKey(versionKey(digest, 12))).toEqual({ digest, version: 12 })
+    for (const key of [
+      '/CHORUS/other/x',
+      `${DHT_KEY_PREFIX}short`,
+      `${headKey(digest)}/v/0`,
+      `${headKey(digest)}/v/01`,
+      `${headKey(digest)}/v/12345678901`,
+      `${headKey(digest)}/x/1`,
+      `${headKey(digest)}/v/1/more`,
+      `${DHT_KEY_PREFIX}${'a'.repeat(200)}`
+    ]) {
+      expect(parseRecordKey(key)).toBeNull()
+    }
+    expect(parseRecordKey(42 as unknown as string)).toBeNull()
   })
 })

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject, randomBytes } from 'node:crypto'
-import { AccessDeniedError, IntegrityError } from '../errors.js'
+import { CiphertextIntegrityError, DecryptionDeniedError } from '../errors.js'
 import { decodeArmor, encodeArmor, looksArmored } from './armor.js'
 import { decodeRawBase64, encodeRawBase64 } from './base64.js'
 import { type EphemeralKeySource, sharedEphemeralKeys } from './ephemeral-keys.js'
@@ -97,14 +97,14 @@ function unwrapX25519(stanzas: readonly Stanza[], id: X25519Identity, cache: Sha
   for (const s of stanzas) {
     if (s.type !== 'X25519') continue
     // A malformed stanza of our type is a hard error, as in the reference implementation.
-    if (s.args.length !== 1) throw new IntegrityError('header', 'invalid X25519 stanza (arguments)')
+    if (s.args.length !== 1) throw new CiphertextIntegrityError('header', 'invalid X25519 stanza (arguments)')
     let shareKey = cache.get(s)
     const shareRaw = decodeRawBase64(s.args[0] ?? '')
     if (shareRaw === undefined || shareRaw.length !== 32) {
-      throw new IntegrityError('header', 'invalid X25519 stanza (share)')
+      throw new CiphertextIntegrityError('header', 'invalid X25519 stanza (share)')
     }
     if (s.body.length !== FILE_KEY_SIZE + 16) {
-      throw new IntegrityError('header', 'invalid X25519 stanza (file key size)')
+      throw new CiphertextIntegrityError('header', 'invalid X25519 stanza (file key size)')
     }
     let secret: Buffer
     try {
@@ -112,7 +112,9 @@ function unwrapX25519(stanzas: readonly Stanza[], id: X25519Identity, cache: Sha
       cache.set(s, shareKey)
       secret = agree(id.privateKey, shareKey)
     } catch (cause) {
-      throw new IntegrityError('header', 'invalid X25519 stanza (low-order or invalid share)', { cause })
+      throw new CiphertextIntegrityError('header', 'invalid X25519 stanza (low-order or invalid share)', {
+        cause
+      })
     }
     const wrapKey = hkdfSha256(secret, Buffer.concat([shareRaw, id.publicRaw]), X25519_LABEL)
     secret.fill(0)
@@ -130,7 +132,7 @@ export interface DecryptResult {
 
 /**
  * Decrypts an age file (binary or armored, detected) with the first identity that opens it.
- * Throws IntegrityError (reason armor/header/hmac/payload) or AccessDeniedError; never returns
+ * Throws CiphertextIntegrityError (reason armor/header/hmac/payload) or DecryptionDeniedError; never returns
  * partial plaintext.
  */
 export async function decryptAge(
@@ -140,7 +142,7 @@ export async function decryptAge(
   const binary = looksArmored(ciphertext) ? decodeArmor(ciphertext) : ciphertext
   const header = parseHeader(binary)
   if (header.stanzas.some((s) => s.type === 'scrypt') && header.stanzas.length !== 1) {
-    throw new IntegrityError('header', 'an scrypt stanza must be the only stanza')
+    throw new CiphertextIntegrityError('header', 'an scrypt stanza must be the only stanza')
   }
   const cache: ShareCache = new Map()
   let fileKey: Buffer | undefined
@@ -150,17 +152,19 @@ export async function decryptAge(
     identityIndex = i
   }
   if (fileKey === undefined) {
-    throw new AccessDeniedError('no held identity opens this ciphertext (it was not encrypted for our keys)')
+    throw new DecryptionDeniedError(
+      'no held identity opens this ciphertext (it was not encrypted for our keys)'
+    )
   }
   const mac = hmacSha256(hkdfSha256(fileKey, EMPTY, HEADER_LABEL), header.headerNoMac)
   if (!macEqual(mac, header.mac)) {
     fileKey.fill(0)
-    throw new IntegrityError('hmac', 'the header MAC does not verify (the header was modified)')
+    throw new CiphertextIntegrityError('hmac', 'the header MAC does not verify (the header was modified)')
   }
   const nonceEnd = header.payloadOffset + NONCE_SIZE
   if (binary.length < nonceEnd) {
     fileKey.fill(0)
-    throw new IntegrityError('header', 'the payload nonce is missing or truncated')
+    throw new CiphertextIntegrityError('header', 'the payload nonce is missing or truncated')
   }
   const streamKey = hkdfSha256(fileKey, binary.subarray(header.payloadOffset, nonceEnd), PAYLOAD_LABEL)
   fileKey.fill(0)

@@ -1,4 +1,4 @@
-import { IntegrityError } from '../errors.js'
+import { CiphertextIntegrityError } from '../errors.js'
 import { decodePaddedBase64 } from './base64.js'
 
 // age's ASCII armor: a strict PEM subset. `-----BEGIN AGE ENCRYPTED FILE-----`, padded base64 in
@@ -32,7 +32,7 @@ export function encodeArmor(binary: Uint8Array): Buffer {
 }
 
 function armorError(message: string): never {
-  throw new IntegrityError('armor', message)
+  throw new CiphertextIntegrityError('armor', message)
 }
 
 export function decodeArmor(data: Uint8Array): Buffer {

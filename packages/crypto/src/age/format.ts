@@ -1,4 +1,4 @@
-import { IntegrityError } from '../errors.js'
+import { CiphertextIntegrityError } from '../errors.js'
 import { decodeRawBase64, encodeRawBase64 } from './base64.js'
 
 // The age v1 header (https://age-encryption.org/v1), parsed as strictly as the reference Go
@@ -27,7 +27,7 @@ export interface ParsedHeader {
 }
 
 function headerError(message: string): never {
-  throw new IntegrityError('header', message)
+  throw new CiphertextIntegrityError('header', message)
 }
 
 function isValidArg(arg: string): boolean {

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto'
-import { IntegrityError } from '../errors.js'
+import { CiphertextIntegrityError } from '../errors.js'
 
 // age's STREAM payload: ChaCha20-Poly1305 over 64 KiB chunks, nonce = 11-byte big-endian chunk
 // counter || last-chunk flag. Done with Node's native cipher, one call per chunk, writing into a
@@ -48,19 +48,19 @@ function openChunk(key: KeyObject, nonce: Buffer, chunk: Uint8Array, out: Buffer
     decipher.final()
   } catch (cause) {
     pt.fill(0)
-    throw new IntegrityError('payload', 'a payload chunk does not authenticate', { cause })
+    throw new CiphertextIntegrityError('payload', 'a payload chunk does not authenticate', { cause })
   }
   out.set(pt, at)
 }
 
-/** Decrypts a whole STREAM payload; throws IntegrityError('payload') and releases nothing on failure. */
+/** Decrypts a whole STREAM payload; throws CiphertextIntegrityError('payload') and releases nothing on failure. */
 export function decryptStream(key: Uint8Array, payload: Uint8Array): Buffer {
-  if (payload.length === 0) throw new IntegrityError('payload', 'the payload has no chunks')
+  if (payload.length === 0) throw new CiphertextIntegrityError('payload', 'the payload has no chunks')
   const fullChunks = Math.floor((payload.length - 1) / ENC_CHUNK)
   const lastLength = payload.length - fullChunks * ENC_CHUNK
-  if (lastLength < TAG_SIZE) throw new IntegrityError('payload', 'the last chunk is truncated')
+  if (lastLength < TAG_SIZE) throw new CiphertextIntegrityError('payload', 'the last chunk is truncated')
   if (lastLength === TAG_SIZE && fullChunks > 0) {
-    throw new IntegrityError('payload', 'the last chunk is empty but is not the only chunk')
+    throw new CiphertextIntegrityError('payload', 'the last chunk is empty but is not the only chunk')
   }
   const out = Buffer.allocUnsafe(payload.length - TAG_SIZE * (fullChunks + 1))
   const secret = createSecretKey(key)

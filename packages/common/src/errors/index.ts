@@ -1,0 +1,6 @@
+export { ChorusError, type ChorusErrorOptions } from './chorus-error.js'
+export { errorText, isAbortError } from './error-text.js'
+export { InvalidInputError, type InvalidInputErrorOptions } from './invalid-input-error.js'
+export { NotFoundError, type NotFoundErrorOptions } from './not-found-error.js'
+export { NotStartedError, type NotStartedErrorOptions } from './not-started-error.js'
+export { OperationTimeoutError, type OperationTimeoutErrorOptions } from './operation-timeout-error.js'

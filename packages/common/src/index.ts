@@ -1,0 +1,42 @@
+/**
+ * @chorus/common: what every CHORUS package shares, written once.
+ *
+ * - errors: {@link ChorusError}, the one base (stable `name` and `code`, `cause`, a cross-copy
+ *   `isInstance()`), and the generic errors (not found, timeout, not started, invalid input);
+ * - abort and time limits: {@link abortError}, {@link anySignal}, {@link pause},
+ *   {@link waitAtMost}, {@link withTimeout};
+ * - {@link Logger} and {@link silentLogger};
+ * - {@link BackgroundTasks}: work that outlives the call that started it;
+ * - {@link openDatabase}: SQLite with the pragmas every store uses.
+ *
+ * It depends on nothing (not libp2p), so `@chorus/ucxl` and `@chorus/crypto` may use it.
+ *
+ * @packageDocumentation
+ */
+export {
+  abortError,
+  abortReason,
+  anySignal,
+  pause,
+  throwIfAborted,
+  timeoutSignal,
+  waitAtMost,
+  withTimeout
+} from './abort.js'
+export { BackgroundTasks } from './background-tasks.js'
+export {
+  ChorusError,
+  type ChorusErrorOptions,
+  errorText,
+  InvalidInputError,
+  type InvalidInputErrorOptions,
+  isAbortError,
+  NotFoundError,
+  type NotFoundErrorOptions,
+  NotStartedError,
+  type NotStartedErrorOptions,
+  OperationTimeoutError,
+  type OperationTimeoutErrorOptions
+} from './errors/index.js'
+export { type Logger, silentLogger } from './logger.js'
+export { type OpenDatabaseOptions, openDatabase } from './sqlite.js'
