@@ -27,6 +27,8 @@ export { BackgroundTasks } from './background-tasks.js'
 export {
   ChorusError,
   type ChorusErrorOptions,
+  COMMON_ERROR_CODES,
+  type CommonErrorCode,
   errorText,
   InvalidInputError,
   type InvalidInputErrorOptions,

@@ -8,6 +8,20 @@ import { ChorusError, InvalidInputError } from '@chorus/common'
 
 export { InvalidInputError }
 
+/** Every code this package's errors carry. */
+export const CRYPTO_ERROR_CODES = {
+  ACCESS_DENIED: 'CRYPTO_ACCESS_DENIED',
+  INTEGRITY: 'CRYPTO_INTEGRITY',
+  UNKNOWN_ROLE: 'CRYPTO_UNKNOWN_ROLE',
+  NO_RECIPIENT: 'CRYPTO_NO_RECIPIENT',
+  KEY_FORMAT: 'CRYPTO_KEY_FORMAT',
+  KEY_FILE: 'CRYPTO_KEY_FILE',
+  ROLES_FILE: 'CRYPTO_ROLES_FILE',
+  INVALID_INPUT: 'CRYPTO_INVALID_INPUT'
+} as const
+export type CryptoErrorCode = (typeof CRYPTO_ERROR_CODES)[keyof typeof CRYPTO_ERROR_CODES]
+const C = CRYPTO_ERROR_CODES
+
 /** Options every crypto error takes. */
 interface CauseOptions {
   cause?: unknown
@@ -18,7 +32,7 @@ export abstract class CryptoError extends ChorusError {}
 
 /** A bad argument: the shared `InvalidInputError` with this package's code. */
 export function invalidInput(field: string, reason: string): InvalidInputError {
-  return new InvalidInputError(field, reason, { code: 'CRYPTO_INVALID_INPUT', message: `${field} ${reason}` })
+  return new InvalidInputError(field, reason, { code: C.INVALID_INPUT, message: `${field} ${reason}` })
 }
 
 /** No identity this node holds opens the ciphertext (it was not encrypted for our roles/keys). */
@@ -27,7 +41,7 @@ export class DecryptionDeniedError extends CryptoError {
   readonly triedRoles: string[]
 
   constructor(message: string, triedRoles: string[] = [], options?: CauseOptions) {
-    super(message, { code: 'CRYPTO_ACCESS_DENIED', cause: options?.cause })
+    super(message, { code: C.ACCESS_DENIED, cause: options?.cause })
     this.triedRoles = triedRoles
   }
 }
@@ -46,7 +60,7 @@ export class CiphertextIntegrityError extends CryptoError {
   readonly reason: IntegrityFailure
 
   constructor(reason: IntegrityFailure, message: string, options?: CauseOptions) {
-    super(`age ${reason} failure: ${message}`, { code: 'CRYPTO_INTEGRITY', cause: options?.cause })
+    super(`age ${reason} failure: ${message}`, { code: C.INTEGRITY, cause: options?.cause })
     this.reason = reason
   }
 }
@@ -57,7 +71,7 @@ export class UnknownRoleError extends CryptoError {
 
   constructor(role: string, options?: CauseOptions) {
     super(`Unknown role ${JSON.stringify(String(role).slice(0, 100))}`, {
-      code: 'CRYPTO_UNKNOWN_ROLE',
+      code: C.UNKNOWN_ROLE,
       cause: options?.cause
     })
     this.role = String(role).slice(0, 100)
@@ -70,7 +84,7 @@ export class MissingRecipientError extends CryptoError {
 
   constructor(role: string, options?: CauseOptions) {
     super(`No current recipient key for role ${JSON.stringify(role)}: add one to the keyring first`, {
-      code: 'CRYPTO_NO_RECIPIENT',
+      code: C.NO_RECIPIENT,
       cause: options?.cause
     })
     this.role = role
@@ -80,7 +94,7 @@ export class MissingRecipientError extends CryptoError {
 /** A key string (recipient or identity) is malformed or of an unsupported type. Never echoes secrets. */
 export class KeyFormatError extends CryptoError {
   constructor(message: string, options?: CauseOptions) {
-    super(message, { code: 'CRYPTO_KEY_FORMAT', cause: options?.cause })
+    super(message, { code: C.KEY_FORMAT, cause: options?.cause })
   }
 }
 
@@ -92,7 +106,7 @@ export class KeyFileError extends CryptoError {
 
   constructor(path: string, message: string, options?: { cause?: unknown; line?: number }) {
     super(`${path}${options?.line === undefined ? '' : `:${options.line}`}: ${message}`, {
-      code: 'CRYPTO_KEY_FILE',
+      code: C.KEY_FILE,
       cause: options?.cause
     })
     this.path = path
@@ -119,7 +133,7 @@ export class RolesFileError extends CryptoError {
   ) {
     const where = options?.line === undefined ? '' : `:${options.line}:${options.column ?? 1}`
     super(`${source}${where}: ${field || '(root)'}: ${reason}`, {
-      code: 'CRYPTO_ROLES_FILE',
+      code: C.ROLES_FILE,
       cause: options?.cause
     })
     this.source = source

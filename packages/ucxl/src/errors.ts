@@ -8,6 +8,10 @@ export const INVALID_DECISION = 'UCXL-400-INVALID_DECISION'
 
 export type UcxlAddressErrorCode = typeof INVALID_ADDRESS | typeof TEMPORAL_INVALID
 
+/** Every code this package's errors carry. */
+export const UCXL_ERROR_CODES = { INVALID_ADDRESS, TEMPORAL_INVALID, INVALID_DECISION } as const
+export type UcxlErrorCode = (typeof UCXL_ERROR_CODES)[keyof typeof UCXL_ERROR_CODES]
+
 /** Errors echo at most this many characters of the input, so a huge input never floods a log. */
 export const MAX_ERROR_INPUT_LENGTH = 200
 

@@ -7,8 +7,10 @@ export {
   INVALID_DECISION,
   MAX_ERROR_INPUT_LENGTH,
   TEMPORAL_INVALID,
+  UCXL_ERROR_CODES,
   UcxlAddressError,
-  type UcxlAddressErrorCode
+  type UcxlAddressErrorCode,
+  type UcxlErrorCode
 } from './errors.js'
 export {
   type AddressLike,
