@@ -1,6 +1,7 @@
 import { decryptAge, encryptAge } from './age/age.js'
 import { type EphemeralKeySource, inlineEphemeralKeys, sharedEphemeralKeys } from './age/ephemeral-keys.js'
 import type { X25519Recipient } from './age/x25519.js'
+import { type AgeCryptoInit, ageCryptoDefaults } from './config.js'
 import { DecryptionDeniedError, invalidInput, MissingRecipientError } from './errors.js'
 import { KEYRING_VIEW, type KeyringView, type RoleKeyring } from './keyring.js'
 import type { RoleRegistry } from './roles.js'
@@ -11,18 +12,6 @@ export interface AgeCryptoComponents {
   roles: RoleRegistry
   /** This node's keys: recipients of every role it encrypts to, identities of the roles it plays. */
   keyring: RoleKeyring
-}
-
-/** How createAgeCrypto behaves. */
-export interface AgeCryptoInit {
-  /**
-   * Where the fresh X25519 key of each recipient stanza comes from. `'precomputed'`: generated
-   * ahead of time on a worker thread (one per process, started on first use, never keeping the
-   * process alive), so encrypting costs about half the CPU time on the calling thread; when the
-   * pool is empty a key is generated inline. `'inline'`: always generated on the calling thread,
-   * with no worker. Either way every key is used exactly once. Default `'precomputed'`.
-   */
-  ephemeralKeys?: 'precomputed' | 'inline'
 }
 
 export interface EncryptContentOptions {
@@ -79,7 +68,7 @@ class AgeCryptoImpl implements AgeCrypto {
     if (view === undefined) throw invalidInput('keyring', 'must come from createKeyring()')
     this.#roles = components.roles
     this.#keys = view
-    const mode = init.ephemeralKeys ?? 'precomputed'
+    const mode = init.ephemeralKeys ?? ageCryptoDefaults.ephemeralKeys
     if (mode !== 'precomputed' && mode !== 'inline') {
       throw invalidInput('ephemeralKeys', "must be 'precomputed' or 'inline'")
     }

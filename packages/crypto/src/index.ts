@@ -2,11 +2,11 @@ export { decodeArmor, encodeArmor, looksArmored } from './age/armor.js'
 export {
   type AgeCrypto,
   type AgeCryptoComponents,
-  type AgeCryptoInit,
   createAgeCrypto,
   type DecryptedContent,
   type EncryptContentOptions
 } from './age-crypto.js'
+export { type AgeCryptoInit, ageCryptoDefaults } from './config.js'
 export {
   CiphertextIntegrityError,
   CryptoError,
