@@ -15,11 +15,18 @@ export class HealthTracker {
   #errorCount = 0
   #latency = 0
   #lastCheck: Date | null = null
+  readonly #now: () => Date
 
-  constructor(backend: BackendName, failureThreshold: number, recoveryThreshold: number) {
+  constructor(
+    backend: BackendName,
+    failureThreshold: number,
+    recoveryThreshold: number,
+    now: () => Date = () => new Date()
+  ) {
     this.backend = backend
     this.#failureThreshold = failureThreshold
     this.#recoveryThreshold = recoveryThreshold
+    this.#now = now
   }
 
   get failed(): boolean {
@@ -33,7 +40,7 @@ export class HealthTracker {
 
   /** Returns `'recovered'` when this success takes the backend out of `failed`. */
   success(ms: number): 'recovered' | undefined {
-    this.#lastCheck = new Date()
+    this.#lastCheck = this.#now()
     this.#latency = ms
     this.#consecutiveFailures = 0
     this.#consecutiveSuccesses++
@@ -46,7 +53,7 @@ export class HealthTracker {
 
   /** Returns `'failed'` when this failure puts the backend into `failed`. */
   failure(ms: number): 'failed' | undefined {
-    this.#lastCheck = new Date()
+    this.#lastCheck = this.#now()
     this.#latency = ms
     this.#errorCount++
     this.#consecutiveSuccesses = 0

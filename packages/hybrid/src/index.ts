@@ -1,13 +1,16 @@
-export { BackendsUnavailableError, HybridConfigError, HybridError, JournalError } from './errors.js'
+export { type HybridDHTInit, hybridDefaults } from './config.js'
 export {
-  createHybridDHT,
-  type HybridDHT,
-  type HybridDHTComponents,
-  type HybridDHTInit,
-  type ReplayResult
-} from './hybrid-dht.js'
+  BackendsUnavailableError,
+  HYBRID_ERROR_CODES,
+  HybridConfigError,
+  HybridError,
+  type HybridErrorCode,
+  JournalError,
+  ProbeFailedError
+} from './errors.js'
+export { createHybridDHT, type HybridDHT, type HybridDHTComponents } from './hybrid-dht.js'
 export { JOURNAL_FILE } from './journal.js'
-export { closestPeersProbe, type HealthProbe, ProbeFailedError } from './probe.js'
+export { closestPeersProbe, type HealthProbe } from './probe.js'
 export type {
   BackendHealth,
   BackendMetrics,
@@ -17,5 +20,6 @@ export type {
   HybridMetrics,
   JournalMetrics,
   LatencySummary,
-  OperationName
+  OperationName,
+  ReplayResult
 } from './types.js'

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { DatabaseSync, type StatementSync } from 'node:sqlite'
+import type { DatabaseSync, StatementSync } from 'node:sqlite'
+import { errorText, openDatabase } from '@chorus/common'
 import { JournalError } from './errors.js'
 
 /** The journal file inside `dataDir`. */
@@ -35,19 +36,16 @@ export class Journal {
   #size = 0
 
   constructor(dataDir: string | undefined, synchronous: 'normal' | 'full') {
-    let location = ':memory:'
     try {
-      if (dataDir !== undefined) {
-        mkdirSync(dataDir, { recursive: true })
-        location = join(dataDir, JOURNAL_FILE)
-      }
-      this.#db = new DatabaseSync(location, { timeout: 5_000 })
+      if (dataDir !== undefined) mkdirSync(dataDir, { recursive: true })
+      // WAL for a file, the chosen `synchronous`, a 5 s busy timeout.
+      this.#db = openDatabase(dataDir === undefined ? undefined : join(dataDir, JOURNAL_FILE), {
+        synchronous
+      })
     } catch (err) {
-      throw new JournalError(`cannot open the write journal in ${dataDir}: ${describe(err)}`, { cause: err })
+      throw new JournalError(`cannot open the write journal in ${dataDir}: ${errorText(err)}`, { cause: err })
     }
     try {
-      if (dataDir !== undefined) this.#db.exec('PRAGMA journal_mode = WAL')
-      this.#db.exec(`PRAGMA synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`)
       this.#db.exec(`
         CREATE TABLE IF NOT EXISTS journal (
           seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -77,7 +75,7 @@ export class Journal {
       }
     } catch (err) {
       this.#db.close()
-      throw new JournalError(`cannot read the write journal: ${describe(err)}`, { cause: err })
+      throw new JournalError(`cannot read the write journal: ${errorText(err)}`, { cause: err })
     }
   }
 
@@ -96,7 +94,7 @@ export class Journal {
       const row = this.#append.get(op, key, value, Date.now()) as { seq: number | bigint }
       seq = Number(row.seq)
     } catch (err) {
-      throw new JournalError(`cannot journal ${op} ${key}: ${describe(err)}`, { cause: err })
+      throw new JournalError(`cannot journal ${op} ${key}: ${errorText(err)}`, { cause: err })
     }
     const s = slot(op, key)
     this.#pending.set(s, (this.#pending.get(s) ?? 0) + 1)
@@ -145,8 +143,4 @@ export class Journal {
 
 function slot(op: JournalOp, key: string): string {
   return `${op}\0${key}`
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err)
 }

@@ -1,20 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import type { Dht } from '@chorus/dht'
-import { HybridError } from './errors.js'
+import { ProbeFailedError } from './errors.js'
 
 /**
  * Decides whether the primary is usable: resolves when it is, throws (anything) when it is not.
  * It gets the primary and a signal that aborts at `probeTimeout` or on shutdown.
  */
 export type HealthProbe = (primary: Dht, options: { signal: AbortSignal }) => Promise<void>
-
-/** The default probe found no peer that answered. */
-export class ProbeFailedError extends HybridError {
-  constructor(reason: string, options?: ErrorOptions) {
-    super(`health probe of the network backend failed: ${reason}`, 'HYBRID_PROBE_FAILED', options)
-    this.name = 'ProbeFailedError'
-  }
-}
 
 /**
  * The default probe: a closest-peers lookup for a random key must return at least one peer.

@@ -80,3 +80,15 @@ export interface HybridMetrics {
   backends: Record<BackendName, BackendMetrics>
   journal: JournalMetrics
 }
+
+/** What one `replayJournal()` call did. */
+export interface ReplayResult {
+  /** Entries the primary acknowledged (and left the journal). */
+  replayed: number
+  /** Entries the primary refused as invalid (dropped, logged). */
+  dropped: number
+  /** Entries still waiting. */
+  pending: number
+  /** Why the replay stopped early, if it did. */
+  error?: string
+}

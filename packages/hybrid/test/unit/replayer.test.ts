@@ -1,0 +1,171 @@
+import { join } from 'node:path'
+import { BackgroundTasks, silentLogger } from '@chorus/common'
+import { createLocalDHT, type Dht, type LocalDHT } from '@chorus/dht'
+import { permissiveRecords } from '@chorus/dht/testing'
+import { afterEach, describe, expect, it } from 'vitest'
+import { BackendCalls } from '../../src/backend-calls.js'
+import { FailoverState } from '../../src/failover.js'
+import { JournalReplayer } from '../../src/replayer.js'
+import { WritePath } from '../../src/writes.js'
+import { Cleanup, dec, enc, waitFor } from '../helpers.js'
+
+const cleanup = new Cleanup()
+afterEach(() => cleanup.run())
+
+/** A LocalDHT as the network primary that records its puts and can be slowed down. */
+class SlowPrimary {
+  readonly puts: string[] = []
+  delay = 0
+  constructor(readonly inner: LocalDHT) {}
+  putValue: Dht['putValue'] = async (k, v, o) => {
+    if (this.delay > 0) await new Promise((r) => setTimeout(r, this.delay))
+    o?.signal?.throwIfAborted()
+    const r = await this.inner.putValue(k, v, o)
+    this.puts.push(k)
+    return { ...r, acks: ['peer-x'] }
+  }
+  provide: Dht['provide'] = (k, o) => this.inner.provide(k, o)
+}
+
+/**
+ * A replayer over a journal in a temp dir, with a LocalDHT primary, a LocalDHT fallback and the
+ * write path in front of them; `restart()` builds a new one over the same directory.
+ */
+function setup(concurrency = 1) {
+  const dir = cleanup.dir('replayer')
+  const network = cleanup.add(createLocalDHT({ records: permissiveRecords, peerId: 'network' }))
+  const fallback = cleanup.add(createLocalDHT({ dataDir: join(dir, 'local'), records: permissiveRecords }))
+  const primary = new SlowPrimary(network)
+  const build = () => {
+    const lifetime = new AbortController()
+    const failover = new FailoverState(
+      { logger: silentLogger },
+      { failureThreshold: 100, recoveryThreshold: 1, mode: 'auto' }
+    )
+    const calls = new BackendCalls(
+      { lifetime: () => lifetime.signal, health: failover },
+      { operationTimeout: 5_000, latencyWindow: 64 }
+    )
+    const tasks = new BackgroundTasks()
+    const replayer = new JournalReplayer(
+      { primary, calls, failover, lifetime: () => lifetime.signal, logger: silentLogger, tasks },
+      { dataDir: join(dir, 'journal'), synchronous: 'normal', concurrency, backoff: 1_000 }
+    )
+    const writes = new WritePath({
+      primary,
+      fallback,
+      calls,
+      failover,
+      journal: replayer,
+      lifetime: () => lifetime.signal,
+      logger: silentLogger
+    })
+    replayer.start()
+    const stop = async () => {
+      lifetime.abort(new Error('stopped'))
+      await tasks.drain()
+      await replayer.stop()
+    }
+    cleanup.add({ close: stop })
+    return { replayer, writes, failover, stop }
+  }
+  return { network, fallback, primary, build }
+}
+
+describe('JournalReplayer', () => {
+  it('journals writes while the network is down and replays the latest per key, in order', async () => {
+    const { network, fallback, primary, build } = setup()
+    const { replayer, writes } = build()
+    await network.stop()
+    for (const [k, v] of [
+      ['k1', 'a'],
+      ['k2', 'b'],
+      ['k1', 'c']
+    ] as const) {
+      expect(await writes.put(`/CHORUS/${k}`, enc.encode(v), {})).toMatchObject({
+        acks: [],
+        storedLocally: true
+      })
+    }
+    await writes.provide('/CHORUS/k2', {})
+    expect(replayer.size).toBe(4)
+    expect(replayer.has('put', '/CHORUS/k1')).toBe(true)
+    expect(dec.decode(await fallback.getValue('/CHORUS/k1'))).toBe('c')
+
+    // The network is still down: the replay stops at its first failure and keeps every entry.
+    const failed = await replayer.replay()
+    expect(failed).toMatchObject({ replayed: 0, dropped: 0, pending: 4 })
+    expect(failed.error).toMatch(/NotStartedError/)
+
+    await network.start()
+    expect(await replayer.replay()).toEqual({ replayed: 3, dropped: 0, pending: 0 })
+    expect(primary.puts).toEqual(['/CHORUS/k2', '/CHORUS/k1'])
+    expect(dec.decode(await network.getValue('/CHORUS/k1'))).toBe('c')
+    expect((await network.findProviders('/CHORUS/k2')).map((p) => p.id)).toEqual(['network'])
+    expect(replayer.metrics()).toMatchObject({
+      appended: 4,
+      replayed: 3,
+      dropped: 0,
+      pending: 0,
+      lastReplayError: null
+    })
+  })
+
+  it('drops an entry the network refuses as invalid, and only that one', async () => {
+    const { primary, build } = setup()
+    const { replayer } = build()
+    replayer.append('put', '/CHORUS/ok-1', enc.encode('fine'))
+    replayer.append('put', '/CHORUS/huge', new Uint8Array(2 * 1024 * 1024))
+    replayer.append('put', '/CHORUS/ok-2', enc.encode('fine'))
+    expect(await replayer.replay()).toEqual({ replayed: 2, dropped: 1, pending: 0 })
+    expect(primary.puts).toEqual(['/CHORUS/ok-1', '/CHORUS/ok-2'])
+    expect(replayer.metrics().dropped).toBe(1)
+  })
+
+  it('does not replay while the primary is not usable, and waits out the back-off unless forced', async () => {
+    const { primary, build } = setup()
+    const { replayer, failover } = build()
+    failover.switchBackend('mock')
+    replayer.append('put', '/CHORUS/a', enc.encode('x'))
+    expect(await replayer.replay()).toEqual({ replayed: 0, dropped: 0, pending: 1 })
+    failover.switchBackend('auto')
+    replayer.deferReplay()
+    replayer.kick(false)
+    expect(replayer.metrics().replaying).toBe(false)
+    replayer.kick(true)
+    expect(replayer.metrics().replaying).toBe(true)
+    await waitFor('the forced replay', () => replayer.size === 0, 5_000)
+    expect(primary.puts).toEqual(['/CHORUS/a'])
+  })
+
+  it('loses nothing when stop interrupts a replay, and resumes after a restart', async () => {
+    const { primary, network, build } = setup(2)
+    const first = build()
+    const COUNT = 20
+    for (let i = 0; i < COUNT; i++) first.replayer.append('put', `/CHORUS/r-${i}`, enc.encode(`v${i}`))
+    primary.delay = 40
+    first.replayer.kick(true)
+    await waitFor('part of the replay', () => primary.puts.length >= 4, 5_000)
+    await first.stop()
+    const delivered = primary.puts.length
+    expect(delivered).toBeLessThan(COUNT)
+    expect(first.replayer.isOpen).toBe(false)
+    // What the network acknowledged left the journal; the rest is still in it after a restart.
+    const second = build()
+    expect(second.replayer.size).toBe(COUNT - delivered)
+    primary.delay = 0
+    // A journal left by the earlier run replays on start without being asked.
+    await waitFor('the resumed replay', () => second.replayer.size === 0, 5_000)
+    for (let i = 0; i < COUNT; i++) expect(dec.decode(await network.getValue(`/CHORUS/r-${i}`))).toBe(`v${i}`)
+    expect(new Set(primary.puts).size).toBe(COUNT)
+    await second.stop()
+  })
+
+  it('refuses to journal once stopped', async () => {
+    const { build } = setup()
+    const { replayer, stop } = build()
+    await stop()
+    expect(() => replayer.append('put', '/CHORUS/late', enc.encode('x'))).toThrow(/not started/)
+    expect(replayer.size).toBe(0)
+  })
+})
