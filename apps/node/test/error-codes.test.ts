@@ -100,4 +100,9 @@ describe('the API error table', () => {
     // storage's wrapper of an unexpected error carries that error's message: not shown either
     expect(mapError(coded('UCXL-500-INTERNAL', 'secret at /home/x')).body.error.message).not.toMatch(/secret/)
   })
+
+  it("lists every public code in the README's error table", () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
+    for (const { code } of Object.values(HTTP_ERRORS)) expect(readme, code).toContain(`\`${code}\``)
+  })
 })
