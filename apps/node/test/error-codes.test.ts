@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { ChorusError, COMMON_ERROR_CODES, NotFoundError } from '@chorus/common'
 import * as crypto from '@chorus/crypto'
 import { UCXL_ERROR_CODES, UcxlAddressError } from '@chorus/ucxl'
