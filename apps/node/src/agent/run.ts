@@ -30,6 +30,7 @@ function isAlive(pid: number): boolean {
 export async function runAgent(loaded: LoadedConfig): Promise<number> {
   let config = loaded.config
   const logger = createLogger(config.log.level, { role: config.role })
+  for (const note of loaded.deprecated ?? []) logger.warn(note)
   ensurePrivateDir(config.dataDir)
 
   const previous = readAgentInfo(config.dataDir)
@@ -112,7 +113,7 @@ export async function runAgent(loaded: LoadedConfig): Promise<number> {
         config = { ...config, log: next.config.log, shutdownTimeoutMs: next.config.shutdownTimeoutMs }
         logger.info({ level: next.config.log.level }, 'configuration reloaded')
       } catch (err) {
-        if (err instanceof ConfigError)
+        if (ConfigError.isInstance(err))
           logger.error(
             { problems: err.problems },
             'reload refused: invalid configuration; keeping the current one'
@@ -156,12 +157,12 @@ export async function runAgent(loaded: LoadedConfig): Promise<number> {
       process.off('SIGTERM', onSignal)
       return code
     }
-    if (!(err instanceof ConfigError)) logger.error({ err }, 'start-up failed')
+    if (!ConfigError.isInstance(err)) logger.error({ err }, 'start-up failed')
     await shutdown('start-up failed')
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
     // an invalid roles file or role is a configuration error: the CLI prints it and exits 2
-    if (err instanceof ConfigError) throw err
+    if (ConfigError.isInstance(err)) throw err
     return 1
   }
 

@@ -7,6 +7,7 @@ import Fastify, {
 } from 'fastify'
 import type { Logger as PinoLogger } from 'pino'
 import type { AgentService, SearchQuery } from '../agent/service.js'
+import { API_ERROR_CODES } from './error-codes.js'
 import { ApiError, mapError } from './errors.js'
 import { type ApiMetrics, createApiMetrics } from './metrics.js'
 
@@ -59,10 +60,14 @@ export function createApiServer(init: ApiServerInit): ApiServer {
     if (open.has(path)) return
     const header = req.headers.authorization
     if (header === undefined || !header.startsWith('Bearer ')) {
-      throw new ApiError(401, 'UCXL-401-UNAUTHORIZED', 'missing bearer token (Authorization: Bearer <token>)')
+      throw new ApiError(
+        401,
+        API_ERROR_CODES.UNAUTHORIZED,
+        'missing bearer token (Authorization: Bearer <token>)'
+      )
     }
     if (!tokensEqual(header.slice('Bearer '.length).trim(), token)) {
-      throw new ApiError(401, 'UCXL-401-UNAUTHORIZED', 'invalid bearer token')
+      throw new ApiError(401, API_ERROR_CODES.UNAUTHORIZED, 'invalid bearer token')
     }
   })
   app.addHook('onResponse', async (req: FastifyRequest, reply: FastifyReply) => {
@@ -82,11 +87,11 @@ export function createApiServer(init: ApiServerInit): ApiServer {
   app.setNotFoundHandler(async (req: FastifyRequest, reply: FastifyReply) =>
     reply
       .status(404)
-      .send({ error: { code: 'UCXL-404-NO_ROUTE', message: `no route ${req.method} ${req.url}` } })
+      .send({ error: { code: API_ERROR_CODES.NO_ROUTE, message: `no route ${req.method} ${req.url}` } })
   )
 
   const requireReady = () => {
-    if (!service.isReady()) throw new ApiError(503, 'UCXL-503-NOT_READY', 'the agent is not ready yet')
+    if (!service.isReady()) throw new ApiError(503, API_ERROR_CODES.NOT_READY, 'the agent is not ready yet')
   }
 
   app.get('/healthz', async () => ({ status: 'ok' }))
@@ -124,7 +129,7 @@ export function createApiServer(init: ApiServerInit): ApiServer {
       if ((content === undefined) === (contentBase64 === undefined)) {
         throw new ApiError(
           400,
-          'UCXL-400-BAD_REQUEST',
+          API_ERROR_CODES.BAD_REQUEST,
           'give exactly one of content (UTF-8) or contentBase64'
         )
       }

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+import { isAbortError } from '@chorus/common'
 import { readAgentInfo, readSecretFile, TOKEN_FILE } from '../util/files.js'
-import { CliError, EXIT, exitCodeForStatus } from './exit-codes.js'
+import { CLI_ERROR_CODES, CliError, EXIT, exitCodeForStatus } from './exit-codes.js'
 
 export interface ClientOptions {
   dataDir?: string
@@ -28,7 +29,7 @@ export function createClient(options: ClientOptions, env = process.env): AgentCl
     throw new CliError(
       `no running agent found: ${join(dataDir, 'agent.json')} is missing; start one with \`chorus-node start\`, or give --agent-url / --data-dir`,
       EXIT.UNREACHABLE,
-      'CLI_UNREACHABLE'
+      CLI_ERROR_CODES.UNREACHABLE
     )
   }
   let token = options.token ?? env.CHORUS_API_TOKEN
@@ -50,17 +51,17 @@ export function createClient(options: ClientOptions, env = process.env): AgentCl
       })
     } catch (err) {
       const e = err as Error
-      if (e.name === 'TimeoutError') {
+      if (isAbortError(e)) {
         throw new CliError(
           `the agent at ${url} did not answer within ${timeoutMs} ms`,
           EXIT.UNAVAILABLE,
-          'CLI_TIMEOUT'
+          CLI_ERROR_CODES.TIMEOUT
         )
       }
       throw new CliError(
         `cannot reach the agent at ${url}: ${(e.cause as Error)?.message ?? e.message}`,
         EXIT.UNREACHABLE,
-        'CLI_UNREACHABLE',
+        CLI_ERROR_CODES.UNREACHABLE,
         {
           cause: err
         }

@@ -1,3 +1,5 @@
+import { ChorusError } from '@chorus/common'
+
 /** The CLI's exit codes (documented in the README). */
 export const EXIT = {
   OK: 0,
@@ -15,15 +17,31 @@ export const EXIT = {
   UNAVAILABLE: 6
 } as const
 
+/** The CLI's own error codes (an API refusal keeps the API's `UCXL-*` code instead). */
+export const CLI_ERROR_CODES = {
+  /** A usage error or any other failure of the CLI itself. */
+  ERROR: 'CLI_ERROR',
+  /** No agent answers at the URL. */
+  UNREACHABLE: 'CLI_UNREACHABLE',
+  /** The agent did not answer in time. */
+  TIMEOUT: 'CLI_TIMEOUT'
+} as const
+export type CliErrorCode = (typeof CLI_ERROR_CODES)[keyof typeof CLI_ERROR_CODES]
+
 /** An error the CLI reports with a given exit code. */
-export class CliError extends Error {
+export class CliError extends ChorusError {
   readonly exitCode: number
-  readonly code: string
-  constructor(message: string, exitCode: number, code = 'CLI_ERROR', options?: ErrorOptions) {
-    super(message, options)
-    this.name = 'CliError'
+  /**
+   * @param code a {@link CLI_ERROR_CODES} value, or the code of the API's error response
+   */
+  constructor(
+    message: string,
+    exitCode: number,
+    code: string = CLI_ERROR_CODES.ERROR,
+    options?: ErrorOptions
+  ) {
+    super(message, { code, cause: options?.cause })
     this.exitCode = exitCode
-    this.code = code
   }
 }
 

@@ -51,6 +51,12 @@ function addSettingFlags(cmd: Command): Map<string, string> {
     if (repeatable) opt.argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v])
     cmd.addOption(opt)
     attrToPath.set(opt.attributeName(), s.path)
+    // deprecated names: still accepted, not shown in the help
+    for (const alias of s.aliases ?? []) {
+      const old = new Option(`${flagName(alias)} <value>`, `deprecated: use ${flagName(s.path)}`).hideHelp()
+      cmd.addOption(old)
+      attrToPath.set(old.attributeName(), alias)
+    }
   }
   return attrToPath
 }
@@ -341,11 +347,11 @@ export async function runCli(argv: string[]): Promise<number> {
       return EXIT.USAGE
     }
     const json = argv.includes('--json')
-    if (err instanceof ConfigError) {
+    if (ConfigError.isInstance(err)) {
       console.error(`chorus-node: ${err.message}`)
       return EXIT.USAGE
     }
-    if (err instanceof CliError) {
+    if (CliError.isInstance(err)) {
       const message = err.message.startsWith(`${err.code}: `)
         ? err.message.slice(err.code.length + 2)
         : err.message

@@ -1,20 +1,18 @@
 import { readFileSync } from 'node:fs'
 import { isAbsolute, join, resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
-import { configSchema, defaultConfig, getPath, type NodeConfig, setPath } from './schema.js'
-import { EXTRA_ENV, envName, flagName, SETTINGS, type Setting } from './settings.js'
+import { ConfigError } from '../errors.js'
+import {
+  configSchema,
+  defaultConfig,
+  getPath,
+  type NodeConfig,
+  setPath,
+  withDeprecatedNames
+} from './schema.js'
+import { EXTRA_ENV, envName, flagName, SETTING_ALIASES, SETTINGS, type Setting } from './settings.js'
 
-/** The configuration could not be loaded or is invalid; the CLI exits with code 2. */
-export class ConfigError extends Error {
-  readonly code = 'CONFIG_INVALID'
-  readonly exitCode = 2
-  readonly problems: string[]
-  constructor(problems: string[], options?: ErrorOptions) {
-    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`, options)
-    this.name = 'ConfigError'
-    this.problems = problems
-  }
-}
+export { ConfigError }
 
 export interface LoadConfigOptions {
   /** Config file path (YAML or JSON); default: `CHORUS_CONFIG`, else none. */
@@ -32,10 +30,24 @@ export interface LoadedConfig {
   /** Where each setting that is not a default came from (`file <path>`, `env CHORUS_X`, `flag --x`). */
   sources: Record<string, string>
   configFile?: string
+  /** The deprecated setting names the configuration used, each with its current name (log them). */
+  deprecated: string[]
+}
+
+/** A setting under the name it was given: its own or a deprecated one (`alias`). */
+interface Named {
+  setting: Setting
+  alias?: string
 }
 
 const BY_PATH = new Map(SETTINGS.map((s) => [s.path, s]))
-const BY_ENV = new Map(SETTINGS.map((s) => [envName(s.path), s]))
+/** Current and deprecated dotted paths. */
+const BY_NAME = new Map<string, Named>([
+  ...SETTINGS.map((s) => [s.path, { setting: s }] as const),
+  ...[...SETTING_ALIASES.values()].map((a) => [a.path, { setting: a.setting, alias: a.path }] as const)
+])
+/** Current and deprecated `CHORUS_*` names. */
+const BY_ENV = new Map([...BY_NAME.values()].map((n) => [envName(n.alias ?? n.setting.path), n]))
 
 /** Parse one textual value (env or flag) into the setting's type, or return a problem. */
 function coerce(s: Setting, raw: string | string[] | boolean): { value?: unknown; problem?: string } {
@@ -69,7 +81,7 @@ function leafPaths(obj: unknown, prefix = ''): string[] {
   const out: string[] = []
   for (const [k, v] of Object.entries(obj)) {
     const p = prefix === '' ? k : `${prefix}.${k}`
-    if (typeof v === 'object' && v !== null && !Array.isArray(v) && !BY_PATH.has(p))
+    if (typeof v === 'object' && v !== null && !Array.isArray(v) && !BY_NAME.has(p))
       out.push(...leafPaths(v, p))
     else out.push(p)
   }
@@ -118,50 +130,83 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   const flags = options.flags ?? {}
   const problems: string[] = []
   const sources: Record<string, string> = {}
+  const deprecated: string[] = []
+  /** The deprecated name a setting's value came under, by the setting's path (for messages). */
+  const givenAs: Record<string, string> = {}
   const merged = defaultConfig() as unknown as Record<string, unknown>
 
   const configFile = options.configFile ?? (env.CHORUS_CONFIG || undefined)
-  let filePaths: string[] = []
+  const filePaths: string[] = []
   if (configFile !== undefined) {
     const file = resolve(cwd, configFile)
     const data = readStructuredFile(file, 'config file')
-    filePaths = leafPaths(data)
-    for (const p of filePaths) {
-      setPath(merged, p, getPath(data, p))
-      sources[p] = `file ${file}`
+    const given = leafPaths(data)
+    for (const p of given) {
+      const named = BY_NAME.get(p)
+      // an unknown key stays where it is, for the schema to name it
+      if (named?.alias === undefined) {
+        setPath(merged, p, getPath(data, p))
+        sources[p] = `file ${file}`
+        filePaths.push(p)
+        continue
+      }
+      const path = named.setting.path
+      deprecated.push(`${p} (file ${file}) is deprecated: use ${path}`)
+      if (given.includes(path)) continue
+      setPath(merged, path, getPath(data, p))
+      sources[path] = `file ${file}`
+      givenAs[path] = p
+      filePaths.push(path)
     }
   }
 
   for (const [name, raw] of Object.entries(env)) {
     if (!name.startsWith('CHORUS_') || raw === undefined) continue
     if (name in EXTRA_ENV) continue
-    const s = BY_ENV.get(name)
-    if (s === undefined) {
+    const named = BY_ENV.get(name)
+    if (named === undefined) {
       problems.push(`unknown environment variable ${name} (see the README for the CHORUS_* variables)`)
       continue
+    }
+    const s = named.setting
+    if (named.alias !== undefined) {
+      deprecated.push(`${name} is deprecated: use ${envName(s.path)}`)
+      // the current name wins over a deprecated one
+      if (env[envName(s.path)] !== undefined) continue
     }
     // Priority for bootstrap peers: config file > environment.
     if (s.path === 'bootstrapPeers' && filePaths.includes('bootstrapPeers')) continue
     const { value, problem } = coerce(s, raw)
-    if (problem !== undefined) problems.push(`${s.path} (env ${name}): ${problem}`)
+    if (problem !== undefined) problems.push(`${named.alias ?? s.path} (env ${name}): ${problem}`)
     else {
       setPath(merged, s.path, value)
       sources[s.path] = `env ${name}`
+      if (named.alias !== undefined) givenAs[s.path] = named.alias
+      else delete givenAs[s.path]
     }
   }
 
   for (const [path, raw] of Object.entries(flags)) {
     if (raw === undefined) continue
-    const s = BY_PATH.get(path)
-    if (s === undefined) {
+    const named = BY_NAME.get(path)
+    if (named === undefined) {
       problems.push(`unknown setting ${path}`)
       continue
     }
+    const s = named.setting
+    const flag = flagName(named.alias ?? s.path)
+    if (named.alias !== undefined) {
+      deprecated.push(`${flag} is deprecated: use ${flagName(s.path)}`)
+      // the current name wins over a deprecated one
+      if (flags[s.path] !== undefined) continue
+    }
     const { value, problem } = coerce(s, raw)
-    if (problem !== undefined) problems.push(`${s.path} (flag ${flagName(s.path)}): ${problem}`)
+    if (problem !== undefined) problems.push(`${named.alias ?? s.path} (flag ${flag}): ${problem}`)
     else {
       setPath(merged, s.path, value)
-      sources[s.path] = `flag ${flagName(s.path)}`
+      sources[s.path] = `flag ${flag}`
+      if (named.alias !== undefined) givenAs[s.path] = named.alias
+      else delete givenAs[s.path]
     }
   }
 
@@ -184,7 +229,7 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
         const msg =
           issue.code === 'unrecognized_keys'
             ? `unknown setting ${leaf}`
-            : `${settingPath}${item}${where ? ` (${where})` : ''}: ${issue.message}${
+            : `${givenAs[settingPath] ?? settingPath}${item}${where ? ` (${where})` : ''}: ${issue.message}${
                 shown !== undefined && typeof shown !== 'object' ? `, got ${JSON.stringify(shown)}` : ''
               }`
         problems.push(issue.code === 'unrecognized_keys' && where ? `${msg} (${where})` : msg)
@@ -193,7 +238,12 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
     throw new ConfigError(problems)
   }
 
-  return { config: resolvePaths(parsed.data, cwd), sources, ...(configFile ? { configFile } : {}) }
+  return {
+    config: withDeprecatedNames(resolvePaths(parsed.data, cwd)),
+    sources,
+    ...(configFile ? { configFile } : {}),
+    deprecated
+  }
 }
 
 /** Make every path absolute and fill the path defaults that depend on the data directory. */

@@ -1,6 +1,6 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import { z } from 'zod'
-import { SETTINGS, type Setting } from './settings.js'
+import { SETTING_ALIASES, SETTINGS, type Setting } from './settings.js'
 
 /** The validated configuration the agent runs on. */
 export interface NodeConfig {
@@ -17,33 +17,89 @@ export interface NodeConfig {
   dht: {
     protocolPrefix: string
     mode: 'server' | 'client' | 'auto'
-    bootstrapTimeoutMs: number
-    discoveryIntervalMs: number
-    autoBootstrapIntervalMs: number
-    peerCleanupIntervalMs: number
+    /** In ms. */
+    bootstrapTimeout: number
+    /** In ms. */
+    discoveryInterval: number
+    /** In ms. */
+    autoBootstrapInterval: number
+    /** In ms. */
+    peerCleanupInterval: number
     pskFile: string
+    /** @deprecated the same as `bootstrapTimeout` */
+    readonly bootstrapTimeoutMs?: number
+    /** @deprecated the same as `discoveryInterval` */
+    readonly discoveryIntervalMs?: number
+    /** @deprecated the same as `autoBootstrapInterval` */
+    readonly autoBootstrapIntervalMs?: number
+    /** @deprecated the same as `peerCleanupInterval` */
+    readonly peerCleanupIntervalMs?: number
   }
   storage: {
-    cacheTtlMs: number
-    cacheCleanupIntervalMs: number
+    /** In ms. */
+    cacheTTL: number
+    /** In ms. */
+    cacheCleanupInterval: number
     maxContentBytes: number
     writeQuorum: number
-    readConsistency: 'closest' | 'network' | 'local-first'
-    writeTimeoutMs: number
-    readTimeoutMs: number
+    retrieveConsistency: 'closest' | 'network' | 'local-first'
+    /** In ms. */
+    storeTimeout: number
+    /** In ms. */
+    retrieveTimeout: number
+    /** @deprecated the same as `cacheTTL` */
+    readonly cacheTtlMs?: number
+    /** @deprecated the same as `cacheCleanupInterval` */
+    readonly cacheCleanupIntervalMs?: number
+    /** @deprecated the same as `retrieveConsistency` */
+    readonly readConsistency?: 'closest' | 'network' | 'local-first'
+    /** @deprecated the same as `storeTimeout` */
+    readonly writeTimeoutMs?: number
+    /** @deprecated the same as `retrieveTimeout` */
+    readonly readTimeoutMs?: number
   }
   replication: {
-    factor: number
-    reprovideIntervalMs: number
-    cleanupIntervalMs: number
-    repairIntervalMs: number
-    providerTtlMs: number
+    replicationFactor: number
+    /** In ms. */
+    reprovideInterval: number
+    /** In ms. */
+    cleanupInterval: number
+    /** In ms. */
+    repairInterval: number
+    /** In ms. */
+    providerTTL: number
     maxProvidersPerKey: number
-    maxConcurrent: number
-    autoReplicate: boolean
-    reprovide: boolean
+    maxConcurrentReplications: number
+    enableAutoReplication: boolean
+    enableReprovide: boolean
+    /** @deprecated the same as `replicationFactor` */
+    readonly factor?: number
+    /** @deprecated the same as `reprovideInterval` */
+    readonly reprovideIntervalMs?: number
+    /** @deprecated the same as `cleanupInterval` */
+    readonly cleanupIntervalMs?: number
+    /** @deprecated the same as `repairInterval` */
+    readonly repairIntervalMs?: number
+    /** @deprecated the same as `providerTTL` */
+    readonly providerTtlMs?: number
+    /** @deprecated the same as `maxConcurrentReplications` */
+    readonly maxConcurrent?: number
+    /** @deprecated the same as `enableAutoReplication` */
+    readonly autoReplicate?: boolean
+    /** @deprecated the same as `enableReprovide` */
+    readonly reprovide?: boolean
   }
-  hybrid: { healthCheckIntervalMs: number; failureThreshold: number; operationTimeoutMs: number }
+  hybrid: {
+    /** In ms. */
+    probeInterval: number
+    failureThreshold: number
+    /** In ms. */
+    operationTimeout: number
+    /** @deprecated the same as `probeInterval` */
+    readonly healthCheckIntervalMs?: number
+    /** @deprecated the same as `operationTimeout` */
+    readonly operationTimeoutMs?: number
+  }
   api: { host: string; port: number; bodyLimitBytes: number; metricsAuth: boolean }
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' }
   shutdownTimeoutMs: number
@@ -154,4 +210,26 @@ export function getPath(source: unknown, path: string): unknown {
     node = (node as Record<string, unknown>)[part]
   }
   return node
+}
+
+/**
+ * `config` with each deprecated name (`storage.readTimeoutMs`...) readable as a getter of the
+ * setting it names, so that code written against the old names keeps working. The getters are
+ * not enumerable: JSON, spreads and `--print-config` show the current names only.
+ */
+export function withDeprecatedNames(config: NodeConfig): NodeConfig {
+  for (const { path, setting } of SETTING_ALIASES.values()) {
+    const parts = path.split('.')
+    const parent = getPath(config, parts.slice(0, -1).join('.'))
+    if (parts.length === 1 || typeof parent !== 'object' || parent === null) continue
+    const target = setting.path.split('.')
+    if (target.slice(0, -1).join('.') !== parts.slice(0, -1).join('.')) continue
+    const leaf = target.at(-1) as string
+    Object.defineProperty(parent, parts.at(-1) as string, {
+      get: () => (parent as Record<string, unknown>)[leaf],
+      enumerable: false,
+      configurable: true
+    })
+  }
+  return config
 }

@@ -2,6 +2,9 @@
  * Every setting of the agent, in one table: its path in the config file, its environment variable,
  * its flag, its type, its default and what it does. The loader, the `start` command's flags and the
  * README's table all come from here, so they cannot drift apart.
+ *
+ * (Above 400 lines on purpose: it is one table of some 45 entries, each a few lines of data and
+ * its description; split, it would no longer be the one list everything derives from.)
  */
 
 export type SettingKind = 'string' | 'int' | 'bool' | 'list' | 'multiaddrs' | 'peers' | 'enum'
@@ -18,6 +21,12 @@ export interface Setting {
   /** Inclusive bounds for `int`. */
   min?: number
   max?: number
+  /**
+   * Earlier names of the setting (dotted paths), still accepted in the file, as `CHORUS_*`
+   * variables and as flags, with a deprecation warning. A setting that sets a library option has
+   * the option's name; these are the names it had before.
+   */
+  aliases?: readonly string[]
 }
 
 const MS_DAY = 24 * 60 * 60 * 1000
@@ -106,36 +115,40 @@ export const SETTINGS: readonly Setting[] = [
     doc: 'Kademlia mode'
   },
   {
-    path: 'dht.bootstrapTimeoutMs',
+    path: 'dht.bootstrapTimeout',
+    aliases: ['dht.bootstrapTimeoutMs'],
     kind: 'int',
     default: 30_000,
     min: 100,
     max: 600_000,
-    doc: 'Bootstrap timeout'
+    doc: 'Bootstrap timeout, in ms'
   },
   {
-    path: 'dht.discoveryIntervalMs',
+    path: 'dht.discoveryInterval',
+    aliases: ['dht.discoveryIntervalMs'],
     kind: 'int',
     default: 60_000,
     min: 100,
     max: MS_DAY,
-    doc: 'Peer discovery interval'
+    doc: 'Peer discovery interval, in ms'
   },
   {
-    path: 'dht.autoBootstrapIntervalMs',
+    path: 'dht.autoBootstrapInterval',
+    aliases: ['dht.autoBootstrapIntervalMs'],
     kind: 'int',
     default: 30_000,
     min: 100,
     max: MS_DAY,
-    doc: 'Auto-bootstrap retry interval while not connected'
+    doc: 'Auto-bootstrap retry interval while not connected, in ms'
   },
   {
-    path: 'dht.peerCleanupIntervalMs',
+    path: 'dht.peerCleanupInterval',
+    aliases: ['dht.peerCleanupIntervalMs'],
     kind: 'int',
     default: 300_000,
     min: 100,
     max: MS_DAY,
-    doc: 'Known-peer cleanup interval (entries older than 1 h are dropped)'
+    doc: 'Known-peer cleanup interval, in ms (entries older than 1 h are dropped)'
   },
   {
     path: 'dht.pskFile',
@@ -144,20 +157,22 @@ export const SETTINGS: readonly Setting[] = [
     doc: 'Private-network pre-shared key file (libp2p pnet); empty = public network'
   },
   {
-    path: 'storage.cacheTtlMs',
+    path: 'storage.cacheTTL',
+    aliases: ['storage.cacheTtlMs'],
     kind: 'int',
     default: 600_000,
     min: 0,
     max: MS_DAY,
-    doc: 'Decrypted-content cache TTL'
+    doc: 'Decrypted-content cache time to live, in ms'
   },
   {
-    path: 'storage.cacheCleanupIntervalMs',
+    path: 'storage.cacheCleanupInterval',
+    aliases: ['storage.cacheCleanupIntervalMs'],
     kind: 'int',
     default: 300_000,
     min: 100,
     max: MS_DAY,
-    doc: 'Cache cleanup interval'
+    doc: 'Cache cleanup interval, in ms'
   },
   {
     path: 'storage.maxContentBytes',
@@ -176,60 +191,75 @@ export const SETTINGS: readonly Setting[] = [
     doc: 'Peers that must acknowledge a store before it is acknowledged (this node holds it too, so 2 + 1 = a replication factor of 3); capped at the connected peers'
   },
   {
-    path: 'storage.readConsistency',
+    path: 'storage.retrieveConsistency',
+    aliases: ['storage.readConsistency'],
     kind: 'enum',
     values: ['closest', 'network', 'local-first'],
     default: 'closest',
     doc: 'How a latest (`*^`) read on a cache miss asks the network: the closest peers, the whole query path, or the local copy first'
   },
   {
-    path: 'storage.writeTimeoutMs',
+    path: 'storage.storeTimeout',
+    aliases: ['storage.writeTimeoutMs'],
     kind: 'int',
     default: 30_000,
     min: 100,
     max: 600_000,
-    doc: 'Timeout of one store (until the write quorum holds it)'
+    doc: 'Timeout of one store (until the write quorum holds it), in ms'
   },
   {
-    path: 'storage.readTimeoutMs',
+    path: 'storage.retrieveTimeout',
+    aliases: ['storage.readTimeoutMs'],
     kind: 'int',
     default: 30_000,
     min: 100,
     max: 600_000,
-    doc: 'Timeout of one retrieve on a cache miss'
+    doc: 'Timeout of one retrieve on a cache miss, in ms'
   },
-  { path: 'replication.factor', kind: 'int', default: 3, min: 1, max: 20, doc: 'Target number of holders' },
   {
-    path: 'replication.reprovideIntervalMs',
+    path: 'replication.replicationFactor',
+    aliases: ['replication.factor'],
+    kind: 'int',
+    default: 3,
+    min: 1,
+    max: 20,
+    doc: 'Target number of holders'
+  },
+  {
+    path: 'replication.reprovideInterval',
+    aliases: ['replication.reprovideIntervalMs'],
     kind: 'int',
     default: 12 * 60 * 60 * 1000,
     min: 100,
     max: 7 * MS_DAY,
-    doc: 'Reprovide/republish interval'
+    doc: 'Reprovide and republish interval, in ms'
   },
   {
-    path: 'replication.cleanupIntervalMs',
+    path: 'replication.cleanupInterval',
+    aliases: ['replication.cleanupIntervalMs'],
     kind: 'int',
     default: 60 * 60 * 1000,
     min: 100,
     max: 7 * MS_DAY,
-    doc: 'Provider-record cleanup interval'
+    doc: 'Provider-record cleanup interval, in ms'
   },
   {
-    path: 'replication.repairIntervalMs',
+    path: 'replication.repairInterval',
+    aliases: ['replication.repairIntervalMs'],
     kind: 'int',
     default: 60_000,
     min: 100,
     max: MS_DAY,
-    doc: 'How often replication health is checked and repaired'
+    doc: 'How often replication health is checked and repaired, in ms'
   },
   {
-    path: 'replication.providerTtlMs',
+    path: 'replication.providerTTL',
+    aliases: ['replication.providerTtlMs'],
     kind: 'int',
     default: MS_DAY,
     min: 1000,
     max: 30 * MS_DAY,
-    doc: 'Provider record TTL'
+    doc: 'Provider record time to live, in ms'
   },
   {
     path: 'replication.maxProvidersPerKey',
@@ -240,22 +270,36 @@ export const SETTINGS: readonly Setting[] = [
     doc: 'Most providers tracked per key'
   },
   {
-    path: 'replication.maxConcurrent',
+    path: 'replication.maxConcurrentReplications',
+    aliases: ['replication.maxConcurrent'],
     kind: 'int',
     default: 5,
     min: 1,
     max: 100,
     doc: 'Most concurrent replications'
   },
-  { path: 'replication.autoReplicate', kind: 'bool', default: true, doc: 'Replicate new content at once' },
-  { path: 'replication.reprovide', kind: 'bool', default: true, doc: 'Reprovide/republish periodically' },
   {
-    path: 'hybrid.healthCheckIntervalMs',
+    path: 'replication.enableAutoReplication',
+    aliases: ['replication.autoReplicate'],
+    kind: 'bool',
+    default: true,
+    doc: 'Replicate new content at once'
+  },
+  {
+    path: 'replication.enableReprovide',
+    aliases: ['replication.reprovide'],
+    kind: 'bool',
+    default: true,
+    doc: 'Reprovide/republish periodically'
+  },
+  {
+    path: 'hybrid.probeInterval',
+    aliases: ['hybrid.healthCheckIntervalMs'],
     kind: 'int',
     default: 10_000,
     min: 100,
     max: MS_DAY,
-    doc: 'Health probe interval of the network backend'
+    doc: 'Health probe interval of the network backend, in ms'
   },
   {
     path: 'hybrid.failureThreshold',
@@ -266,12 +310,13 @@ export const SETTINGS: readonly Setting[] = [
     doc: 'Consecutive primary failures before failing over to the local backend'
   },
   {
-    path: 'hybrid.operationTimeoutMs',
+    path: 'hybrid.operationTimeout',
+    aliases: ['hybrid.operationTimeoutMs'],
     kind: 'int',
     default: 15_000,
     min: 100,
     max: 600_000,
-    doc: 'Timeout of one primary (network) operation'
+    doc: 'Timeout of one primary (network) operation, in ms'
   },
   { path: 'api.host', kind: 'string', default: '127.0.0.1', doc: 'HTTP API bind address' },
   {
@@ -329,6 +374,17 @@ export function flagName(path: string): string {
     .toLowerCase()}`
 }
 
+/** A deprecated name of a setting: its dotted path, env variable and flag, and the setting. */
+export interface SettingAlias {
+  path: string
+  setting: Setting
+}
+
+/** Every deprecated name (see {@link Setting.aliases}) by its dotted path. */
+export const SETTING_ALIASES: ReadonlyMap<string, SettingAlias> = new Map(
+  SETTINGS.flatMap((setting) => (setting.aliases ?? []).map((path) => [path, { path, setting }] as const))
+)
+
 /** Environment variables read by the CLI and loader that are not settings. */
 export const EXTRA_ENV = {
   CHORUS_CONFIG: 'Path of the config file (same as --config)',
@@ -350,7 +406,11 @@ const TABLE_HEADER = '| setting (file) | env | flag | default | what |'
 export function settingsMarkdownTable(): string {
   const rows = SETTINGS.map((s) => {
     const values = s.values === undefined ? '' : ` (${s.values.join(', ')})`
-    return `| \`${s.path}\` | \`${envName(s.path)}\` | \`${flagName(s.path)}\` | ${formatDefault(s)} | ${s.doc}${values} |`
+    const formerly =
+      s.aliases === undefined || s.aliases.length === 0
+        ? ''
+        : ` Formerly ${s.aliases.map((a) => `\`${a}\` (\`${envName(a)}\`, \`${flagName(a)}\`)`).join(', ')}, still accepted.`
+    return `| \`${s.path}\` | \`${envName(s.path)}\` | \`${flagName(s.path)}\` | ${formatDefault(s)} | ${s.doc}${values}${formerly} |`
   })
   return [TABLE_HEADER, '|---|---|---|---|---|', ...rows].join('\n')
 }

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { pause } from '@chorus/common'
 import { type AgentInfo, readAgentInfo, TOKEN_FILE } from '../util/files.js'
 
 /** The chorus-node executable next to this module (dist/bin/chorus-node.js). */
@@ -41,8 +42,6 @@ export interface StartAgentOptions {
   /** How long to wait for the agent to write agent.json and answer. Default 90 s (a loaded machine). */
   timeoutMs?: number
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /** Every agent process started here and not yet exited, from the moment it is spawned. */
 export const liveAgents = new Set<ChildProcess>()
@@ -107,7 +106,7 @@ export async function startAgentProcess(options: StartAgentOptions): Promise<Age
         `agent ${options.name} not ready within ${options.timeoutMs ?? 90_000} ms; log: ${tail(logFile)}`
       )
     }
-    await sleep(100)
+    await pause(100)
   }
   const token = readFileSync(join(options.dataDir, TOKEN_FILE), 'utf8').trim()
   const a: AgentProcess = {

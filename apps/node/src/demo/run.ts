@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { pause } from '@chorus/common'
 import { generateKeyFiles } from '../agent/keys.js'
 import { type AgentProcess, dialAddress, startAgentProcess, stopLiveAgents } from './agents.js'
 
@@ -31,8 +32,6 @@ interface Step {
 }
 
 class StepFailed extends Error {}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /**
  * The main job: 5 agents as separate processes on 127.0.0.1, each with its own role and data
@@ -111,12 +110,12 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
       CHORUS_BOOTSTRAP_PEERS: bootstrap.join(','),
       CHORUS_JOIN_STAGGER_MS: '300',
       CHORUS_LOG_LEVEL: 'info',
-      CHORUS_REPLICATION_FACTOR: '3',
-      CHORUS_REPLICATION_REPAIR_INTERVAL_MS: '1500',
-      CHORUS_HYBRID_HEALTH_CHECK_INTERVAL_MS: '1000',
-      CHORUS_DHT_DISCOVERY_INTERVAL_MS: '2000',
-      CHORUS_DHT_AUTO_BOOTSTRAP_INTERVAL_MS: '1000',
-      CHORUS_STORAGE_WRITE_TIMEOUT_MS: '15000',
+      CHORUS_REPLICATION_REPLICATION_FACTOR: '3',
+      CHORUS_REPLICATION_REPAIR_INTERVAL: '1500',
+      CHORUS_HYBRID_PROBE_INTERVAL: '1000',
+      CHORUS_DHT_DISCOVERY_INTERVAL: '2000',
+      CHORUS_DHT_AUTO_BOOTSTRAP_INTERVAL: '1000',
+      CHORUS_STORAGE_STORE_TIMEOUT: '15000',
       CHORUS_SHUTDOWN_TIMEOUT_MS: '10000'
     })
 
@@ -163,7 +162,7 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
           if (counts.every((c) => c >= 2)) break
           throw new Error(`peer counts ${counts.join(', ')}`)
         }
-        await sleep(300)
+        await pause(300)
       }
       return `peers per agent: ${ROLES.map((r, i) => `${r}=${counts[i]}`).join(' ')}`
     })
@@ -215,7 +214,7 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
         if (res.status === 200 && last.health === 'healthy') break
         if (Date.now() > deadline)
           throw new Error(`still ${String(last.health)}: ${JSON.stringify(last).slice(0, 300)}`)
-        await sleep(500)
+        await pause(500)
       }
       return `healthy: ${String(last.actualReplicas)}/${String(last.targetReplicas)} live holders`
     })

@@ -1,0 +1,64 @@
+/**
+ * Handing stored records to replication: both records of a stored version (the immutable version
+ * key and the head) are kept on the target number of holders; after a restart, what this node
+ * wrote but replication does not manage yet is handed over again.
+ */
+import type { Logger } from '@chorus/common'
+import type { ReplicationManager } from '@chorus/replication'
+import type { EncryptedStorage } from '@chorus/storage'
+import { addressDigest, headKey, parseAddress, versionKey } from '@chorus/ucxl'
+
+export interface HandoffComponents {
+  replication: Pick<ReplicationManager, 'addContent' | 'listContent'>
+  storage: Pick<EncryptedStorage, 'searchContent'>
+  /** Background work and shutdown: see `AgentLifecycle`. */
+  lifecycle: { readonly signal: AbortSignal; spawn(work: Promise<unknown>): void }
+  logger: Logger
+}
+
+/** One stored version as storage reports it. */
+export interface StoredVersion {
+  baseAddress: string
+  version: number
+  size: number
+  contentType: string
+}
+
+/** The DHT keys of a stored version: its version key, then the head of its address. */
+export function recordKeys(baseAddress: string, version: number): [string, string] {
+  const digest = addressDigest(parseAddress(baseAddress))
+  return [versionKey(digest, version), headKey(digest)]
+}
+
+/** Decisions replicate first. */
+function priority(contentType: string): number {
+  return contentType === 'decision' ? 2 : 1
+}
+
+/** Keep both records of a stored version on the target number of nodes (in the background). */
+export function handOff(c: HandoffComponents, stored: StoredVersion): void {
+  for (const key of recordKeys(stored.baseAddress, stored.version)) {
+    c.lifecycle.spawn(
+      c.replication.addContent(key, stored.size, priority(stored.contentType), { signal: c.lifecycle.signal })
+    )
+  }
+}
+
+/**
+ * After a restart: what this node (`author`, its public key in hex) wrote but replication does
+ * not manage yet (a shutdown that came between the acknowledgement and the pin) is handed to
+ * replication again. Resolves to the number of versions handed over.
+ */
+export async function reconcile(c: HandoffComponents, author: string): Promise<number> {
+  const managed = new Set(c.replication.listContent())
+  let added = 0
+  for (const m of await c.storage.searchContent({ limit: 1000 })) {
+    if (m.author !== author) continue
+    const [version, head] = recordKeys(m.baseAddress, m.version)
+    if (managed.has(head) && managed.has(version)) continue
+    handOff(c, m)
+    added++
+  }
+  if (added > 0) c.logger.info({ added }, 'handed unmanaged records back to replication')
+  return added
+}

@@ -1,0 +1,165 @@
+/**
+ * What the API serves about the agent (status, readiness, peers, hybrid, replication, metrics),
+ * as pure functions of the components: each takes the narrow parts of the components it reads,
+ * so each is unit-testable with small fakes and no network.
+ */
+import type { LibP2PDHT } from '@chorus/dht'
+import type { HybridDHT } from '@chorus/hybrid'
+import type { ReplicationManager } from '@chorus/replication'
+import type { EncryptedStorage } from '@chorus/storage'
+
+/** A JSON-safe copy: Dates as ISO strings, bigints as numbers. */
+export function plain<T>(value: T): unknown {
+  return JSON.parse(JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? Number(v) : v)))
+}
+
+/** What the hybrid view reads. */
+export type HybridSource = Pick<
+  HybridDHT,
+  'getMode' | 'getActiveBackend' | 'pendingWrites' | 'getBackendHealth' | 'getMetrics'
+>
+
+/** The hybrid DHT's mode, active backend, journal size, per-backend health and metrics. */
+export function hybridView(hybrid: HybridSource) {
+  return {
+    mode: hybrid.getMode(),
+    activeBackend: hybrid.getActiveBackend(),
+    pendingWrites: hybrid.pendingWrites(),
+    backends: hybrid.getBackendHealth(),
+    metrics: hybrid.getMetrics()
+  }
+}
+
+/** What the readiness view reads. */
+export interface ReadinessInput {
+  started: boolean
+  stopping: boolean
+  joined: boolean
+  dht?: Pick<LibP2PDHT, 'getConnectedPeers'> | undefined
+}
+
+/** The body of /readyz besides `ready`. */
+export function readinessView(input: ReadinessInput): Record<string, unknown> {
+  return {
+    started: input.started,
+    stopping: input.stopping,
+    joined: input.joined,
+    connectedPeers: input.dht?.getConnectedPeers().length ?? 0
+  }
+}
+
+/** What the peers view reads. */
+export type PeersSource = Pick<LibP2PDHT, 'getConnectedPeers' | 'getKnownPeers'>
+
+/** The connected peers with what they announced (role, capabilities, version, addresses). */
+export function peersView(dht: PeersSource | undefined): unknown[] {
+  if (dht === undefined) return []
+  const known = new Map(dht.getKnownPeers().map((p) => [p.id, p]))
+  return dht.getConnectedPeers().map((id) => {
+    const k = known.get(id)
+    return {
+      id,
+      role: k?.role ?? '',
+      capabilities: k?.capabilities ?? [],
+      agentVersion: k?.agentVersion ?? '',
+      multiaddrs: k?.multiaddrs ?? []
+    }
+  })
+}
+
+/** What the status view reads. */
+export interface StatusInput {
+  agentId: string
+  role: string
+  capabilities: string[]
+  peerId: string
+  multiaddrs: string[]
+  ready: boolean
+  /** Epoch ms of the start; 0 when not started. */
+  startedAt: number
+  /** Epoch ms of now. */
+  now: number
+  heldRoles: string[]
+  network: {
+    joined: boolean
+    bootstrapPeers: string[]
+    bootstrapSource: string
+    /** The last DHT statistics read. */
+    dhtStats: Record<string, unknown>
+  }
+  dht?: Pick<LibP2PDHT, 'isBootstrapped' | 'getConnectedPeers'> | undefined
+  hybrid?: HybridSource | undefined
+  storage?: Pick<EncryptedStorage, 'getMetrics'> | undefined
+  replication?: Pick<ReplicationManager, 'getMetrics'> | undefined
+}
+
+/** The body of /v1/status. */
+export function statusView(input: StatusInput): Record<string, unknown> {
+  return plain({
+    agentId: input.agentId,
+    role: input.role,
+    capabilities: input.capabilities,
+    peerId: input.peerId,
+    multiaddrs: input.multiaddrs,
+    ready: input.ready,
+    uptimeSeconds: input.startedAt === 0 ? 0 : Math.round((input.now - input.startedAt) / 1000),
+    heldRoles: input.heldRoles,
+    network: {
+      joined: input.network.joined,
+      bootstrapped: input.dht?.isBootstrapped() ?? false,
+      bootstrapPeers: input.network.bootstrapPeers,
+      bootstrapSource: input.network.bootstrapSource,
+      connectedPeers: input.dht?.getConnectedPeers().length ?? 0,
+      dht: input.network.dhtStats
+    },
+    hybrid: input.hybrid === undefined ? undefined : hybridView(input.hybrid),
+    storage: input.storage?.getMetrics(),
+    replication: input.replication?.getMetrics()
+  }) as Record<string, unknown>
+}
+
+/** The body of /v1/replication without an address: the metrics and the number of managed keys. */
+export function replicationSummaryView(
+  replication: Pick<ReplicationManager, 'getMetrics' | 'listContent'>
+): Record<string, unknown> {
+  return plain({ metrics: replication.getMetrics(), keys: replication.listContent().length }) as Record<
+    string,
+    unknown
+  >
+}
+
+/** What the metrics view reads. */
+export interface MetricsInput {
+  dhtStats: Record<string, unknown>
+  storage?: Pick<EncryptedStorage, 'getMetrics'> | undefined
+  replication?: Pick<ReplicationManager, 'getMetrics'> | undefined
+  /** Peers penalised and banned for invalid records or floods (`chorus_reputation_*`). */
+  reputation?: { stats(): unknown } | undefined
+  hybrid?: Pick<HybridDHT, 'getMetrics' | 'getActiveBackend' | 'getBackendHealth'> | undefined
+}
+
+/**
+ * Numeric metrics by subsystem for /metrics (`dht`, `storage`, `replication`, `reputation`,
+ * `hybrid`). A component that is stopping and throws reports nothing more.
+ */
+export function metricsView(input: MetricsInput): Record<string, unknown> {
+  const out: Record<string, unknown> = { dht: input.dhtStats }
+  try {
+    if (input.storage !== undefined) out.storage = input.storage.getMetrics()
+    if (input.replication !== undefined) out.replication = input.replication.getMetrics()
+    if (input.reputation !== undefined) out.reputation = input.reputation.stats()
+    if (input.hybrid !== undefined) {
+      const health = input.hybrid.getBackendHealth()
+      out.hybrid = {
+        ...input.hybrid.getMetrics(),
+        // strings are not Prometheus values: 1 when the network backend serves, per-backend failed flags
+        realActive: input.hybrid.getActiveBackend() === 'real',
+        realFailed: health.real.status === 'failed',
+        mockFailed: health.mock.status === 'failed'
+      }
+    }
+  } catch {
+    // a component that is stopping reports nothing
+  }
+  return out
+}
