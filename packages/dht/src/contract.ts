@@ -127,13 +127,8 @@ export interface PeerMessaging {
   getConnectedPeers(): string[]
 }
 
-/** The narrow logger every package takes; pino's logger fits it. Never give it secrets. */
-export interface Logger {
-  debug(obj: object | string, msg?: string): void
-  info(obj: object | string, msg?: string): void
-  warn(obj: object | string, msg?: string): void
-  error(obj: object | string, msg?: string): void
-}
+/** The narrow logger every package takes (`@chorus/common`'s); pino's logger fits it. Never give it secrets. */
+export type { Logger } from '@chorus/common'
 
 /**
  * Signs with this node's key (Ed25519, the libp2p peer key). Storage signs envelopes with it;

@@ -1,31 +1,68 @@
 /**
- * Errors of the dht package. Each condition has its own class with a stable `name` and `code`.
+ * Errors of the dht package, on `ChorusError` from `@chorus/common`. Each condition has its own
+ * class with a stable `name` (the class name) and `code` (one of {@link DHT_ERROR_CODES}).
+ *
+ * Not found and not started are the generic classes of `@chorus/common` (re-exported here, so
+ * `import { NotFoundError } from '@chorus/dht'` still works) thrown with the dht codes; a time
+ * limit is `DhtTimeoutError`, an `OperationTimeoutError` with the code `DHT_TIMEOUT`.
+ * Classify with `X.isInstance(err)`.
  */
-export class DhtError extends Error {
-  readonly code: string
-  constructor(message: string, code: string, options?: ErrorOptions) {
+import { ChorusError, NotFoundError, NotStartedError, OperationTimeoutError } from '@chorus/common'
+
+export { NotFoundError, NotStartedError }
+
+/** Every code the dht package throws with (the values are stable; tests and the API pin them). */
+export const DHT_ERROR_CODES = {
+  NOT_FOUND: 'DHT_NOT_FOUND',
+  NO_ACKS: 'DHT_NO_ACKS',
+  INVALID_RECORD: 'DHT_INVALID_RECORD',
+  NOT_STARTED: 'DHT_NOT_STARTED',
+  TIMEOUT: 'DHT_TIMEOUT',
+  BOOTSTRAP_FAILED: 'DHT_BOOTSTRAP_FAILED',
+  CONFIG: 'DHT_CONFIG',
+  INVALID_KEY: 'DHT_INVALID_KEY',
+  PROTOCOL: 'DHT_PROTOCOL',
+  PEER_UNREACHABLE: 'DHT_PEER_UNREACHABLE',
+  STALE_RECORD: 'DHT_STALE_RECORD',
+  RATE_LIMITED: 'DHT_RATE_LIMITED',
+  PEER_BANNED: 'DHT_PEER_BANNED'
+} as const
+export type DhtErrorCode = (typeof DHT_ERROR_CODES)[keyof typeof DHT_ERROR_CODES]
+
+/** `{ cause }`, as the dht errors took it before (`ErrorOptions`). */
+interface CauseOptions {
+  cause?: unknown
+}
+
+/** The base of the dht package's own error classes. */
+export class DhtError extends ChorusError {
+  constructor(message: string, options: { code: DhtErrorCode; cause?: unknown }) {
     super(message, options)
-    this.name = 'DhtError'
-    this.code = code
   }
 }
 
-/** No value (or no provider) exists for the key on this node or any peer asked. */
-export class NotFoundError extends DhtError {
-  readonly key: string
-  constructor(key: string, options?: ErrorOptions) {
-    super(`no value found for key ${key}`, 'DHT_NOT_FOUND', options)
-    this.name = 'NotFoundError'
-    this.key = key
-  }
+/** `NotFoundError` (from `@chorus/common`) with the dht code: no value or provider for `key`. */
+export function dhtNotFound(key: string, options: CauseOptions = {}): NotFoundError {
+  return new NotFoundError(key, {
+    code: DHT_ERROR_CODES.NOT_FOUND,
+    message: `no value found for key ${key}`,
+    cause: options.cause
+  })
+}
+
+/** `NotStartedError` (from `@chorus/common`) with the dht code: used before start or after stop. */
+export function dhtNotStarted(what: string): NotStartedError {
+  return new NotStartedError(what, { code: DHT_ERROR_CODES.NOT_STARTED })
 }
 
 /** A put that was meant for the network reached no peer that stored it. */
 export class NoPeersAcknowledgedError extends DhtError {
   readonly key: string
-  constructor(key: string, options?: ErrorOptions) {
-    super(`no peer acknowledged storing ${key}; the value is only held locally`, 'DHT_NO_ACKS', options)
-    this.name = 'NoPeersAcknowledgedError'
+  constructor(key: string, options: CauseOptions = {}) {
+    super(`no peer acknowledged storing ${key}; the value is only held locally`, {
+      code: DHT_ERROR_CODES.NO_ACKS,
+      cause: options.cause
+    })
     this.key = key
   }
 }
@@ -33,26 +70,19 @@ export class NoPeersAcknowledgedError extends DhtError {
 /** A record was refused by the namespace validator (malformed, oversized, badly signed...). */
 export class InvalidRecordError extends DhtError {
   readonly key: string
-  constructor(key: string, reason: string, options?: ErrorOptions) {
-    super(`record for ${key} is invalid: ${reason}`, 'DHT_INVALID_RECORD', options)
-    this.name = 'InvalidRecordError'
+  constructor(key: string, reason: string, options: CauseOptions = {}) {
+    super(`record for ${key} is invalid: ${reason}`, {
+      code: DHT_ERROR_CODES.INVALID_RECORD,
+      cause: options.cause
+    })
     this.key = key
   }
 }
 
-/** The component was used before `start()` or after `stop()`/`close()`. */
-export class NotStartedError extends DhtError {
-  constructor(what: string) {
-    super(`${what} is not started`, 'DHT_NOT_STARTED')
-    this.name = 'NotStartedError'
-  }
-}
-
-/** An operation did not finish within its timeout. */
-export class DhtTimeoutError extends DhtError {
-  constructor(operation: string, ms: number, options?: ErrorOptions) {
-    super(`${operation} timed out after ${ms} ms`, 'DHT_TIMEOUT', options)
-    this.name = 'DhtTimeoutError'
+/** An operation did not finish within its time limit (`OperationTimeoutError`, code `DHT_TIMEOUT`). */
+export class DhtTimeoutError extends OperationTimeoutError {
+  constructor(operation: string, ms: number, options: CauseOptions = {}) {
+    super(operation, ms, { code: DHT_ERROR_CODES.TIMEOUT, cause: options.cause })
   }
 }
 
@@ -60,27 +90,27 @@ export class DhtTimeoutError extends DhtError {
 export class BootstrapError extends DhtError {
   /** The bootstrap addresses that were tried. */
   readonly peers: string[]
-  constructor(message: string, peers: string[], options?: ErrorOptions) {
-    super(message, 'DHT_BOOTSTRAP_FAILED', options)
-    this.name = 'BootstrapError'
+  constructor(message: string, peers: string[], options: CauseOptions = {}) {
+    super(message, { code: DHT_ERROR_CODES.BOOTSTRAP_FAILED, cause: options.cause })
     this.peers = peers
   }
 }
 
 /** An init option or argument is unusable (bad multiaddr, bad pre-shared key, unreadable key file...). */
 export class DhtConfigError extends DhtError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, 'DHT_CONFIG', options)
-    this.name = 'DhtConfigError'
+  constructor(message: string, options: CauseOptions = {}) {
+    super(message, { code: DHT_ERROR_CODES.CONFIG, cause: options.cause })
   }
 }
 
 /** A key is not of the form `/<namespace>/<rest>` or has no validator for its namespace. */
 export class InvalidKeyError extends DhtError {
   readonly key: string
-  constructor(key: string, reason: string, options?: ErrorOptions) {
-    super(`invalid DHT key ${JSON.stringify(key)}: ${reason}`, 'DHT_INVALID_KEY', options)
-    this.name = 'InvalidKeyError'
+  constructor(key: string, reason: string, options: CauseOptions = {}) {
+    super(`invalid DHT key ${JSON.stringify(key)}: ${reason}`, {
+      code: DHT_ERROR_CODES.INVALID_KEY,
+      cause: options.cause
+    })
     this.key = key
   }
 }
@@ -88,9 +118,8 @@ export class InvalidKeyError extends DhtError {
 /** A request or response of a peer protocol broke its size limit or the protocol itself. */
 export class ProtocolError extends DhtError {
   readonly protocol: string
-  constructor(protocol: string, reason: string, options?: ErrorOptions) {
-    super(`protocol ${protocol}: ${reason}`, 'DHT_PROTOCOL', options)
-    this.name = 'ProtocolError'
+  constructor(protocol: string, reason: string, options: CauseOptions = {}) {
+    super(`protocol ${protocol}: ${reason}`, { code: DHT_ERROR_CODES.PROTOCOL, cause: options.cause })
     this.protocol = protocol
   }
 }
@@ -98,9 +127,11 @@ export class ProtocolError extends DhtError {
 /** A peer could not be reached (dial, stream or ping failed). */
 export class PeerUnreachableError extends DhtError {
   readonly peer: string
-  constructor(peer: string, options?: ErrorOptions) {
-    super(`peer ${peer} could not be reached`, 'DHT_PEER_UNREACHABLE', options)
-    this.name = 'PeerUnreachableError'
+  constructor(peer: string, options: CauseOptions = {}) {
+    super(`peer ${peer} could not be reached`, {
+      code: DHT_ERROR_CODES.PEER_UNREACHABLE,
+      cause: options.cause
+    })
     this.peer = peer
   }
 }
@@ -112,9 +143,11 @@ export class PeerUnreachableError extends DhtError {
  */
 export class StaleRecordError extends DhtError {
   readonly key: string
-  constructor(key: string, options?: ErrorOptions) {
-    super(`record for ${key} is older than the one this node holds; refused`, 'DHT_STALE_RECORD', options)
-    this.name = 'StaleRecordError'
+  constructor(key: string, options: CauseOptions = {}) {
+    super(`record for ${key} is older than the one this node holds; refused`, {
+      code: DHT_ERROR_CODES.STALE_RECORD,
+      cause: options.cause
+    })
     this.key = key
   }
 }

@@ -1,3 +1,4 @@
+export { connectionDefaults } from './config.js'
 export type {
   AbortOptions,
   ClosestPeersOptions,
@@ -19,8 +20,10 @@ export type {
 } from './contract.js'
 export {
   BootstrapError,
+  DHT_ERROR_CODES,
   DhtConfigError,
   DhtError,
+  type DhtErrorCode,
   DhtTimeoutError,
   InvalidKeyError,
   InvalidRecordError,

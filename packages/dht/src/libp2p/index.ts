@@ -6,6 +6,7 @@ export {
   type DhtStats,
   type LibP2PDHT,
   type LibP2PDHTInit,
+  libp2pDhtDefaults,
   PEER_ANNOUNCE_KEY,
   roleKey
 } from './libp2p-dht.js'

@@ -47,7 +47,7 @@ export async function validateRecord(rules: RecordRules, key: string, value: Uin
   try {
     await validator(keyBytes(key), value)
   } catch (err) {
-    if (err instanceof StaleRecordError) throw err
+    if (StaleRecordError.isInstance(err)) throw err
     throw new InvalidRecordError(key, err instanceof Error ? err.message : String(err), { cause: err })
   }
 }

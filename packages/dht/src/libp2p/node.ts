@@ -10,6 +10,7 @@ import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import type { Datastore } from 'interface-datastore'
 import { createLibp2p, type Libp2pOptions } from 'libp2p'
+import { type ConnectionLimits, connectionDefaults } from '../config.js'
 import type { RecordRules } from '../contract.js'
 import { DhtConfigError } from '../errors.js'
 
@@ -23,21 +24,7 @@ export type ChorusServices = {
 
 export type ChorusLibp2p = Libp2p<ChorusServices>
 
-/** Connection-manager limits. The libp2p defaults refuse a local cluster dialling one peer at once. */
-export interface ConnectionLimits {
-  /** Connections before libp2p prunes. Default: 300. */
-  maxConnections?: number
-  /** Inbound connections still upgrading at once. libp2p default 10; default here: 128. */
-  maxIncomingPendingConnections?: number
-  /** Inbound connections per second from one host. libp2p default 5; default here: 256. */
-  inboundConnectionThreshold?: number
-  /** Dial timeout in ms. Default: 10000. */
-  dialTimeout?: number
-  /** Time one address may take to dial and upgrade before the next is tried, in ms. Default: 6000. */
-  addressDialTimeout?: number
-  /** Time an inbound connection may take to upgrade (pnet, noise, yamux), in ms. Default: 10000. */
-  inboundUpgradeTimeout?: number
-}
+export type { ConnectionLimits }
 
 export interface BuildNodeOptions {
   privateKey: PrivateKey
@@ -86,12 +73,14 @@ export function transportConfig(
     // dialling private and loopback addresses is what a team network needs
     connectionGater: { denyDialMultiaddr: () => false, ...gater },
     connectionManager: {
-      maxConnections: connection.maxConnections ?? 300,
-      maxIncomingPendingConnections: connection.maxIncomingPendingConnections ?? 128,
-      inboundConnectionThreshold: connection.inboundConnectionThreshold ?? 256,
-      dialTimeout: connection.dialTimeout ?? 10_000,
-      addressDialTimeout: connection.addressDialTimeout ?? 6_000,
-      inboundUpgradeTimeout: connection.inboundUpgradeTimeout ?? 10_000
+      maxConnections: connection.maxConnections ?? connectionDefaults.maxConnections,
+      maxIncomingPendingConnections:
+        connection.maxIncomingPendingConnections ?? connectionDefaults.maxIncomingPendingConnections,
+      inboundConnectionThreshold:
+        connection.inboundConnectionThreshold ?? connectionDefaults.inboundConnectionThreshold,
+      dialTimeout: connection.dialTimeout ?? connectionDefaults.dialTimeout,
+      addressDialTimeout: connection.addressDialTimeout ?? connectionDefaults.addressDialTimeout,
+      inboundUpgradeTimeout: connection.inboundUpgradeTimeout ?? connectionDefaults.inboundUpgradeTimeout
     }
   }
 }

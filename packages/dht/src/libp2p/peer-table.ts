@@ -11,32 +11,6 @@ export interface KnownPeer {
   lastSeen: number
 }
 
-/** What this node serves over the peer-info protocol (`<prefix>/peerinfo/1.0.0`, JSON). */
-export interface SelfInfo {
-  agentVersion: string
-  role?: string
-  capabilities: string[]
-}
-
-const MAX_FIELD = 256
-const MAX_CAPABILITIES = 64
-
-/** Parses and bounds a peer-info response; throws on anything malformed. */
-export function parsePeerInfo(bytes: Uint8Array): Omit<KnownPeer, 'id' | 'multiaddrs' | 'lastSeen'> {
-  const raw: unknown = JSON.parse(new TextDecoder().decode(bytes))
-  if (raw == null || typeof raw !== 'object') throw new Error('peer info is not an object')
-  const o = raw as Record<string, unknown>
-  const str = (v: unknown): string => (typeof v === 'string' ? v.slice(0, MAX_FIELD) : '')
-  const caps = Array.isArray(o.capabilities)
-    ? o.capabilities.filter((c): c is string => typeof c === 'string').slice(0, MAX_CAPABILITIES)
-    : []
-  return {
-    agentVersion: str(o.agentVersion),
-    role: str(o.role),
-    capabilities: caps.map((c) => c.slice(0, MAX_FIELD))
-  }
-}
-
 /** The known-peer table: role, capabilities and agent version by peer id, with a last-seen time. */
 export class PeerTable {
   private readonly entries = new Map<string, KnownPeer>()

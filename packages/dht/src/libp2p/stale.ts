@@ -2,6 +2,7 @@ import type { Libp2p } from '@libp2p/interface'
 import type { RecordRules, RecordValidator } from '../contract.js'
 import { StaleRecordError } from '../errors.js'
 import { inboundPeer } from '../reputation/context.js'
+import { protocolHandler } from './kad-internals.js'
 
 const decoder = new TextDecoder()
 
@@ -47,33 +48,19 @@ export function refuseStaleRecords(
  * peer. Returns a function that restores the handlers.
  */
 export async function markInbound(node: Libp2p, protocols: string[]): Promise<() => Promise<void>> {
-  const registrar = (
-    node as unknown as {
-      components?: { registrar?: { getHandler(p: string): { handler: unknown; options: object } } }
-    }
-  ).components?.registrar
   const undo: Array<() => Promise<void>> = []
   for (const protocol of protocols) {
-    let original: { handler: unknown; options: object }
-    try {
-      if (registrar == null) return async () => {}
-      original = registrar.getHandler(protocol)
-    } catch {
-      continue
-    }
-    const inner = original.handler as (
-      stream: unknown,
-      connection: { remotePeer: { toString(): string } }
-    ) => unknown
+    const original = protocolHandler(node, protocol)
+    if (original == null) continue
+    const inner = original.handler
     await node.handle(
       protocol,
-      ((stream: unknown, connection: { remotePeer: { toString(): string } }) =>
-        inboundPeer.run(connection.remotePeer.toString(), () => inner(stream, connection))) as never,
+      (stream, connection) =>
+        inboundPeer.run(connection.remotePeer.toString(), () => inner(stream, connection)),
       { ...original.options, force: true }
     )
     undo.push(async () => {
-      if (node.status === 'started')
-        await node.handle(protocol, inner as never, { ...original.options, force: true })
+      if (node.status === 'started') await node.handle(protocol, inner, { ...original.options, force: true })
     })
   }
   return async () => {

@@ -1,28 +1,10 @@
 import { InvalidKeyError, InvalidRecordError } from '../errors.js'
 
-const encoder = new TextEncoder()
-
-/** The key as the bytes validators and selectors receive (UTF-8, as kad-dht sees a string key). */
-export function keyBytes(key: string): Uint8Array {
-  return encoder.encode(key)
-}
-
 /**
- * The record namespace of a key: its first path segment (`CHORUS` for `/CHORUS/ucxl/…`), the
- * same rule LibP2PDHT and kad-dht apply. Throws `InvalidKeyError` for a key without one.
+ * The key as the bytes validators and selectors receive, and the record namespace of a key (its
+ * first path segment; `InvalidKeyError` for a key without one): the same rules LibP2PDHT applies.
  */
-export function namespaceOf(key: unknown): string {
-  if (typeof key !== 'string') throw new InvalidKeyError(String(key), 'a key must be a string')
-  const parts = key.split('/')
-  const namespace = parts[1]
-  if (parts.length < 3 || parts[0] !== '' || namespace === undefined || namespace === '') {
-    throw new InvalidKeyError(key, 'a record key must look like /<namespace>/<name>')
-  }
-  if (parts.slice(2).join('/') === '') {
-    throw new InvalidKeyError(key, 'a record key must look like /<namespace>/<name>')
-  }
-  return namespace
-}
+export { keyBytes, recordNamespace as namespaceOf } from '../libp2p/keys.js'
 
 /** Provider keys only need to be non-empty strings. */
 export function checkKey(key: unknown): asserts key is string {

@@ -1,3 +1,5 @@
+import { abortError, throwIfAborted } from '@chorus/common'
+import { type LocalDHTInit, localDhtDefaults } from '../config.js'
 import type {
   ClosestPeersOptions,
   Dht,
@@ -8,42 +10,13 @@ import type {
   ProvideOptions,
   PutOptions,
   PutResult,
-  ReceivedValue,
-  RecordRules
+  ReceivedValue
 } from '../contract.js'
-import { InvalidKeyError, InvalidRecordError, NotFoundError, NotStartedError } from '../errors.js'
-import { abortError, throwIfAborted } from './abort.js'
+import { dhtNotFound, dhtNotStarted, InvalidKeyError, InvalidRecordError } from '../errors.js'
 import { checkKey, checkValue, keyBytes, namespaceOf } from './keys.js'
 import { RecordStore } from './store.js'
 
-export interface LocalDHTInit {
-  /**
-   * Directory for the SQLite file (`local-dht.sqlite`); created when missing. Records and
-   * provider entries survive a restart on the same directory. Default: none, the store lives in
-   * memory and is gone when the process ends.
-   */
-  dataDir?: string
-  /**
-   * Validators and selectors by namespace (the first key segment), the same ones the network
-   * nodes run. When given, a put is refused with `InvalidRecordError` if the validator throws,
-   * and the selector decides between the stored and the incoming record (ties go to the incoming). Default: none, every well-formed key (`/<namespace>/<name>`) is accepted and
-   * the last write wins. A key of another shape, or (with rules) of a namespace without a
-   * validator, is refused with `InvalidKeyError`.
-   */
-  records?: RecordRules
-  /**
-   * The id this node reports as provider in `findProviders`. Give the node's libp2p peer id when
-   * the local DHT stands in for a network node. Default: `'self'`.
-   */
-  peerId?: string
-  /**
-   * SQLite `synchronous` setting: `'normal'` survives a process crash but may lose the last
-   * commits on power loss; `'full'` fsyncs every commit (slower). Default: `'normal'`.
-   */
-  synchronous?: 'normal' | 'full'
-  /** Where to log. Default: no logging. */
-  logger?: Logger
-}
+export type { LocalDHTInit }
 
 export interface LocalDHTStats {
   /** Records held. */
@@ -84,7 +57,7 @@ class LocalDHTImpl implements LocalDHT {
 
   constructor(init: LocalDHTInit) {
     this.#init = init
-    this.peerId = init.peerId ?? 'self'
+    this.peerId = init.peerId ?? localDhtDefaults.peerId
     this.#log = init.logger
     // Opening is synchronous (node:sqlite), so the factory hands back a started instance and a
     // bad dataDir throws right there.
@@ -96,9 +69,9 @@ class LocalDHTImpl implements LocalDHT {
   }
 
   #open(): void {
-    if (this.#closed) throw new NotStartedError(`${NAME} (closed)`)
+    if (this.#closed) throw dhtNotStarted(`${NAME} (closed)`)
     if (this.#store !== undefined) return
-    this.#store = new RecordStore(this.#init.dataDir, this.#init.synchronous ?? 'normal')
+    this.#store = new RecordStore(this.#init.dataDir, this.#init.synchronous ?? localDhtDefaults.synchronous)
     this.#startedAt = Date.now()
     this.#log?.debug({ dataDir: this.#init.dataDir ?? ':memory:' }, 'local dht started')
   }
@@ -118,7 +91,7 @@ class LocalDHTImpl implements LocalDHT {
   }
 
   #started(): RecordStore {
-    if (this.#store === undefined) throw new NotStartedError(this.#closed ? `${NAME} (closed)` : NAME)
+    if (this.#store === undefined) throw dhtNotStarted(this.#closed ? `${NAME} (closed)` : NAME)
     return this.#store
   }
 
@@ -154,7 +127,7 @@ class LocalDHTImpl implements LocalDHT {
     const store = this.#started()
     throwIfAborted(options.signal)
     const record = typeof key === 'string' ? store.get(key) : undefined
-    if (record === undefined) throw new NotFoundError(String(key))
+    if (record === undefined) throw dhtNotFound(String(key))
     return record.value
   }
 

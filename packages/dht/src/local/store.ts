@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { DatabaseSync, type StatementSync } from 'node:sqlite'
+import type { DatabaseSync, StatementSync } from 'node:sqlite'
+import { openDatabase } from '@chorus/common'
 
 /** The file the local DHT keeps its records and provider entries in, inside `dataDir`. */
 export const LOCAL_DHT_FILE = 'local-dht.sqlite'
@@ -25,15 +26,14 @@ export class RecordStore {
   readonly #providerCount: StatementSync
 
   constructor(dataDir: string | undefined, synchronous: 'normal' | 'full') {
-    let location = ':memory:'
+    let location: string | undefined
     if (dataDir !== undefined) {
       mkdirSync(dataDir, { recursive: true })
       location = join(dataDir, LOCAL_DHT_FILE)
     }
-    this.#db = new DatabaseSync(location, { timeout: 5_000 })
+    // WAL for a file, the chosen `synchronous`, a 5 s busy timeout
+    this.#db = openDatabase(location, { synchronous })
     try {
-      if (dataDir !== undefined) this.#db.exec('PRAGMA journal_mode = WAL')
-      this.#db.exec(`PRAGMA synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`)
       this.#db.exec(`
         CREATE TABLE IF NOT EXISTS records (
           key TEXT PRIMARY KEY,

@@ -1,11 +1,13 @@
-import { DhtError } from '../errors.js'
+import { DHT_ERROR_CODES, DhtError } from '../errors.js'
 
 /** A peer sent more requests than its rate limit allows; the request was refused unanswered. */
 export class RateLimitedError extends DhtError {
   readonly peer: string
-  constructor(peer: string, what: string, options?: ErrorOptions) {
-    super(`peer ${peer} exceeded its rate limit for ${what}`, 'DHT_RATE_LIMITED', options)
-    this.name = 'RateLimitedError'
+  constructor(peer: string, what: string, options: { cause?: unknown } = {}) {
+    super(`peer ${peer} exceeded its rate limit for ${what}`, {
+      code: DHT_ERROR_CODES.RATE_LIMITED,
+      cause: options.cause
+    })
     this.peer = peer
   }
 }
@@ -13,9 +15,11 @@ export class RateLimitedError extends DhtError {
 /** A peer is banned by the reputation system; nothing from it is accepted until the ban ends. */
 export class PeerBannedError extends DhtError {
   readonly peer: string
-  constructor(peer: string, options?: ErrorOptions) {
-    super(`peer ${peer} is banned for misbehaving`, 'DHT_PEER_BANNED', options)
-    this.name = 'PeerBannedError'
+  constructor(peer: string, options: { cause?: unknown } = {}) {
+    super(`peer ${peer} is banned for misbehaving`, {
+      code: DHT_ERROR_CODES.PEER_BANNED,
+      cause: options.cause
+    })
     this.peer = peer
   }
 }

@@ -1,6 +1,9 @@
-import type { Connection, Libp2p, Stream, StreamHandler, StreamHandlerRecord } from '@libp2p/interface'
+import { silentLogger } from '@chorus/common'
+import type { Connection, Libp2p, Stream, StreamHandler } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { Logger, ProtocolHandler, RecordRules, RecordValidator } from '../contract.js'
+import { StaleRecordError } from '../errors.js'
+import { protocolHandler } from '../libp2p/kad-internals.js'
 import { inboundPeer } from './context.js'
 import { PeerBannedError, RateLimitedError } from './errors.js'
 import { createRateLimiter, type RateLimiter } from './rate-limiter.js'
@@ -12,7 +15,10 @@ import type { PeerReputation } from './reputation.js'
  * The verdict itself is unchanged: the validator's error is rethrown. A `StaleRecordError` (an
  * older record than the one held, see `refuseStaleRecords`) costs nothing.
  */
-export function guardRecordRules(rules: RecordRules, reputation: PeerReputation): RecordRules {
+export function guardRecordRules(
+  rules: RecordRules,
+  reputation: Pick<PeerReputation, 'onInvalidRecord'>
+): RecordRules {
   const validators: Record<string, RecordValidator> = {}
   for (const [ns, validate] of Object.entries(rules.validators)) {
     validators[ns] = async (key, value) => {
@@ -21,7 +27,7 @@ export function guardRecordRules(rules: RecordRules, reputation: PeerReputation)
       } catch (err) {
         const peer = inboundPeer.getStore()
         // an older record is not an invalid one: honest peers may hold it
-        if (peer != null && (err as Error)?.name !== 'StaleRecordError') reputation.onInvalidRecord(peer)
+        if (peer != null && !StaleRecordError.isInstance(err)) reputation.onInvalidRecord(peer)
         throw err
       }
     }
@@ -72,12 +78,6 @@ export interface AttachReputationInit {
   logger?: Logger
 }
 
-const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} }
-
-interface Registrar {
-  getHandler(protocol: string): StreamHandlerRecord
-}
-
 /**
  * Connects the reputation system to a running libp2p node: hangs up on peers when they get banned
  * and guards the given inbound protocols. The connection gater (`reputation.gater`) must be given to
@@ -88,7 +88,7 @@ export async function attachReputation(
   init: AttachReputationInit
 ): Promise<() => Promise<void>> {
   const { reputation } = init
-  const log = init.logger ?? silent
+  const log = init.logger ?? silentLogger
   const limiter =
     init.limiter === false
       ? undefined
@@ -103,14 +103,10 @@ export async function attachReputation(
       })
     )
   }
-  const registrar = (node as unknown as { components?: { registrar?: Registrar } }).components?.registrar
   for (const protocol of init.protocols ?? []) {
-    let original: StreamHandlerRecord
-    try {
-      if (registrar == null) throw new Error('libp2p registrar not reachable')
-      original = registrar.getHandler(protocol)
-    } catch (err) {
-      log.warn({ protocol, err: String(err) }, 'cannot guard protocol: no handler registered')
+    const original = protocolHandler(node, protocol)
+    if (original == null) {
+      log.warn({ protocol }, 'cannot guard protocol: no handler registered')
       continue
     }
     const inner = original.handler
@@ -137,15 +133,4 @@ export async function attachReputation(
   }
 }
 
-/** Whether a kad-dht query event reports a record a peer sent that failed validation. */
-export function isInvalidRecordEvent(event: {
-  name: string
-  error?: unknown
-}): event is { name: 'QUERY_ERROR'; error: Error; from: { toString(): string } } {
-  return (
-    event.name === 'QUERY_ERROR' &&
-    event.error instanceof Error &&
-    /invalid record/i.test(event.error.message) &&
-    'from' in event
-  )
-}
+export { isInvalidRecordEvent } from '../libp2p/kad-internals.js'

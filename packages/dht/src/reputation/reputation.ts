@@ -1,3 +1,4 @@
+import { silentLogger } from '@chorus/common'
 import type { ConnectionGater, PeerId } from '@libp2p/interface'
 import type { Logger } from '../contract.js'
 
@@ -123,8 +124,6 @@ interface Entry {
   reason: BanInfo['reason']
 }
 
-const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} }
-
 /** Creates the peer reputation system (the reference's "peer reputation system"). */
 export function createPeerReputation(init: PeerReputationInit = {}): PeerReputation {
   const threshold = positive(init.threshold, 100, 'threshold')
@@ -135,7 +134,7 @@ export function createPeerReputation(init: PeerReputationInit = {}): PeerReputat
   const weights: Record<PenaltyReason, number> = { ...DEFAULT_PENALTY_WEIGHTS, ...init.weights }
   const exempt = new Set(init.exempt ?? [])
   const now = init.now ?? Date.now
-  const log = init.logger ?? silent
+  const log = init.logger ?? silentLogger
   const entries = new Map<string, Entry>()
   const listeners = new Set<(info: BanInfo) => void>()
   const penalties: Record<PenaltyReason, number> = {

@@ -1,0 +1,115 @@
+/**
+ * Every reach of this package into @libp2p/kad-dht's and libp2p's internals, in one place: what
+ * their public types do not expose but LibP2PDHT needs. Each accessor says what it reads, why, and
+ * what it does when a future version no longer has it. The layouts are those of the versions
+ * pinned in package.json (`@libp2p/kad-dht` ^16.4.5, `libp2p` ^3.3); a new version must be checked
+ * here (`test/kad-internals.test.ts` runs them against a real in-process kad-dht).
+ */
+import type { AbortOptions, Libp2p, StreamHandlerRecord } from '@libp2p/interface'
+import type { KadDHT, QueryEvent, SingleKadDHT } from '@libp2p/kad-dht'
+import { type Datastore, Key } from 'interface-datastore'
+import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
+
+/** kad-dht's default `datastorePrefix` (its init option of the same name). */
+export const KAD_DATASTORE_PREFIX = '/dht'
+
+/**
+ * The datastore prefix kad-dht was built with: `kad.datastorePrefix` of the extra kad-dht
+ * options, else kad-dht's default.
+ */
+export function kadDatastorePrefix(kad: Record<string, unknown> | undefined): string {
+  return typeof kad?.datastorePrefix === 'string' ? kad.datastorePrefix : KAD_DATASTORE_PREFIX
+}
+
+/**
+ * Where kad-dht keeps the record of `key` in the datastore: `<prefix>/record/<base32(key bytes)>`,
+ * a serialized `Libp2pRecord` (kad-dht's `bufferToRecordKey`). Records written there are served
+ * to GET_VALUE queries like the ones kad-dht received itself.
+ */
+export function kadRecordKey(datastorePrefix: string, key: Uint8Array): Key {
+  return new Key(`${datastorePrefix}/record/${uint8ArrayToString(key, 'base32')}`, false)
+}
+
+/** The datastore prefix under which kad-dht keeps every record (for counting them). */
+export function kadRecordsPrefix(datastorePrefix: string): string {
+  return `${datastorePrefix}/record`
+}
+
+/**
+ * Whether a datastore `get` failed because the key holds nothing. interface-store's
+ * `NotFoundError` is a plain Error whose only stable mark is its name (it is not a CHORUS error,
+ * and copies of interface-store differ, so `instanceof` does not hold).
+ */
+export function isDatastoreNotFound(err: unknown): boolean {
+  return err instanceof Error && err.name === 'NotFoundError'
+}
+
+/**
+ * The datastore of a libp2p node (`node.components.datastore`), for a node LibP2PDHT wraps
+ * (`init.libp2p`) rather than builds: libp2p does not expose the one it was given.
+ */
+export function nodeDatastore(node: Libp2p): Datastore {
+  const datastore = (node as unknown as { components?: { datastore?: Datastore } }).components?.datastore
+  if (datastore == null) throw new Error('the libp2p node exposes no datastore (components.datastore)')
+  return datastore
+}
+
+/**
+ * The handler record registered for an inbound protocol (`node.components.registrar`), so it can be
+ * wrapped (reputation guard, inbound-peer context) and restored. Undefined when the registrar is
+ * not reachable or the protocol is not handled.
+ */
+export function protocolHandler(node: Libp2p, protocol: string): StreamHandlerRecord | undefined {
+  const registrar = (
+    node as unknown as { components?: { registrar?: { getHandler(p: string): StreamHandlerRecord } } }
+  ).components?.registrar
+  if (registrar == null) return undefined
+  try {
+    return registrar.getHandler(protocol)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Size of kad-dht's routing table. `routingTable` is on kad-dht's `SingleKadDHT` type but not on
+ * the `KadDHT` service interface; 0 when absent.
+ */
+export function routingTableSize(kad: KadDHT): number {
+  return (kad as SingleKadDHT).routingTable?.size ?? 0
+}
+
+/**
+ * Every validated value of every peer on the query path, as `VALUE` events (and the other query
+ * events): kad-dht's internal `contentFetching.getMany`. The public `get` only yields the best
+ * value, after sending corrections that can fail the whole get. Falls back to the public `get`
+ * when a version no longer has `getMany`.
+ */
+export function queryValues(kad: KadDHT, key: Uint8Array, options: AbortOptions): AsyncIterable<QueryEvent> {
+  const fetching = (kad as unknown as { contentFetching?: { getMany?: unknown } }).contentFetching
+  if (fetching != null && typeof fetching.getMany === 'function') {
+    return (fetching.getMany as (k: Uint8Array, o: AbortOptions) => AsyncIterable<QueryEvent>).call(
+      fetching,
+      key,
+      options
+    )
+  }
+  return kad.get(key, options)
+}
+
+/**
+ * Whether a kad-dht query event reports a record a peer sent that failed validation. kad-dht
+ * reports it as a `QUERY_ERROR` whose error message says "invalid record" (its validators' error
+ * text); there is no code to test.
+ */
+export function isInvalidRecordEvent(event: {
+  name: string
+  error?: unknown
+}): event is { name: 'QUERY_ERROR'; error: Error; from: { toString(): string } } {
+  return (
+    event.name === 'QUERY_ERROR' &&
+    event.error instanceof Error &&
+    /invalid record/i.test(event.error.message) &&
+    'from' in event
+  )
+}

@@ -1,0 +1,92 @@
+/**
+ * What `createLibP2PDHT` does before the facade exists: the reputation system from its init, and
+ * the node it runs on (peer key, datastore, libp2p with kad-dht), built or given.
+ */
+import { join } from 'node:path'
+import type { ConnectionGater, PrivateKey } from '@libp2p/interface'
+import { MemoryDatastore } from 'datastore-core'
+import { LevelDatastore } from 'datastore-level'
+import type { Datastore } from 'interface-datastore'
+import { type LibP2PDHTInit, libp2pDhtDefaults } from '../config.js'
+import type { RecordRules } from '../contract.js'
+import { DhtConfigError } from '../errors.js'
+import {
+  createPeerReputation,
+  type PeerReputation,
+  type PeerReputationInit
+} from '../reputation/reputation.js'
+import { buildNode, type ChorusLibp2p } from './node.js'
+import { loadOrCreatePeerKey } from './peer-key.js'
+
+/** A datastore this package opens and closes (LevelDB, or in memory). */
+export type OwnDatastore = Datastore & { open?(): Promise<void>; close?(): Promise<void> }
+
+/** The reputation system `init.reputation` asks for: the given one, a new one, or none (`false`). */
+export function makeReputation(init: LibP2PDHTInit): PeerReputation | undefined {
+  const r = init.reputation
+  if (r === false) return undefined
+  if (r != null && typeof (r as PeerReputation).penalise === 'function') return r as PeerReputation
+  return createPeerReputation({
+    ...(r as PeerReputationInit | undefined),
+    ...(init.logger != null && (r as PeerReputationInit | undefined)?.logger == null
+      ? { logger: init.logger }
+      : {})
+  })
+}
+
+export interface OwnNode {
+  node: ChorusLibp2p
+  privateKey: PrivateKey
+  /** The datastore this package opened (and closes on stop); undefined for a wrapped node. */
+  datastore: OwnDatastore | undefined
+}
+
+/**
+ * The node of `init.libp2p`, or a new one: the peer key from `dataDir` (or a fresh one), a
+ * LevelDB datastore in `dataDir/datastore` (or in memory), and a libp2p node with kad-dht running
+ * `records` (not started).
+ */
+export async function openNode(
+  init: LibP2PDHTInit,
+  records: RecordRules,
+  gater: ConnectionGater | undefined
+): Promise<OwnNode> {
+  if (init.libp2p != null) return { ...init.libp2p, datastore: undefined }
+  const privateKey = init.privateKey ?? (await loadOrCreatePeerKey(init.dataDir))
+  const datastore: OwnDatastore =
+    init.dataDir != null ? new LevelDatastore(join(init.dataDir, 'datastore')) : new MemoryDatastore()
+  try {
+    await datastore.open?.()
+  } catch (err) {
+    throw new DhtConfigError(
+      `cannot open the datastore in ${init.dataDir} (is another node using this data directory?)`,
+      { cause: err }
+    )
+  }
+  const listen = init.listen ?? [...libp2pDhtDefaults.listen]
+  const mode = init.mode ?? libp2pDhtDefaults.mode
+  try {
+    const node = await buildNode({
+      privateKey,
+      datastore,
+      listen,
+      ...(init.announce != null ? { announce: init.announce } : {}),
+      protocolPrefix: init.protocolPrefix ?? libp2pDhtDefaults.protocolPrefix,
+      clientMode: mode === 'client' || (mode === 'auto' && listen.length === 0),
+      records,
+      ...(init.psk != null ? { psk: toPskBytes(init.psk) } : {}),
+      agentVersion: init.agentVersion ?? libp2pDhtDefaults.agentVersion,
+      ...(init.connection != null ? { connection: init.connection } : {}),
+      ...(init.kad != null ? { kad: init.kad } : {}),
+      ...(gater != null ? { connectionGater: gater } : {})
+    })
+    return { node, privateKey, datastore }
+  } catch (err) {
+    await datastore.close?.()
+    throw err
+  }
+}
+
+function toPskBytes(psk: Uint8Array | string): Uint8Array {
+  return typeof psk === 'string' ? new TextEncoder().encode(psk) : psk
+}
