@@ -25,6 +25,8 @@ export {
   DhtError,
   type DhtErrorCode,
   DhtTimeoutError,
+  dhtNotFound,
+  dhtNotStarted,
   InvalidKeyError,
   InvalidRecordError,
   NoPeersAcknowledgedError,

@@ -1,20 +1,17 @@
 /**
- * How the hybrid reads a backend's error.
- *
- * Interim: `@chorus/dht`'s errors do not carry `isInstance()` yet in this tree, so these use
- * `instanceof`; once they sit on `ChorusError` (`NotFoundError` being `@chorus/common`'s), each
- * test becomes `X.isInstance(err)`, which also holds across copies of the package.
+ * How the hybrid reads a backend's error (by `isInstance()`, which holds across copies of
+ * `@chorus/dht`, where `instanceof` does not).
  */
 import { InvalidKeyError, InvalidRecordError, NotFoundError } from '@chorus/dht'
 
 /** The backend answered: nothing there. Not a failure of the backend. */
 export function isNotFound(err: unknown): boolean {
-  return err instanceof NotFoundError
+  return NotFoundError.isInstance(err)
 }
 
 /** The record or key itself is bad: retrying or another backend will not help. */
 export function isInvalid(err: unknown): boolean {
-  return err instanceof InvalidRecordError || err instanceof InvalidKeyError
+  return InvalidRecordError.isInstance(err) || InvalidKeyError.isInstance(err)
 }
 
 /** Outcomes that say nothing about the backend's health. */

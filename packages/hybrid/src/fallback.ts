@@ -4,7 +4,7 @@
  * there, ask the next backend", which are a failure to remember, and what to throw when no
  * backend had the answer.
  */
-import { NotFoundError } from '@chorus/dht'
+import { dhtNotFound } from '@chorus/dht'
 import { isInvalid, isNotFound } from './classify.js'
 import { BackendsUnavailableError } from './errors.js'
 import type { BackendName } from './types.js'
@@ -123,5 +123,5 @@ export function notFound(
   failures: Partial<Record<BackendName, unknown>>,
   primaryActive: boolean
 ): unknown {
-  return unanswered(operation, failures, primaryActive) ?? new NotFoundError(key)
+  return unanswered(operation, failures, primaryActive) ?? dhtNotFound(key)
 }

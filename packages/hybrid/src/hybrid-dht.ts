@@ -3,9 +3,9 @@ import { BackgroundTasks, type Logger, silentLogger, throwIfAborted } from '@cho
 import {
   type ClosestPeersOptions,
   type Dht,
+  dhtNotStarted,
   type FindProvidersOptions,
   type GetOptions,
-  NotStartedError,
   type PeerInfo,
   type ProvideOptions,
   type PutOptions,
@@ -179,7 +179,7 @@ class HybridDHTImpl implements HybridDHT {
   async #stop(): Promise<void> {
     if (!this.#replayer.isOpen) return
     this.#prober.stop()
-    this.#lifetime.abort(new NotStartedError('HybridDHT'))
+    this.#lifetime.abort(dhtNotStarted('HybridDHT'))
     // Operations in flight may still journal what they could not send: let them.
     await this.#tasks.drain()
     const pending = this.#replayer.size
@@ -199,7 +199,7 @@ class HybridDHTImpl implements HybridDHT {
   #op<T>(what: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
     return this.#tasks.track(
       (async () => {
-        if (!this.isStarted()) throw new NotStartedError(`HybridDHT (${what})`)
+        if (!this.isStarted()) throw dhtNotStarted(`HybridDHT (${what})`)
         throwIfAborted(signal)
         return fn()
       })()

@@ -6,7 +6,7 @@
  * is lost, and a replay stopped part-way (failure, shutdown) resumes where it stopped.
  */
 import { errorText, type Logger } from '@chorus/common'
-import { type Dht, NotStartedError } from '@chorus/dht'
+import { type Dht, dhtNotStarted } from '@chorus/dht'
 import type { BackendCaller } from './backend-calls.js'
 import { isInvalid } from './classify.js'
 import { Journal, type JournalEntry, type JournalOp } from './journal.js'
@@ -85,7 +85,7 @@ export class JournalReplayer implements PendingWrites {
   }
 
   append(op: JournalOp, key: string, value: Uint8Array): void {
-    if (this.#journal === undefined) throw new NotStartedError('HybridDHT journal')
+    if (this.#journal === undefined) throw dhtNotStarted('HybridDHT journal')
     this.#journal.append(op, key, value)
     this.#appended++
   }

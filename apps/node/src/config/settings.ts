@@ -3,8 +3,8 @@
  * its flag, its type, its default and what it does. The loader, the `start` command's flags and the
  * README's table all come from here, so they cannot drift apart.
  *
- * (Above 400 lines on purpose: it is one table of some 45 entries, each a few lines of data and
- * its description; split, it would no longer be the one list everything derives from.)
+ * Why it is long: it is one table of some 45 entries, each a few lines of data and its
+ * description; split, it would no longer be the one list everything derives from.
  */
 
 export type SettingKind = 'string' | 'int' | 'bool' | 'list' | 'multiaddrs' | 'peers' | 'enum'
