@@ -10,6 +10,9 @@
  * not exported yet, the line to add is written above each sub-table.
  */
 import { COMMON_ERROR_CODES, type CommonErrorCode } from '@chorus/common'
+import type { CryptoErrorCode } from '@chorus/crypto'
+import type { DhtErrorCode } from '@chorus/dht'
+import type { HybridErrorCode } from '@chorus/hybrid'
 import { UCXL_ERROR_CODES, type UcxlErrorCode } from '@chorus/ucxl'
 import { AGENT_ERROR_CODES, type AgentErrorCode } from '../errors.js'
 
@@ -57,7 +60,6 @@ const UCXL = {
 } satisfies Record<UcxlErrorCode, HttpError>
 
 /** `@chorus/crypto`. Key, key-file and roles-file errors are the agent's configuration: 500. */
-// satisfies Record<CryptoErrorCode, HttpError> once @chorus/crypto's index exports CRYPTO_ERROR_CODES
 const CRYPTO = {
   CRYPTO_ACCESS_DENIED: http(403, 'ACCESS_DENIED'),
   CRYPTO_INTEGRITY: http(422, 'INTEGRITY'),
@@ -67,10 +69,9 @@ const CRYPTO = {
   CRYPTO_KEY_FILE: http(500, 'KEY_FILE'),
   CRYPTO_ROLES_FILE: http(500, 'ROLES_FILE'),
   CRYPTO_INVALID_INPUT: http(400, 'BAD_REQUEST')
-} as const satisfies Record<string, HttpError>
+} satisfies Record<CryptoErrorCode, HttpError>
 
 /** `@chorus/dht` (and its reputation). */
-// satisfies Record<DhtErrorCode, HttpError> once @chorus/dht exports DHT_ERROR_CODES
 const DHT = {
   DHT_NOT_FOUND: http(404, 'NOT_FOUND'),
   DHT_NO_ACKS: http(503, 'QUORUM_NOT_REACHED'),
@@ -85,7 +86,7 @@ const DHT = {
   DHT_STALE_RECORD: http(409, 'STALE_RECORD'),
   DHT_RATE_LIMITED: http(429, 'RATE_LIMITED'),
   DHT_PEER_BANNED: http(403, 'PEER_BANNED')
-} as const satisfies Record<string, HttpError>
+} satisfies Record<DhtErrorCode, HttpError>
 
 /** `@chorus/storage`: its codes are the public ones. */
 // satisfies Record<StorageErrorCode, HttpError> once @chorus/storage exports STORAGE_ERROR_CODES
@@ -123,13 +124,12 @@ const REPLICATION = {
 } as const satisfies Record<string, HttpError>
 
 /** `@chorus/hybrid`. */
-// satisfies Record<HybridErrorCode, HttpError> once @chorus/hybrid exports HYBRID_ERROR_CODES
 const HYBRID = {
   HYBRID_CONFIG: http(500, 'CONFIG'),
   HYBRID_JOURNAL: http(500, 'JOURNAL'),
   HYBRID_UNAVAILABLE: http(503, 'UNAVAILABLE'),
   HYBRID_PROBE_FAILED: http(503, 'UNAVAILABLE')
-} as const satisfies Record<string, HttpError>
+} satisfies Record<HybridErrorCode, HttpError>
 
 /** The agent's own. */
 const AGENT = {
