@@ -1,4 +1,5 @@
-import { DatabaseSync, type StatementSync } from 'node:sqlite'
+import type { DatabaseSync, StatementSync } from 'node:sqlite'
+import { openDatabase } from '@chorus/common'
 import type { UcxlAddress } from './address.js'
 import type { Envelope } from './envelope.js'
 
@@ -119,10 +120,10 @@ export class LocalIndex {
     addLink: StatementSync
   }
 
+  /** `path` of the database file, or `':memory:'` (tests). */
   constructor(path: string) {
-    this.db = new DatabaseSync(path)
+    this.db = openDatabase(path, { synchronous: 'normal' })
     try {
-      this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;')
       this.db.exec(SCHEMA)
       this.stmts = this.prepare()
     } catch (err) {
