@@ -27,6 +27,17 @@ export function resolveAddress(raw: string): ResolvedAddress {
   return { parsed, base: baseAddress(parsed), digest: addressDigest(parsed) }
 }
 
+/**
+ * The address of one piece of content (no wildcard); `entry.address` (an audit entry's) is set to
+ * its base form once it parses.
+ */
+export function resolveContentAddress(raw: string, entry?: { address: string }): ResolvedAddress {
+  const r = resolveAddress(raw)
+  if (entry !== undefined) entry.address = r.base
+  if (hasWildcard(r.parsed)) throw new InvalidAddressError(raw, 'a wildcard address names no content')
+  return r
+}
+
 /** True when any of agent, role, project, task is the wildcard. */
 export function hasWildcard(a: UcxlAddress): boolean {
   return a.agent === 'any' || a.role === 'any' || a.project === 'any' || a.task === 'any'

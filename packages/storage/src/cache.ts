@@ -89,6 +89,11 @@ export class ContentCache {
     return before - this.lru.size
   }
 
+  /** Drops everything (the storage's stop). */
+  stop(): void {
+    this.clear()
+  }
+
   clear(): void {
     this.lru.clear()
   }

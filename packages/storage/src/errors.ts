@@ -1,22 +1,51 @@
 /**
- * Errors of the storage package. One class per condition, each with a stable `name` and a `code`
- * from the UCXL error codes the HTTP API returns (`UCXL-<status>-<REASON>`).
+ * Errors of the storage package, on the common `ChorusError` base. One class per condition, each
+ * with a stable `name` and a `code` from the UCXL error codes the HTTP API returns
+ * (`UCXL-<status>-<REASON>`), declared once in {@link STORAGE_ERROR_CODES}.
  */
-export class StorageError extends Error {
-  readonly code: string
-  constructor(message: string, code: string, options?: ErrorOptions) {
-    super(message, options)
-    this.name = 'StorageError'
-    this.code = code
+import { ChorusError, NotStartedError, OperationTimeoutError } from '@chorus/common'
+
+/** Every code this package's errors carry. */
+export const STORAGE_ERROR_CODES = {
+  INVALID_ADDRESS: 'UCXL-400-INVALID_ADDRESS',
+  INVALID_CONTENT_TYPE: 'UCXL-400-INVALID_CONTENT_TYPE',
+  UNKNOWN_ROLE: 'UCXL-400-UNKNOWN_ROLE',
+  BAD_REQUEST: 'UCXL-400-BAD_REQUEST',
+  ACCESS_DENIED: 'UCXL-403-ACCESS_DENIED',
+  READ_ONLY_ROLE: 'UCXL-403-READ_ONLY_ROLE',
+  NOT_FOUND: 'UCXL-404-NOT_FOUND',
+  CONTENT_TOO_LARGE: 'UCXL-413-CONTENT_TOO_LARGE',
+  INTEGRITY: 'UCXL-422-INTEGRITY',
+  MALFORMED_ENVELOPE: 'UCXL-422-MALFORMED_ENVELOPE',
+  ABORTED: 'UCXL-499-ABORTED',
+  INTERNAL: 'UCXL-500-INTERNAL',
+  MISSING_RECIPIENT: 'UCXL-500-MISSING_RECIPIENT',
+  DATA_DIR_NOT_WRITABLE: 'UCXL-500-DATA_DIR_NOT_WRITABLE',
+  QUORUM_NOT_REACHED: 'UCXL-503-QUORUM_NOT_REACHED',
+  NOT_STARTED: 'UCXL-503-NOT_STARTED',
+  TIMEOUT: 'UCXL-504-TIMEOUT',
+  INSUFFICIENT_STORAGE: 'UCXL-507-INSUFFICIENT_STORAGE'
+} as const
+export type StorageErrorCode = (typeof STORAGE_ERROR_CODES)[keyof typeof STORAGE_ERROR_CODES]
+const C = STORAGE_ERROR_CODES
+
+/** Options every storage error takes. */
+export interface StorageErrorOptions {
+  cause?: unknown
+}
+
+/** The base of this package's errors (and, with its code, of what it wraps). */
+export class StorageError extends ChorusError {
+  constructor(message: string, code: string, options?: StorageErrorOptions) {
+    super(message, { code, cause: options?.cause })
   }
 }
 
 /** The address does not parse, or cannot be used for this operation (e.g. a wildcard on store). */
 export class InvalidAddressError extends StorageError {
   readonly address: string
-  constructor(address: string, reason: string, options?: ErrorOptions) {
-    super(`invalid UCXL address ${JSON.stringify(address)}: ${reason}`, 'UCXL-400-INVALID_ADDRESS', options)
-    this.name = 'InvalidAddressError'
+  constructor(address: string, reason: string, options?: StorageErrorOptions) {
+    super(`invalid UCXL address ${JSON.stringify(address)}: ${reason}`, C.INVALID_ADDRESS, options)
     this.address = address
   }
 }
@@ -24,9 +53,8 @@ export class InvalidAddressError extends StorageError {
 /** No version of the address (or not the requested one) exists locally or on the network. */
 export class ContentNotFoundError extends StorageError {
   readonly address: string
-  constructor(address: string, reason = 'no stored version was found', options?: ErrorOptions) {
-    super(`content not found for ${address}: ${reason}`, 'UCXL-404-NOT_FOUND', options)
-    this.name = 'ContentNotFoundError'
+  constructor(address: string, reason = 'no stored version was found', options?: StorageErrorOptions) {
+    super(`content not found for ${address}: ${reason}`, C.NOT_FOUND, options)
     this.address = address
   }
 }
@@ -34,9 +62,8 @@ export class ContentNotFoundError extends StorageError {
 /** None of the role keys this node holds opens the content, or the node may not act as the role. */
 export class AccessDeniedError extends StorageError {
   readonly address: string
-  constructor(address: string, reason: string, options?: ErrorOptions) {
-    super(`access denied to ${address}: ${reason}`, 'UCXL-403-ACCESS_DENIED', options)
-    this.name = 'AccessDeniedError'
+  constructor(address: string, reason: string, options?: StorageErrorOptions) {
+    super(`access denied to ${address}: ${reason}`, C.ACCESS_DENIED, options)
     this.address = address
   }
 }
@@ -44,19 +71,20 @@ export class AccessDeniedError extends StorageError {
 /** The creator role has read-only authority and may not store content. */
 export class ReadOnlyRoleError extends StorageError {
   readonly role: string
-  constructor(role: string, options?: ErrorOptions) {
-    super(`role ${role} has read-only authority and cannot store content`, 'UCXL-403-READ_ONLY_ROLE', options)
-    this.name = 'ReadOnlyRoleError'
+  constructor(role: string, options?: StorageErrorOptions) {
+    super(`role ${role} has read-only authority and cannot store content`, C.READ_ONLY_ROLE, options)
     this.role = role
   }
 }
 
-/** The creator role is not in the role registry. */
-export class UnknownRoleError extends StorageError {
+/**
+ * The creator role is not in the role registry. (Named apart from `@chorus/crypto`'s
+ * `UnknownRoleError`, which storage maps to this one.)
+ */
+export class UnknownCreatorRoleError extends StorageError {
   readonly role: string
-  constructor(role: string, options?: ErrorOptions) {
-    super(`unknown role ${JSON.stringify(role)}`, 'UCXL-400-UNKNOWN_ROLE', options)
-    this.name = 'UnknownRoleError'
+  constructor(role: string, options?: StorageErrorOptions) {
+    super(`unknown role ${JSON.stringify(role)}`, C.UNKNOWN_ROLE, options)
     this.role = role
   }
 }
@@ -65,9 +93,8 @@ export class UnknownRoleError extends StorageError {
 export class ContentTooLargeError extends StorageError {
   readonly size: number
   readonly limit: number
-  constructor(size: number, limit: number, options?: ErrorOptions) {
-    super(`content is ${size} bytes, the limit is ${limit} bytes`, 'UCXL-413-CONTENT_TOO_LARGE', options)
-    this.name = 'ContentTooLargeError'
+  constructor(size: number, limit: number, options?: StorageErrorOptions) {
+    super(`content is ${size} bytes, the limit is ${limit} bytes`, C.CONTENT_TOO_LARGE, options)
     this.size = size
     this.limit = limit
   }
@@ -79,18 +106,19 @@ export class ContentTooLargeError extends StorageError {
  */
 export class IntegrityError extends StorageError {
   readonly address: string
-  constructor(address: string, reason: string, options?: ErrorOptions) {
-    super(`integrity check failed for ${address}: ${reason}`, 'UCXL-422-INTEGRITY', options)
-    this.name = 'IntegrityError'
+  constructor(address: string, reason: string, options?: StorageErrorOptions) {
+    super(`integrity check failed for ${address}: ${reason}`, C.INTEGRITY, options)
     this.address = address
   }
 }
 
-/** An operation did not finish within its timeout. */
-export class StorageTimeoutError extends StorageError {
-  constructor(operation: string, ms: number, options?: ErrorOptions) {
-    super(`${operation} timed out after ${ms} ms`, 'UCXL-504-TIMEOUT', options)
-    this.name = 'StorageTimeoutError'
+/**
+ * An operation did not finish within its timeout: the common `OperationTimeoutError` with
+ * storage's code `UCXL-504-TIMEOUT`.
+ */
+export class StorageTimeoutError extends OperationTimeoutError {
+  constructor(operation: string, ms: number, options?: StorageErrorOptions) {
+    super(operation, ms, { code: C.TIMEOUT, cause: options?.cause })
   }
 }
 
@@ -98,64 +126,64 @@ export class StorageTimeoutError extends StorageError {
 export class WriteQuorumError extends StorageError {
   readonly acks: number
   readonly required: number
-  constructor(address: string, acks: number, required: number, options?: ErrorOptions) {
+  constructor(address: string, acks: number, required: number, options?: StorageErrorOptions) {
     super(
       `only ${acks} of the ${required} required peers acknowledged storing ${address}`,
-      'UCXL-503-QUORUM_NOT_REACHED',
+      C.QUORUM_NOT_REACHED,
       options
     )
-    this.name = 'WriteQuorumError'
     this.acks = acks
     this.required = required
   }
 }
 
-/** The storage was used before `start()` or after `stop()`. */
-export class StorageNotStartedError extends StorageError {
+/**
+ * The storage was used before `start()` or after `stop()`: the common `NotStartedError` with
+ * storage's code `UCXL-503-NOT_STARTED`.
+ */
+export class StorageNotStartedError extends NotStartedError {
   constructor() {
-    super('encrypted storage is not started; call start() first', 'UCXL-503-NOT_STARTED')
-    this.name = 'StorageNotStartedError'
+    super('encrypted storage', {
+      code: C.NOT_STARTED,
+      message: 'encrypted storage is not started; call start() first'
+    })
   }
 }
 
 /** A byte string is not a well-formed CHORUS envelope (thrown by `decodeEnvelope`). */
 export class MalformedEnvelopeError extends StorageError {
-  constructor(reason: string, options?: ErrorOptions) {
-    super(`malformed envelope: ${reason}`, 'UCXL-422-MALFORMED_ENVELOPE', options)
-    this.name = 'MalformedEnvelopeError'
+  constructor(reason: string, options?: StorageErrorOptions) {
+    super(`malformed envelope: ${reason}`, C.MALFORMED_ENVELOPE, options)
   }
 }
 
 /** An envelope is well formed but its signature, hash or key does not check out. */
 export class InvalidEnvelopeError extends StorageError {
-  constructor(reason: string, options?: ErrorOptions) {
-    super(`invalid envelope: ${reason}`, 'UCXL-422-INTEGRITY', options)
-    this.name = 'InvalidEnvelopeError'
+  constructor(reason: string, options?: StorageErrorOptions) {
+    super(`invalid envelope: ${reason}`, C.INTEGRITY, options)
   }
 }
 
 /** The content type is not 1 to 64 characters of `[A-Za-z0-9_.+/-]`. */
 export class InvalidContentTypeError extends StorageError {
-  constructor(contentType: string, options?: ErrorOptions) {
+  constructor(contentType: string, options?: StorageErrorOptions) {
     super(
       `invalid content type ${JSON.stringify(contentType.slice(0, 80))}: use 1 to 64 characters of A-Z a-z 0-9 _ . + / -`,
-      'UCXL-400-INVALID_CONTENT_TYPE',
+      C.INVALID_CONTENT_TYPE,
       options
     )
-    this.name = 'InvalidContentTypeError'
   }
 }
 
 /** The disk under the data directory is full (ENOSPC, EDQUOT, SQLITE_FULL): nothing was written. */
 export class InsufficientStorageError extends StorageError {
   readonly dataDir: string
-  constructor(dataDir: string, options?: ErrorOptions) {
+  constructor(dataDir: string, options?: StorageErrorOptions) {
     super(
       `no space left on the disk of the data directory ${dataDir}: free some space and retry`,
-      'UCXL-507-INSUFFICIENT_STORAGE',
+      C.INSUFFICIENT_STORAGE,
       options
     )
-    this.name = 'InsufficientStorageError'
     this.dataDir = dataDir
   }
 }
@@ -163,15 +191,28 @@ export class InsufficientStorageError extends StorageError {
 /** The data directory cannot be written (read-only file system, permissions, SQLITE_READONLY). */
 export class DataDirNotWritableError extends StorageError {
   readonly dataDir: string
-  constructor(dataDir: string, options?: ErrorOptions) {
+  constructor(dataDir: string, options?: StorageErrorOptions) {
     super(
       `the data directory ${dataDir} is not writable (read-only file system or permissions)`,
-      'UCXL-500-DATA_DIR_NOT_WRITABLE',
+      C.DATA_DIR_NOT_WRITABLE,
       options
     )
-    this.name = 'DataDirNotWritableError'
     this.dataDir = dataDir
   }
+}
+
+/**
+ * True for every error this package defines: the `StorageError` family and the two on the common
+ * generic errors (`StorageTimeoutError`, `StorageNotStartedError`).
+ */
+export function isStorageError(
+  err: unknown
+): err is StorageError | StorageTimeoutError | StorageNotStartedError {
+  return (
+    StorageError.isInstance(err) ||
+    StorageTimeoutError.isInstance(err) ||
+    StorageNotStartedError.isInstance(err)
+  )
 }
 
 const FULL_ERRNO = new Set(['ENOSPC', 'EDQUOT'])
@@ -182,10 +223,10 @@ const SQLITE_CANTOPEN = 14
 const SQLITE_FULL = 13
 
 /**
- * Maps a full or read-only disk error (errno codes, node:sqlite result codes, anywhere in the
- * `cause` chain) to `InsufficientStorageError` / `DataDirNotWritableError`; undefined otherwise.
- * `cantOpenIsReadOnly`: an SQLite database that cannot be opened at start means the directory
- * cannot be written.
+ * Maps a full or read-only disk error (the platform's errno codes, node:sqlite result codes,
+ * anywhere in the `cause` chain) to `InsufficientStorageError` / `DataDirNotWritableError`;
+ * undefined otherwise. `cantOpenIsReadOnly`: an SQLite database that cannot be opened at start
+ * means the directory cannot be written.
  */
 export function diskError(
   err: unknown,

@@ -1,6 +1,8 @@
-import { DatabaseSync, type StatementSync } from 'node:sqlite'
+import type { DatabaseSync, StatementSync } from 'node:sqlite'
+import { openDatabase } from '@chorus/common'
 import type { UcxlAddress } from './address.js'
 import type { Envelope } from './envelope.js'
+import { hex } from './metadata.js'
 
 export type IndexSource = 'stored' | 'retrieved' | 'replicated'
 
@@ -97,8 +99,6 @@ CREATE TABLE IF NOT EXISTS audit_head (
 const COLUMNS =
   'address, version, digest, agent, role, project, task, path, creator_role, content_type, encrypted_for, timestamp, size, ciphertext_hash, author, envelope_hash, previous, source, indexed_at'
 
-const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
-
 /**
  * The persistent local index (node:sqlite): every version this node stored, retrieved or was
  * given by replication, with its envelope; the chain state per address (anti-rollback); and the
@@ -119,10 +119,10 @@ export class LocalIndex {
     addLink: StatementSync
   }
 
+  /** `path` of the database file, or `':memory:'` (tests). */
   constructor(path: string) {
-    this.db = new DatabaseSync(path)
+    this.db = openDatabase(path, { synchronous: 'normal' })
     try {
-      this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;')
       this.db.exec(SCHEMA)
       this.stmts = this.prepare()
     } catch (err) {

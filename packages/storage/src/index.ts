@@ -4,6 +4,12 @@
  */
 export { headKey, KEY_PREFIX, parseRecordKey, versionKey } from './address.js'
 export type { AuditInput, AuditOperation } from './audit.js'
+export { type Consistency, type EncryptedStorageInit, encryptedStorageDefaults } from './config.js'
+export {
+  type DirectRecord,
+  MAX_REQUEST_BYTES as RECORD_PROTOCOL_MAX_REQUEST_BYTES,
+  RECORD_PROTOCOL
+} from './direct/protocol.js'
 export { verifyEd25519 } from './ed25519.js'
 export {
   DEFAULT_MAX_ENVELOPE_BYTES,
@@ -30,12 +36,16 @@ export {
   InvalidAddressError,
   InvalidContentTypeError,
   InvalidEnvelopeError,
+  isStorageError,
   MalformedEnvelopeError,
   ReadOnlyRoleError,
+  STORAGE_ERROR_CODES,
   StorageError,
+  type StorageErrorCode,
+  type StorageErrorOptions,
   StorageNotStartedError,
   StorageTimeoutError,
-  UnknownRoleError,
+  UnknownCreatorRoleError,
   WriteQuorumError
 } from './errors.js'
 export type { IndexSource } from './index-db.js'
@@ -51,7 +61,6 @@ export type {
   AuditVerification,
   EncryptedStorage,
   EncryptedStorageComponents,
-  EncryptedStorageInit,
   RetrieveOptions,
   RetrieveResult,
   SearchQuery,

@@ -1,4 +1,7 @@
 import type { AbortOptions, Dht, Logger, NodeSigner, PeerMessaging } from '@chorus/dht'
+import type { Consistency } from './config.js'
+
+export type { Consistency, EncryptedStorageInit } from './config.js'
 
 /** What storage needs from `@chorus/crypto`'s `AgeCrypto`. */
 export interface StorageCrypto {
@@ -46,91 +49,6 @@ export interface EncryptedStorageComponents {
    */
   messaging?: PeerMessaging
 }
-
-export interface EncryptedStorageInit {
-  /** Directory of the index database (`storage-index.sqlite`) and the audit log (`audit.log`). Required. */
-  dataDir: string
-  /** This node's id as written in audit records (e.g. the peer id). Required. */
-  nodeId: string
-  /** Cache time to live in ms. Default: 600_000 (10 min). */
-  cacheTTL?: number
-  /** Most cache entries (a version cached as latest counts twice). Default: 1000. */
-  cacheMaxEntries?: number
-  /** Most plaintext bytes in the cache. Default: 64 MiB. */
-  cacheMaxBytes?: number
-  /** Largest content accepted by `storeUCXLContent`, in bytes. Default: 1 MiB (1_048_576). */
-  maxContentBytes?: number
-  /**
-   * Peers that must acknowledge both the version and the head record before a store succeeds;
-   * capped at the number of reachable peers (so 0 with no peers: the record is then only held
-   * locally until replication republishes it). Default: 3 (the replication factor).
-   */
-  writeQuorum?: number
-  /** Time a store may take to reach its quorum, in ms. Default: 30_000. */
-  storeTimeout?: number
-  /** Time a retrieve may take, in ms. Default: 30_000. */
-  retrieveTimeout?: number
-  /** Time announce/discover may take, in ms. Default: 30_000. */
-  announceTimeout?: number
-  /** Time the background part of a store (remaining puts, provide) may take, in ms. Default: 120_000. */
-  backgroundTimeout?: number
-  /**
-   * Background operations (the kad puts that finish after a store returned, provides, direct
-   * pushes, read repairs) in flight at most. A store that finds this many waits, within its own
-   * timeout, until one ends: a burst of stores slows to the rate the network absorbs them
-   * instead of piling up unbounded work. Default: 64.
-   */
-  maxBackgroundTasks?: number
-  /**
-   * Announce (provide) the head key after each store, in the background. Each announce is a full
-   * Kademlia query; the replication layer (re)provides what it pins. Default: false.
-   */
-  announceOnStore?: boolean
-  /** Interval of the cache cleanup that `start()` schedules, in ms; 0 disables. Default: 300_000 (5 min). */
-  cacheCleanupInterval?: number
-  /** Most results of `listContentByRole` and `searchContent`. Default: 1000. */
-  maxListResults?: number
-  /**
-   * How `*^` (latest) is read on a cache miss:
-   * - `'closest'`: ask the `directReadPeers` connected peers closest to the key (where stores put
-   *   their quorum) and this node's own store over the direct protocol, take the newest valid
-   *   version; fall back to `'network'` when none answers; when they disagree, refresh with a full
-   *   query in the background. Needs messaging; otherwise behaves as `'network'`.
-   * - `'network'`: ask every peer on the query path (`dht.getValues`) and take the newest valid
-   *   version of the author chain;
-   * - `'local-first'`: answer from this node's own copy (index or its DHT record store) when it
-   *   has one, refreshing from the network in the background (faster, may be one update behind).
-   * Every mode refuses a version below one this node has seen (no rollback). Fixed versions
-   * (`*~N`, `*~`, `~~N`, `^^N` once resolved) are immutable and always read locally first.
-   * Default: `'closest'`.
-   */
-  retrieveConsistency?: Consistency
-  /** Hand stores directly to the closest connected peers (needs messaging). Default: true. */
-  directReplication?: boolean
-  /** Peers asked by a `'closest'` read. Default: `writeQuorum` (3). */
-  directReadPeers?: number
-  /** Time one direct request may take, in ms. Default: 10_000. */
-  directTimeout?: number
-  /** Put the newest head back when peers answered with older ones (background, at most every 5 s per address). Default: true. */
-  readRepair?: boolean
-  /**
-   * Most predecessors a read fetches to check that a version chains (same author, matching
-   * `previous` hash) back to a version this node trusts or to version 1. Verified links are
-   * remembered, so the walk is short after the first read. Past the bound, version 1 must have
-   * the same author. Default: 64.
-   */
-  maxChainWalk?: number
-  /**
-   * Most newer versions a `*^` read looks for at the immutable version keys (`/v/<n+1>`...) after
-   * choosing the head: every head copy may have been rolled back to an older genuine record.
-   * 0 turns the probe off. Default: 16.
-   */
-  maxSuccessorProbe?: number
-  /** Time one successor probe (local store plus the closest connected peers) may take, in ms. Default: 2_000. */
-  successorProbeTimeout?: number
-}
-
-export type Consistency = 'closest' | 'network' | 'local-first'
 
 /** The reference's UCXLMetadata plus version, author and acknowledgements. */
 export interface UCXLMetadata {

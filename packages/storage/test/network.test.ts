@@ -4,7 +4,7 @@ import type { Dht, LibP2PDHT } from '@chorus/dht'
 import { permissiveRecords, startNetwork, type TestNetwork } from '@chorus/dht/testing'
 import { addressDigest } from '@chorus/ucxl'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { RECORD_PROTOCOL, recordHandler } from '../src/direct.js'
+import { RECORD_PROTOCOL, recordHandler } from '../src/direct/index.js'
 import {
   AccessDeniedError,
   ContentTooLargeError,

@@ -16,7 +16,7 @@ import {
   openEnvelope,
   ReadOnlyRoleError,
   StorageNotStartedError,
-  UnknownRoleError,
+  UnknownCreatorRoleError,
   versionKey
 } from '../src/index.js'
 import { startStorage, teamKeys } from './fixtures.js'
@@ -161,7 +161,7 @@ describe('EncryptedStorage on a local DHT', () => {
       ],
       [
         () => backend.storeUCXLContent('ucxl://a:nobody@p:t/*^/x', 'x', 'nobody', 'decision'),
-        UnknownRoleError,
+        UnknownCreatorRoleError,
         'UCXL-400-UNKNOWN_ROLE'
       ],
       [

@@ -1,0 +1,122 @@
+import { matchesAddress } from '@chorus/ucxl'
+import { resolveAddress } from './address.js'
+import type { AuditInput } from './audit.js'
+import type { AuditedOperations } from './audited.js'
+import { type Envelope, envelopeHash, openEnvelope } from './envelope.js'
+import { IntegrityError, InvalidAddressError } from './errors.js'
+import type { IndexRow, IndexSource } from './index-db.js'
+import type { IndexAccess } from './local-state.js'
+import { envelopeMetadata, hex, rowMetadata } from './metadata.js'
+import { type Candidate, consistent } from './read/candidates.js'
+import type { SearchQuery, UCXLMetadata } from './types.js'
+
+export interface CatalogComponents {
+  local: IndexAccess
+  operations: Pick<AuditedOperations, 'run'>
+}
+
+export interface CatalogInit {
+  /** Most results of a list or a search. */
+  maxListResults: number
+  /** Reported as `replicationFactor`. */
+  writeQuorum: number
+}
+
+const time = (v: Date | number | undefined): number | undefined =>
+  v === undefined ? undefined : v instanceof Date ? v.getTime() : v
+
+/**
+ * The local index as the API shows it: list by role, search, the newest local version, and the
+ * indexing of records received another way (replication).
+ */
+export class Catalog {
+  readonly #c: CatalogComponents
+  readonly #init: CatalogInit
+
+  constructor(components: CatalogComponents, init: CatalogInit) {
+    this.#c = components
+    this.#init = init
+  }
+
+  /** The newest version per address created by `role`. */
+  listByRole(role: string, limit = 100): UCXLMetadata[] {
+    const { index } = this.#c.local
+    return index
+      .query({ creatorRole: role, allVersions: false }, this.limit(limit))
+      .map((row) => this.metadata(row))
+  }
+
+  search(query: SearchQuery = {}): UCXLMetadata[] {
+    const { index } = this.#c.local
+    let accept: ((row: IndexRow) => boolean) | undefined
+    const pattern = query.address
+    if (pattern !== undefined) {
+      try {
+        matchesAddress(pattern, 'ucxl://a:b@c:d/*^')
+      } catch (err) {
+        throw new InvalidAddressError(pattern, (err as Error).message, { cause: err })
+      }
+      accept = (row) => matchesAddress(pattern, row.address)
+    }
+    return index
+      .query(
+        {
+          agent: query.agent,
+          role: query.role,
+          project: query.project,
+          task: query.task,
+          contentType: query.contentType,
+          createdAfter: time(query.createdAfter),
+          createdBefore: time(query.createdBefore),
+          allVersions: query.allVersions ?? false
+        },
+        this.limit(query.limit ?? 100),
+        accept
+      )
+      .map((row) => this.metadata(row))
+  }
+
+  /** The newest version of the address in the index. */
+  localVersion(address: string): number | undefined {
+    return this.#c.local.index.getChain(resolveAddress(address).base)?.highest
+  }
+
+  /** The audited `indexEnvelope`: verifies a record received another way and indexes it. */
+  indexEnvelope(bytes: Uint8Array, source: IndexSource = 'replicated'): Promise<UCXLMetadata> {
+    const { index } = this.#c.local
+    const entry: AuditInput = { op: 'index', address: '(unknown)', success: false }
+    // The address is known only once the envelope opens, so errors name the entry's address.
+    return this.#c.operations.run(entry, { failOnEntryAddress: true }, async () => {
+      let e: Envelope
+      try {
+        e = openEnvelope(bytes)
+      } catch (err) {
+        throw new IntegrityError('(envelope)', (err as Error).message, { cause: err })
+      }
+      const r = resolveAddress(e.address)
+      entry.address = r.base
+      entry.version = e.version
+      entry.role = e.metadata.creatorRole
+      entry.size = e.metadata.size
+      const hash = envelopeHash(bytes)
+      const c: Candidate = { envelope: e, bytes, hash, hashHex: hex(hash), from: new Set(['self']) }
+      const chain = index.getChain(r.base)
+      if (chain !== undefined && chain.author !== hex(e.author)) {
+        throw new IntegrityError(r.base, 'signed by another author than the versions this node holds')
+      }
+      if (consistent(index, r, [c]).length === 0) {
+        throw new IntegrityError(r.base, `version ${e.version} conflicts with the chain this node holds`)
+      }
+      index.add(r.parsed, r.digest, e, bytes, hash, source)
+      return envelopeMetadata(r.parsed, e, hash, [], this.#init.writeQuorum)
+    })
+  }
+
+  private limit(n: number): number {
+    return Math.min(Math.max(0, Math.floor(n)), this.#init.maxListResults)
+  }
+
+  private metadata(row: IndexRow): UCXLMetadata {
+    return rowMetadata(row, this.#init.writeQuorum)
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * The direct record protocol: a writer hands its envelope straight to the peers closest to the
+ * key among those it is connected to (no iterative Kademlia lookup), and a reader asks the same
+ * peers. The full kad-dht put runs in the background; the full query is the reader's fallback.
+ *
+ * One CBOR request, one CBOR response (PeerMessaging frames them):
+ *   { op: 'put', records: [{ key, value }, ...] }  ->  { ok: true } | { ok: false, error }
+ *   { op: 'get', key }                             ->  { value: bytes | null }
+ * A peer validates every record with the CHORUS rules and writes it into its own kad-dht record
+ * store (`putValue(..., { localOnly: true })`), so it answers kad GET_VALUE for it as well.
+ *
+ * This file holds the wire format: the codec and the one decoder of requests (with its bounds),
+ * which runs at the edge before any handler.
+ */
+import { decode, encode, rfc8949EncodeOptions } from 'cborg'
+import { DEFAULT_MAX_ENVELOPE_BYTES } from '../envelope.js'
+
+/** Protocol id (under the CHORUS protocol prefix). */
+export const RECORD_PROTOCOL = '/CHORUS/storage/records/1.0.0'
+/** Largest request: two envelopes and their keys. */
+export const MAX_REQUEST_BYTES = 2 * DEFAULT_MAX_ENVELOPE_BYTES + 4096
+/** Most records in one put request. */
+export const MAX_RECORDS = 4
+/** Largest response to a put. */
+export const MAX_PUT_RESPONSE_BYTES = 4096
+/** Largest response to a get: one envelope. */
+export const MAX_GET_RESPONSE_BYTES = DEFAULT_MAX_ENVELOPE_BYTES + 1024
+
+/** One record as the protocol carries it. */
+export interface DirectRecord {
+  key: string
+  value: Uint8Array
+}
+
+export interface PutRequest {
+  op: 'put'
+  /** 1 to {@link MAX_RECORDS} records. */
+  records: DirectRecord[]
+}
+
+export interface GetRequest {
+  op: 'get'
+  key: string
+}
+
+export type RecordRequest = PutRequest | GetRequest
+
+export type PutResponse = { ok: true } | { ok: false; error: string }
+
+export interface GetResponse {
+  value: Uint8Array | null
+}
+
+/** Strict CBOR decoding: no indefinite lengths, undefined, big integers, tags or duplicate keys. */
+export const DECODE_OPTIONS = {
+  strict: true,
+  allowIndefinite: false,
+  allowUndefined: false,
+  allowBigInt: false,
+  rejectDuplicateMapKeys: true,
+  tags: []
+}
+
+/** Canonical CBOR (RFC 8949) of a message. */
+export function encodeMessage(m: unknown): Uint8Array {
+  return encode(m, rfc8949EncodeOptions)
+}
+
+/** Decodes one message with {@link DECODE_OPTIONS}. */
+export function decodeMessage(bytes: Uint8Array): unknown {
+  return decode(bytes, DECODE_OPTIONS)
+}
+
+/**
+ * Decodes and bound-checks a request: at most {@link MAX_REQUEST_BYTES}, a map with a known `op`,
+ * a string key, or 1 to {@link MAX_RECORDS} records of a string key and a byte string value.
+ * Throws an Error with a fixed reason otherwise.
+ */
+export function decodeRequest(bytes: Uint8Array): RecordRequest {
+  if (bytes.byteLength > MAX_REQUEST_BYTES) throw new Error('request is too large')
+  const m = decodeMessage(bytes) as Record<string, unknown>
+  if (m === null || typeof m !== 'object') throw new Error('request is not a map')
+  if (m.op === 'get' && typeof m.key === 'string') return { op: 'get', key: m.key }
+  if (m.op === 'put' && Array.isArray(m.records) && m.records.length > 0 && m.records.length <= MAX_RECORDS) {
+    const records = m.records.map((r: unknown) => {
+      const rec = r as Record<string, unknown>
+      if (typeof rec?.key !== 'string' || !(rec.value instanceof Uint8Array)) throw new Error('bad record')
+      return { key: rec.key, value: rec.value }
+    })
+    return { op: 'put', records }
+  }
+  throw new Error('unknown request')
+}

@@ -1,0 +1,82 @@
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Logger } from '@chorus/common'
+import { AuditLog } from './audit.js'
+import { diskError, StorageNotStartedError } from './errors.js'
+import { LocalIndex } from './index-db.js'
+
+/** What components read the index through: throws `StorageNotStartedError` outside start/stop. */
+export interface IndexAccess {
+  readonly index: LocalIndex
+}
+
+export interface LocalStateInit {
+  dataDir: string
+  nodeId: string
+}
+
+/**
+ * This node's files under `dataDir`: the local index (`storage-index.sqlite`) and the audit log
+ * (`audit.log`), opened at start, flushed and closed at stop.
+ */
+export class LocalState implements IndexAccess {
+  readonly #logger?: Logger
+  readonly #init: LocalStateInit
+  #index?: LocalIndex
+  #audit?: AuditLog
+  #closing = false
+
+  constructor(components: { logger?: Logger }, init: LocalStateInit) {
+    this.#logger = components.logger
+    this.#init = init
+  }
+
+  get index(): LocalIndex {
+    if (this.#index === undefined || this.#closing) throw new StorageNotStartedError()
+    return this.#index
+  }
+
+  get audit(): AuditLog {
+    if (this.#audit === undefined || this.#closing) throw new StorageNotStartedError()
+    return this.#audit
+  }
+
+  /** Versions in the index; 0 when not started. */
+  count(): number {
+    return this.#index?.count() ?? 0
+  }
+
+  /** Opens both; a full or read-only disk is a typed error naming the data directory. */
+  async start(): Promise<void> {
+    if (this.#index !== undefined) return
+    const { dataDir, nodeId } = this.#init
+    let index: LocalIndex | undefined
+    let audit: AuditLog
+    try {
+      mkdirSync(dataDir, { recursive: true })
+      index = new LocalIndex(join(dataDir, 'storage-index.sqlite'))
+      audit = new AuditLog(join(dataDir, 'audit.log'), nodeId, index, this.#logger)
+      await audit.init()
+    } catch (err) {
+      index?.close()
+      throw diskError(err, dataDir, true) ?? err
+    }
+    this.#index = index
+    this.#audit = audit
+    this.#closing = false
+  }
+
+  /** From here on the storage counts as stopped: new operations fail with `StorageNotStartedError`. */
+  beforeStop(): void {
+    this.#closing = true
+  }
+
+  async stop(): Promise<void> {
+    const audit = this.#audit
+    const index = this.#index
+    this.#audit = undefined
+    this.#index = undefined
+    await audit?.flush()
+    index?.close()
+  }
+}

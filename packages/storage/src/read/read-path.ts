@@ -1,0 +1,144 @@
+import type { ResolvedAddress } from '../address.js'
+import type { AuditInput } from '../audit.js'
+import type { AuditedOperations } from '../audited.js'
+import { ContentCache } from '../cache.js'
+import type { Consistency } from '../config.js'
+import { ContentNotFoundError, IntegrityError } from '../errors.js'
+import type { IndexAccess } from '../local-state.js'
+import { envelopeMetadata } from '../metadata.js'
+import type { StorageCounters } from '../metrics.js'
+import { withinLimit } from '../operation.js'
+import type { RetrieveOptions, RetrieveResult, StorageCrypto } from '../types.js'
+import type { Candidate } from './candidates.js'
+import { readTarget } from './temporal.js'
+
+export interface ReadPathComponents {
+  operations: Pick<AuditedOperations, 'run'>
+  /** Resolves an address for content (no wildcard), noting it in the audit entry. */
+  resolve(address: string, entry: AuditInput): ResolvedAddress
+  resolver: {
+    latest(r: ResolvedAddress, consistency: Consistency | undefined, signal: AbortSignal): Promise<Candidate>
+    latestNetwork(r: ResolvedAddress, signal: AbortSignal): Promise<Candidate>
+    version(r: ResolvedAddress, n: number, signal: AbortSignal): Promise<Candidate>
+  }
+  cache: Pick<ContentCache, 'get' | 'put' | 'invalidate'>
+  crypto: Pick<StorageCrypto, 'decryptWithRole'>
+  local: IndexAccess
+  metrics: StorageCounters
+  /** Aborts at shutdown. */
+  shutdown: { readonly signal: AbortSignal }
+}
+
+export interface ReadPathInit {
+  /** Time a retrieve may take, in ms. */
+  retrieveTimeout: number
+  /** Reported as `replicationFactor`. */
+  writeQuorum: number
+}
+
+/**
+ * A retrieve: resolves the temporal segment, answers from the cache when it can, else finds the
+ * verified envelope (see {@link RecordResolver}), decrypts it, indexes and caches it.
+ */
+export class ReadPath {
+  readonly #c: ReadPathComponents
+  readonly #init: ReadPathInit
+
+  constructor(components: ReadPathComponents, init: ReadPathInit) {
+    this.#c = components
+    this.#init = init
+  }
+
+  /** The audited `retrieveUCXLContent`. */
+  retrieve(address: string, options: RetrieveOptions = {}): Promise<RetrieveResult> {
+    const t0 = performance.now()
+    const entry: AuditInput = { op: 'retrieve', address: String(address), success: false }
+    return this.#c.operations.run(entry, { stampUpdate: true }, async () => {
+      const r = this.#c.resolve(address, entry)
+      const result = await this.read(r, options)
+      entry.version = result.metadata.version
+      entry.role = result.metadata.creatorRole
+      entry.contentType = result.metadata.contentType
+      entry.size = result.metadata.size
+      this.#c.metrics.retrievedItems++
+      this.#c.metrics.retrieveTime += performance.now() - t0
+      return result
+    })
+  }
+
+  private async read(r: ResolvedAddress, options: RetrieveOptions): Promise<RetrieveResult> {
+    const target = readTarget(r.base, r.parsed.temporal, options.from)
+    const { cache, metrics, resolver } = this.#c
+    if (target.kind === 'latest') {
+      const hit = this.fromCache(ContentCache.latestKey(r.base))
+      if (hit !== undefined) return hit
+      metrics.cacheMisses++
+      return this.open(r, await this.within(r, options, (s) => resolver.latest(r, options.consistency, s)))
+    }
+    let version: number
+    if (target.kind === 'back') {
+      const latest = cache.get(ContentCache.latestKey(r.base))?.metadata.version
+      version =
+        (latest ?? (await this.within(r, options, (s) => resolver.latestNetwork(r, s))).envelope.version) -
+        target.n
+    } else {
+      version = target.version
+    }
+    if (version < 1) throw new ContentNotFoundError(r.base, `version ${version} does not exist`)
+    const hit = this.fromCache(ContentCache.versionKey(r.base, version))
+    if (hit !== undefined) return hit
+    metrics.cacheMisses++
+    return this.open(r, await this.within(r, options, (s) => resolver.version(r, version, s)))
+  }
+
+  private fromCache(key: string): RetrieveResult | undefined {
+    const hit = this.#c.cache.get(key)
+    if (hit === undefined) return undefined
+    this.#c.metrics.cacheHits++
+    return { content: hit.content.slice(), metadata: hit.metadata, source: 'cache' }
+  }
+
+  private within<T>(
+    r: ResolvedAddress,
+    options: RetrieveOptions,
+    fn: (signal: AbortSignal) => Promise<T>
+  ): Promise<T> {
+    const ms = this.#init.retrieveTimeout
+    return withinLimit(
+      {
+        ms,
+        operation: `retrieve of ${r.base}`,
+        signal: options.signal,
+        shutdown: this.#c.shutdown.signal,
+        callerReason: true
+      },
+      fn
+    )
+  }
+
+  /** Decrypts a verified candidate, then indexes and caches it. */
+  private async open(r: ResolvedAddress, c: Candidate): Promise<RetrieveResult> {
+    const { cache, crypto, metrics } = this.#c
+    const { index } = this.#c.local
+    const e = c.envelope
+    let plaintext: Uint8Array
+    try {
+      metrics.decryptionOps++
+      ;({ plaintext } = await crypto.decryptWithRole(e.ciphertext))
+    } catch (err) {
+      cache.invalidate(r.base)
+      throw err
+    }
+    if (plaintext.byteLength !== e.metadata.size) {
+      cache.invalidate(r.base)
+      throw new IntegrityError(r.base, 'decrypted size differs from the signed size')
+    }
+    const source: RetrieveResult['source'] = c.from.has('self') && c.from.size === 1 ? 'local' : 'network'
+    index.add(r.parsed, r.digest, e, c.bytes, c.hash, 'retrieved')
+    const highest = index.getChain(r.base)?.highest ?? e.version
+    const peers = [...c.from].filter((f) => f !== 'self')
+    const metadata = envelopeMetadata(r.parsed, e, c.hash, peers, this.#init.writeQuorum)
+    const entry = cache.put(r.base, plaintext, metadata, e.version >= highest)
+    return { content: entry.content.slice(), metadata, source }
+  }
+}

@@ -1,0 +1,248 @@
+import { waitAtMost } from '@chorus/common'
+import type { Dht, Logger, NodeSigner, PutResult, ReceivedValue } from '@chorus/dht'
+import { headKey, type ResolvedAddress, versionKey } from '../address.js'
+import type { AuditInput } from '../audit.js'
+import type { AuditedOperations } from '../audited.js'
+import type { ContentCache } from '../cache.js'
+import { DEFAULT_MAX_ENVELOPE_BYTES, sha256, signEnvelope } from '../envelope.js'
+import { isNoPeersAcknowledged } from '../error-mapping.js'
+import { AccessDeniedError, ContentTooLargeError, StorageTimeoutError, WriteQuorumError } from '../errors.js'
+import type { IndexAccess } from '../local-state.js'
+import { envelopeMetadata } from '../metadata.js'
+import type { StorageCounters } from '../metrics.js'
+import { withinLimit } from '../operation.js'
+import type { CandidateSource } from '../read/candidate-source.js'
+import type { StorageCrypto, StorageKeyring, StorageRoles, StoreResult } from '../types.js'
+import type { AddressLocks } from './address-locks.js'
+import type { QuorumPush } from './quorum-push.js'
+import { checkStore } from './store-policy.js'
+
+const utf8 = new TextEncoder()
+
+export interface WritePathComponents {
+  dht: Pick<Dht, 'putValue' | 'provide'>
+  crypto: Pick<StorageCrypto, 'encryptUCXLContent' | 'decryptableRoles'>
+  roles: StorageRoles
+  keyring: StorageKeyring
+  signer: NodeSigner
+  local: IndexAccess
+  /** This node's own copies of the head (`own`), verified (`verify`). */
+  candidates: Pick<CandidateSource, 'own' | 'verify'>
+  operations: Pick<AuditedOperations, 'run'>
+  locks: Pick<AddressLocks, 'run'>
+  quorum: Pick<QuorumPush, 'push'>
+  /** The acknowledgements a store needs now. */
+  requiredAcks(): number
+  background: {
+    readonly signal: AbortSignal
+    taskSignal(): AbortSignal
+    track<T>(task: Promise<T>): Promise<T>
+    run(what: string, fn: (signal: AbortSignal) => Promise<unknown>): void
+    room(signal: AbortSignal): Promise<void>
+  }
+  cache: Pick<ContentCache, 'put'>
+  metrics: StorageCounters
+  logger?: Logger
+}
+
+export interface WritePathInit {
+  maxContentBytes: number
+  writeQuorum: number
+  storeTimeout: number
+  announceOnStore: boolean
+}
+
+/** The head this node knows of an address: version, envelope hash and author. */
+export interface KnownHead {
+  version: number
+  hash: Uint8Array
+  author: Uint8Array
+}
+
+/**
+ * A store: the policy check, one writer per address, encryption and signing of the next version,
+ * this node's own record store, the direct push to the write quorum, and the kad-dht puts (in the
+ * background once the quorum is met, awaited otherwise).
+ */
+export class WritePath {
+  readonly #c: WritePathComponents
+  readonly #init: WritePathInit
+
+  constructor(components: WritePathComponents, init: WritePathInit) {
+    this.#c = components
+    this.#init = init
+  }
+
+  /** The audited `storeUCXLContent`. */
+  store(
+    address: string,
+    content: Uint8Array | string,
+    creatorRole: string,
+    contentType: string,
+    signal?: AbortSignal
+  ): Promise<StoreResult> {
+    const t0 = performance.now()
+    const data = typeof content === 'string' ? utf8.encode(content) : content
+    const entry: AuditInput = {
+      op: 'store',
+      role: String(creatorRole),
+      address: String(address),
+      contentType: String(contentType),
+      size: data instanceof Uint8Array ? data.byteLength : undefined,
+      success: false
+    }
+    return this.#c.operations.run(entry, { stampUpdate: true }, async () => {
+      const r = checkStore(this.#c, this.#init, address, data, creatorRole, contentType)
+      entry.address = r.base
+      const result = await this.#c.locks.run(r.base, () =>
+        withinLimit(
+          {
+            ms: this.#init.storeTimeout,
+            operation: `store of ${r.base}`,
+            signal,
+            shutdown: this.#c.background.signal
+          },
+          (s) => this.storeVersion(r, data, creatorRole, contentType, s, signal)
+        )
+      )
+      entry.version = result.version
+      this.#c.metrics.storedItems++
+      this.#c.metrics.storeTime += performance.now() - t0
+      return result
+    })
+  }
+
+  /** This node's knowledge of the current head: its index, else its own DHT record store. */
+  async knownHead(r: ResolvedAddress, signal: AbortSignal): Promise<KnownHead | undefined> {
+    const chain = this.#c.local.index.getChain(r.base)
+    let best: KnownHead | undefined
+    if (chain !== undefined) {
+      best = {
+        version: chain.highest,
+        hash: Buffer.from(chain.highestHash, 'hex'),
+        author: Buffer.from(chain.author, 'hex')
+      }
+    }
+    // A record this node holds for the head (replicated to it, or written before its index was
+    // lost) that is newer than what the index knows.
+    const key = headKey(r.digest)
+    let local: ReceivedValue[] = []
+    try {
+      local = await this.#c.candidates.own(key, signal)
+    } catch (err) {
+      this.#c.logger?.debug({ err: (err as Error).message }, 'local head lookup failed')
+    }
+    for (const c of this.#c.candidates.verify(key, local)) {
+      if (best === undefined || c.envelope.version > best.version) {
+        best = { version: c.envelope.version, hash: c.hash, author: c.envelope.author }
+      }
+    }
+    return best
+  }
+
+  private async storeVersion(
+    r: ResolvedAddress,
+    data: Uint8Array,
+    creatorRole: string,
+    contentType: string,
+    signal: AbortSignal,
+    callerSignal: AbortSignal | undefined
+  ): Promise<StoreResult> {
+    const { crypto, signer, dht } = this.#c
+    await this.#c.background.room(signal)
+    const prev = await this.knownHead(r, signal)
+    if (prev !== undefined && !Buffer.from(prev.author).equals(signer.publicKey)) {
+      throw new AccessDeniedError(r.base, 'the address already has versions signed by another node key')
+    }
+    const ciphertext = await crypto.encryptUCXLContent(data, creatorRole)
+    this.#c.metrics.encryptionOps++
+    signal.throwIfAborted()
+    const { envelope, bytes, hash } = await signEnvelope(
+      {
+        format: 1,
+        address: r.base,
+        version: (prev?.version ?? 0) + 1,
+        metadata: {
+          creatorRole,
+          encryptedFor: crypto.decryptableRoles(creatorRole),
+          contentType,
+          timestamp: Date.now(),
+          size: data.byteLength,
+          ciphertextHash: sha256(ciphertext)
+        },
+        ciphertext,
+        author: signer.publicKey,
+        previous: prev?.hash ?? null
+      },
+      signer,
+      { signal }
+    )
+    if (bytes.byteLength > DEFAULT_MAX_ENVELOPE_BYTES) {
+      throw new ContentTooLargeError(data.byteLength, this.#init.maxContentBytes)
+    }
+    const required = this.#c.requiredAcks()
+    const vkey = versionKey(r.digest, envelope.version)
+    const hkey = headKey(r.digest)
+    // The direct push to the nearest connected peers usually reaches the quorum within a few
+    // round trips; the standard kad-dht puts (records on the truly closest peers and in this
+    // node's own store) start after it, so they do not compete with it for the event loop.
+    // This node's own record store first (readers asking it over the direct protocol find it).
+    await Promise.all([
+      dht.putValue(vkey, bytes, { localOnly: true, signal }),
+      dht.putValue(hkey, bytes, { localOnly: true, signal })
+    ])
+    const direct = await this.#c.quorum.push(
+      hkey,
+      [
+        { key: vkey, value: bytes },
+        { key: hkey, value: bytes }
+      ],
+      required
+    )
+    // Quorum already met: the kad puts run to completion in the background (whenIdle() waits
+    // for them); otherwise they resolve at the quorum and the store waits for that.
+    const minAcks = direct.length >= required ? undefined : required
+    const kadPuts = [this.put(vkey, bytes, required, minAcks), this.put(hkey, bytes, required, minAcks)]
+    for (const p of kadPuts) p.catch(() => undefined)
+    let peers = direct
+    if (direct.length < required) {
+      // Count whatever each path achieved: a kad put that failed still leaves the direct acks.
+      const { storeTimeout } = this.#init
+      const [vres, hres] = await waitAtMost(
+        Promise.allSettled(kadPuts),
+        storeTimeout,
+        () => new StorageTimeoutError(`store of ${r.base}`, storeTimeout),
+        callerSignal
+      )
+      const acked = (x: PromiseSettledResult<PutResult> | undefined): string[] =>
+        x?.status === 'fulfilled' ? x.value.acks : []
+      const both = acked(vres).filter((p) => acked(hres).includes(p))
+      peers = [...new Set([...direct, ...both])]
+    }
+    const acks = peers.length
+    if (acks < required) throw new WriteQuorumError(r.base, acks, required)
+    this.#c.local.index.add(r.parsed, r.digest, envelope, bytes, hash, 'stored')
+    const metadata = envelopeMetadata(r.parsed, envelope, hash, peers, this.#init.writeQuorum)
+    this.#c.cache.put(r.base, data.slice(), metadata, true)
+    if (this.#init.announceOnStore) {
+      this.#c.background.run('announce after store', (s) => dht.provide(hkey, { signal: s }))
+    }
+    return { ...metadata, acks }
+  }
+
+  /** Puts one record; resolves at `minAcks` acknowledgements while the rest go on in the background. */
+  private async put(key: string, bytes: Uint8Array, required: number, minAcks?: number): Promise<PutResult> {
+    const p = this.#c.dht.putValue(key, bytes, {
+      ...(minAcks !== undefined ? { minAcks: Math.max(1, minAcks) } : {}),
+      signal: this.#c.background.taskSignal()
+    })
+    this.#c.background.track(p)
+    try {
+      return await p
+    } catch (err) {
+      // With nobody reachable the record is held locally and the quorum (0) is met.
+      if (required === 0 && isNoPeersAcknowledged(err)) return { key, acks: [], storedLocally: true }
+      throw err
+    }
+  }
+}

@@ -1,0 +1,129 @@
+// Each handler of the direct record protocol, and the edge decoder in front of them, with an
+// in-memory record store: malformed, oversized, forged and replayed input.
+import { join } from 'node:path'
+import { createLocalDHT, type LocalDHT } from '@chorus/dht'
+import { addressDigest } from '@chorus/ucxl'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { headKey, versionKey } from '../src/address.js'
+import {
+  decodeRequest,
+  encodeMessage,
+  handleGet,
+  handlePut,
+  MAX_RECORDS,
+  MAX_REQUEST_BYTES,
+  replaces
+} from '../src/direct/index.js'
+import { encodeEnvelope, openEnvelope } from '../src/envelope.js'
+import { chorusRecordRules } from '../src/records.js'
+import { BASE, makeSigner, sampleEnvelope, tempDir } from './helpers.js'
+
+const digest = addressDigest(BASE)
+
+describe('decodeRequest (the edge)', () => {
+  const value = new Uint8Array([1, 2, 3])
+
+  it('decodes a get and a put', () => {
+    expect(decodeRequest(encodeMessage({ op: 'get', key: '/CHORUS/ucxl/x' }))).toEqual({
+      op: 'get',
+      key: '/CHORUS/ucxl/x'
+    })
+    expect(decodeRequest(encodeMessage({ op: 'put', records: [{ key: 'k', value }] }))).toEqual({
+      op: 'put',
+      records: [{ key: 'k', value }]
+    })
+  })
+
+  it('refuses malformed, oversized and out-of-bounds requests', () => {
+    const bad: Array<[string, Uint8Array]> = [
+      ['not CBOR', new Uint8Array([0xff])],
+      ['not a map', encodeMessage([1, 2])],
+      ['null', encodeMessage(null)],
+      ['unknown op', encodeMessage({ op: 'delete', key: 'k' })],
+      ['get without key', encodeMessage({ op: 'get' })],
+      ['get with a byte key', encodeMessage({ op: 'get', key: value })],
+      ['put without records', encodeMessage({ op: 'put', records: [] })],
+      [
+        'too many records',
+        encodeMessage({
+          op: 'put',
+          records: Array.from({ length: MAX_RECORDS + 1 }, () => ({ key: 'k', value }))
+        })
+      ],
+      ['record value not bytes', encodeMessage({ op: 'put', records: [{ key: 'k', value: 'text' }] })],
+      ['record without key', encodeMessage({ op: 'put', records: [{ value }] })],
+      [
+        'duplicate map keys',
+        new Uint8Array([
+          0xa2, 0x62, 0x6f, 0x70, 0x63, 0x67, 0x65, 0x74, 0x62, 0x6f, 0x70, 0x63, 0x67, 0x65, 0x74
+        ])
+      ],
+      ['a tag', new Uint8Array([0xc1, 0x00])],
+      ['oversized', new Uint8Array(MAX_REQUEST_BYTES + 1)]
+    ]
+    for (const [what, bytes] of bad) expect(() => decodeRequest(bytes), what).toThrow()
+  })
+})
+
+describe('handlers', () => {
+  const tmp = tempDir()
+  let dht: LocalDHT
+
+  beforeAll(async () => {
+    dht = createLocalDHT({ dataDir: join(tmp.dir, 'dht'), records: chorusRecordRules() })
+    await dht.start()
+  })
+  afterAll(async () => {
+    await dht.close()
+    tmp.remove()
+  })
+
+  it('get: answers the held record, null for a missing or a non-CHORUS key', async () => {
+    const { bytes } = await sampleEnvelope(makeSigner())
+    await dht.putValue(versionKey(digest, 1), bytes, { localOnly: true })
+    expect((await handleGet({ dht }, { op: 'get', key: versionKey(digest, 1) })).value).toEqual(bytes)
+    expect(await handleGet({ dht }, { op: 'get', key: versionKey(digest, 7) })).toEqual({ value: null })
+    expect(await handleGet({ dht }, { op: 'get', key: '/CHORUS/other' })).toEqual({ value: null })
+    expect(await handleGet({ dht }, { op: 'get', key: '../../etc/passwd' })).toEqual({ value: null })
+  })
+
+  it('put: stores valid records, keeps the same bytes once, never rolls a same-author head back', async () => {
+    const signer = makeSigner()
+    const other = `ucxl://agent001:backend_developer@project123:task456/put-${Date.now()}`
+    const d = addressDigest(other)
+    const v1 = await sampleEnvelope(signer, { address: other })
+    const v2 = await sampleEnvelope(signer, { address: other, version: 2, previous: v1.hash })
+    const put = (key: string, value: Uint8Array) =>
+      handlePut({ dht }, { op: 'put', records: [{ key, value }] })
+    expect(await put(headKey(d), v2.bytes)).toEqual({ ok: true })
+    expect(await put(headKey(d), v2.bytes)).toEqual({ ok: true })
+    expect(await put(headKey(d), v1.bytes)).toEqual({ ok: true }) // older: kept out, not refused
+    expect(openEnvelope(await dht.getValue(headKey(d), { localOnly: true })).version).toBe(2)
+  })
+
+  it('put: refuses forged, mismatched and junk records and stores none of them', async () => {
+    const v1 = await sampleEnvelope(makeSigner())
+    const forged = encodeEnvelope({ ...v1.envelope, signature: new Uint8Array(64) })
+    const put = (key: string, value: Uint8Array) =>
+      handlePut({ dht }, { op: 'put', records: [{ key, value }] })
+    expect(await put(versionKey(digest, 3), forged)).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/signature/)
+    })
+    expect((await put(versionKey(digest, 2), v1.bytes)).ok).toBe(false) // version key of another version
+    expect((await put(headKey(digest), new TextEncoder().encode('junk'))).ok).toBe(false)
+    await expect(dht.getValue(versionKey(digest, 3), { localOnly: true })).rejects.toThrow()
+  })
+
+  it('replaces: another author always, the same author only upwards', async () => {
+    const a = makeSigner()
+    const v1 = (await sampleEnvelope(a)).envelope
+    const v2 = (await sampleEnvelope(a, { version: 2, previous: new Uint8Array(32) })).envelope
+    const b1 = (await sampleEnvelope(makeSigner())).envelope
+    expect(replaces(undefined, v1)).toBe(true)
+    expect(replaces(v1, v2)).toBe(true)
+    expect(replaces(v2, v1)).toBe(false)
+    expect(replaces(v1, v1)).toBe(false)
+    expect(replaces(v2, b1)).toBe(true)
+  })
+})

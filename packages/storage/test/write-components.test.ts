@@ -1,0 +1,176 @@
+// Unit tests of the write path's components, without a network: per-address locks, the quorum
+// count of the direct push (fake client), the write quorum cap and the store policy.
+
+import { BackgroundTasks } from '@chorus/common'
+import { describe, expect, it } from 'vitest'
+import {
+  AccessDeniedError,
+  ContentTooLargeError,
+  InvalidAddressError,
+  InvalidContentTypeError,
+  ReadOnlyRoleError,
+  StorageError,
+  UnknownCreatorRoleError
+} from '../src/errors.js'
+import { AddressLocks } from '../src/write/address-locks.js'
+import { QuorumPush, requiredAcks } from '../src/write/quorum-push.js'
+import { checkStore } from '../src/write/store-policy.js'
+
+const PEERS = [
+  '12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp',
+  '12D3KooWCRscMgHgEo3ojm8ovzheydpvTEqsDtq7Vby38cMHrYjt',
+  '12D3KooWKnDdG3iXw9eTFijk3EWSunZcFi54Zka4wmtqtt6rPxc8',
+  '12D3KooWJWoaqZhDaoEFshF7Rh1bpY9ohihFhzcW6d69Lr2NASuq',
+  '12D3KooWAkVdB6mnNLxEmsrVKvNsBRXr2S6S1b6SqZiSmjNkY3wT',
+  '12D3KooWGJqyWAFbZdhpwUWkRTW4D8GYLtJB8qcTGTq6pH9kYd2Q'
+]
+const tick = () => new Promise((r) => setTimeout(r, 5))
+
+describe('AddressLocks', () => {
+  it('runs stores of one address one after the other, of different addresses at once', async () => {
+    const locks = new AddressLocks()
+    const log: string[] = []
+    const job = (name: string, ms: number) => async () => {
+      log.push(`${name}+`)
+      await new Promise((r) => setTimeout(r, ms))
+      log.push(`${name}-`)
+      return name
+    }
+    const results = await Promise.all([
+      locks.run('a', job('a1', 30)),
+      locks.run('a', job('a2', 1)),
+      locks.run('b', job('b1', 1))
+    ])
+    expect(results).toEqual(['a1', 'a2', 'b1'])
+    expect(log.indexOf('a1-')).toBeLessThan(log.indexOf('a2+'))
+    expect(log.indexOf('b1-')).toBeLessThan(log.indexOf('a1-'))
+    expect(locks.size).toBe(0)
+  })
+
+  it('a failed run does not block the next one', async () => {
+    const locks = new AddressLocks()
+    const failed = locks.run('a', async () => {
+      throw new Error('boom')
+    })
+    const next = locks.run('a', async () => 'ok')
+    await expect(failed).rejects.toThrow('boom')
+    await expect(next).resolves.toBe('ok')
+    expect(locks.size).toBe(0)
+  })
+})
+
+describe('requiredAcks', () => {
+  it('is the write quorum capped at the reachable peers', () => {
+    expect(requiredAcks(3)).toBe(3)
+    expect(requiredAcks(3, { getConnectedPeers: () => ['x'] })).toBe(1)
+    expect(requiredAcks(3, { getConnectedPeers: () => PEERS })).toBe(3)
+    expect(requiredAcks(-1.5)).toBe(0)
+    expect(
+      requiredAcks(2, {
+        getConnectedPeers: () => {
+          throw new Error('gone')
+        }
+      })
+    ).toBe(2)
+  })
+})
+
+describe('QuorumPush', () => {
+  function pusher(
+    answer: (peer: string) => Promise<boolean>,
+    opts: { enabled?: boolean; peers?: string[] } = {}
+  ) {
+    const tasks = new BackgroundTasks()
+    const asked: string[] = []
+    const push = new QuorumPush(
+      {
+        direct: {
+          client: {
+            push: (peer) => {
+              asked.push(peer)
+              return answer(peer)
+            }
+          },
+          getConnectedPeers: () => opts.peers ?? PEERS
+        },
+        background: { track: (t) => tasks.track(t), signal: new AbortController().signal }
+      },
+      { enabled: opts.enabled ?? true, directTimeout: 1_000 }
+    )
+    return { push, asked, tasks }
+  }
+  const records = [{ key: '/CHORUS/ucxl/x', value: new Uint8Array([1]) }]
+
+  it('resolves with the peers that stored the records once the quorum has', async () => {
+    // each peer answers 20 ms after the one before it
+    const { push, asked, tasks } = pusher(async (peer) => {
+      await new Promise((r) => setTimeout(r, 20 * (asked.indexOf(peer) + 1)))
+      return true
+    })
+    const acked = await push.push('/CHORUS/ucxl/x', records, 2)
+    expect(acked).toEqual(asked.slice(0, 2))
+    expect(asked).toHaveLength(4) // the quorum plus two spares at once
+    expect(tasks.size).toBeGreaterThan(0) // the spares' pushes go on in the background
+    await tasks.drain()
+  })
+
+  it('asks the next nearest peer for each one that refuses or fails, up to what is there', async () => {
+    const refusing = new Set(PEERS.slice(0, 4))
+    const { push, asked } = pusher(async (peer) => {
+      await tick()
+      if (peer === PEERS[0]) throw new Error('no protocol')
+      return !refusing.has(peer)
+    })
+    const acked = await push.push('/CHORUS/ucxl/x', records, 2)
+    expect(new Set(acked)).toEqual(new Set(PEERS.slice(4)))
+    expect(new Set(asked)).toEqual(new Set(PEERS))
+  })
+
+  it('resolves with fewer when every peer answered', async () => {
+    const { push } = pusher(async (peer) => peer === PEERS[1])
+    expect(await push.push('/CHORUS/ucxl/x', records, 3)).toEqual([PEERS[1]])
+  })
+
+  it('pushes to nobody when disabled, without peers, or for a quorum of 0', async () => {
+    expect(
+      await pusher(async () => true, { enabled: false }).push.push('/CHORUS/ucxl/x', records, 2)
+    ).toEqual([])
+    expect(await pusher(async () => true, { peers: [] }).push.push('/CHORUS/ucxl/x', records, 2)).toEqual([])
+    expect(await pusher(async () => true).push.push('/CHORUS/ucxl/x', records, 0)).toEqual([])
+    expect(
+      await pusher(async () => true, { peers: ['not-a-peer-id'] }).push.push('/CHORUS/ucxl/x', records, 1)
+    ).toEqual([])
+  })
+})
+
+describe('checkStore (store policy)', () => {
+  const components = {
+    roles: { has: (r: string) => r !== 'nobody', canStore: (r: string) => r !== 'observer' },
+    keyring: { holdsRole: (r: string) => r === 'backend_developer' }
+  }
+  const init = { maxContentBytes: 8 }
+  const ok = 'ucxl://a:backend_developer@p:t/*^/x'
+  const check =
+    (address: string, data: unknown, role = 'backend_developer', type = 'decision') =>
+    () =>
+      checkStore(components, init, address, data, role, type)
+
+  it('returns the resolved address of a valid store', () => {
+    const r = checkStore(components, init, ok, new Uint8Array(8), 'backend_developer', 'decision')
+    expect(r.base).toBe('ucxl://a:backend_developer@p:t/x')
+  })
+
+  it('refuses each broken rule with its typed error', () => {
+    const bytes = new Uint8Array(1)
+    expect(check('ucxl://any:backend_developer@p:t/*^/x', bytes)).toThrow(InvalidAddressError)
+    expect(check('ucxl://a:backend_developer@p:t/*~2/x', bytes)).toThrow(InvalidAddressError)
+    expect(check('not an address', bytes)).toThrow(InvalidAddressError)
+    expect(check(ok, 'text')).toThrow(StorageError)
+    expect(check(ok, new Uint8Array(9))).toThrow(ContentTooLargeError)
+    expect(check(ok, bytes, 'backend_developer', 'bad type!')).toThrow(InvalidContentTypeError)
+    expect(check('ucxl://a:nobody@p:t/*^/x', bytes, 'nobody')).toThrow(UnknownCreatorRoleError)
+    expect(check('ucxl://a:observer@p:t/*^/x', bytes, 'observer')).toThrow(ReadOnlyRoleError)
+    expect(check('ucxl://a:devops_engineer@p:t/*^/x', bytes)).toThrow(AccessDeniedError)
+    expect(check('ucxl://a:devops_engineer@p:t/*^/x', bytes, 'devops_engineer')).toThrow(AccessDeniedError)
+  })
+})
