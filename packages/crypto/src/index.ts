@@ -9,7 +9,9 @@ export {
 export { type AgeCryptoInit, ageCryptoDefaults } from './config.js'
 export {
   CiphertextIntegrityError,
+  CRYPTO_ERROR_CODES,
   CryptoError,
+  type CryptoErrorCode,
   DecryptionDeniedError,
   type IntegrityFailure,
   InvalidInputError,

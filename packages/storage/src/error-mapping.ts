@@ -45,17 +45,6 @@ export interface ErrorMappingContext {
   onIntegrityFailure?(address: string): void
 }
 
-type ErrorClass = abstract new (...args: never[]) => Error
-
-/**
- * `cls.isInstance(err)` where the class has it (every error on `ChorusError`), else `instanceof`
- * (the dht's errors until they move onto the common base).
- */
-function is(cls: ErrorClass, err: unknown): boolean {
-  const isInstance = (cls as { isInstance?: (value: unknown) => boolean }).isInstance
-  return typeof isInstance === 'function' ? isInstance.call(cls, err) : err instanceof cls
-}
-
 /** The storage error for `err`, raised by an operation on `address`. Messages carry no secrets. */
 export function toStorageError(err: unknown, address: string, ctx: ErrorMappingContext): AnyStorageError {
   const cause = { cause: err }
@@ -74,11 +63,11 @@ export function toStorageError(err: unknown, address: string, ctx: ErrorMappingC
   if (MissingRecipientError.isInstance(err))
     return new StorageError(text ?? 'no recipient key', C.MISSING_RECIPIENT, cause)
   if (CryptoUnknownRoleError.isInstance(err)) return new UnknownCreatorRoleError(err.role, cause)
-  if (is(DhtTimeoutError, err)) return new StorageTimeoutError(`DHT operation on ${address}`, 0, cause)
-  if (is(NoPeersAcknowledgedError, err))
+  if (DhtTimeoutError.isInstance(err)) return new StorageTimeoutError(`DHT operation on ${address}`, 0, cause)
+  if (NoPeersAcknowledgedError.isInstance(err))
     return new WriteQuorumError(address, 0, Math.max(1, ctx.requiredAcks()), cause)
-  if (is(DhtNotFoundError, err)) return new ContentNotFoundError(address, undefined, cause)
-  if (is(InvalidRecordError, err)) return new IntegrityError(address, text ?? 'record refused', cause)
+  if (DhtNotFoundError.isInstance(err)) return new ContentNotFoundError(address, undefined, cause)
+  if (InvalidRecordError.isInstance(err)) return new IntegrityError(address, text ?? 'record refused', cause)
   if (UcxlAddressError.isInstance(err)) return new InvalidAddressError(address, err.message, cause)
   if (isAbortError(err)) {
     const out = new StorageError(text ?? 'aborted', C.ABORTED, cause)
@@ -94,10 +83,10 @@ export function toStorageError(err: unknown, address: string, ctx: ErrorMappingC
 
 /** True when the layer below reported "nothing under this key" (the dht's not-found error). */
 export function isDhtNotFound(err: unknown): boolean {
-  return is(DhtNotFoundError, err)
+  return DhtNotFoundError.isInstance(err)
 }
 
 /** True when a network put reached no peer (the dht's no-acknowledgement error). */
 export function isNoPeersAcknowledged(err: unknown): boolean {
-  return is(NoPeersAcknowledgedError, err)
+  return NoPeersAcknowledgedError.isInstance(err)
 }

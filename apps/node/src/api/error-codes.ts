@@ -13,6 +13,7 @@ import { COMMON_ERROR_CODES, type CommonErrorCode } from '@chorus/common'
 import type { CryptoErrorCode } from '@chorus/crypto'
 import type { DhtErrorCode } from '@chorus/dht'
 import type { HybridErrorCode } from '@chorus/hybrid'
+import type { StorageErrorCode } from '@chorus/storage'
 import { UCXL_ERROR_CODES, type UcxlErrorCode } from '@chorus/ucxl'
 import { AGENT_ERROR_CODES, type AgentErrorCode } from '../errors.js'
 
@@ -89,7 +90,6 @@ const DHT = {
 } satisfies Record<DhtErrorCode, HttpError>
 
 /** `@chorus/storage`: its codes are the public ones. */
-// satisfies Record<StorageErrorCode, HttpError> once @chorus/storage exports STORAGE_ERROR_CODES
 const STORAGE = {
   'UCXL-400-BAD_REQUEST': same('UCXL-400-BAD_REQUEST'),
   'UCXL-400-INVALID_ADDRESS': same('UCXL-400-INVALID_ADDRESS'),
@@ -110,7 +110,7 @@ const STORAGE = {
   'UCXL-503-QUORUM_NOT_REACHED': same('UCXL-503-QUORUM_NOT_REACHED'),
   'UCXL-504-TIMEOUT': same('UCXL-504-TIMEOUT'),
   'UCXL-507-INSUFFICIENT_STORAGE': same('UCXL-507-INSUFFICIENT_STORAGE')
-} as const satisfies Record<PublicCode, HttpError>
+} satisfies Record<StorageErrorCode, HttpError>
 
 /** `@chorus/replication`. */
 // satisfies Record<ReplicationErrorCode, HttpError> once @chorus/replication exports REPLICATION_ERROR_CODES
