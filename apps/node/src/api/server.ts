@@ -41,13 +41,17 @@ function tokensEqual(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y)
 }
 
+/** How many times the body limit a refused request may declare and still be read to its end. */
+const DRAIN_LIMIT_FACTOR = 8
+
 /** The agent's local HTTP API (fastify): JSON in and out, bearer-token auth, UCXL error codes. */
 export function createApiServer(init: ApiServerInit): ApiServer {
   const { service, token, logger } = init
+  const bodyLimit = init.bodyLimitBytes ?? 2 * 1_048_576
   const app = Fastify({
     // request logs at warn and above only: one line per request would drown the agent's log
     loggerInstance: logger.child({ component: 'api' }, { level: 'warn' }) as FastifyBaseLogger,
-    bodyLimit: init.bodyLimitBytes ?? 2 * 1_048_576,
+    bodyLimit,
     return503OnClosing: true,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, useDefaults: true } }
   })
@@ -80,6 +84,13 @@ export function createApiServer(init: ApiServerInit): ApiServer {
   })
   app.setErrorHandler(async (err: unknown, req: FastifyRequest, reply: FastifyReply) => {
     const mapped = mapError(err)
+    // fastify answers a body over the limit before reading it and asks for the connection to be
+    // closed: a client still sending then gets a reset (EPIPE) instead of the 413. Up to a bound,
+    // keep the connection instead, so Node discards the rest of the body and the client reads
+    // its answer; a larger declared body is still cut off.
+    if (mapped.status === 413 && Number(req.headers['content-length']) <= DRAIN_LIMIT_FACTOR * bodyLimit) {
+      reply.removeHeader('connection')
+    }
     if (mapped.status >= 500) req.log.error({ err }, 'request failed')
     else req.log.debug({ code: mapped.body.error.code }, 'request refused')
     return reply.status(mapped.status).send(mapped.body)
