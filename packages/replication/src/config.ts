@@ -53,7 +53,7 @@ export interface ReplicationConfig {
    */
   maxConcurrentReplications: number
   /**
-   * How often each held value is put to the network again, in ms (12 h). @libp2p/kad-dht drops
+   * How often each held value is put to the network again, in ms (12 h). kad-dht (libp2p) drops
    * stored values after 48 h, so this must stay well below that.
    * @default 43_200_000
    */
