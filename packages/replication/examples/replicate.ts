@@ -8,7 +8,8 @@ import { createReplicationManager, type PinnedEvent } from '@chorus/replication'
 const validate = (_key: Uint8Array, value: Uint8Array): void => {
   if (value.byteLength > 1024) throw new Error('too large')
 }
-const select = (_key: Uint8Array, values: Uint8Array[]): number => (values[1]!.byteLength > values[0]!.byteLength ? 1 : 0)
+const select = (_key: Uint8Array, values: Uint8Array[]): number =>
+  values[1]!.byteLength > values[0]!.byteLength ? 1 : 0
 
 const network = await startNetwork({
   nodes: 3,

@@ -102,7 +102,11 @@ describe('ProviderCache', () => {
     store.touchProvider(KEY, PEERS[1]!, now)
     // seen longer ago than the TTL: not a provider any more
     store.touchProvider(KEY, PEERS[4]!, now - replicationDefaults.providerTTL - 1)
-    const { c, counters } = cache({ live: new Set([PEERS[1]!, PEERS[2]!]), found: [PEERS[2]!, PEERS[3]!], holds: true })
+    const { c, counters } = cache({
+      live: new Set([PEERS[1]!, PEERS[2]!]),
+      found: [PEERS[2]!, PEERS[3]!],
+      holds: true
+    })
     const local = await c.lookup(KEY, signal, false)
     expect(counters.providerLookups).toBe(0)
     expect(local.map((p) => p.peerId).sort()).toEqual([SELF, PEERS[0]!, PEERS[1]!].sort())
