@@ -1,6 +1,9 @@
 /** The public types of the replication manager: components, init, events, results, the interface. */
 import type { AbortOptions, Dht, Logger, PeerMessaging, RecordSelector, RecordValidator } from '@chorus/dht'
 import type { ReplicationConfig } from './config.js'
+
+export type { ReplicationInit } from './config.js'
+
 import type { ProviderInfo, ReplicationHealth, ReplicationMetrics, ReplicationStatus } from './types.js'
 
 /** What the manager needs from its node. */
@@ -48,18 +51,6 @@ export interface ReplicationEvents {
   replicated: ReplicatedEvent
   /** A key's health changed at a check. */
   health: HealthEvent
-}
-
-export interface ReplicationInit extends Partial<ReplicationConfig> {
-  /**
-   * Directory for `replication.sqlite` (pins, provider entries, peer reachability, schedule).
-   * Default: none, state is kept in memory and lost on stop.
-   */
-  dataDir?: string
-  /** Prefix of the replicate protocol id: `<prefix>/replicate/1.0.0`. Default: `/CHORUS`. */
-  protocolPrefix?: string
-  /** Called after a value pushed by a peer is pinned (to index it, for example). Errors are logged. */
-  onPinned?: (event: PinnedEvent) => void | Promise<void>
 }
 
 export interface AddContentOptions extends AbortOptions {

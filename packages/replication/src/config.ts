@@ -1,74 +1,190 @@
 /**
- * Configuration of the replication manager: the reference's `ReplicationConfig` fields with their
- * defaults, plus the timings our real replication (repair, republish, liveness) needs.
+ * Configuration of the replication manager, in one place: the reference's `ReplicationConfig`
+ * fields with their defaults, the timings our real replication (repair, republish, liveness)
+ * needs, and the manager's `ReplicationInit` (the config fields, all optional, plus where state
+ * lives and the protocol prefix).
  */
+import type { PinnedEvent } from './api.js'
+import { InvalidArgumentError } from './errors.js'
 
 const SECOND = 1000
 const MINUTE = 60 * SECOND
 const HOUR = 60 * MINUTE
 
 export interface ReplicationConfig {
-  /** Target number of live nodes holding each record (this node included). Default: 3. */
+  /**
+   * Target number of live nodes holding each record (this node included).
+   * @default 3
+   */
   replicationFactor: number
-  /** How often every held key is announced again as provided. Default: 12 h. */
+  /**
+   * How often every held key is announced again as provided, in ms (12 h).
+   * @default 43_200_000
+   */
   reprovideInterval: number
-  /** How often stale provider entries (older than `providerTTL`) are dropped. Default: 1 h. */
+  /**
+   * How often stale provider entries (older than `providerTTL`) are dropped, in ms (1 h).
+   * @default 3_600_000
+   */
   cleanupInterval: number
-  /** Provider entries not seen for this long are removed by cleanup. Default: 24 h. */
+  /**
+   * Provider entries not seen for this long are removed by cleanup, in ms (24 h).
+   * @default 86_400_000
+   */
   providerTTL: number
-  /** At most this many providers are looked up, tracked and reported per key. Default: 10. */
+  /**
+   * At most this many providers are looked up, tracked and reported per key.
+   * @default 10
+   */
   maxProvidersPerKey: number
-  /** Provide at once on `addContent` and repair under-replicated records. Default: true. */
+  /**
+   * Provide at once on `addContent` and repair under-replicated records.
+   * @default true
+   */
   enableAutoReplication: boolean
-  /** Run the periodic reprovide (and republish) tasks. Default: true. */
+  /**
+   * Run the periodic reprovide (and republish) tasks.
+   * @default true
+   */
   enableReprovide: boolean
-  /** At most this many background operations (provide, repair, republish) run at once. Default: 5. */
+  /**
+   * At most this many repairs (check and push) run at once; announcements run one at a time.
+   * @default 5
+   */
   maxConcurrentReplications: number
   /**
-   * How often each held value is put to the network again. @libp2p/kad-dht drops stored values
-   * after 48 h, so this must stay well below that. Default: 12 h.
+   * How often each held value is put to the network again, in ms (12 h). kad-dht (libp2p) drops
+   * stored values after 48 h, so this must stay well below that.
+   * @default 43_200_000
    */
   republishInterval: number
-  /** How often every held key's live holders are counted and, when too few, repaired. Default: 10 min. */
+  /**
+   * How often every held key's live holders are counted and, when too few, repaired, in ms (10 min).
+   * @default 600_000
+   */
   repairInterval: number
-  /** First retry delay after a repair that could not reach the target factor. Default: 30 s. */
+  /**
+   * First retry delay after a repair that could not reach the target factor, in ms.
+   * @default 30_000
+   */
   repairBackoffMin: number
-  /** Upper bound of the exponential repair back-off. Default: 30 min. */
+  /**
+   * Upper bound of the exponential repair back-off, in ms (30 min).
+   * @default 1_800_000
+   */
   repairBackoffMax: number
   /**
-   * Extra delay per rank for holders that are not the live holder closest to the key, so that
-   * one holder repairs and the others only step in when it did not. Default: 15 s.
+   * Extra delay per rank, in ms, for holders that are not the live holder closest to the key, so
+   * that one holder repairs and the others only step in when it did not.
+   * @default 15_000
    */
   repairRankDelay: number
-  /** Fraction (0..1) of random jitter added to every periodic and back-off delay. Default: 0.2. */
+  /**
+   * Fraction (0..1) of random jitter added to every periodic and back-off delay.
+   * @default 0.2
+   */
   jitter: number
-  /** A ping result is reused for this long before a peer is pinged again. Default: 30 s. */
+  /**
+   * A failed liveness check is reused for this long before the peer is pinged again, in ms.
+   * @default 30_000
+   */
   livenessTTL: number
-  /** Timeout of one ping, one replicate request, or one provider/closest-peer lookup. Default: 10 s. */
+  /**
+   * Timeout of one ping, one replicate request, or one value lookup, in ms.
+   * @default 10_000
+   */
   requestTimeout: number
-  /** Largest record value this node accepts to pin. Default: 1 MiB. */
+  /**
+   * Largest record value this node accepts to pin, in bytes (1 MiB).
+   * @default 1_048_576
+   */
   maxRecordBytes: number
 }
 
 /** The reference's defaults (and ours for the added timings). */
+export const replicationDefaults: Readonly<ReplicationConfig> = Object.freeze({
+  replicationFactor: 3,
+  reprovideInterval: 12 * HOUR,
+  cleanupInterval: HOUR,
+  providerTTL: 24 * HOUR,
+  maxProvidersPerKey: 10,
+  enableAutoReplication: true,
+  enableReprovide: true,
+  maxConcurrentReplications: 5,
+  republishInterval: 12 * HOUR,
+  repairInterval: 10 * MINUTE,
+  repairBackoffMin: 30 * SECOND,
+  repairBackoffMax: 30 * MINUTE,
+  repairRankDelay: 15 * SECOND,
+  jitter: 0.2,
+  livenessTTL: 30 * SECOND,
+  requestTimeout: 10 * SECOND,
+  maxRecordBytes: 1024 * 1024
+})
+
+/** A fresh copy of {@link replicationDefaults}. */
 export function defaultReplicationConfig(): ReplicationConfig {
-  return {
-    replicationFactor: 3,
-    reprovideInterval: 12 * HOUR,
-    cleanupInterval: HOUR,
-    providerTTL: 24 * HOUR,
-    maxProvidersPerKey: 10,
-    enableAutoReplication: true,
-    enableReprovide: true,
-    maxConcurrentReplications: 5,
-    republishInterval: 12 * HOUR,
-    repairInterval: 10 * MINUTE,
-    repairBackoffMin: 30 * SECOND,
-    repairBackoffMax: 30 * MINUTE,
-    repairRankDelay: 15 * SECOND,
-    jitter: 0.2,
-    livenessTTL: 30 * SECOND,
-    requestTimeout: 10 * SECOND,
-    maxRecordBytes: 1024 * 1024
+  return { ...replicationDefaults }
+}
+
+/** The second argument of `createReplicationManager`: every config field optional, plus these. */
+export interface ReplicationInit extends Partial<ReplicationConfig> {
+  /**
+   * Directory for `replication.sqlite` (pins, provider entries, peer reachability, schedule).
+   * @default undefined (state is kept in memory and lost on stop)
+   */
+  dataDir?: string
+  /**
+   * Prefix of the replicate protocol id: `<prefix>/replicate/1.0.0`.
+   * @default '/CHORUS'
+   */
+  protocolPrefix?: string
+  /**
+   * Called after a value pushed by a peer is pinned (to index it, for example). Errors are logged.
+   * @default undefined (none)
+   */
+  onPinned?: (event: PinnedEvent) => void | Promise<void>
+}
+
+/** The default protocol prefix (`/CHORUS/replicate/1.0.0`). */
+export const DEFAULT_PROTOCOL_PREFIX = '/CHORUS'
+
+/** The defaults with the init's defined config fields over them, checked. */
+export function resolveConfig(init: ReplicationInit): ReplicationConfig {
+  const { dataDir: _d, protocolPrefix: _p, onPinned: _o, ...overrides } = init
+  const config = defaultReplicationConfig()
+  for (const [k, v] of Object.entries(overrides)) {
+    if (v !== undefined) (config as unknown as Record<string, unknown>)[k] = v
   }
+  checkConfig(config)
+  return config
+}
+
+/** Throws `InvalidArgumentError` naming the first field out of range. */
+export function checkConfig(c: ReplicationConfig): void {
+  const positive: Array<keyof ReplicationConfig> = [
+    'reprovideInterval',
+    'cleanupInterval',
+    'providerTTL',
+    'republishInterval',
+    'repairInterval',
+    'repairBackoffMin',
+    'repairBackoffMax',
+    'livenessTTL',
+    'requestTimeout',
+    'maxRecordBytes'
+  ]
+  for (const f of positive) {
+    const v = c[f]
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
+      throw new InvalidArgumentError(f, `must be a positive number, got ${String(v)}`)
+    }
+  }
+  for (const f of ['replicationFactor', 'maxProvidersPerKey', 'maxConcurrentReplications'] as const) {
+    if (!Number.isInteger(c[f]) || c[f] < 1) {
+      throw new InvalidArgumentError(f, `must be an integer >= 1, got ${String(c[f])}`)
+    }
+  }
+  if (!(c.repairRankDelay >= 0)) throw new InvalidArgumentError('repairRankDelay', 'must be >= 0')
+  if (!(c.jitter >= 0 && c.jitter <= 1)) throw new InvalidArgumentError('jitter', 'must be within 0..1')
 }

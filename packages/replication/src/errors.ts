@@ -1,31 +1,43 @@
 /**
- * Errors of the replication package: one class per condition, each with a stable `name` and `code`.
+ * Errors of the replication package, all on `ChorusError` from `@chorus/common`: one class per
+ * condition, each with a stable `name` (the class name) and a `code` from
+ * {@link REPLICATION_ERROR_CODES}. Classify them with `X.isInstance(err)`.
  */
+import { ChorusError, InvalidInputError, NotStartedError } from '@chorus/common'
 
-export class ReplicationError extends Error {
-  readonly code: string
-  constructor(message: string, code: string, options?: ErrorOptions) {
-    super(message, options)
-    this.name = 'ReplicationError'
-    this.code = code
+/** Every code this package's errors carry. */
+export const REPLICATION_ERROR_CODES = {
+  NOT_STARTED: 'REPLICATION_NOT_STARTED',
+  INVALID_ARGUMENT: 'REPLICATION_INVALID_ARGUMENT',
+  UNKNOWN_CONTENT: 'REPLICATION_UNKNOWN_CONTENT',
+  VALUE_UNAVAILABLE: 'REPLICATION_VALUE_UNAVAILABLE',
+  REFUSED: 'REPLICATION_REFUSED',
+  PROTOCOL: 'REPLICATION_PROTOCOL',
+  MALFORMED_REQUEST: 'REPLICATION_MALFORMED_REQUEST'
+} as const
+export type ReplicationErrorCode = (typeof REPLICATION_ERROR_CODES)[keyof typeof REPLICATION_ERROR_CODES]
+
+/** The base of this package's own conditions (the generic ones subclass `@chorus/common`'s). */
+export class ReplicationError extends ChorusError {
+  constructor(message: string, code: ReplicationErrorCode, options?: { cause?: unknown }) {
+    super(message, { code, cause: options?.cause })
   }
 }
 
 /** The manager was used before `start()` or after `stop()`. */
-export class ReplicationNotStartedError extends ReplicationError {
+export class ReplicationNotStartedError extends NotStartedError {
   constructor() {
-    super('the replication manager is not started; call start() first', 'REPLICATION_NOT_STARTED')
-    this.name = 'ReplicationNotStartedError'
+    super('replication manager', {
+      code: REPLICATION_ERROR_CODES.NOT_STARTED,
+      message: 'the replication manager is not started; call start() first'
+    })
   }
 }
 
 /** An argument is out of range or malformed (empty key, negative size, bad config value...). */
-export class InvalidArgumentError extends ReplicationError {
-  readonly field: string
-  constructor(field: string, reason: string, options?: ErrorOptions) {
-    super(`invalid ${field}: ${reason}`, 'REPLICATION_INVALID_ARGUMENT', options)
-    this.name = 'InvalidArgumentError'
-    this.field = field
+export class InvalidArgumentError extends InvalidInputError {
+  constructor(field: string, reason: string, options?: { cause?: unknown }) {
+    super(field, reason, { code: REPLICATION_ERROR_CODES.INVALID_ARGUMENT, cause: options?.cause })
   }
 }
 
@@ -33,8 +45,7 @@ export class InvalidArgumentError extends ReplicationError {
 export class UnknownContentError extends ReplicationError {
   readonly key: string
   constructor(key: string) {
-    super(`content ${key} is not managed by this node`, 'REPLICATION_UNKNOWN_CONTENT')
-    this.name = 'UnknownContentError'
+    super(`content ${key} is not managed by this node`, REPLICATION_ERROR_CODES.UNKNOWN_CONTENT)
     this.key = key
   }
 }
@@ -42,9 +53,12 @@ export class UnknownContentError extends ReplicationError {
 /** This node has no value for the key, so it cannot pin or push it. */
 export class ValueUnavailableError extends ReplicationError {
   readonly key: string
-  constructor(key: string, options?: ErrorOptions) {
-    super(`no value for ${key} is available locally or in the DHT`, 'REPLICATION_VALUE_UNAVAILABLE', options)
-    this.name = 'ValueUnavailableError'
+  constructor(key: string, options?: { cause?: unknown }) {
+    super(
+      `no value for ${key} is available locally or in the DHT`,
+      REPLICATION_ERROR_CODES.VALUE_UNAVAILABLE,
+      options
+    )
     this.key = key
   }
 }
@@ -64,8 +78,7 @@ export class ReplicationRefusedError extends ReplicationError {
   readonly refusal: RefusalCode
   readonly reason: string
   constructor(peer: string, key: string, refusal: RefusalCode, reason: string) {
-    super(`peer ${peer} refused to replicate ${key}: ${reason} (${refusal})`, 'REPLICATION_REFUSED')
-    this.name = 'ReplicationRefusedError'
+    super(`peer ${peer} refused to replicate ${key}: ${reason} (${refusal})`, REPLICATION_ERROR_CODES.REFUSED)
     this.peer = peer
     this.key = key
     this.refusal = refusal
@@ -73,12 +86,21 @@ export class ReplicationRefusedError extends ReplicationError {
   }
 }
 
-/** A peer's answer to a replicate request could not be decoded. */
-export class ProtocolError extends ReplicationError {
+/**
+ * A peer's answer to a replicate request could not be decoded. (Named apart from
+ * `@chorus/dht`'s `ProtocolError`, which is about the request/response framing itself.)
+ */
+export class ReplicationProtocolError extends ReplicationError {
   readonly peer: string
-  constructor(peer: string, reason: string, options?: ErrorOptions) {
-    super(`bad replicate response from ${peer}: ${reason}`, 'REPLICATION_PROTOCOL', options)
-    this.name = 'ProtocolError'
+  constructor(peer: string, reason: string, options?: { cause?: unknown }) {
+    super(`bad replicate response from ${peer}: ${reason}`, REPLICATION_ERROR_CODES.PROTOCOL, options)
     this.peer = peer
+  }
+}
+
+/** An inbound request is not a well-formed replicate or ping request (the reason says why). */
+export class MalformedRequestError extends ReplicationError {
+  constructor(reason: string) {
+    super(reason, REPLICATION_ERROR_CODES.MALFORMED_REQUEST)
   }
 }

@@ -14,17 +14,24 @@ export type {
   ReplicatedEvent,
   ReplicationComponents,
   ReplicationEvents,
-  ReplicationInit,
   ReplicationManager,
   StatusOptions
 } from './api.js'
-export { defaultReplicationConfig, type ReplicationConfig } from './config.js'
+export {
+  defaultReplicationConfig,
+  type ReplicationConfig,
+  type ReplicationInit,
+  replicationDefaults
+} from './config.js'
 export {
   InvalidArgumentError,
-  ProtocolError,
+  MalformedRequestError,
+  REPLICATION_ERROR_CODES,
   type RefusalCode,
   ReplicationError,
+  type ReplicationErrorCode,
   ReplicationNotStartedError,
+  ReplicationProtocolError,
   ReplicationRefusedError,
   UnknownContentError,
   ValueUnavailableError

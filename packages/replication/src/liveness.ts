@@ -2,18 +2,13 @@
  * Peer liveness and reachability quality. A peer is live when this node has an open connection to
  * it or it answers a ping; observations feed each peer's quality (an EWMA) in the store.
  */
-import type { Logger, PeerMessaging } from '@chorus/dht'
-import { decodeResponse, encodePing } from './protocol.js'
+import { errorText, type Logger, timeoutSignal } from '@chorus/common'
+import type { PeerMessaging } from '@chorus/dht'
+import { decodeResponse, encodePing, MAX_PING_RESPONSE_BYTES } from './protocol.js'
 import type { ReplicationStore } from './store.js'
-import { timeoutSignal } from './timing.js'
-import { errorMessage } from './util.js'
 
-export interface LivenessInit {
-  messaging: PeerMessaging
-  /** The replicate protocol id (its ping is the fallback of libp2p's). */
-  protocol: string
-  livenessTTL: number
-  requestTimeout: number
+export interface LivenessComponents {
+  messaging: Pick<PeerMessaging, 'ping' | 'request' | 'getConnectedPeers'>
   log: Logger
   /** The open store, or undefined while stopped (observations are then kept in memory only). */
   store: () => ReplicationStore | undefined
@@ -21,15 +16,22 @@ export interface LivenessInit {
   signal: () => AbortSignal | undefined
 }
 
+export interface LivenessInit {
+  /** The replicate protocol id (its ping is the fallback of libp2p's). */
+  protocol: string
+  livenessTTL: number
+  requestTimeout: number
+}
+
 export class PeerLiveness {
-  private readonly init: LivenessInit
+  private readonly init: LivenessInit & LivenessComponents
   private readonly results = new Map<string, { ok: boolean; at: number }>()
   private readonly pings = new Map<string, Promise<boolean>>()
   private readonly written = new Map<string, { ok: boolean; at: number }>()
   private connectedCache: { at: number; peers: Set<string> } | undefined
 
-  constructor(init: LivenessInit) {
-    this.init = init
+  constructor(components: LivenessComponents, init: LivenessInit) {
+    this.init = { ...components, ...init }
   }
 
   /** Whether the last observation (within `livenessTTL`) found the peer unreachable. */
@@ -112,13 +114,13 @@ export class PeerLiveness {
       const res = decodeResponse(
         await this.init.messaging.request(peer, this.init.protocol, encodePing(), {
           signal: signal(),
-          maxResponseBytes: 1024
+          maxResponseBytes: MAX_PING_RESPONSE_BYTES
         })
       )
       return res.ok
     } catch (err) {
       this.init.log.debug(
-        { peer, ping: errorMessage(pingError), request: errorMessage(err) },
+        { peer, ping: errorText(pingError), request: errorText(err) },
         'replication: peer unreachable'
       )
       return false

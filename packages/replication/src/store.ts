@@ -4,7 +4,8 @@
  */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { DatabaseSync } from 'node:sqlite'
+import type { DatabaseSync } from 'node:sqlite'
+import { openDatabase } from '@chorus/common'
 import type { ReplicationHealth } from './types.js'
 
 export interface ContentRow {
@@ -99,13 +100,12 @@ export class ReplicationStore {
 
   /** Opens (creating when needed) `<dataDir>/replication.sqlite`, or an in-memory database. */
   constructor(dataDir: string | undefined) {
-    let path = ':memory:'
+    let path: string | undefined
     if (dataDir != null) {
       mkdirSync(dataDir, { recursive: true })
       path = join(dataDir, 'replication.sqlite')
     }
-    this.db = new DatabaseSync(path)
-    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;')
+    this.db = openDatabase(path)
     this.db.exec(SCHEMA)
   }
 

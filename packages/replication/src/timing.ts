@@ -11,10 +11,3 @@ export function backoffDelay(failures: number, min: number, max: number, jitter:
   const exp = Math.min(Math.max(failures - 1, 0), 30)
   return withJitter(Math.min(max, min * 2 ** exp), jitter)
 }
-
-/** A signal that aborts when any of the given signals does or after `ms`. */
-export function timeoutSignal(ms: number, ...signals: Array<AbortSignal | undefined>): AbortSignal {
-  const list = signals.filter((s): s is AbortSignal => s != null)
-  list.push(AbortSignal.timeout(ms))
-  return AbortSignal.any(list)
-}

@@ -1,10 +1,6 @@
 /** Small helpers shared by the manager's parts. */
 import { InvalidArgumentError } from './errors.js'
 
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err)
-}
-
 /** Throws `InvalidArgumentError` unless the key looks like a DHT key (`/namespace/...`). */
 export function checkKey(key: unknown): asserts key is string {
   if (typeof key !== 'string' || key.length === 0 || !key.startsWith('/')) {

@@ -77,6 +77,23 @@ export async function sendRequest(
     if (isUnsupportedProtocol(err)) throw new ProtocolError(protocol, `peer ${peerId} does not serve it`)
     throw new PeerUnreachableError(peerId.toString(), { cause: err })
   }
+  if (stream.writeStatus !== 'writable') {
+    // The stream died while libp2p was still opening it: after negotiating the protocol it
+    // updates its peer store, which `signal` does not bound and which takes seconds on a loaded
+    // machine; meanwhile the peer reset the stream (its handler gave up waiting for the request)
+    // or the connection closed. Nothing was sent: report that, instead of writing into the dead
+    // stream ("Cannot write to a stream that is closed").
+    stream.abort(new Error(`stream ${stream.status} before the request was sent`))
+    options.signal?.throwIfAborted()
+    if (signal.aborted) {
+      throw new ProtocolError(protocol, `request to ${peerId} failed: ${describe(signal.reason)}`, {
+        cause: signal.reason
+      })
+    }
+    throw new PeerUnreachableError(peerId.toString(), {
+      cause: new Error(`the stream was ${stream.status} before the request was sent`)
+    })
+  }
   try {
     const lp = lpStream(stream, { maxDataLength: options.maxResponseBytes ?? DEFAULT_MAX_MESSAGE_BYTES })
     await lp.write(body, { signal })

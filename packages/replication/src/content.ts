@@ -1,0 +1,112 @@
+/**
+ * Local content: the keys this node's application stored. `add` validates and pins the value
+ * (given, else from the node's record store, else from the network), writes it into the record
+ * store when it came from elsewhere, and queues its first announcement and spread; `remove` stops
+ * managing the key and drops its pin.
+ */
+import { errorText, type Logger } from '@chorus/common'
+import type { Dht } from '@chorus/dht'
+import type { AddContentOptions, PinnedEvent } from './api.js'
+import type { ReplicationConfig } from './config.js'
+import { type ContentEntries, type Entry, newEntry } from './entries.js'
+import { InvalidArgumentError, UnknownContentError } from './errors.js'
+import type { JobKind } from './scheduler.js'
+import { withJitter } from './timing.js'
+import { sameBytes } from './util.js'
+import type { RecordValues } from './values.js'
+
+/** `from` of the `pinned` event for a value this node's application added. */
+export const SELF = 'self'
+
+export interface LocalContentComponents {
+  entries: Pick<ContentEntries, 'get' | 'set' | 'has' | 'delete' | 'value'>
+  dht: Pick<Dht, 'putValue'>
+  values: Pick<RecordValues, 'read' | 'validate'>
+  emitPinned: (event: PinnedEvent) => void
+  emitUnpinned: (event: { key: string }) => void
+  enqueue: (kind: JobKind, entry: Entry) => void
+  log: Logger
+}
+
+export type LocalContentInit = Pick<
+  ReplicationConfig,
+  'maxRecordBytes' | 'enableAutoReplication' | 'republishInterval' | 'jitter'
+>
+
+export class LocalContent {
+  private readonly components: LocalContentComponents
+  private readonly init: LocalContentInit
+
+  constructor(components: LocalContentComponents, init: LocalContentInit) {
+    this.components = components
+    this.init = init
+  }
+
+  async add(key: string, size: number, priority: number, options: AddContentOptions = {}): Promise<void> {
+    const { entries, values, log } = this.components
+    if (!Number.isFinite(size) || size < 0) throw new InvalidArgumentError('size', 'must be a number >= 0')
+    if (!Number.isInteger(priority)) throw new InvalidArgumentError('priority', 'must be an integer')
+    let value = options.value
+    let fromStore = false
+    if (value == null) {
+      value = await values.read(key, options.signal)
+      fromStore = value != null
+    }
+    if (value != null) {
+      try {
+        await values.validate(key, value)
+      } catch (err) {
+        throw new InvalidArgumentError('value', `the record validator refused it: ${errorText(err)}`, {
+          cause: err
+        })
+      }
+      if (value.byteLength > this.init.maxRecordBytes) {
+        throw new InvalidArgumentError(
+          'value',
+          `${value.byteLength} bytes is more than maxRecordBytes (${this.init.maxRecordBytes})`
+        )
+      }
+      if (!fromStore)
+        await this.components.dht.putValue(key, value, { localOnly: true, signal: options.signal })
+    } else {
+      log.warn({ key }, 'replication: no value found for added content; it is tracked but not pinned')
+    }
+    const now = Date.now()
+    const existing = entries.get(key)
+    const previous = existing?.pinned === true ? entries.value(key) : undefined
+    const entry = newEntry(
+      {
+        key,
+        size,
+        priority,
+        createdAt: existing?.createdAt ?? now,
+        pinned: value != null || (existing?.pinned ?? false),
+        origin: 'local',
+        lastReprovided: existing?.lastReprovided,
+        lastRepublished: existing?.lastRepublished,
+        lastChecked: existing?.lastChecked,
+        lastActual: existing?.lastActual,
+        lastHealth: existing?.lastHealth
+      },
+      {
+        nextRepairAt: now,
+        nextProvideAt: now,
+        nextRepublishAt: now + withJitter(this.init.republishInterval, this.init.jitter),
+        fresh: value != null && (previous == null || !sameBytes(previous, value))
+      }
+    )
+    entries.set(entry, value)
+    if (value != null) this.components.emitPinned({ key, value, from: SELF })
+    if (this.init.enableAutoReplication && entry.pinned) {
+      // announce and repair at once, in the background: a DHT query can take up to its timeout
+      this.components.enqueue('provide', entry)
+      this.components.enqueue('repair', entry)
+    }
+  }
+
+  remove(key: string): void {
+    if (!this.components.entries.has(key)) throw new UnknownContentError(key)
+    this.components.entries.delete(key)
+    this.components.emitUnpinned({ key })
+  }
+}

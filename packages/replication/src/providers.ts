@@ -1,0 +1,123 @@
+/**
+ * The provider cache: which peers hold each key. It merges the DHT's provider records with what
+ * this node saw itself (pushes it made, replicas it received with their co-holders, earlier
+ * lookups), liveness-checks them, and keeps them in the store with a TTL and a per-key cap.
+ */
+import { errorText, type Logger } from '@chorus/common'
+import { type Dht, keyPeerDistance, log2Distance, sortByDistance } from '@chorus/dht'
+import type { ReplicationConfig } from './config.js'
+import type { ReplicationCounters } from './metrics.js'
+import type { ReplicationStore } from './store.js'
+import type { ProviderInfo } from './types.js'
+
+/** What the cache needs of the liveness checks. */
+export interface LivenessCheck {
+  isLive(peer: string, signal: AbortSignal): Promise<boolean>
+  /** Drops results older than `maxAge`. */
+  prune(maxAge: number): void
+}
+
+export interface ProviderCacheComponents {
+  dht: Pick<Dht, 'findProviders'>
+  /** This node's peer id. */
+  peerId: string
+  /** The open store, or undefined while stopped. */
+  store: () => ReplicationStore | undefined
+  /** Whether this node holds (pins) the key. */
+  holds: (key: string) => boolean
+  liveness: LivenessCheck
+  counters: Pick<ReplicationCounters, 'providerLookups' | 'lastCleanupTime'>
+  log: Logger
+}
+
+export type ProviderCacheInit = Pick<
+  ReplicationConfig,
+  'maxProvidersPerKey' | 'replicationFactor' | 'providerTTL'
+>
+
+export class ProviderCache {
+  private readonly components: ProviderCacheComponents
+  private readonly init: ProviderCacheInit
+
+  constructor(components: ProviderCacheComponents, init: ProviderCacheInit) {
+    this.components = components
+    this.init = init
+  }
+
+  /** Records that `peer` holds `key`, seen at `at`. */
+  touch(key: string, peer: string, at = Date.now()): void {
+    this.components.store()?.touchProvider(key, peer, at)
+  }
+
+  /**
+   * Providers of the key, each liveness-checked: live ones first, each group closest to the key
+   * first, at most max(`maxProvidersPerKey`, `replicationFactor`); this node among them when it
+   * holds the key. With `network` the DHT is asked too (at most `limit` providers).
+   */
+  async lookup(
+    key: string,
+    signal: AbortSignal,
+    network = true,
+    limit = this.init.maxProvidersPerKey
+  ): Promise<ProviderInfo[]> {
+    const { peerId: self, store: storeOf, liveness, log, counters } = this.components
+    const c = this.init
+    const now = Date.now()
+    const store = storeOf()
+    const ids = new Set<string>()
+    if (network) {
+      counters.providerLookups++
+      try {
+        // no extra timeout here: on its own query timeout the DHT answers with what it found
+        const found = await this.components.dht.findProviders(key, { limit, signal })
+        for (const p of found) {
+          ids.add(p.id)
+          if (p.id !== self) store?.touchProvider(key, p.id, now)
+        }
+      } catch (err) {
+        if (signal.aborted) throw err
+        log.debug({ key, err: errorText(err) }, 'replication: provider lookup failed')
+      }
+    }
+    const known = store?.providers(key) ?? []
+    for (const p of known) if (now - p.lastSeen <= c.providerTTL) ids.add(p.peer)
+    if (this.components.holds(key)) ids.add(self)
+    else ids.delete(self)
+    const max = Math.max(c.maxProvidersPerKey, c.replicationFactor)
+    // check a few more than reported, so dead providers close to the key do not hide live ones
+    const checked = sortByDistance(key, [...ids]).slice(0, 3 * max)
+    const alive = await Promise.all(checked.map((p) => (p === self ? true : liveness.isLive(p, signal))))
+    const liveSet = new Set(checked.filter((_, i) => alive[i] === true))
+    const ordered = [
+      ...checked.filter((p) => liveSet.has(p)),
+      ...checked.filter((p) => !liveSet.has(p))
+    ].slice(0, max)
+    const rows = new Map((store?.providers(key) ?? []).map((r) => [r.peer, r]))
+    return ordered.map((peerId) => {
+      const d = keyPeerDistance(key, peerId)
+      const row = rows.get(peerId)
+      const peer = peerId === self ? undefined : store?.getPeer(peerId)
+      return {
+        peerId,
+        addedAt: new Date(row?.addedAt ?? now),
+        lastSeen: new Date(peerId === self ? Date.now() : (peer?.lastSeen ?? row?.lastSeen ?? now)),
+        quality: peerId === self ? 1 : (peer?.quality ?? 0.5),
+        distance: log2Distance(d),
+        xorDistance: d.toString(16).padStart(64, '0'),
+        live: liveSet.has(peerId)
+      }
+    })
+  }
+
+  /** Drops provider entries older than `providerTTL` and keeps at most `maxProvidersPerKey` per key. */
+  cleanup(): void {
+    const store = this.components.store()
+    if (store == null) return
+    const now = Date.now()
+    const expired = store.expireProviders(now - this.init.providerTTL)
+    const capped = store.capProviders(this.init.maxProvidersPerKey)
+    this.components.liveness.prune(this.init.providerTTL)
+    this.components.counters.lastCleanupTime = new Date(now)
+    this.components.log.debug({ expired, capped }, 'replication: provider cleanup')
+  }
+}

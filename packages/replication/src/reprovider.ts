@@ -1,0 +1,106 @@
+/**
+ * The reprovider: announces held keys as provided (at once after `addContent`, then every
+ * `reprovideInterval`), puts held values to the network again every `republishInterval`, and at
+ * start serves every pin again from this node's DHT record store. Failures back off exponentially.
+ */
+import { errorText, type Logger, timeoutSignal } from '@chorus/common'
+import type { Dht } from '@chorus/dht'
+import type { ReplicationConfig } from './config.js'
+import type { ContentEntries, Entry } from './entries.js'
+import type { ReplicationCounters } from './metrics.js'
+import { backoffDelay, withJitter } from './timing.js'
+
+export interface ReproviderComponents {
+  dht: Pick<Dht, 'provide' | 'putValue'>
+  entries: Pick<ContentEntries, 'persist' | 'value' | 'values'>
+  /** Records that this node provides the key. */
+  touchSelf: (key: string, at: number) => void
+  counters: Pick<ReplicationCounters, 'reprovideOperations' | 'lastReprovideTime' | 'republishOperations'>
+  log: Logger
+}
+
+export type ReproviderInit = Pick<
+  ReplicationConfig,
+  'reprovideInterval' | 'republishInterval' | 'repairBackoffMin' | 'requestTimeout' | 'jitter'
+>
+
+export class Reprovider {
+  private readonly components: ReproviderComponents
+  private readonly init: ReproviderInit
+
+  constructor(components: ReproviderComponents, init: ReproviderInit) {
+    this.components = components
+    this.init = init
+  }
+
+  /** Serves every pinned value again from this node's DHT record store; returns how many. */
+  async reserve(): Promise<number> {
+    const { entries, dht, log } = this.components
+    let reserved = 0
+    for (const e of entries.values()) {
+      if (!e.pinned) continue
+      const value = entries.value(e.key)
+      if (value == null) continue
+      try {
+        await dht.putValue(e.key, value, { localOnly: true })
+        reserved++
+      } catch (err) {
+        log.warn({ key: e.key, err: errorText(err) }, 'replication: could not re-serve a pinned value')
+      }
+    }
+    return reserved
+  }
+
+  /** Announces the key now; the next announcement is one `reprovideInterval` later. */
+  async provide(entry: Entry, signal?: AbortSignal): Promise<void> {
+    // the DHT bounds the query itself (its query timeout) and keeps what it reached
+    await this.components.dht.provide(entry.key, { signal })
+    const now = Date.now()
+    entry.lastReprovided = now
+    entry.nextProvideAt = now + withJitter(this.init.reprovideInterval, this.init.jitter)
+    entry.provideFailures = 0
+    this.components.counters.reprovideOperations++
+    this.components.counters.lastReprovideTime = new Date(now)
+    this.components.touchSelf(entry.key, now)
+    this.components.entries.persist(entry)
+  }
+
+  /** The scheduled announcement: on failure, retried after an exponential back-off. */
+  async reprovide(entry: Entry, signal: AbortSignal): Promise<void> {
+    try {
+      await this.provide(entry, signal)
+    } catch (err) {
+      entry.provideFailures++
+      const c = this.init
+      entry.nextProvideAt =
+        Date.now() + backoffDelay(entry.provideFailures, c.repairBackoffMin, c.reprovideInterval, c.jitter)
+      throw err
+    }
+  }
+
+  /** Puts the pinned value to the network again; on failure, retried after a back-off. */
+  async republish(entry: Entry, signal: AbortSignal): Promise<void> {
+    const c = this.init
+    const value = this.components.entries.value(entry.key)
+    if (value == null) {
+      entry.nextRepublishAt = Date.now() + withJitter(c.republishInterval, c.jitter)
+      return
+    }
+    try {
+      await this.components.dht.putValue(entry.key, value, {
+        signal: timeoutSignal(c.requestTimeout * 2, signal)
+      })
+      const now = Date.now()
+      entry.lastRepublished = now
+      entry.nextRepublishAt = now + withJitter(c.republishInterval, c.jitter)
+      entry.republishFailures = 0
+      this.components.counters.republishOperations++
+      this.components.entries.persist(entry)
+    } catch (err) {
+      entry.republishFailures++
+      entry.nextRepublishAt =
+        Date.now() + backoffDelay(entry.republishFailures, c.repairBackoffMin, c.republishInterval, c.jitter)
+      throw err
+    }
+  }
+}

@@ -1,0 +1,178 @@
+/** The scheduler and the reprovider's back-off, with fake jobs and an in-memory entry store. */
+import { silentLogger } from '@chorus/common'
+import { afterEach, describe, expect, it } from 'vitest'
+import { type ReplicationConfig, replicationDefaults } from '../src/config.js'
+import { ContentEntries, type Entry, newEntry } from '../src/entries.js'
+import { createCounters } from '../src/metrics.js'
+import { Reprovider } from '../src/reprovider.js'
+import { type JobKind, jobPriority, Scheduler, tickInterval } from '../src/scheduler.js'
+
+const config: ReplicationConfig = { ...replicationDefaults, jitter: 0, maxConcurrentReplications: 1 }
+const open: ContentEntries[] = []
+afterEach(() => {
+  for (const e of open.splice(0)) e.close()
+})
+
+function entriesWith(...keys: Array<{ key: string; priority?: number; departed?: number; due?: boolean }>) {
+  const entries = new ContentEntries({ dataDir: undefined, config })
+  entries.open()
+  open.push(entries)
+  const now = Date.now()
+  for (const k of keys) {
+    const at = k.due === false ? now + 3_600_000 : now - 1
+    const e = newEntry(
+      { key: k.key, size: 1, priority: k.priority ?? 0, createdAt: now, pinned: true, origin: 'local' },
+      { nextRepairAt: at, nextProvideAt: at, nextRepublishAt: at }
+    )
+    if (k.departed != null) e.departed = k.departed
+    entries.set(e, new Uint8Array([1]))
+  }
+  return entries
+}
+
+/** Jobs that record their order and wait until released. */
+function recordingJobs() {
+  const order: string[] = []
+  let release: () => void = () => {}
+  const gate = new Promise<void>((r) => {
+    release = r
+  })
+  const job = (kind: JobKind) => async (entry: Entry) => {
+    order.push(`${kind}:${entry.key}`)
+    await gate
+  }
+  return {
+    order,
+    release: () => release(),
+    jobs: {
+      repair: job('repair'),
+      provide: job('provide'),
+      republish: job('republish'),
+      cleanup: () => order.push('cleanup'),
+      tick: () => {}
+    }
+  }
+}
+
+describe('job priority', () => {
+  it('puts repairs first, then provides, then republishes; lost holders and content priority within', () => {
+    const e = { priority: 0 }
+    expect(jobPriority('repair', e)).toBeGreaterThan(jobPriority('provide', { priority: 99 }))
+    expect(jobPriority('provide', e)).toBeGreaterThan(jobPriority('republish', { priority: 99 }))
+    expect(jobPriority('repair', { priority: 0, departed: 1 })).toBeGreaterThan(
+      jobPriority('repair', { priority: 99 })
+    )
+    expect(jobPriority('repair', { priority: 0, departed: 9 })).toBe(
+      jobPriority('repair', { priority: 0, departed: 3 })
+    )
+    expect(jobPriority('provide', { priority: 1000 })).toBe(jobPriority('provide', { priority: 99 }))
+    expect(jobPriority('provide', { priority: 0, departed: 3 })).toBe(jobPriority('provide', e))
+  })
+
+  it('ticks at a quarter of the shortest period, within 100 ms..1 s', () => {
+    expect(tickInterval(replicationDefaults)).toBe(1000)
+    expect(tickInterval({ ...replicationDefaults, repairBackoffMin: 200 })).toBe(100)
+    expect(tickInterval({ ...replicationDefaults, repairRankDelay: 0, repairBackoffMin: 2000 })).toBe(500)
+  })
+})
+
+describe('Scheduler', () => {
+  it('runs due repairs first, by urgency and priority, and announcements only after them', async () => {
+    const entries = entriesWith(
+      { key: '/CHORUS/low', priority: 1 },
+      { key: '/CHORUS/high', priority: 50 },
+      { key: '/CHORUS/lost', priority: 0, departed: 2 },
+      { key: '/CHORUS/later', due: false }
+    )
+    const { order, release, jobs } = recordingJobs()
+    const scheduler = new Scheduler({ entries, jobs, log: silentLogger }, config)
+    const controller = new AbortController()
+    scheduler.start(controller.signal)
+    // repairs queued first: the announcements then wait for every waiting repair to start
+    for (const e of entries.values()) if (e.key !== '/CHORUS/later') scheduler.enqueue('repair', e)
+    scheduler.runDue()
+    // the same due jobs again are not queued twice
+    scheduler.runDue()
+    await new Promise((r) => setTimeout(r, 20))
+    release()
+    for (let i = 0; i < 100 && order.length < 9; i++) await new Promise((r) => setTimeout(r, 10))
+    await scheduler.stop()
+    const repairs = order.filter((o) => o.startsWith('repair'))
+    // the first repair started at once (concurrency 1); the waiting ones ran by priority
+    expect(repairs).toEqual(['repair:/CHORUS/low', 'repair:/CHORUS/lost', 'repair:/CHORUS/high'])
+    const firstAnnouncement = order.findIndex((o) => !o.startsWith('repair'))
+    expect(firstAnnouncement).toBeGreaterThan(order.lastIndexOf('repair:/CHORUS/high'))
+    expect(order.filter((o) => o.startsWith('provide'))).toHaveLength(3)
+    expect(order.filter((o) => o.startsWith('republish'))).toHaveLength(3)
+    expect(order.some((o) => o.endsWith('/CHORUS/later'))).toBe(false)
+  })
+
+  it('skips jobs of removed entries and drops waiting jobs on stop', async () => {
+    const entries = entriesWith({ key: '/CHORUS/a' }, { key: '/CHORUS/b' })
+    const { order, release, jobs } = recordingJobs()
+    const scheduler = new Scheduler({ entries, jobs, log: silentLogger }, config)
+    scheduler.start(new AbortController().signal)
+    scheduler.runDue()
+    entries.delete('/CHORUS/b')
+    await new Promise((r) => setTimeout(r, 20))
+    const stopped = scheduler.stop()
+    release()
+    await stopped
+    // a's repair and first announcement were running (one queue each); a's republish waited and
+    // was dropped; b was removed before its jobs ran
+    expect(order).toEqual(['repair:/CHORUS/a', 'provide:/CHORUS/a'])
+    // stopped: nothing is queued any more
+    scheduler.enqueue('repair', entries.get('/CHORUS/a')!)
+    await new Promise((r) => setTimeout(r, 10))
+    expect(order).toHaveLength(2)
+  })
+
+  it('runs cleanup on the tick once its interval passed', async () => {
+    const entries = entriesWith()
+    const { order, jobs } = recordingJobs()
+    const scheduler = new Scheduler({ entries, jobs, log: silentLogger }, config)
+    scheduler.start(new AbortController().signal)
+    scheduler.runDue()
+    expect(order).toEqual([])
+    scheduler.runDue(Date.now() + config.cleanupInterval + 1)
+    expect(order).toEqual(['cleanup'])
+    await scheduler.stop()
+  })
+})
+
+describe('Reprovider back-off', () => {
+  it('retries a failed announcement after an exponential back-off, and resets it on success', async () => {
+    const entries = entriesWith({ key: '/CHORUS/k' })
+    let fail = true
+    const reprovider = new Reprovider(
+      {
+        dht: {
+          provide: async () => {
+            if (fail) throw new Error('no peers')
+          },
+          putValue: async (key) => ({ key, acks: [], storedLocally: true })
+        },
+        entries,
+        touchSelf: () => {},
+        counters: createCounters(),
+        log: silentLogger
+      },
+      config
+    )
+    const e = entries.get('/CHORUS/k')!
+    const signal = new AbortController().signal
+    for (const n of [1, 2, 3]) {
+      const before = Date.now()
+      await expect(reprovider.reprovide(e, signal)).rejects.toThrow('no peers')
+      expect(e.provideFailures).toBe(n)
+      const delay = e.nextProvideAt - before
+      const expected = config.repairBackoffMin * 2 ** (n - 1)
+      expect(delay).toBeGreaterThanOrEqual(expected - 5)
+      expect(delay).toBeLessThanOrEqual(expected + 50)
+    }
+    fail = false
+    await reprovider.reprovide(e, signal)
+    expect(e.provideFailures).toBe(0)
+    expect(e.nextProvideAt - Date.now()).toBeGreaterThan(config.reprovideInterval - 1000)
+  })
+})
