@@ -3,6 +3,7 @@ import { ChorusError, COMMON_ERROR_CODES, NotFoundError } from '@chorus/common'
 import { CRYPTO_ERROR_CODES } from '@chorus/crypto'
 import { DHT_ERROR_CODES } from '@chorus/dht'
 import { HYBRID_ERROR_CODES } from '@chorus/hybrid'
+import { REPLICATION_ERROR_CODES } from '@chorus/replication'
 import { STORAGE_ERROR_CODES } from '@chorus/storage'
 import { UCXL_ERROR_CODES, UcxlAddressError } from '@chorus/ucxl'
 import { describe, expect, it } from 'vitest'
@@ -30,6 +31,7 @@ describe('the API error table', () => {
       ...Object.values(DHT_ERROR_CODES),
       ...Object.values(STORAGE_ERROR_CODES),
       ...Object.values(HYBRID_ERROR_CODES),
+      ...Object.values(REPLICATION_ERROR_CODES),
       ...Object.values(AGENT_ERROR_CODES),
       ...Object.values(API_ERROR_CODES)
     ]

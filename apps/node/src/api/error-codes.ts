@@ -4,15 +4,14 @@
  * looks codes up here and nowhere else.
  *
  * One sub-table per package, keyed by the package's code strings, each checked against the
- * package's exported code type where the package exports one (`satisfies Record<XxxErrorCode,
- * HttpError>`: a code added to the package and missing here, or a code here that the package no
- * longer has, fails to compile). For dht, storage, replication and hybrid, whose code tables are
- * not exported yet, the line to add is written above each sub-table.
+ * package's exported code type (`satisfies Record<XxxErrorCode, HttpError>`: a code added to the
+ * package and missing here, or a code here that the package no longer has, fails to compile).
  */
 import { COMMON_ERROR_CODES, type CommonErrorCode } from '@chorus/common'
 import type { CryptoErrorCode } from '@chorus/crypto'
 import type { DhtErrorCode } from '@chorus/dht'
 import type { HybridErrorCode } from '@chorus/hybrid'
+import type { ReplicationErrorCode } from '@chorus/replication'
 import type { StorageErrorCode } from '@chorus/storage'
 import { UCXL_ERROR_CODES, type UcxlErrorCode } from '@chorus/ucxl'
 import { AGENT_ERROR_CODES, type AgentErrorCode } from '../errors.js'
@@ -113,15 +112,15 @@ const STORAGE = {
 } satisfies Record<StorageErrorCode, HttpError>
 
 /** `@chorus/replication`. */
-// satisfies Record<ReplicationErrorCode, HttpError> once @chorus/replication exports REPLICATION_ERROR_CODES
 const REPLICATION = {
   REPLICATION_NOT_STARTED: http(503, 'NOT_READY'),
   REPLICATION_INVALID_ARGUMENT: http(400, 'BAD_REQUEST'),
   REPLICATION_UNKNOWN_CONTENT: http(404, 'NOT_MANAGED'),
   REPLICATION_VALUE_UNAVAILABLE: http(404, 'NOT_FOUND'),
   REPLICATION_REFUSED: http(502, 'REPLICATION_REFUSED'),
-  REPLICATION_PROTOCOL: http(502, 'PROTOCOL')
-} as const satisfies Record<string, HttpError>
+  REPLICATION_PROTOCOL: http(502, 'PROTOCOL'),
+  REPLICATION_MALFORMED_REQUEST: http(400, 'BAD_REQUEST')
+} satisfies Record<ReplicationErrorCode, HttpError>
 
 /** `@chorus/hybrid`. */
 const HYBRID = {

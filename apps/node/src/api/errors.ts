@@ -11,9 +11,6 @@ export interface MappedError {
   body: ApiErrorBody
 }
 
-/** A public code not in the table (a package's newer code): it carries its status. */
-const PUBLIC_CODE = /^UCXL-(\d{3})-[A-Z0-9_]+$/
-
 /** A request error raised by the API itself (bad input, auth): it carries its status. */
 export class ApiError extends ChorusError {
   readonly status: number
@@ -34,8 +31,6 @@ function classify(err: unknown): HttpError | undefined {
   if (ApiError.isInstance(err)) return { status: err.status, code: err.code as HttpError['code'] }
   const known = httpErrorOf(code)
   if (known !== undefined) return known
-  const m = PUBLIC_CODE.exec(code)
-  if (m !== null) return { status: Number(m[1]), code: code as HttpError['code'] }
   if (isAbortError(err)) return ABORTED
   const e = err as { validation?: unknown; statusCode?: unknown } | null
   if (e?.validation !== undefined) return INVALID_REQUEST

@@ -65,8 +65,7 @@ export async function handleReplicate(
       await components.dht.putValue(key, keep, { localOnly: true })
     } catch (err) {
       // the record store already holds a version the selector prefers: pin that one instead
-      // (interim: `instanceof` until @chorus/dht's errors have `isInstance`)
-      const held = err instanceof StaleRecordError ? await values.held(key) : undefined
+      const held = StaleRecordError.isInstance(err) ? await values.held(key) : undefined
       if (held == null) {
         return refusal('STORE_FAILED', `could not store it in the DHT record store: ${errorText(err)}`)
       }
