@@ -4,8 +4,9 @@
  * update, middleware) after the protocol was negotiated, which takes seconds on a loaded machine.
  * Here a client middleware holds the stream for 1 s while the server's handler waits only 300 ms
  * for the request, gives up and resets it; the client then gets a stream that is already reset.
- * The request must fail as what it is (the peer could not be reached), not by writing into the
- * dead stream.
+ * Nothing was sent on that stream, so the request goes once more on a fresh one; when that one
+ * dies too, it fails as what it is (the peer could not be reached), never by writing into a dead
+ * stream.
  */
 import { PeerUnreachableError } from '@chorus/dht'
 import { startNetwork, type TestNetwork } from '@chorus/dht/testing'
@@ -32,7 +33,24 @@ describe('a request whose stream dies while libp2p opens it', () => {
     expect(decodeResponse(res)).toEqual({ ok: true })
   })
 
-  it('fails as unreachable, without writing into the reset stream', async () => {
+  it('is sent again on a fresh stream when the first one died unused', async () => {
+    const [server, client] = network.nodes
+    const states: string[] = []
+    client!.libp2p.use(PROTOCOL, async (stream, connection, next) => {
+      if (states.length === 0) await new Promise((r) => setTimeout(r, 1_000))
+      states.push(`${stream.status}/${stream.writeStatus}`)
+      next(stream, connection)
+    })
+    try {
+      const res = await client!.request(server!.peerId, PROTOCOL, encodePing())
+      expect(decodeResponse(res)).toEqual({ ok: true })
+      expect(states).toEqual(['reset/closed', 'open/writable'])
+    } finally {
+      client!.libp2p.unuse(PROTOCOL)
+    }
+  }, 20_000)
+
+  it('fails as unreachable when every stream dies unused, without writing into one', async () => {
     const [server, client] = network.nodes
     const states: string[] = []
     client!.libp2p.use(PROTOCOL, async (stream, connection, next) => {
@@ -45,8 +63,8 @@ describe('a request whose stream dies while libp2p opens it', () => {
         () => undefined,
         (e: unknown) => e
       )
-      // the server reset the stream before the client could send its request
-      expect(states).toEqual(['reset/closed'])
+      // the server reset both streams before the client could send its request
+      expect(states).toEqual(['reset/closed', 'reset/closed'])
       expect(err).toBeInstanceOf(PeerUnreachableError)
       expect(String((err as Error).message)).not.toMatch(/Cannot write/)
     } finally {

@@ -1,3 +1,4 @@
+import { errorText, timeoutSignal } from '@chorus/common'
 import type { PeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { lpStream } from '@libp2p/utils'
@@ -59,7 +60,19 @@ export async function handleProtocol(
   )
 }
 
-/** Sends one request and reads one response. */
+/** How many streams one request may open when the first dies before anything was sent. */
+const STREAM_ATTEMPTS = 2
+
+/**
+ * Sends one request and reads one response.
+ *
+ * libp2p hands back the stream only after it has negotiated the protocol and then updated its
+ * peer store, a step `signal` does not bound and which takes seconds on a loaded machine;
+ * meanwhile the peer may reset the stream (its handler gave up waiting for the request) or the
+ * connection may close. Such a stream is not written to ("Cannot write to a stream that is
+ * closed"): nothing was sent, so the request goes once more on a fresh stream, within the same
+ * time limit, and fails as `PeerUnreachableError` if that one dies too.
+ */
 export async function sendRequest(
   node: ChorusLibp2p,
   peer: string | PeerInfo,
@@ -68,32 +81,8 @@ export async function sendRequest(
   options: AbortOptions & { maxResponseBytes?: number; timeout: number }
 ): Promise<Uint8Array> {
   const peerId = await toPeerId(node, peer)
-  const signal = anySignal(options.signal, AbortSignal.timeout(options.timeout))
-  let stream: Awaited<ReturnType<ChorusLibp2p['dialProtocol']>>
-  try {
-    stream = await node.dialProtocol(peerId, protocol, { signal })
-  } catch (err) {
-    options.signal?.throwIfAborted()
-    if (isUnsupportedProtocol(err)) throw new ProtocolError(protocol, `peer ${peerId} does not serve it`)
-    throw new PeerUnreachableError(peerId.toString(), { cause: err })
-  }
-  if (stream.writeStatus !== 'writable') {
-    // The stream died while libp2p was still opening it: after negotiating the protocol it
-    // updates its peer store, which `signal` does not bound and which takes seconds on a loaded
-    // machine; meanwhile the peer reset the stream (its handler gave up waiting for the request)
-    // or the connection closed. Nothing was sent: report that, instead of writing into the dead
-    // stream ("Cannot write to a stream that is closed").
-    stream.abort(new Error(`stream ${stream.status} before the request was sent`))
-    options.signal?.throwIfAborted()
-    if (signal.aborted) {
-      throw new ProtocolError(protocol, `request to ${peerId} failed: ${describe(signal.reason)}`, {
-        cause: signal.reason
-      })
-    }
-    throw new PeerUnreachableError(peerId.toString(), {
-      cause: new Error(`the stream was ${stream.status} before the request was sent`)
-    })
-  }
+  const signal = timeoutSignal(options.timeout, options.signal)
+  const stream = await openStream(node, peerId, protocol, signal, options.signal)
   try {
     const lp = lpStream(stream, { maxDataLength: options.maxResponseBytes ?? DEFAULT_MAX_MESSAGE_BYTES })
     await lp.write(body, { signal })
@@ -106,19 +95,42 @@ export async function sendRequest(
     if (err instanceof Error && err.name === 'InvalidDataLengthError') {
       throw new ProtocolError(protocol, 'response exceeds maxResponseBytes', { cause: err })
     }
-    throw new ProtocolError(protocol, `request to ${peerId} failed: ${describe(err)}`, { cause: err })
+    throw new ProtocolError(protocol, `request to ${peerId} failed: ${errorText(err)}`, { cause: err })
+  }
+}
+
+type RequestStream = Awaited<ReturnType<ChorusLibp2p['dialProtocol']>>
+
+/** A writable stream of `protocol` to the peer, on a second try if the first died unused. */
+async function openStream(
+  node: ChorusLibp2p,
+  peerId: PeerId,
+  protocol: string,
+  signal: AbortSignal,
+  callerSignal: AbortSignal | undefined
+): Promise<RequestStream> {
+  for (let attempt = 1; ; attempt++) {
+    let stream: RequestStream
+    try {
+      stream = await node.dialProtocol(peerId, protocol, { signal })
+    } catch (err) {
+      callerSignal?.throwIfAborted()
+      if (isUnsupportedProtocol(err)) throw new ProtocolError(protocol, `peer ${peerId} does not serve it`)
+      throw new PeerUnreachableError(peerId.toString(), { cause: err })
+    }
+    if (stream.writeStatus === 'writable') return stream
+    const dead = new Error(`the stream was ${stream.status} before the request was sent`)
+    stream.abort(dead)
+    callerSignal?.throwIfAborted()
+    if (signal.aborted) {
+      throw new ProtocolError(protocol, `request to ${peerId} failed: ${errorText(signal.reason)}`, {
+        cause: signal.reason
+      })
+    }
+    if (attempt >= STREAM_ATTEMPTS) throw new PeerUnreachableError(peerId.toString(), { cause: dead })
   }
 }
 
 function isUnsupportedProtocol(err: unknown): boolean {
   return err instanceof Error && (err.name === 'UnsupportedProtocolError' || err.name === 'ProtocolError')
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err)
-}
-
-/** An AbortSignal that fires when any given signal fires. */
-export function anySignal(...signals: Array<AbortSignal | undefined>): AbortSignal {
-  return AbortSignal.any(signals.filter((s): s is AbortSignal => s != null))
 }
