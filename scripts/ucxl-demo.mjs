@@ -6,7 +6,7 @@ import {
   formatAddress,
   matchesAddress,
   parseAddress,
-  UcxlAddressError
+  UCXLAddressError
 } from '../packages/ucxl/dist/index.js'
 
 const spellings = [
@@ -35,6 +35,6 @@ console.log('\nRejected:')
 try {
   parseAddress('ucxl://agent001:backend_developer@project123:task456/*^/../secrets')
 } catch (err) {
-  if (!(err instanceof UcxlAddressError)) throw err
+  if (!(err instanceof UCXLAddressError)) throw err
   console.log(`  ${err.code} field=${err.field}: ${err.reason}\n    input: ${err.input}`)
 }

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { CryptoError, parseRolesFile, RolesFileError } from '@chorus/crypto'
-import { createAgent, createApiServer, createLogger, loadConfig } from '@chorus/node'
+import { createAgent, createAPIServer, createLogger, loadConfig } from '@chorus/node'
 import {
   chorusRecordRules,
   decodeEnvelope,
@@ -16,7 +16,7 @@ import {
   validateChorusRecord,
   versionKey
 } from '@chorus/storage'
-import { addressDigest, formatAddress, isValidAddress, parseAddress, UcxlAddressError } from '@chorus/ucxl'
+import { addressDigest, formatAddress, isValidAddress, parseAddress, UCXLAddressError } from '@chorus/ucxl'
 import { encode as cborEncode } from 'cborg'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -40,7 +40,7 @@ function expectTyped(err: unknown, ...allowed: Array<abstract new (...a: never[]
 }
 
 describe('UCXL parser', () => {
-  it('any string: a UcxlAddress or a UcxlAddressError; canonical form is a fixed point', () => {
+  it('any string: a UCXLAddress or a UCXLAddressError; canonical form is a fixed point', () => {
     const arb = fc.oneof(
       fc.string({ maxLength: 300, unit: 'grapheme' }),
       fc.string({ maxLength: 120, unit: ADDRESS_CHARS }).map((s) => `ucxl://${s}`),
@@ -56,7 +56,7 @@ describe('UCXL parser', () => {
         try {
           parsed = parseAddress(raw)
         } catch (err) {
-          expectTyped(err, UcxlAddressError)
+          expectTyped(err, UCXLAddressError)
           expect(isValidAddress(raw)).toBe(false)
           return
         }
@@ -69,7 +69,7 @@ describe('UCXL parser', () => {
     )
     report.badInput('UCXL address strings', RUNS)
     report.note(`UCXL fuzz: ${ok} of ${RUNS} generated strings were valid addresses`)
-    report.check('UCXL parser: only UcxlAddressError, canonical form stable')
+    report.check('UCXL parser: only UCXLAddressError, canonical form stable')
   })
 })
 
@@ -268,7 +268,7 @@ describe('HTTP API request bodies (a real agent, in process)', () => {
   const tmp = tempDir('chorus-rel-api-')
   const token = randomBytes(24).toString('hex')
   let agent: Awaited<ReturnType<typeof createAgent>>
-  let api: ReturnType<typeof createApiServer>
+  let api: ReturnType<typeof createAPIServer>
 
   beforeAll(async () => {
     const { config } = await loadConfig({
@@ -281,7 +281,7 @@ describe('HTTP API request bodies (a real agent, in process)', () => {
     await agent.start()
     const deadline = Date.now() + 30_000
     while (!agent.isReady() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
-    api = createApiServer({ service: agent, token, logger })
+    api = createAPIServer({ service: agent, token, logger })
     await api.app.ready()
   }, 60_000)
 

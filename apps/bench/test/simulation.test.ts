@@ -17,7 +17,7 @@ describe('scale simulation on kad-dht routing code', () => {
         const key = net.randomKey()
         const truth = net.trueClosest(sha256(key), origin)
         expect(truth).toHaveLength(20)
-        for (const result of [await net.lookup(origin, key), await net.lookupWithKadDht(origin, key)]) {
+        for (const result of [await net.lookup(origin, key), await net.lookupWithKadDHT(origin, key)]) {
           expect(result.closest.map((n) => n.index)).toEqual(truth.map((n) => n.index))
           expect(result.failed).toBe(0)
           expect(result.hops).toBe(1)
@@ -42,7 +42,7 @@ describe('scale simulation on kad-dht routing code', () => {
         const origin = net.pick(net.alive())
         const key = net.randomKey()
         const truth = net.trueClosest(sha256(key), origin)
-        for (const result of [await net.lookup(origin, key), await net.lookupWithKadDht(origin, key)]) {
+        for (const result of [await net.lookup(origin, key), await net.lookupWithKadDHT(origin, key)]) {
           // Kademlia finds the closest peer whenever some asked peer knows it; the rest of the k
           // closest can be missed (only strictly closer peers are followed): checked on average.
           if (result.closest[0] === truth[0]) closestFound++

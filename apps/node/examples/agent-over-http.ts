@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createAgent, createApiServer, createLogger, loadConfig } from '@chorus/node'
+import { createAgent, createAPIServer, createLogger, loadConfig } from '@chorus/node'
 
 const dataDir = mkdtempSync(join(tmpdir(), 'chorus-example-'))
 // defaults < CHORUS_* environment: loopback, ephemeral ports, generated keys, no peers
@@ -12,7 +12,7 @@ const { config } = loadConfig({ env: { CHORUS_DATA_DIR: dataDir, CHORUS_LOG_LEVE
 const logger = createLogger(config.log.level, { role: config.role })
 const agent = await createAgent(config, logger)
 const token = 'example-token'
-const api = createApiServer({ service: agent, token, logger })
+const api = createAPIServer({ service: agent, token, logger })
 
 try {
   await agent.start()

@@ -5,15 +5,15 @@ export { runAgent } from './agent/run.js'
 export type { AgentService, RetrieveResult, SearchQuery, StoreRequest } from './agent/service.js'
 export {
   API_ERROR_CODES,
-  type ApiErrorCode,
+  type APIErrorCode,
   HTTP_ERRORS,
   type HttpError,
   httpErrorOf,
   type PublicCode
 } from './api/error-codes.js'
-export { ApiError, type ApiErrorBody, type MappedError, mapError } from './api/errors.js'
-export { createApiMetrics } from './api/metrics.js'
-export { type ApiServer, type ApiServerInit, createApiServer } from './api/server.js'
+export { APIError, type APIErrorBody, type MappedError, mapError } from './api/errors.js'
+export { createAPIMetrics } from './api/metrics.js'
+export { type APIServer, type APIServerInit, createAPIServer } from './api/server.js'
 export { CLI_ERROR_CODES, CliError, type CliErrorCode } from './cli/exit-codes.js'
 export { type Assignment, chooseBootstrapPeers, readAssignment } from './config/assignment.js'
 export { ConfigError, type LoadConfigOptions, type LoadedConfig, loadConfig } from './config/load.js'

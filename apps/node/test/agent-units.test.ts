@@ -29,7 +29,7 @@ const fakeHybrid = (active: 'real' | 'mock' = 'real', realStatus = 'healthy') =>
     getMetrics: () => ({ failovers: 1 })
   }) as unknown as Parameters<typeof hybridView>[0]
 
-const fakeDht = (connected: string[]) =>
+const fakeDHT = (connected: string[]) =>
   ({
     getConnectedPeers: () => connected,
     isBootstrapped: () => connected.length > 0,
@@ -55,7 +55,7 @@ describe('views', () => {
       now: 11_400,
       heldRoles: ['backend_developer'],
       network: { joined: true, bootstrapPeers: ['/b'], bootstrapSource: 'config', dhtStats: { size: 1 } },
-      dht: fakeDht(['p1', 'p2']),
+      dht: fakeDHT(['p1', 'p2']),
       hybrid: fakeHybrid(),
       storage: { getMetrics: () => ({ stored: 3 }) } as never,
       replication: { getMetrics: () => ({ managed: 4, at: new Date(0) }) } as never
@@ -87,14 +87,14 @@ describe('views', () => {
   })
 
   it('readiness and peers', () => {
-    expect(readinessView({ started: true, stopping: false, joined: false, dht: fakeDht(['p1']) })).toEqual({
+    expect(readinessView({ started: true, stopping: false, joined: false, dht: fakeDHT(['p1']) })).toEqual({
       started: true,
       stopping: false,
       joined: false,
       connectedPeers: 1
     })
     expect(peersView(undefined)).toEqual([])
-    expect(peersView(fakeDht(['p1', 'p9']))).toEqual([
+    expect(peersView(fakeDHT(['p1', 'p9']))).toEqual([
       { id: 'p1', role: 'qa_engineer', capabilities: ['x'], agentVersion: 'v', multiaddrs: ['/m'] },
       { id: 'p9', role: '', capabilities: [], agentVersion: '', multiaddrs: [] }
     ])
@@ -197,7 +197,7 @@ describe('AgentLifecycle', () => {
   })
 })
 
-function fakeJoinDht(connected: string[] = ['p1']) {
+function fakeJoinDHT(connected: string[] = ['p1']) {
   const calls: string[] = []
   const dht = {
     peerId: 'self',
@@ -240,7 +240,7 @@ describe('NetworkJoin', () => {
   }
 
   it('bootstraps, announces role, capabilities and the discovery key, then schedules re-announcements', async () => {
-    const { dht, calls } = fakeJoinDht()
+    const { dht, calls } = fakeJoinDHT()
     const f = fakeLifecycle()
     const join = new NetworkJoin({ dht, lifecycle: f.lifecycle, logger: silentLogger }, init)
     await join.run()
@@ -257,7 +257,7 @@ describe('NetworkJoin', () => {
   })
 
   it('does not announce without a connected peer (retried later)', async () => {
-    const { dht, calls } = fakeJoinDht([])
+    const { dht, calls } = fakeJoinDHT([])
     const f = fakeLifecycle()
     const join = new NetworkJoin(
       { dht, lifecycle: f.lifecycle, logger: silentLogger },
@@ -269,7 +269,7 @@ describe('NetworkJoin', () => {
   })
 
   it('staggers the join within joinStagger and stops waiting on shutdown', async () => {
-    const { dht, calls } = fakeJoinDht()
+    const { dht, calls } = fakeJoinDHT()
     const f = fakeLifecycle()
     const join = new NetworkJoin(
       { dht, lifecycle: f.lifecycle, logger: silentLogger },
@@ -282,7 +282,7 @@ describe('NetworkJoin', () => {
   })
 
   it('reload dials only the added peers', async () => {
-    const { dht, calls } = fakeJoinDht()
+    const { dht, calls } = fakeJoinDHT()
     const f = fakeLifecycle()
     const join = new NetworkJoin({ dht, lifecycle: f.lifecycle, logger: silentLogger }, init)
     join.reload({ peers: ['/a', '/b'], source: 'assignment' }, true)

@@ -6,15 +6,15 @@ import { request } from 'node:http'
 import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AgentService } from '../src/agent/service.js'
-import { type ApiServer, createApiServer } from '../src/api/server.js'
+import { type APIServer, createAPIServer } from '../src/api/server.js'
 
 const LIMIT = 64 * 1024
-let server: ApiServer
+let server: APIServer
 let url: URL
 
 beforeAll(async () => {
   // The refusal comes before any route runs: the service is never called.
-  server = createApiServer({
+  server = createAPIServer({
     service: {} as AgentService,
     token: 't0ken',
     logger: pino({ level: 'silent' }),

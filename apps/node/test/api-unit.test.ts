@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ApiError, mapError } from '../src/api/errors.js'
+import { APIError, mapError } from '../src/api/errors.js'
 import { numericLeaves } from '../src/api/metrics.js'
 
 describe('API error mapping', () => {
@@ -21,7 +21,7 @@ describe('API error mapping', () => {
       Object.assign(new Error('too large'), { code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 })
     )
     expect(big).toMatchObject({ status: 413, body: { error: { code: 'UCXL-413-CONTENT_TOO_LARGE' } } })
-    expect(mapError(new ApiError(401, 'UCXL-401-UNAUTHORIZED', 'missing token')).status).toBe(401)
+    expect(mapError(new APIError(401, 'UCXL-401-UNAUTHORIZED', 'missing token')).status).toBe(401)
   })
 
   it('hides the message of unexpected errors', () => {

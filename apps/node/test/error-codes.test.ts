@@ -5,10 +5,10 @@ import { DHT_ERROR_CODES } from '@chorus/dht'
 import { HYBRID_ERROR_CODES } from '@chorus/hybrid'
 import { REPLICATION_ERROR_CODES } from '@chorus/replication'
 import { STORAGE_ERROR_CODES } from '@chorus/storage'
-import { UCXL_ERROR_CODES, UcxlAddressError } from '@chorus/ucxl'
+import { UCXL_ERROR_CODES, UCXLAddressError } from '@chorus/ucxl'
 import { describe, expect, it } from 'vitest'
 import { API_ERROR_CODES, HTTP_ERRORS } from '../src/api/error-codes.js'
-import { ApiError, mapError } from '../src/api/errors.js'
+import { APIError, mapError } from '../src/api/errors.js'
 import { AGENT_ERROR_CODES, AgentError, ConfigError } from '../src/errors.js'
 
 const coded = (code: string, message = `an error with code ${code}`) => new ChorusError(message, { code })
@@ -43,7 +43,7 @@ describe('the API error table', () => {
 
   it('maps the errors as the packages throw them', () => {
     expect(mapError(new NotFoundError('/x')).status).toBe(404)
-    expect(mapError(new UcxlAddressError('temporal', 'is bad', '~x')).body.error.code).toBe(
+    expect(mapError(new UCXLAddressError('temporal', 'is bad', '~x')).body.error.code).toBe(
       'UCXL-400-TEMPORAL_INVALID'
     )
     expect(mapError(new AgentError('later', { code: AGENT_ERROR_CODES.SHUTTING_DOWN })).body.error).toEqual({
@@ -53,8 +53,8 @@ describe('the API error table', () => {
     expect(mapError(new ConfigError(['x'])).status).toBe(500)
   })
 
-  it('keeps an ApiError its status and code', () => {
-    expect(mapError(new ApiError(401, API_ERROR_CODES.UNAUTHORIZED, 'no token'))).toEqual({
+  it('keeps an APIError its status and code', () => {
+    expect(mapError(new APIError(401, API_ERROR_CODES.UNAUTHORIZED, 'no token'))).toEqual({
       status: 401,
       body: { error: { code: 'UCXL-401-UNAUTHORIZED', message: 'no token' } }
     })

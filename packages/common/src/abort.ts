@@ -1,5 +1,5 @@
 /**
- * Abort and time-limit helpers. The Dht contract (and every CHORUS async API) promises that an
+ * Abort and time-limit helpers. The DHT contract (and every CHORUS async API) promises that an
  * operation aborted by the caller rejects with an `AbortError`-named error, whatever reason the
  * caller's signal carries; a time limit rejects with the caller's chosen timeout error.
  */

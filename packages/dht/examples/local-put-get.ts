@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { createLocalDHT, NotFoundError } from '@chorus/dht'
 
-// The Dht contract in one process (in memory here; give `dataDir` to persist in SQLite).
+// The DHT contract in one process (in memory here; give `dataDir` to persist in SQLite).
 const dht = createLocalDHT()
 const enc = new TextEncoder()
 

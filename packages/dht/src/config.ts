@@ -1,23 +1,23 @@
 /**
  * The options of the dht package and their defaults, in one place: `LibP2PDHTInit` with
- * `libp2pDhtDefaults`, `ConnectionLimits` with `connectionDefaults`, `LocalDHTInit` with
- * `localDhtDefaults`. The README's option tables are generated from this file.
+ * `libp2pDHTDefaults`, `ConnectionLimits` with `connectionDefaults`, `LocalDHTInit` with
+ * `localDHTDefaults`. The README's option tables are generated from this file.
  */
 import type { ConnectionGater, PrivateKey } from '@libp2p/interface'
 import type { Logger, RecordRules } from './contract.js'
 import type { ChorusLibp2p } from './libp2p/node.js'
 import type { PeerReputation, PeerReputationInit, RateLimiterInit } from './reputation/index.js'
 
-export type DhtMode = 'client' | 'server' | 'auto'
+export type DHTMode = 'client' | 'server' | 'auto'
 
 /** The defaults of {@link LibP2PDHTInit} where it has a value. */
-export const libp2pDhtDefaults = Object.freeze({
+export const libp2pDHTDefaults = Object.freeze({
   listen: Object.freeze(['/ip4/127.0.0.1/tcp/0']) as readonly string[],
   bootstrapPeers: Object.freeze([]) as readonly string[],
   protocolPrefix: '/CHORUS',
   bootstrapTimeout: 30_000,
   discoveryInterval: 60_000,
-  mode: 'auto' as DhtMode,
+  mode: 'auto' as DHTMode,
   autoBootstrap: true,
   autoBootstrapInterval: 30_000,
   peerCleanupInterval: 300_000,
@@ -77,7 +77,7 @@ export interface LibP2PDHTInit {
    * `client` otherwise.
    * @default 'auto'
    */
-  mode?: DhtMode
+  mode?: DHTMode
   /**
    * Bootstrap at start and retry every `autoBootstrapInterval` while the node has no connection.
    * @default true
@@ -240,7 +240,7 @@ export interface ConnectionLimits {
 }
 
 /** The defaults of {@link LocalDHTInit} where it has a value. */
-export const localDhtDefaults = Object.freeze({
+export const localDHTDefaults = Object.freeze({
   peerId: 'self',
   synchronous: 'normal' as 'normal' | 'full'
 })

@@ -1,5 +1,5 @@
 /**
- * The `Dht` contract: what storage, replication and hybrid depend on. `LibP2PDHT` implements it
+ * The `DHT` contract: what storage, replication and hybrid depend on. `LibP2PDHT` implements it
  * over libp2p's Kademlia DHT and `createLocalDHT` in one process with persistent storage.
  *
  * Keys are strings such as `/CHORUS/ucxl/<digest>`; the first path segment is the record
@@ -72,7 +72,7 @@ export interface ClosestPeersOptions extends AbortOptions {
  * that finds nothing rejects with `NotFoundError`, a put that reached no peer (and was not
  * local-only) rejects with `NoPeersAcknowledgedError`.
  */
-export interface Dht {
+export interface DHT {
   /** Validate, store locally, and send the value to the closest peers; reports real acknowledgements. */
   putValue(key: string, value: Uint8Array, options?: PutOptions): Promise<PutResult>
   /** The best value for the key by the namespace selector, local or remote. */

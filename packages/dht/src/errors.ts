@@ -4,7 +4,7 @@
  *
  * Not found and not started are the generic classes of `@chorus/common` (re-exported here, so
  * `import { NotFoundError } from '@chorus/dht'` still works) thrown with the dht codes; a time
- * limit is `DhtTimeoutError`, an `OperationTimeoutError` with the code `DHT_TIMEOUT`.
+ * limit is `DHTTimeoutError`, an `OperationTimeoutError` with the code `DHT_TIMEOUT`.
  * Classify with `X.isInstance(err)`.
  */
 import { ChorusError, NotFoundError, NotStartedError, OperationTimeoutError } from '@chorus/common'
@@ -27,7 +27,7 @@ export const DHT_ERROR_CODES = {
   RATE_LIMITED: 'DHT_RATE_LIMITED',
   PEER_BANNED: 'DHT_PEER_BANNED'
 } as const
-export type DhtErrorCode = (typeof DHT_ERROR_CODES)[keyof typeof DHT_ERROR_CODES]
+export type DHTErrorCode = (typeof DHT_ERROR_CODES)[keyof typeof DHT_ERROR_CODES]
 
 /** `{ cause }`, as the dht errors took it before (`ErrorOptions`). */
 interface CauseOptions {
@@ -35,8 +35,8 @@ interface CauseOptions {
 }
 
 /** The base of the dht package's own error classes. */
-export class DhtError extends ChorusError {
-  constructor(message: string, options: { code: DhtErrorCode; cause?: unknown }) {
+export class DHTError extends ChorusError {
+  constructor(message: string, options: { code: DHTErrorCode; cause?: unknown }) {
     super(message, options)
   }
 }
@@ -56,7 +56,7 @@ export function dhtNotStarted(what: string): NotStartedError {
 }
 
 /** A put that was meant for the network reached no peer that stored it. */
-export class NoPeersAcknowledgedError extends DhtError {
+export class NoPeersAcknowledgedError extends DHTError {
   readonly key: string
   constructor(key: string, options: CauseOptions = {}) {
     super(`no peer acknowledged storing ${key}; the value is only held locally`, {
@@ -68,7 +68,7 @@ export class NoPeersAcknowledgedError extends DhtError {
 }
 
 /** A record was refused by the namespace validator (malformed, oversized, badly signed...). */
-export class InvalidRecordError extends DhtError {
+export class InvalidRecordError extends DHTError {
   readonly key: string
   constructor(key: string, reason: string, options: CauseOptions = {}) {
     super(`record for ${key} is invalid: ${reason}`, {
@@ -80,14 +80,14 @@ export class InvalidRecordError extends DhtError {
 }
 
 /** An operation did not finish within its time limit (`OperationTimeoutError`, code `DHT_TIMEOUT`). */
-export class DhtTimeoutError extends OperationTimeoutError {
+export class DHTTimeoutError extends OperationTimeoutError {
   constructor(operation: string, ms: number, options: CauseOptions = {}) {
     super(operation, ms, { code: DHT_ERROR_CODES.TIMEOUT, cause: options.cause })
   }
 }
 
 /** Bootstrap reached no bootstrap peer (or no DHT server among them) within `bootstrapTimeout`. */
-export class BootstrapError extends DhtError {
+export class BootstrapError extends DHTError {
   /** The bootstrap addresses that were tried. */
   readonly peers: string[]
   constructor(message: string, peers: string[], options: CauseOptions = {}) {
@@ -97,14 +97,14 @@ export class BootstrapError extends DhtError {
 }
 
 /** An init option or argument is unusable (bad multiaddr, bad pre-shared key, unreadable key file...). */
-export class DhtConfigError extends DhtError {
+export class DHTConfigError extends DHTError {
   constructor(message: string, options: CauseOptions = {}) {
     super(message, { code: DHT_ERROR_CODES.CONFIG, cause: options.cause })
   }
 }
 
 /** A key is not of the form `/<namespace>/<rest>` or has no validator for its namespace. */
-export class InvalidKeyError extends DhtError {
+export class InvalidKeyError extends DHTError {
   readonly key: string
   constructor(key: string, reason: string, options: CauseOptions = {}) {
     super(`invalid DHT key ${JSON.stringify(key)}: ${reason}`, {
@@ -116,7 +116,7 @@ export class InvalidKeyError extends DhtError {
 }
 
 /** A request or response of a peer protocol broke its size limit or the protocol itself. */
-export class ProtocolError extends DhtError {
+export class ProtocolError extends DHTError {
   readonly protocol: string
   constructor(protocol: string, reason: string, options: CauseOptions = {}) {
     super(`protocol ${protocol}: ${reason}`, { code: DHT_ERROR_CODES.PROTOCOL, cause: options.cause })
@@ -125,7 +125,7 @@ export class ProtocolError extends DhtError {
 }
 
 /** A peer could not be reached (dial, stream or ping failed). */
-export class PeerUnreachableError extends DhtError {
+export class PeerUnreachableError extends DHTError {
   readonly peer: string
   constructor(peer: string, options: CauseOptions = {}) {
     super(`peer ${peer} could not be reached`, {
@@ -141,7 +141,7 @@ export class PeerUnreachableError extends DhtError {
  * (an older version, say): it is refused so a replayed record cannot roll the node back. Not a
  * sign of a bad peer (honest peers may hold older records), so it costs no reputation.
  */
-export class StaleRecordError extends DhtError {
+export class StaleRecordError extends DHTError {
   readonly key: string
   constructor(key: string, options: CauseOptions = {}) {
     super(`record for ${key} is older than the one this node holds; refused`, {

@@ -2,7 +2,7 @@ export { connectionDefaults } from './config.js'
 export type {
   AbortOptions,
   ClosestPeersOptions,
-  Dht,
+  DHT,
   FindProvidersOptions,
   GetOptions,
   Logger,
@@ -21,10 +21,10 @@ export type {
 export {
   BootstrapError,
   DHT_ERROR_CODES,
-  DhtConfigError,
-  DhtError,
-  type DhtErrorCode,
-  DhtTimeoutError,
+  DHTConfigError,
+  DHTError,
+  type DHTErrorCode,
+  DHTTimeoutError,
   dhtNotFound,
   dhtNotStarted,
   InvalidKeyError,

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import {
   BootstrapError,
   createLibP2PDHT,
-  DhtConfigError,
+  DHTConfigError,
   generatePsk,
   type LibP2PDHT,
   NoPeersAcknowledgedError,
@@ -72,7 +72,7 @@ describe('bootstrap', () => {
 
   it('a bootstrap address without /p2p/ is a config error', async () => {
     await expect(createLibP2PDHT({ bootstrapPeers: ['not a multiaddr'] })).rejects.toBeInstanceOf(
-      DhtConfigError
+      DHTConfigError
     )
     const n = await node()
     await expect(n.bootstrap({ peers: ['/ip4/127.0.0.1/tcp/9'] })).rejects.toBeInstanceOf(BootstrapError)

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createLocalDHT, type Dht } from '@chorus/dht'
+import { createLocalDHT, type DHT } from '@chorus/dht'
 import { permissiveRecords } from '@chorus/dht/testing' // production: the storage package's rules
 import { createHybridDHT } from '@chorus/hybrid'
 
@@ -16,7 +16,7 @@ const dec = new TextDecoder()
 const network = createLocalDHT({ records: permissiveRecords, peerId: 'network' })
 const fallback = createLocalDHT({ dataDir: join(dataDir, 'local'), records: permissiveRecords })
 // The default probe needs a peer to answer a lookup; this stand-in passes while it answers at all.
-const probe = async (primary: Dht, { signal }: { signal: AbortSignal }) => {
+const probe = async (primary: DHT, { signal }: { signal: AbortSignal }) => {
   await primary.getValues('/CHORUS/probe', { signal })
 }
 const dht = createHybridDHT(

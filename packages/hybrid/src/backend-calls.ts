@@ -5,7 +5,7 @@
  * invalid-record answer is a healthy answer.
  */
 import { abortError, withTimeout } from '@chorus/common'
-import { DhtTimeoutError } from '@chorus/dht'
+import { DHTTimeoutError } from '@chorus/dht'
 import { isAnswer } from './classify.js'
 import { BackendStats } from './metrics.js'
 import type { BackendMetrics, BackendName, OperationName } from './types.js'
@@ -68,7 +68,7 @@ export class BackendCalls implements BackendCaller {
   }
 
   /**
-   * `fn` under the time limit (`DhtTimeoutError`), the caller's signal and the lifetime, booked
+   * `fn` under the time limit (`DHTTimeoutError`), the caller's signal and the lifetime, booked
    * nowhere: for reads that are not a backend operation of their own (the primary's record store).
    */
   bounded<T>(
@@ -79,7 +79,7 @@ export class BackendCalls implements BackendCaller {
   ): Promise<T> {
     return withTimeout(
       timeout,
-      () => new DhtTimeoutError(label, timeout),
+      () => new DHTTimeoutError(label, timeout),
       [signal, this.#components.lifetime()],
       fn
     )

@@ -1,6 +1,6 @@
 /**
  * Errors of the hybrid package, on the `ChorusError` base of `@chorus/common`. Errors of the
- * backends (`NotFoundError`, `InvalidRecordError`, `DhtTimeoutError`, ...) pass through unchanged.
+ * backends (`NotFoundError`, `InvalidRecordError`, `DHTTimeoutError`, ...) pass through unchanged.
  */
 import { ChorusError } from '@chorus/common'
 

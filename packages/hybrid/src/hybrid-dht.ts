@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events'
 import { BackgroundTasks, type Logger, silentLogger, throwIfAborted } from '@chorus/common'
 import {
   type ClosestPeersOptions,
-  type Dht,
+  type DHT,
   dhtNotStarted,
   type FindProvidersOptions,
   type GetOptions,
@@ -25,23 +25,23 @@ import { WritePath } from './writes.js'
 
 export interface HybridDHTComponents {
   /** The network backend ("real"), normally a `LibP2PDHT`. The hybrid never starts or stops it. */
-  primary: Dht
+  primary: DHT
   /**
    * The local backend ("mock"), normally `createLocalDHT({ dataDir, records, peerId })` with the
    * same record rules and the primary's peer id. Every put lands here too. Never started or stopped
    * by the hybrid.
    */
-  fallback: Dht
+  fallback: DHT
   /** Where to log. Default: no logging. */
   logger?: Logger
 }
 
 /**
- * A `Dht` over a network primary ("real") and a persistent local fallback ("mock"), with health
+ * A `DHT` over a network primary ("real") and a persistent local fallback ("mock"), with health
  * tracking, automatic fail-over and fail-back, manual switching and a write journal.
  * `createHybridDHT` returns it started.
  */
-export interface HybridDHT extends Dht {
+export interface HybridDHT extends DHT {
   /** Opens the journal and starts probing again after `stop()`. Idempotent. */
   start(): Promise<void>
   /**
@@ -80,7 +80,7 @@ export interface HybridDHT extends Dht {
  * - {@link BackendCalls}: every backend call, under the time limit, booked in metrics and health;
  * - {@link JournalReplayer}: the write journal and its replay;
  * - {@link Prober}: the periodic health probe;
- * - {@link WritePath} and {@link ReadPath}: the `Dht` operations, with the fallback decisions of
+ * - {@link WritePath} and {@link ReadPath}: the `DHT` operations, with the fallback decisions of
  *   `fallback.ts`.
  */
 class HybridDHTImpl implements HybridDHT {
@@ -246,7 +246,7 @@ class HybridDHTImpl implements HybridDHT {
     return this.#op('replayJournal', undefined, () => this.#replayer.replay())
   }
 
-  // ------------------------------------------------------------------ the Dht contract
+  // ------------------------------------------------------------------ the DHT contract
 
   putValue(key: string, value: Uint8Array, options: PutOptions = {}): Promise<PutResult> {
     return this.#op('putValue', options.signal, () => this.#writes.put(key, value, options))

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto'
-import type { Dht } from '@chorus/dht'
+import type { DHT } from '@chorus/dht'
 import { ProbeFailedError } from './errors.js'
 
 /**
  * Decides whether the primary is usable: resolves when it is, throws (anything) when it is not.
  * It gets the primary and a signal that aborts at `probeTimeout` or on shutdown.
  */
-export type HealthProbe = (primary: Dht, options: { signal: AbortSignal }) => Promise<void>
+export type HealthProbe = (primary: DHT, options: { signal: AbortSignal }) => Promise<void>
 
 /**
  * The default probe: a closest-peers lookup for a random key must return at least one peer.

@@ -4,12 +4,12 @@
  * and passing ones fail back; a passing probe also lets journaled writes go out.
  */
 import { abortError } from '@chorus/common'
-import type { Dht } from '@chorus/dht'
+import type { DHT } from '@chorus/dht'
 import type { BackendCaller } from './backend-calls.js'
 import type { HealthProbe } from './probe.js'
 
 export interface ProberComponents {
-  primary: Dht
+  primary: DHT
   calls: BackendCaller
   /** Whether the hybrid runs (no probe is scheduled otherwise). */
   isStarted(): boolean

@@ -6,7 +6,7 @@
 import { abortError } from '@chorus/common'
 import type {
   ClosestPeersOptions,
-  Dht,
+  DHT,
   FindProvidersOptions,
   GetOptions,
   PeerInfo,
@@ -19,8 +19,8 @@ import type { JournalOp } from './journal.js'
 type Reads = 'getValue' | 'getValues' | 'findProviders' | 'getClosestPeers'
 
 export interface ReadPathComponents {
-  primary: Pick<Dht, Reads>
-  fallback: Pick<Dht, Reads>
+  primary: Pick<DHT, Reads>
+  fallback: Pick<DHT, Reads>
   calls: BackendCaller & {
     /** `fn` under the time limit and the signals, booked nowhere. */
     bounded<T>(

@@ -6,7 +6,7 @@
  * is lost, and a replay stopped part-way (failure, shutdown) resumes where it stopped.
  */
 import { errorText, type Logger } from '@chorus/common'
-import { type Dht, dhtNotStarted } from '@chorus/dht'
+import { type DHT, dhtNotStarted } from '@chorus/dht'
 import type { BackendCaller } from './backend-calls.js'
 import { isInvalid } from './classify.js'
 import { Journal, type JournalEntry, type JournalOp } from './journal.js'
@@ -15,7 +15,7 @@ import type { PendingWrites } from './writes.js'
 
 export interface JournalReplayerComponents {
   /** Where journaled writes go. */
-  primary: Pick<Dht, 'putValue' | 'provide'>
+  primary: Pick<DHT, 'putValue' | 'provide'>
   calls: BackendCaller
   /** Whether journaled writes may go to the primary now. */
   failover: { primaryUsable(): boolean }

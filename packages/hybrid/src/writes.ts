@@ -4,7 +4,7 @@
  * of peers, times out, or has earlier writes still waiting (so the network sees writes in order).
  */
 import { errorText, type Logger } from '@chorus/common'
-import type { Dht, ProvideOptions, PutOptions, PutResult } from '@chorus/dht'
+import type { DHT, ProvideOptions, PutOptions, PutResult } from '@chorus/dht'
 import type { BackendCaller } from './backend-calls.js'
 import { BackendsUnavailableError } from './errors.js'
 import { attempt } from './fallback.js'
@@ -22,8 +22,8 @@ export interface PendingWrites {
 }
 
 export interface WritePathComponents {
-  primary: Pick<Dht, 'putValue' | 'provide'>
-  fallback: Pick<Dht, 'putValue' | 'provide'>
+  primary: Pick<DHT, 'putValue' | 'provide'>
+  fallback: Pick<DHT, 'putValue' | 'provide'>
   calls: BackendCaller
   failover: { primaryActive(): boolean }
   journal: PendingWrites

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createLocalDHT, type Dht } from '@chorus/dht'
+import { createLocalDHT, type DHT } from '@chorus/dht'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createHybridDHT } from '../src/index.js'
 import { Cleanup, dec, waitFor } from './helpers.js'
@@ -48,7 +48,7 @@ describe('the write journal after a crash', () => {
       // Restarted on the same directory: every acknowledged write is journaled and replays.
       const network = cleanup.add(createLocalDHT({ peerId: 'network' }))
       const local = cleanup.add(createLocalDHT({ dataDir: join(dir, 'local') }))
-      const probe = async (p: Dht, o: { signal: AbortSignal }): Promise<void> => {
+      const probe = async (p: DHT, o: { signal: AbortSignal }): Promise<void> => {
         await p.getValues('/CHORUS/probe', o)
       }
       const dht = cleanup.add(

@@ -1,8 +1,8 @@
 import { join } from 'node:path'
 import {
   createLocalDHT,
-  type Dht,
-  DhtTimeoutError,
+  type DHT,
+  DHTTimeoutError,
   InvalidRecordError,
   type LocalDHT,
   type Logger,
@@ -25,7 +25,7 @@ import { Cleanup, dec, enc, waitFor } from './helpers.js'
  * LocalDHT can really be stopped (its operations then fail with NotStartedError) and started again.
  * `Recorder` wraps it to log the order of puts and, when `hang` is set, to never answer.
  */
-class Recorder implements Dht {
+class Recorder implements DHT {
   readonly puts: string[] = []
   /** Operations that reached this backend. */
   calls = 0
@@ -36,18 +36,18 @@ class Recorder implements Dht {
     // Ignores the signal on purpose: the hybrid's own time limit must still end the wait.
     return this.hang ? new Promise<T>(() => {}) : fn()
   }
-  putValue: Dht['putValue'] = (k, v, o) =>
+  putValue: DHT['putValue'] = (k, v, o) =>
     this.#gate(async () => {
       const r = await this.inner.putValue(k, v, o)
       this.puts.push(k)
       // A local backend has no peers; as the network primary it reports one so the put counts.
       return { ...r, acks: ['peer-x'] }
     })
-  getValue: Dht['getValue'] = (k, o) => this.#gate(() => this.inner.getValue(k, o))
-  getValues: Dht['getValues'] = (k, o) => this.#gate(() => this.inner.getValues(k, o))
-  provide: Dht['provide'] = (k, o) => this.#gate(() => this.inner.provide(k, o))
-  findProviders: Dht['findProviders'] = (k, o) => this.#gate(() => this.inner.findProviders(k, o))
-  getClosestPeers: Dht['getClosestPeers'] = (k, o) => this.#gate(() => this.inner.getClosestPeers(k, o))
+  getValue: DHT['getValue'] = (k, o) => this.#gate(() => this.inner.getValue(k, o))
+  getValues: DHT['getValues'] = (k, o) => this.#gate(() => this.inner.getValues(k, o))
+  provide: DHT['provide'] = (k, o) => this.#gate(() => this.inner.provide(k, o))
+  findProviders: DHT['findProviders'] = (k, o) => this.#gate(() => this.inner.findProviders(k, o))
+  getClosestPeers: DHT['getClosestPeers'] = (k, o) => this.#gate(() => this.inner.getClosestPeers(k, o))
 }
 
 /** Passes while the stand-in primary answers at all. */
@@ -167,7 +167,7 @@ describe('HybridDHT with a stoppable primary', () => {
     // Another key asks the network, times out and falls back to the local copy.
     expect(dec.decode(await hybrid.getValue('/CHORUS/early'))).toBe('before the hang')
     // Nothing anywhere and the network timed out: the timeout, not a false "not found".
-    await expect(hybrid.getValue('/CHORUS/nowhere')).rejects.toBeInstanceOf(DhtTimeoutError)
+    await expect(hybrid.getValue('/CHORUS/nowhere')).rejects.toBeInstanceOf(DHTTimeoutError)
     const health = hybrid.getBackendHealth().real
     expect(health).toMatchObject({ status: 'degraded', consecutive: 3, errorCount: 3 })
     expect(health.latency).toBeGreaterThanOrEqual(150)

@@ -1,5 +1,5 @@
 /** The public types of the replication manager: components, init, events, results, the interface. */
-import type { AbortOptions, Dht, Logger, PeerMessaging, RecordSelector, RecordValidator } from '@chorus/dht'
+import type { AbortOptions, DHT, Logger, PeerMessaging, RecordSelector, RecordValidator } from '@chorus/dht'
 import type { ReplicationConfig } from './config.js'
 
 export type { ReplicationInit } from './config.js'
@@ -8,8 +8,8 @@ import type { ProviderInfo, ReplicationHealth, ReplicationMetrics, ReplicationSt
 
 /** What the manager needs from its node. */
 export interface ReplicationComponents {
-  /** The node's DHT (a `LibP2PDHT`, or any `Dht`). */
-  dht: Dht
+  /** The node's DHT (a `LibP2PDHT`, or any `DHT`). */
+  dht: DHT
   /** Request/response messaging and ping between peers (a `LibP2PDHT` implements it). */
   messaging: PeerMessaging
   /** The same validator the DHT runs for the records' namespace; incoming replicas must pass it. */

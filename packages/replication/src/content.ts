@@ -5,7 +5,7 @@
  * managing the key and drops its pin.
  */
 import { errorText, type Logger } from '@chorus/common'
-import type { Dht } from '@chorus/dht'
+import type { DHT } from '@chorus/dht'
 import type { AddContentOptions, PinnedEvent } from './api.js'
 import type { ReplicationConfig } from './config.js'
 import { type ContentEntries, type Entry, newEntry } from './entries.js'
@@ -20,7 +20,7 @@ export const SELF = 'self'
 
 export interface LocalContentComponents {
   entries: Pick<ContentEntries, 'get' | 'set' | 'has' | 'delete' | 'value'>
-  dht: Pick<Dht, 'putValue'>
+  dht: Pick<DHT, 'putValue'>
   values: Pick<RecordValues, 'read' | 'validate'>
   emitPinned: (event: PinnedEvent) => void
   emitUnpinned: (event: { key: string }) => void

@@ -4,7 +4,7 @@
  * lookups), liveness-checks them, and keeps them in the store with a TTL and a per-key cap.
  */
 import { errorText, type Logger } from '@chorus/common'
-import { type Dht, keyPeerDistance, log2Distance, sortByDistance } from '@chorus/dht'
+import { type DHT, keyPeerDistance, log2Distance, sortByDistance } from '@chorus/dht'
 import type { ReplicationConfig } from './config.js'
 import type { ReplicationCounters } from './metrics.js'
 import type { ReplicationStore } from './store.js'
@@ -18,7 +18,7 @@ export interface LivenessCheck {
 }
 
 export interface ProviderCacheComponents {
-  dht: Pick<Dht, 'findProviders'>
+  dht: Pick<DHT, 'findProviders'>
   /** This node's peer id. */
   peerId: string
   /** The open store, or undefined while stopped. */

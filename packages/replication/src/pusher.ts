@@ -4,7 +4,7 @@
  * only when they are too few is the DHT asked for the key's closest peers, once.
  */
 import { errorText, type Logger, timeoutSignal } from '@chorus/common'
-import { type Dht, type PeerMessaging, sortByDistance } from '@chorus/dht'
+import { type DHT, type PeerMessaging, sortByDistance } from '@chorus/dht'
 import type { ReplicatedEvent } from './api.js'
 import { ReplicationProtocolError, ReplicationRefusedError } from './errors.js'
 import type { ReplicationCounters } from './metrics.js'
@@ -22,7 +22,7 @@ export interface PushLiveness {
 
 export interface PusherComponents {
   messaging: Pick<PeerMessaging, 'peerId' | 'request'>
-  dht: Pick<Dht, 'getClosestPeers'>
+  dht: Pick<DHT, 'getClosestPeers'>
   liveness: PushLiveness
   /** Records that a peer now holds the key. */
   touchProvider: (key: string, peer: string) => void

@@ -4,14 +4,14 @@
  * start serves every pin again from this node's DHT record store. Failures back off exponentially.
  */
 import { errorText, type Logger, timeoutSignal } from '@chorus/common'
-import type { Dht } from '@chorus/dht'
+import type { DHT } from '@chorus/dht'
 import type { ReplicationConfig } from './config.js'
 import type { ContentEntries, Entry } from './entries.js'
 import type { ReplicationCounters } from './metrics.js'
 import { backoffDelay, withJitter } from './timing.js'
 
 export interface ReproviderComponents {
-  dht: Pick<Dht, 'provide' | 'putValue'>
+  dht: Pick<DHT, 'provide' | 'putValue'>
   entries: Pick<ContentEntries, 'persist' | 'value' | 'values'>
   /** Records that this node provides the key. */
   touchSelf: (key: string, at: number) => void

@@ -1,9 +1,9 @@
 /** Reading and checking record values: this node's DHT record store first, the network second. */
 import { timeoutSignal } from '@chorus/common'
-import type { Dht, RecordValidator } from '@chorus/dht'
+import type { DHT, RecordValidator } from '@chorus/dht'
 
 export interface RecordValuesComponents {
-  dht: Pick<Dht, 'getValue'>
+  dht: Pick<DHT, 'getValue'>
   /** The namespace's validator (throws when the record must not be stored). */
   validate: RecordValidator
 }

@@ -19,7 +19,7 @@ import {
 let root: string
 let dht: LibP2PDHT
 
-const startDht = (): Promise<LibP2PDHT> =>
+const startDHT = (): Promise<LibP2PDHT> =>
   createLibP2PDHT({
     dataDir: join(root, 'dht'),
     records: testRecords,
@@ -34,7 +34,7 @@ const manager = (node: LibP2PDHT): ReplicationManager =>
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'chorus-repl-life-'))
-  dht = await startDht()
+  dht = await startDHT()
 })
 
 afterAll(async () => {
@@ -115,7 +115,7 @@ describe('lifecycle and arguments', () => {
     await dht.close()
     // wipe the DHT's own record store: the pin alone must bring the value back
     rmSync(join(root, 'dht', 'datastore'), { recursive: true, force: true })
-    dht = await startDht()
+    dht = await startDHT()
     await expect(dht.getValue('/CHORUS/test/kept', { localOnly: true })).rejects.toThrow()
     const m2 = manager(dht)
     await m2.start()

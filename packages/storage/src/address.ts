@@ -2,14 +2,14 @@
  * The one place that talks to @chorus/ucxl: canonical addresses and digests. The DHT key layout
  * (`headKey`, `versionKey`, `parseRecordKey`) is @chorus/ucxl's, re-exported here.
  */
-import { addressDigest, baseAddress, parseAddress, type UcxlAddress } from '@chorus/ucxl'
+import { addressDigest, baseAddress, parseAddress, type UCXLAddress } from '@chorus/ucxl'
 import { InvalidAddressError } from './errors.js'
 
-export type { Temporal, UcxlAddress } from '@chorus/ucxl'
+export type { Temporal, UCXLAddress } from '@chorus/ucxl'
 export { DHT_KEY_PREFIX as KEY_PREFIX, headKey, parseRecordKey, versionKey } from '@chorus/ucxl'
 
 export interface ResolvedAddress {
-  parsed: UcxlAddress
+  parsed: UCXLAddress
   /** Canonical address without temporal segment: what envelopes carry. */
   base: string
   digest: string
@@ -18,7 +18,7 @@ export interface ResolvedAddress {
 /** Parses a raw address or throws `InvalidAddressError` (the UCXL parser's error as `cause`). */
 export function resolveAddress(raw: string): ResolvedAddress {
   if (typeof raw !== 'string') throw new InvalidAddressError(String(raw), 'not a string')
-  let parsed: UcxlAddress
+  let parsed: UCXLAddress
   try {
     parsed = parseAddress(raw)
   } catch (err) {
@@ -39,7 +39,7 @@ export function resolveContentAddress(raw: string, entry?: { address: string }):
 }
 
 /** True when any of agent, role, project, task is the wildcard. */
-export function hasWildcard(a: UcxlAddress): boolean {
+export function hasWildcard(a: UCXLAddress): boolean {
   return a.agent === 'any' || a.role === 'any' || a.project === 'any' || a.task === 'any'
 }
 

@@ -1,12 +1,12 @@
-import type { Dht } from '@chorus/dht'
+import type { DHT } from '@chorus/dht'
 import { headKey, type ResolvedAddress } from './address.js'
 import type { AuditInput } from './audit.js'
 import type { AuditedOperations } from './audited.js'
-import { isDhtNotFound } from './error-mapping.js'
+import { isDHTNotFound } from './error-mapping.js'
 import { withinLimit } from './operation.js'
 
 export interface DiscoveryComponents {
-  dht: Pick<Dht, 'provide' | 'findProviders'>
+  dht: Pick<DHT, 'provide' | 'findProviders'>
   operations: Pick<AuditedOperations, 'run'>
   /** Resolves an address for content (no wildcard), noting it in the audit entry. */
   resolve(address: string, entry: AuditInput): ResolvedAddress
@@ -47,7 +47,7 @@ export class ContentDiscovery {
         try {
           return await this.#c.dht.findProviders(headKey(r.digest), { signal: s })
         } catch (err) {
-          if (isDhtNotFound(err)) return []
+          if (isDHTNotFound(err)) return []
           throw err
         }
       })

@@ -10,12 +10,12 @@ import {
   MissingRecipientError
 } from '@chorus/crypto'
 import {
-  NotFoundError as DhtNotFoundError,
-  DhtTimeoutError,
+  NotFoundError as DHTNotFoundError,
+  DHTTimeoutError,
   InvalidRecordError,
   NoPeersAcknowledgedError
 } from '@chorus/dht'
-import { UcxlAddressError } from '@chorus/ucxl'
+import { UCXLAddressError } from '@chorus/ucxl'
 import {
   AccessDeniedError,
   ContentNotFoundError,
@@ -63,12 +63,12 @@ export function toStorageError(err: unknown, address: string, ctx: ErrorMappingC
   if (MissingRecipientError.isInstance(err))
     return new StorageError(text ?? 'no recipient key', C.MISSING_RECIPIENT, cause)
   if (CryptoUnknownRoleError.isInstance(err)) return new UnknownCreatorRoleError(err.role, cause)
-  if (DhtTimeoutError.isInstance(err)) return new StorageTimeoutError(`DHT operation on ${address}`, 0, cause)
+  if (DHTTimeoutError.isInstance(err)) return new StorageTimeoutError(`DHT operation on ${address}`, 0, cause)
   if (NoPeersAcknowledgedError.isInstance(err))
     return new WriteQuorumError(address, 0, Math.max(1, ctx.requiredAcks()), cause)
-  if (DhtNotFoundError.isInstance(err)) return new ContentNotFoundError(address, undefined, cause)
+  if (DHTNotFoundError.isInstance(err)) return new ContentNotFoundError(address, undefined, cause)
   if (InvalidRecordError.isInstance(err)) return new IntegrityError(address, text ?? 'record refused', cause)
-  if (UcxlAddressError.isInstance(err)) return new InvalidAddressError(address, err.message, cause)
+  if (UCXLAddressError.isInstance(err)) return new InvalidAddressError(address, err.message, cause)
   if (isAbortError(err)) {
     const out = new StorageError(text ?? 'aborted', C.ABORTED, cause)
     // Callers (the HTTP API) tell an abort by this name, as they do the platform's.
@@ -82,8 +82,8 @@ export function toStorageError(err: unknown, address: string, ctx: ErrorMappingC
 }
 
 /** True when the layer below reported "nothing under this key" (the dht's not-found error). */
-export function isDhtNotFound(err: unknown): boolean {
-  return DhtNotFoundError.isInstance(err)
+export function isDHTNotFound(err: unknown): boolean {
+  return DHTNotFoundError.isInstance(err)
 }
 
 /** True when a network put reached no peer (the dht's no-acknowledgement error). */

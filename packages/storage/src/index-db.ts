@@ -1,6 +1,6 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite'
 import { openDatabase } from '@chorus/common'
-import type { UcxlAddress } from './address.js'
+import type { UCXLAddress } from './address.js'
 import type { Envelope } from './envelope.js'
 import { hex } from './metadata.js'
 
@@ -160,7 +160,7 @@ export class LocalIndex {
 
   /** Adds a verified version (no-op when already indexed) and advances the chain state. */
   add(
-    parsed: UcxlAddress,
+    parsed: UCXLAddress,
     digest: string,
     e: Envelope,
     bytes: Uint8Array,

@@ -1,6 +1,6 @@
 /**
  * @chorus/storage: EncryptedDHTStorage. Signed, versioned, age-encrypted UCXL content on a CHORUS
- * `Dht`, with a cache, a persistent local index for list/search, and a hash-chained audit log.
+ * `DHT`, with a cache, a persistent local index for list/search, and a hash-chained audit log.
  */
 export { headKey, KEY_PREFIX, parseRecordKey, versionKey } from './address.js'
 export type { AuditInput, AuditOperation } from './audit.js'

@@ -1,6 +1,6 @@
 /** The public metadata of a version, from its envelope or from its index row. */
 import { formatAddress } from '@chorus/ucxl'
-import type { UcxlAddress } from './address.js'
+import type { UCXLAddress } from './address.js'
 import type { Envelope } from './envelope.js'
 import type { IndexRow } from './index-db.js'
 import type { UCXLMetadata } from './types.js'
@@ -11,7 +11,7 @@ export const hex = (b: Uint8Array): string =>
 
 /** The metadata of envelope `e` (at `parsed`), with its hash and the peers known to hold it. */
 export function envelopeMetadata(
-  parsed: UcxlAddress,
+  parsed: UCXLAddress,
   e: Envelope,
   hash: Uint8Array,
   peers: string[],
@@ -37,7 +37,7 @@ export function envelopeMetadata(
 
 /** The metadata of an index row (no peers: the index does not know who holds it). */
 export function rowMetadata(row: IndexRow, replicationFactor: number): UCXLMetadata {
-  const parsed: UcxlAddress = {
+  const parsed: UCXLAddress = {
     agent: row.agent,
     role: row.role,
     project: row.project,

@@ -12,7 +12,7 @@ import {
   getPredefinedRoles,
   type RoleKey
 } from '@chorus/crypto'
-import type { Dht, NodeSigner } from '@chorus/dht'
+import type { DHT, NodeSigner } from '@chorus/dht'
 import { createEncryptedStorage } from './storage.js'
 import type { EncryptedStorage, EncryptedStorageInit } from './types.js'
 
@@ -47,7 +47,7 @@ export function makeSigner(): NodeSigner {
 
 /** A started storage on `dht` for a node that plays `plays`. */
 export async function startStorage(opts: {
-  dht: Dht
+  dht: DHT
   signer: NodeSigner
   keys: Map<string, RoleKey>
   plays: string[]

@@ -1,4 +1,4 @@
-import type { AbortOptions, Dht, Logger, NodeSigner, PeerMessaging } from '@chorus/dht'
+import type { AbortOptions, DHT, Logger, NodeSigner, PeerMessaging } from '@chorus/dht'
 import type { Consistency } from './config.js'
 
 export type { Consistency, EncryptedStorageInit } from './config.js'
@@ -28,7 +28,7 @@ export interface StorageKeyring {
 
 export interface EncryptedStorageComponents {
   /** Where records go: a `LibP2PDHT`, a `HybridDHT`, or `createLocalDHT()` for one process. */
-  dht: Dht
+  dht: DHT
   crypto: StorageCrypto
   roles: StorageRoles
   /** The node's keyring: a node may only store as a role whose key it holds. */

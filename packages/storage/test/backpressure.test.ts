@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { createLocalDHT, type Dht, type LocalDHT } from '@chorus/dht'
+import { createLocalDHT, type DHT, type LocalDHT } from '@chorus/dht'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { chorusRecordRules, type EncryptedStorage, StorageTimeoutError } from '../src/index.js'
 import { startStorage, teamKeys } from './fixtures.js'
@@ -13,7 +13,7 @@ const settledWithin = <T>(p: Promise<T>, ms: number): Promise<boolean> =>
  * A real LocalDHT whose network puts (not `localOnly`) wait until `open()`: the background kad
  * puts a store leaves behind stay in flight for as long as the test wants.
  */
-function slowNetworkPuts(dht: LocalDHT): { dht: Dht; open: () => void } {
+function slowNetworkPuts(dht: LocalDHT): { dht: DHT; open: () => void } {
   let open!: () => void
   const gate = new Promise<void>((r) => {
     open = r

@@ -7,8 +7,8 @@ import {
   MissingRecipientError,
   UnknownRoleError
 } from '@chorus/crypto'
-import { DhtTimeoutError, InvalidRecordError, NoPeersAcknowledgedError, NotFoundError } from '@chorus/dht'
-import { UcxlAddressError } from '@chorus/ucxl'
+import { DHTTimeoutError, InvalidRecordError, NoPeersAcknowledgedError, NotFoundError } from '@chorus/dht'
+import { UCXLAddressError } from '@chorus/ucxl'
 import { describe, expect, it } from 'vitest'
 import { encryptedStorageDefaults, resolveConfig } from '../src/config.js'
 import { toStorageError } from '../src/error-mapping.js'
@@ -89,14 +89,14 @@ describe('toStorageError', () => {
   })
 
   it('maps the dht and ucxl errors by class', () => {
-    expect(map(new DhtTimeoutError('get', 5))).toBeInstanceOf(StorageTimeoutError)
+    expect(map(new DHTTimeoutError('get', 5))).toBeInstanceOf(StorageTimeoutError)
     expect(map(new NoPeersAcknowledgedError('/k'))).toMatchObject({
       constructor: WriteQuorumError,
       required: 2
     })
     expect(map(new NotFoundError('/k'))).toBeInstanceOf(ContentNotFoundError)
     expect(map(new InvalidRecordError('/k', 'bad'))).toBeInstanceOf(IntegrityError)
-    expect(map(new UcxlAddressError('path', 'bad', 'x'))).toBeInstanceOf(InvalidAddressError)
+    expect(map(new UCXLAddressError('path', 'bad', 'x'))).toBeInstanceOf(InvalidAddressError)
   })
 
   it('does not classify by name or code: a look-alike plain error is internal', () => {

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Dht, LibP2PDHT } from '@chorus/dht'
+import type { DHT, LibP2PDHT } from '@chorus/dht'
 import { permissiveRecords, startNetwork, type TestNetwork } from '@chorus/dht/testing'
 import { addressDigest } from '@chorus/ucxl'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -149,9 +149,9 @@ describe('EncryptedStorage on a 5-node libp2p network', () => {
     const fresh = await architect.retrieveUCXLContent(address, { consistency: 'closest' })
     expect(fresh.metadata.version).toBe(3)
     expect(fresh.metadata.author).toBe(Buffer.from(net.nodes[0]!.signer.publicKey).toString('hex'))
-    // another fresh reader, through the plain Dht contract only (full query, no direct protocol)
+    // another fresh reader, through the plain DHT contract only (full query, no direct protocol)
     const n1 = net.nodes[1]!
-    const plainDht: Dht = {
+    const plainDHT: DHT = {
       putValue: (k, v, o) => n1.putValue(k, v, o),
       getValue: (k, o) => n1.getValue(k, o),
       getValues: (k, o) => n1.getValues(k, o),
@@ -160,7 +160,7 @@ describe('EncryptedStorage on a 5-node libp2p network', () => {
       getClosestPeers: (k, o) => n1.getClosestPeers(k, o)
     }
     const plain = await startStorage({
-      dht: plainDht,
+      dht: plainDHT,
       signer: n1.signer,
       keys,
       plays: ['senior_architect'],
@@ -243,7 +243,7 @@ describe('EncryptedStorage on a 5-node libp2p network', () => {
     }
     // fresh readers on node 3, with the direct protocol (closest) and through the full query
     const n3 = net.nodes[3]!
-    const readerDht = {
+    const readerDHT = {
       putValue: n3.putValue.bind(n3),
       getValue: n3.getValue.bind(n3),
       getValues: n3.getValues.bind(n3),
@@ -254,11 +254,11 @@ describe('EncryptedStorage on a 5-node libp2p network', () => {
       getConnectedPeers: n3.getConnectedPeers.bind(n3),
       handle: async () => {},
       unhandle: async () => {}
-    } as unknown as Dht
+    } as unknown as DHT
     let k = 0
     const fresh = () =>
       startStorage({
-        dht: readerDht,
+        dht: readerDHT,
         signer: n3.signer,
         keys,
         plays: ['senior_architect'],

@@ -6,7 +6,7 @@ import {
   matchesAddress,
   parseAddress,
   parseRecordKey,
-  UcxlAddressError,
+  UCXLAddressError,
   versionKey
 } from '@chorus/ucxl'
 
@@ -24,5 +24,5 @@ assert.deepEqual(parseRecordKey(versionKey(digest, 3)), { digest, version: 3 })
 
 assert.throws(
   () => parseAddress('ucxl://agent001:backend_developer@project123:task456/*^/../secrets'),
-  (err) => UcxlAddressError.isInstance(err) && err.code === 'UCXL-400-INVALID_ADDRESS' && err.field === 'path'
+  (err) => UCXLAddressError.isInstance(err) && err.code === 'UCXL-400-INVALID_ADDRESS' && err.field === 'path'
 )

@@ -1,8 +1,8 @@
 import { z } from 'zod'
-import { DecisionValidationError, UcxlAddressError } from './errors.js'
+import { DecisionValidationError, UCXLAddressError } from './errors.js'
 import { formatAddress } from './format.js'
 import { component, WILDCARD } from './grammar.js'
-import type { UcxlComponent } from './types.js'
+import type { UCXLComponent } from './types.js'
 
 // Bounds keep one decision record a reasonable DHT value.
 const SHORT = 512
@@ -12,15 +12,15 @@ const MAX_ITEMS = 256
 const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max)
 
 /** An author component: an agent or role name, never the wildcard. */
-const name = (field: UcxlComponent) =>
+const name = (field: UCXLComponent) =>
   z.string().transform((value, ctx) => {
     try {
-      if (value.length > SHORT) throw new UcxlAddressError(field, `is longer than ${SHORT} characters`, value)
+      if (value.length > SHORT) throw new UCXLAddressError(field, `is longer than ${SHORT} characters`, value)
       const v = component(field, value, 0, value.length, value)
-      if (v === WILDCARD) throw new UcxlAddressError(field, 'must be a concrete name, not a wildcard', value)
+      if (v === WILDCARD) throw new UCXLAddressError(field, 'must be a concrete name, not a wildcard', value)
       return v
     } catch (err) {
-      ctx.addIssue({ code: 'custom', message: (err as UcxlAddressError).reason })
+      ctx.addIssue({ code: 'custom', message: (err as UCXLAddressError).reason })
       return z.NEVER
     }
   })
@@ -30,7 +30,7 @@ const address = z.string().transform((value, ctx) => {
   try {
     return formatAddress(value)
   } catch (err) {
-    const e = err as UcxlAddressError
+    const e = err as UCXLAddressError
     ctx.addIssue({ code: 'custom', message: `${e.code}: ${e.field} ${e.reason}` })
     return z.NEVER
   }

@@ -1,16 +1,16 @@
 import { ChorusError } from '@chorus/common'
-import type { UcxlField } from './types.js'
+import type { UCXLField } from './types.js'
 
 /** Stable error codes, the same ones the node's HTTP API returns. */
 export const INVALID_ADDRESS = 'UCXL-400-INVALID_ADDRESS'
 export const TEMPORAL_INVALID = 'UCXL-400-TEMPORAL_INVALID'
 export const INVALID_DECISION = 'UCXL-400-INVALID_DECISION'
 
-export type UcxlAddressErrorCode = typeof INVALID_ADDRESS | typeof TEMPORAL_INVALID
+export type UCXLAddressErrorCode = typeof INVALID_ADDRESS | typeof TEMPORAL_INVALID
 
 /** Every code this package's errors carry. */
 export const UCXL_ERROR_CODES = { INVALID_ADDRESS, TEMPORAL_INVALID, INVALID_DECISION } as const
-export type UcxlErrorCode = (typeof UCXL_ERROR_CODES)[keyof typeof UCXL_ERROR_CODES]
+export type UCXLErrorCode = (typeof UCXL_ERROR_CODES)[keyof typeof UCXL_ERROR_CODES]
 
 /** Errors echo at most this many characters of the input, so a huge input never floods a log. */
 export const MAX_ERROR_INPUT_LENGTH = 200
@@ -28,13 +28,13 @@ export function describeInput(input: unknown): string {
  * The code is `UCXL-400-TEMPORAL_INVALID` when the temporal segment is at fault, else
  * `UCXL-400-INVALID_ADDRESS`.
  */
-export class UcxlAddressError extends ChorusError {
-  declare readonly code: UcxlAddressErrorCode
-  readonly field: UcxlField
+export class UCXLAddressError extends ChorusError {
+  declare readonly code: UCXLAddressErrorCode
+  readonly field: UCXLField
   readonly reason: string
   readonly input: string
 
-  constructor(field: UcxlField, reason: string, input: unknown, options?: { cause?: unknown }) {
+  constructor(field: UCXLField, reason: string, input: unknown, options?: { cause?: unknown }) {
     const shown = describeInput(input)
     super(`Invalid UCXL address: ${field} ${reason} (input: ${JSON.stringify(shown)})`, {
       code: field === 'temporal' ? TEMPORAL_INVALID : INVALID_ADDRESS,

@@ -1,8 +1,8 @@
 // The pieces of the grammar, shared by the string parser and the object normaliser.
 // Each check reports the field, a reason with the index into the original input, and the input.
 import { isComponentChar, isDigit, isSegmentChar, showChar } from './chars.js'
-import { UcxlAddressError } from './errors.js'
-import type { Temporal, UcxlAddress, UcxlComponent } from './types.js'
+import { UCXLAddressError } from './errors.js'
+import type { Temporal, UCXLAddress, UCXLComponent } from './types.js'
 
 /** The canonical spelling of the component wildcard. */
 export const WILDCARD = 'any'
@@ -18,18 +18,18 @@ export const SCHEME = 'ucxl://'
 
 /** Validates one component (`s.slice(start, end)` of the input) and returns its canonical form. */
 export function component(
-  field: UcxlComponent,
+  field: UCXLComponent,
   s: string,
   start: number,
   end: number,
   input: unknown
 ): string {
-  if (start === end) throw new UcxlAddressError(field, 'is empty', input)
+  if (start === end) throw new UCXLAddressError(field, 'is empty', input)
   const value = s.slice(start, end)
   if (value === WILDCARD_ALIAS) return WILDCARD
   for (let i = start; i < end; i++) {
     if (!isComponentChar(s.charCodeAt(i))) {
-      throw new UcxlAddressError(
+      throw new UCXLAddressError(
         field,
         `has invalid character ${showChar(s, i)} at index ${i} (allowed: A-Z a-z 0-9 _ -, or the wildcard 'any' / '*')`,
         input
@@ -54,7 +54,7 @@ export function temporal(s: string, start: number, end: number, input: unknown):
   if (a === 0x7e && b === 0x7e) return { kind: 'back', n: number(s, rest, end, input) }
   if (a === 0x5e && b === 0x5e) return { kind: 'forward', n: number(s, rest, end, input) }
   const shown = s.slice(start, Math.min(end, start + 40))
-  throw new UcxlAddressError(
+  throw new UCXLAddressError(
     'temporal',
     `${JSON.stringify(shown)} is not a temporal segment: ${TEMPORAL_FORMS}`,
     input
@@ -63,12 +63,12 @@ export function temporal(s: string, start: number, end: number, input: unknown):
 
 function number(s: string, start: number, end: number, input: unknown): number {
   if (start === end)
-    throw new UcxlAddressError('temporal', `is missing its number N: ${TEMPORAL_FORMS}`, input)
+    throw new UCXLAddressError('temporal', `is missing its number N: ${TEMPORAL_FORMS}`, input)
   let n = 0
   for (let i = start; i < end; i++) {
     const c = s.charCodeAt(i)
     if (!isDigit(c)) {
-      throw new UcxlAddressError(
+      throw new UCXLAddressError(
         'temporal',
         `has invalid character ${showChar(s, i)} at index ${i} in its number (digits only)`,
         input
@@ -77,7 +77,7 @@ function number(s: string, start: number, end: number, input: unknown): number {
     n = n * 10 + (c - 0x30)
     // Checked on every digit, so leading zeros are fine and a long run of digits stops early.
     if (n > Number.MAX_SAFE_INTEGER) {
-      throw new UcxlAddressError('temporal', `number is larger than ${Number.MAX_SAFE_INTEGER}`, input)
+      throw new UCXLAddressError('temporal', `number is larger than ${Number.MAX_SAFE_INTEGER}`, input)
     }
   }
   return n
@@ -85,12 +85,12 @@ function number(s: string, start: number, end: number, input: unknown): number {
 
 /** Checks a Temporal object (from a caller, not from the parser). */
 export function checkTemporal(t: unknown, input: unknown): Temporal {
-  if (typeof t !== 'object' || t === null) throw new UcxlAddressError('temporal', 'must be an object', input)
+  if (typeof t !== 'object' || t === null) throw new UCXLAddressError('temporal', 'must be an object', input)
   const { kind, n } = t as { kind?: unknown; n?: unknown }
   if (kind === 'latest' || kind === 'first') return { kind }
   if (kind === 'version' || kind === 'back' || kind === 'forward') {
     if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
-      throw new UcxlAddressError(
+      throw new UCXLAddressError(
         'temporal',
         `n must be a non-negative safe integer for kind '${kind}'`,
         input
@@ -98,7 +98,7 @@ export function checkTemporal(t: unknown, input: unknown): Temporal {
     }
     return { kind, n }
   }
-  throw new UcxlAddressError(
+  throw new UCXLAddressError(
     'temporal',
     "kind must be one of 'latest', 'first', 'version', 'back', 'forward'",
     input
@@ -146,7 +146,7 @@ export function pathSegments(
   }
   for (let k = 0; k < into.length - 1; k++) {
     if (into[k] === REST_WILDCARD) {
-      throw new UcxlAddressError('path', `'**' may only be the last segment of a pattern path`, input)
+      throw new UCXLAddressError('path', `'**' may only be the last segment of a pattern path`, input)
     }
   }
 }
@@ -154,7 +154,7 @@ export function pathSegments(
 function segment(s: string, start: number, end: number, input: unknown, pattern: boolean): string {
   const value = s.slice(start, end)
   if (value === '.' || value === '..') {
-    throw new UcxlAddressError('path', `has a '${value}' segment at index ${start} (not allowed)`, input)
+    throw new UCXLAddressError('path', `has a '${value}' segment at index ${start} (not allowed)`, input)
   }
   if (pattern && (value === SEGMENT_WILDCARD || value === REST_WILDCARD)) return value
   for (let i = start; i < end; i++) {
@@ -166,7 +166,7 @@ function segment(s: string, start: number, end: number, input: unknown, pattern:
             ? " ('*' and '**' must be whole path segments)"
             : ' (wildcards are only allowed in patterns)'
           : ' (allowed: A-Z a-z 0-9 _ . - /)'
-      throw new UcxlAddressError(
+      throw new UCXLAddressError(
         'path',
         `has invalid character ${showChar(s, i)} at index ${i}${hint}`,
         input
@@ -177,18 +177,18 @@ function segment(s: string, start: number, end: number, input: unknown, pattern:
 }
 
 /** `ucxl://agent:role@project:task`, the address without temporal and path. */
-export function authority(a: UcxlAddress): string {
+export function authority(a: UCXLAddress): string {
   return `${SCHEME}${a.agent}:${a.role}@${a.project}:${a.task}`
 }
 
-export function canonical(a: UcxlAddress): string {
+export function canonical(a: UCXLAddress): string {
   return `${authority(a)}/${formatTemporal(a.temporal)}${a.path === '' ? '' : `/${a.path}`}`
 }
 
-export function checkLength(a: UcxlAddress, input: unknown): void {
+export function checkLength(a: UCXLAddress, input: unknown): void {
   const length = canonical(a).length
   if (length > MAX_ADDRESS_LENGTH) {
-    throw new UcxlAddressError(
+    throw new UCXLAddressError(
       'address',
       `is ${length} characters long in canonical form (maximum ${MAX_ADDRESS_LENGTH})`,
       input

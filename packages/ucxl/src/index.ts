@@ -8,9 +8,9 @@ export {
   MAX_ERROR_INPUT_LENGTH,
   TEMPORAL_INVALID,
   UCXL_ERROR_CODES,
-  UcxlAddressError,
-  type UcxlAddressErrorCode,
-  type UcxlErrorCode
+  UCXLAddressError,
+  type UCXLAddressErrorCode,
+  type UCXLErrorCode
 } from './errors.js'
 export {
   type AddressLike,
@@ -24,4 +24,4 @@ export { formatTemporal, MAX_ADDRESS_LENGTH, WILDCARD } from './grammar.js'
 export { isWildcardAddress, matchesAddress } from './match.js'
 export { isValidAddress, parseAddress, parsePattern } from './parse.js'
 export { headKey, parseRecordKey, type RecordKey, versionKey } from './record-keys.js'
-export type { Temporal, UcxlAddress, UcxlComponent, UcxlField } from './types.js'
+export type { Temporal, UCXLAddress, UCXLComponent, UCXLField } from './types.js'

@@ -12,7 +12,7 @@ import { COMPONENTS } from './types.js'
  * - Temporal segments are ignored on both sides: they choose a version of the same content, and
  *   the content's digest and DHT key ignore them too.
  * Strings are parsed first (`pattern` with {@link parsePattern}); invalid input throws
- * {@link UcxlAddressError}.
+ * {@link UCXLAddressError}.
  */
 export function matchesAddress(pattern: AddressLike, address: AddressLike): boolean {
   const p = normalisePattern(pattern)

@@ -1,4 +1,4 @@
-import { UcxlAddressError } from './errors.js'
+import { UCXLAddressError } from './errors.js'
 import {
   checkLength,
   component,
@@ -10,15 +10,15 @@ import {
   SEGMENT_WILDCARD,
   temporal
 } from './grammar.js'
-import { COMPONENTS, type Temporal, type UcxlAddress } from './types.js'
+import { COMPONENTS, type Temporal, type UCXLAddress } from './types.js'
 
 /**
  * Parses and normalises a UCXL address. Accepts the canonical form
  * `ucxl://agent:role@project:task/temporal/path` and the legacy form
  * `ucxl://agent/role/project/task/path`; the temporal segment may be left out in both (it then
- * means `*^`, latest). Throws {@link UcxlAddressError} for anything else, including non-strings.
+ * means `*^`, latest). Throws {@link UCXLAddressError} for anything else, including non-strings.
  */
-export function parseAddress(raw: string): UcxlAddress {
+export function parseAddress(raw: string): UCXLAddress {
   return parse(raw, false)
 }
 
@@ -26,7 +26,7 @@ export function parseAddress(raw: string): UcxlAddress {
  * Parses an address pattern for {@link matchesAddress}: an address whose path may also hold the
  * whole-segment wildcards `*` (one segment) and, as the last segment, `**` (any rest, even none).
  */
-export function parsePattern(raw: string): UcxlAddress {
+export function parsePattern(raw: string): UCXLAddress {
   return parse(raw, true)
 }
 
@@ -40,16 +40,16 @@ export function isValidAddress(raw: unknown): raw is string {
   }
 }
 
-function parse(raw: unknown, pattern: boolean): UcxlAddress {
-  if (typeof raw !== 'string') throw new UcxlAddressError('address', 'must be a string', raw)
+function parse(raw: unknown, pattern: boolean): UCXLAddress {
+  if (typeof raw !== 'string') throw new UCXLAddressError('address', 'must be a string', raw)
   // The bound comes first, so no later step ever looks at more than MAX_ADDRESS_LENGTH characters.
   if (raw.length > MAX_ADDRESS_LENGTH) {
-    throw new UcxlAddressError('address', `is longer than ${MAX_ADDRESS_LENGTH} characters`, raw)
+    throw new UCXLAddressError('address', `is longer than ${MAX_ADDRESS_LENGTH} characters`, raw)
   }
-  if (raw.length === 0) throw new UcxlAddressError('address', 'is empty', raw)
+  if (raw.length === 0) throw new UCXLAddressError('address', 'is empty', raw)
   // URI schemes are case-insensitive; the canonical form writes it in lower case.
   if (raw.slice(0, SCHEME.length).toLowerCase() !== SCHEME) {
-    throw new UcxlAddressError('scheme', `must be '${SCHEME}'`, raw)
+    throw new UCXLAddressError('scheme', `must be '${SCHEME}'`, raw)
   }
 
   const start = SCHEME.length
@@ -63,17 +63,17 @@ function parse(raw: unknown, pattern: boolean): UcxlAddress {
   if ((colon !== -1 && colon < authEnd) || (at !== -1 && at < authEnd)) {
     // Canonical: agent:role@project:task
     if (at === -1 || at > authEnd) {
-      throw new UcxlAddressError(
+      throw new UCXLAddressError(
         'address',
         "must have the form 'agent:role@project:task' before the first '/'",
         raw
       )
     }
     const c1 = colon
-    if (c1 === -1 || c1 > at) throw new UcxlAddressError('role', "is missing (expected 'agent:role@')", raw)
+    if (c1 === -1 || c1 > at) throw new UCXLAddressError('role', "is missing (expected 'agent:role@')", raw)
     const c2 = raw.indexOf(':', at + 1)
     if (c2 === -1 || c2 > authEnd) {
-      throw new UcxlAddressError('task', "is missing (expected '@project:task')", raw)
+      throw new UCXLAddressError('task', "is missing (expected '@project:task')", raw)
     }
     parts.push(
       component('agent', raw, start, c1, raw),
@@ -87,7 +87,7 @@ function parse(raw: unknown, pattern: boolean): UcxlAddress {
     pos = start
     for (const field of COMPONENTS) {
       if (pos > raw.length) {
-        throw new UcxlAddressError(field, 'is missing (legacy form is agent/role/project/task/path)', raw)
+        throw new UCXLAddressError(field, 'is missing (legacy form is agent/role/project/task/path)', raw)
       }
       const next = raw.indexOf('/', pos)
       const end = next === -1 ? raw.length : next
@@ -115,7 +115,7 @@ function parse(raw: unknown, pattern: boolean): UcxlAddress {
   pathSegments(raw, from, raw.length, raw, pattern, segments)
 
   const [agent = '', role = '', project = '', task = ''] = parts
-  const address: UcxlAddress = { agent, role, project, task, temporal: time, path: segments.join('/') }
+  const address: UCXLAddress = { agent, role, project, task, temporal: time, path: segments.join('/') }
   checkLength(address, raw)
   return address
 }

@@ -19,7 +19,7 @@ export type Temporal =
  * A parsed, normalised UCXL address. Components hold `[A-Za-z0-9_-]+` or the wildcard `'any'`;
  * `path` is `''` or `/`-separated segments without empty, `.` or `..` segments.
  */
-export interface UcxlAddress {
+export interface UCXLAddress {
   agent: string
   role: string
   project: string
@@ -29,8 +29,8 @@ export interface UcxlAddress {
 }
 
 /** The part of an address an error is about. `address` means the whole input. */
-export type UcxlField = 'address' | 'scheme' | 'agent' | 'role' | 'project' | 'task' | 'temporal' | 'path'
+export type UCXLField = 'address' | 'scheme' | 'agent' | 'role' | 'project' | 'task' | 'temporal' | 'path'
 
 /** The four named components of an address, in order. */
 export const COMPONENTS = ['agent', 'role', 'project', 'task'] as const
-export type UcxlComponent = (typeof COMPONENTS)[number]
+export type UCXLComponent = (typeof COMPONENTS)[number]

@@ -5,7 +5,7 @@ import {
   matchesAddress,
   parseAddress,
   parsePattern,
-  UcxlAddressError
+  UCXLAddressError
 } from '../src/index.js'
 
 const KB100 = 100 * 1024
@@ -33,12 +33,12 @@ describe('adversarial input', () => {
       } catch (err) {
         error = err
       }
-      expect(error).toBeInstanceOf(UcxlAddressError)
-      const e = error as UcxlAddressError
+      expect(error).toBeInstanceOf(UCXLAddressError)
+      const e = error as UCXLAddressError
       expect(e.field).toBe('address')
       expect(e.reason).toBe(`is longer than ${MAX_ADDRESS_LENGTH} characters`)
       expect(e.input.length).toBeLessThan(260)
-      expect(() => parsePattern(input)).toThrow(UcxlAddressError)
+      expect(() => parsePattern(input)).toThrow(UCXLAddressError)
       expect(isValidAddress(input)).toBe(false)
     }
   )
@@ -60,7 +60,7 @@ describe('adversarial input', () => {
           const p = parsePattern(input)
           matchesAddress(p, 'ucxl://a:r@p:t/*^/x')
         } catch (err) {
-          expect(err).toBeInstanceOf(UcxlAddressError)
+          expect(err).toBeInstanceOf(UCXLAddressError)
         }
       }
     }

@@ -6,7 +6,7 @@ import {
   dhtKey,
   headKey,
   parseRecordKey,
-  UcxlAddressError,
+  UCXLAddressError,
   versionKey
 } from '../src/index.js'
 
@@ -75,8 +75,8 @@ describe('addressDigest and dhtKey', () => {
   })
 
   it('refuse invalid addresses', () => {
-    expect(() => dhtKey('ucxl://a:r@p:t/*^/../x')).toThrow(UcxlAddressError)
-    expect(() => addressDigest('nope')).toThrow(UcxlAddressError)
+    expect(() => dhtKey('ucxl://a:r@p:t/*^/../x')).toThrow(UCXLAddressError)
+    expect(() => addressDigest('nope')).toThrow(UCXLAddressError)
   })
 })
 

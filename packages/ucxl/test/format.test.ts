@@ -7,11 +7,11 @@ import {
   normaliseAddress,
   parsePattern,
   TEMPORAL_INVALID,
-  type UcxlAddress,
-  UcxlAddressError
+  type UCXLAddress,
+  UCXLAddressError
 } from '../src/index.js'
 
-const obj: UcxlAddress = {
+const obj: UCXLAddress = {
   agent: 'agent001',
   role: 'backend_developer',
   project: 'project123',
@@ -20,14 +20,14 @@ const obj: UcxlAddress = {
   path: 'decision'
 }
 
-function errorOf(fn: () => unknown): UcxlAddressError {
+function errorOf(fn: () => unknown): UCXLAddressError {
   try {
     fn()
   } catch (err) {
-    expect(err).toBeInstanceOf(UcxlAddressError)
-    return err as UcxlAddressError
+    expect(err).toBeInstanceOf(UCXLAddressError)
+    return err as UCXLAddressError
   }
-  throw new Error('expected a UcxlAddressError')
+  throw new Error('expected a UCXLAddressError')
 }
 
 describe('formatAddress on objects', () => {
@@ -51,7 +51,7 @@ describe('formatAddress on objects', () => {
     expect(a).toEqual({ ...obj, agent: 'any', path: 'docs/a.md' })
     // A missing path is the empty path.
     const { path: _, ...noPath } = obj
-    expect(formatAddress(noPath as UcxlAddress)).toBe(
+    expect(formatAddress(noPath as UCXLAddress)).toBe(
       'ucxl://agent001:backend_developer@project123:task456/*^'
     )
   })
@@ -65,8 +65,8 @@ describe('formatAddress on objects', () => {
     expect(errorOf(() => formatAddress({ ...obj, path: 3 as unknown as string })).field).toBe('path')
     expect(errorOf(() => formatAddress({ ...obj, path: 'x'.repeat(3000) })).field).toBe('path')
     expect(errorOf(() => formatAddress({ ...obj, path: 'x/'.repeat(1020) })).field).toBe('address')
-    expect(errorOf(() => formatAddress(null as unknown as UcxlAddress)).field).toBe('address')
-    expect(errorOf(() => formatAddress(5 as unknown as UcxlAddress)).field).toBe('address')
+    expect(errorOf(() => formatAddress(null as unknown as UCXLAddress)).field).toBe('address')
+    expect(errorOf(() => formatAddress(5 as unknown as UCXLAddress)).field).toBe('address')
   })
 
   it.each([
@@ -81,12 +81,12 @@ describe('formatAddress on objects', () => {
     [{ kind: 'version', n: '3' }],
     [{ kind: 'version', n: 10n }]
   ])('refuses temporal %s with the temporal code', (temporal) => {
-    const e = errorOf(() => formatAddress({ ...obj, temporal } as unknown as UcxlAddress))
+    const e = errorOf(() => formatAddress({ ...obj, temporal } as unknown as UCXLAddress))
     expect(e.field).toBe('temporal')
     expect(e.code).toBe(TEMPORAL_INVALID)
   })
 
-  it('turns a throwing getter into a UcxlAddressError with the cause', () => {
+  it('turns a throwing getter into a UCXLAddressError with the cause', () => {
     const boom = new Error('boom')
     const hostile = new Proxy(obj, {
       get() {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { isWildcardAddress, matchesAddress, parseAddress, UcxlAddressError } from '../src/index.js'
+import { isWildcardAddress, matchesAddress, parseAddress, UCXLAddressError } from '../src/index.js'
 
 const ADDR = 'ucxl://agent001:backend_developer@project123:task456/*^/docs/api/v2.md'
 
@@ -54,10 +54,10 @@ describe('matchesAddress', () => {
     expect(matchesAddress({ ...a, role: 'other' }, a)).toBe(false)
   })
 
-  it('throws UcxlAddressError for an invalid pattern or address', () => {
-    expect(() => matchesAddress('ucxl://a:r@p:t/*^/**/x', ADDR)).toThrow(UcxlAddressError)
+  it('throws UCXLAddressError for an invalid pattern or address', () => {
+    expect(() => matchesAddress('ucxl://a:r@p:t/*^/**/x', ADDR)).toThrow(UCXLAddressError)
     expect(() => matchesAddress('ucxl://any:any@any:any/*^/**', 'ucxl://a:r@p:t/*^/docs/*')).toThrow(
-      UcxlAddressError
+      UCXLAddressError
     )
   })
 })

@@ -6,15 +6,15 @@ import {
   MAX_ADDRESS_LENGTH,
   parseAddress,
   TEMPORAL_INVALID,
-  type UcxlAddress,
-  UcxlAddressError,
-  type UcxlField
+  type UCXLAddress,
+  UCXLAddressError,
+  type UCXLField
 } from '../src/index.js'
 
 const base = { agent: 'agent001', role: 'backend_developer', project: 'project123', task: 'task456' }
 
 // input -> canonical form, and the parsed object where it says something the canonical string does not.
-const VALID: Array<[string, string, Partial<UcxlAddress>?]> = [
+const VALID: Array<[string, string, Partial<UCXLAddress>?]> = [
   [
     'ucxl://agent001:backend_developer@project123:task456/*^/decision',
     'ucxl://agent001:backend_developer@project123:task456/*^/decision',
@@ -66,7 +66,7 @@ const VALID: Array<[string, string, Partial<UcxlAddress>?]> = [
   ['ucxl://ANY:r@p:t', 'ucxl://ANY:r@p:t/*^', { agent: 'ANY' }]
 ]
 
-const INVALID: Array<[unknown, UcxlField, string?]> = [
+const INVALID: Array<[unknown, UCXLField, string?]> = [
   ['', 'address', 'is empty'],
   ['http://a:r@p:t', 'scheme'],
   ['ucxl:/a:r@p:t', 'scheme'],
@@ -160,9 +160,9 @@ describe('parseAddress: invalid forms', () => {
     } catch (err) {
       error = err
     }
-    expect(error).toBeInstanceOf(UcxlAddressError)
-    const e = error as UcxlAddressError
-    expect(e.name).toBe('UcxlAddressError')
+    expect(error).toBeInstanceOf(UCXLAddressError)
+    const e = error as UCXLAddressError
+    expect(e.name).toBe('UCXLAddressError')
     expect(e.field).toBe(field)
     expect(e.code).toBe(field === 'temporal' ? TEMPORAL_INVALID : INVALID_ADDRESS)
     if (reason) expect(e.reason).toContain(reason)
@@ -181,7 +181,7 @@ describe('parseAddress: invalid forms', () => {
       parseAddress(long)
       expect.unreachable()
     } catch (err) {
-      const e = err as UcxlAddressError
+      const e = err as UCXLAddressError
       expect(e.input.length).toBeLessThan(260)
       expect(e.input).toContain('(5000 characters)')
     }

@@ -11,7 +11,7 @@ import {
   parseAddress,
   parsePattern,
   TEMPORAL_INVALID,
-  UcxlAddressError
+  UCXLAddressError
 } from '../src/index.js'
 
 const RUNS = 10_000
@@ -42,7 +42,7 @@ const path = fc
     raw: parts.map(([s, seg]) => s + seg).join('') + trailing,
     canonical: parts.map(([, seg]) => seg).join('/')
   }))
-const scheme = fc.constantFrom('ucxl://', 'ucxl://', 'UCXL://', 'Ucxl://')
+const scheme = fc.constantFrom('ucxl://', 'ucxl://', 'UCXL://', 'UCXL://')
 
 const spelled: fc.Arbitrary<Spelled> = fc
   .record({
@@ -131,13 +131,13 @@ function check(ok: boolean, what: string, input: unknown): void {
   if (!ok) throw new Error(`${what} for input ${JSON.stringify(String(input))}`)
 }
 
-/** Parses, and either the result is a canonical fixed point or the error is a well-formed UcxlAddressError. */
+/** Parses, and either the result is a canonical fixed point or the error is a well-formed UCXLAddressError. */
 function parsesTotally(input: unknown): boolean {
   let canonical: string
   try {
     canonical = formatAddress(parseAddress(input as string))
   } catch (err) {
-    if (!(err instanceof UcxlAddressError)) throw err
+    if (!(err instanceof UCXLAddressError)) throw err
     check(err.code === INVALID_ADDRESS || err.code === TEMPORAL_INVALID, 'unknown code', input)
     check((err.code === TEMPORAL_INVALID) === (err.field === 'temporal'), 'code does not fit field', input)
     check(FIELDS.includes(err.field), 'unknown field', input)
@@ -162,7 +162,7 @@ function checkPatternTotal(input: string): void {
     const p = parsePattern(input)
     check(typeof matchesAddress(p, 'ucxl://a:r@p:t/*^/x/y') === 'boolean', 'match result', input)
   } catch (err) {
-    if (!(err instanceof UcxlAddressError)) throw err
+    if (!(err instanceof UCXLAddressError)) throw err
   }
 }
 
@@ -185,16 +185,16 @@ describe('properties', () => {
     )
   })
 
-  it('arbitrary strings only ever throw UcxlAddressError', () => {
+  it('arbitrary strings only ever throw UCXLAddressError', () => {
     fc.assert(fc.property(fc.oneof(fc.string(), prefixed(fc.string())), checkTotal), { numRuns: RUNS })
   })
 
-  it('arbitrary unicode (lone surrogates included) only ever throws UcxlAddressError', () => {
+  it('arbitrary unicode (lone surrogates included) only ever throws UCXLAddressError', () => {
     const unicode = fc.string({ unit: 'binary', maxLength: 64 })
     fc.assert(fc.property(fc.oneof(unicode, prefixed(unicode)), checkTotal), { numRuns: RUNS })
   })
 
-  it('grammar-ish strings only ever throw UcxlAddressError, and parse to fixed points', () => {
+  it('grammar-ish strings only ever throw UCXLAddressError, and parse to fixed points', () => {
     let valid = 0
     let invalid = 0
     const count = (input: string) => {
@@ -207,7 +207,7 @@ describe('properties', () => {
     expect(invalid).toBeGreaterThan(RUNS / 10)
   })
 
-  it('mutated valid addresses only ever throw UcxlAddressError', () => {
+  it('mutated valid addresses only ever throw UCXLAddressError', () => {
     const mutated = fc
       .tuple(spelled, fc.nat(), fc.constantFrom(...FRAGMENTS, ''), fc.nat({ max: 3 }))
       .map(([{ raw }, at, insert, cut]) => {
@@ -217,13 +217,13 @@ describe('properties', () => {
     fc.assert(fc.property(mutated, checkTotal), { numRuns: RUNS })
   })
 
-  it('patterns and matching only ever throw UcxlAddressError', () => {
+  it('patterns and matching only ever throw UCXLAddressError', () => {
     fc.assert(fc.property(fc.oneof(grammarish, fc.string()), checkPatternTotal), {
       numRuns: RUNS
     })
   })
 
-  it('non-string input only ever throws UcxlAddressError', () => {
+  it('non-string input only ever throws UCXLAddressError', () => {
     fc.assert(fc.property(fc.anything(), checkTotal), { numRuns: 2_000 })
   })
 })

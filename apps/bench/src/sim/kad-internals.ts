@@ -102,7 +102,7 @@ export interface KadInternals {
 }
 
 /** The installed @libp2p/kad-dht folder, found the way Node resolves a bare specifier. */
-export function kadDhtDir(from: string = dirname(fileURLToPath(import.meta.url))): string {
+export function kadDHTDir(from: string = dirname(fileURLToPath(import.meta.url))): string {
   let dir = from
   for (;;) {
     const candidate = join(dir, 'node_modules', '@libp2p', 'kad-dht')
@@ -117,7 +117,7 @@ let loaded: Promise<KadInternals> | undefined
 
 export function loadKadInternals(): Promise<KadInternals> {
   loaded ??= (async () => {
-    const dir = kadDhtDir()
+    const dir = kadDHTDir()
     const file = (rel: string): string => pathToFileURL(join(dir, 'dist', 'src', rel)).href
     const [kb, qm, refresh, events, rt, constants, pkg] = await Promise.all([
       import(file('routing-table/k-bucket.js')),

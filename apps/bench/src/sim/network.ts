@@ -193,7 +193,7 @@ export class SimNetwork {
    * (its scalable cuckoo filter, async iterators and abort signals cost milliseconds per lookup),
    * so it cross-checks the fast copy on the smaller networks and in the tests.
    */
-  async lookupWithKadDht(origin: SimNode, key: Uint8Array): Promise<LookupResult> {
+  async lookupWithKadDHT(origin: SimNode, key: Uint8Array): Promise<LookupResult> {
     const kadId = sha256(key)
     const depth = new Map<PeerId, number>()
     const responded: SimNode[] = []

@@ -154,7 +154,7 @@ export async function runSimulation(options: SimulationOptions = {}): Promise<Si
     )
     let crossCheck: LookupStats | undefined
     if (n <= crossCheckMaxN && crossCheckLookups > 0) {
-      crossCheck = await measureLookups(net, crossCheckLookups, (o, k) => net.lookupWithKadDht(o, k))
+      crossCheck = await measureLookups(net, crossCheckLookups, (o, k) => net.lookupWithKadDHT(o, k))
     }
     const byDead: SizeResult['byDead'] = []
     for (const dead of deadFractions) {

@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Dht, NodeSigner, PeerMessaging } from '@chorus/dht'
+import type { DHT, NodeSigner, PeerMessaging } from '@chorus/dht'
 import type { EncryptedStorage } from '@chorus/storage'
 import { summarize } from '../stats.js'
 import type { SystemResult, SystemSizeResult, Throughput } from './types.js'
@@ -39,7 +39,7 @@ export interface SystemBenchOptions {
   log?: (line: string) => void
 }
 
-type ChorusNode = Dht & PeerMessaging & { signer: NodeSigner; peerId: string; getDHTSize(): number }
+type ChorusNode = DHT & PeerMessaging & { signer: NodeSigner; peerId: string; getDHTSize(): number }
 
 interface Modules {
   testing: typeof import('@chorus/dht/testing')

@@ -120,8 +120,8 @@ class ChorusAgent implements Agent {
       throw new AgentError('the agent was stopped during start-up', { code: AGENT_ERROR_CODES.SHUTTING_DOWN })
     }
     this.#lifecycle.markStarted()
-    this.#lifecycle.every(DHT_STATS_INTERVAL, () => this.#refreshDhtStats())
-    void this.#refreshDhtStats()
+    this.#lifecycle.every(DHT_STATS_INTERVAL, () => this.#refreshDHTStats())
+    void this.#refreshDHTStats()
     this.#lifecycle.spawn(this.#join.run())
     this.#lifecycle.spawn(
       reconcile(this.#handoff(components), Buffer.from(components.libp2p.signer.publicKey).toString('hex'))
@@ -148,7 +148,7 @@ class ChorusAgent implements Agent {
     if (this.#join !== undefined) this.#join.reload(choice, this.#lifecycle.started)
   }
 
-  async #refreshDhtStats(): Promise<void> {
+  async #refreshDHTStats(): Promise<void> {
     try {
       const libp2p = this.#components?.libp2p
       if (libp2p !== undefined && this.#lifecycle.started) this.#dhtStats = { ...(await libp2p.getStats()) }
@@ -243,7 +243,7 @@ class ChorusAgent implements Agent {
 
   async status(): Promise<Record<string, unknown>> {
     const c = this.#components
-    if (c !== undefined && this.#lifecycle.started) await this.#refreshDhtStats()
+    if (c !== undefined && this.#lifecycle.started) await this.#refreshDHTStats()
     return statusView({
       agentId: this.agentId,
       role: this.#config.role,

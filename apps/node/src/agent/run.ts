@@ -1,11 +1,11 @@
 import { existsSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { createApiServer } from '../api/server.js'
+import { createAPIServer } from '../api/server.js'
 import { ConfigError, type LoadedConfig, loadConfig } from '../config/load.js'
 import {
   AGENT_FILE,
   type AgentInfo,
-  ensureApiToken,
+  ensureAPIToken,
   ensurePrivateDir,
   readAgentInfo,
   writeFileAtomic
@@ -40,8 +40,8 @@ export async function runAgent(loaded: LoadedConfig): Promise<number> {
   }
 
   const agent = await createAgent(config, logger)
-  const token = ensureApiToken(config.dataDir)
-  const api = createApiServer({
+  const token = ensureAPIToken(config.dataDir)
+  const api = createAPIServer({
     service: agent,
     token,
     logger,

@@ -9,11 +9,11 @@
  */
 import { COMMON_ERROR_CODES, type CommonErrorCode } from '@chorus/common'
 import type { CryptoErrorCode } from '@chorus/crypto'
-import type { DhtErrorCode } from '@chorus/dht'
+import type { DHTErrorCode } from '@chorus/dht'
 import type { HybridErrorCode } from '@chorus/hybrid'
 import type { ReplicationErrorCode } from '@chorus/replication'
 import type { StorageErrorCode } from '@chorus/storage'
-import { UCXL_ERROR_CODES, type UcxlErrorCode } from '@chorus/ucxl'
+import { UCXL_ERROR_CODES, type UCXLErrorCode } from '@chorus/ucxl'
 import { AGENT_ERROR_CODES, type AgentErrorCode } from '../errors.js'
 
 /** A public API code: `UCXL-<status>-<REASON>`. */
@@ -57,7 +57,7 @@ const UCXL = {
   [UCXL_ERROR_CODES.INVALID_ADDRESS]: same(UCXL_ERROR_CODES.INVALID_ADDRESS),
   [UCXL_ERROR_CODES.TEMPORAL_INVALID]: same(UCXL_ERROR_CODES.TEMPORAL_INVALID),
   [UCXL_ERROR_CODES.INVALID_DECISION]: same(UCXL_ERROR_CODES.INVALID_DECISION)
-} satisfies Record<UcxlErrorCode, HttpError>
+} satisfies Record<UCXLErrorCode, HttpError>
 
 /** `@chorus/crypto`. Key, key-file and roles-file errors are the agent's configuration: 500. */
 const CRYPTO = {
@@ -86,7 +86,7 @@ const DHT = {
   DHT_STALE_RECORD: http(409, 'STALE_RECORD'),
   DHT_RATE_LIMITED: http(429, 'RATE_LIMITED'),
   DHT_PEER_BANNED: http(403, 'PEER_BANNED')
-} satisfies Record<DhtErrorCode, HttpError>
+} satisfies Record<DHTErrorCode, HttpError>
 
 /** `@chorus/storage`: its codes are the public ones. */
 const STORAGE = {
@@ -138,21 +138,21 @@ const AGENT = {
   [AGENT_ERROR_CODES.INTERNAL]: http(500, 'INTERNAL', INTERNAL_MESSAGE)
 } satisfies Record<AgentErrorCode, HttpError>
 
-/** The API's own refusals (thrown as `ApiError`, which carries its status too). */
+/** The API's own refusals (thrown as `APIError`, which carries its status too). */
 export const API_ERROR_CODES = {
   BAD_REQUEST: 'UCXL-400-BAD_REQUEST',
   UNAUTHORIZED: 'UCXL-401-UNAUTHORIZED',
   NO_ROUTE: 'UCXL-404-NO_ROUTE',
   NOT_READY: 'UCXL-503-NOT_READY'
 } as const satisfies Record<string, PublicCode>
-export type ApiErrorCode = (typeof API_ERROR_CODES)[keyof typeof API_ERROR_CODES]
+export type APIErrorCode = (typeof API_ERROR_CODES)[keyof typeof API_ERROR_CODES]
 
 const API = {
   [API_ERROR_CODES.BAD_REQUEST]: same(API_ERROR_CODES.BAD_REQUEST),
   [API_ERROR_CODES.UNAUTHORIZED]: same(API_ERROR_CODES.UNAUTHORIZED),
   [API_ERROR_CODES.NO_ROUTE]: same(API_ERROR_CODES.NO_ROUTE),
   [API_ERROR_CODES.NOT_READY]: same(API_ERROR_CODES.NOT_READY)
-} satisfies Record<ApiErrorCode, HttpError>
+} satisfies Record<APIErrorCode, HttpError>
 
 /** fastify's body parser refusals. */
 const FASTIFY = {

@@ -2,17 +2,17 @@ import { ChorusError, isAbortError } from '@chorus/common'
 import { ABORTED, type HttpError, httpErrorOf, INTERNAL, INVALID_REQUEST } from './error-codes.js'
 
 /** The JSON error body of every failed API request. */
-export interface ApiErrorBody {
+export interface APIErrorBody {
   error: { code: string; message: string; field?: string }
 }
 
 export interface MappedError {
   status: number
-  body: ApiErrorBody
+  body: APIErrorBody
 }
 
 /** A request error raised by the API itself (bad input, auth): it carries its status. */
-export class ApiError extends ChorusError {
+export class APIError extends ChorusError {
   readonly status: number
   constructor(status: number, code: string, message: string) {
     super(message, { code })
@@ -28,7 +28,7 @@ function codeOf(err: unknown): string {
 /** The table's answer for `err`, or undefined when neither its code nor its kind is known. */
 function classify(err: unknown): HttpError | undefined {
   const code = codeOf(err)
-  if (ApiError.isInstance(err)) return { status: err.status, code: err.code as HttpError['code'] }
+  if (APIError.isInstance(err)) return { status: err.status, code: err.code as HttpError['code'] }
   const known = httpErrorOf(code)
   if (known !== undefined) return known
   if (isAbortError(err)) return ABORTED

@@ -1,6 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 
-export interface ApiMetrics {
+export interface APIMetrics {
   registry: Registry
   requests: Counter<'method' | 'route' | 'status'>
   duration: Histogram<'method' | 'route'>
@@ -38,7 +38,7 @@ export function numericLeaves(
  * metrics, and one gauge per numeric field of each subsystem's `getMetrics()` (named
  * `chorus_<subsystem>_<field>`), read at scrape time so they never go stale.
  */
-export function createApiMetrics(source: () => Record<string, unknown>): ApiMetrics {
+export function createAPIMetrics(source: () => Record<string, unknown>): APIMetrics {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, prefix: 'chorus_node_' })
   const requests = new Counter({

@@ -8,10 +8,10 @@ import Fastify, {
 import type { Logger as PinoLogger } from 'pino'
 import type { AgentService, SearchQuery } from '../agent/service.js'
 import { API_ERROR_CODES } from './error-codes.js'
-import { ApiError, mapError } from './errors.js'
-import { type ApiMetrics, createApiMetrics } from './metrics.js'
+import { APIError, mapError } from './errors.js'
+import { type APIMetrics, createAPIMetrics } from './metrics.js'
 
-export interface ApiServerInit {
+export interface APIServerInit {
   service: AgentService
   /** Bearer token every request except /healthz, /readyz (and /metrics unless `metricsAuth`) needs. */
   token: string
@@ -22,9 +22,9 @@ export interface ApiServerInit {
   metricsAuth?: boolean
 }
 
-export interface ApiServer {
+export interface APIServer {
   app: FastifyInstance
-  metrics: ApiMetrics
+  metrics: APIMetrics
   /** Listen on host:port (port 0 = ephemeral); resolves to the base URL. */
   listen(host: string, port: number): Promise<string>
   /** Stop taking requests and wait for in-flight ones. Idempotent. */
@@ -45,7 +45,7 @@ function tokensEqual(a: string, b: string): boolean {
 const DRAIN_LIMIT_FACTOR = 8
 
 /** The agent's local HTTP API (fastify): JSON in and out, bearer-token auth, UCXL error codes. */
-export function createApiServer(init: ApiServerInit): ApiServer {
+export function createAPIServer(init: APIServerInit): APIServer {
   const { service, token, logger } = init
   const bodyLimit = init.bodyLimitBytes ?? 2 * 1_048_576
   const app = Fastify({
@@ -55,7 +55,7 @@ export function createApiServer(init: ApiServerInit): ApiServer {
     return503OnClosing: true,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, useDefaults: true } }
   })
-  const metrics = createApiMetrics(() => service.metrics())
+  const metrics = createAPIMetrics(() => service.metrics())
   const open = new Set(['/healthz', '/readyz', ...(init.metricsAuth === true ? [] : ['/metrics'])])
 
   app.addHook('onRequest', async (req: FastifyRequest) => {
@@ -64,14 +64,14 @@ export function createApiServer(init: ApiServerInit): ApiServer {
     if (open.has(path)) return
     const header = req.headers.authorization
     if (header === undefined || !header.startsWith('Bearer ')) {
-      throw new ApiError(
+      throw new APIError(
         401,
         API_ERROR_CODES.UNAUTHORIZED,
         'missing bearer token (Authorization: Bearer <token>)'
       )
     }
     if (!tokensEqual(header.slice('Bearer '.length).trim(), token)) {
-      throw new ApiError(401, API_ERROR_CODES.UNAUTHORIZED, 'invalid bearer token')
+      throw new APIError(401, API_ERROR_CODES.UNAUTHORIZED, 'invalid bearer token')
     }
   })
   app.addHook('onResponse', async (req: FastifyRequest, reply: FastifyReply) => {
@@ -102,7 +102,7 @@ export function createApiServer(init: ApiServerInit): ApiServer {
   )
 
   const requireReady = () => {
-    if (!service.isReady()) throw new ApiError(503, API_ERROR_CODES.NOT_READY, 'the agent is not ready yet')
+    if (!service.isReady()) throw new APIError(503, API_ERROR_CODES.NOT_READY, 'the agent is not ready yet')
   }
 
   app.get('/healthz', async () => ({ status: 'ok' }))
@@ -138,7 +138,7 @@ export function createApiServer(init: ApiServerInit): ApiServer {
       requireReady()
       const { address, content, contentBase64, contentType } = req.body
       if ((content === undefined) === (contentBase64 === undefined)) {
-        throw new ApiError(
+        throw new APIError(
           400,
           API_ERROR_CODES.BAD_REQUEST,
           'give exactly one of content (UTF-8) or contentBase64'

@@ -31,7 +31,7 @@ export const TOKEN_FILE = 'api-token'
 export const AGENT_FILE = 'agent.json'
 
 /** The API bearer token of a data directory, generated (0600) on first use. */
-export function ensureApiToken(dataDir: string): string {
+export function ensureAPIToken(dataDir: string): string {
   const path = join(dataDir, TOKEN_FILE)
   if (existsSync(path)) return readSecretFile(path)
   const token = randomBytes(32).toString('base64url')

@@ -1,23 +1,23 @@
 import { anySignal, errorText, type Logger, pause } from '@chorus/common'
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 import type { AbortOptions } from '../contract.js'
-import { BootstrapError, DhtConfigError } from '../errors.js'
+import { BootstrapError, DHTConfigError } from '../errors.js'
 import type { RunState, Scheduler } from './lifetime.js'
 
-/** Throws `DhtConfigError` unless `addr` parses as a multiaddr. */
+/** Throws `DHTConfigError` unless `addr` parses as a multiaddr. */
 export function checkMultiaddr(addr: string): void {
   try {
     multiaddr(addr)
   } catch (err) {
-    throw new DhtConfigError(`${JSON.stringify(addr)} is not a multiaddr`, { cause: err })
+    throw new DHTConfigError(`${JSON.stringify(addr)} is not a multiaddr`, { cause: err })
   }
 }
 
-/** A bootstrap address as a multiaddr; throws `DhtConfigError` when it names no `/p2p/<peer id>`. */
+/** A bootstrap address as a multiaddr; throws `DHTConfigError` when it names no `/p2p/<peer id>`. */
 export function bootstrapMultiaddr(addr: string): Multiaddr {
   const ma = multiaddr(addr)
   if (ma.getComponents().find((c) => c.name === 'p2p') == null) {
-    throw new DhtConfigError(`bootstrap address ${addr} has no /p2p/<peer id>`)
+    throw new DHTConfigError(`bootstrap address ${addr} has no /p2p/<peer id>`)
   }
   return ma
 }

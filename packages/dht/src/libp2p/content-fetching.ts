@@ -2,7 +2,7 @@ import { anySignal, errorText, type Logger } from '@chorus/common'
 import type { QueryEvent } from '@libp2p/kad-dht'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import type { AbortOptions, GetOptions, PutOptions, PutResult, ReceivedValue } from '../contract.js'
-import { DhtTimeoutError, dhtNotFound, dhtNotStarted, NoPeersAcknowledgedError } from '../errors.js'
+import { DHTTimeoutError, dhtNotFound, dhtNotStarted, NoPeersAcknowledgedError } from '../errors.js'
 import type { PeerReputation } from '../reputation/reputation.js'
 import { isInvalidRecordEvent } from './kad-internals.js'
 import { keyBytes, recordNamespace } from './keys.js'
@@ -102,7 +102,7 @@ export class ContentFetching {
         if (!timeLimit.aborted && !lifetime.aborted && !storedLocally) throw failure
       }
       if (acks.size === 0) {
-        const cause = timeLimit.aborted ? new DhtTimeoutError(`put ${key}`, timeout) : failure
+        const cause = timeLimit.aborted ? new DHTTimeoutError(`put ${key}`, timeout) : failure
         throw new NoPeersAcknowledgedError(key, cause != null ? { cause } : {})
       }
       return { key, acks: [...acks], storedLocally }

@@ -1,6 +1,6 @@
 import { errorText, type Logger } from '@chorus/common'
 import type { AbortOptions, FindProvidersOptions, PeerInfo, ProvideOptions } from '../contract.js'
-import { DhtConfigError } from '../errors.js'
+import { DHTConfigError } from '../errors.js'
 import {
   decodePeerInfo,
   PEER_INFO_MAX_BYTES,
@@ -24,10 +24,10 @@ const MAX_ANNOUNCED = 200
 /** Most `CHORUS:peer` providers looked up by one discovery round. */
 const MAX_DISCOVERED = 500
 
-/** Checks a role or capability name: 1-128 characters of `[A-Za-z0-9_.:-]` (`DhtConfigError`). */
+/** Checks a role or capability name: 1-128 characters of `[A-Za-z0-9_.:-]` (`DHTConfigError`). */
 export function checkName(kind: string, name: string): void {
   if (typeof name !== 'string' || !/^[A-Za-z0-9_.:-]{1,128}$/.test(name)) {
-    throw new DhtConfigError(`${kind} ${JSON.stringify(name)} must be 1-128 characters of [A-Za-z0-9_.:-]`)
+    throw new DHTConfigError(`${kind} ${JSON.stringify(name)} must be 1-128 characters of [A-Za-z0-9_.:-]`)
   }
 }
 

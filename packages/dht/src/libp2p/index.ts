@@ -2,11 +2,11 @@ export { keyToCid } from './keys.js'
 export {
   capabilityKey,
   createLibP2PDHT,
-  type DhtMode,
-  type DhtStats,
+  type DHTMode,
+  type DHTStats,
   type LibP2PDHT,
   type LibP2PDHTInit,
-  libp2pDhtDefaults,
+  libp2pDHTDefaults,
   PEER_ANNOUNCE_KEY,
   roleKey
 } from './libp2p-dht.js'

@@ -1,5 +1,5 @@
 /**
- * LibP2PDHT: the `Dht` contract, peer messaging and CHORUS discovery on one libp2p node with
+ * LibP2PDHT: the `DHT` contract, peer messaging and CHORUS discovery on one libp2p node with
  * @libp2p/kad-dht. A facade in the manner of kad-dht's own `kad-dht.ts`: the class builds its
  * components from one set of components and its init, starts them in order and stops them in
  * reverse, and each public method delegates to one of them:
@@ -16,11 +16,11 @@
 import { type Logger, silentLogger } from '@chorus/common'
 import type { PrivateKey } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
-import { type LibP2PDHTInit, libp2pDhtDefaults } from '../config.js'
+import { type LibP2PDHTInit, libp2pDHTDefaults } from '../config.js'
 import type {
   AbortOptions,
   ClosestPeersOptions,
-  Dht,
+  DHT,
   FindProvidersOptions,
   GetOptions,
   NodeSigner,
@@ -46,11 +46,11 @@ import type { KnownPeer } from './peer-table.js'
 import { RecordStore } from './record-store.js'
 import { makeReputation, type OwnDatastore, openNode } from './setup.js'
 
-export { type DhtMode, type LibP2PDHTInit, libp2pDhtDefaults } from '../config.js'
+export { type DHTMode, type LibP2PDHTInit, libp2pDHTDefaults } from '../config.js'
 export { capabilityKey, PEER_ANNOUNCE_KEY, roleKey } from './discovery.js'
 
 /** `getStats()` result. */
-export interface DhtStats {
+export interface DHTStats {
   /** Peers with an open connection. */
   totalPeers: number
   /** Records in this node's own record store. */
@@ -66,7 +66,7 @@ export interface DhtStats {
 }
 
 /** The contract, peer messaging and CHORUS discovery on one libp2p node. */
-export interface LibP2PDHT extends Dht, PeerMessaging {
+export interface LibP2PDHT extends DHT, PeerMessaging {
   readonly peerId: string
   /** Multiaddrs (with `/p2p/<id>`) peers can dial; empty when stopped. */
   readonly multiaddrs: string[]
@@ -102,7 +102,7 @@ export interface LibP2PDHT extends Dht, PeerMessaging {
   findPeersByCapability(capability: string, options?: AbortOptions): Promise<KnownPeer[]>
   /** The known-peer table (filled by discovery, lookups and `registerPeer`). */
   getKnownPeers(): KnownPeer[]
-  getStats(): Promise<DhtStats>
+  getStats(): Promise<DHTStats>
   /** Size of the Kademlia routing table. */
   getDHTSize(): number
 }
@@ -130,7 +130,7 @@ export async function createLibP2PDHT(init: LibP2PDHTInit = {}): Promise<LibP2PD
   const opened = await openNode(init, records.guardedRules, gater)
   own = opened
   const dht = new LibP2PDHTImpl({ ...opened, records, reputation, logger }, init)
-  if (init.start ?? libp2pDhtDefaults.start) {
+  if (init.start ?? libp2pDHTDefaults.start) {
     try {
       await dht.start()
     } catch (err) {
@@ -171,7 +171,7 @@ class LibP2PDHTImpl implements LibP2PDHT {
   readonly #components: Array<{ start(): Promise<void>; stop(): Promise<void> }>
 
   constructor(components: LibP2PDHTComponents, init: LibP2PDHTInit) {
-    const d = libp2pDhtDefaults
+    const d = libp2pDHTDefaults
     const { node, logger } = components
     this.libp2p = node
     this.#kad = node.services.dht
@@ -377,7 +377,7 @@ class LibP2PDHTImpl implements LibP2PDHT {
     return this.#messaging.getConnectedPeers()
   }
 
-  async getStats(): Promise<DhtStats> {
+  async getStats(): Promise<DHTStats> {
     return {
       totalPeers: this.getConnectedPeers().length,
       totalKeys: this.#run.started ? await this.#records.count() : 0,

@@ -12,7 +12,7 @@ import type { Datastore } from 'interface-datastore'
 import { createLibp2p, type Libp2pOptions } from 'libp2p'
 import { type ConnectionLimits, connectionDefaults } from '../config.js'
 import type { RecordRules } from '../contract.js'
-import { DhtConfigError } from '../errors.js'
+import { DHTConfigError } from '../errors.js'
 
 /** The services a node driven by LibP2PDHT carries. `dht` must be @libp2p/kad-dht, `ping` is required by it. */
 // a type alias (not an interface) so it satisfies libp2p's ServiceMap index signature
@@ -62,7 +62,7 @@ export function transportConfig(
     try {
       connectionProtector = preSharedKey({ psk })
     } catch (err) {
-      throw new DhtConfigError('psk is not a valid libp2p private-network key', { cause: err })
+      throw new DHTConfigError('psk is not a valid libp2p private-network key', { cause: err })
     }
   }
   return {

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
 import type { AbortOptions, NodeSigner } from '../contract.js'
-import { DhtConfigError } from '../errors.js'
+import { DHTConfigError } from '../errors.js'
 
 /** File name of the persisted peer key inside `dataDir` (protobuf-encoded libp2p private key). */
 export const PEER_KEY_FILE = 'peer.key'
@@ -21,7 +21,7 @@ export async function loadOrCreatePeerKey(dataDir: string | undefined): Promise<
     bytes = await readFile(file)
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new DhtConfigError(`cannot read peer key file ${file}`, { cause: err })
+      throw new DHTConfigError(`cannot read peer key file ${file}`, { cause: err })
     }
   }
   if (bytes != null) {
@@ -31,7 +31,7 @@ export async function loadOrCreatePeerKey(dataDir: string | undefined): Promise<
       await chmod(file, 0o600)
       return key
     } catch (err) {
-      throw new DhtConfigError(`peer key file ${file} is not a libp2p private key`, { cause: err })
+      throw new DHTConfigError(`peer key file ${file} is not a libp2p private key`, { cause: err })
     }
   }
   const key = await generateKeyPair('Ed25519')
@@ -42,7 +42,7 @@ export async function loadOrCreatePeerKey(dataDir: string | undefined): Promise<
 /** A `NodeSigner` over an Ed25519 libp2p private key. */
 export function signerFromKey(key: PrivateKey): NodeSigner {
   if (key.type !== 'Ed25519') {
-    throw new DhtConfigError(`the node key must be Ed25519 to sign records, got ${key.type}`)
+    throw new DHTConfigError(`the node key must be Ed25519 to sign records, got ${key.type}`)
   }
   const publicKey = key.publicKey.raw
   return {

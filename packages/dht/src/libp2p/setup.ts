@@ -7,9 +7,9 @@ import type { ConnectionGater, PrivateKey } from '@libp2p/interface'
 import { MemoryDatastore } from 'datastore-core'
 import { LevelDatastore } from 'datastore-level'
 import type { Datastore } from 'interface-datastore'
-import { type LibP2PDHTInit, libp2pDhtDefaults } from '../config.js'
+import { type LibP2PDHTInit, libp2pDHTDefaults } from '../config.js'
 import type { RecordRules } from '../contract.js'
-import { DhtConfigError } from '../errors.js'
+import { DHTConfigError } from '../errors.js'
 import {
   createPeerReputation,
   type PeerReputation,
@@ -58,24 +58,24 @@ export async function openNode(
   try {
     await datastore.open?.()
   } catch (err) {
-    throw new DhtConfigError(
+    throw new DHTConfigError(
       `cannot open the datastore in ${init.dataDir} (is another node using this data directory?)`,
       { cause: err }
     )
   }
-  const listen = init.listen ?? [...libp2pDhtDefaults.listen]
-  const mode = init.mode ?? libp2pDhtDefaults.mode
+  const listen = init.listen ?? [...libp2pDHTDefaults.listen]
+  const mode = init.mode ?? libp2pDHTDefaults.mode
   try {
     const node = await buildNode({
       privateKey,
       datastore,
       listen,
       ...(init.announce != null ? { announce: init.announce } : {}),
-      protocolPrefix: init.protocolPrefix ?? libp2pDhtDefaults.protocolPrefix,
+      protocolPrefix: init.protocolPrefix ?? libp2pDHTDefaults.protocolPrefix,
       clientMode: mode === 'client' || (mode === 'auto' && listen.length === 0),
       records,
       ...(init.psk != null ? { psk: toPskBytes(init.psk) } : {}),
-      agentVersion: init.agentVersion ?? libp2pDhtDefaults.agentVersion,
+      agentVersion: init.agentVersion ?? libp2pDHTDefaults.agentVersion,
       ...(init.connection != null ? { connection: init.connection } : {}),
       ...(init.kad != null ? { kad: init.kad } : {}),
       ...(gater != null ? { connectionGater: gater } : {})

@@ -1,8 +1,8 @@
 import { abortError, throwIfAborted } from '@chorus/common'
-import { type LocalDHTInit, localDhtDefaults } from '../config.js'
+import { type LocalDHTInit, localDHTDefaults } from '../config.js'
 import type {
   ClosestPeersOptions,
-  Dht,
+  DHT,
   FindProvidersOptions,
   GetOptions,
   Logger,
@@ -28,11 +28,11 @@ export interface LocalDHTStats {
 }
 
 /**
- * The `Dht` contract in one process with persistent storage: the reference's "mock" backend made
+ * The `DHT` contract in one process with persistent storage: the reference's "mock" backend made
  * real. Puts are validated and stored locally and report zero remote acknowledgements (it has no
  * peers; it never throws `NoPeersAcknowledgedError`). `createLocalDHT` returns it started.
  */
-export interface LocalDHT extends Dht {
+export interface LocalDHT extends DHT {
   /** The id reported as provider (see `LocalDHTInit.peerId`). */
   readonly peerId: string
   /** Opens the store again after `stop()`. Idempotent. Throws `NotStartedError` after `close()`. */
@@ -57,7 +57,7 @@ class LocalDHTImpl implements LocalDHT {
 
   constructor(init: LocalDHTInit) {
     this.#init = init
-    this.peerId = init.peerId ?? localDhtDefaults.peerId
+    this.peerId = init.peerId ?? localDHTDefaults.peerId
     this.#log = init.logger
     // Opening is synchronous (node:sqlite), so the factory hands back a started instance and a
     // bad dataDir throws right there.
@@ -71,7 +71,7 @@ class LocalDHTImpl implements LocalDHT {
   #open(): void {
     if (this.#closed) throw dhtNotStarted(`${NAME} (closed)`)
     if (this.#store !== undefined) return
-    this.#store = new RecordStore(this.#init.dataDir, this.#init.synchronous ?? localDhtDefaults.synchronous)
+    this.#store = new RecordStore(this.#init.dataDir, this.#init.synchronous ?? localDHTDefaults.synchronous)
     this.#startedAt = Date.now()
     this.#log?.debug({ dataDir: this.#init.dataDir ?? ':memory:' }, 'local dht started')
   }

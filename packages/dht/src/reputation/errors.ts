@@ -1,7 +1,7 @@
-import { DHT_ERROR_CODES, DhtError } from '../errors.js'
+import { DHT_ERROR_CODES, DHTError } from '../errors.js'
 
 /** A peer sent more requests than its rate limit allows; the request was refused unanswered. */
-export class RateLimitedError extends DhtError {
+export class RateLimitedError extends DHTError {
   readonly peer: string
   constructor(peer: string, what: string, options: { cause?: unknown } = {}) {
     super(`peer ${peer} exceeded its rate limit for ${what}`, {
@@ -13,7 +13,7 @@ export class RateLimitedError extends DhtError {
 }
 
 /** A peer is banned by the reputation system; nothing from it is accepted until the ban ends. */
-export class PeerBannedError extends DhtError {
+export class PeerBannedError extends DHTError {
   readonly peer: string
   constructor(peer: string, options: { cause?: unknown } = {}) {
     super(`peer ${peer} is banned for misbehaving`, {

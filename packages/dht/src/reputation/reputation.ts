@@ -90,7 +90,7 @@ export type ReputationGater = Required<
   >
 >
 
-/** A peer id as libp2p or the `Dht` contract give it. */
+/** A peer id as libp2p or the `DHT` contract give it. */
 export type PeerRef = string | PeerId
 
 export interface PeerReputation {

@@ -1,7 +1,7 @@
 import { silentLogger } from '@chorus/common'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { afterEach, describe, expect, it } from 'vitest'
-import { BootstrapError, DhtConfigError, NotStartedError } from '../../src/errors.js'
+import { BootstrapError, DHTConfigError, NotStartedError } from '../../src/errors.js'
 import {
   Bootstrap,
   type BootstrapComponents,
@@ -55,14 +55,14 @@ function bootstrap(over: Partial<BootstrapComponents> = {}, peers = [ADDR], time
 }
 
 describe('bootstrap addresses', () => {
-  it('a string that is no multiaddr is a DhtConfigError', () => {
-    expect(() => checkMultiaddr('not an address')).toThrow(DhtConfigError)
+  it('a string that is no multiaddr is a DHTConfigError', () => {
+    expect(() => checkMultiaddr('not an address')).toThrow(DHTConfigError)
     expect(() => checkMultiaddr(ADDR)).not.toThrow()
-    expect(() => bootstrap({}, ['nope'])).toThrow(DhtConfigError)
+    expect(() => bootstrap({}, ['nope'])).toThrow(DHTConfigError)
   })
 
   it('a bootstrap address must name its peer (/p2p/<id>)', () => {
-    expect(() => bootstrapMultiaddr('/ip4/127.0.0.1/tcp/4001')).toThrow(DhtConfigError)
+    expect(() => bootstrapMultiaddr('/ip4/127.0.0.1/tcp/4001')).toThrow(DHTConfigError)
     expect(bootstrapMultiaddr(ADDR).toString()).toBe(ADDR)
   })
 })

@@ -1,7 +1,7 @@
 import { silentLogger } from '@chorus/common'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { PeerInfo } from '../../src/contract.js'
-import { DhtConfigError } from '../../src/errors.js'
+import { DHTConfigError } from '../../src/errors.js'
 import {
   capabilityKey,
   checkName,
@@ -65,9 +65,9 @@ describe('peer-info codec', () => {
 describe('names', () => {
   it('roles and capabilities are 1-128 characters of [A-Za-z0-9_.:-]', () => {
     expect(() => checkName('role', 'backend_developer')).not.toThrow()
-    expect(() => checkName('role', '')).toThrow(DhtConfigError)
-    expect(() => checkName('role', 'a b')).toThrow(DhtConfigError)
-    expect(() => checkName('role', 'x'.repeat(129))).toThrow(DhtConfigError)
+    expect(() => checkName('role', '')).toThrow(DHTConfigError)
+    expect(() => checkName('role', 'a b')).toThrow(DHTConfigError)
+    expect(() => checkName('role', 'x'.repeat(129))).toThrow(DHTConfigError)
     expect(roleKey('r')).toBe('CHORUS:role:r')
     expect(capabilityKey('c')).toBe('CHORUS:capability:c')
   })
@@ -127,7 +127,7 @@ describe('Discovery', () => {
     await d.announceRole('backend')
     await d.announceCapability('gpu')
     expect(provided).toEqual([roleKey('backend'), PEER_ANNOUNCE_KEY, capabilityKey('gpu')])
-    await expect(d.announceRole('bad role')).rejects.toBeInstanceOf(DhtConfigError)
+    await expect(d.announceRole('bad role')).rejects.toBeInstanceOf(DHTConfigError)
   })
 
   it('finds peers by role and capability, asking each for its details once, itself included', async () => {

@@ -2,8 +2,8 @@ import { ChorusError, NotFoundError as CommonNotFoundError, OperationTimeoutErro
 import { describe, expect, it } from 'vitest'
 import {
   DHT_ERROR_CODES,
-  DhtError,
-  DhtTimeoutError,
+  DHTError,
+  DHTTimeoutError,
   NotFoundError,
   NotStartedError,
   PeerBannedError,
@@ -15,7 +15,7 @@ import {
 describe('dht errors', () => {
   it('are ChorusErrors with stable names and codes', () => {
     const stale = new StaleRecordError('/CHORUS/k')
-    expect(stale).toBeInstanceOf(DhtError)
+    expect(stale).toBeInstanceOf(DHTError)
     expect(ChorusError.isInstance(stale)).toBe(true)
     expect(stale.name).toBe('StaleRecordError')
     expect(stale.code).toBe(DHT_ERROR_CODES.STALE_RECORD)
@@ -29,10 +29,10 @@ describe('dht errors', () => {
     expect(new NotStartedError('X').message).toBe('X is not started')
   })
 
-  it('DhtTimeoutError is an OperationTimeoutError with the dht code', () => {
-    const err = new DhtTimeoutError('get /CHORUS/k', 250)
+  it('DHTTimeoutError is an OperationTimeoutError with the dht code', () => {
+    const err = new DHTTimeoutError('get /CHORUS/k', 250)
     expect(OperationTimeoutError.isInstance(err)).toBe(true)
-    expect(err).toMatchObject({ name: 'DhtTimeoutError', code: 'DHT_TIMEOUT', ms: 250 })
+    expect(err).toMatchObject({ name: 'DHTTimeoutError', code: 'DHT_TIMEOUT', ms: 250 })
     expect(err.message).toBe('get /CHORUS/k timed out after 250 ms')
   })
 

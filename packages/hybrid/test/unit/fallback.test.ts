@@ -1,4 +1,4 @@
-import { DhtTimeoutError, InvalidKeyError, InvalidRecordError, NotFoundError } from '@chorus/dht'
+import { DHTTimeoutError, InvalidKeyError, InvalidRecordError, NotFoundError } from '@chorus/dht'
 import { describe, expect, it } from 'vitest'
 import {
   attempt,
@@ -23,7 +23,7 @@ describe('errorKind', () => {
     expect(errorKind(new Error('x'), aborted, live)).toBe('aborted')
     expect(errorKind(new Error('x'), undefined, stopped)).toBe('shutdown')
     expect(errorKind(new NotFoundError('/k'), undefined, live)).toBe('not-found')
-    expect(errorKind(new DhtTimeoutError('real getValue', 10), undefined, live)).toBe('failure')
+    expect(errorKind(new DHTTimeoutError('real getValue', 10), undefined, live)).toBe('failure')
     expect(errorKind('not even an error', undefined, live)).toBe('failure')
     // An invalid record stays invalid whatever else happened.
     expect(errorKind(new InvalidRecordError('/k', 'bad'), aborted, stopped)).toBe('invalid')
@@ -110,7 +110,7 @@ describe('firstFound', () => {
   })
 
   it('remembers failures, treats undefined and not-found as misses', async () => {
-    const down = new DhtTimeoutError('real getValue', 10)
+    const down = new DHTTimeoutError('real getValue', 10)
     const found = await firstFound([source('real', fails(down)), source('mock', async () => undefined)], {
       lifetime: live
     })
@@ -133,7 +133,7 @@ describe('firstFound', () => {
 })
 
 describe('unanswered and notFound', () => {
-  const net = new DhtTimeoutError('real getValue', 10)
+  const net = new DHTTimeoutError('real getValue', 10)
   const disk = new Error('disk')
 
   it('both failed: BackendsUnavailableError with the network error as cause', () => {

@@ -1,5 +1,5 @@
 import { BackgroundTasks, silentLogger } from '@chorus/common'
-import { createLocalDHT, type Dht } from '@chorus/dht'
+import { createLocalDHT, type DHT } from '@chorus/dht'
 import { afterEach, describe, expect, it } from 'vitest'
 import { BackendCalls } from '../../src/backend-calls.js'
 import { FailoverState } from '../../src/failover.js'
@@ -36,7 +36,7 @@ function setup(interval: number, timeout = 1_000) {
   const tasks = new BackgroundTasks()
   const prober = new Prober(
     {
-      primary: createLocalDHT() as Dht,
+      primary: createLocalDHT() as DHT,
       calls: backendCalls,
       isStarted: () => started,
       onPassed: () => void passed++,

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { BackgroundTasks, silentLogger } from '@chorus/common'
-import { createLocalDHT, type Dht, type LocalDHT } from '@chorus/dht'
+import { createLocalDHT, type DHT, type LocalDHT } from '@chorus/dht'
 import { permissiveRecords } from '@chorus/dht/testing'
 import { afterEach, describe, expect, it } from 'vitest'
 import { BackendCalls } from '../../src/backend-calls.js'
@@ -17,14 +17,14 @@ class SlowPrimary {
   readonly puts: string[] = []
   delay = 0
   constructor(readonly inner: LocalDHT) {}
-  putValue: Dht['putValue'] = async (k, v, o) => {
+  putValue: DHT['putValue'] = async (k, v, o) => {
     if (this.delay > 0) await new Promise((r) => setTimeout(r, this.delay))
     o?.signal?.throwIfAborted()
     const r = await this.inner.putValue(k, v, o)
     this.puts.push(k)
     return { ...r, acks: ['peer-x'] }
   }
-  provide: Dht['provide'] = (k, o) => this.inner.provide(k, o)
+  provide: DHT['provide'] = (k, o) => this.inner.provide(k, o)
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Dht, Logger } from '@chorus/dht'
+import type { DHT, Logger } from '@chorus/dht'
 import { handleGet } from './handlers/get.js'
 import { handlePut } from './handlers/put.js'
 import { decodeRequest, encodeMessage, type RecordRequest } from './protocol.js'
@@ -7,7 +7,7 @@ import { decodeRequest, encodeMessage, type RecordRequest } from './protocol.js'
  * The server side of the direct record protocol, as a PeerMessaging handler: decodes and
  * bound-checks the request once, then hands it to the handler of its op.
  */
-export function recordHandler(dht: Pick<Dht, 'getValues' | 'putValue'>, logger?: Logger) {
+export function recordHandler(dht: Pick<DHT, 'getValues' | 'putValue'>, logger?: Logger) {
   return async (request: Uint8Array, from: { id: string }): Promise<Uint8Array> => {
     let req: RecordRequest
     try {

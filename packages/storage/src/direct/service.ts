@@ -1,10 +1,10 @@
-import type { Dht, Logger, PeerMessaging } from '@chorus/dht'
+import type { DHT, Logger, PeerMessaging } from '@chorus/dht'
 import { MAX_REQUEST_BYTES, RECORD_PROTOCOL } from './protocol.js'
 import { recordHandler } from './server.js'
 
 export interface RecordProtocolComponents {
   /** This node's record store, which the handlers read and write. */
-  dht: Pick<Dht, 'getValues' | 'putValue'>
+  dht: Pick<DHT, 'getValues' | 'putValue'>
   /** Where the protocol is served; without it, nothing is. */
   messaging?: Pick<PeerMessaging, 'handle' | 'unhandle'>
   logger?: Logger

@@ -1,13 +1,13 @@
 import type { Logger } from '@chorus/common'
-import { type Dht, type ReceivedValue, sortByDistance } from '@chorus/dht'
+import { type DHT, type ReceivedValue, sortByDistance } from '@chorus/dht'
 import { headKey, type ResolvedAddress, versionKey } from '../address.js'
 import type { DirectClient } from '../direct/client.js'
-import { isDhtNotFound } from '../error-mapping.js'
+import { isDHTNotFound } from '../error-mapping.js'
 import type { IndexAccess } from '../local-state.js'
 import { type Candidate, verifyCandidates } from './candidates.js'
 
 export interface CandidateSourceComponents {
-  dht: Pick<Dht, 'getValues'>
+  dht: Pick<DHT, 'getValues'>
   local: IndexAccess
   /** The direct record protocol's client and who it can ask; absent without messaging. */
   direct?: { client: DirectClient; getConnectedPeers(): string[] }
@@ -68,7 +68,7 @@ export class CandidateSource {
     try {
       return await this.#c.dht.getValues(key, { localOnly: true, signal })
     } catch (err) {
-      if (isDhtNotFound(err)) return []
+      if (isDHTNotFound(err)) return []
       throw err
     }
   }
@@ -78,7 +78,7 @@ export class CandidateSource {
     try {
       return await this.#c.dht.getValues(key, { signal })
     } catch (err) {
-      if (isDhtNotFound(err)) return []
+      if (isDHTNotFound(err)) return []
       throw err
     }
   }

@@ -1,10 +1,10 @@
-import type { Dht } from '@chorus/dht'
+import type { DHT } from '@chorus/dht'
 import { headKey, type ResolvedAddress } from '../address.js'
 import type { Candidate } from './candidates.js'
 
 export interface ReadRepairComponents {
   /** Where the newest head is put back. */
-  dht: Pick<Dht, 'putValue'>
+  dht: Pick<DHT, 'putValue'>
   /** Runs the put in the background. */
   background: { run(what: string, fn: (signal: AbortSignal) => Promise<unknown>): void }
 }

@@ -1,5 +1,5 @@
 import { waitAtMost } from '@chorus/common'
-import type { Dht, Logger, NodeSigner, PutResult, ReceivedValue } from '@chorus/dht'
+import type { DHT, Logger, NodeSigner, PutResult, ReceivedValue } from '@chorus/dht'
 import { headKey, type ResolvedAddress, versionKey } from '../address.js'
 import type { AuditInput } from '../audit.js'
 import type { AuditedOperations } from '../audited.js'
@@ -20,7 +20,7 @@ import { checkStore } from './store-policy.js'
 const utf8 = new TextEncoder()
 
 export interface WritePathComponents {
-  dht: Pick<Dht, 'putValue' | 'provide'>
+  dht: Pick<DHT, 'putValue' | 'provide'>
   crypto: Pick<StorageCrypto, 'encryptUCXLContent' | 'decryptableRoles'>
   roles: StorageRoles
   keyring: StorageKeyring

@@ -5,7 +5,7 @@
  * node's DHT record store, pinned, and its sender and co-holders recorded as providers.
  */
 import { errorText } from '@chorus/common'
-import { type Dht, type RecordSelector, StaleRecordError } from '@chorus/dht'
+import { type DHT, type RecordSelector, StaleRecordError } from '@chorus/dht'
 import type { PinnedEvent } from '../../api.js'
 import type { ReplicationConfig } from '../../config.js'
 import { type ContentEntries, type Entry, newEntry } from '../../entries.js'
@@ -16,7 +16,7 @@ import type { RecordValues } from '../../values.js'
 
 export interface ReplicateHandlerComponents {
   entries: Pick<ContentEntries, 'get' | 'set' | 'value'>
-  dht: Pick<Dht, 'putValue'>
+  dht: Pick<DHT, 'putValue'>
   values: Pick<RecordValues, 'validate' | 'held'>
   /** The namespace's selector; without it the pushed value wins. */
   select: RecordSelector | undefined

@@ -1,10 +1,10 @@
-import type { Dht } from '@chorus/dht'
+import type { DHT } from '@chorus/dht'
 import { parseRecordKey } from '@chorus/ucxl'
 import type { GetRequest, GetResponse } from '../protocol.js'
 
 export interface GetHandlerComponents {
   /** This node's record store (read with `localOnly`). */
-  dht: Pick<Dht, 'getValues'>
+  dht: Pick<DHT, 'getValues'>
 }
 
 /** Answers a get with the record this node holds under a CHORUS ucxl key, or null. */

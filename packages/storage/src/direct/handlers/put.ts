@@ -1,11 +1,11 @@
-import type { Dht } from '@chorus/dht'
+import type { DHT } from '@chorus/dht'
 import { type Envelope, envelopeHash } from '../../envelope.js'
 import { validateChorusRecord } from '../../records.js'
 import type { PutRequest, PutResponse } from '../protocol.js'
 
 export interface PutHandlerComponents {
   /** This node's record store (read and written with `localOnly`). */
-  dht: Pick<Dht, 'getValues' | 'putValue'>
+  dht: Pick<DHT, 'getValues' | 'putValue'>
 }
 
 /**
