@@ -1,22 +1,23 @@
 /** The manager's counters, shared by the components that count, and the metrics built from them. */
 import type { ReplicationMetrics } from './types.js'
 
-/** Counters and last-run times; each component increments its own. */
-export interface ReplicationCounters {
-  reprovideOperations: number
-  successfulReplications: number
-  failedReplications: number
-  replicasReceived: number
-  replicasRefused: number
-  republishOperations: number
-  repairChecks: number
-  repairMessages: number
-  repairBytes: number
-  providerLookups: number
-  lastReprovideTime: Date | undefined
-  lastCleanupTime: Date | undefined
-  lastRepairTime: Date | undefined
-}
+/** Counters and last-run times (the metrics' own fields); each component increments its own. */
+export type ReplicationCounters = Pick<
+  ReplicationMetrics,
+  | 'reprovideOperations'
+  | 'successfulReplications'
+  | 'failedReplications'
+  | 'replicasReceived'
+  | 'replicasRefused'
+  | 'republishOperations'
+  | 'repairChecks'
+  | 'repairMessages'
+  | 'repairBytes'
+  | 'providerLookups'
+  | 'lastReprovideTime'
+  | 'lastCleanupTime'
+  | 'lastRepairTime'
+>
 
 export function createCounters(): ReplicationCounters {
   return {
