@@ -53,15 +53,27 @@ function cell(text) {
   return text.replaceAll('|', '\\|').replace(/\s+/g, ' ').trim()
 }
 
+/** One TypeScript program per source file, however many interfaces READMEs read from it. */
+const programs = new Map()
+
+function programOf(file) {
+  let program = programs.get(file)
+  if (program === undefined) {
+    program = ts.createProgram([file], {
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      skipLibCheck: true,
+      noEmit: true
+    })
+    programs.set(file, program)
+  }
+  return program
+}
+
 /** The properties of an exported interface: name, optional, type text, description, @default. */
 function interfaceProperties(file, name) {
-  const program = ts.createProgram([file], {
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.NodeNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    skipLibCheck: true,
-    noEmit: true
-  })
+  const program = programOf(file)
   const checker = program.getTypeChecker()
   const source = program.getSourceFile(file)
   if (source === undefined) throw new Error(`${file}: not found`)

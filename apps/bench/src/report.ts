@@ -1,6 +1,9 @@
 /**
  * BENCHMARKS.md and its charts, from one run's results. Pure functions of the run (plus the
  * file names it is told), so the tests can feed it sample results.
+ *
+ * Why it is long: it is the one generator of one document, its sections in the order they are
+ * written, each a short function of the run; most of its lines are the document's own prose.
  */
 import { lineChartSvg, type Series } from './charts.js'
 import type { Figure, PackageRun, RunResults } from './results.js'

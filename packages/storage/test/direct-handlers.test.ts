@@ -1,9 +1,6 @@
-// Each handler of the direct record protocol, and the edge decoder in front of them, with an
-// in-memory record store: malformed, oversized, forged and replayed input.
-import { join } from 'node:path'
-import { createLocalDHT, type LocalDHT } from '@chorus/dht'
+import type { LocalDHT } from '@chorus/dht'
 import { addressDigest } from '@chorus/ucxl'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { headKey, versionKey } from '../src/address.js'
 import {
   decodeRequest,
@@ -15,8 +12,7 @@ import {
   replaces
 } from '../src/direct/index.js'
 import { encodeEnvelope, openEnvelope } from '../src/envelope.js'
-import { chorusRecordRules } from '../src/records.js'
-import { BASE, makeSigner, sampleEnvelope, tempDir } from './helpers.js'
+import { BASE, makeSigner, sampleEnvelope, useLocalDHT } from './helpers.js'
 
 const digest = addressDigest(BASE)
 
@@ -66,16 +62,10 @@ describe('decodeRequest (the edge)', () => {
 })
 
 describe('handlers', () => {
-  const tmp = tempDir()
+  const local = useLocalDHT()
   let dht: LocalDHT
-
-  beforeAll(async () => {
-    dht = createLocalDHT({ dataDir: join(tmp.dir, 'dht'), records: chorusRecordRules() })
-    await dht.start()
-  })
-  afterAll(async () => {
-    await dht.close()
-    tmp.remove()
+  beforeAll(() => {
+    dht = local.dht
   })
 
   it('get: answers the held record, null for a missing or a non-CHORUS key', async () => {

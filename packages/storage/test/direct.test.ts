@@ -1,38 +1,25 @@
-import { join } from 'node:path'
-import {
-  createLocalDHT,
-  keyPosition,
-  type LibP2PDHT,
-  type LocalDHT,
-  peerPosition,
-  sortByDistance
-} from '@chorus/dht'
+import { keyPosition, type LibP2PDHT, type LocalDHT, peerPosition, sortByDistance } from '@chorus/dht'
 import { addressDigest } from '@chorus/ucxl'
 import { decode } from 'cborg'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { headKey, versionKey } from '../src/address.js'
 import { encodeMessage, RECORD_PROTOCOL, recordHandler } from '../src/direct/index.js'
 import { encodeEnvelope, openEnvelope } from '../src/envelope.js'
 import { chorusRecordRules } from '../src/records.js'
-import { BASE, makeSigner, sampleEnvelope, tempDir } from './helpers.js'
+import { BASE, makeSigner, sampleEnvelope, useLocalDHT } from './helpers.js'
 
 const digest = addressDigest(BASE)
 const from = { id: '12D3KooWtest', multiaddrs: [] }
 
 describe('direct record protocol', () => {
-  const tmp = tempDir()
+  const local = useLocalDHT()
   let dht: LocalDHT
   let handle: ReturnType<typeof recordHandler>
   const ask = async (m: unknown) => decode(await handle(encodeMessage(m), from)) as Record<string, unknown>
 
-  beforeAll(async () => {
-    dht = createLocalDHT({ dataDir: join(tmp.dir, 'dht'), records: chorusRecordRules() })
-    await dht.start()
+  beforeAll(() => {
+    dht = local.dht
     handle = recordHandler(dht)
-  })
-  afterAll(async () => {
-    await dht.close()
-    tmp.remove()
   })
 
   it('stores valid pushed records, serves them, and never rolls a head back', async () => {

@@ -1,14 +1,41 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { NodeSigner } from '@chorus/dht'
+import { createLocalDHT, type LocalDHT, type NodeSigner } from '@chorus/dht'
+import { afterAll, beforeAll } from 'vitest'
 import { sha256, signEnvelope, type UnsignedEnvelope } from '../src/envelope.js'
+import { chorusRecordRules } from '../src/records.js'
 
 export { makeSigner } from '../src/testing.js'
 
 export function tempDir(prefix = 'chorus-storage-'): { dir: string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix))
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+/**
+ * A started local DHT with the CHORUS record rules in a temporary directory, for the enclosing
+ * `describe`: started in a `beforeAll` registered here (so it runs before the caller's own),
+ * closed and removed in an `afterAll`.
+ */
+export function useLocalDHT(): { readonly dht: LocalDHT; readonly dir: string } {
+  const tmp = tempDir()
+  let dht: LocalDHT | undefined
+  beforeAll(async () => {
+    dht = createLocalDHT({ dataDir: join(tmp.dir, 'dht'), records: chorusRecordRules() })
+    await dht.start()
+  })
+  afterAll(async () => {
+    await dht?.close()
+    tmp.remove()
+  })
+  return {
+    get dht(): LocalDHT {
+      if (dht === undefined) throw new Error('useLocalDHT: used outside the tests of its describe')
+      return dht
+    },
+    dir: tmp.dir
+  }
 }
 
 export const BASE = 'ucxl://agent001:backend_developer@project123:task456/decision'

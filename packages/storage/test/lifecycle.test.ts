@@ -1,13 +1,13 @@
 // The facade's lifecycle and the background component, without a network.
 import { join } from 'node:path'
 import { pause } from '@chorus/common'
-import { createLocalDHT, type LocalDHT, type PeerMessaging } from '@chorus/dht'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { LocalDHT, PeerMessaging } from '@chorus/dht'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { Background } from '../src/background.js'
 import { StorageNotStartedError, StorageTimeoutError } from '../src/errors.js'
-import { chorusRecordRules, createEncryptedStorage } from '../src/index.js'
+import { createEncryptedStorage } from '../src/index.js'
 import { makeSigner, nodeCrypto, teamKeys } from '../src/testing.js'
-import { tempDir } from './helpers.js'
+import { useLocalDHT } from './helpers.js'
 
 describe('Background', () => {
   const background = (max: number, storeTimeout = 1_000) => {
@@ -53,17 +53,11 @@ describe('Background', () => {
 })
 
 describe('EncryptedDHTStorage lifecycle', () => {
-  const tmp = tempDir()
+  const local = useLocalDHT()
   const keys = teamKeys()
   let dht: LocalDHT
-
-  beforeAll(async () => {
-    dht = createLocalDHT({ dataDir: join(tmp.dir, 'dht'), records: chorusRecordRules() })
-    await dht.start()
-  })
-  afterAll(async () => {
-    await dht.close()
-    tmp.remove()
+  beforeAll(() => {
+    dht = local.dht
   })
 
   it('a start that fails part way stops what it started, and a later start works', async () => {
@@ -80,7 +74,7 @@ describe('EncryptedDHTStorage lifecycle', () => {
     const { roles, keyring, crypto } = nodeCrypto(keys, ['backend_developer'])
     const storage = createEncryptedStorage(
       { dht, crypto, roles, keyring, signer: makeSigner(), messaging },
-      { dataDir: join(tmp.dir, 'node'), nodeId: 'node', writeQuorum: 0 }
+      { dataDir: join(local.dir, 'node'), nodeId: 'node', writeQuorum: 0 }
     )
     await expect(storage.start()).rejects.toThrow('protocol registry unavailable')
     expect(storage.isStarted()).toBe(false)
