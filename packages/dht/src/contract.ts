@@ -96,10 +96,51 @@ export type RecordValidator = (key: Uint8Array, value: Uint8Array) => Promise<vo
 /** A record selector: returns the index of the best record among several for one key. */
 export type RecordSelector = (key: Uint8Array, records: Uint8Array[]) => number
 
+/**
+ * Whether a valid `incoming` record may replace the valid record this node `held` for one key.
+ * Returns to let it replace; throws `StaleRecordError` to keep the held one at no cost to the
+ * sender (an older record, which honest peers may hold), or `EquivocationError` when both are
+ * valid but contradict each other (two different copies of one immutable version, a fork of a
+ * chain): the held one stays and the author, not the sender, is charged.
+ */
+export type RecordSuccession = (key: Uint8Array, held: Uint8Array, incoming: Uint8Array) => void
+
 /** Validators and selectors by namespace (`CHORUS` for keys `/CHORUS/...`). */
 export interface RecordRules {
   validators: Record<string, RecordValidator>
   selectors: Record<string, RecordSelector>
+  /**
+   * Succession rules by namespace, run when a peer offers a record for a key this node already
+   * holds (kad PUT_VALUE and the protocols that store records). Default: none, the selector
+   * decides (`select([held, incoming]) === 0` keeps the held one).
+   */
+  succession?: Record<string, RecordSuccession>
+}
+
+/** What a peer proved about itself when it was admitted (see {@link PeerAdmission}). */
+export interface AdmittedMember {
+  /** The member's agent id. */
+  agent: string
+  /** The roles its certificate grants. */
+  roles: string[]
+  /** When its certificate stops being valid, ms since the Unix epoch. */
+  notAfter: number
+}
+
+/**
+ * The team's admission rule, given to a `LibP2PDHT` so that a peer proves its membership before
+ * any CHORUS protocol serves it. The dht package only moves the bytes; `@chorus/team`'s policy
+ * decides.
+ */
+export interface PeerAdmission {
+  /** This node's own certificate (sent to every peer it connects to). */
+  certificate(): Uint8Array
+  /**
+   * Decide on a peer: `peerKey` is the raw 32-byte Ed25519 public key of the peer's libp2p
+   * identity (authenticated by the connection's Noise handshake), `certificate` what it sent.
+   * Throws when the peer is not a member of this team.
+   */
+  admit(peerKey: Uint8Array, certificate: Uint8Array): AdmittedMember
 }
 
 /**

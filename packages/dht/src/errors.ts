@@ -25,7 +25,9 @@ export const DHT_ERROR_CODES = {
   PEER_UNREACHABLE: 'DHT_PEER_UNREACHABLE',
   STALE_RECORD: 'DHT_STALE_RECORD',
   RATE_LIMITED: 'DHT_RATE_LIMITED',
-  PEER_BANNED: 'DHT_PEER_BANNED'
+  PEER_BANNED: 'DHT_PEER_BANNED',
+  EQUIVOCATION: 'DHT_EQUIVOCATION',
+  NOT_ADMITTED: 'DHT_NOT_ADMITTED'
 } as const
 export type DHTErrorCode = (typeof DHT_ERROR_CODES)[keyof typeof DHT_ERROR_CODES]
 
@@ -149,5 +151,35 @@ export class StaleRecordError extends DHTError {
       cause: options.cause
     })
     this.key = key
+  }
+}
+
+/**
+ * Two valid records contradict each other for one key (two different copies of one immutable
+ * version, or a head that forks its chain): the one held stays. The author signed both, so the
+ * author (`authorKey`, a raw 32-byte Ed25519 public key) is charged, not the peer that relayed it.
+ */
+export class EquivocationError extends DHTError {
+  readonly key: string
+  readonly authorKey: Uint8Array
+  constructor(key: string, authorKey: Uint8Array, options: CauseOptions = {}) {
+    super(`two different valid records for ${key} by one author; the first one stays`, {
+      code: DHT_ERROR_CODES.EQUIVOCATION,
+      cause: options.cause
+    })
+    this.key = key
+    this.authorKey = authorKey
+  }
+}
+
+/** A peer did not prove membership of this node's team (no valid certificate for its peer id). */
+export class PeerNotAdmittedError extends DHTError {
+  readonly peer: string
+  constructor(peer: string, options: CauseOptions = {}) {
+    super(`peer ${peer} is not an admitted member of this team`, {
+      code: DHT_ERROR_CODES.NOT_ADMITTED,
+      cause: options.cause
+    })
+    this.peer = peer
   }
 }

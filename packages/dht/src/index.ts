@@ -1,12 +1,14 @@
 export { connectionDefaults } from './config.js'
 export type {
   AbortOptions,
+  AdmittedMember,
   ClosestPeersOptions,
   DHT,
   FindProvidersOptions,
   GetOptions,
   Logger,
   NodeSigner,
+  PeerAdmission,
   PeerInfo,
   PeerMessaging,
   ProtocolHandler,
@@ -16,6 +18,7 @@ export type {
   ReceivedValue,
   RecordRules,
   RecordSelector,
+  RecordSuccession,
   RecordValidator
 } from './contract.js'
 export {
@@ -27,11 +30,13 @@ export {
   DHTTimeoutError,
   dhtNotFound,
   dhtNotStarted,
+  EquivocationError,
   InvalidKeyError,
   InvalidRecordError,
   NoPeersAcknowledgedError,
   NotFoundError,
   NotStartedError,
+  PeerNotAdmittedError,
   PeerUnreachableError,
   ProtocolError,
   StaleRecordError

@@ -85,7 +85,9 @@ const DHT = {
   DHT_PEER_UNREACHABLE: http(502, 'PEER_UNREACHABLE'),
   DHT_STALE_RECORD: http(409, 'STALE_RECORD'),
   DHT_RATE_LIMITED: http(429, 'RATE_LIMITED'),
-  DHT_PEER_BANNED: http(403, 'PEER_BANNED')
+  DHT_PEER_BANNED: http(403, 'PEER_BANNED'),
+  DHT_EQUIVOCATION: http(409, 'EQUIVOCATION'),
+  DHT_NOT_ADMITTED: http(403, 'NOT_ADMITTED')
 } satisfies Record<DHTErrorCode, HttpError>
 
 /** `@chorus/storage`: its codes are the public ones. */
