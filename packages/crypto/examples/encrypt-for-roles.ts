@@ -21,7 +21,6 @@ const ciphertext = await writer.encryptUCXLContent(
 )
 assert.deepEqual(writer.decryptableRoles('backend_developer'), [
   'backend_developer',
-  'admin',
   'senior_architect',
   'devops_engineer'
 ])

@@ -43,10 +43,13 @@ export const rolesDocumentSchema = z
   .strict()
 
 const PREDEFINED: Record<string, RoleSpec & { description: string }> = {
+  // Master authority over the team's policy, not a reader of every role: the seed's example
+  // (backend_developer content opens for backend_developer, senior_architect and devops_engineer,
+  // and for no other role) holds with the defaults. A team's manifest can widen it.
   admin: {
     authority: 'master',
-    canDecrypt: ['*'],
-    description: 'Full control of the cluster and all content'
+    canDecrypt: ['admin'],
+    description: 'Full control of the team; reads its own content'
   },
   senior_architect: {
     authority: 'decision',

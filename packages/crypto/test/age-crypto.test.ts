@@ -19,18 +19,18 @@ const cluster = makeCluster()
 const text = new TextEncoder().encode('{"decision":"use sqlite","rationale":"built in"}')
 
 describe('AgeCrypto', () => {
-  it('encrypts backend_developer content for its four roles, and only they open it', async () => {
+  it('encrypts backend_developer content for its three roles, and only they open it', async () => {
     const writer = cluster.node('backend_developer')
     const ct = await writer.crypto.encryptUCXLContent(text, 'backend_developer')
     expect(Buffer.from(ct.subarray(0, 22)).toString()).toBe('age-encryption.org/v1\n')
-    expect(countStanzas(ct)).toBe(4)
-    for (const role of ['backend_developer', 'senior_architect', 'devops_engineer', 'admin']) {
+    expect(countStanzas(ct)).toBe(3)
+    for (const role of ['backend_developer', 'senior_architect', 'devops_engineer']) {
       const out = await cluster.node(role).crypto.decryptWithRole(ct)
       expect(Buffer.from(out.plaintext).equals(Buffer.from(text))).toBe(true)
       expect(out.role).toBe(role)
       expect(out.keyId).toBe(cluster.keys.get(role)?.id)
     }
-    for (const role of ['frontend_developer', 'qa_engineer', 'observer']) {
+    for (const role of ['frontend_developer', 'qa_engineer', 'observer', 'admin']) {
       const err = await cluster
         .node(role)
         .crypto.decryptWithRole(ct)
@@ -53,13 +53,13 @@ describe('AgeCrypto', () => {
     expect(crypto.canDecryptContent('devops_engineer', 'backend_developer')).toBe(true)
     expect(crypto.canDecryptContent('frontend_developer', 'backend_developer')).toBe(false)
     expect(new Set(crypto.decryptableRoles('backend_developer'))).toEqual(
-      new Set(['backend_developer', 'senior_architect', 'devops_engineer', 'admin'])
+      new Set(['backend_developer', 'senior_architect', 'devops_engineer'])
     )
     expect(() => crypto.canDecryptContent('nobody', 'backend_developer')).toThrow(UnknownRoleError)
   })
 
   it('writes and detects ASCII armor', async () => {
-    const { crypto } = cluster.node('admin')
+    const { crypto } = cluster.node('senior_architect')
     const armored = await crypto.encryptUCXLContent(text, 'qa_engineer', { armor: true })
     const s = Buffer.from(armored).toString()
     expect(s.startsWith('-----BEGIN AGE ENCRYPTED FILE-----\n')).toBe(true)

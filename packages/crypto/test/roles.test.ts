@@ -11,7 +11,7 @@ describe('predefined roles', () => {
   const roles = getPredefinedRoles()
 
   it('has the reference roles with their authority levels', () => {
-    expect(roles.admin).toMatchObject({ authority: 'master', canDecrypt: ['*'] })
+    expect(roles.admin).toMatchObject({ authority: 'master', canDecrypt: ['admin'] })
     expect(roles.senior_architect).toMatchObject({ authority: 'decision', canDecrypt: ['*'] })
     expect(roles.observer?.authority).toBe('read_only')
     expect(roles.devops_engineer?.canDecrypt).toContain('backend_developer')
@@ -32,10 +32,10 @@ describe('role registry', () => {
 
   it("backend_developer content opens for exactly the reference's roles", () => {
     expect(new Set(registry.decryptableRoles('backend_developer'))).toEqual(
-      new Set(['backend_developer', 'senior_architect', 'devops_engineer', 'admin'])
+      new Set(['backend_developer', 'senior_architect', 'devops_engineer'])
     )
     expect(registry.decryptableRoles('backend_developer')[0]).toBe('backend_developer')
-    for (const other of ['frontend_developer', 'qa_engineer', 'observer']) {
+    for (const other of ['frontend_developer', 'qa_engineer', 'observer', 'admin']) {
       expect(registry.canDecrypt(other, 'backend_developer')).toBe(false)
     }
   })
