@@ -261,6 +261,7 @@ export function resolvePaths(config: NodeConfig, cwd: string): NodeConfig {
       dir: config.keys.dir === '' ? join(dataDir, 'keys') : abs(config.keys.dir),
       recipients: config.keys.recipients.map(abs)
     },
+    team: { ...config.team, dir: config.team.dir === '' ? join(dataDir, 'team') : abs(config.team.dir) },
     dht: { ...config.dht, pskFile: abs(config.dht.pskFile) }
   }
 }

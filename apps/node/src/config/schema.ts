@@ -14,6 +14,7 @@ export interface NodeConfig {
   joinStaggerMs: number
   rolesFile: string
   keys: { dir: string; recipients: string[]; generate: boolean }
+  team: { dir: string; root: string; embedded: boolean }
   dht: {
     protocolPrefix: string
     mode: 'server' | 'client' | 'auto'

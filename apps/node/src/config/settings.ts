@@ -106,6 +106,24 @@ export const SETTINGS: readonly Setting[] = [
     default: true,
     doc: "Generate an identity for the agent's role on first start when none is held"
   },
+  {
+    path: 'team.dir',
+    kind: 'string',
+    default: '',
+    doc: "Directory of this agent's team files: `team.json` (team id and root-signed manifest), `certificate` (its member certificate), `member.key` (its own age key); empty = `<dataDir>/team`"
+  },
+  {
+    path: 'team.root',
+    kind: 'string',
+    default: '',
+    doc: "The team's public root key (its team id, base64url), which every agent of a team is configured with; the agent refuses a `team.json` of another team; empty = the one in `team.json`"
+  },
+  {
+    path: 'team.embedded',
+    kind: 'bool',
+    default: true,
+    doc: 'With no team configured, make a team of its own on first start (its root key in `team.dir`), so that one agent works at once; a team of several agents uses `chorus-node team init` and `team admit` instead'
+  },
   { path: 'dht.protocolPrefix', kind: 'string', default: '/CHORUS', doc: 'libp2p protocol prefix' },
   {
     path: 'dht.mode',

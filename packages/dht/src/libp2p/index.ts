@@ -11,5 +11,6 @@ export {
   roleKey
 } from './libp2p-dht.js'
 export { type ChorusLibp2p, type ChorusServices, type ConnectionLimits, transportConfig } from './node.js'
+export { loadNodeIdentity, type NodeIdentity, nodeKeyOfPeerId, peerIdOfNodeKey } from './node-identity.js'
 export type { KnownPeer } from './peer-table.js'
 export { generatePsk } from './psk.js'
