@@ -12,7 +12,7 @@ describe('an agent that starts alone', () => {
   it('takes writes with no peers and they reach the network once a peer joins', async () => {
     const team = await makeTeam(['backend_developer', 'senior_architect'])
     roots.push(team.root)
-    const env = (role: string) => fastEnv({ CHORUS_ROLE: role, CHORUS_KEYS_RECIPIENTS: team.recipients })
+    const env = (role: string) => fastEnv({ CHORUS_ROLE: role })
     const alone = await startAgentProcess({
       name: 'alone',
       dataDir: team.dataDir('backend_developer'),

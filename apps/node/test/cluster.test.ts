@@ -28,7 +28,6 @@ describe('a 3-agent network', () => {
     const env = (role: string, peers: string[]) =>
       fastEnv({
         CHORUS_ROLE: role,
-        CHORUS_KEYS_RECIPIENTS: team.recipients,
         CHORUS_BOOTSTRAP_PEERS: peers.join(',')
       })
     writer = await startAgentProcess({

@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { generateKeyFiles } from '../src/agent/keys.js'
 // The tests run the built executable (dist/bin/chorus-node.js), as users do: build first.
 import {
   type AgentProcess,
@@ -13,6 +12,7 @@ import {
   startAgentProcess as start,
   stopLiveAgents
 } from '../src/demo/agents.js'
+import { admitMember, initTeam } from '../src/team/admin.js'
 
 export type { AgentProcess }
 export { BIN_PATH, dialAddress }
@@ -67,25 +67,43 @@ export function runCli(args: string[], env: Record<string, string> = {}, input?:
 
 export interface Team {
   root: string
-  recipients: string
-  /** Temp dir for one agent with its role's identity in `<dir>/keys`. */
+  /** The team directory (`chorus-node team init`): team.json, shares/, role-keys/. */
+  teamDir: string
+  /** The root share files (3 of 5 sign). */
+  shares: string[]
+  /** Temp dir of one admitted agent: its team files and its role's identity in `<dir>/keys`. */
   dataDir(name: string): string
   cleanup(): void
 }
 
-/** A temp directory with role keys for the given roles and one shared recipients file. */
+/** The agent id a test member gets: `agent001` for backend_developer (the seed's address), else its name. */
+export function agentIdFor(name: string, role: string): string {
+  return role === 'backend_developer' && name === role ? 'agent001' : name.replace(/_/g, '-')
+}
+
+/**
+ * A real team in a temp directory (root in 3-of-5 shares, one key per role, manifest v1) and one
+ * admitted member per name, each holding the identity of its role.
+ */
 export async function makeTeam(roles: string[], names: string[] = roles): Promise<Team> {
   const root = mkdtempSync(join(tmpdir(), 'chorus-node-test-'))
-  const recipients = join(root, 'recipients.yaml')
-  for (const [i, role] of roles.entries())
-    await generateKeyFiles(role, join(root, names[i] ?? role, 'keys'), recipients)
-  // backend_developer content is readable by admin, senior_architect, devops_engineer: writers need their recipients
-  for (const role of ['admin', 'senior_architect', 'devops_engineer']) {
-    if (!roles.includes(role)) await generateKeyFiles(role, join(root, `${role}-keys`), recipients)
+  const teamDir = join(root, 'team-admin')
+  const made = await initTeam({ dir: teamDir })
+  for (const [i, role] of roles.entries()) {
+    const name = names[i] ?? role
+    await admitMember({
+      dir: teamDir,
+      shares: made.shareFiles.slice(0, 3),
+      agent: agentIdFor(name, role),
+      roles: [role],
+      member: join(root, name),
+      withRoleKeys: true
+    })
   }
   return {
     root,
-    recipients,
+    teamDir,
+    shares: made.shareFiles,
     dataDir: (name) => join(root, name),
     cleanup: () => rmSync(root, { recursive: true, force: true })
   }

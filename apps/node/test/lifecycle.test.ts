@@ -65,8 +65,13 @@ describe('embedded defaults, SIGTERM and restart', () => {
   it('SIGTERM during a stream of writes loses no acknowledged write; a restart serves all of them', async () => {
     const root = tempDir()
     const dataDir = join(root, 'agent')
-    // nothing configured but the data directory: loopback, generated keys, no peers
-    agent = await startAgentProcess({ name: 'solo', dataDir, env: fastEnv({ CHORUS_LOG_LEVEL: 'info' }) })
+    // nothing configured but the data directory and the agent id: loopback, generated keys, a
+    // team of its own (team.embedded), no peers
+    agent = await startAgentProcess({
+      name: 'solo',
+      dataDir,
+      env: fastEnv({ CHORUS_LOG_LEVEL: 'info', CHORUS_AGENT_ID: 'agent001' })
+    })
     const a = agent
     expect(statSync(join(dataDir, 'api-token')).mode & 0o777).toBe(0o600)
 

@@ -4,7 +4,9 @@
  * hand-off of stored records to replication (`handoff.ts`). Each service method delegates in a
  * line or two; what the API shows is built by the pure functions of `views.ts`.
  */
+import { join } from 'node:path'
 import type { Logger } from '@chorus/common'
+import { loadNodeIdentity } from '@chorus/dht'
 import { dhtKey, parseAddress } from '@chorus/ucxl'
 import type { Logger as PinoLogger } from 'pino'
 import { chooseBootstrapPeers } from '../config/assignment.js'
@@ -22,7 +24,9 @@ import { AgentKeys } from './crypto-state.js'
 import { type HandoffComponents, handOff, reconcile } from './handoff.js'
 import { NetworkJoin } from './join.js'
 import { AgentLifecycle } from './lifecycle.js'
+import { ManifestSync } from './manifest-sync.js'
 import type { AgentService, RetrieveResult, SearchQuery, StoreRequest } from './service.js'
+import { type AgentTeam, loadAgentTeam } from './team.js'
 import {
   hybridView,
   metricsView,
@@ -63,6 +67,7 @@ class ChorusAgent implements Agent {
   #join: NetworkJoin | undefined
   #dhtStats: Record<string, unknown> = {}
   #agentId = ''
+  #team: AgentTeam | undefined
 
   constructor(config: NodeConfig, logger: PinoLogger) {
     this.#config = config
@@ -94,14 +99,18 @@ class ChorusAgent implements Agent {
     if (this.#lifecycle.started) return
     const c = this.#config
     ensurePrivateDir(c.dataDir)
-    await this.#keys.reload(c)
+    const node = await loadNodeIdentity(join(c.dataDir, 'libp2p'))
+    const team = await loadAgentTeam(c, node, this.#logger('team'))
+    this.#team = team
+    this.#agentId = team.certificate.agent
+    await this.#keys.reload(c, team.policy)
     const components = await createComponents({
       config: c,
       crypto: this.#keys.storageComponents(),
+      team,
       logger: (name) => this.#logger(name)
     })
     this.#components = components
-    this.#agentId = c.agentId !== '' ? c.agentId : `agent-${components.libp2p.peerId.slice(-8)}`
     this.#join = new NetworkJoin(
       { dht: components.libp2p, lifecycle: this.#lifecycle, logger: this.#logger() },
       {
@@ -123,6 +132,16 @@ class ChorusAgent implements Agent {
     this.#lifecycle.every(DHT_STATS_INTERVAL, () => this.#refreshDHTStats())
     void this.#refreshDHTStats()
     this.#lifecycle.spawn(this.#join.run())
+    // the team's manifest travels on the DHT: publish ours, take a higher version signed by the root
+    const sync = new ManifestSync(
+      { dht: components.hybrid, team, lifecycle: this.#lifecycle, logger: this.#logger('team') },
+      {
+        interval: c.dht.discoveryInterval,
+        teamDir: c.team.dir,
+        onManifest: () => this.#keys.reload(this.#config, team.policy)
+      }
+    )
+    this.#lifecycle.spawn(sync.run())
     this.#lifecycle.spawn(
       reconcile(this.#handoff(components), Buffer.from(components.libp2p.signer.publicKey).toString('hex'))
     )
@@ -142,7 +161,7 @@ class ChorusAgent implements Agent {
       bootstrapPeers: config.bootstrapPeers
     }
     // roles file and recipients: build first, swap only when valid
-    if (this.#lifecycle.started) await this.#keys.reload(next)
+    if (this.#lifecycle.started) await this.#keys.reload(next, this.#team?.policy)
     this.#config = next
     const choice = chooseBootstrapPeers(next)
     if (this.#join !== undefined) this.#join.reload(choice, this.#lifecycle.started)
@@ -254,6 +273,7 @@ class ChorusAgent implements Agent {
       startedAt: this.#lifecycle.startedAt,
       now: Date.now(),
       heldRoles: this.#keys.held,
+      team: this.#team,
       network: {
         joined: this.#join?.joined ?? false,
         bootstrapPeers: this.#join?.bootstrapPeers ?? [],

@@ -11,12 +11,14 @@ import { createLibP2PDHT, createLocalDHT, type LibP2PDHT, type LocalDHT } from '
 import { createHybridDHT, type HybridDHT } from '@chorus/hybrid'
 import { createReplicationManager, type ReplicationManager } from '@chorus/replication'
 import { chorusRecordRules, createEncryptedStorage, type EncryptedStorage } from '@chorus/storage'
+import { teamRecordSelector, teamRecordValidator } from '@chorus/team'
 import type { NodeConfig } from '../config/schema.js'
 import { AGENT_ERROR_CODES, AgentError } from '../errors.js'
 import { readSecretFile } from '../util/files.js'
 import type { StorageCryptoComponents } from './crypto-state.js'
 import { AGENT_VERSION } from './join.js'
 import type { StopStep } from './lifecycle.js'
+import type { AgentTeam } from './team.js'
 
 export interface AgentComponents {
   /** The persistent single-process DHT: the hybrid's fallback. */
@@ -35,14 +37,22 @@ export interface AgentComponentsInit {
   config: NodeConfig
   /** Storage's view of the current crypto state (swapped on reload). */
   crypto: StorageCryptoComponents
+  /** The agent's team: the policy every validator runs, and its own certificate. */
+  team: AgentTeam
   /** A logger for one component. */
   logger(component: string): Logger
 }
 
 /** Build every component (libp2p starts listening here); `startComponents()` starts the rest. */
 export async function createComponents(init: AgentComponentsInit): Promise<AgentComponents> {
-  const { config: c, logger } = init
-  const rules = chorusRecordRules()
+  const { config: c, logger, team } = init
+  // the write rule in every validator: kad PUT_VALUE and GET answers, the direct and replicate
+  // protocols, the local DHT (hybrid replay included) and reads; the team's manifest key beside it
+  const rules = chorusRecordRules({
+    authority: team.policy,
+    fallbackValidator: teamRecordValidator(team.policy),
+    fallbackSelector: teamRecordSelector
+  })
   const psk = c.dht.pskFile === '' ? undefined : readSecretFile(c.dht.pskFile)
   const libp2p = await createLibP2PDHT({
     dataDir: join(c.dataDir, 'libp2p'),
@@ -57,6 +67,8 @@ export async function createComponents(init: AgentComponentsInit): Promise<Agent
     mode: c.dht.mode,
     records: rules,
     ...(psk !== undefined ? { psk } : {}),
+    // only members who prove a certificate of this team for their peer id are served
+    admission: { certificate: () => team.certificateBytes, admit: (key, cert) => team.policy.admit(key, cert) },
     agentVersion: AGENT_VERSION,
     role: c.role,
     capabilities: c.capabilities,
@@ -82,6 +94,8 @@ export async function createComponents(init: AgentComponentsInit): Promise<Agent
       dht: hybrid,
       ...init.crypto,
       signer: libp2p.signer,
+      authority: team.policy,
+      certificate: () => team.certificateBytes,
       peers: libp2p,
       // direct record protocol to the closest peers: the hybrid in front is not PeerMessaging
       messaging: libp2p,
@@ -109,6 +123,8 @@ export async function createComponents(init: AgentComponentsInit): Promise<Agent
       messaging: libp2p,
       validate,
       ...(rules.selectors.CHORUS !== undefined ? { select: rules.selectors.CHORUS } : {}),
+      ...(rules.succession?.CHORUS !== undefined ? { succession: rules.succession.CHORUS } : {}),
+      reputation: { penalise: (peer, reason) => libp2p.penalise(peer, reason) },
       logger: logger('replication')
     },
     {

@@ -18,6 +18,7 @@ import {
   type RoleRegistry
 } from '@chorus/crypto'
 import type { EncryptedStorageComponents } from '@chorus/storage'
+import type { TeamPolicy } from '@chorus/team'
 import type { NodeConfig } from '../config/schema.js'
 import { AGENT_ERROR_CODES, AgentError, ConfigError } from '../errors.js'
 import { ensurePrivateDir } from '../util/files.js'
@@ -37,7 +38,7 @@ export interface CryptoState {
 /** The settings the crypto state is built from (all of them reloaded on SIGHUP). */
 export type CryptoConfig = Pick<NodeConfig, 'role' | 'rolesFile' | 'keys'>
 
-async function loadRegistry(config: CryptoConfig): Promise<RoleRegistry> {
+export async function loadRegistry(config: CryptoConfig): Promise<RoleRegistry> {
   let registry: RoleRegistry
   try {
     registry = config.rolesFile === '' ? createRoleRegistry() : await loadRolesFile(config.rolesFile)
@@ -123,6 +124,53 @@ export async function loadCryptoState(config: CryptoConfig, log: Logger): Promis
   return { registry, keyring, crypto, held: keyring.roles() }
 }
 
+/**
+ * The crypto state of a team member: roles and recipients come from the team's manifest only (a
+ * local roles or recipients file grants nothing the manifest does not), identities from the keys
+ * directory.
+ */
+export async function loadTeamCryptoState(
+  config: CryptoConfig,
+  policy: Pick<TeamPolicy, 'roleRegistry' | 'recipients'>,
+  log: Logger
+): Promise<CryptoState> {
+  const registry = policy.roleRegistry()
+  if (!registry.has(config.role)) {
+    throw new ConfigError([`role ${JSON.stringify(config.role)} is not a role of the team's manifest`])
+  }
+  if (config.rolesFile !== '' || config.keys.recipients.length > 0) {
+    log.warn(
+      { rolesFile: config.rolesFile, recipients: config.keys.recipients },
+      "roles and recipients files are ignored in a team: the team's manifest decides"
+    )
+  }
+  const keysDir = config.keys.dir
+  ensurePrivateDir(keysDir)
+  const keyring = createKeyring()
+  await keyring.loadIdentities(keysDir)
+  for (const role of registry.list()) {
+    for (const r of policy.recipients(role.name)) {
+      try {
+        keyring.addRecipient(role.name, r)
+      } catch (err) {
+        log.warn({ role: role.name, err: (err as Error).message }, 'manifest recipient refused by the keyring')
+      }
+    }
+  }
+  if (!keyring.holdsRole(config.role)) {
+    log.warn(
+      { role: config.role, keysDir },
+      'this agent holds no identity of its role: it can write, but reads its role’s content only once a key is in its keys directory'
+    )
+  }
+  const missing = registry.decryptableRoles(config.role).filter((r) => policy.recipients(r).length === 0)
+  if (missing.length > 0 && registry.canStore(config.role)) {
+    log.warn({ missing }, 'the team manifest names no current recipient for some readers: stores fail until it does')
+  }
+  const crypto = createAgeCrypto({ roles: registry, keyring })
+  return { registry, keyring, crypto, held: keyring.roles() }
+}
+
 /** What storage takes of the crypto state. */
 export type StorageCryptoComponents = Pick<EncryptedStorageComponents, 'crypto' | 'roles' | 'keyring'>
 
@@ -148,9 +196,15 @@ export class AgentKeys {
     return this.#state
   }
 
-  /** Build the state from `config` and swap it in; on an error the current one stays. */
-  async reload(config: CryptoConfig): Promise<void> {
-    this.#state = await loadCryptoState(config, this.#log)
+  /**
+   * Build the state from `config` (and the team's manifest, when the agent is a member) and swap
+   * it in; on an error the current one stays.
+   */
+  async reload(config: CryptoConfig, policy?: Pick<TeamPolicy, 'roleRegistry' | 'recipients'>): Promise<void> {
+    this.#state =
+      policy === undefined
+        ? await loadCryptoState(config, this.#log)
+        : await loadTeamCryptoState(config, policy, this.#log)
   }
 
   /**

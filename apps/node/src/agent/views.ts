@@ -49,7 +49,8 @@ export function readinessView(input: ReadinessInput): Record<string, unknown> {
 }
 
 /** What the peers view reads. */
-export type PeersSource = Pick<LibP2PDHT, 'getConnectedPeers' | 'getKnownPeers'>
+export type PeersSource = Pick<LibP2PDHT, 'getConnectedPeers' | 'getKnownPeers'> &
+  Partial<Pick<LibP2PDHT, 'admittedPeer'>>
 
 /** The connected peers with what they announced (role, capabilities, version, addresses). */
 export function peersView(dht: PeersSource | undefined): unknown[] {
@@ -57,8 +58,12 @@ export function peersView(dht: PeersSource | undefined): unknown[] {
   const known = new Map(dht.getKnownPeers().map((p) => [p.id, p]))
   return dht.getConnectedPeers().map((id) => {
     const k = known.get(id)
+    // what the peer's certificate proves (admission), beside what it announced
+    const member = dht.admittedPeer?.(id)
     return {
       id,
+      agent: member?.agent ?? '',
+      certifiedRoles: member?.roles ?? [],
       role: k?.role ?? '',
       capabilities: k?.capabilities ?? [],
       agentVersion: k?.agentVersion ?? '',
@@ -80,6 +85,8 @@ export interface StatusInput {
   /** Epoch ms of now. */
   now: number
   heldRoles: string[]
+  /** The agent's team and certificate. */
+  team?: TeamSource | undefined
   network: {
     joined: boolean
     bootstrapPeers: string[]
@@ -93,6 +100,31 @@ export interface StatusInput {
   replication?: Pick<ReplicationManager, 'getMetrics'> | undefined
 }
 
+/** What the status view reads of the team. */
+export interface TeamSource {
+  policy: { teamId: string; manifest: { version: number } }
+  certificate: { agent: string; roles: string[]; serial: number; notBefore: number; notAfter: number }
+  embedded: boolean
+}
+
+/** The team part of /v1/status: the team, its manifest version and this agent's certificate. */
+export function teamView(team: TeamSource | undefined): Record<string, unknown> | undefined {
+  if (team === undefined) return undefined
+  const c = team.certificate
+  return {
+    id: team.policy.teamId,
+    manifestVersion: team.policy.manifest.version,
+    embedded: team.embedded,
+    certificate: {
+      agent: c.agent,
+      roles: c.roles,
+      serial: c.serial,
+      notBefore: new Date(c.notBefore).toISOString(),
+      notAfter: new Date(c.notAfter).toISOString()
+    }
+  }
+}
+
 /** The body of /v1/status. */
 export function statusView(input: StatusInput): Record<string, unknown> {
   return plain({
@@ -104,6 +136,7 @@ export function statusView(input: StatusInput): Record<string, unknown> {
     ready: input.ready,
     uptimeSeconds: input.startedAt === 0 ? 0 : Math.round((input.now - input.startedAt) / 1000),
     heldRoles: input.heldRoles,
+    team: teamView(input.team),
     network: {
       joined: input.network.joined,
       bootstrapped: input.dht?.isBootstrapped() ?? false,

@@ -2,7 +2,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pause } from '@chorus/common'
-import { generateKeyFiles } from '../agent/keys.js'
+import { createTeamPolicy, parseTeamId } from '@chorus/team'
+import { admitMember, initTeam } from '../team/admin.js'
+import { readTeamFile } from '../team/files.js'
+import { type Intruder, startIntruder } from './intruder.js'
 import { type AgentProcess, dialAddress, startAgentProcess, stopLiveAgents } from './agents.js'
 
 export interface DemoOptions {
@@ -22,6 +25,14 @@ const ROLES = [
   'qa_engineer'
 ] as const
 type Role = (typeof ROLES)[number]
+/** The agent id each member's certificate names; agent001 writes the seed's example address. */
+const AGENT_IDS: Record<Role, string> = {
+  senior_architect: 'architect01',
+  backend_developer: 'agent001',
+  devops_engineer: 'devops01',
+  frontend_developer: 'frontend01',
+  qa_engineer: 'qa01'
+}
 const ADDRESS = 'ucxl://agent001:backend_developer@project123:task456/*^/decision'
 
 interface Step {
@@ -78,6 +89,38 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
     return a
   }
 
+  /** Runs an intruder with the given data directory and certificate, dialling the first agent. */
+  const tryIntruder = async <T>(
+    dataDir: string,
+    certificate: Uint8Array,
+    fn: (intruder: Intruder) => Promise<T>
+  ): Promise<T> => {
+    const file = readTeamFile(join(teamDir))
+    if (file === undefined) throw new Error('no team file')
+    const policy = createTeamPolicy({ root: parseTeamId(file.team), manifest: file.manifest })
+    const intruder = await startIntruder({
+      dataDir: join(dataDir, 'libp2p'),
+      certificate,
+      roles: policy.roleRegistry(),
+      recipients: (role) => policy.recipients(role),
+      bootstrapPeers: [dialAddress(agent('senior_architect').info)]
+    })
+    try {
+      // give the agents a moment to decide on its admission
+      await pause(1_500)
+      return await fn(intruder)
+    } finally {
+      await intruder.close()
+    }
+  }
+  /** How many agents list the peer among their (admitted) connected peers. */
+  const listedBy = async (peerId: string): Promise<number> => {
+    const lists = await Promise.all(
+      [...agents.values()].map((a) => a.api<{ peers?: Array<{ id: string }> }>('GET', '/v1/peers'))
+    )
+    return lists.filter((l) => (l.body.peers ?? []).some((p) => p.id === peerId)).length
+  }
+
   const decision = {
     task: 'task456',
     decision: 'Use PostgreSQL with logical replication for the order service',
@@ -92,21 +135,35 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
   try {
     if (!options.json) print(`${stamp()} CHORUS demo: 5 agents on 127.0.0.1, data in ${root}`)
 
-    await step(
-      'generate role keys (each agent gets the public recipients of all roles and its own identity)',
-      async () => {
-        const recipients = join(root, 'recipients.yaml')
-        for (const role of ROLES) await generateKeyFiles(role, join(root, role, 'keys'), recipients)
-        // admin may read everything, so writers need its recipient; no demo agent plays it
-        await generateKeyFiles('admin', join(root, 'admin-keys'), recipients)
-        return `${ROLES.length + 1} age keys (admin's held by no agent), recipients in recipients.yaml`
+    const teamDir = join(root, 'team-admin')
+    let shareFiles: string[] = []
+    await step('make the team: root key split into 3-of-5 Shamir shares, one age key per role, manifest v1', async () => {
+      const made = await initTeam({ dir: teamDir, shares: 5, threshold: 3 })
+      shareFiles = made.shareFiles
+      return `team ${made.team.slice(0, 12)}…, ${made.roles.length} roles, ${made.shareFiles.length} shares (any 3 sign)`
+    })
+
+    await step('admit five members (each certificate signed with 3 of the 5 shares, combined in memory)', async () => {
+      const admitted: string[] = []
+      for (const [i, role] of ROLES.entries()) {
+        // a different 3 of the 5 keepers each time
+        const shares = [0, 1, 2].map((j) => shareFiles[(i + j) % shareFiles.length] as string)
+        const res = await admitMember({
+          dir: teamDir,
+          shares,
+          agent: AGENT_IDS[role],
+          roles: [role],
+          member: join(root, role),
+          withRoleKeys: true
+        })
+        admitted.push(`${res.agent} (${role}, serial ${res.serial})`)
       }
-    )
+      return admitted.join(', ')
+    })
 
     const envFor = (role: Role, bootstrap: string[]): Record<string, string> => ({
       CHORUS_ROLE: role,
-      CHORUS_AGENT_ID: role.replace(/_/g, '-'),
-      CHORUS_KEYS_RECIPIENTS: join(root, 'recipients.yaml'),
+      CHORUS_AGENT_ID: AGENT_IDS[role],
       CHORUS_BOOTSTRAP_PEERS: bootstrap.join(','),
       CHORUS_JOIN_STAGGER_MS: '300',
       CHORUS_LOG_LEVEL: 'info',
@@ -200,6 +257,65 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
         throw new Error(`expected 403, got HTTP ${res.status} ${JSON.stringify(res.body)}`)
       if (res.body.content !== undefined) throw new Error('plaintext was returned')
       return `HTTP 403 ${res.body.error?.code}`
+    })
+
+    await step("a non-member's write is refused by the network", async () => {
+      // an outsider with a certificate of a team of its own forges the next version of the decision
+      const other = await initTeam({ dir: join(root, 'outsider-team'), shares: 2, threshold: 2 })
+      const { certificate } = await admitMember({
+        dir: join(root, 'outsider-team'),
+        shares: other.shareFiles,
+        agent: 'agent001',
+        roles: ['backend_developer'],
+        member: join(root, 'outsider')
+      })
+      const res = await tryIntruder(join(root, 'outsider'), certificate, async (intruder) => {
+        const forged = await intruder.forge({
+          address: ADDRESS,
+          creatorRole: 'backend_developer',
+          content: 'FORGED by an outsider',
+          version: 2,
+          timestamp: Date.now() - 86_400_000
+        })
+        const acks = (await intruder.put(forged.head.key, forged.head.value))?.acks.length ?? 0
+        return { acks, admittedBy: await listedBy(intruder.peerId) }
+      })
+      if (res.acks !== 0) throw new Error(`${res.acks} agent(s) acknowledged the outsider's record`)
+      if (res.admittedBy !== 0) throw new Error(`${res.admittedBy} agent(s) admitted the outsider`)
+      for (const role of ['senior_architect', 'devops_engineer'] as const) {
+        const read = await agent(role).api<{ content: string }>(
+          'GET',
+          `/v1/content?address=${encodeURIComponent(ADDRESS)}&fresh=true`
+        )
+        if (read.status !== 200 || read.body.content !== content) {
+          throw new Error(`${role} no longer reads the decision: HTTP ${read.status}`)
+        }
+      }
+      return `not admitted by any agent, its record acknowledged by ${res.acks} of ${ROLES.length}; the decision reads unchanged`
+    })
+
+    await step("a read_only member's write is refused by the network", async () => {
+      const member = await admitMember({
+        dir: teamDir,
+        shares: shareFiles.slice(2, 5),
+        agent: 'observer01',
+        roles: ['observer'],
+        member: join(root, 'observer')
+      })
+      const address = 'ucxl://observer01:observer@project123:task456/*^/note'
+      // a member, so it is admitted; it skips its own store policy and signs a record anyway
+      const acks = await tryIntruder(join(root, 'observer'), member.certificate, async (intruder) => {
+        const forged = await intruder.forge({ address, creatorRole: 'observer', content: 'an observer writes' })
+        const a = (await intruder.put(forged.version.key, forged.version.value))?.acks.length ?? 0
+        const b = (await intruder.put(forged.head.key, forged.head.value))?.acks.length ?? 0
+        return a + b
+      })
+      if (acks !== 0) throw new Error(`${acks} acknowledgement(s) of the observer's record`)
+      const found = await Promise.all(
+        ROLES.map(async (r) => (await agent(r).api('GET', `/v1/content?address=${encodeURIComponent(address)}`)).status)
+      )
+      if (found.some((status) => status !== 404)) throw new Error(`answers: ${found.join(', ')}`)
+      return `admitted as observer01 (read_only); its record acknowledged by 0 agents, found by none (HTTP ${found[0]} at all ${ROLES.length})`
     })
 
     await step('replication health reaches healthy', async () => {
