@@ -58,20 +58,30 @@ describe('CHORUS record rules', () => {
     expect(seen).toEqual(['/CHORUS/role/x'])
   })
 
-  it('selects the highest version, then the earliest, deterministically', async () => {
+  it('selects the highest version, then the lowest hash; a timestamp decides nothing', async () => {
     const signer = makeSigner()
     const v1 = await sampleEnvelope(signer)
     const v2 = await sampleEnvelope(signer, { version: 2, previous: v1.hash })
-    const v2late = await sampleEnvelope(signer, {
-      version: 2,
-      previous: v1.hash,
-      metadata: { ...v2.envelope.metadata, timestamp: v2.envelope.metadata.timestamp + 5 }
-    })
     const key = enc.encode(headKey(digest))
     expect(select(key, [v1.bytes, v2.bytes])).toBe(1)
     expect(select(key, [v2.bytes, v1.bytes])).toBe(0)
-    expect(select(key, [v2late.bytes, v1.bytes, v2.bytes])).toBe(2)
     expect(select(key, [enc.encode('junk'), v1.bytes])).toBe(1)
+    // copies of version 2 that differ only in their timestamp: the lowest hash wins, whichever is
+    // earlier, so backdating a copy wins nothing
+    const copies = [v2]
+    for (const dt of [-1_000_000, -1, 5, 1_000_000]) {
+      copies.push(
+        await sampleEnvelope(signer, {
+          version: 2,
+          previous: v1.hash,
+          metadata: { ...v2.envelope.metadata, timestamp: v2.envelope.metadata.timestamp + dt }
+        })
+      )
+    }
+    const lowest = [...copies].sort((a, b) => Buffer.compare(a.hash, b.hash))[0]!
+    for (const order of [copies, [...copies].reverse()]) {
+      expect(order[select(key, order.map((c) => c.bytes))]).toBe(lowest)
+    }
   })
 
   it('prefers the predecessor over a successor chained to it by another author (forged)', async () => {

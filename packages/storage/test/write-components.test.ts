@@ -15,6 +15,7 @@ import {
 import { AddressLocks } from '../src/write/address-locks.js'
 import { QuorumPush, requiredAcks } from '../src/write/quorum-push.js'
 import { checkStore } from '../src/write/store-policy.js'
+import { refusal } from '../src/direct/protocol.js'
 
 const PEERS = [
   '12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp',
@@ -86,9 +87,9 @@ describe('QuorumPush', () => {
       {
         direct: {
           client: {
-            push: (peer) => {
+            push: async (peer) => {
               asked.push(peer)
-              return answer(peer)
+              return (await answer(peer)) ? { ok: true } : refusal('INVALID_RECORD')
             }
           },
           getConnectedPeers: () => opts.peers ?? PEERS
