@@ -7,8 +7,8 @@ import { IntegrityError, InvalidAddressError } from './errors.js'
 import type { IndexRow, IndexSource } from './index-db.js'
 import type { IndexAccess } from './local-state.js'
 import { envelopeMetadata, hex, rowMetadata } from './metadata.js'
-import type { RecordCheck } from './record-check.js'
 import { type Candidate, consistent } from './read/candidates.js'
+import type { RecordCheck } from './record-check.js'
 import type { SearchQuery, UCXLMetadata } from './types.js'
 
 export interface CatalogComponents {

@@ -19,10 +19,10 @@ export {
   decodeEnvelope,
   ENVELOPE_FORMAT,
   type Envelope,
-  MAX_CERTIFICATE_BYTES,
   type EnvelopeMetadata,
   encodeEnvelope,
   envelopeHash,
+  MAX_CERTIFICATE_BYTES,
   openEnvelope,
   signEnvelope,
   signingBytes,
@@ -70,9 +70,9 @@ export {
 export { createEncryptedStorage } from './storage.js'
 export {
   type ChorusSuccessionInit,
-  type HashedEnvelope,
   checkSuccession,
-  chorusSuccession
+  chorusSuccession,
+  type HashedEnvelope
 } from './succession.js'
 export type {
   AuditVerification,

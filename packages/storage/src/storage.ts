@@ -29,13 +29,13 @@ import { toStorageError } from './error-mapping.js'
 import { STORAGE_ERROR_CODES } from './errors.js'
 import type { IndexSource } from './index-db.js'
 import { LocalState } from './local-state.js'
-import { createRecordCheck } from './record-check.js'
 import { StorageCounters } from './metrics.js'
 import { CandidateSource } from './read/candidate-source.js'
 import { ChainVerifier } from './read/chain-verifier.js'
 import { ReadPath } from './read/read-path.js'
 import { ReadRepair } from './read/read-repair.js'
 import { RecordResolver } from './read/resolver.js'
+import { createRecordCheck } from './record-check.js'
 import type {
   AuditVerification,
   EncryptedStorage,

@@ -91,8 +91,7 @@ describe('handlers', () => {
     const d = addressDigest(other)
     const v1 = await sampleEnvelope(signer, { address: other })
     const v2 = await sampleEnvelope(signer, { address: other, version: 2, previous: v1.hash })
-    const put = (key: string, value: Uint8Array) =>
-      handlePut(c, { op: 'put', records: [{ key, value }] })
+    const put = (key: string, value: Uint8Array) => handlePut(c, { op: 'put', records: [{ key, value }] })
     expect(await put(headKey(d), v2.bytes)).toEqual({ ok: true })
     expect(await put(headKey(d), v2.bytes)).toEqual({ ok: true })
     expect(await put(headKey(d), v1.bytes)).toEqual({
@@ -106,8 +105,7 @@ describe('handlers', () => {
   it('put: refuses forged, mismatched and junk records and stores none of them', async () => {
     const v1 = await sampleEnvelope(makeSigner())
     const forged = encodeEnvelope({ ...v1.envelope, signature: new Uint8Array(64) })
-    const put = (key: string, value: Uint8Array) =>
-      handlePut(c, { op: 'put', records: [{ key, value }] })
+    const put = (key: string, value: Uint8Array) => handlePut(c, { op: 'put', records: [{ key, value }] })
     // a code and a fixed text, never the validator's message
     expect(await put(versionKey(digest, 3), forged)).toEqual({
       ok: false,

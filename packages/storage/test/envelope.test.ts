@@ -64,10 +64,16 @@ describe('envelope', () => {
       // format 1, as written before the certificate: no certificate field, format 1
       ['format 1', encode({ ...envelope, format: 1, certificate: undefined })],
       ['format 1 with the new fields', encode({ ...envelope, format: 1 })],
-      ['missing certificate', encode(Object.fromEntries(Object.entries(envelope).filter(([k]) => k !== 'certificate')))],
+      [
+        'missing certificate',
+        encode(Object.fromEntries(Object.entries(envelope).filter(([k]) => k !== 'certificate')))
+      ],
       ['certificate not bytes', encode({ ...envelope, certificate: 'cert' })],
       ['empty certificate', encode({ ...envelope, certificate: new Uint8Array(0) })],
-      ['oversized certificate', encode({ ...envelope, certificate: new Uint8Array(MAX_CERTIFICATE_BYTES + 1) })],
+      [
+        'oversized certificate',
+        encode({ ...envelope, certificate: new Uint8Array(MAX_CERTIFICATE_BYTES + 1) })
+      ],
       ['version 0', encode({ ...envelope, version: 0 })],
       ['float version', encode({ ...envelope, version: 1.5 })],
       ['v1 with previous', encode({ ...envelope, previous: new Uint8Array(32) })],

@@ -6,10 +6,10 @@ import { resolveAddress, versionKey } from '../src/address.js'
 import { InvalidAddressError } from '../src/errors.js'
 import { LocalIndex } from '../src/index-db.js'
 import { type Candidate, consistent, verifyCandidates } from '../src/read/candidates.js'
-import { createRecordCheck } from '../src/record-check.js'
 import { ChainVerifier } from '../src/read/chain-verifier.js'
 import { ReadRepair } from '../src/read/read-repair.js'
 import { readTarget } from '../src/read/temporal.js'
+import { createRecordCheck } from '../src/record-check.js'
 import { BASE, makeSigner, sampleEnvelope } from './helpers.js'
 
 const r = resolveAddress(BASE)

@@ -80,7 +80,14 @@ describe('CHORUS record rules', () => {
     }
     const lowest = [...copies].sort((a, b) => Buffer.compare(a.hash, b.hash))[0]!
     for (const order of [copies, [...copies].reverse()]) {
-      expect(order[select(key, order.map((c) => c.bytes))]).toBe(lowest)
+      expect(
+        order[
+          select(
+            key,
+            order.map((c) => c.bytes)
+          )
+        ]
+      ).toBe(lowest)
     }
   })
 

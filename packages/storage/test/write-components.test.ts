@@ -3,6 +3,7 @@
 
 import { BackgroundTasks } from '@chorus/common'
 import { describe, expect, it } from 'vitest'
+import { refusal } from '../src/direct/protocol.js'
 import {
   AccessDeniedError,
   ContentTooLargeError,
@@ -15,7 +16,6 @@ import {
 import { AddressLocks } from '../src/write/address-locks.js'
 import { QuorumPush, requiredAcks } from '../src/write/quorum-push.js'
 import { checkStore } from '../src/write/store-policy.js'
-import { refusal } from '../src/direct/protocol.js'
 
 const PEERS = [
   '12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp',

@@ -13,9 +13,9 @@ export {
   type PutRequest,
   type PutResponse,
   parsePutResponse,
+  RECORD_PROTOCOL,
   REFUSAL_CODES,
   REFUSAL_TEXT,
-  RECORD_PROTOCOL,
   type RecordRequest,
   type RefusalCode,
   refusal

@@ -35,7 +35,8 @@ export function recordHandler(dht: Pick<DHT, 'getValues' | 'putValue'>, options:
     const res = await handlePut(components, req)
     if (res.ok) return encodeMessage(res)
     // two valid records that contradict each other: the author signed both, which is worth a warning
-    if (res.code === REFUSAL_CODES.EQUIVOCATION) logger?.warn({ from: from.id }, 'refused an equivocating record')
+    if (res.code === REFUSAL_CODES.EQUIVOCATION)
+      logger?.warn({ from: from.id }, 'refused an equivocating record')
     else logger?.debug({ from: from.id, code: res.code }, 'refused a pushed record')
     return encodeMessage(res)
   }

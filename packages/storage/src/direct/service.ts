@@ -22,12 +22,16 @@ export class RecordProtocolService {
   }
 
   async start(): Promise<void> {
-    await this.#c.messaging?.handle(RECORD_PROTOCOL, recordHandler(this.#c.dht, {
+    await this.#c.messaging?.handle(
+      RECORD_PROTOCOL,
+      recordHandler(this.#c.dht, {
         logger: this.#c.logger,
         authority: this.#c.authority
-      }), {
-      maxRequestBytes: MAX_REQUEST_BYTES
-    })
+      }),
+      {
+        maxRequestBytes: MAX_REQUEST_BYTES
+      }
+    )
   }
 
   async stop(): Promise<void> {

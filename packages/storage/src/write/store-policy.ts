@@ -1,4 +1,5 @@
 import { hasWildcard, type ResolvedAddress, resolveAddress } from '../address.js'
+import { MAX_CERTIFICATE_BYTES } from '../envelope.js'
 import {
   AccessDeniedError,
   ContentTooLargeError,
@@ -9,7 +10,6 @@ import {
   StorageError,
   UnknownCreatorRoleError
 } from '../errors.js'
-import { MAX_CERTIFICATE_BYTES } from '../envelope.js'
 import { authorize, type WriteAuthority } from '../record-check.js'
 import type { StorageKeyring, StorageRoles } from '../types.js'
 
