@@ -9,20 +9,27 @@ export const CHORUS_NAMESPACE = 'CHORUS'
 
 export interface ChorusRecordRulesInit {
   /**
-   * The team's write rule, run by the validator on every record (team mode). Without it the
-   * rules run in open mode: any record signed by the key it carries is accepted (tests and
-   * single-writer use; the agent always runs with a team).
+   * The team's write rule (`@chorus/team`'s `TeamPolicy`), run by the validator on every record:
+   * team mode. Without it the rules run in open mode: any record signed by the key it carries is
+   * accepted (tests and single-writer use; the agent always runs with a team).
    * @default undefined (open mode)
    */
   authority?: WriteAuthority
-  /** Largest record value accepted, in bytes. Default: `DEFAULT_MAX_ENVELOPE_BYTES` (1 MiB + 128 KiB). */
+  /**
+   * Largest record value accepted, in bytes (1 MiB + 128 KiB).
+   * @default DEFAULT_MAX_ENVELOPE_BYTES
+   */
   maxRecordBytes?: number
   /**
    * Validator for `/CHORUS/...` keys outside `/CHORUS/ucxl/` (other packages sharing the
-   * namespace, e.g. role announcements). Default: none, such keys are refused.
+   * namespace, e.g. role announcements).
+   * @default undefined (such keys are refused)
    */
   fallbackValidator?: RecordValidator
-  /** Selector for those keys. Default: the first record. */
+  /**
+   * Selector for those keys; the succession rule keeps the held record unless it picks the offered one.
+   * @default undefined (the first record)
+   */
   fallbackSelector?: RecordSelector
 }
 

@@ -9,7 +9,8 @@ import {
   handlePut,
   MAX_RECORDS,
   MAX_REQUEST_BYTES,
-  type PutHandlerComponents
+  type PutHandlerComponents,
+  parsePutResponse
 } from '../src/direct/index.js'
 import { encodeEnvelope, openEnvelope } from '../src/envelope.js'
 import { createRecordCheck } from '../src/record-check.js'
@@ -60,6 +61,20 @@ describe('decodeRequest (the edge)', () => {
       ['oversized', new Uint8Array(MAX_REQUEST_BYTES + 1)]
     ]
     for (const [what, bytes] of bad) expect(() => decodeRequest(bytes), what).toThrow()
+  })
+})
+
+describe('parsePutResponse (the client side)', () => {
+  it('returns ok, or a known refusal code with its fixed text; anything else is NOT_STORED', () => {
+    expect(parsePutResponse({ ok: true })).toEqual({ ok: true })
+    expect(parsePutResponse({ ok: false, code: 'EQUIVOCATION', error: 'whatever the peer wrote' })).toEqual({
+      ok: false,
+      code: 'EQUIVOCATION',
+      error: 'the record contradicts the one held'
+    })
+    for (const junk of [null, 7, { ok: false }, { ok: 'true' }, { ok: false, code: 'toString' }]) {
+      expect(parsePutResponse(junk)).toMatchObject({ ok: false, code: 'NOT_STORED' })
+    }
   })
 })
 

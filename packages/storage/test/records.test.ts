@@ -2,7 +2,9 @@ import { addressDigest } from '@chorus/ucxl'
 import { describe, expect, it } from 'vitest'
 import { headKey, parseRecordKey, versionKey } from '../src/address.js'
 import { encodeEnvelope } from '../src/envelope.js'
-import { CHORUS_NAMESPACE, chorusRecordRules } from '../src/records.js'
+import { AccessDeniedError } from '../src/errors.js'
+import type { AuthoredRecord } from '../src/record-check.js'
+import { CHORUS_NAMESPACE, chorusRecordRules, validateChorusRecord } from '../src/records.js'
 import { BASE, makeSigner, sampleEnvelope } from './helpers.js'
 
 const enc = new TextEncoder()
@@ -104,5 +106,37 @@ describe('CHORUS record rules', () => {
     expect(select(key, [v2.bytes, genuine3.bytes])).toBe(1)
     // without the predecessor in the set the selector cannot tell: the highest version wins
     expect(select(key, [v1.bytes, forged3.bytes])).toBe(1)
+  })
+
+  it('team mode: the validator asks the authority with the record fields, and refuses what it refuses', async () => {
+    const signer = makeSigner()
+    const certificate = new Uint8Array([1, 2, 3])
+    const { bytes } = await sampleEnvelope(signer, { certificate })
+    const seen: AuthoredRecord[] = []
+    let allow = true
+    const authority = {
+      authorizeWrite(record: AuthoredRecord) {
+        seen.push(record)
+        if (!allow) throw new Error('not a member')
+      }
+    }
+    const teamValidate = chorusRecordRules({ authority }).validators[CHORUS_NAMESPACE]!
+    await teamValidate(enc.encode(headKey(digest)), bytes)
+    expect(seen).toEqual([
+      { address: BASE, creatorRole: 'backend_developer', author: signer.publicKey, certificate }
+    ])
+    allow = false
+    await expect(teamValidate(enc.encode(headKey(digest)), bytes)).rejects.toBeInstanceOf(AccessDeniedError)
+    // validateChorusRecord takes the authority too; the size limit alone still works
+    expect(() => validateChorusRecord(headKey(digest), bytes, { authority })).toThrow(AccessDeniedError)
+    expect(validateChorusRecord(headKey(digest), bytes, 1_000_000).version).toBe(1)
+    expect(() => validateChorusRecord(headKey(digest), bytes, 100)).toThrow(/limit/)
+    // a bad record never reaches the authority
+    const before = seen.length
+    await expect(teamValidate(enc.encode(versionKey(digest, 2)), bytes)).rejects.toThrow(/version/)
+    expect(seen.length).toBe(before)
+    // an authority that answers later cannot be waited for: refused (fail closed)
+    const later = { authorizeWrite: async () => undefined }
+    expect(() => validateChorusRecord(headKey(digest), bytes, { authority: later })).toThrow(/synchronously/)
   })
 })
