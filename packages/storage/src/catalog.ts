@@ -1,18 +1,21 @@
 import { matchesAddress } from '@chorus/ucxl'
-import { resolveAddress } from './address.js'
+import { resolveAddress, versionKey } from './address.js'
 import type { AuditInput } from './audit.js'
 import type { AuditedOperations } from './audited.js'
-import { type Envelope, envelopeHash, openEnvelope } from './envelope.js'
+import { decodeEnvelope, type Envelope, envelopeHash } from './envelope.js'
 import { IntegrityError, InvalidAddressError } from './errors.js'
 import type { IndexRow, IndexSource } from './index-db.js'
 import type { IndexAccess } from './local-state.js'
 import { envelopeMetadata, hex, rowMetadata } from './metadata.js'
 import { type Candidate, consistent } from './read/candidates.js'
+import type { RecordCheck } from './record-check.js'
 import type { SearchQuery, UCXLMetadata } from './types.js'
 
 export interface CatalogComponents {
   local: IndexAccess
   operations: Pick<AuditedOperations, 'run'>
+  /** The record check a record received another way must pass (team mode: the write rule too). */
+  check: RecordCheck
 }
 
 export interface CatalogInit {
@@ -81,7 +84,10 @@ export class Catalog {
     return this.#c.local.index.getChain(resolveAddress(address).base)?.highest
   }
 
-  /** The audited `indexEnvelope`: verifies a record received another way and indexes it. */
+  /**
+   * The audited `indexEnvelope`: checks a record received another way (the record check under its
+   * version key) and indexes it.
+   */
   indexEnvelope(bytes: Uint8Array, source: IndexSource = 'replicated'): Promise<UCXLMetadata> {
     const { index } = this.#c.local
     const entry: AuditInput = { op: 'index', address: '(unknown)', success: false }
@@ -89,7 +95,8 @@ export class Catalog {
     return this.#c.operations.run(entry, { failOnEntryAddress: true }, async () => {
       let e: Envelope
       try {
-        e = openEnvelope(bytes)
+        const decoded = decodeEnvelope(bytes)
+        e = this.#c.check(versionKey(resolveAddress(decoded.address).digest, decoded.version), bytes)
       } catch (err) {
         throw new IntegrityError('(envelope)', (err as Error).message, { cause: err })
       }

@@ -5,8 +5,14 @@ import { canonicalBaseAddress } from './address.js'
 import { verifyEd25519 } from './ed25519.js'
 import { InvalidEnvelopeError, MalformedEnvelopeError } from './errors.js'
 
-/** The envelope format this package writes and the only one it accepts. */
-export const ENVELOPE_FORMAT = 1
+/**
+ * The envelope format this package writes and the only one it accepts. Format 2 added the
+ * author's member certificate; format 1 envelopes are refused.
+ */
+export const ENVELOPE_FORMAT = 2
+
+/** Largest member certificate an envelope may carry, in bytes (a certificate is a few hundred). */
+export const MAX_CERTIFICATE_BYTES = 2048
 
 /**
  * Default upper bound on an encoded envelope: 1 MiB of content, its age overhead (64 KiB chunks
@@ -15,7 +21,7 @@ export const ENVELOPE_FORMAT = 1
 export const DEFAULT_MAX_ENVELOPE_BYTES = 1024 * 1024 + 128 * 1024
 
 // Domain separation: a signature over an envelope can never be replayed as another message.
-const SIGNING_CONTEXT = new TextEncoder().encode('CHORUS-ENVELOPE-v1\n')
+const SIGNING_CONTEXT = new TextEncoder().encode('CHORUS-ENVELOPE-v2\n')
 
 const ROLE_RE = /^[A-Za-z0-9_-]{1,64}$/
 const CONTENT_TYPE_RE = /^[A-Za-z0-9_.+/-]{1,64}$/
@@ -51,6 +57,13 @@ export interface Envelope {
   ciphertext: Uint8Array
   /** The author's raw 32-byte Ed25519 public key. */
   author: Uint8Array
+  /**
+   * The author's member certificate (signed by the team root or an issuer, binding the author key
+   * to an agent and its roles), at most {@link MAX_CERTIFICATE_BYTES}; null when the author has
+   * none (open mode). Signed with the rest, so it cannot be swapped; the team's write rule
+   * (`WriteAuthority`) judges it.
+   */
+  certificate: Uint8Array | null
   /** SHA-256 of the previous version's encoded envelope; null for version 1. */
   previous: Uint8Array | null
   /** Ed25519 signature by `author` over the signing bytes (see `signingBytes`). */
@@ -87,6 +100,7 @@ function toCbor(e: UnsignedEnvelope, signature: Uint8Array | undefined): Uint8Ar
     },
     ciphertext: e.ciphertext,
     author: e.author,
+    certificate: e.certificate,
     previous: e.previous
   }
   if (signature !== undefined) obj.signature = signature
@@ -184,7 +198,17 @@ export function decodeEnvelope(input: Uint8Array, options: DecodeEnvelopeOptions
   if (!isPlainObject(raw)) fail('not a CBOR map')
   exactKeys(
     raw,
-    ['format', 'address', 'version', 'metadata', 'ciphertext', 'author', 'previous', 'signature'],
+    [
+      'format',
+      'address',
+      'version',
+      'metadata',
+      'ciphertext',
+      'author',
+      'certificate',
+      'previous',
+      'signature'
+    ],
     'envelope'
   )
   if (raw.format !== ENVELOPE_FORMAT) fail(`unsupported format ${String(raw.format)}`)
@@ -220,6 +244,13 @@ export function decodeEnvelope(input: Uint8Array, options: DecodeEnvelopeOptions
   } else {
     previous = bytes(raw.previous, 'previous', 32)
   }
+  let certificate: Uint8Array | null = null
+  if (raw.certificate !== null) {
+    certificate = bytes(raw.certificate, 'certificate')
+    if (certificate.byteLength === 0 || certificate.byteLength > MAX_CERTIFICATE_BYTES) {
+      fail(`certificate must be 1 to ${MAX_CERTIFICATE_BYTES} bytes`)
+    }
+  }
   const envelope: Envelope = {
     format: ENVELOPE_FORMAT,
     address: canonical,
@@ -227,6 +258,7 @@ export function decodeEnvelope(input: Uint8Array, options: DecodeEnvelopeOptions
     metadata,
     ciphertext,
     author: bytes(raw.author, 'author', 32),
+    certificate,
     previous,
     signature: bytes(raw.signature, 'signature', 64)
   }

@@ -8,7 +8,9 @@ export { type Consistency, type EncryptedStorageInit, encryptedStorageDefaults }
 export {
   type DirectRecord,
   MAX_REQUEST_BYTES as RECORD_PROTOCOL_MAX_REQUEST_BYTES,
-  RECORD_PROTOCOL
+  RECORD_PROTOCOL,
+  REFUSAL_CODES as RECORD_REFUSAL_CODES,
+  type RefusalCode as RecordRefusalCode
 } from './direct/protocol.js'
 export { verifyEd25519 } from './ed25519.js'
 export {
@@ -20,6 +22,7 @@ export {
   type EnvelopeMetadata,
   encodeEnvelope,
   envelopeHash,
+  MAX_CERTIFICATE_BYTES,
   openEnvelope,
   signEnvelope,
   signingBytes,
@@ -50,6 +53,14 @@ export {
 } from './errors.js'
 export type { IndexSource } from './index-db.js'
 export {
+  type AuthoredRecord,
+  authoredRecord,
+  createRecordCheck,
+  type RecordCheck,
+  type RecordCheckInit,
+  type WriteAuthority
+} from './record-check.js'
+export {
   CHORUS_NAMESPACE,
   type ChorusRecordRulesInit,
   chorusRecordRules,
@@ -57,6 +68,12 @@ export {
   validateChorusRecord
 } from './records.js'
 export { createEncryptedStorage } from './storage.js'
+export {
+  type ChorusSuccessionInit,
+  checkSuccession,
+  chorusSuccession,
+  type HashedEnvelope
+} from './succession.js'
 export type {
   AuditVerification,
   EncryptedStorage,

@@ -1,84 +1,92 @@
 import type { RecordRules, RecordSelector, RecordValidator } from '@chorus/dht'
-import { digestOfBase, parseRecordKey } from './address.js'
-import {
-  DEFAULT_MAX_ENVELOPE_BYTES,
-  decodeEnvelope,
-  type Envelope,
-  envelopeHash,
-  openEnvelope
-} from './envelope.js'
-import { InvalidEnvelopeError } from './errors.js'
+import { parseRecordKey } from './address.js'
+import { DEFAULT_MAX_ENVELOPE_BYTES, decodeEnvelope, type Envelope, envelopeHash } from './envelope.js'
+import { createRecordCheck, type RecordCheckInit, type WriteAuthority } from './record-check.js'
+import { chorusSuccession } from './succession.js'
 
 /** The kad-dht namespace (first key segment) of every record this package writes. */
 export const CHORUS_NAMESPACE = 'CHORUS'
 
 export interface ChorusRecordRulesInit {
-  /** Largest record value accepted, in bytes. Default: `DEFAULT_MAX_ENVELOPE_BYTES` (1 MiB + 128 KiB). */
+  /**
+   * The team's write rule (`@chorus/team`'s `TeamPolicy`), run by the validator on every record:
+   * team mode. Without it the rules run in open mode: any record signed by the key it carries is
+   * accepted (tests and single-writer use; the agent always runs with a team).
+   * @default undefined (open mode)
+   */
+  authority?: WriteAuthority
+  /**
+   * Largest record value accepted, in bytes (1 MiB + 128 KiB).
+   * @default DEFAULT_MAX_ENVELOPE_BYTES
+   */
   maxRecordBytes?: number
   /**
    * Validator for `/CHORUS/...` keys outside `/CHORUS/ucxl/` (other packages sharing the
-   * namespace, e.g. role announcements). Default: none, such keys are refused.
+   * namespace, e.g. role announcements).
+   * @default undefined (such keys are refused)
    */
   fallbackValidator?: RecordValidator
-  /** Selector for those keys. Default: the first record. */
+  /**
+   * Selector for those keys; the succession rule keeps the held record unless it picks the offered one.
+   * @default undefined (the first record)
+   */
   fallbackSelector?: RecordSelector
 }
 
 const decoder = new TextDecoder()
 
 /**
- * Checks that `value` may be stored under `key`: a well-formed envelope within the size limit,
- * whose ciphertext hash and signature verify, whose address hashes to the key's digest, and (for
- * a version key `/v/<n>`) whose version is n. Throws `InvalidEnvelopeError` or
- * `MalformedEnvelopeError`; returns the envelope.
+ * Checks that `value` may be stored under `key` (see `createRecordCheck`): a well-formed envelope
+ * within the size limit, whose ciphertext hash and signature verify, whose address hashes to the
+ * key's digest, whose version is n under a version key `/v/<n>`, and, given an authority, that the
+ * team's write rule allows. `options` is the size limit or the check's init. Throws
+ * `InvalidEnvelopeError`, `MalformedEnvelopeError` or `AccessDeniedError`; returns the envelope.
  */
-export function validateChorusRecord(key: string, value: Uint8Array, maxBytes?: number): Envelope {
-  const k = parseRecordKey(key)
-  if (k === null) throw new InvalidEnvelopeError(`key ${JSON.stringify(key)} is not a CHORUS ucxl key`)
-  const envelope = openEnvelope(value, { maxBytes })
-  if (digestOfBase(envelope.address) !== k.digest) {
-    throw new InvalidEnvelopeError('the envelope address does not hash to the key digest')
-  }
-  if (k.version !== undefined && k.version !== envelope.version) {
-    throw new InvalidEnvelopeError(`version key /v/${k.version} holds version ${envelope.version}`)
-  }
-  return envelope
+export function validateChorusRecord(
+  key: string,
+  value: Uint8Array,
+  options?: number | RecordCheckInit
+): Envelope {
+  const init = typeof options === 'number' ? { maxRecordBytes: options } : (options ?? {})
+  return createRecordCheck(init)(key, value)
 }
 
 /**
- * Orders candidate envelopes for one key, best first: higher version, then earlier timestamp,
- * then smaller envelope hash (so every node picks the same record from the same set).
+ * Orders candidate envelopes for one key, best first: higher version, then smaller envelope hash
+ * (so every node picks the same record from the same set). No timestamp counts: a backdated
+ * record wins nothing.
  */
 export function compareEnvelopes(
   a: { envelope: Envelope; hash: Uint8Array },
   b: { envelope: Envelope; hash: Uint8Array }
 ): number {
   if (a.envelope.version !== b.envelope.version) return b.envelope.version - a.envelope.version
-  if (a.envelope.metadata.timestamp !== b.envelope.metadata.timestamp) {
-    return a.envelope.metadata.timestamp - b.envelope.metadata.timestamp
-  }
   return Buffer.compare(a.hash, b.hash)
 }
 
 /**
- * The validator and selector of the `CHORUS` namespace, for `createLibP2PDHT({ records })` and
- * `startNetwork({ records })`. Every node of a network must run the same rules.
+ * The validator, selector and succession rule of the `CHORUS` namespace, for
+ * `createLibP2PDHT({ records })` and `startNetwork({ records })`. Every node of a network must run
+ * the same rules, with the same authority.
  *
- * The selector prefers the highest valid version (ties: earliest timestamp, then lowest hash),
- * except that a record chained to another record of the set by a different author (a forged
- * successor) loses to that predecessor. It only sees the records for one key, so it cannot tell
- * every forged chain; readers of this package re-check author and chain on read
- * (see `retrieveUCXLContent`). LibP2PDHT runs it on every incoming PUT against the record it holds.
+ * The validator is the record check (see `createRecordCheck`), with the write rule in team mode.
+ * The succession rule (see `chorusSuccession`) decides whether an offered record replaces the one
+ * held. The selector prefers the highest valid version (ties: lowest hash); in open mode a record
+ * chained to another record of the set by a different author (a forged successor) loses to that
+ * predecessor. The selector only sees the records for one key, so it cannot tell every forged
+ * chain; readers of this package re-check author and chain on read (see `retrieveUCXLContent`).
  */
 export function chorusRecordRules(init: ChorusRecordRulesInit = {}): RecordRules {
   const maxBytes = init.maxRecordBytes ?? DEFAULT_MAX_ENVELOPE_BYTES
+  const check = createRecordCheck({ authority: init.authority, maxRecordBytes: maxBytes })
+  const teamMode = init.authority !== undefined
   const validator: RecordValidator = async (keyBytes, value) => {
     const key = decoder.decode(keyBytes)
     if (parseRecordKey(key) === null && init.fallbackValidator !== undefined) {
       await init.fallbackValidator(keyBytes, value)
       return
     }
-    validateChorusRecord(key, value, maxBytes)
+    check(key, value)
   }
   const selector: RecordSelector = (keyBytes, records) => {
     const key = decoder.decode(keyBytes)
@@ -93,9 +101,11 @@ export function chorusRecordRules(init: ChorusRecordRulesInit = {}): RecordRules
         // not an envelope: never selected
       }
     })
-    // A record that names another one of the set as its predecessor but is signed by another
-    // author is a forged successor: the predecessor's chain wins over it.
+    // Open mode: a record that names another one of the set as its predecessor but is signed by
+    // another author is a forged successor: the predecessor's chain wins over it. (In team mode
+    // the write rule already refused every author who is not the address's agent.)
     const forged = (c: (typeof decoded)[number]): boolean =>
+      !teamMode &&
       c.envelope.previous !== null &&
       decoded.some(
         (p) =>
@@ -107,5 +117,14 @@ export function chorusRecordRules(init: ChorusRecordRulesInit = {}): RecordRules
     const best = (pool.length > 0 ? pool : decoded).sort(compareEnvelopes)[0]
     return best === undefined ? 0 : best.i
   }
-  return { validators: { [CHORUS_NAMESPACE]: validator }, selectors: { [CHORUS_NAMESPACE]: selector } }
+  const succession = chorusSuccession({
+    authority: init.authority,
+    maxRecordBytes: maxBytes,
+    fallbackSelector: init.fallbackSelector
+  })
+  return {
+    validators: { [CHORUS_NAMESPACE]: validator },
+    selectors: { [CHORUS_NAMESPACE]: selector },
+    succession: { [CHORUS_NAMESPACE]: succession }
+  }
 }

@@ -35,6 +35,7 @@ import { ChainVerifier } from './read/chain-verifier.js'
 import { ReadPath } from './read/read-path.js'
 import { ReadRepair } from './read/read-repair.js'
 import { RecordResolver } from './read/resolver.js'
+import { createRecordCheck } from './record-check.js'
 import type {
   AuditVerification,
   EncryptedStorage,
@@ -103,7 +104,9 @@ class EncryptedDHTStorage implements EncryptedStorage {
         })
       }
     }
-    const { dht, crypto, roles, keyring, signer, logger } = components
+    const { dht, crypto, roles, keyring, signer, logger, authority, certificate } = components
+    // one record check for every path that opens a record from outside (team mode with an authority)
+    const check = createRecordCheck({ authority })
     const metrics = this.#metrics
     const messaging = messagingOf(components)
     const peers = peersOf(components)
@@ -119,7 +122,7 @@ class EncryptedDHTStorage implements EncryptedStorage {
       maxBytes: cfg.cacheMaxBytes
     })
     const local = new LocalState({ logger }, cfg)
-    const protocol = new RecordProtocolService({ dht, messaging, logger })
+    const protocol = new RecordProtocolService({ dht, messaging, logger, authority })
     const background = new Background({ logger, metrics }, cfg)
     const cleanup = new CacheCleanup({ cache, logger }, cfg)
     const invalidate = (address: string): void => {
@@ -140,7 +143,7 @@ class EncryptedDHTStorage implements EncryptedStorage {
           onIntegrityFailure: invalidate
         })
     })
-    const candidates = new CandidateSource({ dht, local, direct, logger }, cfg)
+    const candidates = new CandidateSource({ dht, local, check, direct, logger }, cfg)
     const chain = new ChainVerifier({ local, candidates, logger }, cfg)
     const repair = new ReadRepair(
       { dht, background },
@@ -158,6 +161,8 @@ class EncryptedDHTStorage implements EncryptedStorage {
         roles,
         keyring,
         signer,
+        authority,
+        certificate,
         local,
         candidates,
         operations,
@@ -188,7 +193,7 @@ class EncryptedDHTStorage implements EncryptedStorage {
       { dht, operations, resolve: resolveContentAddress, shutdown: background },
       cfg
     )
-    this.#catalog = new Catalog({ local, operations }, cfg)
+    this.#catalog = new Catalog({ local, operations, check }, cfg)
     this.#cache = cache
     this.#local = local
     this.#background = background

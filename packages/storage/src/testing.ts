@@ -13,6 +13,7 @@ import {
   type RoleKey
 } from '@chorus/crypto'
 import type { DHT, NodeSigner } from '@chorus/dht'
+import type { WriteAuthority } from './record-check.js'
 import { createEncryptedStorage } from './storage.js'
 import type { EncryptedStorage, EncryptedStorageInit } from './types.js'
 
@@ -54,6 +55,10 @@ export async function startStorage(opts: {
   init: EncryptedStorageInit
   /** Who is reachable, to cap the write quorum (see EncryptedStorageComponents.peers). */
   peers?: { getConnectedPeers(): string[] }
+  /** The team's write rule (team mode; see EncryptedStorageComponents.authority). */
+  authority?: WriteAuthority
+  /** This node's member certificate (see EncryptedStorageComponents.certificate). */
+  certificate?: () => Uint8Array | undefined
 }): Promise<EncryptedStorage> {
   const { roles, keyring, crypto } = nodeCrypto(opts.keys, opts.plays)
   const storage = createEncryptedStorage(
@@ -63,7 +68,9 @@ export async function startStorage(opts: {
       roles,
       keyring,
       signer: opts.signer,
-      ...(opts.peers != null ? { peers: opts.peers } : {})
+      ...(opts.peers != null ? { peers: opts.peers } : {}),
+      ...(opts.authority != null ? { authority: opts.authority } : {}),
+      ...(opts.certificate != null ? { certificate: opts.certificate } : {})
     },
     opts.init
   )

@@ -1,5 +1,6 @@
 import type { AbortOptions, DHT, Logger, NodeSigner, PeerMessaging } from '@chorus/dht'
 import type { Consistency } from './config.js'
+import type { WriteAuthority } from './record-check.js'
 
 export type { Consistency, EncryptedStorageInit } from './config.js'
 
@@ -35,6 +36,20 @@ export interface EncryptedStorageComponents {
   keyring: StorageKeyring
   /** Signs envelopes; `LibP2PDHT.signer`. */
   signer: NodeSigner
+  /**
+   * The team's write rule (`@chorus/team`'s `TeamPolicy`), run on every record this storage opens
+   * from outside (direct protocol, reads, chain walks, `indexEnvelope`) and on each of its own
+   * stores before anything is encrypted. Give the DHT `chorusRecordRules({ authority })` with the
+   * same one. Default: none, open mode (any record signed by the key it carries is accepted: for
+   * tests and single-writer use).
+   */
+  authority?: WriteAuthority
+  /**
+   * This node's member certificate (its bytes, at most 2 KiB), read at each store so a reloaded
+   * certificate reaches a running storage; every envelope this node writes carries it. Default:
+   * none (envelopes carry `certificate: null`, which team mode refuses).
+   */
+  certificate?: () => Uint8Array | undefined
   logger?: Logger
   /**
    * Who is reachable, to cap the write quorum when the network is small. Default: the dht's own

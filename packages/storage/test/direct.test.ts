@@ -22,7 +22,7 @@ describe('direct record protocol', () => {
     handle = recordHandler(dht)
   })
 
-  it('stores valid pushed records, serves them, and never rolls a head back', async () => {
+  it('stores valid pushed records, serves them, and refuses to roll a head back (stale)', async () => {
     const signer = makeSigner()
     const v1 = await sampleEnvelope(signer)
     const v2 = await sampleEnvelope(signer, { version: 2, previous: v1.hash })
@@ -30,7 +30,7 @@ describe('direct record protocol', () => {
     expect(await put(headKey(digest), v1.bytes)).toEqual({ ok: true })
     expect(await put(versionKey(digest, 1), v1.bytes)).toEqual({ ok: true })
     expect(await put(headKey(digest), v2.bytes)).toEqual({ ok: true })
-    expect(await put(headKey(digest), v1.bytes)).toEqual({ ok: true })
+    expect(await put(headKey(digest), v1.bytes)).toMatchObject({ ok: false, code: 'STALE_RECORD' })
     const head = (await ask({ op: 'get', key: headKey(digest) })).value as Uint8Array
     expect(openEnvelope(head).version).toBe(2)
     expect(
@@ -45,13 +45,13 @@ describe('direct record protocol', () => {
     const v1 = await sampleEnvelope(signer)
     const forged = encodeEnvelope({ ...v1.envelope, signature: new Uint8Array(64) })
     const r = await ask({ op: 'put', records: [{ key: versionKey(digest, 1), value: forged }] })
-    expect(r.ok).toBe(false)
-    expect(String(r.error)).toMatch(/signature/)
+    expect(r).toEqual({ ok: false, code: 'INVALID_RECORD', error: 'the record failed validation' })
     expect((await ask({ op: 'put', records: [{ key: versionKey(digest, 2), value: v1.bytes }] })).ok).toBe(
       false
     )
-    expect((await ask({ op: 'nope' })).ok).toBe(false)
-    expect((decode(await handle(new Uint8Array([0xff]), from)) as { ok: boolean }).ok).toBe(false)
+    const malformed = { ok: false, code: 'MALFORMED_REQUEST', error: 'malformed request' }
+    expect(await ask({ op: 'nope' })).toEqual(malformed)
+    expect(decode(await handle(new Uint8Array([0xff]), from))).toEqual(malformed)
   })
 
   it('orders peers by XOR distance of their kad ids to the key', async () => {
@@ -76,7 +76,7 @@ describe('direct record protocol', () => {
 })
 
 describe('direct record protocol between libp2p nodes', () => {
-  it('an invalid pushed record costs the sender reputation; a valid or older one does not', async () => {
+  it('an invalid pushed record costs the sender reputation; a valid or older (stale) one does not', async () => {
     const { startNetwork } = await import('@chorus/dht/testing')
     const net = await startNetwork({ nodes: 2, records: chorusRecordRules() })
     try {
@@ -89,16 +89,16 @@ describe('direct record protocol between libp2p nodes', () => {
             RECORD_PROTOCOL,
             encodeMessage({ op: 'put', records: [{ key, value }] })
           )
-        ) as { ok: boolean }
+        ) as { ok: boolean; code?: string }
       const signer = makeSigner()
       const v1 = await sampleEnvelope(signer)
       const v2 = await sampleEnvelope(signer, { version: 2, previous: v1.hash })
       expect(await push(headKey(digest), v2.bytes)).toEqual({ ok: true })
-      expect((await push(headKey(digest), v1.bytes)).ok).toBe(true) // older: kept out, not a fault
+      expect(await push(headKey(digest), v1.bytes)).toMatchObject({ ok: false, code: 'STALE_RECORD' }) // not a fault
       expect(server.reputation!.score(sender.peerId)).toBe(0)
       const badSig = encodeEnvelope({ ...v1.envelope, signature: new Uint8Array(64) })
-      expect((await push(versionKey(digest, 1), badSig)).ok).toBe(false)
-      expect((await push(headKey(digest), new TextEncoder().encode('junk'))).ok).toBe(false)
+      expect((await push(versionKey(digest, 1), badSig)).code).toBe('INVALID_RECORD')
+      expect((await push(headKey(digest), new TextEncoder().encode('junk'))).code).toBe('INVALID_RECORD')
       expect(server.reputation!.score(sender.peerId)).toBeGreaterThan(0)
       expect(server.reputation!.stats().penalties['invalid-record']).toBe(2)
       const head = await server.getValue(headKey(digest), { localOnly: true })

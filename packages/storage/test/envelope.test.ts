@@ -2,8 +2,10 @@ import { encode } from 'cborg'
 import { describe, expect, it } from 'vitest'
 import {
   decodeEnvelope,
+  ENVELOPE_FORMAT,
   encodeEnvelope,
   envelopeHash,
+  MAX_CERTIFICATE_BYTES,
   openEnvelope,
   signingBytes,
   verifyEnvelope
@@ -58,7 +60,20 @@ describe('envelope', () => {
       ['not a map', encode([1, 2, 3])],
       ['extra field', encode({ ...envelope, extra: 1 })],
       ['missing field', encode({ ...envelope, signature: undefined })],
-      ['format 2', encode({ ...envelope, format: 2 })],
+      ['format 3', encode({ ...envelope, format: 3 })],
+      // format 1, as written before the certificate: no certificate field, format 1
+      ['format 1', encode({ ...envelope, format: 1, certificate: undefined })],
+      ['format 1 with the new fields', encode({ ...envelope, format: 1 })],
+      [
+        'missing certificate',
+        encode(Object.fromEntries(Object.entries(envelope).filter(([k]) => k !== 'certificate')))
+      ],
+      ['certificate not bytes', encode({ ...envelope, certificate: 'cert' })],
+      ['empty certificate', encode({ ...envelope, certificate: new Uint8Array(0) })],
+      [
+        'oversized certificate',
+        encode({ ...envelope, certificate: new Uint8Array(MAX_CERTIFICATE_BYTES + 1) })
+      ],
       ['version 0', encode({ ...envelope, version: 0 })],
       ['float version', encode({ ...envelope, version: 1.5 })],
       ['v1 with previous', encode({ ...envelope, previous: new Uint8Array(32) })],
@@ -91,8 +106,48 @@ describe('envelope', () => {
     }
     // non-canonical map order: same data, keys in another order (cborg sorts; build by hand)
     const parts = Object.entries(envelope).reverse()
-    const reordered = new Uint8Array([0xa8, ...parts.flatMap(([k, v]) => [...encode(k), ...encode(v)])])
+    const reordered = new Uint8Array([0xa9, ...parts.flatMap(([k, v]) => [...encode(k), ...encode(v)])])
     expect(() => decodeEnvelope(reordered)).toThrow(/canonical/)
+  })
+
+  it('format 2 carries the certificate, signed: changing any field of it is refused', async () => {
+    const signer = makeSigner()
+    const certificate = new Uint8Array(300).fill(7)
+    const { envelope, bytes } = await sampleEnvelope(signer, { certificate })
+    expect(envelope.format).toBe(ENVELOPE_FORMAT)
+    expect(ENVELOPE_FORMAT).toBe(2)
+    const back = openEnvelope(bytes)
+    expect(back.certificate).toEqual(certificate)
+    const none = await sampleEnvelope(signer)
+    expect(openEnvelope(none.bytes).certificate).toBeNull()
+    // a certificate of the maximum size is fine
+    const max = await sampleEnvelope(signer, { certificate: new Uint8Array(MAX_CERTIFICATE_BYTES) })
+    expect(openEnvelope(max.bytes).certificate?.byteLength).toBe(MAX_CERTIFICATE_BYTES)
+    const flip = (b: Uint8Array) => Uint8Array.from(b, (x, i) => (i === 0 ? x ^ 1 : x))
+    const m = envelope.metadata
+    const tampered: [string, typeof envelope][] = [
+      ['format', { ...envelope, format: 1 }],
+      ['address', { ...envelope, address: BASE.replace('agent001', 'agent002') }],
+      ['version', { ...envelope, version: 2, previous: new Uint8Array(32) }],
+      ['creatorRole', { ...envelope, metadata: { ...m, creatorRole: 'senior_architect' } }],
+      ['encryptedFor', { ...envelope, metadata: { ...m, encryptedFor: ['backend_developer'] } }],
+      ['contentType', { ...envelope, metadata: { ...m, contentType: 'suggestion' } }],
+      ['timestamp', { ...envelope, metadata: { ...m, timestamp: m.timestamp - 1 } }],
+      ['size', { ...envelope, metadata: { ...m, size: m.size - 1 } }],
+      ['ciphertextHash', { ...envelope, metadata: { ...m, ciphertextHash: flip(m.ciphertextHash) } }],
+      ['ciphertext', { ...envelope, ciphertext: flip(envelope.ciphertext) }],
+      ['author', { ...envelope, author: makeSigner().publicKey }],
+      ['certificate changed', { ...envelope, certificate: flip(certificate) }],
+      ['certificate removed', { ...envelope, certificate: null }],
+      ['certificate swapped', { ...envelope, certificate: new Uint8Array(300).fill(8) }],
+      ['signature', { ...envelope, signature: flip(envelope.signature) }]
+    ]
+    for (const [what, e] of tampered) {
+      expect(() => openEnvelope(encodeEnvelope(e)), what).toThrow(/malformed|invalid/)
+    }
+    // the signing bytes cover the certificate and are domain-separated for format 2
+    const text = new TextDecoder().decode(signingBytes(envelope).subarray(0, 19))
+    expect(text).toBe('CHORUS-ENVELOPE-v2\n')
   })
 
   it('enforces the size limit before decoding', async () => {

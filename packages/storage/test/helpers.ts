@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createLocalDHT, type LocalDHT, type NodeSigner } from '@chorus/dht'
 import { afterAll, beforeAll } from 'vitest'
-import { sha256, signEnvelope, type UnsignedEnvelope } from '../src/envelope.js'
+import { ENVELOPE_FORMAT, sha256, signEnvelope, type UnsignedEnvelope } from '../src/envelope.js'
 import { chorusRecordRules } from '../src/records.js'
 
 export { makeSigner } from '../src/testing.js'
@@ -47,7 +47,7 @@ export async function sampleEnvelope(
   ciphertext = new TextEncoder().encode('not really age, just bytes for the format tests')
 ) {
   const unsigned: UnsignedEnvelope = {
-    format: 1,
+    format: ENVELOPE_FORMAT,
     address: BASE,
     version: 1,
     metadata: {
@@ -60,6 +60,7 @@ export async function sampleEnvelope(
     },
     ciphertext,
     author: signer.publicKey,
+    certificate: null,
     previous: null,
     ...over
   }

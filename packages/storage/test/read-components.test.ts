@@ -9,6 +9,7 @@ import { type Candidate, consistent, verifyCandidates } from '../src/read/candid
 import { ChainVerifier } from '../src/read/chain-verifier.js'
 import { ReadRepair } from '../src/read/read-repair.js'
 import { readTarget } from '../src/read/temporal.js'
+import { createRecordCheck } from '../src/record-check.js'
 import { BASE, makeSigner, sampleEnvelope } from './helpers.js'
 
 const r = resolveAddress(BASE)
@@ -86,7 +87,7 @@ describe('chain verification', () => {
   let verifier: ChainVerifier
 
   const candidate = (bytes: Uint8Array, version: number, from = 'peer'): Candidate => {
-    const [c] = verifyCandidates(versionKey(r.digest, version), [{ value: bytes, from }])
+    const [c] = verifyCandidates(versionKey(r.digest, version), [{ value: bytes, from }], createRecordCheck())
     if (c === undefined) throw new Error('invalid test envelope')
     return c
   }

@@ -2,7 +2,9 @@ import { addressDigest } from '@chorus/ucxl'
 import { describe, expect, it } from 'vitest'
 import { headKey, parseRecordKey, versionKey } from '../src/address.js'
 import { encodeEnvelope } from '../src/envelope.js'
-import { CHORUS_NAMESPACE, chorusRecordRules } from '../src/records.js'
+import { AccessDeniedError } from '../src/errors.js'
+import type { AuthoredRecord } from '../src/record-check.js'
+import { CHORUS_NAMESPACE, chorusRecordRules, validateChorusRecord } from '../src/records.js'
 import { BASE, makeSigner, sampleEnvelope } from './helpers.js'
 
 const enc = new TextEncoder()
@@ -58,20 +60,37 @@ describe('CHORUS record rules', () => {
     expect(seen).toEqual(['/CHORUS/role/x'])
   })
 
-  it('selects the highest version, then the earliest, deterministically', async () => {
+  it('selects the highest version, then the lowest hash; a timestamp decides nothing', async () => {
     const signer = makeSigner()
     const v1 = await sampleEnvelope(signer)
     const v2 = await sampleEnvelope(signer, { version: 2, previous: v1.hash })
-    const v2late = await sampleEnvelope(signer, {
-      version: 2,
-      previous: v1.hash,
-      metadata: { ...v2.envelope.metadata, timestamp: v2.envelope.metadata.timestamp + 5 }
-    })
     const key = enc.encode(headKey(digest))
     expect(select(key, [v1.bytes, v2.bytes])).toBe(1)
     expect(select(key, [v2.bytes, v1.bytes])).toBe(0)
-    expect(select(key, [v2late.bytes, v1.bytes, v2.bytes])).toBe(2)
     expect(select(key, [enc.encode('junk'), v1.bytes])).toBe(1)
+    // copies of version 2 that differ only in their timestamp: the lowest hash wins, whichever is
+    // earlier, so backdating a copy wins nothing
+    const copies = [v2]
+    for (const dt of [-1_000_000, -1, 5, 1_000_000]) {
+      copies.push(
+        await sampleEnvelope(signer, {
+          version: 2,
+          previous: v1.hash,
+          metadata: { ...v2.envelope.metadata, timestamp: v2.envelope.metadata.timestamp + dt }
+        })
+      )
+    }
+    const lowest = [...copies].sort((a, b) => Buffer.compare(a.hash, b.hash))[0]!
+    for (const order of [copies, [...copies].reverse()]) {
+      expect(
+        order[
+          select(
+            key,
+            order.map((c) => c.bytes)
+          )
+        ]
+      ).toBe(lowest)
+    }
   })
 
   it('prefers the predecessor over a successor chained to it by another author (forged)', async () => {
@@ -87,5 +106,37 @@ describe('CHORUS record rules', () => {
     expect(select(key, [v2.bytes, genuine3.bytes])).toBe(1)
     // without the predecessor in the set the selector cannot tell: the highest version wins
     expect(select(key, [v1.bytes, forged3.bytes])).toBe(1)
+  })
+
+  it('team mode: the validator asks the authority with the record fields, and refuses what it refuses', async () => {
+    const signer = makeSigner()
+    const certificate = new Uint8Array([1, 2, 3])
+    const { bytes } = await sampleEnvelope(signer, { certificate })
+    const seen: AuthoredRecord[] = []
+    let allow = true
+    const authority = {
+      authorizeWrite(record: AuthoredRecord) {
+        seen.push(record)
+        if (!allow) throw new Error('not a member')
+      }
+    }
+    const teamValidate = chorusRecordRules({ authority }).validators[CHORUS_NAMESPACE]!
+    await teamValidate(enc.encode(headKey(digest)), bytes)
+    expect(seen).toEqual([
+      { address: BASE, creatorRole: 'backend_developer', author: signer.publicKey, certificate }
+    ])
+    allow = false
+    await expect(teamValidate(enc.encode(headKey(digest)), bytes)).rejects.toBeInstanceOf(AccessDeniedError)
+    // validateChorusRecord takes the authority too; the size limit alone still works
+    expect(() => validateChorusRecord(headKey(digest), bytes, { authority })).toThrow(AccessDeniedError)
+    expect(validateChorusRecord(headKey(digest), bytes, 1_000_000).version).toBe(1)
+    expect(() => validateChorusRecord(headKey(digest), bytes, 100)).toThrow(/limit/)
+    // a bad record never reaches the authority
+    const before = seen.length
+    await expect(teamValidate(enc.encode(versionKey(digest, 2)), bytes)).rejects.toThrow(/version/)
+    expect(seen.length).toBe(before)
+    // an authority that answers later cannot be waited for: refused (fail closed)
+    const later = { authorizeWrite: async () => undefined }
+    expect(() => validateChorusRecord(headKey(digest), bytes, { authority: later })).toThrow(/synchronously/)
   })
 })

@@ -3,6 +3,7 @@
 
 import { BackgroundTasks } from '@chorus/common'
 import { describe, expect, it } from 'vitest'
+import { refusal } from '../src/direct/protocol.js'
 import {
   AccessDeniedError,
   ContentTooLargeError,
@@ -86,9 +87,9 @@ describe('QuorumPush', () => {
       {
         direct: {
           client: {
-            push: (peer) => {
+            push: async (peer) => {
               asked.push(peer)
-              return answer(peer)
+              return (await answer(peer)) ? { ok: true } : refusal('INVALID_RECORD')
             }
           },
           getConnectedPeers: () => opts.peers ?? PEERS

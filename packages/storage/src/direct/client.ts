@@ -5,33 +5,40 @@ import {
   encodeMessage,
   MAX_GET_RESPONSE_BYTES,
   MAX_PUT_RESPONSE_BYTES,
+  type PutResponse,
+  parsePutResponse,
   RECORD_PROTOCOL
 } from './protocol.js'
 
 /** The client side of the direct record protocol. */
 export interface DirectClient {
-  /** Pushes records to one peer; resolves true when it stored them. */
-  push(peer: string, records: DirectRecord[], signal: AbortSignal): Promise<boolean>
+  /** Pushes records to one peer; resolves `{ ok: true }` when it stored them, else its refusal code. */
+  push(peer: string, records: DirectRecord[], signal: AbortSignal): Promise<PutResponse>
   /** Asks one peer for the record it holds under `key`. */
   fetch(peer: string, key: string, signal: AbortSignal): Promise<Uint8Array | undefined>
 }
 
-/** Client side: push records to one peer; resolves true when it stored them. */
+/**
+ * Client side: push records to one peer; resolves `{ ok: true }` when it stored them, else with the
+ * peer's refusal code (see `REFUSAL_CODES`).
+ */
 export async function pushRecords(
   messaging: Pick<PeerMessaging, 'request'>,
   peer: string,
   records: DirectRecord[],
   signal: AbortSignal
-): Promise<boolean> {
+): Promise<PutResponse> {
   const res = await messaging.request(peer, RECORD_PROTOCOL, encodeMessage({ op: 'put', records }), {
     signal,
     maxResponseBytes: MAX_PUT_RESPONSE_BYTES
   })
-  const m = decodeMessage(res) as { ok?: unknown }
-  return m?.ok === true
+  return parsePutResponse(decodeMessage(res))
 }
 
-/** Client side: ask one peer for the record it holds under `key`. */
+/**
+ * Client side: ask one peer for the record it holds under `key`. The answer is bytes from a peer:
+ * the caller runs the record check on it (read candidates do, see `verifyCandidates`).
+ */
 export async function fetchRecord(
   messaging: Pick<PeerMessaging, 'request'>,
   peer: string,

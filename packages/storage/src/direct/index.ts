@@ -1,6 +1,6 @@
 export { type DirectClient, directClient, fetchRecord, pushRecords } from './client.js'
 export { type GetHandlerComponents, handleGet } from './handlers/get.js'
-export { handlePut, type PutHandlerComponents, replaces } from './handlers/put.js'
+export { handlePut, type PutHandlerComponents } from './handlers/put.js'
 export {
   type DirectRecord,
   decodeMessage,
@@ -12,7 +12,12 @@ export {
   MAX_REQUEST_BYTES,
   type PutRequest,
   type PutResponse,
+  parsePutResponse,
   RECORD_PROTOCOL,
-  type RecordRequest
+  REFUSAL_CODES,
+  REFUSAL_TEXT,
+  type RecordRequest,
+  type RefusalCode,
+  refusal
 } from './protocol.js'
-export { recordHandler } from './server.js'
+export { type RecordHandlerOptions, recordHandler } from './server.js'

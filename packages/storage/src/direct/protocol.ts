@@ -4,10 +4,12 @@
  * peers. The full kad-dht put runs in the background; the full query is the reader's fallback.
  *
  * One CBOR request, one CBOR response (PeerMessaging frames them):
- *   { op: 'put', records: [{ key, value }, ...] }  ->  { ok: true } | { ok: false, error }
+ *   { op: 'put', records: [{ key, value }, ...] }  ->  { ok: true } | { ok: false, code, error }
  *   { op: 'get', key }                             ->  { value: bytes | null }
- * A peer validates every record with the CHORUS rules and writes it into its own kad-dht record
- * store (`putValue(..., { localOnly: true })`), so it answers kad GET_VALUE for it as well.
+ * A peer checks every record (the record check with the team's write rule, then the succession
+ * rule against the record it holds) and writes it into its own kad-dht record store
+ * (`putValue(..., { localOnly: true })`), so it answers kad GET_VALUE for it as well. A refusal
+ * carries a code and that code's fixed text, never the peer's input or a validator's message.
  *
  * This file holds the wire format: the codec and the one decoder of requests (with its bounds),
  * which runs at the edge before any handler.
@@ -45,7 +47,50 @@ export interface GetRequest {
 
 export type RecordRequest = PutRequest | GetRequest
 
-export type PutResponse = { ok: true } | { ok: false; error: string }
+/** Why a peer refused a request; each code has one fixed text ({@link REFUSAL_TEXT}). */
+export const REFUSAL_CODES = {
+  /** The request did not decode or is out of bounds. */
+  MALFORMED_REQUEST: 'MALFORMED_REQUEST',
+  /** A record failed the record check (format, hash, signature, key, or the write rule). */
+  INVALID_RECORD: 'INVALID_RECORD',
+  /** A record is older than the one held (no fault of the sender). */
+  STALE_RECORD: 'STALE_RECORD',
+  /** A record contradicts the valid one held (another copy of a version, a fork of the chain). */
+  EQUIVOCATION: 'EQUIVOCATION',
+  /** The record store did not take the record. */
+  NOT_STORED: 'NOT_STORED'
+} as const
+export type RefusalCode = (typeof REFUSAL_CODES)[keyof typeof REFUSAL_CODES]
+
+/** The one text sent with each refusal code. */
+export const REFUSAL_TEXT: Record<RefusalCode, string> = {
+  MALFORMED_REQUEST: 'malformed request',
+  INVALID_RECORD: 'the record failed validation',
+  STALE_RECORD: 'the record is older than the one held',
+  EQUIVOCATION: 'the record contradicts the one held',
+  NOT_STORED: 'the record was not stored'
+}
+
+export type PutResponse = { ok: true } | { ok: false; code: RefusalCode; error: string }
+
+/** The refusal answer of `code`. */
+export function refusal(code: RefusalCode): { ok: false; code: RefusalCode; error: string } {
+  return { ok: false, code, error: REFUSAL_TEXT[code] }
+}
+
+/**
+ * Reads a put answer from a peer: `{ ok: true }`, or its refusal code (`NOT_STORED` when the
+ * answer names none this node knows).
+ */
+export function parsePutResponse(m: unknown): PutResponse {
+  const r = m as { ok?: unknown; code?: unknown } | null
+  if (r?.ok === true) return { ok: true }
+  const code =
+    typeof r?.code === 'string' && Object.hasOwn(REFUSAL_TEXT, r.code)
+      ? (r.code as RefusalCode)
+      : REFUSAL_CODES.NOT_STORED
+  return refusal(code)
+}
 
 export interface GetResponse {
   value: Uint8Array | null

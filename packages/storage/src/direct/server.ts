@@ -1,23 +1,43 @@
 import type { DHT, Logger } from '@chorus/dht'
+import { createRecordCheck, type WriteAuthority } from '../record-check.js'
+import { checkSuccession } from '../succession.js'
 import { handleGet } from './handlers/get.js'
-import { handlePut } from './handlers/put.js'
-import { decodeRequest, encodeMessage, type RecordRequest } from './protocol.js'
+import { handlePut, type PutHandlerComponents } from './handlers/put.js'
+import { decodeRequest, encodeMessage, REFUSAL_CODES, type RecordRequest, refusal } from './protocol.js'
+
+export interface RecordHandlerOptions {
+  logger?: Logger
+  /** The team's write rule (team mode). Default: none (open mode). */
+  authority?: WriteAuthority
+}
 
 /**
  * The server side of the direct record protocol, as a PeerMessaging handler: decodes and
- * bound-checks the request once, then hands it to the handler of its op.
+ * bound-checks the request once, then hands it to the handler of its op, with the record check
+ * and the succession rule of `options.authority`'s mode.
  */
-export function recordHandler(dht: Pick<DHT, 'getValues' | 'putValue'>, logger?: Logger) {
+export function recordHandler(dht: Pick<DHT, 'getValues' | 'putValue'>, options: RecordHandlerOptions = {}) {
+  const { logger, authority } = options
+  const teamMode = authority !== undefined
+  const components: PutHandlerComponents = {
+    dht,
+    check: createRecordCheck({ authority }),
+    succession: (key, held, incoming) => checkSuccession(key, held, incoming, teamMode)
+  }
   return async (request: Uint8Array, from: { id: string }): Promise<Uint8Array> => {
     let req: RecordRequest
     try {
       req = decodeRequest(request)
-    } catch (err) {
-      return encodeMessage({ ok: false, error: `malformed request: ${(err as Error).message}` })
+    } catch {
+      return encodeMessage(refusal(REFUSAL_CODES.MALFORMED_REQUEST))
     }
-    if (req.op === 'get') return encodeMessage(await handleGet({ dht }, req))
-    const res = await handlePut({ dht }, req)
-    if (!res.ok) logger?.debug({ from: from.id, reason: res.error }, 'refused a pushed record')
+    if (req.op === 'get') return encodeMessage(await handleGet(components, req))
+    const res = await handlePut(components, req)
+    if (res.ok) return encodeMessage(res)
+    // two valid records that contradict each other: the author signed both, which is worth a warning
+    if (res.code === REFUSAL_CODES.EQUIVOCATION)
+      logger?.warn({ from: from.id }, 'refused an equivocating record')
+    else logger?.debug({ from: from.id, code: res.code }, 'refused a pushed record')
     return encodeMessage(res)
   }
 }

@@ -1,4 +1,5 @@
 import type { DHT, Logger, PeerMessaging } from '@chorus/dht'
+import type { WriteAuthority } from '../record-check.js'
 import { MAX_REQUEST_BYTES, RECORD_PROTOCOL } from './protocol.js'
 import { recordHandler } from './server.js'
 
@@ -8,6 +9,8 @@ export interface RecordProtocolComponents {
   /** Where the protocol is served; without it, nothing is. */
   messaging?: Pick<PeerMessaging, 'handle' | 'unhandle'>
   logger?: Logger
+  /** The team's write rule, run on every record pushed or served (team mode). Default: none. */
+  authority?: WriteAuthority
 }
 
 /** Serves the direct record protocol from start to stop. */
@@ -19,9 +22,16 @@ export class RecordProtocolService {
   }
 
   async start(): Promise<void> {
-    await this.#c.messaging?.handle(RECORD_PROTOCOL, recordHandler(this.#c.dht, this.#c.logger), {
-      maxRequestBytes: MAX_REQUEST_BYTES
-    })
+    await this.#c.messaging?.handle(
+      RECORD_PROTOCOL,
+      recordHandler(this.#c.dht, {
+        logger: this.#c.logger,
+        authority: this.#c.authority
+      }),
+      {
+        maxRequestBytes: MAX_REQUEST_BYTES
+      }
+    )
   }
 
   async stop(): Promise<void> {

@@ -4,11 +4,14 @@ import { headKey, type ResolvedAddress, versionKey } from '../address.js'
 import type { DirectClient } from '../direct/client.js'
 import { isDHTNotFound } from '../error-mapping.js'
 import type { IndexAccess } from '../local-state.js'
+import type { RecordCheck } from '../record-check.js'
 import { type Candidate, verifyCandidates } from './candidates.js'
 
 export interface CandidateSourceComponents {
   dht: Pick<DHT, 'getValues'>
   local: IndexAccess
+  /** The record check every copy must pass (with the team's write rule in team mode). */
+  check: RecordCheck
   /** The direct record protocol's client and who it can ask; absent without messaging. */
   direct?: { client: DirectClient; getConnectedPeers(): string[] }
   logger?: Logger
@@ -24,7 +27,7 @@ export interface CandidateSourceInit {
 /**
  * Where a read finds the copies of a record: the index, this node's own record store, the
  * connected peers nearest the key over the direct protocol, and the full query. Every copy comes
- * back verified ({@link verifyCandidates}).
+ * back verified by the record check ({@link verifyCandidates}), this node's own copies included.
  */
 export class CandidateSource {
   readonly #c: CandidateSourceComponents
@@ -42,7 +45,7 @@ export class CandidateSource {
 
   /** Every valid, distinct envelope among `values`. */
   verify(key: string, values: ReceivedValue[]): Candidate[] {
-    return verifyCandidates(key, values, this.#c.logger)
+    return verifyCandidates(key, values, this.#c.check, this.#c.logger)
   }
 
   /** The `directReadPeers` connected peers nearest `key` (none without messaging). */

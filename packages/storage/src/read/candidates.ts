@@ -4,7 +4,7 @@ import type { ResolvedAddress } from '../address.js'
 import { type Envelope, envelopeHash } from '../envelope.js'
 import type { LocalIndex } from '../index-db.js'
 import { hex } from '../metadata.js'
-import { validateChorusRecord } from '../records.js'
+import type { RecordCheck } from '../record-check.js'
 
 /** One verified envelope as received, with every sender that returned exactly these bytes. */
 export interface Candidate {
@@ -15,8 +15,16 @@ export interface Candidate {
   from: Set<string>
 }
 
-/** Every valid, distinct envelope among the values received for `key`, with their senders. */
-export function verifyCandidates(key: string, values: ReceivedValue[], logger?: Logger): Candidate[] {
+/**
+ * Every distinct envelope among the values received for `key` that passes the record check (with
+ * the team's write rule in team mode), with their senders; the others are dropped.
+ */
+export function verifyCandidates(
+  key: string,
+  values: ReceivedValue[],
+  check: RecordCheck,
+  logger?: Logger
+): Candidate[] {
   const byHash = new Map<string, Candidate>()
   for (const { value, from } of values) {
     const hash = envelopeHash(value)
@@ -27,7 +35,7 @@ export function verifyCandidates(key: string, values: ReceivedValue[], logger?: 
       continue
     }
     try {
-      const envelope = validateChorusRecord(key, value)
+      const envelope = check(key, value)
       byHash.set(hashHex, { envelope, bytes: value, hash, hashHex, from: new Set([from]) })
     } catch (err) {
       logger?.warn({ key, from, reason: (err as Error).message }, 'refused an invalid record from a peer')

@@ -61,9 +61,13 @@ export class QuorumPush {
         running++
         const p = direct.client
           .push(peer, records, signal)
-          .then((ok) => {
-            if (ok) acked.push(peer)
-            else if (!done) next()
+          .then((answer) => {
+            if (answer.ok) {
+              acked.push(peer)
+              return
+            }
+            this.#c.logger?.debug({ peer, code: answer.code }, 'a peer refused the pushed records')
+            if (!done) next()
           })
           .catch((err: unknown) => {
             this.#c.logger?.debug({ peer, err: (err as Error).message }, 'direct push failed')

@@ -1,4 +1,5 @@
 import { hasWildcard, type ResolvedAddress, resolveAddress } from '../address.js'
+import { MAX_CERTIFICATE_BYTES } from '../envelope.js'
 import {
   AccessDeniedError,
   ContentTooLargeError,
@@ -9,6 +10,7 @@ import {
   StorageError,
   UnknownCreatorRoleError
 } from '../errors.js'
+import { authorize, type WriteAuthority } from '../record-check.js'
 import type { StorageKeyring, StorageRoles } from '../types.js'
 
 const CONTENT_TYPE_RE = /^[A-Za-z0-9_.+/-]{1,64}$/
@@ -61,4 +63,39 @@ export function checkStore(
     throw new AccessDeniedError(r.base, `this node holds no key of role ${creatorRole}`)
   }
   return r
+}
+
+export interface WriteRuleComponents {
+  /** The team's write rule (team mode). Default: none (open mode). */
+  authority?: WriteAuthority
+  /** This node's member certificate, read at each store (a reload reaches a running storage). */
+  certificate?: () => Uint8Array | undefined
+  /** The key that signs this node's envelopes. */
+  signer: { readonly publicKey: Uint8Array }
+}
+
+/**
+ * The team's write rule on the record this node is about to sign, before anything is encrypted or
+ * sent: the certificate read now, this node's key, the address and the creator role. Returns the
+ * certificate the envelope carries (null without one); throws `AccessDeniedError` when the rule
+ * refuses (open mode: never).
+ */
+export function checkWriteRule(
+  components: WriteRuleComponents,
+  r: ResolvedAddress,
+  creatorRole: string
+): Uint8Array | null {
+  const given = components.certificate?.()
+  const certificate = given !== undefined && given.byteLength > 0 ? given : null
+  if (certificate !== null && certificate.byteLength > MAX_CERTIFICATE_BYTES) {
+    throw new AccessDeniedError(r.base, `this node's certificate is over ${MAX_CERTIFICATE_BYTES} bytes`)
+  }
+  if (components.authority !== undefined) {
+    authorize(
+      components.authority,
+      { address: r.base, creatorRole, author: components.signer.publicKey, certificate },
+      "this node's certificate does not allow it to write this address"
+    )
+  }
+  return certificate
 }

@@ -4,7 +4,7 @@ import { headKey, type ResolvedAddress, versionKey } from '../address.js'
 import type { AuditInput } from '../audit.js'
 import type { AuditedOperations } from '../audited.js'
 import type { ContentCache } from '../cache.js'
-import { DEFAULT_MAX_ENVELOPE_BYTES, sha256, signEnvelope } from '../envelope.js'
+import { DEFAULT_MAX_ENVELOPE_BYTES, ENVELOPE_FORMAT, sha256, signEnvelope } from '../envelope.js'
 import { isNoPeersAcknowledged } from '../error-mapping.js'
 import { AccessDeniedError, ContentTooLargeError, StorageTimeoutError, WriteQuorumError } from '../errors.js'
 import type { IndexAccess } from '../local-state.js'
@@ -12,10 +12,11 @@ import { envelopeMetadata } from '../metadata.js'
 import type { StorageCounters } from '../metrics.js'
 import { withinLimit } from '../operation.js'
 import type { CandidateSource } from '../read/candidate-source.js'
+import type { WriteAuthority } from '../record-check.js'
 import type { StorageCrypto, StorageKeyring, StorageRoles, StoreResult } from '../types.js'
 import type { AddressLocks } from './address-locks.js'
 import type { QuorumPush } from './quorum-push.js'
-import { checkStore } from './store-policy.js'
+import { checkStore, checkWriteRule } from './store-policy.js'
 
 const utf8 = new TextEncoder()
 
@@ -25,6 +26,10 @@ export interface WritePathComponents {
   roles: StorageRoles
   keyring: StorageKeyring
   signer: NodeSigner
+  /** The team's write rule, run on each record before it is encrypted (team mode). */
+  authority?: WriteAuthority
+  /** This node's member certificate, read at each store; every envelope it writes carries it. */
+  certificate?: () => Uint8Array | undefined
   local: IndexAccess
   /** This node's own copies of the head (`own`), verified (`verify`). */
   candidates: Pick<CandidateSource, 'own' | 'verify'>
@@ -94,6 +99,7 @@ export class WritePath {
     return this.#c.operations.run(entry, { stampUpdate: true }, async () => {
       const r = checkStore(this.#c, this.#init, address, data, creatorRole, contentType)
       entry.address = r.base
+      const certificate = checkWriteRule(this.#c, r, creatorRole)
       const result = await this.#c.locks.run(r.base, () =>
         withinLimit(
           {
@@ -102,7 +108,7 @@ export class WritePath {
             signal,
             shutdown: this.#c.background.signal
           },
-          (s) => this.storeVersion(r, data, creatorRole, contentType, s, signal)
+          (s) => this.storeVersion(r, { data, creatorRole, contentType, certificate }, s, signal)
         )
       )
       entry.version = result.version
@@ -142,13 +148,12 @@ export class WritePath {
 
   private async storeVersion(
     r: ResolvedAddress,
-    data: Uint8Array,
-    creatorRole: string,
-    contentType: string,
+    what: { data: Uint8Array; creatorRole: string; contentType: string; certificate: Uint8Array | null },
     signal: AbortSignal,
     callerSignal: AbortSignal | undefined
   ): Promise<StoreResult> {
     const { crypto, signer, dht } = this.#c
+    const { data, creatorRole, contentType, certificate } = what
     await this.#c.background.room(signal)
     const prev = await this.knownHead(r, signal)
     if (prev !== undefined && !Buffer.from(prev.author).equals(signer.publicKey)) {
@@ -159,7 +164,7 @@ export class WritePath {
     signal.throwIfAborted()
     const { envelope, bytes, hash } = await signEnvelope(
       {
-        format: 1,
+        format: ENVELOPE_FORMAT,
         address: r.base,
         version: (prev?.version ?? 0) + 1,
         metadata: {
@@ -172,6 +177,7 @@ export class WritePath {
         },
         ciphertext,
         author: signer.publicKey,
+        certificate,
         previous: prev?.hash ?? null
       },
       signer,

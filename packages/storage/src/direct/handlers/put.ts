@@ -1,57 +1,76 @@
-import type { DHT } from '@chorus/dht'
+import { type DHT, EquivocationError, StaleRecordError } from '@chorus/dht'
 import { type Envelope, envelopeHash } from '../../envelope.js'
-import { validateChorusRecord } from '../../records.js'
-import type { PutRequest, PutResponse } from '../protocol.js'
+import type { RecordCheck } from '../../record-check.js'
+import type { HashedEnvelope } from '../../succession.js'
+import { type PutRequest, type PutResponse, REFUSAL_CODES, type RefusalCode, refusal } from '../protocol.js'
 
 export interface PutHandlerComponents {
   /** This node's record store (read and written with `localOnly`). */
   dht: Pick<DHT, 'getValues' | 'putValue'>
+  /** The record check (with the team's write rule in team mode). */
+  check: RecordCheck
+  /** The succession rule: returns when `incoming` may replace `held`, else throws (see `checkSuccession`). */
+  succession(key: string, held: HashedEnvelope, incoming: HashedEnvelope): void
+}
+
+/** The refusal code of a succession or record-store error. */
+function refusalOf(err: unknown): RefusalCode {
+  if (StaleRecordError.isInstance(err)) return REFUSAL_CODES.STALE_RECORD
+  if (EquivocationError.isInstance(err)) return REFUSAL_CODES.EQUIVOCATION
+  return REFUSAL_CODES.NOT_STORED
+}
+
+/** The valid record this node holds under `key`, if any (one that no longer checks counts as none). */
+async function heldRecord(
+  components: PutHandlerComponents,
+  key: string
+): Promise<HashedEnvelope | undefined> {
+  const held = await components.dht.getValues(key, { localOnly: true }).catch(() => [])
+  const value = held[0]?.value
+  if (value === undefined) return undefined
+  let envelope: Envelope
+  try {
+    envelope = components.check(key, value)
+  } catch {
+    return undefined
+  }
+  return { envelope, hash: envelopeHash(value) }
 }
 
 /**
- * Whether `incoming` should replace `existing` in a peer's store: always, unless `existing` is a
- * same-or-higher version signed by the same author (no rollback through this protocol).
- */
-export function replaces(existing: Envelope | undefined, incoming: Envelope): boolean {
-  if (existing === undefined) return true
-  if (!Buffer.from(existing.author).equals(incoming.author)) return true
-  return incoming.version > existing.version
-}
-
-/**
- * Validates every pushed record with the CHORUS rules and writes it into this node's record store,
- * unless the store already holds the same bytes or a same-author version at least as high. The
- * first invalid record ends the request with `{ ok: false }` (records before it stay stored).
+ * Checks every pushed record and writes it into this node's record store: the record check
+ * first, then the succession rule against the valid record held (the same bytes again are
+ * accepted and not rewritten). The first refused record ends the request with its refusal code
+ * (records before it stay stored).
  */
 export async function handlePut(components: PutHandlerComponents, request: PutRequest): Promise<PutResponse> {
-  const { dht } = components
-  try {
-    for (const { key, value } of request.records) {
-      let incoming: Envelope
-      try {
-        incoming = validateChorusRecord(key, value)
-      } catch (err) {
-        // Offered to the DHT's own validator too, which refuses it as well and charges the sender
-        // reputation (it runs inside the handler's inbound-peer context). It can store nothing a
-        // kad-dht PUT_VALUE from the same peer could not.
-        await dht.putValue(key, value, { localOnly: true }).catch(() => undefined)
-        throw err
-      }
-      const held = await dht.getValues(key, { localOnly: true }).catch(() => [])
-      let existing: Envelope | undefined
-      const h = held[0]?.value
-      if (h !== undefined) {
-        if (Buffer.from(envelopeHash(h)).equals(envelopeHash(value))) continue
-        try {
-          existing = validateChorusRecord(key, h)
-        } catch {
-          existing = undefined
-        }
-      }
-      if (replaces(existing, incoming)) await dht.putValue(key, value, { localOnly: true })
+  const { dht, check } = components
+  for (const { key, value } of request.records) {
+    let envelope: Envelope
+    try {
+      envelope = check(key, value)
+    } catch {
+      // Offered to the DHT's own validator too, which refuses it as well and charges the sender
+      // reputation (it runs inside the handler's inbound-peer context). It can store nothing a
+      // kad-dht PUT_VALUE from the same peer could not (the DHT runs the same CHORUS rules).
+      await dht.putValue(key, value, { localOnly: true }).catch(() => undefined)
+      return refusal(REFUSAL_CODES.INVALID_RECORD)
     }
-    return { ok: true }
-  } catch (err) {
-    return { ok: false, error: (err as Error).message }
+    const incoming: HashedEnvelope = { envelope, hash: envelopeHash(value) }
+    const held = await heldRecord(components, key)
+    if (held !== undefined) {
+      if (Buffer.from(held.hash).equals(incoming.hash)) continue
+      try {
+        components.succession(key, held, incoming)
+      } catch (err) {
+        return refusal(refusalOf(err))
+      }
+    }
+    try {
+      await dht.putValue(key, value, { localOnly: true })
+    } catch (err) {
+      return refusal(refusalOf(err))
+    }
   }
+  return { ok: true }
 }

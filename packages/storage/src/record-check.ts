@@ -1,0 +1,96 @@
+/**
+ * The one check of a CHORUS record that came from outside this node: every path that opens an
+ * envelope (the DHT validator, the direct protocol's handlers, read candidates, the chain walk,
+ * `indexEnvelope`) runs it, so a record refused on one path is refused on all of them.
+ *
+ * Two modes:
+ * - **team mode** (a {@link WriteAuthority} is given; how the agent always runs): the record must
+ *   also satisfy the team's write rule: a valid certificate for the author key, whose agent owns
+ *   the address and whose roles include the address role, which equals `creatorRole` and may write.
+ * - **open mode** (no authority): any well-formed record signed by the key it carries is accepted.
+ *   For tests and single-writer use only: anyone can write anything.
+ */
+import { digestOfBase, parseRecordKey } from './address.js'
+import { type Envelope, openEnvelope } from './envelope.js'
+import { AccessDeniedError, InvalidEnvelopeError } from './errors.js'
+
+/** The record fields the write rule judges. */
+export interface AuthoredRecord {
+  /** The canonical address without temporal segment. */
+  address: string
+  creatorRole: string
+  /** The author's raw 32-byte Ed25519 public key (the key that signed the envelope). */
+  author: Uint8Array
+  /** The author's member certificate as the envelope carries it; null when it carries none. */
+  certificate: Uint8Array | null
+}
+
+/**
+ * The team's write rule (`@chorus/team`'s `TeamPolicy` fits it). Throws when the author may not
+ * write this record; must decide synchronously (a returned promise is treated as a refusal).
+ */
+export interface WriteAuthority {
+  authorizeWrite(record: AuthoredRecord): unknown
+}
+
+export interface RecordCheckInit {
+  /** The team's write rule. Default: none (open mode: see this module's comment). */
+  authority?: WriteAuthority
+  /** Largest record value accepted, in bytes. Default: `DEFAULT_MAX_ENVELOPE_BYTES` (1 MiB + 128 KiB). */
+  maxRecordBytes?: number
+}
+
+/**
+ * Checks a record offered under `key` and returns its envelope; throws `MalformedEnvelopeError`,
+ * `InvalidEnvelopeError` or (refused by the write rule) `AccessDeniedError`.
+ */
+export type RecordCheck = (key: string, value: Uint8Array) => Envelope
+
+/** What the write rule judges of an envelope. */
+export function authoredRecord(e: Envelope): AuthoredRecord {
+  return {
+    address: e.address,
+    creatorRole: e.metadata.creatorRole,
+    author: e.author,
+    certificate: e.certificate
+  }
+}
+
+/** Runs the write rule; its refusal becomes `AccessDeniedError` (the rule's error is the cause). */
+export function authorize(authority: WriteAuthority, record: AuthoredRecord, reason: string): void {
+  let result: unknown
+  try {
+    result = authority.authorizeWrite(record)
+  } catch (err) {
+    throw new AccessDeniedError(record.address, reason, { cause: err })
+  }
+  if (typeof (result as { then?: unknown } | null)?.then === 'function') {
+    // fail closed: a rule that answers later cannot be waited for inside a validator
+    ;(result as Promise<unknown>).then(undefined, () => undefined)
+    throw new AccessDeniedError(record.address, 'the write authority must decide synchronously')
+  }
+}
+
+/**
+ * The record check: a well-formed envelope within the size limit, whose ciphertext hash and
+ * signature verify, whose address hashes to the key's digest, whose version is n under a version
+ * key `/v/<n>`, and (team mode) that the write rule allows.
+ */
+export function createRecordCheck(init: RecordCheckInit = {}): RecordCheck {
+  const { authority, maxRecordBytes } = init
+  return (key, value) => {
+    const k = parseRecordKey(key)
+    if (k === null) throw new InvalidEnvelopeError(`key ${JSON.stringify(key)} is not a CHORUS ucxl key`)
+    const envelope = openEnvelope(value, { maxBytes: maxRecordBytes })
+    if (digestOfBase(envelope.address) !== k.digest) {
+      throw new InvalidEnvelopeError('the envelope address does not hash to the key digest')
+    }
+    if (k.version !== undefined && k.version !== envelope.version) {
+      throw new InvalidEnvelopeError(`version key /v/${k.version} holds version ${envelope.version}`)
+    }
+    if (authority !== undefined) {
+      authorize(authority, authoredRecord(envelope), 'the author may not write this record')
+    }
+    return envelope
+  }
+}
