@@ -8,6 +8,7 @@ import { createAgent, createAPIServer, createLogger, loadConfig } from '@chorus/
 import {
   chorusRecordRules,
   decodeEnvelope,
+  ENVELOPE_FORMAT,
   encodeEnvelope,
   headKey,
   InvalidEnvelopeError,
@@ -86,7 +87,7 @@ describe('envelope decoder and CHORUS record validator', () => {
     }))
     const signed = await signEnvelope(
       {
-        format: 1,
+        format: ENVELOPE_FORMAT,
         address: base,
         version: 1,
         metadata: {
@@ -99,7 +100,8 @@ describe('envelope decoder and CHORUS record validator', () => {
         },
         ciphertext,
         author: signer.publicKey,
-        previous: null
+        previous: null,
+        certificate: null
       },
       signer
     )
