@@ -1,6 +1,7 @@
 // The layering rules of docs/ARCHITECTURE.md, checked against what is really installed:
-//  1. @chorus/common, @chorus/ucxl, @chorus/crypto and @chorus/team have no libp2p package (`libp2p`, `@libp2p/*`,
-//     `@chainsafe/libp2p*`) among their production dependencies, direct or transitive.
+//  1. @chorus/common, @chorus/ucxl, @chorus/crypto and @chorus/team have no libp2p package
+//     (`libp2p`, `@libp2p/*`, `@chainsafe/libp2p*`) among their production dependencies, direct or
+//     transitive.
 //  2. No package depends on, or imports from, apps/ (`@chorus/node` or a relative path into apps/).
 // Run directly it prints violations and exits 1; tests import the functions.
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs'

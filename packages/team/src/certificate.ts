@@ -23,7 +23,7 @@ import {
   unique
 } from './encoding.js'
 import { InvalidCertificateError, invalidInput } from './errors.js'
-import { checkKey, isTeamId, type TeamSigner } from './root.js'
+import { checkKey, isTeamId, signChecked, type TeamSigner } from './root.js'
 
 // Domain separation: a certificate signature can never be replayed as a manifest or an envelope.
 const CONTEXT = new TextEncoder().encode('CHORUS-TEAM-CERT-v1\n')
@@ -84,7 +84,8 @@ export interface SignedCertificate {
 /**
  * Issues a certificate signed by `signer` (the root or an issuer; it becomes `issuer`).
  * @throws InvalidInputError (`TEAM_INVALID_INPUT`) when a field breaks a rule of
- *   `decodeCertificate`, the window is empty, or the encoding is over `teamLimits.maxCertificateBytes`.
+ *   `decodeCertificate`, the window is empty, the encoding is over `teamLimits.maxCertificateBytes`,
+ *   or the signer's signature does not verify with its public key.
  */
 export function issueCertificate(fields: CertificateFields, signer: TeamSigner): Uint8Array {
   checkKey(signer?.publicKey, 'signer.publicKey')
@@ -109,7 +110,10 @@ export function issueCertificate(fields: CertificateFields, signer: TeamSigner):
     if (err instanceof Fault) throw invalidInput('certificate', err.detail)
     throw err
   }
-  const signature = signer.sign(signingBytes(CONTEXT, certificate as unknown as Record<string, unknown>))
+  const signature = signChecked(
+    signer,
+    signingBytes(CONTEXT, certificate as unknown as Record<string, unknown>)
+  )
   const bytes = encodeCanonical({ ...certificate, signature })
   if (bytes.byteLength > teamLimits.maxCertificateBytes) {
     throw invalidInput('certificate', `encoding is over the ${teamLimits.maxCertificateBytes} byte limit`)

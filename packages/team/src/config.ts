@@ -39,7 +39,7 @@ export interface ManifestInit {
   version?: number
   /**
    * The roles of the team by name.
-   * @default undefined (the predefined roles of @chorus/crypto)
+   * @default undefined (predefinedTeamRoles(): the predefined roles)
    */
   roles?: Record<string, TeamRole>
   /**

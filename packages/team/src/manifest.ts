@@ -33,7 +33,7 @@ import {
 } from './encoding.js'
 import { InvalidManifestError, invalidInput } from './errors.js'
 import type { RoleRecipient, TeamIssuer, TeamManifest, TeamRole } from './manifest-types.js'
-import { checkKey, isTeamId, type TeamSigner, teamIdOf } from './root.js'
+import { checkKey, isTeamId, signChecked, type TeamSigner, teamIdOf } from './root.js'
 
 // Domain separation: a manifest signature can never be replayed as a certificate or an envelope.
 const CONTEXT = new TextEncoder().encode('CHORUS-TEAM-MANIFEST-v1\n')
@@ -73,7 +73,8 @@ export function createManifest(init: ManifestInit): TeamManifest {
  * `CHORUS-TEAM-MANIFEST-v1\n` followed by the canonical CBOR of its fields.
  * @throws InvalidManifestError (`TEAM_INVALID_MANIFEST`) when the manifest breaks a rule or its
  *   encoding is over `teamLimits.maxManifestBytes`;
- *   InvalidInputError (`TEAM_INVALID_INPUT`) when the signer is not the root of `manifest.team`.
+ *   InvalidInputError (`TEAM_INVALID_INPUT`) when the signer is not the root of `manifest.team`
+ *   or its signature does not verify with its public key.
  */
 export function signManifest(manifest: TeamManifest, signer: TeamSigner): Uint8Array {
   const checked = guarded(() => checkManifest(manifest))
@@ -82,7 +83,7 @@ export function signManifest(manifest: TeamManifest, signer: TeamSigner): Uint8A
     throw invalidInput('signer', 'is not the root of the team the manifest names')
   }
   const fields = wireFields(checked)
-  const signature = signer.sign(signingBytes(CONTEXT, fields))
+  const signature = signChecked(signer, signingBytes(CONTEXT, fields))
   const bytes = encodeCanonical({ ...fields, signature })
   if (bytes.byteLength > L.maxManifestBytes) throw new InvalidManifestError('over the size limit')
   return bytes

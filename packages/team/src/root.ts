@@ -3,7 +3,7 @@
  * (no padding) of the 32-byte public key.
  */
 
-import { generateKeyPair, KEY_BYTES, publicKeyOf, signWithSeed } from './ed25519.js'
+import { generateKeyPair, KEY_BYTES, publicKeyOf, signWithSeed, verifySignature } from './ed25519.js'
 import { bytesEqual, fromBase64url, toBase64url } from './encoding.js'
 import { invalidInput } from './errors.js'
 
@@ -69,6 +69,18 @@ export function rootSigner(root: TeamRoot): TeamSigner {
     publicKey,
     sign: (data: Uint8Array): Uint8Array => signWithSeed(seed, data)
   })
+}
+
+/**
+ * Signs `data` with `signer` and checks the signature against its public key, so a signer whose
+ * `sign` uses another key is caught where it is used, not by every node that later refuses it.
+ */
+export function signChecked(signer: TeamSigner, data: Uint8Array): Uint8Array {
+  const signature = signer.sign(data)
+  if (!(signature instanceof Uint8Array) || !verifySignature(signer.publicKey, data, signature)) {
+    throw invalidInput('signer', 'made a signature that does not verify with its public key')
+  }
+  return signature
 }
 
 export function checkKey(key: unknown, field: string): asserts key is Uint8Array {

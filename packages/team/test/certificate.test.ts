@@ -1,12 +1,14 @@
 import { decode, encode } from 'cborg'
 import { describe, expect, it } from 'vitest'
 import {
+  createManifest,
   decodeCertificate,
   generateTeamRoot,
   InvalidCertificateError,
   InvalidInputError,
   issueCertificate,
   rootSigner,
+  signManifest,
   teamLimits
 } from '../src/index.js'
 import { ageRecipient, DAY, flipBit, makeTeam, nodeKey, T0, thrown } from './helpers.js'
@@ -104,6 +106,14 @@ describe('member certificate', () => {
       'exactly'
     )
     thrown(InvalidCertificateError, () => decodeCertificate('x' as unknown as Uint8Array))
+  })
+
+  it('refuses a signer whose signature is not made with its public key', () => {
+    const liar = { publicKey: team.root.publicKey, sign: rootSigner(generateTeamRoot()).sign }
+    const err = thrown(InvalidInputError, () => team.certificate({}, liar))
+    expect(err.field).toBe('signer')
+    const manifest = createManifest({ team: team.teamId })
+    expect(thrown(InvalidInputError, () => signManifest(manifest, liar)).field).toBe('signer')
   })
 
   it('verifies only under its own team', () => {
