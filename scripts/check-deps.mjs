@@ -1,6 +1,7 @@
 // The layering rules of docs/ARCHITECTURE.md, checked against what is really installed:
-//  1. @chorus/common, @chorus/ucxl and @chorus/crypto have no libp2p package (`libp2p`, `@libp2p/*`,
-//     `@chainsafe/libp2p*`) among their production dependencies, direct or transitive.
+//  1. @chorus/common, @chorus/ucxl, @chorus/crypto and @chorus/team have no libp2p package
+//     (`libp2p`, `@libp2p/*`, `@chainsafe/libp2p*`) among their production dependencies, direct or
+//     transitive.
 //  2. No package depends on, or imports from, apps/ (`@chorus/node` or a relative path into apps/).
 // Run directly it prints violations and exits 1; tests import the functions.
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs'
@@ -8,7 +9,7 @@ import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-export const LIBP2P_FREE = ['packages/common', 'packages/ucxl', 'packages/crypto']
+export const LIBP2P_FREE = ['packages/common', 'packages/ucxl', 'packages/crypto', 'packages/team']
 
 export function isLibp2pPackage(name) {
   return name === 'libp2p' || name.startsWith('@libp2p/') || name.startsWith('@chainsafe/libp2p')

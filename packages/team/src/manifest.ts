@@ -1,0 +1,235 @@
+/**
+ * The team manifest: built with `createManifest`, signed by the root with `signManifest` (the
+ * canonical CBOR of its fields and the signature), opened with `openManifest` by every node: one
+ * strict, bounded decoder, the same checks as at signing, then the root's signature.
+ */
+import {
+  AUTHORITY_LEVELS,
+  type AuthorityLevel,
+  createRoleRegistry,
+  getPredefinedRoles,
+  keyIdOf,
+  type RoleRegistry
+} from '@chorus/crypto'
+import { type ManifestInit, manifestDefaults, teamLimits } from './config.js'
+import { KEY_BYTES, SIGNATURE_BYTES, verifySignature } from './ed25519.js'
+import {
+  ageRecipient,
+  byteString,
+  decodeStrict,
+  encodeCanonical,
+  exactKeys,
+  Fault,
+  fault,
+  int,
+  isPlainObject,
+  list,
+  name,
+  requireCanonical,
+  signingBytes,
+  text,
+  toBase64url,
+  unique
+} from './encoding.js'
+import { InvalidManifestError, invalidInput } from './errors.js'
+import type { RoleRecipient, TeamIssuer, TeamManifest, TeamRole } from './manifest-types.js'
+import { checkKey, isTeamId, signChecked, type TeamSigner, teamIdOf } from './root.js'
+
+// Domain separation: a manifest signature can never be replayed as a certificate or an envelope.
+const CONTEXT = new TextEncoder().encode('CHORUS-TEAM-MANIFEST-v1\n')
+const FIELDS = ['team', 'version', 'issuedAt', 'roles', 'recipients', 'issuers'] as const
+const SIGNED_FIELDS = [...FIELDS, 'signature'] as const
+const L = teamLimits
+
+/** The predefined roles of @chorus/crypto as manifest roles. */
+export function predefinedTeamRoles(): Record<string, TeamRole> {
+  return Object.fromEntries(
+    Object.values(getPredefinedRoles()).map((r) => [
+      r.name,
+      { authority: r.authority, canDecrypt: [...r.canDecrypt], description: r.description }
+    ])
+  )
+}
+
+/**
+ * A manifest for `init.team`, checked by the rules `openManifest` applies.
+ * @throws InvalidManifestError (`TEAM_INVALID_MANIFEST`) when it breaks one, naming the rule.
+ */
+export function createManifest(init: ManifestInit): TeamManifest {
+  return guarded(() =>
+    checkManifest({
+      team: init.team,
+      version: init.version ?? manifestDefaults.version,
+      issuedAt: init.issuedAt ?? Date.now(),
+      roles: init.roles ?? predefinedTeamRoles(),
+      recipients: init.recipients ?? manifestDefaults.recipients,
+      issuers: init.issuers ?? manifestDefaults.issuers
+    })
+  )
+}
+
+/**
+ * Signs a manifest with the team root: the canonical CBOR of its fields and the signature over
+ * `CHORUS-TEAM-MANIFEST-v1\n` followed by the canonical CBOR of its fields.
+ * @throws InvalidManifestError (`TEAM_INVALID_MANIFEST`) when the manifest breaks a rule or its
+ *   encoding is over `teamLimits.maxManifestBytes`;
+ *   InvalidInputError (`TEAM_INVALID_INPUT`) when the signer is not the root of `manifest.team`
+ *   or its signature does not verify with its public key.
+ */
+export function signManifest(manifest: TeamManifest, signer: TeamSigner): Uint8Array {
+  const checked = guarded(() => checkManifest(manifest))
+  checkKey(signer?.publicKey, 'signer.publicKey')
+  if (toBase64url(signer.publicKey) !== checked.team) {
+    throw invalidInput('signer', 'is not the root of the team the manifest names')
+  }
+  const fields = wireFields(checked)
+  const signature = signChecked(signer, signingBytes(CONTEXT, fields))
+  const bytes = encodeCanonical({ ...fields, signature })
+  if (bytes.byteLength > L.maxManifestBytes) throw new InvalidManifestError('over the size limit')
+  return bytes
+}
+
+/**
+ * Decodes a signed manifest and verifies it with the team root `rootKey`: canonical CBOR within
+ * `teamLimits.maxManifestBytes`, exactly the manifest fields within their bounds, every
+ * `canDecrypt` and `recipients` name a role of the manifest, `team` the id of `rootKey`, and the
+ * root's signature.
+ * @throws InvalidManifestError (`TEAM_INVALID_MANIFEST`) naming the broken rule (never the input);
+ *   InvalidInputError (`TEAM_INVALID_INPUT`) when `rootKey` is not 32 bytes.
+ */
+export function openManifest(bytes: Uint8Array, rootKey: Uint8Array): TeamManifest {
+  checkKey(rootKey, 'rootKey')
+  return guarded(() => {
+    const raw = exactKeys(decodeStrict(bytes, L.maxManifestBytes), SIGNED_FIELDS, 'manifest')
+    const signature = byteString(raw.signature, SIGNATURE_BYTES, 'signature')
+    const { signature: _omitted, ...unsigned } = raw
+    const manifest = checkManifest(unsigned)
+    const fields = wireFields(manifest)
+    requireCanonical(bytes, { ...fields, signature })
+    if (manifest.team !== teamIdOf(rootKey)) fault('signed for another team')
+    if (!verifySignature(rootKey, signingBytes(CONTEXT, fields), signature)) {
+      fault('signature does not verify with the team root')
+    }
+    return manifest
+  })
+}
+
+/** The crypto role registry of exactly the manifest's roles (no predefined ones). */
+export function registryOf(manifest: TeamManifest): RoleRegistry {
+  return createRoleRegistry(
+    Object.fromEntries(
+      Object.entries(manifest.roles).map(([n, r]) => [n, { ...r, canDecrypt: [...r.canDecrypt] }])
+    ),
+    { includePredefined: false, source: 'team manifest' }
+  )
+}
+
+function guarded<T>(fn: () => T): T {
+  try {
+    return fn()
+  } catch (err) {
+    if (err instanceof Fault) throw new InvalidManifestError(err.detail)
+    throw err
+  }
+}
+
+function wireFields(m: TeamManifest): Record<string, unknown> {
+  return {
+    team: m.team,
+    version: m.version,
+    issuedAt: m.issuedAt,
+    roles: m.roles,
+    recipients: m.recipients,
+    issuers: m.issuers.map((i) => ({ name: i.name, key: i.key }))
+  }
+}
+
+/** Every rule of a manifest but the signature; returns a fresh copy. Throws `Fault`. */
+function checkManifest(input: unknown): TeamManifest {
+  const raw = exactKeys(input, FIELDS, 'manifest')
+  if (!isTeamId(raw.team)) fault('team must be a team id')
+  const roles = checkRoles(raw.roles)
+  const manifest: TeamManifest = {
+    team: raw.team,
+    version: int(raw.version, 1, Number.MAX_SAFE_INTEGER, 'version'),
+    issuedAt: int(raw.issuedAt, 0, Number.MAX_SAFE_INTEGER, 'issuedAt'),
+    roles,
+    recipients: checkRecipients(raw.recipients, roles),
+    issuers: checkIssuers(raw.issuers)
+  }
+  try {
+    registryOf(manifest)
+  } catch {
+    fault('roles are not a valid role set')
+  }
+  return manifest
+}
+
+function entries(v: unknown, max: number, what: string, min = 0): [string, unknown][] {
+  if (!isPlainObject(v)) fault(`${what} must be a map`)
+  const all = Object.entries(v)
+  if (all.length < min || all.length > max) fault(`${what} must have ${min} to ${max} entries`)
+  return all
+}
+
+function checkRoles(v: unknown): Record<string, TeamRole> {
+  const roles: [string, TeamRole][] = entries(v, L.maxRoles, 'roles', 1).map(([n, spec]) => {
+    name(n, 'role name')
+    const r = exactKeys(spec, ['authority', 'canDecrypt', 'description'], 'role')
+    if (!AUTHORITY_LEVELS.includes(r.authority as AuthorityLevel))
+      fault('authority must be an authority level')
+    const canDecrypt = list(r.canDecrypt, L.maxRoles, 'canDecrypt').map((t) =>
+      t === '*' ? t : name(t, 'canDecrypt')
+    )
+    unique(canDecrypt, 'canDecrypt')
+    const description = text(r.description, L.maxDescriptionChars, 'description')
+    return [n, { authority: r.authority as AuthorityLevel, canDecrypt, description }]
+  })
+  const defined = new Set(roles.map(([n]) => n))
+  for (const [, r] of roles) {
+    if (r.canDecrypt.some((t) => t !== '*' && !defined.has(t)))
+      fault('canDecrypt names a role the manifest does not define')
+  }
+  return Object.fromEntries(roles)
+}
+
+function checkRecipients(v: unknown, roles: Record<string, TeamRole>): Record<string, RoleRecipient[]> {
+  const out = entries(v, L.maxRoles, 'recipients').map(([role, keys]): [string, RoleRecipient[]] => {
+    if (!Object.hasOwn(roles, name(role, 'recipients role')))
+      fault('recipients names a role the manifest does not define')
+    const recipients = list(keys, L.maxRecipientsPerRole, 'recipients of a role').map((k): RoleRecipient => {
+      const e = exactKeys(k, ['keyId', 'recipient', 'status', 'createdAt'], 'recipient')
+      const recipient = ageRecipient(e.recipient, 'recipient')
+      if (e.keyId !== keyIdOf(recipient)) fault('keyId must be keyIdOf(recipient)')
+      if (e.status !== 'current' && e.status !== 'retired') fault('status must be current or retired')
+      return {
+        keyId: e.keyId,
+        recipient,
+        status: e.status,
+        createdAt: int(e.createdAt, 0, Number.MAX_SAFE_INTEGER, 'createdAt')
+      }
+    })
+    unique(
+      recipients.map((r) => r.keyId),
+      'recipients of a role'
+    )
+    return [role, recipients]
+  })
+  return Object.fromEntries(out)
+}
+
+function checkIssuers(v: unknown): TeamIssuer[] {
+  const issuers = list(v, L.maxIssuers, 'issuers').map((i): TeamIssuer => {
+    const e = exactKeys(i, ['name', 'key'], 'issuer')
+    return { name: name(e.name, 'issuer name'), key: byteString(e.key, KEY_BYTES, 'issuer key') }
+  })
+  unique(
+    issuers.map((i) => i.name),
+    'issuer names'
+  )
+  unique(
+    issuers.map((i) => toBase64url(i.key)),
+    'issuer keys'
+  )
+  return issuers
+}
