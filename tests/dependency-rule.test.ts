@@ -7,7 +7,7 @@ import * as rule from '../scripts/check-deps.mjs'
 
 const { ROOT, LIBP2P_FREE, appImportViolations, isLibp2pPackage, libp2pViolations, productionClosure } = rule
 
-describe('dependency rule: common, ucxl and crypto stay libp2p-free', () => {
+describe('dependency rule: common, ucxl, crypto and team stay libp2p-free', () => {
   it.each(LIBP2P_FREE as string[])('%s has no libp2p package in its installed production closure', (pkg) => {
     const closure: Map<string, string[]> = productionClosure(join(ROOT, pkg))
     // The walk really sees the installed tree: at least every direct dependency.

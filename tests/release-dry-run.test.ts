@@ -43,7 +43,12 @@ describe('release dry run (changeset status)', () => {
 
   it('a change to ucxl bumps ucxl and its dependents only', () => {
     const releases = releasesFor('@chorus/ucxl', 'minor')
-    expect(releases).toEqual({ '@chorus/ucxl': 'minor', '@chorus/storage': 'patch', '@chorus/node': 'patch' })
+    expect(releases).toEqual({
+      '@chorus/ucxl': 'minor',
+      '@chorus/storage': 'patch',
+      '@chorus/team': 'patch',
+      '@chorus/node': 'patch'
+    })
   })
 
   it('a change to hybrid bumps hybrid and the app only', () => {

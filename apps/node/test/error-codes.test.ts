@@ -5,6 +5,7 @@ import { DHT_ERROR_CODES } from '@chorus/dht'
 import { HYBRID_ERROR_CODES } from '@chorus/hybrid'
 import { REPLICATION_ERROR_CODES } from '@chorus/replication'
 import { STORAGE_ERROR_CODES } from '@chorus/storage'
+import { TEAM_ERROR_CODES } from '@chorus/team'
 import { UCXL_ERROR_CODES, UCXLAddressError } from '@chorus/ucxl'
 import { describe, expect, it } from 'vitest'
 import { API_ERROR_CODES, HTTP_ERRORS } from '../src/api/error-codes.js'
@@ -29,6 +30,7 @@ describe('the API error table', () => {
       ...Object.values(UCXL_ERROR_CODES),
       ...Object.values(CRYPTO_ERROR_CODES),
       ...Object.values(DHT_ERROR_CODES),
+      ...Object.values(TEAM_ERROR_CODES),
       ...Object.values(STORAGE_ERROR_CODES),
       ...Object.values(HYBRID_ERROR_CODES),
       ...Object.values(REPLICATION_ERROR_CODES),

@@ -51,7 +51,7 @@ export async function createComponents(init: AgentComponentsInit): Promise<Agent
   const rules = chorusRecordRules({
     authority: team.policy,
     fallbackValidator: teamRecordValidator(team.policy),
-    fallbackSelector: teamRecordSelector
+    fallbackSelector: teamRecordSelector(team.policy)
   })
   const psk = c.dht.pskFile === '' ? undefined : readSecretFile(c.dht.pskFile)
   const libp2p = await createLibP2PDHT({

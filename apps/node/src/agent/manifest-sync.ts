@@ -42,7 +42,9 @@ export class ManifestSync {
   async run(): Promise<void> {
     await this.publish()
     await this.refresh()
-    this.#c.lifecycle.every(this.#init.interval, () => this.refresh())
+    this.#c.lifecycle.every(this.#init.interval, async () => {
+      await this.refresh()
+    })
   }
 
   /** Put the manifest this agent holds (best effort: a lone agent has no peer to take it). */

@@ -13,6 +13,7 @@ import type { DHTErrorCode } from '@chorus/dht'
 import type { HybridErrorCode } from '@chorus/hybrid'
 import type { ReplicationErrorCode } from '@chorus/replication'
 import type { StorageErrorCode } from '@chorus/storage'
+import type { TeamErrorCode } from '@chorus/team'
 import { UCXL_ERROR_CODES, type UCXLErrorCode } from '@chorus/ucxl'
 import { AGENT_ERROR_CODES, type AgentErrorCode } from '../errors.js'
 
@@ -132,6 +133,20 @@ const HYBRID = {
   HYBRID_PROBE_FAILED: http(503, 'UNAVAILABLE')
 } satisfies Record<HybridErrorCode, HttpError>
 
+/** `@chorus/team`: a refused write or membership is access denied; the rest are bad input or config. */
+const TEAM = {
+  TEAM_INVALID_INPUT: http(400, 'BAD_REQUEST'),
+  TEAM_INVALID_SHARES: http(400, 'INVALID_SHARES'),
+  TEAM_ROOT_FILE: http(500, 'CONFIG'),
+  TEAM_SIGNER_WIPED: http(500, 'INTERNAL', INTERNAL_MESSAGE),
+  TEAM_INVALID_MANIFEST: http(422, 'INVALID_MANIFEST'),
+  TEAM_STALE_MANIFEST: http(409, 'STALE_MANIFEST'),
+  TEAM_INVALID_CERTIFICATE: http(403, 'ACCESS_DENIED'),
+  TEAM_WRITE_DENIED: http(403, 'ACCESS_DENIED'),
+  TEAM_NOT_A_MEMBER: http(403, 'NOT_ADMITTED'),
+  TEAM_INVALID_RECORD: http(422, 'INVALID_RECORD')
+} satisfies Record<TeamErrorCode, HttpError>
+
 /** The agent's own. */
 const AGENT = {
   [AGENT_ERROR_CODES.NOT_READY]: http(503, 'NOT_READY'),
@@ -174,6 +189,7 @@ export const HTTP_ERRORS: Readonly<Record<string, HttpError>> = Object.freeze({
   ...UCXL,
   ...CRYPTO,
   ...DHT,
+  ...TEAM,
   ...STORAGE,
   ...REPLICATION,
   ...HYBRID,

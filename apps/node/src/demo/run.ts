@@ -57,6 +57,7 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
   const steps: Step[] = []
   const agents = new Map<Role, AgentProcess>()
   const root = mkdtempSync(join(tmpdir(), 'chorus-demo-'))
+  const teamDir = join(root, 'team-admin')
   // Ctrl-C: the agents (same process group) get it too and shut down; we wait for them and clean up.
   const onInterrupt = () => {
     print(`${stamp()} interrupted: stopping the agents`)
@@ -95,7 +96,7 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
     certificate: Uint8Array,
     fn: (intruder: Intruder) => Promise<T>
   ): Promise<T> => {
-    const file = readTeamFile(join(teamDir))
+    const file = readTeamFile(teamDir)
     if (file === undefined) throw new Error('no team file')
     const policy = createTeamPolicy({ root: parseTeamId(file.team), manifest: file.manifest })
     const intruder = await startIntruder({
@@ -135,7 +136,6 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
   try {
     if (!options.json) print(`${stamp()} CHORUS demo: 5 agents on 127.0.0.1, data in ${root}`)
 
-    const teamDir = join(root, 'team-admin')
     let shareFiles: string[] = []
     await step('make the team: root key split into 3-of-5 Shamir shares, one age key per role, manifest v1', async () => {
       const made = await initTeam({ dir: teamDir, shares: 5, threshold: 3 })
