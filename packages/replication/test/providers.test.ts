@@ -113,7 +113,9 @@ describe('ProviderCache', () => {
     const all = await c.lookup(KEY, signal, true)
     expect(counters.providerLookups).toBe(1)
     const live = all.filter((p) => p.live).map((p) => p.peerId)
-    expect(live).toEqual(sortByDistance(KEY, [SELF, PEERS[1]!, PEERS[2]!]))
+    // without a digest no remote provider is proven: this node (it holds the key) comes first
+    expect(live).toEqual([SELF, ...sortByDistance(KEY, [PEERS[1]!, PEERS[2]!])])
+    expect(all.filter((p) => p.proven).map((p) => p.peerId)).toEqual([SELF])
     // at most max(maxProvidersPerKey, replicationFactor) = 3: the live ones fill the list
     expect(all).toHaveLength(3)
     expect(all.every((p) => p.distance > 0 && p.distance <= 256 && p.xorDistance.length === 64)).toBe(true)
@@ -167,7 +169,8 @@ describe('Pusher: repair targets', () => {
           knownDown: (peer) => init.down?.includes(peer) ?? false,
           note: (peer, ok) => noted.push([peer, ok])
         },
-        touchProvider: () => {},
+        recordHolder: () => {},
+        penalise: () => {},
         emitReplicated: () => {},
         counters: createCounters(),
         log: silentLogger
