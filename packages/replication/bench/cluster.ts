@@ -3,10 +3,11 @@
  * LibP2PDHT (TCP, ephemeral port) with a ReplicationManager, both on their own data directory,
  * so a node can be stopped and restarted with the same peer id, records and pins.
  */
+
+import { createHash } from 'node:crypto'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createHash } from 'node:crypto'
 import {
   createLibP2PDHT,
   EquivocationError,

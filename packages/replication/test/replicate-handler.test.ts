@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { silentLogger } from '@chorus/common'
-import { createLocalDHT, type LocalDHT, sortByDistance, StaleRecordError } from '@chorus/dht'
+import { createLocalDHT, type LocalDHT, StaleRecordError, sortByDistance } from '@chorus/dht'
 import { encode } from 'cborg'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {
@@ -181,12 +181,12 @@ describe('the replicate edge (parseRequest)', () => {
       nonce,
       digest
     })
-    expect(
-      parseRequest(encodeProve({ key: '/CHORUS/k', nonce: new Uint8Array(8), digest }), MAX)
-    ).toEqual(refused('MALFORMED_REQUEST'))
-    expect(
-      parseRequest(encode({ v: 1, op: 'prove', key: '/CHORUS/k', nonce, digest: 'x' }), MAX)
-    ).toEqual(refused('MALFORMED_REQUEST'))
+    expect(parseRequest(encodeProve({ key: '/CHORUS/k', nonce: new Uint8Array(8), digest }), MAX)).toEqual(
+      refused('MALFORMED_REQUEST')
+    )
+    expect(parseRequest(encode({ v: 1, op: 'prove', key: '/CHORUS/k', nonce, digest: 'x' }), MAX)).toEqual(
+      refused('MALFORMED_REQUEST')
+    )
   })
 })
 

@@ -6,6 +6,7 @@ import { keyPeerDistance, keyPosition, xorDistance } from '@chorus/dht'
 import { encode } from 'cborg'
 import { afterEach, describe, expect, it } from 'vitest'
 import { defaultReplicationConfig, log2Distance, sortByDistance } from '../src/index.js'
+import { valueDigest } from '../src/proof.js'
 import {
   decodeRequest,
   decodeResponse,
@@ -14,7 +15,6 @@ import {
   encodeResponse,
   REFUSAL_TEXT
 } from '../src/protocol.js'
-import { valueDigest } from '../src/proof.js'
 import { ReplicationStore } from '../src/store.js'
 import { backoffDelay } from '../src/timing.js'
 
