@@ -211,7 +211,7 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
       peerId,
       connected: () => this.liveness.connected(),
       isStarted,
-      touchProvider: (key: string, peer: string, at: number) => this.providers.touch(key, peer, at),
+      nominate: (key: string, peers: string[], at: number) => this.providers.nominate(key, peers, at),
       noteLive: (peer: string) => this.liveness.note(peer, true),
       pinned: (e: ReplicationEvents['pinned']) => this.pinnedByPeer(e),
       equivocation: (e: ReplicationEvents['equivocation']) => this.emit('equivocation', e),

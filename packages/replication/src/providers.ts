@@ -52,6 +52,22 @@ export class ProviderCache {
     this.components.store()?.touchProvider(key, peer, at)
   }
 
+  /**
+   * Records peers named as holders of `key` (a pusher and the holders it names) as candidates:
+   * known ones are refreshed, new ones added only while the key has fewer than twice
+   * `maxProvidersPerKey` entries, so that names in pushes cannot grow the table without bound.
+   */
+  nominate(key: string, peers: string[], at = Date.now()): void {
+    const store = this.components.store()
+    if (store == null) return
+    const known = new Set(store.providers(key).map((r) => r.peer))
+    let room = 2 * this.init.maxProvidersPerKey - known.size
+    for (const peer of new Set(peers)) {
+      if (!known.has(peer) && room-- <= 0) continue
+      store.touchProvider(key, peer, at)
+    }
+  }
+
   /** Records that `peer` holds the value of `key` whose digest is `digest` (it accepted a push of it). */
   proven(key: string, peer: string, digest: Uint8Array, at = Date.now()): void {
     this.components.store()?.recordProof(key, peer, digest, at)

@@ -130,6 +130,18 @@ describe('ProviderCache', () => {
     expect((await c.lookup(KEY, signal, false)).map((p) => p.peerId)).toEqual([])
   })
 
+  it('takes named holders as candidates, at most twice maxProvidersPerKey new ones per key', () => {
+    const { c } = cache({ live: new Set() })
+    const named = Array.from({ length: 10 }, (_, i) => `peer-${i}`)
+    c.nominate(KEY, named.slice(0, 4), 1000)
+    c.nominate(KEY, named, 2000)
+    const rows = store.providers(KEY)
+    expect(rows).toHaveLength(6)
+    // known ones are refreshed, new ones beyond the cap are not added
+    expect(rows.filter((r) => r.lastSeen === 2000)).toHaveLength(6)
+    expect(rows.every((r) => !r.announced && r.proofDigest == null)).toBe(true)
+  })
+
   it('cleanup drops expired entries and caps each key', () => {
     const now = Date.now()
     store.touchProvider(KEY, PEERS[0]!, now - replicationDefaults.providerTTL - 10)

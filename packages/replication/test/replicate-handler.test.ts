@@ -84,7 +84,9 @@ function build(overrides: Partial<ReplicateHandlerComponents> = {}, init: Init =
     peerId: SELF,
     connected: () => connected,
     isStarted: () => started,
-    touchProvider: (key, peer) => touched.push([key, peer]),
+    nominate: (key, peers) => {
+      for (const peer of peers) touched.push([key, peer])
+    },
     noteLive: () => {},
     pinned: (e) => pinned.push(e.key),
     equivocation: (e) => equivocations.push(e),

@@ -45,8 +45,8 @@ export interface ReplicateHandlerComponents {
   connected: () => Iterable<string>
   /** Whether the manager still runs (checked again after the record store was written). */
   isStarted: () => boolean
-  /** Records a provider candidate of the key (to be challenged before it counts). */
-  touchProvider: (key: string, peer: string, at: number) => void
+  /** Records provider candidates of the key (each to be challenged before it counts). */
+  nominate: (key: string, peers: string[], at: number) => void
   /** The sender answered: it is live. */
   noteLive: (peer: string) => void
   /** A new or changed value was pinned. */
@@ -151,8 +151,8 @@ export async function handleReplicate(
   components.wake()
   if (refused != null) return refusal(refused)
   // candidates only: each proves possession before it counts as a holder
-  components.touchProvider(key, from, now)
-  for (const h of req.holders ?? []) if (h !== components.peerId) components.touchProvider(key, h, now)
+  const named = (req.holders ?? []).filter((h) => h !== components.peerId && h !== from)
+  components.nominate(key, [from, ...named], now)
   return { ok: true }
 }
 
