@@ -437,6 +437,15 @@ describe('per-peer quotas', () => {
     expect(await push('/CHORUS/q4', testRecord('4'))).toEqual({ ok: true })
   })
 
+  it('holds against concurrent pushes of new keys', async () => {
+    build({}, { maxRecordsPerPeer: 2 })
+    const keys = ['/CHORUS/c1', '/CHORUS/c2', '/CHORUS/c3', '/CHORUS/c4']
+    const res = await Promise.all(keys.map((k) => push(k, testRecord(k))))
+    expect(res.filter((r) => r.ok)).toHaveLength(2)
+    expect(res.filter((r) => !r.ok)).toEqual([refused('QUOTA'), refused('QUOTA')])
+    expect(entries.usageOf(SENDER).records).toBe(2)
+  })
+
   it('limits the bytes, and the tally survives a reopen of the store', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'chorus-quota-'))
     dirs.push(dir)

@@ -121,9 +121,13 @@ export async function handleReplicate(
   }
   const changed = pinned == null || !sameBytes(pinned, keep)
   if (!components.isStarted()) return refusal('NOT_ACCEPTING')
+  // again, without an await before the pin: concurrent pushes all passed the first check
+  if (existing == null && entries.get(key) == null && !entries.allowsPush(from, keep.byteLength, init)) {
+    return refusal('QUOTA')
+  }
   const now = Date.now()
   const entry: Entry =
-    existing ??
+    entries.get(key) ??
     newEntry(
       {
         key,
