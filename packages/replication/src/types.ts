@@ -78,7 +78,7 @@ export interface ReplicationMetrics {
   /** Proofs of possession this node asked for, and those that failed (not held, other value, wrong proof). */
   proofsRequested: number
   proofsFailed: number
-  /** Offences reported to the reputation system. */
+  /** Offences of peers found (reported to the reputation system when the node gave one). */
   penalties: number
   /** Values put to the network again by republish. */
   republishOperations: number
