@@ -3,10 +3,18 @@
  * LibP2PDHT (TCP, ephemeral port) with a ReplicationManager, both on their own data directory,
  * so a node can be stopped and restarted with the same peer id, records and pins.
  */
+
+import { createHash } from 'node:crypto'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createLibP2PDHT, type LibP2PDHT, type RecordRules } from '@chorus/dht'
+import {
+  createLibP2PDHT,
+  EquivocationError,
+  type LibP2PDHT,
+  type RecordRules,
+  StaleRecordError
+} from '@chorus/dht'
 import type { ReplicationComponents, ReplicationInit, ReplicationManager } from '../src/index.ts'
 
 const MAGIC = new TextEncoder().encode('CHR1')
@@ -26,15 +34,54 @@ export function selectTestRecord(_key: Uint8Array, records: Uint8Array[]): numbe
   return best
 }
 
-/** The record rules every node of the cluster runs for the `CHORUS` namespace. */
-export const testRecords: RecordRules = {
-  validators: { CHORUS: validateTestRecord },
-  selectors: { CHORUS: selectTestRecord }
-}
-
 /** A test record: the magic, then the text. */
 export function testRecord(text: string): Uint8Array {
   return new Uint8Array(Buffer.concat([Buffer.from(MAGIC), Buffer.from(text)]))
+}
+
+/**
+ * A versioned test record, `CHR1v<version>:<author>:<body>`: a chain of versions by one author,
+ * as storage's heads are (the author stands for the key that signs them).
+ */
+export function versionedRecord(author: string, version: number, body: string): Uint8Array {
+  return testRecord(`v${version}:${author}:${body}`)
+}
+
+function parseVersioned(value: Uint8Array): { version: number; author: string } | undefined {
+  const m = /^v(\d+):([^:]+):/.exec(Buffer.from(value.subarray(MAGIC.length)).toString('utf8'))
+  return m == null ? undefined : { version: Number(m[1]), author: m[2]! }
+}
+
+/** The raw 32-byte key a test author stands for. */
+export function testAuthorKey(author: string): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(author).digest())
+}
+
+/**
+ * The succession rule of test records, simple but real: a versioned record succeeds the held one
+ * only when it has the same author and a higher version; a lower version, or another author
+ * (a key belongs to its first author), is stale; the same version with other bytes is
+ * equivocation by its author. Records without versions go by the selector.
+ */
+export function successionTestRecord(key: Uint8Array, held: Uint8Array, incoming: Uint8Array): void {
+  const k = new TextDecoder().decode(key)
+  const h = parseVersioned(held)
+  const i = parseVersioned(incoming)
+  if (h == null || i == null) {
+    if (selectTestRecord(key, [held, incoming]) === 0) throw new StaleRecordError(k)
+    return
+  }
+  if (h.author !== i.author || i.version < h.version) throw new StaleRecordError(k)
+  if (i.version === h.version && Buffer.compare(held, incoming) !== 0) {
+    throw new EquivocationError(k, testAuthorKey(h.author))
+  }
+}
+
+/** The record rules every node of the cluster runs for the `CHORUS` namespace. */
+export const testRecords: RecordRules = {
+  validators: { CHORUS: validateTestRecord },
+  selectors: { CHORUS: selectTestRecord },
+  succession: { CHORUS: successionTestRecord }
 }
 
 export type CreateManager = (components: ReplicationComponents, init: ReplicationInit) => ReplicationManager
@@ -57,6 +104,8 @@ export interface ClusterInit {
   requestTimeout?: number
   /** Called on every manager right after it is created (to attach listeners). */
   onManager?: (node: ClusterNode, manager: ReplicationManager) => void
+  /** Components of a node's manager besides the DHT and the test record rules (a reputation...). */
+  components?: (dht: LibP2PDHT, index: number) => Partial<ReplicationComponents>
 }
 
 export class Cluster {
@@ -108,7 +157,14 @@ export class Cluster {
     })
     if (peers.length > 0) await dht.bootstrap()
     const manager = this.init.createManager(
-      { dht, messaging: dht, validate: validateTestRecord, select: selectTestRecord },
+      {
+        dht,
+        messaging: dht,
+        validate: validateTestRecord,
+        select: selectTestRecord,
+        succession: successionTestRecord,
+        ...this.init.components?.(dht, index)
+      },
       { ...this.init.replication, dataDir: join(node.dir, 'replication') }
     )
     node.dht = dht

@@ -16,7 +16,7 @@
 import { join } from 'node:path'
 import { createLibP2PDHT, type LibP2PDHT } from '@chorus/dht'
 import { createReplicationManager, type ReplicationManager } from '../dist/index.js'
-import { selectTestRecord, testRecords, validateTestRecord } from './cluster.ts'
+import { selectTestRecord, successionTestRecord, testRecords, validateTestRecord } from './cluster.ts'
 
 const [dir, initJson, queryTimeout, requestTimeout] = process.argv.slice(2)
 if (dir == null || initJson == null || process.send == null) {
@@ -73,7 +73,15 @@ async function handle(req: Req): Promise<unknown> {
       if (bootstrap.length > 0) await dht.bootstrap()
       t.push(Date.now())
       manager = createReplicationManager(
-        { dht, messaging: dht, validate: validateTestRecord, select: selectTestRecord, logger },
+        {
+          dht,
+          messaging: dht,
+          validate: validateTestRecord,
+          select: selectTestRecord,
+          succession: successionTestRecord,
+          reputation: dht.reputation,
+          logger
+        },
         { ...JSON.parse(initJson!), dataDir: join(dir!, 'replication') }
       )
       await manager.start()

@@ -1,5 +1,13 @@
 /** The public types of the replication manager: components, init, events, results, the interface. */
-import type { AbortOptions, DHT, Logger, PeerMessaging, RecordSelector, RecordValidator } from '@chorus/dht'
+import type {
+  AbortOptions,
+  DHT,
+  Logger,
+  PeerMessaging,
+  RecordSelector,
+  RecordSuccession,
+  RecordValidator
+} from '@chorus/dht'
 import type { ReplicationConfig } from './config.js'
 
 export type { ReplicationInit } from './config.js'
@@ -15,13 +23,34 @@ export interface ReplicationComponents {
   /** The same validator the DHT runs for the records' namespace; incoming replicas must pass it. */
   validate: RecordValidator
   /**
-   * The namespace's selector. When given, a pushed value replaces a pinned one only if the
-   * selector prefers it (so an older version never overwrites a newer one). Default: the newest
-   * pushed value wins.
+   * The namespace's selector, used only without `succession`: a pushed value replaces a pinned
+   * one only if the selector prefers it. Without either, a pushed value replaces a pin a peer
+   * pushed, never one of this node's application.
    */
-  select?: RecordSelector
+  select?: RecordSelector | undefined
+  /**
+   * The namespace's succession rule (storage exports the CHORUS one). When given, a pushed value
+   * replaces the pinned one only when `succession(key, pinned, pushed)` returns; on
+   * `StaleRecordError` the pinned one stays (refusal `STALE`), on `EquivocationError` too
+   * (refusal `EQUIVOCATION`, counted, `equivocation` event). Default: the selector decides.
+   */
+  succession?: RecordSuccession | undefined
+  /**
+   * Where offences of peers are reported (a `LibP2PDHT`'s `reputation`): an undecodable request
+   * (`invalid-message`), a refused record (`invalid-record`), a claimed holder that cannot prove
+   * it (`bogus-provider`), pushes or proofs over the rate limit (`flood`). Default: none.
+   */
+  reputation?: ReplicationReputation | undefined
   /** Where logs go. Default: nowhere. */
   logger?: Logger
+}
+
+/** The offences this package reports (a subset of `@chorus/dht`'s `PenaltyReason`). */
+export type ReplicationPenalty = 'invalid-message' | 'bogus-provider' | 'invalid-record' | 'flood'
+
+/** What replication needs of a reputation system (`PeerReputation` of `@chorus/dht` fits). */
+export interface ReplicationReputation {
+  penalise(peer: string, reason: ReplicationPenalty): void
 }
 
 /** Event details. */
@@ -35,6 +64,13 @@ export interface ReplicatedEvent {
   key: string
   /** The peer that accepted the value. */
   peer: string
+}
+export interface EquivocationEvent {
+  key: string
+  /** The raw 32-byte Ed25519 key of the author who signed both records. */
+  authorKey: Uint8Array
+  /** The peer that pushed the contradicting record (a relay, not necessarily the author). */
+  from: string
 }
 export interface HealthEvent {
   key: string
@@ -51,6 +87,8 @@ export interface ReplicationEvents {
   replicated: ReplicatedEvent
   /** A key's health changed at a check. */
   health: HealthEvent
+  /** A peer pushed a record that contradicts the pinned one; the pinned one stayed. */
+  equivocation: EquivocationEvent
 }
 
 export interface AddContentOptions extends AbortOptions {

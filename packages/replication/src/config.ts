@@ -10,6 +10,13 @@ import { InvalidArgumentError } from './errors.js'
 const SECOND = 1000
 const MINUTE = 60 * SECOND
 const HOUR = 60 * MINUTE
+const MiB = 1024 * 1024
+
+/** A per-peer token bucket: `burst` requests at once, then `ratePerSecond`. */
+export interface PeerRateLimit {
+  burst: number
+  ratePerSecond: number
+}
 
 export interface ReplicationConfig {
   /**
@@ -99,6 +106,44 @@ export interface ReplicationConfig {
    * @default 1_048_576
    */
   maxRecordBytes: number
+  /**
+   * A pushed record for a key this node does not hold is accepted only when this node is among
+   * the `replicationFactor + holderSlack` peers closest to the key, of itself and the peers it is
+   * connected to. The slack (by default the default factor) allows for the pusher seeing the
+   * network otherwise: its connections differ from ours, a repair pushes past holders it already
+   * counts, and peers come and go between its choice and our check.
+   * @default 3
+   */
+  holderSlack: number
+  /**
+   * At most this many records pinned because one peer pushed them first; more are refused
+   * (`QUOTA`). An application's own keys are not counted.
+   * @default 10_000
+   */
+  maxRecordsPerPeer: number
+  /**
+   * At most this many bytes of records pinned because one peer pushed them first (256 MiB).
+   * @default 268_435_456
+   */
+  maxBytesPerPeer: number
+  /**
+   * A holder's proof of possession counts this long, in ms (1 h); after that it is challenged
+   * again at the next check. A holder that silently lost a value counts at most this long.
+   * @default 3_600_000
+   */
+  proofTTL: number
+  /**
+   * Per-peer rate of replicate pushes this node serves; pushes over it are refused
+   * (`RATE_LIMITED`) before any validation and cost the sender a `flood` penalty.
+   * @default { burst: 500, ratePerSecond: 100 }
+   */
+  pushRateLimit: PeerRateLimit
+  /**
+   * Per-peer rate of proofs of possession this node answers (each hashes a held value of up to
+   * `maxRecordBytes`); over it: `RATE_LIMITED` and a `flood` penalty.
+   * @default { burst: 200, ratePerSecond: 50 }
+   */
+  proveRateLimit: PeerRateLimit
 }
 
 /** The reference's defaults (and ours for the added timings). */
@@ -119,7 +164,13 @@ export const replicationDefaults: Readonly<ReplicationConfig> = Object.freeze({
   jitter: 0.2,
   livenessTTL: 30 * SECOND,
   requestTimeout: 10 * SECOND,
-  maxRecordBytes: 1024 * 1024
+  maxRecordBytes: MiB,
+  holderSlack: 3,
+  maxRecordsPerPeer: 10_000,
+  maxBytesPerPeer: 256 * MiB,
+  proofTTL: HOUR,
+  pushRateLimit: Object.freeze({ burst: 500, ratePerSecond: 100 }),
+  proveRateLimit: Object.freeze({ burst: 200, ratePerSecond: 50 })
 })
 
 /** A fresh copy of {@link replicationDefaults}. */
@@ -172,7 +223,9 @@ export function checkConfig(c: ReplicationConfig): void {
     'repairBackoffMax',
     'livenessTTL',
     'requestTimeout',
-    'maxRecordBytes'
+    'maxRecordBytes',
+    'maxBytesPerPeer',
+    'proofTTL'
   ]
   for (const f of positive) {
     const v = c[f]
@@ -180,11 +233,26 @@ export function checkConfig(c: ReplicationConfig): void {
       throw new InvalidArgumentError(f, `must be a positive number, got ${String(v)}`)
     }
   }
-  for (const f of ['replicationFactor', 'maxProvidersPerKey', 'maxConcurrentReplications'] as const) {
+  for (const f of [
+    'replicationFactor',
+    'maxProvidersPerKey',
+    'maxConcurrentReplications',
+    'maxRecordsPerPeer'
+  ] as const) {
     if (!Number.isInteger(c[f]) || c[f] < 1) {
       throw new InvalidArgumentError(f, `must be an integer >= 1, got ${String(c[f])}`)
     }
   }
   if (!(c.repairRankDelay >= 0)) throw new InvalidArgumentError('repairRankDelay', 'must be >= 0')
+  if (!Number.isInteger(c.holderSlack) || c.holderSlack < 0) {
+    throw new InvalidArgumentError('holderSlack', `must be an integer >= 0, got ${String(c.holderSlack)}`)
+  }
+  for (const f of ['pushRateLimit', 'proveRateLimit'] as const) {
+    const r = c[f]
+    const ok = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v > 0
+    if (r == null || !ok(r.burst) || !ok(r.ratePerSecond)) {
+      throw new InvalidArgumentError(f, 'must be { burst, ratePerSecond } with positive numbers')
+    }
+  }
   if (!(c.jitter >= 0 && c.jitter <= 1)) throw new InvalidArgumentError('jitter', 'must be within 0..1')
 }

@@ -1,9 +1,11 @@
 /**
  * The entry model: the keys this node manages, each an in-memory {@link Entry} (its schedule)
- * over its persisted content row (and pinned value) in the SQLite {@link ReplicationStore}.
+ * over its persisted content row (and pinned value) in the SQLite {@link ReplicationStore}, and
+ * the per-peer tally of what peers' pushes made this node pin ({@link PushUsage}).
  * `open()` loads the rows with a fresh schedule; `close()` closes the store.
  */
 import type { ReplicationConfig } from './config.js'
+import { type PeerUsage, PushUsage, type QuotaLimits } from './quota.js'
 import { type ContentRow, ReplicationStore } from './store.js'
 import { withJitter } from './timing.js'
 import type { ReplicationHealth } from './types.js'
@@ -43,6 +45,7 @@ export interface ContentEntriesInit {
 export class ContentEntries {
   private readonly init: ContentEntriesInit
   private readonly map = new Map<string, Entry>()
+  private readonly usage = new PushUsage()
   private db: ReplicationStore | undefined
   private writable = false
 
@@ -69,6 +72,7 @@ export class ContentEntries {
         republishFailures: 0,
         fresh: false
       })
+      this.usage.charge(row.key, row.pushedBy, row.size)
     }
     this.db = store
     this.writable = true
@@ -84,6 +88,7 @@ export class ContentEntries {
     this.db?.close()
     this.db = undefined
     this.map.clear()
+    this.usage.clear()
   }
 
   /** The open store, or undefined when closed. */
@@ -125,17 +130,30 @@ export class ContentEntries {
   set(entry: Entry, value?: Uint8Array): void {
     this.map.set(entry.key, entry)
     this.db?.upsertContent(entry, value)
+    this.usage.charge(entry.key, entry.pushedBy, entry.size)
   }
 
   /** Writes the entry's row (and the value, when given) even if not current. */
   write(entry: Entry, value?: Uint8Array): void {
     this.db?.upsertContent(entry, value)
+    if (this.isCurrent(entry)) this.usage.charge(entry.key, entry.pushedBy, entry.size)
   }
 
   /** Stops managing the key and drops its row, pin and provider entries. */
   delete(key: string): void {
     this.map.delete(key)
     this.db?.deleteContent(key)
+    this.usage.release(key)
+  }
+
+  /** The records and bytes this node pinned because `peer` pushed them first. */
+  usageOf(peer: string): PeerUsage {
+    return this.usage.of(peer)
+  }
+
+  /** Whether one more record of `bytes` pushed by `peer` stays within its quota. */
+  allowsPush(peer: string, bytes: number, limits: QuotaLimits): boolean {
+    return this.usage.allows(peer, bytes, limits)
   }
 
   /** Writes a schedule change of the current entry (not after `seal()`, nor for a removed entry). */
@@ -146,6 +164,19 @@ export class ContentEntries {
   /** The pinned value of the key, if any. */
   value(key: string): Uint8Array | undefined {
     return this.db?.getValue(key)
+  }
+
+  /** SHA-256 of the pinned value of the key, if any. */
+  digest(key: string): Uint8Array | undefined {
+    return this.db?.getDigest(key)
+  }
+
+  /** The pinned value of the key and its SHA-256, when this node holds it. */
+  pinnedValue(key: string): { value: Uint8Array; digest: Uint8Array } | undefined {
+    if (!this.holds(key)) return undefined
+    const value = this.value(key)
+    const digest = this.digest(key)
+    return value == null || digest == null ? undefined : { value, digest }
   }
 
   /** `healthy` at or above the factor, `critical` at none, `degraded` between. */
@@ -166,11 +197,15 @@ export interface EntrySchedule {
 export function newEntry(
   row: Pick<ContentRow, 'key' | 'size' | 'priority' | 'createdAt' | 'pinned' | 'origin'> &
     Partial<
-      Pick<ContentRow, 'lastReprovided' | 'lastRepublished' | 'lastChecked' | 'lastActual' | 'lastHealth'>
+      Pick<
+        ContentRow,
+        'pushedBy' | 'lastReprovided' | 'lastRepublished' | 'lastChecked' | 'lastActual' | 'lastHealth'
+      >
     >,
   schedule: EntrySchedule
 ): Entry {
   return {
+    pushedBy: undefined,
     lastReprovided: undefined,
     lastRepublished: undefined,
     lastChecked: undefined,

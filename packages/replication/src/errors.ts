@@ -63,13 +63,30 @@ export class ValueUnavailableError extends ReplicationError {
   }
 }
 
-/** Why a peer refused a replicate request (sent back in the response). */
+/**
+ * Why a peer refused a request (sent back in the response, always with the fixed text of
+ * `REFUSAL_TEXT` in `protocol.ts`, never anything of the request or of a validator).
+ */
 export type RefusalCode =
   | 'MALFORMED_REQUEST'
   | 'TOO_LARGE'
   | 'INVALID_RECORD'
   | 'STORE_FAILED'
   | 'NOT_ACCEPTING'
+  /** The receiver is not among the holders the key should have, as it sees the network. */
+  | 'NOT_A_TARGET'
+  /** The records or bytes the receiver pinned because the sender pushed them are at their limit. */
+  | 'QUOTA'
+  /** The receiver holds a record for the key that the pushed one does not succeed. */
+  | 'STALE'
+  /** The pushed record contradicts the one held (same author, same version, other content). */
+  | 'EQUIVOCATION'
+  /** The sender is over its per-peer rate of pushes or proofs. */
+  | 'RATE_LIMITED'
+  /** A proof was asked for a key the receiver does not hold. */
+  | 'NOT_HELD'
+  /** A proof was asked for a value other than the one the receiver holds (another version). */
+  | 'OTHER_VALUE'
 
 /** A peer answered a replicate request with a refusal and its reason. */
 export class ReplicationRefusedError extends ReplicationError {

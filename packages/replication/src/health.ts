@@ -1,6 +1,7 @@
 /**
- * Replication health: turns a liveness-checked provider list into a key's status, records the
- * result on the managed entry (and emits `health` when it changed).
+ * Replication health: turns a checked provider list into a key's status (only providers that are
+ * live and proved possession count), records the result on the managed entry (and emits `health`
+ * when it changed).
  */
 import type { HealthEvent } from './api.js'
 import type { ContentEntries } from './entries.js'
@@ -31,7 +32,7 @@ export class HealthTracker {
     const { entries, peerId: self } = this.components
     const entry = entries.get(key)
     const isLocal = entry?.pinned === true
-    const healthyProviders = providers.filter((p) => p.live && p.peerId !== self).length
+    const healthyProviders = providers.filter((p) => p.live && p.proven && p.peerId !== self).length
     const actual = healthyProviders + (isLocal ? 1 : 0)
     const health = entries.healthOf(actual)
     if (entry != null) {

@@ -8,6 +8,7 @@
 export { keyPeerDistance, log2Distance, sortByDistance } from '@chorus/dht'
 export type {
   AddContentOptions,
+  EquivocationEvent,
   HealthEvent,
   PinnedEvent,
   RepairResult,
@@ -15,10 +16,13 @@ export type {
   ReplicationComponents,
   ReplicationEvents,
   ReplicationManager,
+  ReplicationPenalty,
+  ReplicationReputation,
   StatusOptions
 } from './api.js'
 export {
   defaultReplicationConfig,
+  type PeerRateLimit,
   type ReplicationConfig,
   type ReplicationInit,
   replicationDefaults
@@ -37,5 +41,5 @@ export {
   ValueUnavailableError
 } from './errors.js'
 export { createReplicationManager } from './manager.js'
-export { REPLICATE_PROTOCOL_SUFFIX } from './protocol.js'
+export { REFUSAL_TEXT, REPLICATE_PROTOCOL_SUFFIX } from './protocol.js'
 export type { ProviderInfo, ReplicationHealth, ReplicationMetrics, ReplicationStatus } from './types.js'

@@ -5,7 +5,8 @@
  *
  * - {@link ContentEntries} (`entries.ts`): the managed keys and their rows in SQLite;
  * - {@link PeerLiveness} (`liveness.ts`): is a peer reachable (connection, ping);
- * - {@link ProviderCache} (`providers.ts`): who holds a key, liveness-checked;
+ * - {@link ProviderCache} (`providers.ts`): who may hold a key, liveness-checked;
+ * - {@link PossessionVerifier} (`possession.ts`): who proved it holds the value (only they count);
  * - {@link HealthTracker} (`health.ts`): status and health of a key;
  * - {@link Pusher} (`pusher.ts`): copies a value to the closest reachable peers;
  * - {@link Repairer} (`repairer.ts`): counts live holders and repairs;
@@ -13,7 +14,8 @@
  * - {@link LocalContent} (`content.ts`): `addContent` / `removeContent`;
  * - {@link DepartureWatch} (`departures.ts`): a co-holder left, check its keys soon;
  * - {@link Scheduler} (`scheduler.ts`): the timer and the two job queues;
- * - {@link ReplicateServer} (`rpc/`): the `/CHORUS/replicate/1.0.0` edge and its handlers.
+ * - {@link ReplicateServer} (`rpc/`): the `/CHORUS/replicate/1.0.0` edge, rate limits and its
+ *   handlers (replicate, prove, ping).
  */
 import { anySignal, errorText, type Logger, silentLogger } from '@chorus/common'
 import type { AbortOptions } from '@chorus/dht'
@@ -23,6 +25,7 @@ import type {
   ReplicationComponents,
   ReplicationEvents,
   ReplicationManager,
+  ReplicationPenalty,
   StatusOptions
 } from './api.js'
 import {
@@ -43,11 +46,14 @@ import {
 import { HealthTracker } from './health.js'
 import { PeerLiveness } from './liveness.js'
 import { buildMetrics, createCounters } from './metrics.js'
+import { Offences } from './offences.js'
+import { PossessionVerifier } from './possession.js'
 import { REPLICATE_PROTOCOL_SUFFIX } from './protocol.js'
 import { ProviderCache } from './providers.js'
 import { Pusher } from './pusher.js'
 import { Repairer } from './repairer.js'
 import { Reprovider } from './reprovider.js'
+import { handleProve } from './rpc/handlers/prove.js'
 import { handleReplicate } from './rpc/handlers/replicate.js'
 import { ReplicateServer } from './rpc/index.js'
 import { Scheduler } from './scheduler.js'
@@ -68,6 +74,7 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
   private readonly liveness: PeerLiveness
   private readonly values: RecordValues
   private readonly providers: ProviderCache
+  private readonly verifier: PossessionVerifier
   private readonly health: HealthTracker
   private readonly pusher: Pusher
   private readonly repairer: Repairer
@@ -100,6 +107,8 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     this.onPinned = init?.onPinned
     const isStarted = (): boolean => this.started
     const store = () => this.entries.store
+    const offences = new Offences({ reputation: components.reputation, counters, log })
+    const penalise = (peer: string, reason: ReplicationPenalty): void => offences.penalise(peer, reason)
 
     this.entries = new ContentEntries({ dataDir: init?.dataDir, config })
     this.liveness = new PeerLiveness(
@@ -116,6 +125,19 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
       { dht, peerId, store, holds: (key) => this.entries.holds(key), liveness: this.liveness, counters, log },
       config
     )
+    this.verifier = new PossessionVerifier(
+      {
+        messaging,
+        providers: this.providers,
+        entries: this.entries,
+        values: this.values,
+        store,
+        penalise,
+        counters,
+        log
+      },
+      { ...config, protocol: this.protocol }
+    )
     this.health = new HealthTracker(
       { entries: this.entries, peerId, emitHealth: (e) => this.emit('health', e) },
       config
@@ -125,17 +147,19 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
         messaging,
         dht,
         liveness: this.liveness,
-        touchProvider: (key, peer) => this.providers.touch(key, peer),
+        recordHolder: (key, peer, digest) => this.providers.proven(key, peer, digest),
+        penalise,
         emitReplicated: (e) => this.emit('replicated', e),
         counters,
         log
       },
-      { protocol: this.protocol, requestTimeout: config.requestTimeout }
+      { ...config, protocol: this.protocol }
     )
     this.repairer = new Repairer(
       {
         entries: this.entries,
         providers: this.providers,
+        holders: this.verifier,
         pusher: this.pusher,
         health: this.health,
         values: this.values,
@@ -146,16 +170,8 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
       },
       config
     )
-    this.reprovider = new Reprovider(
-      {
-        dht,
-        entries: this.entries,
-        touchSelf: (key, at) => this.providers.touch(key, peerId, at),
-        counters,
-        log
-      },
-      config
-    )
+    const touchSelf = (key: string, at: number) => this.providers.touch(key, peerId, at)
+    this.reprovider = new Reprovider({ dht, entries: this.entries, touchSelf, counters, log }, config)
     this.departures = new DepartureWatch(
       { messaging, entries: this.entries, store, forget: (peer) => this.liveness.forget(peer), log },
       config
@@ -191,22 +207,30 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
       dht,
       values: this.values,
       select: components.select,
+      succession: components.succession,
       peerId,
+      connected: () => this.liveness.connected(),
       isStarted,
-      touchProvider: (key: string, peer: string, at: number) => this.providers.touch(key, peer, at),
+      nominate: (key: string, peers: string[], at: number) => this.providers.nominate(key, peers, at),
       noteLive: (peer: string) => this.liveness.note(peer, true),
       pinned: (e: ReplicationEvents['pinned']) => this.pinnedByPeer(e),
-      wake: () => this.scheduler.arm(0)
+      equivocation: (e: ReplicationEvents['equivocation']) => this.emit('equivocation', e),
+      penalise,
+      wake: () => this.scheduler.arm(0),
+      counters,
+      log
     }
     this.server = new ReplicateServer(
       {
         messaging,
         isStarted,
         replicate: (req, from) => handleReplicate(replicateComponents, config, req, from),
+        prove: (req) => handleProve({ entries: this.entries }, req),
+        penalise,
         counters,
         log
       },
-      { protocol: this.protocol, maxRecordBytes: config.maxRecordBytes }
+      { ...config, protocol: this.protocol }
     )
   }
 
@@ -241,6 +265,7 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     await this.scheduler.drain()
     this.entries.close()
     this.liveness.clear()
+    this.verifier.clear()
     this.departures.reset()
     this.log.info({}, 'replication: stopped')
   }
@@ -287,15 +312,15 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     checkKey(key)
     const max = limit ?? this.config.maxProvidersPerKey
     if (!Number.isInteger(max) || max < 1) throw new InvalidArgumentError('limit', 'must be an integer >= 1')
-    return (await this.providers.lookup(key, signal)).slice(0, max)
+    return (await this.verifier.holders(key, signal)).slice(0, max)
   }
 
   async getReplicationStatus(key: string, options: StatusOptions = {}): Promise<ReplicationStatus> {
     const signal = this.signalWith(options)
     checkKey(key)
-    let providers = options.refresh === true ? [] : await this.providers.lookup(key, signal, false)
-    if (providers.filter((p) => p.live).length < this.config.replicationFactor) {
-      providers = await this.providers.lookup(key, signal, true)
+    let providers = options.refresh === true ? [] : await this.verifier.holders(key, signal, false)
+    if (providers.filter((p) => p.live && p.proven).length < this.config.replicationFactor) {
+      providers = await this.verifier.holders(key, signal, true)
     }
     return this.health.status(key, providers)
   }

@@ -9,6 +9,10 @@ export type ReplicationCounters = Pick<
   | 'failedReplications'
   | 'replicasReceived'
   | 'replicasRefused'
+  | 'equivocations'
+  | 'proofsRequested'
+  | 'proofsFailed'
+  | 'penalties'
   | 'republishOperations'
   | 'repairChecks'
   | 'repairMessages'
@@ -26,6 +30,10 @@ export function createCounters(): ReplicationCounters {
     failedReplications: 0,
     replicasReceived: 0,
     replicasRefused: 0,
+    equivocations: 0,
+    proofsRequested: 0,
+    proofsFailed: 0,
+    penalties: 0,
     republishOperations: 0,
     repairChecks: 0,
     repairMessages: 0,

@@ -2,15 +2,19 @@
  * The `/CHORUS/replicate/1.0.0` wire format: one CBOR request, one CBOR response.
  *
  *   replicate request { v: 1, key: string, value: bytes, priority: int, holders?: string[] }
- *                     (holders: the peers the sender knows hold the key, so that the receiver
- *                      knows its co-holders without a DHT lookup)
+ *                     (holders: the peers the sender knows hold the key; the receiver takes them
+ *                      as candidates to challenge, never as holders)
+ *   prove request     { v: 1, op: 'prove', key: string, nonce: bytes(32), digest: bytes(32) }
+ *                     (proof of possession: digest is SHA-256 of the value the verifier holds;
+ *                      the holder answers with `possessionProof(nonce, key, its value)`)
  *   ping request      { v: 1, op: 'ping' }   (liveness: libp2p's own ping service allows only one
  *                                              outbound and two inbound streams per connection,
  *                                              which kad-dht's routing table also uses)
- *   response          { v: 1, ok: true } | { v: 1, ok: false, code: RefusalCode, reason: string }
+ *   response          { v: 1, ok: true, proof?: bytes(32) } | { v: 1, ok: false, code, reason }
  *
  * {@link parseRequest} is the edge: every inbound request is decoded and bound-checked there
- * once, and the handlers get a well-formed request.
+ * once, and the handlers get a well-formed request. A refusal carries a code and the fixed text
+ * of {@link REFUSAL_TEXT}: nothing of the request, of a validator or of the store goes back.
  */
 
 import { InvalidInputError } from '@chorus/common'
@@ -19,12 +23,17 @@ import { MalformedRequestError, REPLICATION_ERROR_CODES, type RefusalCode } from
 
 export const REPLICATE_PROTOCOL_SUFFIX = '/replicate/1.0.0'
 export const WIRE_VERSION = 1
-/** Bytes a request may carry beyond the value (key, priority, CBOR framing). */
+/** Bytes a request may carry beyond the value (key, priority, holders, CBOR framing). */
 export const REQUEST_OVERHEAD_BYTES = 16 * 1024
 /** Largest response this node reads (a response is a few dozen bytes). */
 export const MAX_RESPONSE_BYTES = 64 * 1024
 /** Largest response to a ping this node reads. */
 export const MAX_PING_RESPONSE_BYTES = 1024
+/** Longest key accepted, in characters (CHORUS keys are well under 200). */
+export const MAX_KEY_LENGTH = 1024
+/** Bytes of a proof nonce, of a value digest and of a proof (SHA-256). */
+export const NONCE_BYTES = 32
+export const DIGEST_BYTES = 32
 
 export interface ReplicateRequest {
   key: string
@@ -41,19 +50,42 @@ export interface PingRequest {
   op: 'ping'
 }
 
+/** A challenge: prove that you hold the value whose SHA-256 is `digest`. */
+export interface ProveRequest {
+  op: 'prove'
+  key: string
+  /** Fresh random bytes, so that an answer cannot be replayed or computed in advance. */
+  nonce: Uint8Array
+  /** SHA-256 of the value the verifier holds. */
+  digest: Uint8Array
+}
+
 export type Refusal = { ok: false; code: RefusalCode; reason: string }
-export type ReplicateResponse = { ok: true } | Refusal
+export type ReplicateResponse = { ok: true; proof?: Uint8Array } | Refusal
 
-const REFUSALS: ReadonlySet<string> = new Set([
-  'MALFORMED_REQUEST',
-  'TOO_LARGE',
-  'INVALID_RECORD',
-  'STORE_FAILED',
-  'NOT_ACCEPTING'
-])
+/** The one text sent with each refusal code. */
+export const REFUSAL_TEXT: Readonly<Record<RefusalCode, string>> = Object.freeze({
+  MALFORMED_REQUEST: 'the request is not a well-formed replicate, prove or ping request',
+  TOO_LARGE: 'the value is larger than this node accepts',
+  INVALID_RECORD: 'the record validator refused the record',
+  STORE_FAILED: 'this node could not store the record',
+  NOT_ACCEPTING: 'this node does not accept requests now',
+  NOT_A_TARGET: 'this node is not among the holders of this key',
+  QUOTA: 'this node holds as many records of the sender as it accepts',
+  STALE: 'this node holds a record for the key that the pushed one does not succeed',
+  EQUIVOCATION: 'the record contradicts the one this node holds',
+  RATE_LIMITED: 'too many requests from the sender; try again later',
+  NOT_HELD: 'this node does not hold the key',
+  OTHER_VALUE: 'this node holds another value for the key'
+})
 
-export function refusal(code: RefusalCode, reason: string): Refusal {
-  return { ok: false, code, reason }
+/** A refusal with its fixed text. */
+export function refusal(code: RefusalCode): Refusal {
+  return { ok: false, code, reason: REFUSAL_TEXT[code] }
+}
+
+function isRefusalCode(code: unknown): code is RefusalCode {
+  return typeof code === 'string' && Object.hasOwn(REFUSAL_TEXT, code)
 }
 
 export function encodeRequest(req: ReplicateRequest): Uint8Array {
@@ -71,8 +103,31 @@ export function encodePing(): Uint8Array {
   return encode({ v: WIRE_VERSION, op: 'ping' })
 }
 
-/** Decodes a request; throws `MalformedRequestError` (its message is the refusal reason) when malformed. */
-export function decodeRequest(bytes: Uint8Array): ReplicateRequest | PingRequest {
+export function encodeProve(req: Omit<ProveRequest, 'op'>): Uint8Array {
+  return encode({ v: WIRE_VERSION, op: 'prove', key: req.key, nonce: req.nonce, digest: req.digest })
+}
+
+function checkKey(key: unknown): string {
+  if (typeof key !== 'string' || key.length === 0 || !key.startsWith('/') || key.length > MAX_KEY_LENGTH) {
+    throw new MalformedRequestError(
+      `key must be a string starting with / of at most ${MAX_KEY_LENGTH} characters`
+    )
+  }
+  return key
+}
+
+function checkBytes(v: unknown, length: number, field: string): Uint8Array {
+  if (!(v instanceof Uint8Array) || v.byteLength !== length) {
+    throw new MalformedRequestError(`${field} must be ${length} bytes`)
+  }
+  return v
+}
+
+/**
+ * Decodes a request; throws `MalformedRequestError` when malformed. Its messages are fixed
+ * (they name the field, never repeat what the peer sent) and stay on this node.
+ */
+export function decodeRequest(bytes: Uint8Array): ReplicateRequest | PingRequest | ProveRequest {
   let msg: unknown
   try {
     msg = decode(bytes)
@@ -81,17 +136,21 @@ export function decodeRequest(bytes: Uint8Array): ReplicateRequest | PingRequest
   }
   if (msg == null || typeof msg !== 'object') throw new MalformedRequestError('request is not a CBOR map')
   const m = msg as Record<string, unknown>
-  if (m.v !== WIRE_VERSION) throw new MalformedRequestError(`unsupported wire version ${String(m.v)}`)
+  if (m.v !== WIRE_VERSION) throw new MalformedRequestError('unsupported wire version')
   if (m.op === 'ping') return { op: 'ping' }
-  if (m.op !== undefined && m.op !== 'replicate') {
-    throw new MalformedRequestError(`unknown operation ${String(m.op)}`)
+  if (m.op === 'prove') {
+    return {
+      op: 'prove',
+      key: checkKey(m.key),
+      nonce: checkBytes(m.nonce, NONCE_BYTES, 'nonce'),
+      digest: checkBytes(m.digest, DIGEST_BYTES, 'digest')
+    }
   }
-  if (typeof m.key !== 'string' || m.key.length === 0 || !m.key.startsWith('/')) {
-    throw new MalformedRequestError('key must be a non-empty string starting with /')
-  }
+  if (m.op !== undefined && m.op !== 'replicate') throw new MalformedRequestError('unknown operation')
+  const key = checkKey(m.key)
   if (!(m.value instanceof Uint8Array)) throw new MalformedRequestError('value must be a byte string')
   const priority = typeof m.priority === 'number' && Number.isInteger(m.priority) ? m.priority : 0
-  const req: ReplicateRequest = { key: m.key, value: m.value, priority }
+  const req: ReplicateRequest = { key, value: m.value, priority }
   if (m.holders !== undefined) {
     if (
       !Array.isArray(m.holders) ||
@@ -106,43 +165,51 @@ export function decodeRequest(bytes: Uint8Array): ReplicateRequest | PingRequest
 }
 
 /** An inbound request after the edge: decoded, well-formed and within bounds. */
-export type InboundRequest = PingRequest | ({ op: 'replicate' } & ReplicateRequest)
+export type InboundRequest = PingRequest | ProveRequest | ({ op: 'replicate' } & ReplicateRequest)
 
 /**
  * The edge of the protocol: decodes `bytes` and checks the value against `maxRecordBytes`.
  * Returns the request, or the refusal to send back.
  */
 export function parseRequest(bytes: Uint8Array, maxRecordBytes: number): InboundRequest | Refusal {
-  let req: ReplicateRequest | PingRequest
+  let req: ReplicateRequest | PingRequest | ProveRequest
   try {
     req = decodeRequest(bytes)
-  } catch (err) {
-    return refusal(
-      'MALFORMED_REQUEST',
-      MalformedRequestError.isInstance(err) ? err.message : 'malformed request'
-    )
+  } catch {
+    return refusal('MALFORMED_REQUEST')
   }
   if ('op' in req) return req
-  if (req.value.byteLength > maxRecordBytes) {
-    return refusal(
-      'TOO_LARGE',
-      `value is ${req.value.byteLength} bytes; this node accepts at most ${maxRecordBytes}`
-    )
-  }
+  if (req.value.byteLength > maxRecordBytes) return refusal('TOO_LARGE')
   return { op: 'replicate', ...req }
 }
 
 export function encodeResponse(res: ReplicateResponse): Uint8Array {
-  return encode(res.ok ? { v: WIRE_VERSION, ok: true } : { v: WIRE_VERSION, ...res })
+  if (!res.ok) return encode({ v: WIRE_VERSION, ok: false, code: res.code, reason: res.reason })
+  return encode(
+    res.proof == null ? { v: WIRE_VERSION, ok: true } : { v: WIRE_VERSION, ok: true, proof: res.proof }
+  )
 }
 
+const malformedResponse = (reason: string): InvalidInputError =>
+  new InvalidInputError('response', reason, { code: REPLICATION_ERROR_CODES.PROTOCOL })
+
+/**
+ * Decodes a peer's response. A refusal is given this node's own text for its code (what the
+ * peer wrote is not kept); an unknown code reads as `NOT_ACCEPTING`.
+ */
 export function decodeResponse(bytes: Uint8Array): ReplicateResponse {
-  const m = decode(bytes) as Record<string, unknown> | null
-  if (m == null || typeof m !== 'object' || typeof m.ok !== 'boolean') {
-    throw new InvalidInputError('response', 'not a response map', { code: REPLICATION_ERROR_CODES.PROTOCOL })
+  let m: Record<string, unknown> | null
+  try {
+    m = decode(bytes) as Record<string, unknown> | null
+  } catch {
+    throw malformedResponse('not valid CBOR')
   }
-  if (m.ok) return { ok: true }
-  const code = typeof m.code === 'string' && REFUSALS.has(m.code) ? (m.code as RefusalCode) : 'NOT_ACCEPTING'
-  const reason = typeof m.reason === 'string' ? m.reason : 'no reason given'
-  return { ok: false, code, reason }
+  if (m == null || typeof m !== 'object' || typeof m.ok !== 'boolean')
+    throw malformedResponse('not a response map')
+  if (!m.ok) return refusal(isRefusalCode(m.code) ? m.code : 'NOT_ACCEPTING')
+  if (m.proof === undefined) return { ok: true }
+  if (!(m.proof instanceof Uint8Array) || m.proof.byteLength !== DIGEST_BYTES) {
+    throw malformedResponse(`proof must be ${DIGEST_BYTES} bytes`)
+  }
+  return { ok: true, proof: m.proof }
 }

@@ -1,12 +1,15 @@
 /**
- * The provider cache: which peers hold each key. It merges the DHT's provider records with what
- * this node saw itself (pushes it made, replicas it received with their co-holders, earlier
- * lookups), liveness-checks them, and keeps them in the store with a TTL and a per-key cap.
+ * The provider cache: which peers may hold each key. It merges the DHT's provider records with
+ * what this node saw itself (pushes it made, replicas it received with their co-holders, earlier
+ * lookups), liveness-checks them, and keeps them in the store with a TTL and a per-key cap. Each
+ * is a candidate: `proven` says whether its last proof of possession (see `possession.ts`) is for
+ * the value given and recent enough; nothing else makes a peer a holder.
  */
 import { errorText, type Logger } from '@chorus/common'
 import { type DHT, keyPeerDistance, log2Distance, sortByDistance } from '@chorus/dht'
 import type { ReplicationConfig } from './config.js'
 import type { ReplicationCounters } from './metrics.js'
+import { sameDigest } from './proof.js'
 import type { ReplicationStore } from './store.js'
 import type { ProviderInfo } from './types.js'
 
@@ -32,7 +35,7 @@ export interface ProviderCacheComponents {
 
 export type ProviderCacheInit = Pick<
   ReplicationConfig,
-  'maxProvidersPerKey' | 'replicationFactor' | 'providerTTL'
+  'maxProvidersPerKey' | 'replicationFactor' | 'providerTTL' | 'proofTTL'
 >
 
 export class ProviderCache {
@@ -44,21 +47,50 @@ export class ProviderCache {
     this.init = init
   }
 
-  /** Records that `peer` holds `key`, seen at `at`. */
+  /** Records `peer` as a candidate provider of `key`, seen at `at`. */
   touch(key: string, peer: string, at = Date.now()): void {
     this.components.store()?.touchProvider(key, peer, at)
   }
 
   /**
-   * Providers of the key, each liveness-checked: live ones first, each group closest to the key
-   * first, at most max(`maxProvidersPerKey`, `replicationFactor`); this node among them when it
-   * holds the key. With `network` the DHT is asked too (at most `limit` providers).
+   * Records peers named as holders of `key` (a pusher and the holders it names) as candidates:
+   * known ones are refreshed, new ones added only while the key has fewer than twice
+   * `maxProvidersPerKey` entries, so that names in pushes cannot grow the table without bound.
+   */
+  nominate(key: string, peers: string[], at = Date.now()): void {
+    const store = this.components.store()
+    if (store == null) return
+    const known = new Set(store.providers(key).map((r) => r.peer))
+    let room = 2 * this.init.maxProvidersPerKey - known.size
+    for (const peer of new Set(peers)) {
+      if (!known.has(peer) && room-- <= 0) continue
+      store.touchProvider(key, peer, at)
+    }
+  }
+
+  /** Records that `peer` holds the value of `key` whose digest is `digest` (it accepted a push of it). */
+  proven(key: string, peer: string, digest: Uint8Array, at = Date.now()): void {
+    this.components.store()?.recordProof(key, peer, digest, at)
+  }
+
+  /** Peers that once proved they held some version of the key (to send a new version to). */
+  provenPeers(key: string): Set<string> {
+    return new Set(this.components.store()?.provenPeers(key) ?? [])
+  }
+
+  /**
+   * Providers of the key, each liveness-checked: live ones with a current proof for `digest`
+   * first, then the other live ones, then the rest, each group closest to the key first, at most
+   * max(`maxProvidersPerKey`, `replicationFactor`); this node among them when it holds the key.
+   * With `network` the DHT is asked too (at most `limit` providers). Without `digest` no remote
+   * provider is proven.
    */
   async lookup(
     key: string,
     signal: AbortSignal,
     network = true,
-    limit = this.init.maxProvidersPerKey
+    limit = this.init.maxProvidersPerKey,
+    digest?: Uint8Array
   ): Promise<ProviderInfo[]> {
     const { peerId: self, store: storeOf, liveness, log, counters } = this.components
     const c = this.init
@@ -72,7 +104,8 @@ export class ProviderCache {
         const found = await this.components.dht.findProviders(key, { limit, signal })
         for (const p of found) {
           ids.add(p.id)
-          if (p.id !== self) store?.touchProvider(key, p.id, now)
+          // the peer announced itself: a claim it must back with a proof
+          if (p.id !== self) store?.touchProvider(key, p.id, now, true)
         }
       } catch (err) {
         if (signal.aborted) throw err
@@ -88,11 +121,22 @@ export class ProviderCache {
     const checked = sortByDistance(key, [...ids]).slice(0, 3 * max)
     const alive = await Promise.all(checked.map((p) => (p === self ? true : liveness.isLive(p, signal))))
     const liveSet = new Set(checked.filter((_, i) => alive[i] === true))
-    const ordered = [
-      ...checked.filter((p) => liveSet.has(p)),
-      ...checked.filter((p) => !liveSet.has(p))
-    ].slice(0, max)
     const rows = new Map((store?.providers(key) ?? []).map((r) => [r.peer, r]))
+    const provenSet = new Set(
+      checked.filter((p) => {
+        if (p === self) return true
+        const row = rows.get(p)
+        return (
+          digest != null &&
+          row?.provenAt != null &&
+          now - row.provenAt <= c.proofTTL &&
+          sameDigest(row.proofDigest, digest)
+        )
+      })
+    )
+    const rank = (p: string): number => (liveSet.has(p) ? (provenSet.has(p) ? 0 : 1) : 2)
+    // a stable sort keeps the XOR order within each group
+    const ordered = [...checked].sort((a, b) => rank(a) - rank(b)).slice(0, max)
     return ordered.map((peerId) => {
       const d = keyPeerDistance(key, peerId)
       const row = rows.get(peerId)
@@ -104,7 +148,8 @@ export class ProviderCache {
         quality: peerId === self ? 1 : (peer?.quality ?? 0.5),
         distance: log2Distance(d),
         xorDistance: d.toString(16).padStart(64, '0'),
-        live: liveSet.has(peerId)
+        live: liveSet.has(peerId),
+        proven: provenSet.has(peerId)
       }
     })
   }

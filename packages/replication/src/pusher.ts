@@ -5,9 +5,10 @@
  */
 import { errorText, type Logger, timeoutSignal } from '@chorus/common'
 import { type DHT, type PeerMessaging, sortByDistance } from '@chorus/dht'
-import type { ReplicatedEvent } from './api.js'
+import type { ReplicatedEvent, ReplicationPenalty } from './api.js'
 import { ReplicationProtocolError, ReplicationRefusedError } from './errors.js'
 import type { ReplicationCounters } from './metrics.js'
+import { valueDigest } from './proof.js'
 import { decodeResponse, encodeRequest, MAX_RESPONSE_BYTES, type ReplicateResponse } from './protocol.js'
 
 /** What the pusher needs of the liveness checks. */
@@ -24,8 +25,13 @@ export interface PusherComponents {
   messaging: Pick<PeerMessaging, 'peerId' | 'request'>
   dht: Pick<DHT, 'getClosestPeers'>
   liveness: PushLiveness
-  /** Records that a peer now holds the key. */
-  touchProvider: (key: string, peer: string) => void
+  /**
+   * Records that a peer now holds the value of the key whose digest is given: it answered `ok`
+   * to the push of exactly those bytes, which is its own statement that it holds them.
+   */
+  recordHolder: (key: string, peer: string, digest: Uint8Array) => void
+  /** Reports an offence of a peer (an answer that does not decode). */
+  penalise: (peer: string, reason: ReplicationPenalty) => void
   emitReplicated: (event: ReplicatedEvent) => void
   counters: Pick<
     ReplicationCounters,
@@ -82,6 +88,7 @@ export class Pusher {
       ).sort((a, b) => down(a) - down(b))
     }
     let candidates = order(liveness.connected())
+    const digest = valueDigest(value)
     let queried = false
     const pushed: string[] = []
     while (pushed.length < need && !signal.aborted) {
@@ -101,7 +108,8 @@ export class Pusher {
             record,
             value,
             signal,
-            known.filter((h) => h !== peer)
+            known.filter((h) => h !== peer),
+            digest
           )
         )
       )
@@ -114,13 +122,17 @@ export class Pusher {
     return pushed
   }
 
-  /** One replicate request; resolves when the peer pinned the value, rejects with its refusal. */
+  /**
+   * One replicate request; resolves when the peer holds exactly this value, rejects with its
+   * refusal (`STALE` when it holds one the pushed value does not succeed).
+   */
   async push(
     peer: string,
     record: PushedRecord,
     value: Uint8Array,
     signal: AbortSignal,
-    holders: string[] = []
+    holders: string[] = [],
+    digest: Uint8Array = valueDigest(value)
   ): Promise<void> {
     const { counters, liveness } = this.components
     const body = encodeRequest({ key: record.key, value, priority: record.priority, holders })
@@ -142,6 +154,7 @@ export class Pusher {
       res = decodeResponse(raw)
     } catch (err) {
       counters.failedReplications++
+      this.components.penalise(peer, 'invalid-message')
       throw new ReplicationProtocolError(peer, errorText(err), { cause: err })
     }
     liveness.note(peer, true)
@@ -150,7 +163,7 @@ export class Pusher {
       throw new ReplicationRefusedError(peer, record.key, res.code, res.reason)
     }
     counters.successfulReplications++
-    this.components.touchProvider(record.key, peer)
+    this.components.recordHolder(record.key, peer, digest)
     this.components.emitReplicated({ key: record.key, peer })
   }
 

@@ -1,8 +1,9 @@
 /**
- * The repairer: counts a key's live holders and, when this node holds it and they are fewer than
- * the factor, pushes it to the closest reachable non-holders. A value `addContent` just pinned is
- * spread at once to the known holders and the closest peers. Results set the key's next check
- * (the repair interval when healthy, an exponential back-off when not).
+ * The repairer: counts a key's live holders (peers that proved possession of the value, see
+ * `possession.ts`) and, when this node holds it and they are fewer than the factor, pushes it to
+ * the closest reachable non-holders. A value `addContent` just pinned is spread at once to the
+ * peers that held a version of it and the closest peers. Results set the key's next check (the
+ * repair interval when healthy, an exponential back-off when not).
  */
 import { errorText, type Logger } from '@chorus/common'
 import { sortByDistance } from '@chorus/dht'
@@ -12,6 +13,7 @@ import type { ContentEntries, Entry } from './entries.js'
 import { ValueUnavailableError } from './errors.js'
 import type { HealthTracker } from './health.js'
 import type { ReplicationCounters } from './metrics.js'
+import type { PossessionVerifier } from './possession.js'
 import type { ProviderCache } from './providers.js'
 import type { Pusher } from './pusher.js'
 import { backoffDelay, withJitter } from './timing.js'
@@ -19,7 +21,9 @@ import type { RecordValues } from './values.js'
 
 export interface RepairerComponents {
   entries: Pick<ContentEntries, 'persist' | 'write' | 'value' | 'healthOf'>
-  providers: Pick<ProviderCache, 'lookup'>
+  providers: Pick<ProviderCache, 'lookup' | 'provenPeers'>
+  /** Providers with proofs of possession checked: who counts. */
+  holders: Pick<PossessionVerifier, 'holders'>
   pusher: Pick<Pusher, 'push' | 'pushToClosest'>
   health: Pick<HealthTracker, 'status'>
   values: Pick<RecordValues, 'read' | 'validate'>
@@ -59,7 +63,7 @@ export class Repairer {
    */
   async checkAndRepair(entry: Entry, signal: AbortSignal, now: boolean): Promise<RepairResult> {
     const c = this.init
-    const { entries, providers, values, log } = this.components
+    const { entries, holders: verifier, values, log } = this.components
     const target = c.replicationFactor
     this.components.counters.repairChecks++
     entry.departed = 0
@@ -88,13 +92,13 @@ export class Repairer {
     // provider query that reaches about k peers and, on a busy network, feeds a storm of them.
     // A node that tracks a key without its value asks the DHT.
     const t0 = Date.now()
-    let found = await providers.lookup(entry.key, signal, false)
-    const knownLive = found.filter((p) => p.live).length
+    let found = await verifier.holders(entry.key, signal, false)
+    const knownLive = found.filter((p) => p.live && p.proven).length
     if (!entry.pinned && knownLive < target) {
       // enough to find the live holders besides the dead ones already known: the query then
       // ends as soon as they are found instead of walking the whole network
       const knownDead = found.length - knownLive
-      found = await providers.lookup(
+      found = await verifier.holders(
         entry.key,
         signal,
         true,
@@ -118,7 +122,7 @@ export class Repairer {
       return { ...result, skipped: 'healthy' }
     }
     if (!c.enableAutoReplication && !now) return { ...result, skipped: 'disabled' }
-    const holders = found.filter((p) => p.live).map((p) => p.peerId)
+    const holders = found.filter((p) => p.live && p.proven).map((p) => p.peerId)
     const rank = sortByDistance(entry.key, holders).indexOf(this.components.peerId)
     const t = Date.now()
     if (!now && rank > 0 && (entry.deferredUntil == null || entry.deferredUntil > t)) {
@@ -157,9 +161,10 @@ export class Repairer {
   }
 
   /**
-   * First spread of a value `addContent` just pinned (new, or a new version): the known live
-   * holders get it (a holder keeps the better one by the selector), and the closest other peers
-   * fill up to the target. No provider lookup: this node just wrote the value.
+   * First spread of a value `addContent` just pinned (new, or a new version): the live peers that
+   * proved they held a version of it get it (a holder keeps it only when it succeeds its own),
+   * and the closest other peers fill up to the target. No provider lookup: this node just wrote
+   * the value. Peers only named as holders by others are not sent it.
    */
   private async spreadFresh(entry: Entry, signal: AbortSignal): Promise<RepairResult> {
     const c = this.init
@@ -169,7 +174,10 @@ export class Repairer {
     const value = entries.value(entry.key)
     if (value == null) throw new ValueUnavailableError(entry.key)
     const known = await this.components.providers.lookup(entry.key, signal, false)
-    const liveKnown = known.filter((p) => p.live && p.peerId !== self).map((p) => p.peerId)
+    const held = this.components.providers.provenPeers(entry.key)
+    const liveKnown = known
+      .filter((p) => p.live && p.peerId !== self && held.has(p.peerId))
+      .map((p) => p.peerId)
     const holders = [self, ...liveKnown]
     const settled = await Promise.allSettled(
       liveKnown.map((peer) =>

@@ -1,11 +1,14 @@
 /**
- * Persistent replication state in a node:sqlite database: managed content (with the pinned value),
- * the provider entries seen per key, and per-peer reachability. Everything survives a restart.
+ * Persistent replication state in a node:sqlite database: managed content (with the pinned value,
+ * its digest and the peer whose push made this node pin it), the provider entries seen per key
+ * (candidates, and the proofs of possession they gave), and per-peer reachability. Everything
+ * survives a restart.
  */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { DatabaseSync } from 'node:sqlite'
 import { openDatabase } from '@chorus/common'
+import { valueDigest } from './proof.js'
 import type { ReplicationHealth } from './types.js'
 
 export interface ContentRow {
@@ -17,6 +20,11 @@ export interface ContentRow {
   pinned: boolean
   /** `local` when added by this node's application, `replica` when pushed by a peer. */
   origin: 'local' | 'replica'
+  /**
+   * The peer whose push made this node pin the key (its first pusher), charged against that
+   * peer's quota; undefined for the application's own keys.
+   */
+  pushedBy: string | undefined
   lastReprovided: number | undefined
   lastRepublished: number | undefined
   lastChecked: number | undefined
@@ -31,6 +39,11 @@ export interface ProviderRow {
   peer: string
   addedAt: number
   lastSeen: number
+  /** The peer announced itself as a provider (a DHT provider record), not only named by others. */
+  announced: boolean
+  /** Digest of the value it last proved it holds, and when; undefined before any proof. */
+  proofDigest: Uint8Array | undefined
+  provenAt: number | undefined
 }
 
 export interface PeerRow {
@@ -70,6 +83,12 @@ CREATE TABLE IF NOT EXISTS peers (
 );
 `
 
+/** Columns added after the first schema: added to an older database when it opens. */
+const ADDED_COLUMNS: Record<string, Record<string, string>> = {
+  content: { pushed_by: 'TEXT', value_digest: 'BLOB' },
+  providers: { announced: 'INTEGER NOT NULL DEFAULT 0', proof_digest: 'BLOB', proven_at: 'INTEGER' }
+}
+
 type Row = Record<string, unknown>
 
 const num = (v: unknown): number | undefined => (v == null ? undefined : Number(v))
@@ -82,6 +101,7 @@ function toContent(r: Row): ContentRow {
     createdAt: Number(r.created_at),
     pinned: Number(r.has_value) === 1,
     origin: r.origin === 'replica' ? 'replica' : 'local',
+    pushedBy: r.pushed_by == null ? undefined : String(r.pushed_by),
     lastReprovided: num(r.last_reprovided),
     lastRepublished: num(r.last_republished),
     lastChecked: num(r.last_checked),
@@ -92,8 +112,22 @@ function toContent(r: Row): ContentRow {
   }
 }
 
-const CONTENT_COLUMNS = `key, size, priority, created_at, value IS NOT NULL AS has_value, origin, last_reprovided,
-  last_republished, last_checked, last_actual, last_health, repair_failures, next_repair_at`
+const CONTENT_COLUMNS = `key, size, priority, created_at, value IS NOT NULL AS has_value, origin, pushed_by,
+  last_reprovided, last_republished, last_checked, last_actual, last_health, repair_failures, next_repair_at`
+
+const bytes = (v: unknown): Uint8Array | undefined => (v instanceof Uint8Array ? v : undefined)
+
+function toProvider(r: Row): ProviderRow {
+  return {
+    key: String(r.key),
+    peer: String(r.peer),
+    addedAt: Number(r.added_at),
+    lastSeen: Number(r.last_seen),
+    announced: Number(r.announced) === 1,
+    proofDigest: bytes(r.proof_digest),
+    provenAt: num(r.proven_at)
+  }
+}
 
 export class ReplicationStore {
   private readonly db: DatabaseSync
@@ -107,6 +141,17 @@ export class ReplicationStore {
     }
     this.db = openDatabase(path)
     this.db.exec(SCHEMA)
+    for (const [table, columns] of Object.entries(ADDED_COLUMNS)) {
+      const have = new Set(
+        this.db
+          .prepare(`PRAGMA table_info(${table})`)
+          .all()
+          .map((r) => String(r.name))
+      )
+      for (const [name, decl] of Object.entries(columns)) {
+        if (!have.has(name)) this.db.exec(`ALTER TABLE ${table} ADD COLUMN ${name} ${decl}`)
+      }
+    }
   }
 
   close(): void {
@@ -124,19 +169,33 @@ export class ReplicationStore {
 
   getValue(key: string): Uint8Array | undefined {
     const r = this.db.prepare('SELECT value FROM content WHERE key = ?').get(key)
-    const v = r?.value
-    return v instanceof Uint8Array ? v : undefined
+    return bytes(r?.value)
+  }
+
+  /** SHA-256 of the pinned value (computed once, when it was written). */
+  getDigest(key: string): Uint8Array | undefined {
+    const r = this.db
+      .prepare('SELECT value_digest, value IS NOT NULL AS has_value FROM content WHERE key = ?')
+      .get(key)
+    if (r == null || Number(r.has_value) !== 1) return undefined
+    const digest = bytes(r.value_digest)
+    if (digest != null) return digest
+    // a row written before digests were kept
+    const value = this.getValue(key)
+    return value == null ? undefined : valueDigest(value)
   }
 
   /** Inserts or updates a content entry; a given value replaces the pinned one. */
   upsertContent(c: ContentRow, value?: Uint8Array): void {
     this.db
       .prepare(
-        `INSERT INTO content (key, size, priority, created_at, value, origin, last_reprovided, last_republished,
-           last_checked, last_actual, last_health, repair_failures, next_repair_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO content (key, size, priority, created_at, value, value_digest, origin, pushed_by, last_reprovided,
+           last_republished, last_checked, last_actual, last_health, repair_failures, next_repair_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(key) DO UPDATE SET size = excluded.size, priority = excluded.priority,
-           value = COALESCE(excluded.value, content.value), origin = excluded.origin,
+           value = COALESCE(excluded.value, content.value),
+           value_digest = CASE WHEN excluded.value IS NULL THEN content.value_digest ELSE excluded.value_digest END,
+           origin = excluded.origin, pushed_by = excluded.pushed_by,
            last_reprovided = excluded.last_reprovided, last_republished = excluded.last_republished,
            last_checked = excluded.last_checked, last_actual = excluded.last_actual,
            last_health = excluded.last_health, repair_failures = excluded.repair_failures,
@@ -148,7 +207,9 @@ export class ReplicationStore {
         c.priority,
         c.createdAt,
         value ?? null,
+        value == null ? null : valueDigest(value),
         c.origin,
+        c.pushedBy ?? null,
         c.lastReprovided ?? null,
         c.lastRepublished ?? null,
         c.lastChecked ?? null,
@@ -166,24 +227,49 @@ export class ReplicationStore {
 
   providers(key: string): ProviderRow[] {
     return this.db
-      .prepare('SELECT key, peer, added_at, last_seen FROM providers WHERE key = ?')
+      .prepare(
+        'SELECT key, peer, added_at, last_seen, announced, proof_digest, proven_at FROM providers WHERE key = ?'
+      )
       .all(key)
-      .map((r) => ({
-        key: String(r.key),
-        peer: String(r.peer),
-        addedAt: Number(r.added_at),
-        lastSeen: Number(r.last_seen)
-      }))
+      .map(toProvider)
   }
 
-  /** Records that `peer` provides `key`, seen at `seenAt` (keeps the first `addedAt`). */
-  touchProvider(key: string, peer: string, seenAt: number): void {
+  /**
+   * Records `peer` as a provider candidate of `key`, seen at `seenAt` (keeps the first `addedAt`);
+   * `announced` when the peer announced it itself (a DHT provider record).
+   */
+  touchProvider(key: string, peer: string, seenAt: number, announced = false): void {
     this.db
       .prepare(
-        `INSERT INTO providers (key, peer, added_at, last_seen) VALUES (?, ?, ?, ?)
-         ON CONFLICT(key, peer) DO UPDATE SET last_seen = MAX(providers.last_seen, excluded.last_seen)`
+        `INSERT INTO providers (key, peer, added_at, last_seen, announced) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT(key, peer) DO UPDATE SET last_seen = MAX(providers.last_seen, excluded.last_seen),
+           announced = MAX(providers.announced, excluded.announced)`
       )
-      .run(key, peer, seenAt, seenAt)
+      .run(key, peer, seenAt, seenAt, announced ? 1 : 0)
+  }
+
+  /** Records that `peer` proved at `at` that it holds the value of `key` whose digest is `digest`. */
+  recordProof(key: string, peer: string, digest: Uint8Array, at: number): void {
+    this.db
+      .prepare(
+        `INSERT INTO providers (key, peer, added_at, last_seen, proof_digest, proven_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT(key, peer) DO UPDATE SET last_seen = MAX(providers.last_seen, excluded.last_seen),
+           proof_digest = excluded.proof_digest, proven_at = excluded.proven_at`
+      )
+      .run(key, peer, at, at, digest, at)
+  }
+
+  /** Forgets that `peer` was said to provide `key` (it could not prove it). */
+  dropProvider(key: string, peer: string): void {
+    this.db.prepare('DELETE FROM providers WHERE key = ? AND peer = ?').run(key, peer)
+  }
+
+  /** Peers that proved at some time that they held some version of the key. */
+  provenPeers(key: string): string[] {
+    return this.db
+      .prepare('SELECT peer FROM providers WHERE key = ? AND proof_digest IS NOT NULL')
+      .all(key)
+      .map((r) => String(r.peer))
   }
 
   /** Keys the peer is recorded as providing. */
@@ -204,14 +290,19 @@ export class ReplicationStore {
     return Number(this.db.prepare('DELETE FROM providers WHERE last_seen < ?').run(olderThan).changes)
   }
 
-  /** Keeps only the `max` most recently seen provider entries of each key; returns how many were dropped. */
+  /**
+   * Keeps only `max` provider entries per key, proven ones first, then the most recently seen (so
+   * names nobody proved cannot push out holders that did); returns how many were dropped.
+   */
   capProviders(max: number): number {
     return Number(
       this.db
         .prepare(
           `DELETE FROM providers WHERE rowid IN (
              SELECT rowid FROM (
-               SELECT rowid, ROW_NUMBER() OVER (PARTITION BY key ORDER BY last_seen DESC) AS rn FROM providers
+               SELECT rowid, ROW_NUMBER() OVER (
+                 PARTITION BY key ORDER BY proof_digest IS NOT NULL DESC, last_seen DESC
+               ) AS rn FROM providers
              ) WHERE rn > ?)`
         )
         .run(max).changes

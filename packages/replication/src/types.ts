@@ -21,15 +21,23 @@ export interface ProviderInfo {
   xorDistance: string
   /** Whether the provider answered a liveness check within `livenessTTL` (this node: always true). */
   live: boolean
+  /**
+   * Whether it proved, within `proofTTL`, that it holds exactly the value this node holds (or
+   * reads): only proven live providers count as holders. This node: whether it holds the key.
+   */
+  proven: boolean
 }
 
 export interface ReplicationStatus {
   key: string
   /** Desired number of live holders. */
   targetReplicas: number
-  /** Live holders now: providers that answered a ping, plus this node when it holds the value. */
+  /**
+   * Live holders now: providers that are reachable and proved possession of the value, plus this
+   * node when it holds the value.
+   */
   actualReplicas: number
-  /** Remote providers that answered a ping (this node not counted). */
+  /** Remote providers that are reachable and proved possession (this node not counted). */
   healthyProviders: number
   /** Last time this node announced the key, if ever. */
   lastReprovided: Date | undefined
@@ -63,8 +71,15 @@ export interface ReplicationMetrics {
   averageReplication: number
   /** Values this node pinned because a peer pushed them. */
   replicasReceived: number
-  /** Replicate requests this node refused (invalid, too large, malformed...). */
+  /** Replicate requests this node refused (invalid, too large, malformed, not a target, quota...). */
   replicasRefused: number
+  /** Pushed records refused because they contradict the pinned one (same author, same version). */
+  equivocations: number
+  /** Proofs of possession this node asked for, and those that failed (not held, other value, wrong proof). */
+  proofsRequested: number
+  proofsFailed: number
+  /** Offences of peers found (reported to the reputation system when the node gave one). */
+  penalties: number
   /** Values put to the network again by republish. */
   republishOperations: number
   /** Repair checks run (one per key per check). */

@@ -40,6 +40,18 @@ export class RecordValues {
     }
   }
 
+  /** A valid value for the key: this node's DHT record store, else the network; undefined when none. */
+  async readValid(key: string, signal?: AbortSignal): Promise<Uint8Array | undefined> {
+    const value = await this.read(key, signal)
+    if (value == null) return undefined
+    try {
+      await this.validate(key, value)
+      return value
+    } catch {
+      return undefined
+    }
+  }
+
   /** This node's value for the key: its DHT record store, else the network (unchecked). */
   async read(key: string, signal?: AbortSignal): Promise<Uint8Array | undefined> {
     try {

@@ -113,7 +113,9 @@ describe('ProviderCache', () => {
     const all = await c.lookup(KEY, signal, true)
     expect(counters.providerLookups).toBe(1)
     const live = all.filter((p) => p.live).map((p) => p.peerId)
-    expect(live).toEqual(sortByDistance(KEY, [SELF, PEERS[1]!, PEERS[2]!]))
+    // without a digest no remote provider is proven: this node (it holds the key) comes first
+    expect(live).toEqual([SELF, ...sortByDistance(KEY, [PEERS[1]!, PEERS[2]!])])
+    expect(all.filter((p) => p.proven).map((p) => p.peerId)).toEqual([SELF])
     // at most max(maxProvidersPerKey, replicationFactor) = 3: the live ones fill the list
     expect(all).toHaveLength(3)
     expect(all.every((p) => p.distance > 0 && p.distance <= 256 && p.xorDistance.length === 64)).toBe(true)
@@ -126,6 +128,18 @@ describe('ProviderCache', () => {
     store.touchProvider(KEY, SELF, Date.now())
     const { c } = cache({ live: new Set(), holds: false })
     expect((await c.lookup(KEY, signal, false)).map((p) => p.peerId)).toEqual([])
+  })
+
+  it('takes named holders as candidates, at most twice maxProvidersPerKey new ones per key', () => {
+    const { c } = cache({ live: new Set() })
+    const named = Array.from({ length: 10 }, (_, i) => `peer-${i}`)
+    c.nominate(KEY, named.slice(0, 4), 1000)
+    c.nominate(KEY, named, 2000)
+    const rows = store.providers(KEY)
+    expect(rows).toHaveLength(6)
+    // known ones are refreshed, new ones beyond the cap are not added
+    expect(rows.filter((r) => r.lastSeen === 2000)).toHaveLength(6)
+    expect(rows.every((r) => !r.announced && r.proofDigest == null)).toBe(true)
   })
 
   it('cleanup drops expired entries and caps each key', () => {
@@ -167,7 +181,8 @@ describe('Pusher: repair targets', () => {
           knownDown: (peer) => init.down?.includes(peer) ?? false,
           note: (peer, ok) => noted.push([peer, ok])
         },
-        touchProvider: () => {},
+        recordHolder: () => {},
+        penalise: () => {},
         emitReplicated: () => {},
         counters: createCounters(),
         log: silentLogger

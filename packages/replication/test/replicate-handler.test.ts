@@ -1,23 +1,40 @@
 /**
  * The replicate protocol's server and handlers without a network: a local DHT as the node's
- * record store, an in-memory entry store, and the request bytes a peer would send.
+ * record store, an entry store (in memory, or on disk to reopen it), and the request bytes a
+ * peer would send.
  */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { silentLogger } from '@chorus/common'
-import { createLocalDHT, type LocalDHT, StaleRecordError } from '@chorus/dht'
+import { createLocalDHT, type LocalDHT, StaleRecordError, sortByDistance } from '@chorus/dht'
 import { encode } from 'cborg'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { selectTestRecord, testRecord, testRecords, validateTestRecord } from '../bench/cluster.ts'
-import { replicationDefaults } from '../src/config.js'
-import { ContentEntries } from '../src/entries.js'
+import {
+  selectTestRecord,
+  successionTestRecord,
+  testAuthorKey,
+  testRecord,
+  testRecords,
+  validateTestRecord,
+  versionedRecord
+} from '../bench/cluster.ts'
+import type { EquivocationEvent, ReplicationPenalty } from '../src/api.js'
+import { type ReplicationConfig, replicationDefaults } from '../src/config.js'
+import { ContentEntries, newEntry } from '../src/entries.js'
 import { createCounters } from '../src/metrics.js'
+import { possessionProof, valueDigest } from '../src/proof.js'
 import {
   decodeResponse,
   encodePing,
+  encodeProve,
   encodeRequest,
   parseRequest,
+  REFUSAL_TEXT,
   REQUEST_OVERHEAD_BYTES,
   type ReplicateResponse
 } from '../src/protocol.js'
+import { handleProve } from '../src/rpc/handlers/prove.js'
 import { handleReplicate, type ReplicateHandlerComponents } from '../src/rpc/handlers/replicate.js'
 import { ReplicateServer } from '../src/rpc/index.js'
 import { RecordValues } from '../src/values.js'
@@ -25,33 +42,60 @@ import { RecordValues } from '../src/values.js'
 const SELF = '12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA'
 const SENDER = '12D3KooWJWoaqZhDaoEFshF7Rh1bpY9ohihFhzcW6d69Lr2NASuq'
 const OTHER = '12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo'
+const MORE = [
+  '12D3KooWLBQaYXfZKvKd5M5Ao9hXCP4tJmGzwp8ReZTTuwF2JuS8',
+  '12D3KooWRBy97UB99e3J6hiPesre1MZeuNQvfan4gBziswrRJsNK'
+]
 const MAX = 1024
+/** Text that must never come back in a refusal. */
+const MARKER = 'secret-marker-7f3a'
 
 let dht: LocalDHT
 let entries: ContentEntries
 let started: boolean
 let server: ReplicateServer
-const counters = createCounters()
+let counters = createCounters()
 let touched: Array<[string, string]>
 let pinned: string[]
+let penalties: Array<[string, ReplicationPenalty]>
+let equivocations: EquivocationEvent[]
+let validations: number
+let connected: string[]
 let wakes: number
 let handled: { protocol: string; maxRequestBytes: number | undefined } | undefined
+let dirs: string[] = []
 
-function build(overrides: Partial<ReplicateHandlerComponents> = {}): void {
-  const values = new RecordValues({ dht, validate: validateTestRecord }, replicationDefaults)
+type Init = Partial<ReplicationConfig>
+
+function build(overrides: Partial<ReplicateHandlerComponents> = {}, init: Init = {}): void {
+  const config = { ...replicationDefaults, ...init }
+  const validate = (key: Uint8Array, value: Uint8Array) => {
+    validations++
+    validateTestRecord(key, value)
+  }
+  const values = new RecordValues({ dht, validate }, config)
+  const penalise = (peer: string, reason: ReplicationPenalty) => penalties.push([peer, reason])
   const components: ReplicateHandlerComponents = {
     entries,
     dht,
     values,
     select: selectTestRecord,
+    succession: successionTestRecord,
     peerId: SELF,
+    connected: () => connected,
     isStarted: () => started,
-    touchProvider: (key, peer) => touched.push([key, peer]),
+    nominate: (key, peers) => {
+      for (const peer of peers) touched.push([key, peer])
+    },
     noteLive: () => {},
     pinned: (e) => pinned.push(e.key),
+    equivocation: (e) => equivocations.push(e),
+    penalise,
     wake: () => {
       wakes++
     },
+    counters,
+    log: silentLogger,
     ...overrides
   }
   server = new ReplicateServer(
@@ -63,26 +107,46 @@ function build(overrides: Partial<ReplicateHandlerComponents> = {}): void {
         unhandle: async () => {}
       },
       isStarted: () => started,
-      replicate: (req, from) => handleReplicate(components, replicationDefaults, req, from),
+      replicate: (req, from) => handleReplicate(components, config, req, from),
+      prove: (req) => handleProve({ entries }, req),
+      penalise,
       counters,
       log: silentLogger
     },
-    { protocol: '/CHORUS/replicate/1.0.0', maxRecordBytes: MAX }
+    { ...config, protocol: '/CHORUS/replicate/1.0.0', maxRecordBytes: MAX }
   )
 }
 
 const ask = async (body: Uint8Array, from = SENDER): Promise<ReplicateResponse> =>
   decodeResponse(await server.serve(body, from))
-const push = (key: string, value: Uint8Array, holders?: string[]) =>
-  ask(encodeRequest({ key, value, priority: 1, ...(holders ? { holders } : {}) }))
+const push = (key: string, value: Uint8Array, holders?: string[], from = SENDER) =>
+  ask(encodeRequest({ key, value, priority: 1, ...(holders ? { holders } : {}) }), from)
+const refused = (code: keyof typeof REFUSAL_TEXT) => ({ ok: false, code, reason: REFUSAL_TEXT[code] })
+const pinnedValue = (key: string) => {
+  const v = entries.value(key)
+  return v == null ? undefined : new Uint8Array(v)
+}
+
+/** A key for which at least `n` of `peers` are closer than SELF. */
+function keyWithCloser(peers: string[], n: number): string {
+  for (let i = 0; ; i++) {
+    const key = `/CHORUS/test/far-${i}`
+    if (sortByDistance(key, [SELF, ...peers]).indexOf(SELF) >= n) return key
+  }
+}
 
 beforeEach(() => {
   dht = createLocalDHT({ records: testRecords, peerId: SELF })
   entries = new ContentEntries({ dataDir: undefined, config: replicationDefaults })
   entries.open()
   started = true
+  counters = createCounters()
   touched = []
   pinned = []
+  penalties = []
+  equivocations = []
+  validations = 0
+  connected = []
   wakes = 0
   build()
 })
@@ -90,18 +154,17 @@ beforeEach(() => {
 afterEach(async () => {
   entries.close()
   await dht.close()
+  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+  dirs = []
 })
 
 describe('the replicate edge (parseRequest)', () => {
-  it('decodes once and bounds the value', () => {
+  it('decodes once and bounds the value, the key and the proof fields', () => {
     expect(parseRequest(encodePing(), MAX)).toEqual({ op: 'ping' })
-    expect(parseRequest(new Uint8Array([0xa1, 0x01]), MAX)).toMatchObject({
-      ok: false,
-      code: 'MALFORMED_REQUEST'
-    })
+    expect(parseRequest(new Uint8Array([0xa1, 0x01]), MAX)).toEqual(refused('MALFORMED_REQUEST'))
     expect(
       parseRequest(encodeRequest({ key: '/CHORUS/k', value: new Uint8Array(MAX + 1), priority: 0 }), MAX)
-    ).toMatchObject({ ok: false, code: 'TOO_LARGE', reason: expect.stringMatching(/at most 1024/) })
+    ).toEqual(refused('TOO_LARGE'))
     expect(
       parseRequest(encodeRequest({ key: '/CHORUS/k', value: new Uint8Array(MAX), priority: 2 }), MAX)
     ).toMatchObject({
@@ -109,6 +172,23 @@ describe('the replicate edge (parseRequest)', () => {
       key: '/CHORUS/k',
       priority: 2
     })
+    expect(
+      parseRequest(encodeRequest({ key: `/${'k'.repeat(1024)}`, value: new Uint8Array(1), priority: 0 }), MAX)
+    ).toEqual(refused('MALFORMED_REQUEST'))
+    const nonce = new Uint8Array(32)
+    const digest = new Uint8Array(32)
+    expect(parseRequest(encodeProve({ key: '/CHORUS/k', nonce, digest }), MAX)).toEqual({
+      op: 'prove',
+      key: '/CHORUS/k',
+      nonce,
+      digest
+    })
+    expect(parseRequest(encodeProve({ key: '/CHORUS/k', nonce: new Uint8Array(8), digest }), MAX)).toEqual(
+      refused('MALFORMED_REQUEST')
+    )
+    expect(parseRequest(encode({ v: 1, op: 'prove', key: '/CHORUS/k', nonce, digest: 'x' }), MAX)).toEqual(
+      refused('MALFORMED_REQUEST')
+    )
   })
 })
 
@@ -121,34 +201,46 @@ describe('ReplicateServer', () => {
     })
   })
 
-  it('refuses malformed, oversized and invalid requests, and pins nothing', async () => {
-    const refusedBefore = counters.replicasRefused
-    expect(await ask(new Uint8Array([0xff, 0x00]))).toMatchObject({ ok: false, code: 'MALFORMED_REQUEST' })
-    expect(await ask(encode({ v: 1, op: 'delete', key: '/a/b' }))).toMatchObject({
-      ok: false,
-      code: 'MALFORMED_REQUEST',
-      reason: expect.stringMatching(/operation/)
-    })
-    expect(
-      await ask(encode({ v: 1, key: '/CHORUS/k', value: new Uint8Array(1), holders: 'x' }))
-    ).toMatchObject({
-      ok: false,
-      code: 'MALFORMED_REQUEST'
-    })
-    expect(await push('/CHORUS/big', testRecord('x'.repeat(MAX)))).toMatchObject({
-      ok: false,
-      code: 'TOO_LARGE'
-    })
-    const bad = await push('/CHORUS/bad', new TextEncoder().encode('no magic'))
-    expect(bad).toMatchObject({
-      ok: false,
-      code: 'INVALID_RECORD',
-      reason: expect.stringMatching(/CHR1 magic/)
-    })
-    expect(counters.replicasRefused - refusedBefore).toBe(5)
+  it('refuses malformed, oversized and invalid requests with fixed texts, and pins nothing', async () => {
+    const responses = [
+      await ask(new Uint8Array([0xff, 0x00])),
+      await ask(encode({ v: 1, op: `delete-${MARKER}`, key: '/a/b' })),
+      await ask(encode({ v: 1, key: '/CHORUS/k', value: new Uint8Array(1), holders: MARKER })),
+      await push('/CHORUS/big', testRecord('x'.repeat(MAX))),
+      await push('/CHORUS/bad', new TextEncoder().encode(`no magic ${MARKER}`))
+    ]
+    expect(responses).toEqual([
+      refused('MALFORMED_REQUEST'),
+      refused('MALFORMED_REQUEST'),
+      refused('MALFORMED_REQUEST'),
+      refused('TOO_LARGE'),
+      refused('INVALID_RECORD')
+    ])
+    // the raw bytes sent back echo neither the input nor the validator's message
+    for (const body of [
+      await server.serve(encode({ v: 1, op: `delete-${MARKER}`, key: '/a/b' }), SENDER),
+      await server.serve(
+        encodeRequest({ key: '/CHORUS/bad2', value: new TextEncoder().encode(MARKER), priority: 1 }),
+        SENDER
+      )
+    ]) {
+      const text = Buffer.from(body).toString('latin1')
+      expect(text).not.toContain(MARKER)
+      expect(text).not.toMatch(/CHR1 magic/)
+    }
+    expect(counters.replicasRefused).toBe(7)
     expect(entries.keys()).toEqual([])
     await expect(dht.getValue('/CHORUS/bad', { localOnly: true })).rejects.toThrow()
     expect(pinned).toEqual([])
+    // three undecodable requests, two invalid records; an oversized one is not an offence
+    expect(penalties).toEqual([
+      [SENDER, 'invalid-message'],
+      [SENDER, 'invalid-message'],
+      [SENDER, 'invalid-message'],
+      [SENDER, 'invalid-record'],
+      [SENDER, 'invalid-message'],
+      [SENDER, 'invalid-record']
+    ])
   })
 
   it('answers a ping without touching the store', async () => {
@@ -158,19 +250,43 @@ describe('ReplicateServer', () => {
 
   it('refuses everything while the manager is not running', async () => {
     started = false
-    expect(await ask(encodePing())).toMatchObject({ ok: false, code: 'NOT_ACCEPTING' })
-    expect(await push('/CHORUS/k', testRecord('v'))).toMatchObject({ ok: false, code: 'NOT_ACCEPTING' })
+    expect(await ask(encodePing())).toEqual(refused('NOT_ACCEPTING'))
+    expect(await push('/CHORUS/k', testRecord('v'))).toEqual(refused('NOT_ACCEPTING'))
+  })
+
+  it('refuses pushes over the per-peer rate before any validation, and charges a flood', async () => {
+    build({}, { pushRateLimit: { burst: 2, ratePerSecond: 0.001 } })
+    expect(await push('/CHORUS/r1', testRecord('1'))).toEqual({ ok: true })
+    expect(await push('/CHORUS/r2', testRecord('2'))).toEqual({ ok: true })
+    expect(validations).toBe(2)
+    expect(await push('/CHORUS/r3', testRecord('3'))).toEqual(refused('RATE_LIMITED'))
+    expect(validations).toBe(2)
+    expect(entries.has('/CHORUS/r3')).toBe(false)
+    expect(penalties).toEqual([[SENDER, 'flood']])
+    // another peer has its own bucket; proofs have theirs
+    expect(await push('/CHORUS/r4', testRecord('4'), undefined, OTHER)).toEqual({ ok: true })
+    const prove = encodeProve({
+      key: '/CHORUS/r1',
+      nonce: new Uint8Array(32),
+      digest: valueDigest(testRecord('1'))
+    })
+    expect(await ask(prove)).toMatchObject({ ok: true })
   })
 })
 
 describe('handleReplicate', () => {
-  it('pins a valid record, serves it from the record store and records sender and co-holders', async () => {
+  it('pins a valid record, serves it from the record store and records sender and co-holders as candidates', async () => {
     expect(await push('/CHORUS/good', testRecord('good'), [OTHER, SELF])).toEqual({ ok: true })
-    expect(new Uint8Array(entries.value('/CHORUS/good')!)).toEqual(testRecord('good'))
+    expect(pinnedValue('/CHORUS/good')).toEqual(testRecord('good'))
     expect(new Uint8Array(await dht.getValue('/CHORUS/good', { localOnly: true }))).toEqual(
       testRecord('good')
     )
-    expect(entries.get('/CHORUS/good')).toMatchObject({ pinned: true, origin: 'replica', priority: 1 })
+    expect(entries.get('/CHORUS/good')).toMatchObject({
+      pinned: true,
+      origin: 'replica',
+      priority: 1,
+      pushedBy: SENDER
+    })
     expect(touched).toEqual([
       ['/CHORUS/good', SENDER],
       ['/CHORUS/good', OTHER]
@@ -182,12 +298,14 @@ describe('handleReplicate', () => {
     expect(pinned).toEqual(['/CHORUS/good'])
   })
 
-  it('never replaces a newer pinned version with an older one', async () => {
+  it('never replaces a newer pinned version with an older one (selector, without succession)', async () => {
+    build({ succession: undefined })
     await push('/CHORUS/v', testRecord('bbb'))
-    expect(await push('/CHORUS/v', testRecord('aaa'))).toEqual({ ok: true })
-    expect(new Uint8Array(entries.value('/CHORUS/v')!)).toEqual(testRecord('bbb'))
+    expect(await push('/CHORUS/v', testRecord('aaa'))).toEqual(refused('STALE'))
+    expect(pinnedValue('/CHORUS/v')).toEqual(testRecord('bbb'))
     expect(await push('/CHORUS/v', testRecord('ccc'))).toEqual({ ok: true })
-    expect(new Uint8Array(entries.value('/CHORUS/v')!)).toEqual(testRecord('ccc'))
+    expect(pinnedValue('/CHORUS/v')).toEqual(testRecord('ccc'))
+    expect(penalties).toEqual([])
   })
 
   it('pins the record store version when the store refuses the pushed one as stale', async () => {
@@ -199,19 +317,19 @@ describe('handleReplicate', () => {
         }
       }
     })
-    expect(await push('/CHORUS/newer', testRecord('mmm'))).toEqual({ ok: true })
-    expect(new Uint8Array(entries.value('/CHORUS/newer')!)).toEqual(testRecord('zzz'))
+    expect(await push('/CHORUS/newer', testRecord('mmm'))).toEqual(refused('STALE'))
+    expect(pinnedValue('/CHORUS/newer')).toEqual(testRecord('zzz'))
   })
 
-  it('refuses with STORE_FAILED when the record store fails otherwise', async () => {
+  it('refuses with STORE_FAILED, without the store error, when the record store fails otherwise', async () => {
     build({
       dht: {
         putValue: async () => {
-          throw new Error('disk full')
+          throw new Error(`disk full ${MARKER}`)
         }
       }
     })
-    expect(await push('/CHORUS/k', testRecord('v'))).toMatchObject({ ok: false, code: 'STORE_FAILED' })
+    expect(await push('/CHORUS/k', testRecord('v'))).toEqual(refused('STORE_FAILED'))
     expect(entries.keys()).toEqual([])
   })
 
@@ -224,7 +342,154 @@ describe('handleReplicate', () => {
         }
       }
     })
-    expect(await push('/CHORUS/k', testRecord('v'))).toMatchObject({ ok: false, code: 'NOT_ACCEPTING' })
+    expect(await push('/CHORUS/k', testRecord('v'))).toEqual(refused('NOT_ACCEPTING'))
     expect(entries.keys()).toEqual([])
+  })
+})
+
+describe('succession', () => {
+  const key = '/CHORUS/test/chain'
+
+  it('replaces a pin only by a valid successor; stale and equivocating pushes keep it', async () => {
+    expect(await push(key, versionedRecord('alice', 2, 'two'))).toEqual({ ok: true })
+    expect(await push(key, versionedRecord('alice', 1, 'one'))).toEqual(refused('STALE'))
+    expect(await push(key, versionedRecord('mallory', 9, 'nine'))).toEqual(refused('STALE'))
+    expect(pinnedValue(key)).toEqual(versionedRecord('alice', 2, 'two'))
+    expect(await push(key, versionedRecord('alice', 2, 'forked'))).toEqual(refused('EQUIVOCATION'))
+    expect(pinnedValue(key)).toEqual(versionedRecord('alice', 2, 'two'))
+    expect(counters.equivocations).toBe(1)
+    expect(equivocations).toEqual([{ key, authorKey: testAuthorKey('alice'), from: SENDER }])
+    // stale and equivocating pushes cost the relaying peer nothing
+    expect(penalties).toEqual([])
+    expect(await push(key, versionedRecord('alice', 3, 'three'))).toEqual({ ok: true })
+    expect(pinnedValue(key)).toEqual(versionedRecord('alice', 3, 'three'))
+    expect(new Uint8Array(await dht.getValue(key, { localOnly: true }))).toEqual(
+      versionedRecord('alice', 3, 'three')
+    )
+  })
+
+  it("never lets a push replace this node's own pin, without succession or selector either", async () => {
+    const own = versionedRecord('alice', 2, 'own')
+    await dht.putValue(key, own, { localOnly: true })
+    const entry = newEntry(
+      { key, size: own.byteLength, priority: 1, createdAt: Date.now(), pinned: true, origin: 'local' },
+      { nextRepairAt: 0, nextProvideAt: 0, nextRepublishAt: 0 }
+    )
+    entries.set(entry, own)
+    build({ succession: undefined, select: undefined })
+    expect(await push(key, versionedRecord('alice', 5, 'pushed'))).toEqual(refused('STALE'))
+    expect(pinnedValue(key)).toEqual(own)
+    // a replica pin, by contrast, takes the pushed value when nothing can judge
+    expect(await push('/CHORUS/test/replica', testRecord('a'))).toEqual({ ok: true })
+    expect(await push('/CHORUS/test/replica', testRecord('0'))).toEqual({ ok: true })
+    expect(pinnedValue('/CHORUS/test/replica')).toEqual(testRecord('0'))
+  })
+})
+
+describe('only records this node should hold', () => {
+  const tight = { replicationFactor: 1, holderSlack: 1 }
+
+  it('refuses a new key when factor + slack connected peers are closer, before any validation', async () => {
+    const peers = [SENDER, OTHER, ...MORE]
+    const key = keyWithCloser(peers, 2)
+    connected = peers
+    build({}, tight)
+    expect(await push(key, testRecord(MARKER))).toEqual(refused('NOT_A_TARGET'))
+    expect(validations).toBe(0)
+    expect(entries.has(key)).toBe(false)
+    await expect(dht.getValue(key, { localOnly: true })).rejects.toThrow()
+    expect(penalties).toEqual([])
+    // with only one closer peer connected, this node is within factor + slack and takes it
+    const rank = sortByDistance(key, [SELF, ...peers]).indexOf(SELF)
+    const closer = sortByDistance(key, peers).slice(0, rank - 1)
+    connected = peers.filter((p) => !closer.includes(p))
+    expect(sortByDistance(key, [SELF, ...connected]).indexOf(SELF)).toBe(1)
+    expect(await push(key, testRecord('in'))).toEqual({ ok: true })
+  })
+
+  it('judges a push for a key it already holds by succession only', async () => {
+    const peers = [SENDER, OTHER, ...MORE]
+    const key = keyWithCloser(peers, 2)
+    expect(await push(key, versionedRecord('alice', 1, 'one'))).toEqual({ ok: true })
+    connected = peers
+    build({}, tight)
+    expect(await push(key, versionedRecord('alice', 2, 'two'))).toEqual({ ok: true })
+    expect(pinnedValue(key)).toEqual(versionedRecord('alice', 2, 'two'))
+  })
+})
+
+describe('per-peer quotas', () => {
+  it('limits the records a peer made this node pin, before any validation', async () => {
+    build({}, { maxRecordsPerPeer: 2 })
+    expect(await push('/CHORUS/q1', testRecord('1'))).toEqual({ ok: true })
+    expect(await push('/CHORUS/q2', testRecord('2'))).toEqual({ ok: true })
+    expect(validations).toBe(2)
+    expect(await push('/CHORUS/q3', testRecord(MARKER))).toEqual(refused('QUOTA'))
+    expect(validations).toBe(2)
+    expect(entries.has('/CHORUS/q3')).toBe(false)
+    // updates of keys it pushed are not new records; another peer has its own quota
+    expect(await push('/CHORUS/q1', testRecord('9'))).toEqual({ ok: true })
+    expect(await push('/CHORUS/q3', testRecord('3'), undefined, OTHER)).toEqual({ ok: true })
+    expect(entries.usageOf(SENDER).records).toBe(2)
+    // a key the application adopts no longer counts against the peer
+    const adopted = entries.get('/CHORUS/q2')!
+    entries.set({ ...adopted, origin: 'local', pushedBy: undefined })
+    expect(await push('/CHORUS/q4', testRecord('4'))).toEqual({ ok: true })
+  })
+
+  it('holds against concurrent pushes of new keys', async () => {
+    build({}, { maxRecordsPerPeer: 2 })
+    const keys = ['/CHORUS/c1', '/CHORUS/c2', '/CHORUS/c3', '/CHORUS/c4']
+    const res = await Promise.all(keys.map((k) => push(k, testRecord(k))))
+    expect(res.filter((r) => r.ok)).toHaveLength(2)
+    expect(res.filter((r) => !r.ok)).toEqual([refused('QUOTA'), refused('QUOTA')])
+    expect(entries.usageOf(SENDER).records).toBe(2)
+  })
+
+  it('limits the bytes, and the tally survives a reopen of the store', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chorus-quota-'))
+    dirs.push(dir)
+    entries.close()
+    entries = new ContentEntries({ dataDir: dir, config: replicationDefaults })
+    entries.open()
+    const v = testRecord('x'.repeat(100))
+    build({}, { maxBytesPerPeer: 2 * v.byteLength + 10 })
+    expect(await push('/CHORUS/b1', v)).toEqual({ ok: true })
+    expect(await push('/CHORUS/b2', v)).toEqual({ ok: true })
+    expect(await push('/CHORUS/b3', v)).toEqual(refused('QUOTA'))
+    expect(entries.usageOf(SENDER)).toEqual({ records: 2, bytes: 2 * v.byteLength })
+    entries.close()
+    entries = new ContentEntries({ dataDir: dir, config: replicationDefaults })
+    entries.open()
+    build({}, { maxBytesPerPeer: 2 * v.byteLength + 10 })
+    expect(entries.usageOf(SENDER)).toEqual({ records: 2, bytes: 2 * v.byteLength })
+    expect(await push('/CHORUS/b3', v)).toEqual(refused('QUOTA'))
+    entries.delete('/CHORUS/b1')
+    expect(await push('/CHORUS/b3', v)).toEqual({ ok: true })
+  })
+})
+
+describe('handleProve', () => {
+  it('proves possession of the pinned value only', async () => {
+    const key = '/CHORUS/test/proved'
+    const value = testRecord('held')
+    const nonce = new Uint8Array(32).fill(7)
+    const challenge = (digest: Uint8Array) => ask(encodeProve({ key, nonce, digest }))
+    expect(await challenge(valueDigest(value))).toEqual(refused('NOT_HELD'))
+    await push(key, value)
+    expect(await challenge(valueDigest(testRecord('other')))).toEqual(refused('OTHER_VALUE'))
+    const res = await challenge(valueDigest(value))
+    expect(res).toEqual({ ok: true, proof: possessionProof(nonce, key, value) })
+    // a proof is bound to its nonce and its key
+    expect(res.ok && res.proof).not.toEqual(possessionProof(new Uint8Array(32), key, value))
+    expect(possessionProof(nonce, `${key}x`, value)).not.toEqual(possessionProof(nonce, key, value))
+  })
+
+  it('rate-limits proofs per peer and charges a flood', async () => {
+    build({}, { proveRateLimit: { burst: 1, ratePerSecond: 0.001 } })
+    const prove = encodeProve({ key: '/CHORUS/p', nonce: new Uint8Array(32), digest: new Uint8Array(32) })
+    expect(await ask(prove)).toEqual(refused('NOT_HELD'))
+    expect(await ask(prove)).toEqual(refused('RATE_LIMITED'))
+    expect(penalties).toEqual([[SENDER, 'flood']])
   })
 })

@@ -1,11 +1,20 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { openDatabase } from '@chorus/common'
 import { keyPeerDistance, keyPosition, xorDistance } from '@chorus/dht'
 import { encode } from 'cborg'
 import { afterEach, describe, expect, it } from 'vitest'
 import { defaultReplicationConfig, log2Distance, sortByDistance } from '../src/index.js'
-import { decodeRequest, decodeResponse, encodePing, encodeRequest, encodeResponse } from '../src/protocol.js'
+import { valueDigest } from '../src/proof.js'
+import {
+  decodeRequest,
+  decodeResponse,
+  encodePing,
+  encodeRequest,
+  encodeResponse,
+  REFUSAL_TEXT
+} from '../src/protocol.js'
 import { ReplicationStore } from '../src/store.js'
 import { backoffDelay } from '../src/timing.js'
 
@@ -74,19 +83,30 @@ describe('replicate wire format', () => {
     })
     expect(decodeRequest(encodePing())).toEqual({ op: 'ping' })
     expect(decodeResponse(encodeResponse({ ok: true }))).toEqual({ ok: true })
+    // a peer's own refusal text is not kept: this node's fixed text for the code replaces it
     expect(decodeResponse(encodeResponse({ ok: false, code: 'TOO_LARGE', reason: 'big' }))).toEqual({
       ok: false,
       code: 'TOO_LARGE',
-      reason: 'big'
+      reason: REFUSAL_TEXT.TOO_LARGE
+    })
+    const proof = new Uint8Array(32).fill(1)
+    expect(decodeResponse(encodeResponse({ ok: true, proof }))).toEqual({ ok: true, proof })
+    expect(() => decodeResponse(encode({ v: 1, ok: true, proof: new Uint8Array(3) }))).toThrow(/proof/)
+    expect(decodeResponse(encode({ v: 1, ok: false, code: 'WHATEVER', reason: 'x' }))).toEqual({
+      ok: false,
+      code: 'NOT_ACCEPTING',
+      reason: REFUSAL_TEXT.NOT_ACCEPTING
     })
   })
 
-  it('refuses malformed requests with a reason', () => {
+  it('refuses malformed requests with a reason that does not repeat the input', () => {
     expect(() => decodeRequest(new Uint8Array([0xff, 0x00]))).toThrow(/CBOR/)
     expect(() => decodeRequest(encode({ v: 2, key: '/a/b', value: new Uint8Array() }))).toThrow(/version/)
     expect(() => decodeRequest(encode({ v: 1, key: 'nokey', value: new Uint8Array() }))).toThrow(/key/)
     expect(() => decodeRequest(encode({ v: 1, key: '/a/b', value: 'text' }))).toThrow(/value/)
     expect(() => decodeRequest(encode({ v: 1, op: 'delete', key: '/a/b' }))).toThrow(/operation/)
+    expect(() => decodeRequest(encode({ v: 1, op: 'delete-me-now', key: '/a/b' }))).not.toThrow(/delete-me/)
+    expect(() => decodeRequest(encode({ v: 77, key: '/a/b', value: new Uint8Array() }))).not.toThrow(/77/)
   })
 })
 
@@ -115,6 +135,7 @@ describe('ReplicationStore', () => {
       createdAt: 1000,
       pinned: true,
       origin: 'replica' as const,
+      pushedBy: PEERS[3],
       lastReprovided: 2000,
       lastRepublished: undefined,
       lastChecked: undefined,
@@ -127,6 +148,7 @@ describe('ReplicationStore', () => {
     s1.touchProvider('/CHORUS/k1', PEERS[0]!, 100)
     s1.touchProvider('/CHORUS/k1', PEERS[1]!, 5000)
     s1.putPeer({ peer: PEERS[0]!, quality: 0.8, lastSeen: 100 })
+    s1.recordProof('/CHORUS/k1', PEERS[1]!, new Uint8Array(32).fill(4), 5000)
     // an update without a value keeps the pinned value
     s1.upsertContent({ ...row, priority: 6 })
     s1.close()
@@ -134,6 +156,13 @@ describe('ReplicationStore', () => {
     const s2 = new ReplicationStore(dir)
     expect(s2.getContent('/CHORUS/k1')).toMatchObject({ ...row, priority: 6 })
     expect(s2.getValue('/CHORUS/k1')).toEqual(new Uint8Array([9, 8, 7]))
+    expect(s2.getDigest('/CHORUS/k1')).toEqual(valueDigest(new Uint8Array([9, 8, 7])))
+    expect(s2.providers('/CHORUS/k1').find((p) => p.peer === PEERS[1])).toMatchObject({
+      proofDigest: new Uint8Array(32).fill(4),
+      provenAt: 5000,
+      announced: false
+    })
+    expect(s2.provenPeers('/CHORUS/k1')).toEqual([PEERS[1]])
     expect(
       s2
         .providers('/CHORUS/k1')
@@ -144,11 +173,42 @@ describe('ReplicationStore', () => {
     // cleanup: entries older than the TTL go, then at most N per key remain
     expect(s2.expireProviders(1000)).toBe(1)
     s2.touchProvider('/CHORUS/k1', PEERS[2]!, 6000)
+    // a proven provider outlasts a more recently seen one nobody checked
     expect(s2.capProviders(1)).toBe(1)
-    expect(s2.providers('/CHORUS/k1').map((p) => p.peer)).toEqual([PEERS[2]])
+    expect(s2.providers('/CHORUS/k1').map((p) => p.peer)).toEqual([PEERS[1]])
     s2.deleteContent('/CHORUS/k1')
     expect(s2.getContent('/CHORUS/k1')).toBeUndefined()
     expect(s2.countProviders()).toBe(0)
     s2.close()
+  })
+
+  it('adds the columns of quotas and proofs to a database of the first schema', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chorus-repl-'))
+    dirs.push(dir)
+    const old = openDatabase(join(dir, 'replication.sqlite'))
+    old.exec(`CREATE TABLE content (key TEXT PRIMARY KEY, size INTEGER NOT NULL, priority INTEGER NOT NULL,
+      created_at INTEGER NOT NULL, value BLOB, origin TEXT NOT NULL, last_reprovided INTEGER,
+      last_republished INTEGER, last_checked INTEGER, last_actual INTEGER, last_health TEXT,
+      repair_failures INTEGER NOT NULL DEFAULT 0, next_repair_at INTEGER NOT NULL DEFAULT 0);
+      CREATE TABLE providers (key TEXT NOT NULL, peer TEXT NOT NULL, added_at INTEGER NOT NULL,
+      last_seen INTEGER NOT NULL, PRIMARY KEY (key, peer));
+      INSERT INTO content (key, size, priority, created_at, value, origin) VALUES ('/CHORUS/old', 2, 1, 1, x'0102', 'replica');
+      INSERT INTO providers VALUES ('/CHORUS/old', '${PEERS[0]}', 1, 1);`)
+    old.close()
+    const s = new ReplicationStore(dir)
+    expect(s.getContent('/CHORUS/old')).toMatchObject({ pinned: true, pushedBy: undefined })
+    expect(s.getDigest('/CHORUS/old')).toEqual(valueDigest(new Uint8Array([1, 2])))
+    expect(s.providers('/CHORUS/old')).toEqual([
+      {
+        key: '/CHORUS/old',
+        peer: PEERS[0],
+        addedAt: 1,
+        lastSeen: 1,
+        announced: false,
+        proofDigest: undefined,
+        provenAt: undefined
+      }
+    ])
+    s.close()
   })
 })

@@ -1,14 +1,24 @@
 /**
  * The replicate protocol's server: serves `/CHORUS/replicate/1.0.0`, and for each inbound request
  * refuses it while the manager is not running, decodes and bound-checks it once (the edge,
- * `parseRequest`), hands it to its handler (ping or replicate), counts and logs refusals, and
- * encodes the response.
+ * `parseRequest`; an undecodable one costs the sender `invalid-message`), takes a token from the
+ * sender's bucket for its kind (pushes and proofs apart; over the rate it is refused before any
+ * other work and costs `flood`), hands it to its handler (ping, prove or replicate), counts and
+ * logs refusals, and encodes the response.
+ *
+ * `@chorus/dht`'s `handle()` already limits every protocol per peer when its reputation system
+ * is on (one bucket for all of this protocol's requests, 500 a second by default, nothing without
+ * reputation). These buckets are per kind and far smaller, because a push costs a validation and
+ * a write and a proof a hash of up to a whole record.
  */
 import { errorText, type Logger } from '@chorus/common'
-import type { PeerMessaging } from '@chorus/dht'
+import { createRateLimiter, type PeerMessaging, type RateLimiter } from '@chorus/dht'
+import type { ReplicationPenalty } from '../api.js'
+import type { ReplicationConfig } from '../config.js'
 import type { ReplicationCounters } from '../metrics.js'
 import {
   encodeResponse,
+  type ProveRequest,
   parseRequest,
   REQUEST_OVERHEAD_BYTES,
   type ReplicateRequest,
@@ -23,11 +33,15 @@ export interface ReplicateServerComponents {
   isStarted: () => boolean
   /** The replicate handler, bound to its components. */
   replicate: (req: ReplicateRequest, from: string) => Promise<ReplicateResponse>
+  /** The prove handler, bound to its components. */
+  prove: (req: ProveRequest, from: string) => ReplicateResponse
+  /** Reports an offence of a peer. */
+  penalise: (peer: string, reason: ReplicationPenalty) => void
   counters: Pick<ReplicationCounters, 'replicasRefused'>
   log: Logger
 }
 
-export interface ReplicateServerInit {
+export interface ReplicateServerInit extends Pick<ReplicationConfig, 'pushRateLimit' | 'proveRateLimit'> {
   /** The protocol id served. */
   protocol: string
   /** Largest value accepted; a larger request is refused (its stream cut at this plus overhead). */
@@ -37,10 +51,14 @@ export interface ReplicateServerInit {
 export class ReplicateServer {
   private readonly components: ReplicateServerComponents
   private readonly init: ReplicateServerInit
+  private readonly pushes: RateLimiter
+  private readonly proofs: RateLimiter
 
   constructor(components: ReplicateServerComponents, init: ReplicateServerInit) {
     this.components = components
     this.init = init
+    this.pushes = createRateLimiter(init.pushRateLimit)
+    this.proofs = createRateLimiter(init.proveRateLimit)
   }
 
   async start(): Promise<void> {
@@ -50,6 +68,8 @@ export class ReplicateServer {
   }
 
   async stop(): Promise<void> {
+    this.pushes.clear()
+    this.proofs.clear()
     try {
       await this.components.messaging.unhandle(this.init.protocol)
     } catch (err) {
@@ -65,16 +85,27 @@ export class ReplicateServer {
     const res = await this.respond(bytes, from)
     if (!res.ok) {
       this.components.counters.replicasRefused++
-      this.components.log.info({ from, code: res.code, reason: res.reason }, 'replication: refused a replica')
+      this.components.log.info({ from, code: res.code }, 'replication: refused a request')
     }
     return encodeResponse(res)
   }
 
   private async respond(bytes: Uint8Array, from: string): Promise<ReplicateResponse> {
-    if (!this.components.isStarted()) return refusal('NOT_ACCEPTING', 'the replication manager is stopping')
+    if (!this.components.isStarted()) return refusal('NOT_ACCEPTING')
     const req = parseRequest(bytes, this.init.maxRecordBytes)
-    if ('ok' in req) return req
+    if ('ok' in req) {
+      // a request that does not decode is an offence; one over this node's size limit is not
+      // (another node may be configured with a larger limit)
+      if (req.code === 'MALFORMED_REQUEST') this.components.penalise(from, 'invalid-message')
+      return req
+    }
     if (req.op === 'ping') return handlePing()
+    const bucket = req.op === 'prove' ? this.proofs : this.pushes
+    if (!bucket.tryTake(from)) {
+      this.components.penalise(from, 'flood')
+      return refusal('RATE_LIMITED')
+    }
+    if (req.op === 'prove') return this.components.prove(req, from)
     const { op: _op, ...replicate } = req
     return this.components.replicate(replicate, from)
   }

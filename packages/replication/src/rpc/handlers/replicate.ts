@@ -1,41 +1,76 @@
 /**
- * The replicate handler: a peer pushed a record. The request reaching it is decoded and within
- * bounds (the edge, `parseRequest`, checked that); here the record is validated, reconciled with
- * the pinned version by the selector (an older version never replaces a newer one), stored in the
- * node's DHT record store, pinned, and its sender and co-holders recorded as providers.
+ * The replicate handler: a peer pushed a record. The request reaching it is decoded, within
+ * bounds and within the sender's rate (the edge checked that). In order, cheapest first:
+ *
+ * 1. a key this node does not manage is taken only when this node is among the
+ *    `replicationFactor + holderSlack` closest to it (`NOT_A_TARGET`) and the sender's quota has
+ *    room (`QUOTA`), both before any validation;
+ * 2. the record is validated (`INVALID_RECORD`, and the sender is charged `invalid-record`);
+ * 3. against a pinned record, succession decides (`STALE`, `EQUIVOCATION`);
+ * 4. the record is stored in the node's DHT record store and pinned; its sender and the holders
+ *    it names become candidates that a proof of possession must confirm before they count.
+ *
+ * `ok` means "this node now holds exactly the value you pushed".
  */
-import { errorText } from '@chorus/common'
-import { type DHT, type RecordSelector, StaleRecordError } from '@chorus/dht'
-import type { PinnedEvent } from '../../api.js'
+import { errorText, type Logger } from '@chorus/common'
+import {
+  type DHT,
+  EquivocationError,
+  type RecordSelector,
+  type RecordSuccession,
+  StaleRecordError
+} from '@chorus/dht'
+import type { EquivocationEvent, PinnedEvent, ReplicationPenalty } from '../../api.js'
 import type { ReplicationConfig } from '../../config.js'
 import { type ContentEntries, type Entry, newEntry } from '../../entries.js'
+import type { ReplicationCounters } from '../../metrics.js'
 import { type ReplicateRequest, type ReplicateResponse, refusal } from '../../protocol.js'
+import { judgeSuccession } from '../../succession.js'
+import { isAmongClosest } from '../../targets.js'
 import { withJitter } from '../../timing.js'
 import { sameBytes } from '../../util.js'
 import type { RecordValues } from '../../values.js'
 
 export interface ReplicateHandlerComponents {
-  entries: Pick<ContentEntries, 'get' | 'set' | 'value'>
+  entries: Pick<ContentEntries, 'get' | 'set' | 'value' | 'allowsPush'>
   dht: Pick<DHT, 'putValue'>
   values: Pick<RecordValues, 'validate' | 'held'>
-  /** The namespace's selector; without it the pushed value wins. */
+  /** The namespace's selector (used without `succession`). */
   select: RecordSelector | undefined
+  /** The namespace's succession rule. */
+  succession: RecordSuccession | undefined
   /** This node's peer id. */
   peerId: string
+  /** The peers this node is connected to (its view of the key's closest peers). */
+  connected: () => Iterable<string>
   /** Whether the manager still runs (checked again after the record store was written). */
   isStarted: () => boolean
-  touchProvider: (key: string, peer: string, at: number) => void
+  /** Records provider candidates of the key (each to be challenged before it counts). */
+  nominate: (key: string, peers: string[], at: number) => void
   /** The sender answered: it is live. */
   noteLive: (peer: string) => void
   /** A new or changed value was pinned. */
   pinned: (event: PinnedEvent) => void
+  /** A pushed record contradicted the pinned one. */
+  equivocation: (event: EquivocationEvent) => void
+  /** Reports an offence of a peer. */
+  penalise: (peer: string, reason: ReplicationPenalty) => void
   /** Wakes the scheduler (the new entry's jobs are due). */
   wake: () => void
+  counters: Pick<ReplicationCounters, 'equivocations'>
+  log: Logger
 }
 
-export type ReplicateHandlerInit = Pick<ReplicationConfig, 'repairInterval' | 'republishInterval' | 'jitter'>
-
-const textEncoder = new TextEncoder()
+export type ReplicateHandlerInit = Pick<
+  ReplicationConfig,
+  | 'repairInterval'
+  | 'republishInterval'
+  | 'jitter'
+  | 'replicationFactor'
+  | 'holderSlack'
+  | 'maxRecordsPerPeer'
+  | 'maxBytesPerPeer'
+>
 
 export async function handleReplicate(
   components: ReplicateHandlerComponents,
@@ -43,48 +78,65 @@ export async function handleReplicate(
   req: ReplicateRequest,
   from: string
 ): Promise<ReplicateResponse> {
-  const { entries, values } = components
+  const { entries, values, log } = components
   const { key, value } = req
+  const existing = entries.get(key)
+  if (existing == null) {
+    const n = init.replicationFactor + init.holderSlack
+    if (!isAmongClosest(key, components.peerId, components.connected(), n)) return refusal('NOT_A_TARGET')
+    if (!entries.allowsPush(from, value.byteLength, init)) return refusal('QUOTA')
+  }
   try {
     await values.validate(key, value)
   } catch (err) {
-    return refusal('INVALID_RECORD', `the record validator refused it: ${errorText(err)}`)
+    log.debug({ key, from, err: errorText(err) }, 'replication: pushed record is invalid')
+    components.penalise(from, 'invalid-record')
+    return refusal('INVALID_RECORD')
   }
-  const existing = entries.get(key)
   const pinned = existing?.pinned === true ? entries.value(key) : undefined
   let keep = value
-  if (pinned != null && !sameBytes(pinned, value) && components.select != null) {
-    try {
-      keep = components.select(textEncoder.encode(key), [pinned, value]) === 0 ? pinned : value
-    } catch {
-      keep = pinned
+  let refused: 'STALE' | 'EQUIVOCATION' | undefined
+  if (pinned != null && !sameBytes(pinned, value)) {
+    const s = judgeSuccession(components, key, pinned, value, existing?.origin === 'local')
+    if (s.verdict !== 'replace') {
+      if (s.verdict === 'equivocation') noteEquivocation(components, key, s.authorKey, from)
+      return refusal(s.verdict === 'stale' ? 'STALE' : 'EQUIVOCATION')
     }
   }
   if (pinned == null || !sameBytes(pinned, keep)) {
     try {
       await components.dht.putValue(key, keep, { localOnly: true })
     } catch (err) {
-      // the record store already holds a version the selector prefers: pin that one instead
-      const held = StaleRecordError.isInstance(err) ? await values.held(key) : undefined
+      // the record store holds a record the pushed one does not succeed: pin that one instead
+      const authorKey = EquivocationError.isInstance(err) ? err.authorKey : undefined
+      const held = authorKey != null || StaleRecordError.isInstance(err) ? await values.held(key) : undefined
       if (held == null) {
-        return refusal('STORE_FAILED', `could not store it in the DHT record store: ${errorText(err)}`)
+        log.warn({ key, err: errorText(err) }, 'replication: could not store a pushed record')
+        return refusal('STORE_FAILED')
       }
+      if (authorKey != null) noteEquivocation(components, key, authorKey, from)
       keep = held
+      refused = authorKey != null ? 'EQUIVOCATION' : 'STALE'
     }
   }
   const changed = pinned == null || !sameBytes(pinned, keep)
-  if (!components.isStarted()) return refusal('NOT_ACCEPTING', 'the replication manager is stopping')
+  if (!components.isStarted()) return refusal('NOT_ACCEPTING')
+  // again, without an await before the pin: concurrent pushes all passed the first check
+  if (existing == null && entries.get(key) == null && !entries.allowsPush(from, keep.byteLength, init)) {
+    return refusal('QUOTA')
+  }
   const now = Date.now()
   const entry: Entry =
-    existing ??
+    entries.get(key) ??
     newEntry(
       {
         key,
-        size: value.byteLength,
+        size: keep.byteLength,
         priority: req.priority,
         createdAt: now,
         pinned: true,
-        origin: 'replica'
+        origin: 'replica',
+        pushedBy: from
       },
       {
         // the pusher repairs; this node checks later, in case the pusher dies
@@ -94,13 +146,30 @@ export async function handleReplicate(
       }
     )
   entry.pinned = true
+  if (entry.origin === 'replica') entry.size = keep.byteLength
   // a new or changed value is announced at once; a repeated push of the same value is not
   if (changed) entry.nextProvideAt = now
   entries.set(entry, changed ? keep : undefined)
-  components.touchProvider(key, from, now)
-  for (const h of req.holders ?? []) if (h !== components.peerId) components.touchProvider(key, h, now)
   components.noteLive(from)
   if (changed) components.pinned({ key, value: keep, from })
   components.wake()
+  if (refused != null) return refusal(refused)
+  // candidates only: each proves possession before it counts as a holder
+  const named = (req.holders ?? []).filter((h) => h !== components.peerId && h !== from)
+  components.nominate(key, [from, ...named], now)
   return { ok: true }
+}
+
+function noteEquivocation(
+  components: Pick<ReplicateHandlerComponents, 'counters' | 'equivocation' | 'log'>,
+  key: string,
+  authorKey: Uint8Array,
+  from: string
+): void {
+  components.counters.equivocations++
+  components.log.warn(
+    { key, from, author: Buffer.from(authorKey).toString('base64url') },
+    'replication: refused a record that contradicts the pinned one'
+  )
+  components.equivocation({ key, authorKey, from })
 }
