@@ -124,7 +124,8 @@ export async function createComponents(init: AgentComponentsInit): Promise<Agent
       validate,
       ...(rules.selectors.CHORUS !== undefined ? { select: rules.selectors.CHORUS } : {}),
       ...(rules.succession?.CHORUS !== undefined ? { succession: rules.succession.CHORUS } : {}),
-      reputation: { penalise: (peer, reason) => libp2p.penalise(peer, reason) },
+      // refused records, malformed messages, false proofs and floods cost their sender
+      ...(libp2p.reputation !== undefined ? { reputation: libp2p.reputation } : {}),
       logger: logger('replication')
     },
     {
