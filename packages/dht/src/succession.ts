@@ -32,7 +32,12 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
  * The namespace's `rules.succession` rule decides when there is one; otherwise the selector
  * (`select([held, incoming]) === 0` keeps the held one); with neither, the incoming one replaces.
  */
-export function checkSuccession(rules: RecordRules, key: string, held: Uint8Array, incoming: Uint8Array): void {
+export function checkSuccession(
+  rules: RecordRules,
+  key: string,
+  held: Uint8Array,
+  incoming: Uint8Array
+): void {
   if (sameBytes(held, incoming)) return
   const ns = namespaceOf(key)
   if (ns === undefined) return

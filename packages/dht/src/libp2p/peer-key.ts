@@ -7,7 +7,7 @@ import {
   publicKeyFromRaw
 } from '@libp2p/crypto/keys'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
-import { peerIdFromPublicKey } from '@libp2p/peer-id'
+import { peerIdFromPublicKey, peerIdFromString } from '@libp2p/peer-id'
 import type { AbortOptions, NodeSigner } from '../contract.js'
 import { DHTConfigError } from '../errors.js'
 
@@ -81,4 +81,14 @@ export function ed25519KeyOf(peer: PeerId): Uint8Array | undefined {
   if (peer.type !== 'Ed25519') return undefined
   const raw = peer.publicKey?.raw
   return raw != null && raw.byteLength === 32 ? raw : undefined
+}
+
+/** Whether a string is a peer id (`12D3Koo…`). */
+export function isPeerId(peer: string): boolean {
+  try {
+    peerIdFromString(peer)
+    return true
+  } catch {
+    return false
+  }
 }

@@ -25,7 +25,9 @@ export interface RecordStoreComponents {
    * The reputation system that hears of refused records (their sender) and of equivocations
    * (their author); undefined when it is off.
    */
-  reputation?: (Pick<PeerReputation, 'onInvalidRecord'> & Partial<Pick<PeerReputation, 'penalise'>>) | undefined
+  reputation?:
+    | (Pick<PeerReputation, 'onInvalidRecord'> & Partial<Pick<PeerReputation, 'penalise'>>)
+    | undefined
   logger: Logger
 }
 
