@@ -14,6 +14,9 @@
  *   admitted members, refused peers kept out (admission-gate.ts).
  *
  * Every reach into kad-dht's internals is in kad-internals.ts.
+ *
+ * Why it is long: it wires nine components and delegates some forty public members, each in a
+ * line or two; splitting it would scatter the one place that shows how they fit.
  */
 import { type Logger, silentLogger } from '@chorus/common'
 import type { PrivateKey } from '@libp2p/interface'
