@@ -150,7 +150,9 @@ describe('admission of team members on 127.0.0.1', () => {
 
     const put = await b.putValue('/CHORUS/admission/shared', enc.encode('among members'))
     expect(put.acks).toEqual([a.peerId])
-    expect(dec.decode(await a.getValue('/CHORUS/admission/shared', { localOnly: true }))).toBe('among members')
+    expect(dec.decode(await a.getValue('/CHORUS/admission/shared', { localOnly: true }))).toBe(
+      'among members'
+    )
     expect(dec.decode(await b.request(a.peerId, ECHO, enc.encode('ping')))).toBe('ping')
     expect(served).toEqual([b.peerId])
     const stats = (await a.getStats()).admission!
@@ -179,49 +181,55 @@ describe('admission of team members on 127.0.0.1', () => {
     ]
   ]
 
-  it.each(intruders)('a non-member %s is refused by every member and nothing it sends is served', async (_, init) => {
-    const x = await node(await init())
-    const before = [await refusals(a), await refusals(b)]
-    // it connects to both members; each refuses and hangs up on it
-    await x.libp2p.dial(multiaddr(a.multiaddrs[0]!)).catch(() => {})
-    await x.libp2p.dial(multiaddr(b.multiaddrs[0]!)).catch(() => {})
-    await until(async () => (await refusals(a)) > before[0]! && (await refusals(b)) > before[1]!)
-    expect(await refusals(a)).toBe(before[0]! + 1)
-    expect(await refusals(b)).toBe(before[1]! + 1)
-    const connections = (m: LibP2PDHT): number => m.libp2p.getConnections(x.libp2p.peerId).length
-    await until(() => connections(a) + connections(b) === 0)
-    for (const m of [a, b]) {
-      expect(connections(m)).toBe(0)
-      expect(m.getConnectedPeers()).not.toContain(x.peerId)
-      expect(m.admittedPeer(x.peerId)).toBeUndefined()
-      expect(m.admittedPeers().map((p) => p.peer)).not.toContain(x.peerId)
-      // a non-member is not necessarily malicious: no reputation lost
-      expect(m.reputation!.score(x.peerId)).toBe(0)
-    }
-    // it cannot come back during the deny period: the member's gater closes its connection during
-    // the upgrade (the dialer may see it open for a moment), unrefused again; nor do members dial it
-    const refusedBefore = await refusals(a)
-    await x.libp2p.dial(multiaddr(a.multiaddrs[0]!)).catch(() => undefined)
-    await until(() => x.libp2p.getConnections(a.libp2p.peerId).length === 0)
-    expect(x.libp2p.getConnections(a.libp2p.peerId).length).toBe(0)
-    expect(connections(a)).toBe(0)
-    expect(await refusals(a)).toBe(refusedBefore)
-    expect((await a.getStats()).admission!.denied).toBeGreaterThanOrEqual(1)
-    await expect(a.libp2p.dial(x.libp2p.peerId).then(() => 'connected')).rejects.toThrow()
-    // its kad PUT_VALUE and GET_VALUE and its handle() requests are refused; nothing is stored
-    const key = `/CHORUS/admission/intruder-${x.peerId}`
-    await expect(x.putValue(key, enc.encode('intrusion'))).rejects.toBeInstanceOf(NoPeersAcknowledgedError)
-    for (const m of [a, b]) expect(await m.getValues(key, { localOnly: true })).toEqual([])
-    expect((await x.getValues('/CHORUS/admission/shared')).filter((v) => v.from !== 'self')).toEqual([])
-    await expect(x.request({ id: a.peerId, multiaddrs: a.multiaddrs }, ECHO, enc.encode('hi'))).rejects.toThrow()
-    expect(served).not.toContain(x.peerId)
-    // a member's request to it fails as not admitted
-    await expect(a.request(x.peerId, ECHO, enc.encode('hi'))).rejects.toBeInstanceOf(PeerNotAdmittedError)
-    // the members keep working with each other
-    const put = await b.putValue(`/CHORUS/admission/after-${x.peerId}`, enc.encode('still fine'))
-    expect(put.acks).toEqual([a.peerId])
-    expect(a.getConnectedPeers()).toEqual([b.peerId])
-  }, 90_000)
+  it.each(intruders)(
+    'a non-member %s is refused by every member and nothing it sends is served',
+    async (_, init) => {
+      const x = await node(await init())
+      const before = [await refusals(a), await refusals(b)]
+      // it connects to both members; each refuses and hangs up on it
+      await x.libp2p.dial(multiaddr(a.multiaddrs[0]!)).catch(() => {})
+      await x.libp2p.dial(multiaddr(b.multiaddrs[0]!)).catch(() => {})
+      await until(async () => (await refusals(a)) > before[0]! && (await refusals(b)) > before[1]!)
+      expect(await refusals(a)).toBe(before[0]! + 1)
+      expect(await refusals(b)).toBe(before[1]! + 1)
+      const connections = (m: LibP2PDHT): number => m.libp2p.getConnections(x.libp2p.peerId).length
+      await until(() => connections(a) + connections(b) === 0)
+      for (const m of [a, b]) {
+        expect(connections(m)).toBe(0)
+        expect(m.getConnectedPeers()).not.toContain(x.peerId)
+        expect(m.admittedPeer(x.peerId)).toBeUndefined()
+        expect(m.admittedPeers().map((p) => p.peer)).not.toContain(x.peerId)
+        // a non-member is not necessarily malicious: no reputation lost
+        expect(m.reputation!.score(x.peerId)).toBe(0)
+      }
+      // it cannot come back during the deny period: the member's gater closes its connection during
+      // the upgrade (the dialer may see it open for a moment), unrefused again; nor do members dial it
+      const refusedBefore = await refusals(a)
+      await x.libp2p.dial(multiaddr(a.multiaddrs[0]!)).catch(() => undefined)
+      await until(() => x.libp2p.getConnections(a.libp2p.peerId).length === 0)
+      expect(x.libp2p.getConnections(a.libp2p.peerId).length).toBe(0)
+      expect(connections(a)).toBe(0)
+      expect(await refusals(a)).toBe(refusedBefore)
+      expect((await a.getStats()).admission!.denied).toBeGreaterThanOrEqual(1)
+      await expect(a.libp2p.dial(x.libp2p.peerId).then(() => 'connected')).rejects.toThrow()
+      // its kad PUT_VALUE and GET_VALUE and its handle() requests are refused; nothing is stored
+      const key = `/CHORUS/admission/intruder-${x.peerId}`
+      await expect(x.putValue(key, enc.encode('intrusion'))).rejects.toBeInstanceOf(NoPeersAcknowledgedError)
+      for (const m of [a, b]) expect(await m.getValues(key, { localOnly: true })).toEqual([])
+      expect((await x.getValues('/CHORUS/admission/shared')).filter((v) => v.from !== 'self')).toEqual([])
+      await expect(
+        x.request({ id: a.peerId, multiaddrs: a.multiaddrs }, ECHO, enc.encode('hi'))
+      ).rejects.toThrow()
+      expect(served).not.toContain(x.peerId)
+      // a member's request to it fails as not admitted
+      await expect(a.request(x.peerId, ECHO, enc.encode('hi'))).rejects.toBeInstanceOf(PeerNotAdmittedError)
+      // the members keep working with each other
+      const put = await b.putValue(`/CHORUS/admission/after-${x.peerId}`, enc.encode('still fine'))
+      expect(put.acks).toEqual([a.peerId])
+      expect(a.getConnectedPeers()).toEqual([b.peerId])
+    },
+    90_000
+  )
 
   it('a peer that proves nothing: its streams wait for admission and are aborted at the timeout', async () => {
     // a plain node that claims the admission protocol (so identify does not give it away) but never sends

@@ -7,13 +7,12 @@
  */
 import { anySignal, errorText, type Logger } from '@chorus/common'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
-import { lpStream } from '@libp2p/utils'
 import { PeerNotAdmittedError } from '../errors.js'
 import { RateLimitedError } from '../reputation/errors.js'
 import { createRateLimiter, type RateLimiter, type RateLimiterInit } from '../reputation/rate-limiter.js'
 import type { PeerReputation } from '../reputation/reputation.js'
 import { ADMISSION_MAX_BYTES } from './handlers/admission.js'
-import { isMalformedFrame, isUnsupportedProtocol } from './messaging.js'
+import { boundedLpStream, isMalformedFrame, isUnsupportedProtocol } from './messaging.js'
 import { ed25519KeyOf } from './peer-key.js'
 
 /** Inbound admission exchanges a peer may start: 4 at once, then one every 10 s. */
@@ -72,7 +71,7 @@ export class AdmissionExchange {
     }
     let answer: Uint8Array
     try {
-      const lp = lpStream(stream, { maxDataLength: ADMISSION_MAX_BYTES })
+      const lp = boundedLpStream(stream, ADMISSION_MAX_BYTES)
       await lp.write(this.#c.certificate(), { signal })
       answer = (await lp.read({ signal })).subarray()
       await stream.close({ signal })
@@ -103,7 +102,7 @@ export class AdmissionExchange {
     }
     const signal = anySignal(AbortSignal.timeout(this.#init.timeout), this.#c.stopSignal())
     try {
-      const lp = lpStream(stream, { maxDataLength: ADMISSION_MAX_BYTES })
+      const lp = boundedLpStream(stream, ADMISSION_MAX_BYTES)
       const certificate = await lp.read({ signal }).catch((err: unknown) => {
         if (isMalformedFrame(err)) this.#c.refuse(peer, 'malformed admission message', { malformed: true })
         throw err

@@ -8,6 +8,7 @@ import {
   lpStream
 } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
+import type { Uint8ArrayList } from 'uint8arraylist'
 import type { AbortOptions, PeerInfo, ProtocolHandler } from '../contract.js'
 import { PeerUnreachableError, ProtocolError } from '../errors.js'
 import type { ChorusLibp2p } from './node.js'
@@ -47,6 +48,45 @@ export function isMalformedFrame(err: unknown): boolean {
   )
 }
 
+/** Bytes of the varint that encodes `n`. */
+function varintLength(n: number): number {
+  let length = 1
+  for (let rest = n; rest >= 0x80; rest = Math.floor(rest / 0x80)) length++
+  return length
+}
+
+/**
+ * A varint length decoder that gives up after `maxBytes` bytes. lpStream's own keeps reading a
+ * length prefix whose every byte says "more follows" until the stream ends, buffering it all.
+ */
+function boundedLengthDecoder(maxBytes: number): (data: Uint8ArrayList) => number {
+  return (data) => {
+    let value = 0
+    for (let i = 0; i < data.byteLength; i++) {
+      const byte = data.get(i)
+      value += (byte & 0x7f) * 2 ** (7 * i)
+      if (byte < 0x80) return value
+      if (i + 1 >= maxBytes)
+        throw new InvalidDataLengthLengthError('length prefix longer than any allowed length')
+    }
+    // incomplete: lpStream reads one more byte and asks again
+    throw new RangeError('incomplete length prefix')
+  }
+}
+
+/**
+ * A length-prefixed reader/writer on a stream that reads at most `maxDataLength` bytes per message
+ * and refuses a length prefix longer than that length needs (`isMalformedFrame` errors).
+ */
+export function boundedLpStream<T extends Parameters<typeof lpStream>[0]>(stream: T, maxDataLength: number) {
+  const maxLengthLength = varintLength(maxDataLength)
+  return lpStream(stream, {
+    maxDataLength,
+    maxLengthLength,
+    lengthDecoder: boundedLengthDecoder(maxLengthLength)
+  })
+}
+
 export interface HandleProtocolOptions {
   maxRequestBytes?: number
   timeout: number
@@ -74,7 +114,7 @@ export async function handleProtocol(
       try {
         if (opts.admit != null) await opts.admit(connection)
         const signal = AbortSignal.timeout(opts.timeout)
-        const lp = lpStream(stream, { maxDataLength: opts.maxRequestBytes ?? DEFAULT_MAX_MESSAGE_BYTES })
+        const lp = boundedLpStream(stream, opts.maxRequestBytes ?? DEFAULT_MAX_MESSAGE_BYTES)
         const request = await lp.read({ signal }).catch((err: unknown) => {
           if (isMalformedFrame(err)) opts.onInvalidMessage?.(connection.remotePeer.toString())
           throw err
@@ -124,7 +164,7 @@ export async function sendRequest(
   const signal = timeoutSignal(options.timeout, options.signal)
   const stream = await openStream(node, peerId, protocol, signal, options.signal)
   try {
-    const lp = lpStream(stream, { maxDataLength: options.maxResponseBytes ?? DEFAULT_MAX_MESSAGE_BYTES })
+    const lp = boundedLpStream(stream, options.maxResponseBytes ?? DEFAULT_MAX_MESSAGE_BYTES)
     await lp.write(body, { signal })
     const response = await lp.read({ signal })
     await stream.close({ signal })
