@@ -6,7 +6,8 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import type { PrivateKey } from '@libp2p/interface'
+import type { PeerId, PrivateKey } from '@libp2p/interface'
+import type { SingleKadDHT } from '@libp2p/kad-dht'
 import { byteStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -91,6 +92,14 @@ async function node(init: Partial<LibP2PDHTInit>): Promise<LibP2PDHT> {
   })
   started.push(n)
   return n
+}
+
+/** Whether `peer` is in kad-dht's routing table of `n` (a test may read kad-dht's internals). */
+async function inRoutingTable(n: LibP2PDHT, peer: LibP2PDHT): Promise<boolean> {
+  const table = (n.libp2p.services.dht as SingleKadDHT).routingTable as unknown as {
+    find(peer: PeerId): Promise<PeerId | undefined>
+  }
+  return (await table.find(peer.libp2p.peerId)) != null
 }
 
 async function refusals(n: LibP2PDHT): Promise<number> {
@@ -270,6 +279,33 @@ describe('admission of team members on 127.0.0.1', () => {
     expect(a.reputation!.stats().penalties['invalid-message']).toBeGreaterThanOrEqual(1)
   }, 60_000)
 
+  it('a member refused later (its next certificate is bad) leaves the routing tables and closest peers', async () => {
+    const key = await generateKeyPair('Ed25519')
+    team.enrol(key)
+    let certificate = team.certify(key)
+    const r = await node({
+      privateKey: key,
+      admission: { ...team.admission(new Uint8Array(0)), certificate: () => certificate },
+      bootstrapPeers: a.multiaddrs
+    })
+    await r.bootstrap()
+    // admitted, and in a's routing table (kad-dht adds it after checking it answers)
+    await until(async () => a.admittedPeer(r.peerId) != null && (await inRoutingTable(a, r)))
+    expect(await inRoutingTable(a, r)).toBe(true)
+    expect((await a.getClosestPeers(r.peerId)).map((p) => p.id)).toContain(r.peerId)
+    // a new connection proves membership again, now with a certificate for another key
+    certificate = team.certify(aKey)
+    const before = await refusals(a)
+    await r.libp2p.dial(multiaddr(a.multiaddrs[0]!), { force: true }).catch(() => undefined)
+    await until(async () => (await refusals(a)) > before)
+    expect(await refusals(a)).toBe(before + 1)
+    expect(a.admittedPeer(r.peerId)).toBeUndefined()
+    await until(async () => !(await inRoutingTable(a, r)))
+    expect(await inRoutingTable(a, r)).toBe(false)
+    expect((await a.getClosestPeers(r.peerId)).map((p) => p.id)).not.toContain(r.peerId)
+    expect(a.getConnectedPeers()).not.toContain(r.peerId)
+  }, 60_000)
+
   it('an admission whose certificate passes its notAfter is dropped and the peer hung up on', async () => {
     const e = await node({
       privateKey: eKey,
@@ -281,7 +317,7 @@ describe('admission of team members on 127.0.0.1', () => {
     const stats = (await a.getStats()).admission!
     expect(stats.expired).toBe(1)
     expect(a.admittedPeer(e.peerId)).toBeUndefined()
-    expect(a.admittedPeers().map((p) => p.peer)).toEqual([b.peerId])
+    expect(a.admittedPeers().map((p) => p.peer)).not.toContain(e.peerId)
     await until(() => a.libp2p.getConnections(e.libp2p.peerId).length === 0)
     expect(a.getConnectedPeers()).not.toContain(e.peerId)
   }, 60_000)

@@ -283,6 +283,7 @@ export class Admission {
     }
     this.#waits.settle(id, false)
     this.#hangUp(connection.remotePeer)
+    this.#dropFromRoutingTable(connection.remotePeer)
   }
 
   /** Decides on a peer's certificate: admits it (what it proved) or refuses it (undefined). */
