@@ -264,6 +264,30 @@ describe('admission of team members on 127.0.0.1', () => {
     // it is hung up on, but not denied (it may be a slow member): it may connect again, never admitted
     expect(a.getConnectedPeers()).toEqual([b.peerId])
     expect(a.admittedPeer(silent.peerId)).toBeUndefined()
+    // a request to it connects, waits for an admission that never comes, and fails as not admitted
+    const asked = a.request({ id: silent.peerId, multiaddrs: silent.multiaddrs }, ECHO, enc.encode('hi'))
+    await expect(asked).rejects.toBeInstanceOf(PeerNotAdmittedError)
+  }, 60_000)
+
+  it('two members that dial each other at the same time are admitted both ways', async () => {
+    const [k1, k2] = await Promise.all([generateKeyPair('Ed25519'), generateKeyPair('Ed25519')])
+    team.enrol(k1)
+    team.enrol(k2)
+    const [m1, m2] = await Promise.all([
+      node({ privateKey: k1, admission: team.admission(team.certify(k1)) }),
+      node({ privateKey: k2, admission: team.admission(team.certify(k2)) })
+    ])
+    await m2.handle(ECHO, async (request) => request)
+    await Promise.allSettled([
+      m1.libp2p.dial(multiaddr(m2.multiaddrs[0]!)),
+      m2.libp2p.dial(multiaddr(m1.multiaddrs[0]!))
+    ])
+    await until(() => m1.admittedPeer(m2.peerId) != null && m2.admittedPeer(m1.peerId) != null)
+    expect(m1.admittedPeers().map((p) => p.peer)).toEqual([m2.peerId])
+    expect(m2.admittedPeers().map((p) => p.peer)).toEqual([m1.peerId])
+    expect(dec.decode(await m1.request(m2.peerId, ECHO, enc.encode('both ways')))).toBe('both ways')
+    expect((await m1.getStats()).admission!.refused).toBe(0)
+    expect((await m2.getStats()).admission!.refused).toBe(0)
   }, 60_000)
 
   it('a malformed admission message costs the sender reputation and gets it refused', async () => {
