@@ -4,7 +4,7 @@
  * `localDHTDefaults`. The README's option tables are generated from this file.
  */
 import type { ConnectionGater, PrivateKey } from '@libp2p/interface'
-import type { Logger, RecordRules } from './contract.js'
+import type { Logger, PeerAdmission, RecordRules } from './contract.js'
 import type { ChorusLibp2p } from './libp2p/node.js'
 import type { PeerReputation, PeerReputationInit, RateLimiterInit } from './reputation/index.js'
 
@@ -27,6 +27,8 @@ export const libp2pDHTDefaults = Object.freeze({
   queryTimeout: 30_000,
   requestTimeout: 10_000,
   rateLimit: Object.freeze({ burst: 1000, ratePerSecond: 500 }) as RateLimiterInit,
+  admissionTimeout: 10_000,
+  admissionDenyPeriod: 600_000,
   start: true
 })
 
@@ -171,6 +173,30 @@ export interface LibP2PDHTInit {
    * @default { burst: 1000, ratePerSecond: 500 }
    */
   rateLimit?: RateLimiterInit | false
+  /**
+   * The team's admission rule (`PeerAdmission`, from `@chorus/team`): every connection runs the
+   * `${protocolPrefix}/admission/1.0.0` exchange of certificates, and no CHORUS protocol (kad-dht,
+   * peer info, every `handle()` protocol) serves a peer before `admission.admit(peerKey,
+   * certificate)` accepted it, where `peerKey` is the raw Ed25519 key of its peer id. A refused peer
+   * is disconnected and kept out for `admissionDenyPeriod`; `request()` to a peer that is not
+   * admitted fails with `PeerNotAdmittedError`.
+   * @default undefined (no admission: every peer is served, as today)
+   */
+  admission?: PeerAdmission
+  /**
+   * With `admission`: how long a peer may take to prove its membership, in ms. A stream from a peer
+   * not yet admitted waits this long before it is aborted, a request to such a peer waits this long
+   * before it fails, and a connection whose peer proved nothing by then is closed.
+   * @default 10_000
+   */
+  admissionTimeout?: number
+  /**
+   * With `admission`: how long a refused peer is kept out (the connection gater refuses its dials
+   * and connections), in ms. At most 10 000 refused peers are remembered (the oldest refusal is
+   * forgotten first).
+   * @default 600_000
+   */
+  admissionDenyPeriod?: number
   /**
    * Extra @libp2p/kad-dht options (advanced; override ours, e.g. `kBucketSize`, `alpha`).
    * @default undefined (none)

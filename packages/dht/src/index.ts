@@ -52,3 +52,4 @@ export {
 export * from './libp2p/index.js'
 export * from './local/index.js'
 export * from './reputation/index.js'
+export { checkSuccession } from './succession.js'

@@ -22,6 +22,8 @@ export interface ContentRoutingComponents {
   kad: RoutingQueries
   /** This node's id and addresses (it lists itself among the providers of what it provides). */
   self(): PeerInfo
+  /** Peers left out of every answer (admission: peers this node refused). Default: none. */
+  refused?(peer: string): boolean
   run: RunState
   logger: Logger
 }
@@ -86,6 +88,7 @@ export class ContentRouting {
         if (event.name !== 'PROVIDER') continue
         for (const p of event.providers) {
           const id = p.id.toString()
+          if (this.#c.refused?.(id) === true) continue
           const existing = found.get(id)
           const multiaddrs = [...new Set(p.multiaddrs.map((m) => m.toString()))]
           if (existing == null) found.set(id, { id, multiaddrs })
@@ -115,6 +118,7 @@ export class ContentRouting {
       for await (const event of kad.getClosestPeers(keyBytes(key), { signal })) {
         if (event.name !== 'FINAL_PEER') continue
         const id = event.peer.id.toString()
+        if (this.#c.refused?.(id) === true) continue
         closestPeers.set(id, { id, multiaddrs: event.peer.multiaddrs.map((m) => m.toString()) })
         if (closestPeers.size >= limit) break
       }

@@ -56,6 +56,8 @@ export interface DiscoveryComponents {
   connectedPeers(): string[]
   /** Size of the Kademlia routing table. */
   routingTableSize(): number
+  /** Hears of a peer whose peer-info answer cannot be decoded (it costs reputation). Default: none. */
+  onInvalidMessage?(peer: string): void
   scheduler: Scheduler
   logger: Logger
 }
@@ -205,17 +207,25 @@ export class Discovery {
 
   /** Asks a peer for its role, capabilities and agent version and records the answer. */
   async #refreshPeer(peer: PeerInfo, signal?: AbortSignal): Promise<KnownPeer | undefined> {
+    let bytes: Uint8Array
     try {
-      const bytes = await this.#c.request(peer, this.#protocol, new Uint8Array(0), {
+      bytes = await this.#c.request(peer, this.#protocol, new Uint8Array(0), {
         maxResponseBytes: PEER_INFO_MAX_BYTES,
         ...(signal != null ? { signal } : {})
       })
-      const info = decodePeerInfo(bytes)
-      return this.#peers.upsert({ id: peer.id, multiaddrs: peer.multiaddrs, ...info })
     } catch (err) {
       this.#c.logger.debug({ peer: peer.id, err: errorText(err) }, 'peer-info request failed')
       return undefined
     }
+    let info: ReturnType<typeof decodePeerInfo>
+    try {
+      info = decodePeerInfo(bytes)
+    } catch (err) {
+      this.#c.onInvalidMessage?.(peer.id)
+      this.#c.logger.debug({ peer: peer.id, err: errorText(err) }, 'peer-info answer cannot be decoded')
+      return undefined
+    }
+    return this.#peers.upsert({ id: peer.id, multiaddrs: peer.multiaddrs, ...info })
   }
 
   #selfAsKnown(self: PeerInfo): KnownPeer {

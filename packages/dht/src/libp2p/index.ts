@@ -1,5 +1,8 @@
+export { ADMISSION_MAX_DENIED } from './admission-gate.js'
+export { ADMISSION_MAX_BYTES, admissionProtocol } from './handlers/admission.js'
 export { keyToCid } from './keys.js'
 export {
+  type AdmissionStats,
   capabilityKey,
   createLibP2PDHT,
   type DHTMode,
@@ -8,6 +11,7 @@ export {
   type LibP2PDHTInit,
   libp2pDHTDefaults,
   PEER_ANNOUNCE_KEY,
+  type PeerPenalty,
   roleKey
 } from './libp2p-dht.js'
 export { type ChorusLibp2p, type ChorusServices, type ConnectionLimits, transportConfig } from './node.js'

@@ -5,7 +5,7 @@
  * pinned in package.json (`@libp2p/kad-dht` ^16.4.5, `libp2p` ^3.3); a new version must be checked
  * here (`test/kad-internals.test.ts` runs them against a real in-process kad-dht).
  */
-import type { AbortOptions, Libp2p, StreamHandlerRecord } from '@libp2p/interface'
+import type { AbortOptions, Libp2p, PeerId, StreamHandlerRecord } from '@libp2p/interface'
 import type { KadDHT, QueryEvent, SingleKadDHT } from '@libp2p/kad-dht'
 import { type Datastore, Key } from 'interface-datastore'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
@@ -77,6 +77,44 @@ export function protocolHandler(node: Libp2p, protocol: string): StreamHandlerRe
  */
 export function routingTableSize(kad: KadDHT): number {
   return (kad as SingleKadDHT).routingTable?.size ?? 0
+}
+
+/** What admission does to kad-dht's routing table (see `routingTableOf`). */
+export interface RoutingTableAccess {
+  /** Takes a peer out of the routing table (a no-op when it is not in it). */
+  remove(peer: PeerId): Promise<void>
+  /** Calls `listener` with every peer kad-dht adds; returns a function that stops it. */
+  onAdded(listener: (peer: PeerId) => void): () => void
+}
+
+/**
+ * kad-dht's routing table (`routingTable` of `SingleKadDHT`, not on the `KadDHT` service
+ * interface): its `remove(peerId)` and its `peer:add` event, so admission can take refused peers
+ * out and keep them out (kad-dht adds a peer when it connects or answers a query). When a version
+ * no longer has them, both do nothing (refused peers then stay in the table until kad-dht drops
+ * them as unreachable: the connection gater refuses them).
+ */
+export function routingTableOf(kad: KadDHT): RoutingTableAccess {
+  const table = () =>
+    (kad as SingleKadDHT).routingTable as unknown as
+      | (EventTarget & { remove?(peer: PeerId): Promise<void> })
+      | undefined
+  return {
+    async remove(peer) {
+      const t = table()
+      if (typeof t?.remove === 'function') await t.remove(peer)
+    },
+    onAdded(listener) {
+      const t = table()
+      if (t == null || typeof t.addEventListener !== 'function') return () => {}
+      const onAdd = (evt: Event): void => {
+        const peer = (evt as CustomEvent<PeerId>).detail
+        if (peer != null) listener(peer)
+      }
+      t.addEventListener('peer:add', onAdd)
+      return () => t.removeEventListener('peer:add', onAdd)
+    }
+  }
 }
 
 /**

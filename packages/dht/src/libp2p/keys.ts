@@ -2,7 +2,7 @@ import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
 import type { RecordRules } from '../contract.js'
-import { InvalidKeyError, InvalidRecordError, StaleRecordError } from '../errors.js'
+import { EquivocationError, InvalidKeyError, InvalidRecordError, StaleRecordError } from '../errors.js'
 
 const encoder = new TextEncoder()
 
@@ -47,7 +47,8 @@ export async function validateRecord(rules: RecordRules, key: string, value: Uin
   try {
     await validator(keyBytes(key), value)
   } catch (err) {
-    if (StaleRecordError.isInstance(err)) throw err
+    // a record that may not succeed the held one is valid: its verdict passes through as it is
+    if (StaleRecordError.isInstance(err) || EquivocationError.isInstance(err)) throw err
     throw new InvalidRecordError(key, err instanceof Error ? err.message : String(err), { cause: err })
   }
 }

@@ -9,9 +9,14 @@
  * - `ContentRouting` (content-routing.ts): provide, findProviders, getClosestPeers;
  * - `PeerMessagingService` (peer-messaging.ts): handle/request/ping and the inbound guards;
  * - `Discovery` (discovery.ts): roles, capabilities, the peer-info protocol, known peers;
- * - `Bootstrap` (bootstrap.ts): joining through bootstrap peers, auto-bootstrap.
+ * - `Bootstrap` (bootstrap.ts): joining through bootstrap peers, auto-bootstrap;
+ * - `Admission` (admission.ts, with `init.admission`): certificates exchanged on every connection,
+ *   admitted members, refused peers kept out (admission-gate.ts).
  *
  * Every reach into kad-dht's internals is in kad-internals.ts.
+ *
+ * Why it is long: it wires nine components and delegates some forty public members, each in a
+ * line or two; splitting it would scatter the one place that shows how they fit.
  */
 import { type Logger, silentLogger } from '@chorus/common'
 import type { PrivateKey } from '@libp2p/interface'
@@ -19,13 +24,12 @@ import type { KadDHT } from '@libp2p/kad-dht'
 import { type LibP2PDHTInit, libp2pDHTDefaults } from '../config.js'
 import type {
   AbortOptions,
+  AdmittedMember,
   ClosestPeersOptions,
-  DHT,
   FindProvidersOptions,
   GetOptions,
   NodeSigner,
   PeerInfo,
-  PeerMessaging,
   ProtocolHandler,
   ProvideOptions,
   PutOptions,
@@ -33,85 +37,41 @@ import type {
   ReceivedValue
 } from '../contract.js'
 import { combineGaters, type PeerReputation } from '../reputation/reputation.js'
+import { Admission } from './admission.js'
+import type { AdmissionGate } from './admission-gate.js'
+import type { DHTStats, LibP2PDHT, PeerPenalty } from './api.js'
 import { Bootstrap, checkMultiaddr } from './bootstrap.js'
 import { ContentFetching } from './content-fetching.js'
 import { ContentRouting } from './content-routing.js'
 import { Discovery } from './discovery.js'
-import { kadDatastorePrefix, nodeDatastore, queryValues, routingTableSize } from './kad-internals.js'
+import { admissionProtocol } from './handlers/admission.js'
+import {
+  kadDatastorePrefix,
+  nodeDatastore,
+  queryValues,
+  routingTableOf,
+  routingTableSize
+} from './kad-internals.js'
 import { Lifetime } from './lifetime.js'
 import type { ChorusLibp2p } from './node.js'
-import { signerFromKey } from './peer-key.js'
+import { isPeerId, signerFromKey } from './peer-key.js'
 import { PeerMessagingService } from './peer-messaging.js'
 import type { KnownPeer } from './peer-table.js'
 import { RecordStore } from './record-store.js'
-import { makeReputation, type OwnDatastore, openNode } from './setup.js'
+import { makeAdmissionGate, makeReputation, type OwnDatastore, openNode } from './setup.js'
 
 export { type DHTMode, type LibP2PDHTInit, libp2pDHTDefaults } from '../config.js'
+export type { AdmissionStats } from './admission.js'
+export type { DHTStats, LibP2PDHT, PeerPenalty } from './api.js'
 export { capabilityKey, PEER_ANNOUNCE_KEY, roleKey } from './discovery.js'
-
-/** `getStats()` result. */
-export interface DHTStats {
-  /** Peers with an open connection. */
-  totalPeers: number
-  /** Records in this node's own record store. */
-  totalKeys: number
-  /** Milliseconds since start (0 when stopped). */
-  uptime: number
-  /** Peers in the Kademlia routing table. */
-  routingTableSize: number
-  /** Entries of the known-peer table (roles and capabilities). */
-  knownPeers: number
-  mode: 'client' | 'server'
-  bootstrapped: boolean
-}
-
-/** The contract, peer messaging and CHORUS discovery on one libp2p node. */
-export interface LibP2PDHT extends DHT, PeerMessaging {
-  readonly peerId: string
-  /** Multiaddrs (with `/p2p/<id>`) peers can dial; empty when stopped. */
-  readonly multiaddrs: string[]
-  /** Signs with the node's Ed25519 peer key. */
-  readonly signer: NodeSigner
-  /** The peer reputation system this node enforces; undefined when `init.reputation` is false. */
-  readonly reputation: PeerReputation | undefined
-  /** The underlying libp2p node (advanced use; do not stop it directly). */
-  readonly libp2p: ChorusLibp2p
-  /** Starts the node (idempotent). `createLibP2PDHT` does it unless `init.start` is false. */
-  start(): Promise<void>
-  /** Stops background tasks and the node and closes the datastore (idempotent); `start()` again to resume. */
-  stop(): Promise<void>
-  /** Same as `stop()`: leaves no timer, socket or open database behind. */
-  close(): Promise<void>
-  /**
-   * Connects to the bootstrap peers (`options.peers`, else `init.bootstrapPeers`), waits for a DHT
-   * server in the routing table and looks up this node's neighbourhood. Rejects with
-   * `BootstrapError` when nothing answered within `bootstrapTimeout`. With no peers it does nothing.
-   */
-  bootstrap(options?: AbortOptions & { peers?: string[] }): Promise<void>
-  /** Whether the node takes part in a DHT (its routing table holds at least one peer). */
-  isBootstrapped(): boolean
-  /** Records (or refreshes) a peer in the known-peer table. */
-  registerPeer(peerId: string, agentVersion: string, role: string, capabilities: string[]): void
-  /** Announces this node's role (`CHORUS:role:<role>` provider record) and serves it to peers. */
-  announceRole(role: string, options?: AbortOptions): Promise<void>
-  /** Announces a capability (`CHORUS:capability:<cap>` provider record). */
-  announceCapability(capability: string, options?: AbortOptions): Promise<void>
-  /** Peers that announced the role, with what they tell about themselves. */
-  findPeersByRole(role: string, options?: AbortOptions): Promise<KnownPeer[]>
-  /** Peers that announced the capability. */
-  findPeersByCapability(capability: string, options?: AbortOptions): Promise<KnownPeer[]>
-  /** The known-peer table (filled by discovery, lookups and `registerPeer`). */
-  getKnownPeers(): KnownPeer[]
-  getStats(): Promise<DHTStats>
-  /** Size of the Kademlia routing table. */
-  getDHTSize(): number
-}
 
 /** Creates (and by default starts) a LibP2PDHT. */
 export async function createLibP2PDHT(init: LibP2PDHTInit = {}): Promise<LibP2PDHT> {
   for (const addr of [...(init.bootstrapPeers ?? []), ...(init.listen ?? [])]) checkMultiaddr(addr)
   const logger = init.logger ?? silentLogger
   const reputation = makeReputation(init)
+  // refused peers are kept out by the node's connection gater and kad-dht's peer info mapper
+  const gate = makeAdmissionGate(init)
   // the record store exists before the node (kad-dht runs its rules); its datastore is the node's
   let own: { node: ChorusLibp2p; datastore: OwnDatastore | undefined } | undefined
   const records = new RecordStore(
@@ -126,10 +86,17 @@ export async function createLibP2PDHT(init: LibP2PDHTInit = {}): Promise<LibP2PD
     }
   )
   const gater =
-    reputation != null ? combineGaters(init.connectionGater, reputation.gater) : init.connectionGater
-  const opened = await openNode(init, records.guardedRules, gater)
+    reputation != null || gate != null
+      ? combineGaters(init.connectionGater, reputation?.gater, gate?.gater)
+      : init.connectionGater
+  const opened = await openNode(
+    init,
+    records.guardedRules,
+    gater,
+    gate != null ? (peer) => gate.mapPeerInfo(peer) : undefined
+  )
   own = opened
-  const dht = new LibP2PDHTImpl({ ...opened, records, reputation, logger }, init)
+  const dht = new LibP2PDHTImpl({ ...opened, records, reputation, gate, logger }, init)
   if (init.start ?? libp2pDHTDefaults.start) {
     try {
       await dht.start()
@@ -149,6 +116,8 @@ interface LibP2PDHTComponents {
   datastore: OwnDatastore | undefined
   records: RecordStore
   reputation: PeerReputation | undefined
+  /** Admission's deny set and connection gate; undefined without `init.admission`. */
+  gate: AdmissionGate | undefined
   logger: Logger
 }
 
@@ -167,6 +136,7 @@ class LibP2PDHTImpl implements LibP2PDHT {
   readonly #messaging: PeerMessagingService
   readonly #discovery: Discovery
   readonly #bootstrap: Bootstrap
+  readonly #admission: Admission | undefined
   /** Started in this order after the node, stopped in reverse before it. */
   readonly #components: Array<{ start(): Promise<void>; stop(): Promise<void> }>
 
@@ -187,6 +157,25 @@ class LibP2PDHTImpl implements LibP2PDHT {
     const protocolPrefix = init.protocolPrefix ?? d.protocolPrefix
     const kadProtocol = `${protocolPrefix}/kad/1.0.0`
     const queryTimeout = init.queryTimeout ?? d.queryTimeout
+    const gate = components.gate
+    this.#admission =
+      init.admission != null && gate != null
+        ? new Admission(
+            {
+              node,
+              gate,
+              routingTable: routingTableOf(kad),
+              reputation: this.reputation,
+              run,
+              logger
+            },
+            {
+              admission: init.admission,
+              protocol: admissionProtocol(protocolPrefix),
+              timeout: init.admissionTimeout ?? d.admissionTimeout
+            }
+          )
+        : undefined
     this.#fetching = new ContentFetching(
       {
         kad: {
@@ -202,11 +191,24 @@ class LibP2PDHTImpl implements LibP2PDHT {
       { queryTimeout }
     )
     this.#routing = new ContentRouting(
-      { kad, self: () => ({ id: this.peerId, multiaddrs: this.multiaddrs }), run, logger },
+      {
+        kad,
+        self: () => ({ id: this.peerId, multiaddrs: this.multiaddrs }),
+        ...(gate != null ? { refused: (peer: string) => gate.isDenied(peer) } : {}),
+        run,
+        logger
+      },
       { queryTimeout }
     )
     this.#messaging = new PeerMessagingService(
-      { node, reputation: this.reputation, kadServes: () => kad.getMode() === 'server', run, logger },
+      {
+        node,
+        reputation: this.reputation,
+        admission: this.#admission,
+        kadServes: () => kad.getMode() === 'server',
+        run,
+        logger
+      },
       {
         kadProtocol,
         requestTimeout: init.requestTimeout ?? d.requestTimeout,
@@ -221,6 +223,7 @@ class LibP2PDHTImpl implements LibP2PDHT {
         self: () => ({ id: this.peerId, multiaddrs: this.multiaddrs }),
         connectedPeers: () => this.getConnectedPeers(),
         routingTableSize: () => this.getDHTSize(),
+        onInvalidMessage: (peer) => this.penalise(peer, 'invalid-message'),
         scheduler: run,
         logger
       },
@@ -257,7 +260,13 @@ class LibP2PDHTImpl implements LibP2PDHT {
         kadProtocol
       }
     )
-    this.#components = [this.#messaging, this.#discovery, this.#bootstrap]
+    // admission opens the gate last of the guards: after messaging guarded kad-dht's protocol
+    this.#components = [
+      this.#messaging,
+      ...(this.#admission != null ? [this.#admission] : []),
+      this.#discovery,
+      this.#bootstrap
+    ]
   }
 
   get peerId(): string {
@@ -385,8 +394,23 @@ class LibP2PDHTImpl implements LibP2PDHT {
       routingTableSize: this.getDHTSize(),
       knownPeers: this.#discovery.size,
       mode: this.#kad.getMode(),
-      bootstrapped: this.isBootstrapped()
+      bootstrapped: this.isBootstrapped(),
+      equivocations: this.#records.equivocations,
+      ...(this.#admission != null ? { admission: this.#admission.stats() } : {})
     }
+  }
+
+  admittedPeer(peerId: string): AdmittedMember | undefined {
+    return this.#admission?.member(peerId)
+  }
+
+  admittedPeers(): Array<{ peer: string } & AdmittedMember> {
+    return this.#admission?.members() ?? []
+  }
+
+  penalise(peer: string, reason: PeerPenalty): void {
+    if (this.reputation == null || !isPeerId(peer)) return
+    this.reputation.penalise(peer, reason)
   }
 
   getDHTSize(): number {

@@ -1,8 +1,14 @@
 import { errorText, timeoutSignal } from '@chorus/common'
-import type { PeerId } from '@libp2p/interface'
+import type { Connection, PeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { lpStream } from '@libp2p/utils'
+import {
+  InvalidDataLengthError,
+  InvalidDataLengthLengthError,
+  InvalidMessageLengthError,
+  lpStream
+} from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
+import type { Uint8ArrayList } from 'uint8arraylist'
 import type { AbortOptions, PeerInfo, ProtocolHandler } from '../contract.js'
 import { PeerUnreachableError, ProtocolError } from '../errors.js'
 import type { ChorusLibp2p } from './node.js'
@@ -29,21 +35,90 @@ export async function toPeerId(node: ChorusLibp2p, peer: string | PeerInfo): Pro
   return peerId
 }
 
+/**
+ * Whether a read failed because the peer broke the length-prefixed framing: a length over the
+ * limit, a length prefix longer than the limit needs, or a length that is no number. (A stream
+ * that ends early is not one: an honest peer that gives up does that.)
+ */
+export function isMalformedFrame(err: unknown): boolean {
+  return (
+    err instanceof InvalidDataLengthError ||
+    err instanceof InvalidDataLengthLengthError ||
+    err instanceof InvalidMessageLengthError
+  )
+}
+
+/** Bytes of the varint that encodes `n`. */
+function varintLength(n: number): number {
+  let length = 1
+  for (let rest = n; rest >= 0x80; rest = Math.floor(rest / 0x80)) length++
+  return length
+}
+
+/**
+ * A varint length decoder that gives up after `maxBytes` bytes. lpStream's own keeps reading a
+ * length prefix whose every byte says "more follows" until the stream ends, buffering it all.
+ */
+function boundedLengthDecoder(maxBytes: number): (data: Uint8ArrayList) => number {
+  return (data) => {
+    let value = 0
+    for (let i = 0; i < data.byteLength; i++) {
+      const byte = data.get(i)
+      value += (byte & 0x7f) * 2 ** (7 * i)
+      if (byte < 0x80) return value
+      if (i + 1 >= maxBytes)
+        throw new InvalidDataLengthLengthError('length prefix longer than any allowed length')
+    }
+    // incomplete: lpStream reads one more byte and asks again
+    throw new RangeError('incomplete length prefix')
+  }
+}
+
+/**
+ * A length-prefixed reader/writer on a stream that reads at most `maxDataLength` bytes per message
+ * and refuses a length prefix longer than that length needs (`isMalformedFrame` errors).
+ */
+export function boundedLpStream<T extends Parameters<typeof lpStream>[0]>(stream: T, maxDataLength: number) {
+  const maxLengthLength = varintLength(maxDataLength)
+  return lpStream(stream, {
+    maxDataLength,
+    maxLengthLength,
+    lengthDecoder: boundedLengthDecoder(maxLengthLength)
+  })
+}
+
+export interface HandleProtocolOptions {
+  maxRequestBytes?: number
+  timeout: number
+  onError: (err: unknown) => void
+  /**
+   * Runs before anything of the request is read (admission: waits until the peer is admitted);
+   * when it throws, the stream is aborted unread.
+   */
+  admit?: (connection: Connection) => Promise<unknown>
+  /** Hears of a peer whose request broke the framing (`isMalformedFrame`). */
+  onInvalidMessage?: (peer: string) => void
+}
+
 /** Serves one length-prefixed request with one length-prefixed response. */
 export async function handleProtocol(
   node: ChorusLibp2p,
   protocol: string,
   handler: ProtocolHandler,
-  opts: { maxRequestBytes?: number; timeout: number; onError: (err: unknown) => void }
+  opts: HandleProtocolOptions
 ): Promise<void> {
   await node.unhandle(protocol)
   await node.handle(
     protocol,
     async (stream, connection) => {
-      const signal = AbortSignal.timeout(opts.timeout)
       try {
-        const lp = lpStream(stream, { maxDataLength: opts.maxRequestBytes ?? DEFAULT_MAX_MESSAGE_BYTES })
-        const request = await lp.read({ signal })
+        if (opts.admit != null) await opts.admit(connection)
+        const signal = AbortSignal.timeout(opts.timeout)
+        const lp = boundedLpStream(stream, opts.maxRequestBytes ?? DEFAULT_MAX_MESSAGE_BYTES)
+        const request = await lp.read({ signal }).catch((err: unknown) => {
+          if (isMalformedFrame(err)) opts.onInvalidMessage?.(connection.remotePeer.toString())
+          throw err
+        })
         const from: PeerInfo = {
           id: connection.remotePeer.toString(),
           multiaddrs: [connection.remoteAddr.toString()]
@@ -78,21 +153,27 @@ export async function sendRequest(
   peer: string | PeerInfo,
   protocol: string,
   body: Uint8Array,
-  options: AbortOptions & { maxResponseBytes?: number; timeout: number }
+  options: AbortOptions & {
+    maxResponseBytes?: number
+    timeout: number
+    /** Hears of a peer whose response broke the framing (`isMalformedFrame`). */
+    onInvalidMessage?: (peer: string) => void
+  }
 ): Promise<Uint8Array> {
   const peerId = await toPeerId(node, peer)
   const signal = timeoutSignal(options.timeout, options.signal)
   const stream = await openStream(node, peerId, protocol, signal, options.signal)
   try {
-    const lp = lpStream(stream, { maxDataLength: options.maxResponseBytes ?? DEFAULT_MAX_MESSAGE_BYTES })
+    const lp = boundedLpStream(stream, options.maxResponseBytes ?? DEFAULT_MAX_MESSAGE_BYTES)
     await lp.write(body, { signal })
     const response = await lp.read({ signal })
     await stream.close({ signal })
     return response.subarray()
   } catch (err) {
     stream.abort(err instanceof Error ? err : new Error(String(err)))
+    if (isMalformedFrame(err)) options.onInvalidMessage?.(peerId.toString())
     options.signal?.throwIfAborted()
-    if (err instanceof Error && err.name === 'InvalidDataLengthError') {
+    if (err instanceof InvalidDataLengthError) {
       throw new ProtocolError(protocol, 'response exceeds maxResponseBytes', { cause: err })
     }
     throw new ProtocolError(protocol, `request to ${peerId} failed: ${errorText(err)}`, { cause: err })
@@ -131,6 +212,7 @@ async function openStream(
   }
 }
 
-function isUnsupportedProtocol(err: unknown): boolean {
+/** Whether opening a stream failed because the peer does not serve the protocol. */
+export function isUnsupportedProtocol(err: unknown): boolean {
   return err instanceof Error && (err.name === 'UnsupportedProtocolError' || err.name === 'ProtocolError')
 }

@@ -2,7 +2,7 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import type { Identify } from '@libp2p/identify'
 import { identify } from '@libp2p/identify'
-import type { ConnectionGater, Libp2p, PrivateKey } from '@libp2p/interface'
+import type { ConnectionGater, Libp2p, PeerInfo, PrivateKey } from '@libp2p/interface'
 import { type KadDHT, type KadDHTInit, kadDHT, passthroughMapper } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
 import { ping } from '@libp2p/ping'
@@ -39,6 +39,8 @@ export interface BuildNodeOptions {
   connection?: ConnectionLimits
   kad?: Partial<KadDHTInit>
   connectionGater?: ConnectionGater
+  /** kad-dht's peer info mapper (admission: refused peers lose their addresses). Default: passthrough. */
+  peerInfoMapper?: (peer: PeerInfo) => PeerInfo
 }
 
 /** The libp2p stack every CHORUS node runs; the testing baseline builds the same transport stack. */
@@ -104,7 +106,7 @@ export async function buildNode(opts: BuildNodeOptions): Promise<ChorusLibp2p> {
         protocol: `${opts.protocolPrefix}/kad/1.0.0`,
         clientMode: opts.clientMode,
         // keep private and loopback addresses: CHORUS networks are usually private
-        peerInfoMapper: passthroughMapper,
+        peerInfoMapper: opts.peerInfoMapper ?? passthroughMapper,
         // queries on a node without peers return at once instead of waiting for one
         allowQueryWithZeroPeers: true,
         validators: opts.records.validators,

@@ -1,7 +1,13 @@
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
-import type { PrivateKey } from '@libp2p/interface'
+import {
+  generateKeyPair,
+  privateKeyFromProtobuf,
+  privateKeyToProtobuf,
+  publicKeyFromRaw
+} from '@libp2p/crypto/keys'
+import type { PeerId, PrivateKey } from '@libp2p/interface'
+import { peerIdFromPublicKey, peerIdFromString } from '@libp2p/peer-id'
 import type { AbortOptions, NodeSigner } from '../contract.js'
 import { DHTConfigError } from '../errors.js'
 
@@ -51,5 +57,38 @@ export function signerFromKey(key: PrivateKey): NodeSigner {
       options?.signal?.throwIfAborted()
       return key.sign(data)
     }
+  }
+}
+
+/**
+ * The peer id (as a string) of a raw 32-byte Ed25519 public key, such as the author key of an
+ * envelope; undefined when the bytes are not one.
+ */
+export function peerIdOfKey(raw: Uint8Array): string | undefined {
+  try {
+    const key = publicKeyFromRaw(raw)
+    return key.type === 'Ed25519' ? peerIdFromPublicKey(key).toString() : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The raw 32-byte Ed25519 public key of a peer id (the key its Noise handshake proved); undefined
+ * for a peer id of another key type.
+ */
+export function ed25519KeyOf(peer: PeerId): Uint8Array | undefined {
+  if (peer.type !== 'Ed25519') return undefined
+  const raw = peer.publicKey?.raw
+  return raw != null && raw.byteLength === 32 ? raw : undefined
+}
+
+/** Whether a string is a peer id (`12D3Koo…`). */
+export function isPeerId(peer: string): boolean {
+  try {
+    peerIdFromString(peer)
+    return true
+  } catch {
+    return false
   }
 }

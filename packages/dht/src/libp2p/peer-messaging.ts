@@ -1,10 +1,12 @@
 import { anySignal, errorText, type Logger } from '@chorus/common'
+import type { PeerId } from '@libp2p/interface'
 import type { AbortOptions, PeerInfo, PeerMessaging, ProtocolHandler } from '../contract.js'
 import { PeerUnreachableError } from '../errors.js'
 import { inboundPeer } from '../reputation/context.js'
 import { attachReputation, guardProtocolHandler } from '../reputation/libp2p.js'
 import { createRateLimiter, type RateLimiter, type RateLimiterInit } from '../reputation/rate-limiter.js'
 import type { PeerReputation } from '../reputation/reputation.js'
+import { guardAdmittedStreams } from './admission-guard.js'
 import type { RunState } from './lifetime.js'
 import { handleProtocol, sendRequest, toPeerId } from './messaging.js'
 import type { ChorusLibp2p } from './node.js'
@@ -17,6 +19,12 @@ export interface PeerMessagingComponents {
   reputation?: PeerReputation | undefined
   /** Whether kad-dht serves its protocol (server mode): only then is it guarded. */
   kadServes(): boolean
+  /**
+   * Admission (`init.admission`): inbound streams of every protocol wait for their peer's
+   * admission, requests wait for the admission of the peer they go to, and only admitted peers
+   * count as connected. Undefined without admission.
+   */
+  admission?: PeerAdmissionState | undefined
   run: RunState
   logger: Logger
 }
@@ -30,17 +38,28 @@ export interface PeerMessagingInit {
   rateLimit: RateLimiterInit | false
 }
 
+/** What peer messaging needs of admission (see admission.ts). */
+export interface PeerAdmissionState {
+  /** Resolves once the peer is admitted; rejects with `PeerNotAdmittedError`. */
+  waitAdmitted(peer: PeerId, options?: AbortOptions): Promise<unknown>
+  /** Connects to the peer when needed and waits for its admission. */
+  reach(peer: PeerId, options?: AbortOptions): Promise<void>
+  isAdmitted(peer: string): boolean
+}
+
 /**
  * Request/response protocols between peers (`PeerMessaging`), and the guard of every inbound
  * protocol: with the reputation system, banned peers and floods are refused (kad-dht's protocol
  * included) and validators can name the sender of a record; without it, the kad protocol's
- * handler still runs in the inbound-peer context so stale records from peers are refused.
+ * handler still runs in the inbound-peer context so stale records from peers are refused. With
+ * admission, no protocol serves a peer before it is admitted. A request or response that breaks
+ * the framing costs its peer an `invalid-message` penalty.
  */
 export class PeerMessagingService implements Omit<PeerMessaging, 'peerId'> {
   readonly #c: PeerMessagingComponents
   readonly #init: PeerMessagingInit
   readonly #limiters = new Map<string, RateLimiter>()
-  #detach: (() => Promise<void>) | undefined
+  #detach: Array<() => Promise<void>> = []
 
   constructor(components: PeerMessagingComponents, init: PeerMessagingInit) {
     this.#c = components
@@ -49,26 +68,32 @@ export class PeerMessagingService implements Omit<PeerMessaging, 'peerId'> {
 
   /** Guards the kad protocol (call once the node runs: kad-dht registers it at start). */
   async start(): Promise<void> {
-    const { node, reputation, logger } = this.#c
+    const { node, reputation, admission, logger } = this.#c
     const kadServes = this.#c.kadServes()
     if (reputation != null) {
       // kad-dht serves its protocol in server mode only
-      this.#detach = await attachReputation(node, {
-        reputation,
-        protocols: kadServes ? [this.#init.kadProtocol] : [],
-        limiter: this.#limiterFor(this.#init.kadProtocol) ?? false,
-        logger
-      })
+      this.#detach.push(
+        await attachReputation(node, {
+          reputation,
+          protocols: kadServes ? [this.#init.kadProtocol] : [],
+          limiter: this.#limiterFor(this.#init.kadProtocol) ?? false,
+          logger
+        })
+      )
     } else if (kadServes) {
       // the stale-record check needs to know which records came from a peer
-      this.#detach = await markInbound(node, [this.#init.kadProtocol])
+      this.#detach.push(await markInbound(node, [this.#init.kadProtocol]))
+    }
+    if (admission != null && kadServes) {
+      // outermost: nothing of a peer that is not admitted reaches the guards above
+      const wait = (peer: PeerId) => admission.waitAdmitted(peer)
+      this.#detach.push(await guardAdmittedStreams(node, [this.#init.kadProtocol], wait, logger))
     }
   }
 
   /** Restores the kad protocol's handler and stops hanging up on banned peers. */
   async stop(): Promise<void> {
-    await this.#detach?.().catch(() => {})
-    this.#detach = undefined
+    for (const detach of this.#detach.splice(0).reverse()) await detach().catch(() => {})
   }
 
   async handle(protocol: string, handler: ProtocolHandler, options: { maxRequestBytes?: number } = {}) {
@@ -84,10 +109,13 @@ export class PeerMessagingService implements Omit<PeerMessaging, 'peerId'> {
 
   /** Serves a protocol as given (no reputation guard, no started check): the node's own protocols. */
   async serve(protocol: string, handler: ProtocolHandler, options: { maxRequestBytes?: number } = {}) {
+    const admission = this.#c.admission
     await handleProtocol(this.#c.node, protocol, handler, {
       ...options,
       timeout: this.#init.requestTimeout,
-      onError: (err) => this.#c.logger.debug({ protocol, err: errorText(err) }, 'inbound request failed')
+      onError: (err) => this.#c.logger.debug({ protocol, err: errorText(err) }, 'inbound request failed'),
+      onInvalidMessage: (peer) => this.#invalidMessage(peer),
+      ...(admission != null ? { admit: (connection) => admission.waitAdmitted(connection.remotePeer) } : {})
     })
   }
 
@@ -106,14 +134,23 @@ export class PeerMessagingService implements Omit<PeerMessaging, 'peerId'> {
     return this.send(peer, protocol, body, options)
   }
 
-  /** Sends one request (no started check): the node's own protocols. */
-  send(
+  /**
+   * Sends one request (no started check): the node's own protocols. With admission it first waits
+   * for the peer's admission (`PeerNotAdmittedError`).
+   */
+  async send(
     peer: string | PeerInfo,
     protocol: string,
     body: Uint8Array,
     options: AbortOptions & { maxResponseBytes?: number } = {}
   ): Promise<Uint8Array> {
-    return sendRequest(this.#c.node, peer, protocol, body, { ...options, timeout: this.#init.requestTimeout })
+    const { node, admission } = this.#c
+    if (admission != null) await admission.reach(await toPeerId(node, peer), options)
+    return sendRequest(node, peer, protocol, body, {
+      ...options,
+      timeout: this.#init.requestTimeout,
+      onInvalidMessage: (id) => this.#invalidMessage(id)
+    })
   }
 
   async ping(peer: string | PeerInfo, options: AbortOptions = {}): Promise<number> {
@@ -129,9 +166,18 @@ export class PeerMessagingService implements Omit<PeerMessaging, 'peerId'> {
     }
   }
 
+  /** Peers with an open connection; with admission, only those admitted. */
   getConnectedPeers(): string[] {
     if (!this.#c.run.started) return []
-    return [...new Set(this.#c.node.getPeers().map((p) => p.toString()))]
+    const peers = [...new Set(this.#c.node.getPeers().map((p) => p.toString()))]
+    const admission = this.#c.admission
+    return admission != null ? peers.filter((p) => admission.isAdmitted(p)) : peers
+  }
+
+  /** A peer broke the framing of a request or response. */
+  #invalidMessage(peer: string): void {
+    this.#c.logger.debug({ peer }, 'malformed message from peer')
+    this.#c.reputation?.penalise(peer, 'invalid-message')
   }
 
   /** The per-peer rate limiter of a protocol (one bucket per peer and protocol); undefined when off. */

@@ -2,11 +2,18 @@ import { errorText, type Logger } from '@chorus/common'
 import { Record as Libp2pRecord } from '@libp2p/kad-dht'
 import type { Datastore } from 'interface-datastore'
 import type { AbortOptions, RecordRules } from '../contract.js'
+import type { EquivocationError } from '../errors.js'
+import { inboundPeer } from '../reputation/context.js'
 import { guardRecordRules } from '../reputation/libp2p.js'
+import { createRateLimiter } from '../reputation/rate-limiter.js'
 import type { PeerReputation } from '../reputation/reputation.js'
 import { isDatastoreNotFound, kadRecordKey, kadRecordsPrefix } from './kad-internals.js'
 import { keyBytes, selectBest, validateRecord } from './keys.js'
-import { refuseStaleRecords } from './stale.js'
+import { peerIdOfKey } from './peer-key.js'
+import { refuseStaleRecords, reportEquivocations } from './stale.js'
+
+/** Equivocation warnings logged at most: a burst of 5, then one a minute (the count is exact). */
+const EQUIVOCATION_LOG_LIMIT = { burst: 5, ratePerSecond: 1 / 60 }
 
 export interface RecordStoreComponents {
   /**
@@ -14,8 +21,13 @@ export interface RecordStoreComponents {
    * builds, which the node needs) exists before the node that owns the datastore.
    */
   datastore(): Datastore
-  /** The reputation system that hears of refused records; undefined when it is off. */
-  reputation?: Pick<PeerReputation, 'onInvalidRecord'> | undefined
+  /**
+   * The reputation system that hears of refused records (their sender) and of equivocations
+   * (their author); undefined when it is off.
+   */
+  reputation?:
+    | (Pick<PeerReputation, 'onInvalidRecord'> & Partial<Pick<PeerReputation, 'penalise'>>)
+    | undefined
   logger: Logger
 }
 
@@ -31,9 +43,10 @@ export interface RecordStoreInit {
  * a record written here is served to GET_VALUE queries like one kad-dht received.
  *
  * `guardedRules` are the rules kad-dht runs (and `validate` uses): the namespace validators, plus
- * the refusal of a record a peer sends that the selector ranks below the one held
- * (`StaleRecordError`), plus, with the reputation system, a penalty for the sender of a refused
- * record.
+ * the succession check of a record a peer sends against the one held (`StaleRecordError` when the
+ * held one stays, `EquivocationError` when the two contradict each other: counted, logged at a
+ * bounded rate, and charged to the author), plus, with the reputation system, a penalty for the
+ * sender of a refused record (not for a stale record or an equivocation).
  */
 export class RecordStore {
   /** The rules as given. */
@@ -42,22 +55,45 @@ export class RecordStore {
   readonly guardedRules: RecordRules
   readonly #components: RecordStoreComponents
   readonly #prefix: string
+  readonly #equivocationLog = createRateLimiter(EQUIVOCATION_LOG_LIMIT)
+  #equivocations = 0
 
   constructor(components: RecordStoreComponents, init: RecordStoreInit) {
     this.#components = components
     this.#prefix = init.datastorePrefix
     this.rules = init.records ?? { validators: {}, selectors: {} }
-    // an incoming record ranked below the one held is refused
-    const fresh = refuseStaleRecords(this.rules, (key) => this.read(key))
+    // an incoming record that may not succeed the one held is refused
+    const fresh = reportEquivocations(
+      refuseStaleRecords(this.rules, (key) => this.read(key)),
+      (err) => this.#onEquivocation(err)
+    )
     // validators that name the sender of a refused record (kad-dht runs them without saying who)
     const reputation = components.reputation
     this.guardedRules = reputation != null ? guardRecordRules(fresh, reputation) : fresh
   }
 
+  /** Equivocations refused since this store was built (two valid records of one author contradicting each other). */
+  get equivocations(): number {
+    return this.#equivocations
+  }
+
+  /** Counts an equivocation, charges its author (a raw Ed25519 key: its peer id) and logs it, at a bounded rate. */
+  #onEquivocation(err: EquivocationError): void {
+    this.#equivocations++
+    const author = peerIdOfKey(err.authorKey)
+    if (author != null) this.#components.reputation?.penalise?.(author, 'invalid-record')
+    if (this.#equivocationLog.tryTake('log')) {
+      this.#components.logger.warn(
+        { key: err.key, author: author ?? 'not an Ed25519 key', sender: inboundPeer.getStore() },
+        'equivocation refused: the held record stays, its author is charged'
+      )
+    }
+  }
+
   /**
    * Validates a record this node is about to store or send (`InvalidKeyError`,
-   * `InvalidRecordError`, `StaleRecordError` when a peer pushed it through a `handle()` protocol
-   * and it is older than the one held).
+   * `InvalidRecordError`; when a peer pushed it through a `handle()` protocol, `StaleRecordError`
+   * when the held one stays and `EquivocationError` when it contradicts the held one).
    */
   validate(key: string, value: Uint8Array): Promise<void> {
     return validateRecord(this.guardedRules, key, value)

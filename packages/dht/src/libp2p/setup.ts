@@ -3,7 +3,7 @@
  * the node it runs on (peer key, datastore, libp2p with kad-dht), built or given.
  */
 import { join } from 'node:path'
-import type { ConnectionGater, PrivateKey } from '@libp2p/interface'
+import type { ConnectionGater, PeerInfo, PrivateKey } from '@libp2p/interface'
 import { MemoryDatastore } from 'datastore-core'
 import { LevelDatastore } from 'datastore-level'
 import type { Datastore } from 'interface-datastore'
@@ -15,6 +15,7 @@ import {
   type PeerReputation,
   type PeerReputationInit
 } from '../reputation/reputation.js'
+import { AdmissionGate } from './admission-gate.js'
 import { buildNode, type ChorusLibp2p } from './node.js'
 import { loadOrCreatePeerKey } from './peer-key.js'
 
@@ -34,6 +35,23 @@ export function makeReputation(init: LibP2PDHTInit): PeerReputation | undefined 
   })
 }
 
+/**
+ * Admission's deny set and connection gate when `init.admission` is given (checking the admission
+ * options: `DHTConfigError`), else undefined.
+ */
+export function makeAdmissionGate(init: LibP2PDHTInit): AdmissionGate | undefined {
+  for (const [name, ms] of [
+    ['admissionTimeout', init.admissionTimeout],
+    ['admissionDenyPeriod', init.admissionDenyPeriod]
+  ] as const) {
+    if (ms !== undefined && !(ms > 0 && Number.isFinite(ms))) {
+      throw new DHTConfigError(`${name} must be a positive number of ms`)
+    }
+  }
+  if (init.admission == null) return undefined
+  return new AdmissionGate({ denyPeriod: init.admissionDenyPeriod ?? libp2pDHTDefaults.admissionDenyPeriod })
+}
+
 export interface OwnNode {
   node: ChorusLibp2p
   privateKey: PrivateKey
@@ -44,12 +62,13 @@ export interface OwnNode {
 /**
  * The node of `init.libp2p`, or a new one: the peer key from `dataDir` (or a fresh one), a
  * LevelDB datastore in `dataDir/datastore` (or in memory), and a libp2p node with kad-dht running
- * `records` (not started).
+ * `records` (not started), `gater` and kad-dht's `peerInfoMapper` (admission's).
  */
 export async function openNode(
   init: LibP2PDHTInit,
   records: RecordRules,
-  gater: ConnectionGater | undefined
+  gater: ConnectionGater | undefined,
+  peerInfoMapper?: (peer: PeerInfo) => PeerInfo
 ): Promise<OwnNode> {
   if (init.libp2p != null) return { ...init.libp2p, datastore: undefined }
   const privateKey = init.privateKey ?? (await loadOrCreatePeerKey(init.dataDir))
@@ -78,7 +97,8 @@ export async function openNode(
       agentVersion: init.agentVersion ?? libp2pDHTDefaults.agentVersion,
       ...(init.connection != null ? { connection: init.connection } : {}),
       ...(init.kad != null ? { kad: init.kad } : {}),
-      ...(gater != null ? { connectionGater: gater } : {})
+      ...(gater != null ? { connectionGater: gater } : {}),
+      ...(peerInfoMapper != null ? { peerInfoMapper } : {})
     })
     return { node, privateKey, datastore }
   } catch (err) {

@@ -1,22 +1,20 @@
 import type { Libp2p } from '@libp2p/interface'
 import type { RecordRules, RecordValidator } from '../contract.js'
-import { StaleRecordError } from '../errors.js'
+import { EquivocationError } from '../errors.js'
 import { inboundPeer } from '../reputation/context.js'
+import { checkSuccession, hasSuccession } from '../succession.js'
 import { protocolHandler } from './kad-internals.js'
 
 const decoder = new TextDecoder()
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.byteLength === b.byteLength && Buffer.from(a).equals(b)
-}
-
 /**
  * Record rules whose validators, for a record a peer sends this node (a kad-dht PUT_VALUE, or a
- * record a `handle()` protocol stores, i.e. inside the inbound-peer context), also run the
- * namespace selector on [the record this node holds, the incoming one] and refuse the incoming one
- * with `StaleRecordError` when the held one ranks first. kad-dht's PUT_VALUE handler replaces the
- * stored record without asking the selector; go-libp2p-kad-dht makes the same check. Records this
- * node fetches (GET_VALUE answers) are not compared: readers need to see stale peers.
+ * record a `handle()` protocol stores, i.e. inside the inbound-peer context), also check that it
+ * may succeed the record this node holds for the key (`checkSuccession`: the namespace's
+ * succession rule, else the selector on [held, incoming]): `StaleRecordError` when the held one
+ * stays, `EquivocationError` when both contradict each other. kad-dht's PUT_VALUE handler replaces
+ * the stored record without asking the selector; go-libp2p-kad-dht makes the same check. Records
+ * this node fetches (GET_VALUE answers) are not compared: readers need to see stale peers.
  */
 export function refuseStaleRecords(
   rules: RecordRules,
@@ -24,22 +22,43 @@ export function refuseStaleRecords(
 ): RecordRules {
   const validators: Record<string, RecordValidator> = {}
   for (const [ns, validate] of Object.entries(rules.validators)) {
-    const select = rules.selectors[ns]
     validators[ns] = async (keyBytes, value) => {
       await validate(keyBytes, value)
-      if (select == null || inboundPeer.getStore() == null) return
+      if (inboundPeer.getStore() == null) return
       const key = decoder.decode(keyBytes)
+      if (!hasSuccession(rules, key)) return
       let stored: Uint8Array | undefined
       try {
         stored = await readStored(key)
       } catch {
         return // nothing readable held: nothing to compare with
       }
-      if (stored === undefined || sameBytes(stored, value)) return
-      if (select(keyBytes, [stored, value]) === 0) throw new StaleRecordError(key)
+      if (stored !== undefined) checkSuccession(rules, key, stored, value)
     }
   }
-  return { validators, selectors: { ...rules.selectors } }
+  return { ...rules, validators, selectors: { ...rules.selectors } }
+}
+
+/**
+ * Record rules whose validators tell `onEquivocation` of every `EquivocationError` they throw
+ * (the verdict is unchanged: the error is rethrown).
+ */
+export function reportEquivocations(
+  rules: RecordRules,
+  onEquivocation: (err: EquivocationError) => void
+): RecordRules {
+  const validators: Record<string, RecordValidator> = {}
+  for (const [ns, validate] of Object.entries(rules.validators)) {
+    validators[ns] = async (keyBytes, value) => {
+      try {
+        await validate(keyBytes, value)
+      } catch (err) {
+        if (EquivocationError.isInstance(err)) onEquivocation(err)
+        throw err
+      }
+    }
+  }
+  return { ...rules, validators }
 }
 
 /**

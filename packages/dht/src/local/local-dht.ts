@@ -12,7 +12,15 @@ import type {
   PutResult,
   ReceivedValue
 } from '../contract.js'
-import { dhtNotFound, dhtNotStarted, InvalidKeyError, InvalidRecordError } from '../errors.js'
+import {
+  dhtNotFound,
+  dhtNotStarted,
+  EquivocationError,
+  InvalidKeyError,
+  InvalidRecordError,
+  StaleRecordError
+} from '../errors.js'
+import { checkSuccession } from '../succession.js'
 import { checkKey, checkValue, keyBytes, namespaceOf } from './keys.js'
 import { RecordStore } from './store.js'
 
@@ -115,8 +123,8 @@ class LocalDHTImpl implements LocalDHT {
     const store = this.#started()
     const copy = new Uint8Array(value)
     const existing = store.get(key)
-    if (existing !== undefined && !this.#incomingWins(key, copy, existing.value)) {
-      this.#log?.debug({ key }, 'local dht kept the stored record: the selector prefers it')
+    if (existing !== undefined && !this.#succeeds(key, copy, existing.value)) {
+      this.#log?.debug({ key }, 'local dht kept the stored record: the incoming one may not replace it')
       return { key, acks: [], storedLocally: false }
     }
     store.put(key, copy, Date.now())
@@ -178,6 +186,24 @@ class LocalDHTImpl implements LocalDHT {
       const reason = err instanceof Error ? err.message : String(err)
       this.#log?.debug({ key, reason }, 'local dht refused a record')
       throw new InvalidRecordError(key, reason, { cause: err })
+    }
+  }
+
+  /**
+   * Whether the incoming record replaces the stored one: the namespace's succession rule when it
+   * has one (`StaleRecordError` keeps the stored one, `EquivocationError` is thrown: the stored
+   * one stays), else the selector.
+   */
+  #succeeds(key: string, incoming: Uint8Array, existing: Uint8Array): boolean {
+    const rules = this.#init.records
+    if (rules?.succession?.[namespaceOf(key)] == null) return this.#incomingWins(key, incoming, existing)
+    try {
+      checkSuccession(rules, key, existing, incoming)
+      return true
+    } catch (err) {
+      if (StaleRecordError.isInstance(err)) return false
+      if (EquivocationError.isInstance(err)) throw err
+      throw new InvalidRecordError(key, err instanceof Error ? err.message : String(err), { cause: err })
     }
   }
 

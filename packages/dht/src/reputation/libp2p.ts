@@ -2,7 +2,7 @@ import { silentLogger } from '@chorus/common'
 import type { Connection, Libp2p, Stream, StreamHandler } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { Logger, ProtocolHandler, RecordRules, RecordValidator } from '../contract.js'
-import { StaleRecordError } from '../errors.js'
+import { EquivocationError, StaleRecordError } from '../errors.js'
 import { protocolHandler } from '../libp2p/kad-internals.js'
 import { inboundPeer } from './context.js'
 import { PeerBannedError, RateLimitedError } from './errors.js'
@@ -13,7 +13,9 @@ import type { PeerReputation } from './reputation.js'
  * Record rules whose validators report the sender of a refused record to the reputation system
  * (when the record arrived on a stream guarded by `attachReputation` or `guardProtocolHandler`).
  * The verdict itself is unchanged: the validator's error is rethrown. A `StaleRecordError` (an
- * older record than the one held, see `refuseStaleRecords`) costs nothing.
+ * older record than the one held, see `refuseStaleRecords`) costs nothing, and neither does an
+ * `EquivocationError`: the sender only relayed what the record's author signed twice (the author
+ * is charged where the equivocation is counted, see `RecordStore`).
  */
 export function guardRecordRules(
   rules: RecordRules,
@@ -26,13 +28,14 @@ export function guardRecordRules(
         await validate(key, value)
       } catch (err) {
         const peer = inboundPeer.getStore()
-        // an older record is not an invalid one: honest peers may hold it
-        if (peer != null && !StaleRecordError.isInstance(err)) reputation.onInvalidRecord(peer)
+        // an older record is not an invalid one: honest peers may hold it; an equivocation is its author's
+        const senderAtFault = !StaleRecordError.isInstance(err) && !EquivocationError.isInstance(err)
+        if (peer != null && senderAtFault) reputation.onInvalidRecord(peer)
         throw err
       }
     }
   }
-  return { validators, selectors: { ...rules.selectors } }
+  return { ...rules, validators, selectors: { ...rules.selectors } }
 }
 
 export interface GuardHandlerInit {

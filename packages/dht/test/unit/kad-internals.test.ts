@@ -1,5 +1,8 @@
 import { silentLogger } from '@chorus/common'
 import { generateKeyPair } from '@libp2p/crypto/keys'
+import type { PeerId } from '@libp2p/interface'
+import type { SingleKadDHT } from '@libp2p/kad-dht'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { MemoryDatastore } from 'datastore-core'
 import { Key } from 'interface-datastore'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -11,6 +14,7 @@ import {
   nodeDatastore,
   protocolHandler,
   queryValues,
+  routingTableOf,
   routingTableSize
 } from '../../src/libp2p/kad-internals.js'
 import { keyBytes } from '../../src/libp2p/keys.js'
@@ -84,5 +88,21 @@ describe('kad-internals against a real in-process kad-dht (no network)', () => {
     expect(
       isInvalidRecordEvent({ name: 'QUERY_ERROR', error: new Error('timeout'), from: 'p' } as never)
     ).toBe(false)
+  })
+
+  it("reaches kad-dht's routing table: removal of a peer it does not hold, and its peer:add event", async () => {
+    const table = routingTableOf(node.services.dht)
+    const kadTable = (node.services.dht as SingleKadDHT).routingTable as unknown as EventTarget
+    const added: string[] = []
+    const stop = table.onAdded((p) => added.push(p.toString()))
+    const peer: PeerId = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+    // kad-dht announces an addition with this event (the real additions: test/admission.test.ts)
+    kadTable.dispatchEvent(new CustomEvent('peer:add', { detail: peer }))
+    expect(added).toEqual([peer.toString()])
+    stop()
+    kadTable.dispatchEvent(new CustomEvent('peer:add', { detail: peer }))
+    expect(added).toEqual([peer.toString()])
+    await expect(table.remove(peer)).resolves.toBeUndefined()
+    expect(routingTableSize(node.services.dht)).toBe(0)
   })
 })

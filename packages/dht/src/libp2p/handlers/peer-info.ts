@@ -14,8 +14,11 @@ export interface SelfInfo {
 
 /** Largest peer-info answer read from a peer. */
 export const PEER_INFO_MAX_BYTES = 64 * 1024
-/** Largest peer-info request served (the request is empty). */
-export const PEER_INFO_MAX_REQUEST_BYTES = 1024
+/**
+ * Largest peer-info request served: the request is empty, so a request of any length is a
+ * malformed message (refused at the framing, where it costs the peer an `invalid-message` penalty).
+ */
+export const PEER_INFO_MAX_REQUEST_BYTES = 0
 /** Longest agent version, role or capability kept from a peer's answer (longer ones are cut). */
 export const PEER_INFO_MAX_FIELD = 256
 /** Most capabilities kept from a peer's answer. */
