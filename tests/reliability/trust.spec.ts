@@ -5,8 +5,19 @@
 // attempt is refused by every honest node; nothing it sent is stored, indexed or served; honest
 // records stay readable and writable; the attacker loses reputation.
 import { join } from 'node:path'
-import { createLibP2PDHT, type LibP2PDHT, loadNodeIdentity, type NodeSigner, type RecordRules } from '@chorus/dht'
+import {
+  createLibP2PDHT,
+  type LibP2PDHT,
+  loadNodeIdentity,
+  type NodeSigner,
+  type RecordRules
+} from '@chorus/dht'
 import { startNetwork, type TestNetwork } from '@chorus/dht/testing'
+import {
+  createReplicationManager,
+  REPLICATE_PROTOCOL_SUFFIX,
+  type ReplicationManager
+} from '@chorus/replication'
 import {
   chorusRecordRules,
   ENVELOPE_FORMAT,
@@ -87,6 +98,7 @@ describe('team trust (4 honest members; an outsider, a read-only member and a ro
   const tmp = tempDir('chorus-rel-trust-')
   let net: TestNetwork
   const honest: EncryptedStorage[] = []
+  const replication: ReplicationManager[] = []
   const policies: TeamPolicy[] = []
   const certs: Uint8Array[] = []
   let outsider: LibP2PDHT
@@ -113,7 +125,12 @@ describe('team trust (4 honest members; an outsider, a read-only member and a ro
       reputation: false,
       rateLimit: false,
       ...(certificate !== undefined
-        ? { admission: { certificate: () => certificate, admit: () => ({ agent: '', roles: [], notAfter: Infinity }) } }
+        ? {
+            admission: {
+              certificate: () => certificate,
+              admit: () => ({ agent: '', roles: [], notAfter: Infinity })
+            }
+          }
         : {})
     })
     await node.start()
@@ -171,7 +188,9 @@ describe('team trust (4 honest members; an outsider, a read-only member and a ro
     a !== undefined && Buffer.from(a).equals(Buffer.from(b))
   /** A kad-dht PUT_VALUE from `from`: the number of honest peers that acknowledged it. */
   const kadPut = async (from: LibP2PDHT, key: string, value: Uint8Array): Promise<number> => {
-    const res = await from.putValue(key, value, { signal: AbortSignal.timeout(15_000) }).catch(() => undefined)
+    const res = await from
+      .putValue(key, value, { signal: AbortSignal.timeout(15_000) })
+      .catch(() => undefined)
     return res?.acks.filter((p) => nodes().some((n) => n.peerId === p)).length ?? 0
   }
   /** A direct-protocol push from `from` to honest node `to`: its answer, or 'refused' when the stream was. */
@@ -188,11 +207,34 @@ describe('team trust (4 honest members; an outsider, a read-only member and a ro
       return { ok: false, code: 'STREAM_REFUSED' }
     }
   }
+  /** A replicate-protocol push from `from` to honest node `to`: its answer. */
+  const replicatePush = async (
+    from: LibP2PDHT,
+    to: number,
+    key: string,
+    value: Uint8Array,
+    holders: string[] = []
+  ): Promise<{ ok: boolean; code?: string; reason?: string }> => {
+    try {
+      const res = await from.request(
+        net.nodes[to]!.peerId,
+        `/CHORUS${REPLICATE_PROTOCOL_SUFFIX}`,
+        cborEncode({ v: 1, key, value, priority: 1, ...(holders.length > 0 ? { holders } : {}) }),
+        { signal: AbortSignal.timeout(10_000) }
+      )
+      return cborDecode(res) as { ok: boolean; code?: string; reason?: string }
+    } catch {
+      return { ok: false, code: 'STREAM_REFUSED' }
+    }
+  }
   const scores = (peer: string): number[] => nodes().map((n) => n.reputation?.score(peer) ?? 0)
   const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0)
   /** Every honest node indexed nothing of `agent`. */
   const indexedFor = async (agent: string): Promise<number> =>
-    (await Promise.all(honest.map((s) => s.searchContent({ agent, limit: 100 })))).reduce((a, l) => a + l.length, 0)
+    (await Promise.all(honest.map((s) => s.searchContent({ agent, limit: 100 })))).reduce(
+      (a, l) => a + l.length,
+      0
+    )
 
   beforeAll(async () => {
     const dirs = Array.from({ length: HONEST }, (_, i) => join(tmp.dir, `honest-${i}`))
@@ -223,12 +265,42 @@ describe('team trust (4 honest members; an outsider, a read-only member and a ro
           authority: policies[i]!,
           certificate: () => certs[i]!,
           peers: node,
-          init: { dataDir: join(tmp.dir, `storage-${i}`), nodeId: node.peerId, writeQuorum: 2, readRepair: false }
+          init: {
+            dataDir: join(tmp.dir, `storage-${i}`),
+            nodeId: node.peerId,
+            writeQuorum: 2,
+            readRepair: false
+          }
         })
       )
     }
+    for (let i = 0; i < HONEST; i++) {
+      const node = net.nodes[i]!
+      const rules = rulesFor(policies[i]!)
+      const manager = createReplicationManager(
+        {
+          dht: node,
+          messaging: node,
+          validate: rules.validators.CHORUS!,
+          select: rules.selectors.CHORUS!,
+          succession: rules.succession!.CHORUS!,
+          reputation: node.reputation!
+        },
+        {
+          dataDir: join(tmp.dir, `replication-${i}`),
+          replicationFactor: 3,
+          repairInterval: 1_000,
+          enableReprovide: false
+        }
+      )
+      await manager.start()
+      replication.push(manager)
+    }
     const outsiderIdentity = await loadNodeIdentity(join(tmp.dir, 'outsider'))
-    outsider = await attacker('outsider', outsiders.issue('agent001', ['backend_developer'], outsiderIdentity.publicKey))
+    outsider = await attacker(
+      'outsider',
+      outsiders.issue('agent001', ['backend_developer'], outsiderIdentity.publicKey)
+    )
     const observerIdentity = await loadNodeIdentity(join(tmp.dir, 'observer'))
     observerCert = team.issue('watcher', ['observer'], observerIdentity.publicKey)
     observer = await attacker('observer', observerCert)
@@ -244,6 +316,7 @@ describe('team trust (4 honest members; an outsider, a read-only member and a ro
   }, 180_000)
 
   afterAll(async () => {
+    await Promise.allSettled(replication.map((r) => r.stop()))
     await Promise.allSettled(honest.map((s) => s.stop()))
     await Promise.allSettled([outsider, observer, mallory].map((n) => n?.close()))
     await net?.stop()
@@ -286,13 +359,20 @@ describe('team trust (4 honest members; an outsider, a read-only member and a ro
   it('a read-only member is admitted but every record it writes is refused by every honest node', async () => {
     const address = 'ucxl://watcher:observer@trust:t/*^/note'
     const k = keysOf(address)
-    const forged = await forge(observer.signer, { address, creatorRole: 'observer', certificate: observerCert })
+    const forged = await forge(observer.signer, {
+      address,
+      creatorRole: 'observer',
+      certificate: observerCert
+    })
     const before = sum(scores(observer.peerId))
     expect(await kadPut(observer, k.version, forged.bytes)).toBe(0)
     expect(await kadPut(observer, k.head, forged.bytes)).toBe(0)
     report.badInput('read-only member kad PUT_VALUE', 2)
     for (let i = 0; i < HONEST; i++) {
-      expect(await directPut(observer, i, k.head, forged.bytes)).toMatchObject({ ok: false, code: 'INVALID_RECORD' })
+      expect(await directPut(observer, i, k.head, forged.bytes)).toMatchObject({
+        ok: false,
+        code: 'INVALID_RECORD'
+      })
       report.badInput('read-only member direct-protocol push')
     }
     for (const key of [k.head, k.version]) for (const h of await held(key)) expect(h).toBeUndefined()
@@ -344,7 +424,7 @@ describe('team trust (4 honest members; an outsider, a read-only member and a ro
     // the author's next store succeeds, and a fresh reader gets the honest chain
     const v2 = await honest[0]!.storeUCXLContent(address, 'honest v2', 'backend_developer', 'decision')
     report.written()
-    expect(v2.metadata.version).toBe(2)
+    expect(v2.version).toBe(2)
     const read = await honest[2]!.retrieveUCXLContent(address, { consistency: 'network' })
     report.read()
     expect(text(read.content)).toBe('honest v2')
@@ -360,7 +440,10 @@ describe('team trust (4 honest members; an outsider, a read-only member and a ro
     await honest[0]!.storeUCXLContent(address, 'honest v2', 'backend_developer', 'decision')
     report.written(2)
     const k = keysOf(address, 2)
-    await eventually('v2 held by the closest nodes', async () => (await held(k.head)).filter((h) => h !== undefined).length >= 2)
+    await eventually(
+      'v2 held by the closest nodes',
+      async () => (await held(k.head)).filter((h) => h !== undefined).length >= 2
+    )
     const v2 = (await held(k.head)).find((h) => h !== undefined)!
     // mallory relays the older head: refused as stale, costs nothing (honest peers may hold it)
     const replayBefore = sum(scores(mallory.peerId))
@@ -368,12 +451,18 @@ describe('team trust (4 honest members; an outsider, a read-only member and a ro
     for (let i = 0; i < HONEST; i++) await directPut(mallory, i, k.head, v1)
     report.badInput('replayed older head', 1 + HONEST)
     for (const h of await held(k.head)) expect(h === undefined || !sameBytes(h, v1)).toBe(true)
-    expect(sum(scores(mallory.peerId))).toBe(replayBefore)
+    // (points only decay between the two readings)
+    expect(sum(scores(mallory.peerId))).toBeLessThanOrEqual(replayBefore)
 
     // mallory's own address: v1 accepted, then a different, backdated v1 (equivocation)
     const own = 'ucxl://mallory:backend_developer@trust:t/*^/own'
     const ko = keysOf(own)
-    const first = await forge(mallory.signer, { address: own, creatorRole: 'backend_developer', certificate: malloryCert, content: 'first' })
+    const first = await forge(mallory.signer, {
+      address: own,
+      creatorRole: 'backend_developer',
+      certificate: malloryCert,
+      content: 'first'
+    })
     expect(await kadPut(mallory, ko.version, first.bytes)).toBeGreaterThan(0)
     expect(await kadPut(mallory, ko.head, first.bytes)).toBeGreaterThan(0)
     report.written()
@@ -403,4 +492,105 @@ describe('team trust (4 honest members; an outsider, a read-only member and a ro
     expect(text(read.content)).toBe('first')
     report.check('replay stale, equivocation refused and charged')
   }, 180_000)
+
+  it('the replicate protocol: refused records are not pinned; a forged holder claim counts nobody who cannot prove possession', async () => {
+    // a read-only member's record pushed for replication: refused by every node, pinned by none
+    const ro = 'ucxl://watcher:observer@trust:t/*^/replicate-me'
+    const kr = keysOf(ro)
+    const bad = await forge(observer.signer, {
+      address: ro,
+      creatorRole: 'observer',
+      certificate: observerCert
+    })
+    for (let i = 0; i < HONEST; i++) {
+      const answer = await replicatePush(observer, i, kr.head, bad.bytes)
+      expect(answer.ok).toBe(false)
+      // a fixed text: nothing of the pushed record or the validator's reasoning comes back
+      expect(JSON.stringify(answer)).not.toMatch(/watcher|observer|certificate|read.only/i)
+      report.badInput('read-only member replicate push')
+    }
+    for (const r of replication) expect(r.listContent()).not.toContain(kr.head)
+
+    // mallory's own, valid record, pushed to one node with a list of "holders" that hold nothing
+    const own = 'ucxl://mallory:backend_developer@trust:t/*^/claimed'
+    const ko = keysOf(own)
+    const rec = await forge(mallory.signer, {
+      address: own,
+      creatorRole: 'backend_developer',
+      certificate: malloryCert
+    })
+    const target = 0
+    const claimed = nodes()
+      .slice(1)
+      .map((n) => n.peerId)
+    const answer = await replicatePush(mallory, target, ko.head, rec.bytes, claimed)
+    expect(answer.ok).toBe(true)
+    report.badInput('forged holder claim')
+    // whenever the status counts a holder, that holder holds exactly these bytes
+    const holdsIt = async (peer: string): Promise<boolean> => {
+      const i = nodes().findIndex((n) => n.peerId === peer)
+      if (i < 0) return peer === mallory.peerId // the pusher itself does hold it
+      return sameBytes((await held(ko.head))[i], rec.bytes)
+    }
+    const deadline = Date.now() + 30_000
+    let healthy = false
+    while (Date.now() < deadline) {
+      const status = await replication[target]!.getReplicationStatus(ko.head, {
+        signal: AbortSignal.timeout(10_000)
+      })
+      for (const p of status.providers.filter(
+        (x) => x.live && x.proven && x.peerId !== net.nodes[target]!.peerId
+      )) {
+        expect(await holdsIt(p.peerId), `counted holder ${p.peerId.slice(-6)} holds the record`).toBe(true)
+      }
+      if (status.health === 'healthy') {
+        healthy = true
+        break
+      }
+      await new Promise((r) => setTimeout(r, 500))
+    }
+    // repair put real copies on honest nodes: the key is healthy on holders that hold it
+    expect(healthy).toBe(true)
+    expect(
+      (await held(ko.head)).filter((h) => h !== undefined && sameBytes(h, rec.bytes)).length
+    ).toBeGreaterThanOrEqual(2)
+    report.check('forged holder claim counts no one')
+  }, 120_000)
+
+  it('an unsolicited push flood is cut off by the rate limit, costs the flooder, and honest work goes on', async () => {
+    const own = 'ucxl://mallory:backend_developer@trust:t/*^/flood'
+    const ko = keysOf(own)
+    const rec = await forge(mallory.signer, {
+      address: own,
+      creatorRole: 'backend_developer',
+      certificate: malloryCert
+    })
+    const before = sum(scores(mallory.peerId))
+    const answers: Array<{ ok: boolean; code?: string }> = []
+    const PUSHES = 2_000
+    let next = 0
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (next < PUSHES) {
+          next++
+          answers.push(await replicatePush(mallory, 1, ko.head, rec.bytes))
+        }
+      })
+    )
+    report.badInput('unsolicited replicate push (flood)', PUSHES)
+    const limited = answers.filter((a) => !a.ok).length
+    report.note(
+      `push flood: ${PUSHES} pushes to one node, ${limited} refused (rate limit), the rest a repeat of one valid record`
+    )
+    expect(limited).toBeGreaterThan(0)
+    expect(sum(scores(mallory.peerId))).toBeGreaterThan(before)
+    // honest work meanwhile
+    const address = 'ucxl://agent002:backend_developer@trust:t/*^/during-flood'
+    await honest[3]!.storeUCXLContent(address, 'still works', 'backend_developer', 'decision')
+    report.written()
+    const read = await honest[1]!.retrieveUCXLContent(address)
+    report.read()
+    expect(text(read.content)).toBe('still works')
+    report.check('push flood limited')
+  }, 120_000)
 })

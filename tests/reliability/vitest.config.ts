@@ -15,6 +15,7 @@ export default defineProject({
       { find: /^@chorus\/storage$/, replacement: dist('packages/storage') },
       { find: /^@chorus\/crypto$/, replacement: dist('packages/crypto') },
       { find: /^@chorus\/ucxl$/, replacement: dist('packages/ucxl') },
+      { find: /^@chorus\/team$/, replacement: dist('packages/team') },
       { find: /^@chorus\/replication$/, replacement: dist('packages/replication') },
       { find: /^@chorus\/node$/, replacement: dist('apps/node') },
       // the suite builds raw CBOR with the same encoder storage uses

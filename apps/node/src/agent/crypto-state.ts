@@ -153,7 +153,10 @@ export async function loadTeamCryptoState(
       try {
         keyring.addRecipient(role.name, r)
       } catch (err) {
-        log.warn({ role: role.name, err: (err as Error).message }, 'manifest recipient refused by the keyring')
+        log.warn(
+          { role: role.name, err: (err as Error).message },
+          'manifest recipient refused by the keyring'
+        )
       }
     }
   }
@@ -165,7 +168,10 @@ export async function loadTeamCryptoState(
   }
   const missing = registry.decryptableRoles(config.role).filter((r) => policy.recipients(r).length === 0)
   if (missing.length > 0 && registry.canStore(config.role)) {
-    log.warn({ missing }, 'the team manifest names no current recipient for some readers: stores fail until it does')
+    log.warn(
+      { missing },
+      'the team manifest names no current recipient for some readers: stores fail until it does'
+    )
   }
   const crypto = createAgeCrypto({ roles: registry, keyring })
   return { registry, keyring, crypto, held: keyring.roles() }
@@ -200,7 +206,10 @@ export class AgentKeys {
    * Build the state from `config` (and the team's manifest, when the agent is a member) and swap
    * it in; on an error the current one stays.
    */
-  async reload(config: CryptoConfig, policy?: Pick<TeamPolicy, 'roleRegistry' | 'recipients'>): Promise<void> {
+  async reload(
+    config: CryptoConfig,
+    policy?: Pick<TeamPolicy, 'roleRegistry' | 'recipients'>
+  ): Promise<void> {
     this.#state =
       policy === undefined
         ? await loadCryptoState(config, this.#log)

@@ -29,9 +29,9 @@ import type { NodeConfig } from '../config/schema.js'
 import { ConfigError } from '../errors.js'
 import {
   ensureMemberKey,
+  ROOT_KEY_FILE,
   readCertificateFile,
   readTeamFile,
-  ROOT_KEY_FILE,
   writeCertificateFile,
   writeTeamFile
 } from '../team/files.js'
@@ -83,9 +83,12 @@ export async function loadAgentTeam(config: TeamConfig, node: NodeIdentity, log:
   try {
     policy = createTeamPolicy({ root: parseTeamId(file.team), manifest: file.manifest })
   } catch (err) {
-    throw new ConfigError([`team.json: the manifest does not verify with the team's root (${(err as Error).message})`], {
-      cause: err
-    })
+    throw new ConfigError(
+      [`team.json: the manifest does not verify with the team's root (${(err as Error).message})`],
+      {
+        cause: err
+      }
+    )
   }
   const root = existsSync(join(dir, ROOT_KEY_FILE)) ? await loadTeamRoot(join(dir, ROOT_KEY_FILE)) : undefined
   const embedded = root !== undefined && teamIdOf(root.publicKey) === file.team
@@ -176,20 +179,24 @@ async function createEmbeddedTeam(config: TeamConfig, node: NodeIdentity, log: L
   const recipients: Record<string, RoleRecipient[]> = {}
   for (const k of local.keyring.exportRecipients()) {
     if (!local.registry.has(k.role)) continue
-    ;(recipients[k.role] ??= []).push({
+    const list = recipients[k.role] ?? []
+    list.push({
       keyId: k.id,
       recipient: k.recipient,
       status: 'current',
       createdAt: Date.parse(k.createdAt) || Date.now()
     })
+    recipients[k.role] = list
   }
   const root = generateTeamRoot()
   const team = teamIdOf(root.publicKey)
   const roles = Object.fromEntries(
-    local.registry.list().map((r) => [
-      r.name,
-      { authority: r.authority, canDecrypt: [...r.canDecrypt], description: r.description }
-    ])
+    local.registry
+      .list()
+      .map((r) => [
+        r.name,
+        { authority: r.authority, canDecrypt: [...r.canDecrypt], description: r.description }
+      ])
   )
   const manifest = signManifest(createManifest({ team, roles, recipients }), rootSigner(root))
   await saveTeamRoot(join(dir, ROOT_KEY_FILE), root)

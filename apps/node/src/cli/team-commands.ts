@@ -31,26 +31,28 @@ export function addTeamCommands(program: Command): void {
     .requiredOption('-d, --dir <dir>', 'team directory to create (team.json, shares/, role-keys/)')
     .option('-n, --shares <n>', 'number of root shares', count, 5)
     .option('-k, --threshold <k>', 'shares needed to sign', count, 3)
-    .option('--roles-file <file>', "roles for the manifest (YAML/JSON); default the predefined roles")
-    .action(async (opts: { dir: string; shares: number; threshold: number; rolesFile?: string }, cmd: Command) => {
-      if (opts.threshold > opts.shares) {
-        throw new CliError('the threshold cannot be above the number of shares', EXIT.USAGE)
+    .option('--roles-file <file>', 'roles for the manifest (YAML/JSON); default the predefined roles')
+    .action(
+      async (opts: { dir: string; shares: number; threshold: number; rolesFile?: string }, cmd: Command) => {
+        if (opts.threshold > opts.shares) {
+          throw new CliError('the threshold cannot be above the number of shares', EXIT.USAGE)
+        }
+        const { initTeam } = await import('../team/admin.js')
+        const res = await initTeam({
+          dir: opts.dir,
+          shares: opts.shares,
+          threshold: opts.threshold,
+          ...(opts.rolesFile !== undefined ? { rolesFile: opts.rolesFile } : {})
+        })
+        emit(isJson(cmd), res, () =>
+          [
+            kv({ team: res.team, dir: res.dir, threshold: `${res.threshold} of ${res.shareFiles.length}` }),
+            'give each share file to a different keeper, then delete it here:',
+            ...res.shareFiles.map((f) => `  ${f}`)
+          ].join('\n')
+        )
       }
-      const { initTeam } = await import('../team/admin.js')
-      const res = await initTeam({
-        dir: opts.dir,
-        shares: opts.shares,
-        threshold: opts.threshold,
-        ...(opts.rolesFile !== undefined ? { rolesFile: opts.rolesFile } : {})
-      })
-      emit(isJson(cmd), res, () =>
-        [
-          kv({ team: res.team, dir: res.dir, threshold: `${res.threshold} of ${res.shareFiles.length}` }),
-          'give each share file to a different keeper, then delete it here:',
-          ...res.shareFiles.map((f) => `  ${f}`)
-        ].join('\n')
-      )
-    })
+    )
 
   team
     .command('admit')

@@ -5,10 +5,11 @@
  * ciphertexts are real age ciphertexts for the team's recipients (taken from the public
  * manifest), so a record that got through would open for its readers.
  */
+
+import { createHash } from 'node:crypto'
 import { createAgeCrypto, createKeyring, type RoleRegistry } from '@chorus/crypto'
 import { createLibP2PDHT, type LibP2PDHT, type PutResult } from '@chorus/dht'
 import { permissiveRecords } from '@chorus/dht/testing'
-import { createHash } from 'node:crypto'
 import { ENVELOPE_FORMAT, headKey, signEnvelope, versionKey } from '@chorus/storage'
 import { addressDigest, baseAddress, parseAddress } from '@chorus/ucxl'
 
@@ -65,13 +66,17 @@ export async function startIntruder(init: IntruderInit): Promise<Intruder> {
     ...(certificate !== undefined
       ? {
           // it shows its certificate and lets anyone in
-          admission: { certificate: () => certificate, admit: () => ({ agent: '', roles: [], notAfter: Infinity }) }
+          admission: {
+            certificate: () => certificate,
+            admit: () => ({ agent: '', roles: [], notAfter: Infinity })
+          }
         }
       : {})
   })
   await dht.start()
   const keyring = createKeyring()
-  for (const role of init.roles.list()) for (const r of init.recipients(role.name)) keyring.addRecipient(role.name, r)
+  for (const role of init.roles.list())
+    for (const r of init.recipients(role.name)) keyring.addRecipient(role.name, r)
   const crypto = createAgeCrypto({ roles: init.roles, keyring })
   return {
     dht,

@@ -5,8 +5,8 @@ import { pause } from '@chorus/common'
 import { createTeamPolicy, parseTeamId } from '@chorus/team'
 import { admitMember, initTeam } from '../team/admin.js'
 import { readTeamFile } from '../team/files.js'
-import { type Intruder, startIntruder } from './intruder.js'
 import { type AgentProcess, dialAddress, startAgentProcess, stopLiveAgents } from './agents.js'
+import { type Intruder, startIntruder } from './intruder.js'
 
 export interface DemoOptions {
   /** Where progress lines go (the CLI passes console.log). */
@@ -137,29 +137,35 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
     if (!options.json) print(`${stamp()} CHORUS demo: 5 agents on 127.0.0.1, data in ${root}`)
 
     let shareFiles: string[] = []
-    await step('make the team: root key split into 3-of-5 Shamir shares, one age key per role, manifest v1', async () => {
-      const made = await initTeam({ dir: teamDir, shares: 5, threshold: 3 })
-      shareFiles = made.shareFiles
-      return `team ${made.team.slice(0, 12)}…, ${made.roles.length} roles, ${made.shareFiles.length} shares (any 3 sign)`
-    })
-
-    await step('admit five members (each certificate signed with 3 of the 5 shares, combined in memory)', async () => {
-      const admitted: string[] = []
-      for (const [i, role] of ROLES.entries()) {
-        // a different 3 of the 5 keepers each time
-        const shares = [0, 1, 2].map((j) => shareFiles[(i + j) % shareFiles.length] as string)
-        const res = await admitMember({
-          dir: teamDir,
-          shares,
-          agent: AGENT_IDS[role],
-          roles: [role],
-          member: join(root, role),
-          withRoleKeys: true
-        })
-        admitted.push(`${res.agent} (${role}, serial ${res.serial})`)
+    await step(
+      'make the team: root key split into 3-of-5 Shamir shares, one age key per role, manifest v1',
+      async () => {
+        const made = await initTeam({ dir: teamDir, shares: 5, threshold: 3 })
+        shareFiles = made.shareFiles
+        return `team ${made.team.slice(0, 12)}…, ${made.roles.length} roles, ${made.shareFiles.length} shares (any 3 sign)`
       }
-      return admitted.join(', ')
-    })
+    )
+
+    await step(
+      'admit five members (each certificate signed with 3 of the 5 shares, combined in memory)',
+      async () => {
+        const admitted: string[] = []
+        for (const [i, role] of ROLES.entries()) {
+          // a different 3 of the 5 keepers each time
+          const shares = [0, 1, 2].map((j) => shareFiles[(i + j) % shareFiles.length] as string)
+          const res = await admitMember({
+            dir: teamDir,
+            shares,
+            agent: AGENT_IDS[role],
+            roles: [role],
+            member: join(root, role),
+            withRoleKeys: true
+          })
+          admitted.push(`${res.agent} (${role}, serial ${res.serial})`)
+        }
+        return admitted.join(', ')
+      }
+    )
 
     const envFor = (role: Role, bootstrap: string[]): Record<string, string> => ({
       CHORUS_ROLE: role,
@@ -305,14 +311,21 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
       const address = 'ucxl://observer01:observer@project123:task456/*^/note'
       // a member, so it is admitted; it skips its own store policy and signs a record anyway
       const acks = await tryIntruder(join(root, 'observer'), member.certificate, async (intruder) => {
-        const forged = await intruder.forge({ address, creatorRole: 'observer', content: 'an observer writes' })
+        const forged = await intruder.forge({
+          address,
+          creatorRole: 'observer',
+          content: 'an observer writes'
+        })
         const a = (await intruder.put(forged.version.key, forged.version.value))?.acks.length ?? 0
         const b = (await intruder.put(forged.head.key, forged.head.value))?.acks.length ?? 0
         return a + b
       })
       if (acks !== 0) throw new Error(`${acks} acknowledgement(s) of the observer's record`)
       const found = await Promise.all(
-        ROLES.map(async (r) => (await agent(r).api('GET', `/v1/content?address=${encodeURIComponent(address)}`)).status)
+        ROLES.map(
+          async (r) =>
+            (await agent(r).api('GET', `/v1/content?address=${encodeURIComponent(address)}`)).status
+        )
       )
       if (found.some((status) => status !== 404)) throw new Error(`answers: ${found.join(', ')}`)
       return `admitted as observer01 (read_only); its record acknowledged by 0 agents, found by none (HTTP ${found[0]} at all ${ROLES.length})`

@@ -82,7 +82,10 @@ export async function initTeam(options: InitTeamOptions): Promise<InitTeamResult
     const roles = Object.fromEntries(
       registry
         .list()
-        .map((r) => [r.name, { authority: r.authority, canDecrypt: [...r.canDecrypt], description: r.description }])
+        .map((r) => [
+          r.name,
+          { authority: r.authority, canDecrypt: [...r.canDecrypt], description: r.description }
+        ])
     )
     const manifest = signManifest(createManifest({ team, roles, recipients }), rootSigner(root))
     const texts = await splitTeamRoot(root, { shares, threshold })
@@ -140,7 +143,8 @@ export async function admitMember(options: AdmitOptions): Promise<AdmitResult> {
   const policy = createTeamPolicy({ root: parseTeamId(file.team), manifest: file.manifest })
   const registry = policy.roleRegistry()
   for (const role of options.roles) {
-    if (!registry.has(role)) throw new ConfigError([`role ${JSON.stringify(role)} is not in the team's manifest`])
+    if (!registry.has(role))
+      throw new ConfigError([`role ${JSON.stringify(role)} is not in the team's manifest`])
   }
   let nodeKey: Uint8Array
   let recipient: string

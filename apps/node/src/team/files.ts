@@ -36,7 +36,10 @@ const teamFileSchema = z
   .object({
     format: z.literal(1),
     team: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'not a team id'),
-    manifest: z.string().regex(/^[A-Za-z0-9_-]+$/, 'not base64url').max(200_000)
+    manifest: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/, 'not base64url')
+      .max(200_000)
   })
   .strict()
 

@@ -44,6 +44,17 @@ export function verifyCandidates(
   return [...byHash.values()]
 }
 
+/**
+ * Best candidate first: the higher version; between two copies of one version (an author's
+ * equivocation) the one more distinct peers returned, so a lone equivocating or lying peer loses
+ * to the replicas; then the lower hash, so every node picks the same one from the same answers.
+ */
+export function compareCandidates(a: Candidate, b: Candidate): number {
+  if (a.envelope.version !== b.envelope.version) return b.envelope.version - a.envelope.version
+  if (a.from.size !== b.from.size) return b.from.size - a.from.size
+  return Buffer.compare(a.hash, b.hash)
+}
+
 /** Whether a candidate fits the versions this node holds (same bytes per version, hash links). */
 export function fitsIndex(index: LocalIndex, r: ResolvedAddress, c: Candidate): boolean {
   const same = index.getVersion(r.base, c.envelope.version)

@@ -2,8 +2,7 @@ import type { Logger } from '@chorus/common'
 import type { ResolvedAddress } from '../address.js'
 import type { IndexAccess } from '../local-state.js'
 import { hex } from '../metadata.js'
-import { compareEnvelopes } from '../records.js'
-import { type Candidate, consistent, fitsIndex } from './candidates.js'
+import { type Candidate, compareCandidates, consistent, fitsIndex } from './candidates.js'
 
 export interface ChainVerifierComponents {
   local: IndexAccess
@@ -67,10 +66,10 @@ export class ChainVerifier {
   ): Promise<Candidate | undefined> {
     const probe = mode === 'probe'
     const { index } = this.#c.local
-    const queue = consistent(index, r, candidates).sort(compareEnvelopes)
+    const queue = consistent(index, r, candidates).sort(compareCandidates)
     if (index.getChain(r.base) === undefined) {
       const rest = candidates.filter((c) => !queue.includes(c) && fitsIndex(index, r, c))
-      queue.push(...rest.sort(compareEnvelopes))
+      queue.push(...rest.sort(compareCandidates))
     }
     const tried = new Set<string>()
     for (let i = 0; i < queue.length && tried.size < 8; i++) {
