@@ -35,7 +35,10 @@ const fakeDHT = (connected: string[]) =>
     isBootstrapped: () => connected.length > 0,
     getKnownPeers: () => [
       { id: 'p1', role: 'qa_engineer', capabilities: ['x'], agentVersion: 'v', multiaddrs: ['/m'] }
-    ]
+    ],
+    // what admission proved of p1's certificate
+    admittedPeer: (id: string) =>
+      id === 'p1' ? { agent: 'qa01', roles: ['qa_engineer'], notAfter: Number.MAX_SAFE_INTEGER } : undefined
   }) as unknown as NonNullable<StatusInput['dht']> & Parameters<typeof peersView>[0]
 
 describe('views', () => {
@@ -95,8 +98,24 @@ describe('views', () => {
     })
     expect(peersView(undefined)).toEqual([])
     expect(peersView(fakeDHT(['p1', 'p9']))).toEqual([
-      { id: 'p1', role: 'qa_engineer', capabilities: ['x'], agentVersion: 'v', multiaddrs: ['/m'] },
-      { id: 'p9', role: '', capabilities: [], agentVersion: '', multiaddrs: [] }
+      {
+        id: 'p1',
+        agent: 'qa01',
+        certifiedRoles: ['qa_engineer'],
+        role: 'qa_engineer',
+        capabilities: ['x'],
+        agentVersion: 'v',
+        multiaddrs: ['/m']
+      },
+      {
+        id: 'p9',
+        agent: '',
+        certifiedRoles: [],
+        role: '',
+        capabilities: [],
+        agentVersion: '',
+        multiaddrs: []
+      }
     ])
   })
 

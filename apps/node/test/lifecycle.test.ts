@@ -6,6 +6,7 @@ import {
   type AgentProcess,
   dialAddress,
   fastEnv,
+  makeTeam,
   runCli,
   startAgentProcess,
   stopAllAgents,
@@ -127,9 +128,19 @@ describe('embedded defaults, SIGTERM and restart', () => {
 
 describe('SIGHUP', () => {
   it('re-reads the assignment file and joins the assigned bootstrap peers without a restart', async () => {
-    const root = tempDir()
-    const first = await startAgentProcess({ name: 'first', dataDir: join(root, 'a'), env: fastEnv() })
-    const second = await startAgentProcess({ name: 'second', dataDir: join(root, 'b'), env: fastEnv() })
+    // two members of one team (agents of two embedded teams would refuse each other's admission)
+    const team = await makeTeam(['backend_developer', 'senior_architect'], ['a', 'b'])
+    const root = team.root
+    const first = await startAgentProcess({
+      name: 'first',
+      dataDir: team.dataDir('a'),
+      env: fastEnv({ CHORUS_ROLE: 'backend_developer' })
+    })
+    const second = await startAgentProcess({
+      name: 'second',
+      dataDir: team.dataDir('b'),
+      env: fastEnv({ CHORUS_ROLE: 'senior_architect' })
+    })
     try {
       type Status = { network: { connectedPeers: number; bootstrapSource: string } }
       expect((await second.api<Status>('GET', '/v1/status')).body.network.connectedPeers).toBe(0)
@@ -144,6 +155,7 @@ describe('SIGHUP', () => {
       expect(second.info.peerId).not.toBe(first.info.peerId)
     } finally {
       await Promise.all([first.stop(), second.stop()])
+      team.cleanup()
     }
   }, 180_000)
 })

@@ -35,6 +35,7 @@ import {
   writeCertificateFile,
   writeTeamFile
 } from '../team/files.js'
+import { ensurePrivateDir } from '../util/files.js'
 import { loadCryptoState } from './crypto-state.js'
 
 /** How long a certificate the agent issues itself (embedded team) is valid: one year. */
@@ -199,6 +200,7 @@ async function createEmbeddedTeam(config: TeamConfig, node: NodeIdentity, log: L
       ])
   )
   const manifest = signManifest(createManifest({ team, roles, recipients }), rootSigner(root))
+  ensurePrivateDir(dir)
   await saveTeamRoot(join(dir, ROOT_KEY_FILE), root)
   writeTeamFile(dir, { team, manifest })
   log.info({ team, peerId: node.peerId }, 'made a team of this agent alone (team.embedded)')
