@@ -7,8 +7,11 @@ import { join } from 'node:path'
 import { createAgent, createAPIServer, createLogger, loadConfig } from '@chorus/node'
 
 const dataDir = mkdtempSync(join(tmpdir(), 'chorus-example-'))
-// defaults < CHORUS_* environment: loopback, ephemeral ports, generated keys, no peers
-const { config } = loadConfig({ env: { CHORUS_DATA_DIR: dataDir, CHORUS_LOG_LEVEL: 'warn' } })
+// defaults < CHORUS_* environment: loopback, ephemeral ports, generated keys, no peers, and a
+// team of its own whose certificate names agent001 (it may write agent001's addresses only)
+const { config } = loadConfig({
+  env: { CHORUS_DATA_DIR: dataDir, CHORUS_LOG_LEVEL: 'warn', CHORUS_AGENT_ID: 'agent001' }
+})
 const logger = createLogger(config.log.level, { role: config.role })
 const agent = await createAgent(config, logger)
 const token = 'example-token'

@@ -5,7 +5,9 @@
  * networks, so both see the same machine load; each operation starts with the previous one's
  * background work finished (raw kad-dht has none: its put returns when it is done); a store is
  * also timed until its own background work is done ("store until idle"), the whole cost. The system
- * benchmark (apps/bench) measures the same way.
+ * benchmark (apps/bench) measures the same way. A third network of the same size runs in team mode
+ * (member certificates, the write rule in every validator, admission), so the cost of the team's
+ * checks is measured beside the open network in the same run.
  *   node bench/index.ts           20 + 20 nodes, 30 operations per figure
  *   node bench/index.ts --quick   6 + 6 nodes, 4 operations, each phase stops after 4 s (smoke run,
  *                                 under ~15 s)
@@ -21,7 +23,20 @@ import {
   generateRoleKey,
   getPredefinedRoles
 } from '@chorus/crypto'
+import { loadNodeIdentity } from '@chorus/dht'
 import { startKadBaselineNetwork, startNetwork } from '@chorus/dht/testing'
+import {
+  createManifest,
+  createTeamMember,
+  createTeamPolicy,
+  generateTeamRoot,
+  issueCertificate,
+  rootSigner,
+  signManifest,
+  teamIdOf,
+  teamRecordSelector,
+  teamRecordValidator
+} from '@chorus/team'
 import { chorusRecordRules, createEncryptedStorage } from '../dist/index.js'
 
 const quick = process.argv.includes('--quick')
@@ -65,7 +80,9 @@ const timed = async (
   }
 }
 
-log(`starting ${NODES} raw kad-dht nodes and ${NODES} LibP2PDHT nodes with the CHORUS record rules`)
+log(
+  `starting ${NODES} raw kad-dht nodes, ${NODES} LibP2PDHT nodes with the CHORUS record rules, ${NODES} more in team mode`
+)
 const dir = mkdtempSync(join(tmpdir(), 'chorus-storage-bench-'))
 const raw = await startKadBaselineNetwork({ nodes: NODES, readyTimeout: 60_000 })
 const net = await startNetwork({ nodes: NODES, records: chorusRecordRules(), readyTimeout: 60_000 }).catch(
@@ -75,8 +92,61 @@ const net = await startNetwork({ nodes: NODES, records: chorusRecordRules(), rea
   }
 )
 const keys = new Map(Object.keys(getPredefinedRoles()).map((r) => [r, generateRoleKey(r)]))
-const storageOn = async (i: number, role: string, init: Record<string, unknown> = {}) => {
-  const node = net.nodes[i]!
+
+// The same network in team mode: a team root, a manifest naming every role's key, one member
+// certificate per node (in every envelope it writes), the write rule in every validator, and
+// admission before any CHORUS protocol serves a peer: the cost of the checks, measured beside the
+// open network in the same run.
+const teamRoot = generateTeamRoot()
+const teamId = teamIdOf(teamRoot.publicKey)
+const manifest = signManifest(
+  createManifest({
+    team: teamId,
+    recipients: Object.fromEntries(
+      [...keys].map(([r, k]) => [
+        r,
+        [{ keyId: k.id, recipient: k.recipient, status: 'current' as const, createdAt: Date.now() }]
+      ])
+    )
+  }),
+  rootSigner(teamRoot)
+)
+const TEAM_ROLES = ['backend_developer', 'senior_architect']
+const teamDirs = Array.from({ length: NODES }, (_, i) => join(dir, `team-${i}`))
+const teamIds = await Promise.all(teamDirs.map((d) => loadNodeIdentity(d)))
+const teamPolicies = teamDirs.map(() => createTeamPolicy({ root: teamRoot.publicKey, manifest }))
+const teamCerts = teamIds.map((id, i) =>
+  issueCertificate(
+    {
+      team: teamId,
+      agent: i === 0 ? 'agent001' : `member${i}`,
+      roles: i === 0 ? ['backend_developer'] : TEAM_ROLES,
+      nodeKey: id.publicKey,
+      recipient: keys.get('observer')!.recipient,
+      serial: i + 1
+    },
+    rootSigner(teamRoot)
+  )
+)
+const teamNet = await startNetwork({
+  nodes: NODES,
+  readyTimeout: 60_000,
+  init: (i) => ({
+    dataDir: teamDirs[i]!,
+    records: chorusRecordRules({
+      authority: teamPolicies[i]!,
+      fallbackValidator: teamRecordValidator(teamPolicies[i]!),
+      fallbackSelector: teamRecordSelector(teamPolicies[i]!)
+    }),
+    admission: createTeamMember({ policy: teamPolicies[i]!, certificate: teamCerts[i]! })
+  })
+}).catch(async (err: unknown) => {
+  await Promise.allSettled([raw.stop(), net.stop()])
+  throw err
+})
+
+const storageOn = async (i: number, role: string, init: Record<string, unknown> = {}, team = false) => {
+  const node = (team ? teamNet : net).nodes[i]!
   const roles = createRoleRegistry()
   const keyring = createKeyring()
   for (const [r, k] of keys) {
@@ -84,8 +154,15 @@ const storageOn = async (i: number, role: string, init: Record<string, unknown> 
     else keyring.addRecipient(r, k.recipient)
   }
   const s = createEncryptedStorage(
-    { dht: node, crypto: createAgeCrypto({ roles, keyring }), roles, keyring, signer: node.signer },
-    { dataDir: join(dir, `n${i}-${role}`), nodeId: node.peerId, ...init }
+    {
+      dht: node,
+      crypto: createAgeCrypto({ roles, keyring }),
+      roles,
+      keyring,
+      signer: node.signer,
+      ...(team ? { authority: teamPolicies[i]!, certificate: () => teamCerts[i]! } : {})
+    },
+    { dataDir: join(dir, `${team ? 'team-' : ''}n${i}-${role}`), nodeId: node.peerId, ...init }
   )
   await s.start()
   return s
@@ -101,6 +178,9 @@ const coldNetwork: number[] = []
 const coldLocalFirst: number[] = []
 const coldVersion: number[] = []
 const cached: number[] = []
+const teamStore: number[] = []
+const teamStoreIdle: number[] = []
+const teamCold: number[] = []
 const half = Math.floor(NODES / 2)
 try {
   const writer = await storageOn(0, 'backend_developer')
@@ -114,7 +194,16 @@ try {
       .filter((i) => !busy.has(i))
       .map((i) => storageOn(i, 'qa_engineer'))
   )
+  const teamWriter = await storageOn(0, 'backend_developer', {}, true)
+  const teamReader = await storageOn(half, 'senior_architect', {}, true)
+  const teamOthers = await Promise.all(
+    Array.from({ length: NODES }, (_, i) => i)
+      .filter((i) => i !== 0 && i !== half)
+      .map((i) => storageOn(i, 'senior_architect', {}, true))
+  )
   const all = [writer, readerClosest, readerNetwork, readerLocal, readerVersion, ...others]
+  const teamAll = [teamWriter, teamReader, ...teamOthers]
+  const teamIdle = () => Promise.all(teamAll.map((s) => s.whenIdle()))
   const idle = () => Promise.all(all.map((s) => s.whenIdle()))
   await new Promise((r) => setTimeout(r, SETTLE_MS))
 
@@ -122,6 +211,7 @@ try {
   const rawKey = (i: number): string => `/CHORUS/bench/${i}`
   const stored = new Set<number>()
   const rawStored = new Set<number>()
+  const teamStored = new Set<number>()
   log(`writes: ${WARMUP} warm-up + ${OPS} timed, alternating raw put and store`)
   let phase = performance.now()
   for (let i = 0; more(i, phase); i++) {
@@ -141,6 +231,13 @@ try {
     if (ok) stored.add(i)
     await idle()
     if (ok && measure) storeIdle.push(performance.now() - t)
+    const tt = performance.now()
+    const teamOk = await timed(measure ? teamStore : undefined, `team store ${i}`, () =>
+      teamWriter.storeUCXLContent(address(i), payload(i), 'backend_developer', 'decision')
+    )
+    if (teamOk) teamStored.add(i)
+    await teamIdle()
+    if (teamOk && measure) teamStoreIdle.push(performance.now() - tt)
   }
   log('raw put p50', round(p50(rawPut)), 'store p50', round(p50(store)), 'until idle', round(p50(storeIdle)))
   log('cold reads: raw get, then each storage read mode, alternating')
@@ -154,6 +251,12 @@ try {
       readerClosest.retrieveUCXLContent(address(i))
     )
     await idle()
+    if (teamStored.has(i)) {
+      await timed(m ? teamCold : undefined, `team closest ${i}`, () =>
+        teamReader.retrieveUCXLContent(address(i))
+      )
+      await teamIdle()
+    }
     await timed(m ? coldNetwork : undefined, `network ${i}`, () =>
       readerNetwork.retrieveUCXLContent(address(i))
     )
@@ -187,9 +290,9 @@ try {
     cached.push(performance.now() - t)
   }
   log('cached retrieve p50', round(p50(cached), 4))
-  await Promise.all(all.map((s) => s.stop()))
+  await Promise.all([...all, ...teamAll].map((s) => s.stop()))
 } finally {
-  await Promise.allSettled([net.stop(), raw.stop()])
+  await Promise.allSettled([net.stop(), raw.stop(), teamNet.stop()])
   rmSync(dir, { recursive: true, force: true })
 }
 
@@ -273,6 +376,27 @@ const results = [
     'fixed versions are immutable: own replica first, else the network'
   ),
   entry(
+    'store p50, team mode',
+    p50(teamStore),
+    'ms',
+    { name: 'store p50', value: p50(store) },
+    `the same stores on a third ${NODES}-node network in team mode: the member certificate in every envelope, the team's write rule in every validator (writer, direct push, kad PUT_VALUE), admission of every peer; alternating with the open-mode stores`
+  ),
+  entry(
+    'store until idle p50, team mode',
+    p50(teamStoreIdle),
+    'ms',
+    { name: 'store until idle p50', value: p50(storeIdle) },
+    'team-mode stores until their background work had finished'
+  ),
+  entry(
+    'cold retrieve p50 (*^, closest), team mode',
+    p50(teamCold),
+    'ms',
+    { name: 'cold retrieve p50 (*^, closest: default)', value: p50(coldClosest) },
+    'the write rule on every candidate a reader receives (certificate verified once, then cached), alternating with the open-mode reads'
+  ),
+  entry(
     'cached retrieve p50',
     p50(cached),
     'ms',
@@ -286,7 +410,7 @@ const out = {
   date: new Date().toISOString(),
   machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version },
   ...(quick ? { quick: true } : {}),
-  layout: `no node is a separate process: both ${NODES}-node networks (LibP2PDHT with storage on every node, and raw kad-dht) run in this one Node.js process, each node its own libp2p node on 127.0.0.1 TCP`,
+  layout: `no node is a separate process: the three ${NODES}-node networks (LibP2PDHT with storage on every node in open mode, the same in team mode, and raw kad-dht) run in this one Node.js process, each node its own libp2p node on 127.0.0.1 TCP`,
   results,
   failures
 }

@@ -323,6 +323,7 @@ class ChorusAgent implements Agent {
       storage: c?.storage,
       replication: c?.replication,
       reputation: c?.libp2p.reputation,
+      team: this.#team?.policy,
       hybrid: c?.hybrid
     })
   }

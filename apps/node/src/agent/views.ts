@@ -168,6 +168,8 @@ export interface MetricsInput {
   replication?: Pick<ReplicationManager, 'getMetrics'> | undefined
   /** Peers penalised and banned for invalid records or floods (`chorus_reputation_*`). */
   reputation?: { stats(): unknown } | undefined
+  /** The team policy's figures: manifest version, certificates verified and refused (`chorus_team_*`). */
+  team?: { stats(): unknown } | undefined
   hybrid?: Pick<HybridDHT, 'getMetrics' | 'getActiveBackend' | 'getBackendHealth'> | undefined
 }
 
@@ -181,6 +183,7 @@ export function metricsView(input: MetricsInput): Record<string, unknown> {
     if (input.storage !== undefined) out.storage = input.storage.getMetrics()
     if (input.replication !== undefined) out.replication = input.replication.getMetrics()
     if (input.reputation !== undefined) out.reputation = input.reputation.stats()
+    if (input.team !== undefined) out.team = input.team.stats()
     if (input.hybrid !== undefined) {
       const health = input.hybrid.getBackendHealth()
       out.hybrid = {
