@@ -68,10 +68,7 @@ export async function createComponents(init: AgentComponentsInit): Promise<Agent
     records: rules,
     ...(psk !== undefined ? { psk } : {}),
     // only members who prove a certificate of this team for their peer id are served
-    admission: {
-      certificate: () => team.certificateBytes,
-      admit: (key, cert) => team.policy.admit(key, cert)
-    },
+    admission: team.member,
     agentVersion: AGENT_VERSION,
     role: c.role,
     capabilities: c.capabilities,

@@ -21,6 +21,7 @@ import {
   rootSigner,
   saveTeamRoot,
   signManifest,
+  type TeamMember,
   type TeamPolicy,
   type TeamRoot,
   teamIdOf
@@ -50,6 +51,8 @@ export interface AgentTeam {
   certificate: MemberCertificate
   /** Its encoded bytes (what goes into every envelope and the admission exchange). */
   certificateBytes: Uint8Array
+  /** This node as a member: its certificate and the admission decision on peers. */
+  member: TeamMember
   /** The agent made this team itself and holds its root key. */
   embedded: boolean
 }
@@ -126,9 +129,8 @@ export async function loadAgentTeam(config: TeamConfig, node: NodeIdentity, log:
       `role ${config.role} is not one of this agent's certificate roles (${certificate.roles.join(', ')})`
     ])
   }
-  // the member object checks the certificate once more and answers admission
-  createTeamMember({ policy, certificate: bytes })
-  return { policy, certificate, certificateBytes: bytes, embedded }
+  const member = createTeamMember({ policy, certificate: bytes })
+  return { policy, certificate, certificateBytes: bytes, member, embedded }
 }
 
 function tryVerify(policy: TeamPolicy, bytes: Uint8Array): MemberCertificate | undefined {

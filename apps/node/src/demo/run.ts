@@ -45,10 +45,13 @@ interface Step {
 class StepFailed extends Error {}
 
 /**
- * The main job: 5 agents as separate processes on 127.0.0.1, each with its own role and data
- * directory; a decision stored as backend_developer, read by senior_architect and devops_engineer,
- * refused to frontend_developer; replication reaching healthy; the writer stopped and the decision
- * still read from another agent. Resolves to true when every step passed.
+ * The main job: a real team (root key split into 3-of-5 Shamir shares, one age key per role,
+ * manifest v1) and 5 members admitted, each certificate signed with 3 of the shares; 5 agents as
+ * separate processes on 127.0.0.1, each with its own role and data directory; a decision stored as
+ * backend_developer, read by senior_architect and devops_engineer, refused to frontend_developer;
+ * a non-member's forged write and a read-only member's write refused by every agent; replication
+ * reaching healthy; the writer stopped and the decision still read from another agent. Resolves
+ * to true when every step passed.
  */
 export async function runDemo(options: DemoOptions): Promise<boolean> {
   const t0 = Date.now()
