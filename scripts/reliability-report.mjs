@@ -24,8 +24,9 @@ const sum = (m) => Object.values(m).reduce((a, b) => a + b, 0)
 // Maintained by hand: what the suite found, where, and the suggested fix.
 const FINDINGS = [
   {
-    where: 'packages/storage (records.ts, direct put handler), packages/replication (replicate handler) — FIXED by the team-trust work',
-    what: "SECURITY: a record was accepted when signed by the key it carries, so a peer holding no role key signed its own chain for someone else's address with an early timestamp and pushed it over the storage protocol: honest nodes took its head and its \"immutable\" versions, the author's next store was refused, and a fresh reader returned the forgery as latest; a read-only member could do the same; the replicate protocol pinned whatever was pushed and counted holder claims it never checked.",
+    where:
+      'packages/storage (records.ts, direct put handler), packages/replication (replicate handler) — FIXED by the team-trust work',
+    what: 'SECURITY: a record was accepted when signed by the key it carries, so a peer holding no role key signed its own chain for someone else\'s address with an early timestamp and pushed it over the storage protocol: honest nodes took its head and its "immutable" versions, the author\'s next store was refused, and a fresh reader returned the forgery as latest; a read-only member could do the same; the replicate protocol pinned whatever was pushed and counted holder claims it never checked.',
     fix: "done: the team's write rule (@chorus/team: member certificate in every envelope, agent, role, creatorRole, authority) in every validator on every path; admission of members only; version records immutable and heads moving only forward (equivocation charged to its author), no timestamp deciding; replicas only for target holders within quotas, holders counted after a proof of possession (`trust.spec.ts`)."
   },
   {

@@ -78,14 +78,18 @@ describe('source files', () => {
         /export function (?:xorDistance|keyPosition|peerPosition)\b/,
         'the key space (@chorus/dht keyspace.ts)'
       ],
-      [/export function (?:headKey|versionKey|parseRecordKey)\b/, 'the record key layout (@chorus/ucxl)']
+      [/export function (?:headKey|versionKey|parseRecordKey)\b/, 'the record key layout (@chorus/ucxl)'],
+      [/rejectDuplicateMapKeys: true/, 'strict CBOR decoding (STRICT_CBOR_DECODE_OPTIONS of @chorus/common)'],
+      [/open\(tmp, 'wx'/, 'an atomic file write (writeFileAtomic of @chorus/common)']
     ]
     const owners: Record<string, string[]> = {
       'a silent logger (silentLogger of @chorus/common)': ['packages/common/src/logger.ts'],
       'an abort helper': ['packages/common/src/abort.ts'],
       'SQLite opening (openDatabase of @chorus/common)': ['packages/common/src/sqlite.ts'],
       'the key space (@chorus/dht keyspace.ts)': ['packages/dht/src/keyspace.ts'],
-      'the record key layout (@chorus/ucxl)': ['packages/ucxl/src/record-keys.ts']
+      'the record key layout (@chorus/ucxl)': ['packages/ucxl/src/record-keys.ts'],
+      'strict CBOR decoding (STRICT_CBOR_DECODE_OPTIONS of @chorus/common)': ['packages/common/src/cbor.ts'],
+      'an atomic file write (writeFileAtomic of @chorus/common)': ['packages/common/src/files.ts']
     }
     const found = files.flatMap((f) =>
       copies

@@ -7,7 +7,8 @@
  *   {@link waitAtMost}, {@link withTimeout};
  * - {@link Logger} and {@link silentLogger};
  * - {@link BackgroundTasks}: work that outlives the call that started it;
- * - {@link openDatabase}: SQLite with the pragmas every store uses.
+ * - {@link openDatabase}: SQLite with the pragmas every store uses;
+ * - {@link writeFileAtomic} (secret files) and {@link STRICT_CBOR_DECODE_OPTIONS}.
  *
  * It depends on nothing (not libp2p), so `@chorus/ucxl` and `@chorus/crypto` may use it.
  *
@@ -24,6 +25,7 @@ export {
   withTimeout
 } from './abort.js'
 export { BackgroundTasks } from './background-tasks.js'
+export { STRICT_CBOR_DECODE_OPTIONS } from './cbor.js'
 export {
   ChorusError,
   type ChorusErrorOptions,
@@ -40,5 +42,6 @@ export {
   OperationTimeoutError,
   type OperationTimeoutErrorOptions
 } from './errors/index.js'
+export { writeFileAtomic } from './files.js'
 export { type Logger, silentLogger } from './logger.js'
 export { type OpenDatabaseOptions, openDatabase } from './sqlite.js'

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto'
-import { chmod, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises'
 import { basename, join } from 'node:path'
+import { writeFileAtomic } from '@chorus/common'
 import { formatIdentity, parseIdentity } from './age/x25519.js'
 import { KeyFileError, KeyFormatError } from './errors.js'
 import { checkRoleName, identityOf, type KeyStatus, type RoleKey, roleKeyFromParsedIdentity } from './keys.js'
@@ -141,19 +141,9 @@ export async function readIdentityFile(
 /** Writes an identity file atomically with mode 0600. */
 export async function writeIdentityFile(path: string, entries: readonly IdentityFileEntry[]): Promise<void> {
   const text = formatIdentityFile(entries)
-  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`
   try {
-    const fh = await open(tmp, 'wx', 0o600)
-    try {
-      await fh.writeFile(text, 'utf8')
-      await fh.sync()
-    } finally {
-      await fh.close()
-    }
-    await chmod(tmp, 0o600)
-    await rename(tmp, path)
+    await writeFileAtomic(path, text, 0o600)
   } catch (cause) {
-    await rm(tmp, { force: true })
     throw new KeyFileError(
       path,
       `cannot write the key file (${(cause as NodeJS.ErrnoException).code ?? 'error'})`,

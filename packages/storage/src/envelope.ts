@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { STRICT_CBOR_DECODE_OPTIONS } from '@chorus/common'
 import type { AbortOptions, NodeSigner } from '@chorus/dht'
 import { decode, encode, rfc8949EncodeOptions } from 'cborg'
 import { canonicalBaseAddress } from './address.js'
@@ -71,18 +72,6 @@ export interface Envelope {
 }
 
 export type UnsignedEnvelope = Omit<Envelope, 'signature'>
-
-const DECODE_OPTIONS = {
-  strict: true,
-  allowIndefinite: false,
-  allowUndefined: false,
-  allowInfinity: false,
-  allowNaN: false,
-  allowBigInt: false,
-  rejectDuplicateMapKeys: true,
-  useMaps: false,
-  tags: []
-}
 
 function toCbor(e: UnsignedEnvelope, signature: Uint8Array | undefined): Uint8Array {
   const m = e.metadata
@@ -191,7 +180,7 @@ export function decodeEnvelope(input: Uint8Array, options: DecodeEnvelopeOptions
   if (input.byteLength > maxBytes) fail(`${input.byteLength} bytes is over the ${maxBytes} byte limit`)
   let raw: unknown
   try {
-    raw = decode(input, DECODE_OPTIONS)
+    raw = decode(input, STRICT_CBOR_DECODE_OPTIONS)
   } catch (err) {
     throw new MalformedEnvelopeError('not canonical CBOR', { cause: err })
   }

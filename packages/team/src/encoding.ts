@@ -4,6 +4,7 @@
  * body, strict decoding that accepts one encoding per value, and the field checks decoders use.
  * Checks throw a `Fault` with a fixed text; each decoder turns it into its own error.
  */
+import { STRICT_CBOR_DECODE_OPTIONS } from '@chorus/common'
 import { roleKeyFromRecipient } from '@chorus/crypto'
 import { decode, encode, rfc8949EncodeOptions } from 'cborg'
 
@@ -19,18 +20,6 @@ export class Fault {
 
 export function fault(detail: string): never {
   throw new Fault(detail)
-}
-
-const DECODE_OPTIONS = {
-  strict: true,
-  allowIndefinite: false,
-  allowUndefined: false,
-  allowInfinity: false,
-  allowNaN: false,
-  allowBigInt: false,
-  rejectDuplicateMapKeys: true,
-  useMaps: false,
-  tags: []
 }
 
 export function encodeCanonical(value: unknown): Uint8Array {
@@ -51,7 +40,7 @@ export function decodeStrict(input: unknown, maxBytes: number): unknown {
   if (!(input instanceof Uint8Array)) fault('not a byte array')
   if (input.byteLength > maxBytes) fault('over the size limit')
   try {
-    return decode(input, DECODE_OPTIONS)
+    return decode(input, STRICT_CBOR_DECODE_OPTIONS)
   } catch {
     return fault('not strict CBOR')
   }

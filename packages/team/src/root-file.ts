@@ -6,8 +6,8 @@
  *
  * Written atomically with mode 0600; read only when no other user may read or write it.
  */
-import { randomBytes } from 'node:crypto'
-import { chmod, open, rename, rm } from 'node:fs/promises'
+import { open } from 'node:fs/promises'
+import { writeFileAtomic } from '@chorus/common'
 import { KEY_BYTES, publicKeyOf } from './ed25519.js'
 import { bytesEqual, fromBase64url, toBase64url } from './encoding.js'
 import { TeamRootFileError } from './errors.js'
@@ -30,19 +30,9 @@ export async function saveTeamRoot(path: string, root: TeamRoot): Promise<void> 
   const body = Buffer.from(
     `# CHORUS team root: secret, keep offline (mode 0600)\nchorus-team-root-v1:${teamIdOf(root.publicKey)}:${toBase64url(root.privateKey)}\n`
   )
-  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`
   try {
-    const fh = await open(tmp, 'wx', 0o600)
-    try {
-      await fh.writeFile(body)
-      await fh.sync()
-    } finally {
-      await fh.close()
-    }
-    await chmod(tmp, 0o600)
-    await rename(tmp, path)
+    await writeFileAtomic(path, body, 0o600)
   } catch (cause) {
-    await rm(tmp, { force: true })
     throw new TeamRootFileError(path, `cannot write the team root file (${errno(cause)})`, { cause })
   } finally {
     body.fill(0)

@@ -14,6 +14,7 @@
  * This file holds the wire format: the codec and the one decoder of requests (with its bounds),
  * which runs at the edge before any handler.
  */
+import { STRICT_CBOR_DECODE_OPTIONS } from '@chorus/common'
 import { decode, encode, rfc8949EncodeOptions } from 'cborg'
 import { DEFAULT_MAX_ENVELOPE_BYTES } from '../envelope.js'
 
@@ -96,24 +97,14 @@ export interface GetResponse {
   value: Uint8Array | null
 }
 
-/** Strict CBOR decoding: no indefinite lengths, undefined, big integers, tags or duplicate keys. */
-export const DECODE_OPTIONS = {
-  strict: true,
-  allowIndefinite: false,
-  allowUndefined: false,
-  allowBigInt: false,
-  rejectDuplicateMapKeys: true,
-  tags: []
-}
-
 /** Canonical CBOR (RFC 8949) of a message. */
 export function encodeMessage(m: unknown): Uint8Array {
   return encode(m, rfc8949EncodeOptions)
 }
 
-/** Decodes one message with {@link DECODE_OPTIONS}. */
+/** Decodes one message with {@link STRICT_CBOR_DECODE_OPTIONS}. */
 export function decodeMessage(bytes: Uint8Array): unknown {
-  return decode(bytes, DECODE_OPTIONS)
+  return decode(bytes, STRICT_CBOR_DECODE_OPTIONS)
 }
 
 /**
