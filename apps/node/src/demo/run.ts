@@ -2,11 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pause } from '@chorus/common'
-import { createTeamPolicy, parseTeamId } from '@chorus/team'
 import { admitMember, initTeam } from '../team/admin.js'
-import { readTeamFile } from '../team/files.js'
 import { type AgentProcess, dialAddress, startAgentProcess, stopLiveAgents } from './agents.js'
-import { type Intruder, startIntruder } from './intruder.js'
+import { type AttackContext, nonMemberWrite, readOnlyMemberWrite } from './attacks.js'
 
 export interface DemoOptions {
   /** Where progress lines go (the CLI passes console.log). */
@@ -91,38 +89,6 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
     const a = agents.get(role)
     if (a === undefined) throw new Error(`agent ${role} is not running`)
     return a
-  }
-
-  /** Runs an intruder with the given data directory and certificate, dialling the first agent. */
-  const tryIntruder = async <T>(
-    dataDir: string,
-    certificate: Uint8Array,
-    fn: (intruder: Intruder) => Promise<T>
-  ): Promise<T> => {
-    const file = readTeamFile(teamDir)
-    if (file === undefined) throw new Error('no team file')
-    const policy = createTeamPolicy({ root: parseTeamId(file.team), manifest: file.manifest })
-    const intruder = await startIntruder({
-      dataDir: join(dataDir, 'libp2p'),
-      certificate,
-      roles: policy.roleRegistry(),
-      recipients: (role) => policy.recipients(role),
-      bootstrapPeers: [dialAddress(agent('senior_architect').info)]
-    })
-    try {
-      // give the agents a moment to decide on its admission
-      await pause(1_500)
-      return await fn(intruder)
-    } finally {
-      await intruder.close()
-    }
-  }
-  /** How many agents list the peer among their (admitted) connected peers. */
-  const listedBy = async (peerId: string): Promise<number> => {
-    const lists = await Promise.all(
-      [...agents.values()].map((a) => a.api<{ peers?: Array<{ id: string }> }>('GET', '/v1/peers'))
-    )
-    return lists.filter((l) => (l.body.peers ?? []).some((p) => p.id === peerId)).length
   }
 
   const decision = {
@@ -268,71 +234,17 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
       return `HTTP 403 ${res.body.error?.code}`
     })
 
-    await step("a non-member's write is refused by the network", async () => {
-      // an outsider with a certificate of a team of its own forges the next version of the decision
-      const other = await initTeam({ dir: join(root, 'outsider-team'), shares: 2, threshold: 2 })
-      const { certificate } = await admitMember({
-        dir: join(root, 'outsider-team'),
-        shares: other.shareFiles,
-        agent: 'agent001',
-        roles: ['backend_developer'],
-        member: join(root, 'outsider')
-      })
-      const res = await tryIntruder(join(root, 'outsider'), certificate, async (intruder) => {
-        const forged = await intruder.forge({
-          address: ADDRESS,
-          creatorRole: 'backend_developer',
-          content: 'FORGED by an outsider',
-          version: 2,
-          timestamp: Date.now() - 86_400_000
-        })
-        const acks = (await intruder.put(forged.head.key, forged.head.value))?.acks.length ?? 0
-        return { acks, admittedBy: await listedBy(intruder.peerId) }
-      })
-      if (res.acks !== 0) throw new Error(`${res.acks} agent(s) acknowledged the outsider's record`)
-      if (res.admittedBy !== 0) throw new Error(`${res.admittedBy} agent(s) admitted the outsider`)
-      for (const role of ['senior_architect', 'devops_engineer'] as const) {
-        const read = await agent(role).api<{ content: string }>(
-          'GET',
-          `/v1/content?address=${encodeURIComponent(ADDRESS)}&fresh=true`
-        )
-        if (read.status !== 200 || read.body.content !== content) {
-          throw new Error(`${role} no longer reads the decision: HTTP ${read.status}`)
-        }
-      }
-      return `not admitted by any agent, its record acknowledged by ${res.acks} of ${ROLES.length}; the decision reads unchanged`
+    const attack = (): AttackContext => ({
+      root,
+      teamDir,
+      shareFiles,
+      agents: [...agents.values()],
+      address: ADDRESS,
+      content,
+      readers: [agent('senior_architect'), agent('devops_engineer')]
     })
-
-    await step("a read_only member's write is refused by the network", async () => {
-      const member = await admitMember({
-        dir: teamDir,
-        shares: shareFiles.slice(2, 5),
-        agent: 'observer01',
-        roles: ['observer'],
-        member: join(root, 'observer')
-      })
-      const address = 'ucxl://observer01:observer@project123:task456/*^/note'
-      // a member, so it is admitted; it skips its own store policy and signs a record anyway
-      const acks = await tryIntruder(join(root, 'observer'), member.certificate, async (intruder) => {
-        const forged = await intruder.forge({
-          address,
-          creatorRole: 'observer',
-          content: 'an observer writes'
-        })
-        const a = (await intruder.put(forged.version.key, forged.version.value))?.acks.length ?? 0
-        const b = (await intruder.put(forged.head.key, forged.head.value))?.acks.length ?? 0
-        return a + b
-      })
-      if (acks !== 0) throw new Error(`${acks} acknowledgement(s) of the observer's record`)
-      const found = await Promise.all(
-        ROLES.map(
-          async (r) =>
-            (await agent(r).api('GET', `/v1/content?address=${encodeURIComponent(address)}`)).status
-        )
-      )
-      if (found.some((status) => status !== 404)) throw new Error(`answers: ${found.join(', ')}`)
-      return `admitted as observer01 (read_only); its record acknowledged by 0 agents, found by none (HTTP ${found[0]} at all ${ROLES.length})`
-    })
+    await step("a non-member's write is refused by the network", () => nonMemberWrite(attack()))
+    await step("a read_only member's write is refused by the network", () => readOnlyMemberWrite(attack()))
 
     await step('replication health reaches healthy', async () => {
       const deadline = Date.now() + 45_000
