@@ -479,12 +479,15 @@ describe('team trust (4 honest members; an outsider, a read-only member and a ro
       content: 'second, backdated',
       timestamp: 1
     })
-    expect(await kadPut(mallory, ko.version, second.bytes)).toBe(0)
-    expect(await kadPut(mallory, ko.head, second.bytes)).toBe(0)
+    // on the direct protocol first: refused as an equivocation, and charged to its author there too
     for (let i = 0; i < HONEST; i++) {
       const answer = await directPut(mallory, i, ko.head, second.bytes)
       expect(answer.ok).toBe(false)
     }
+    const afterDirect = sum(scores(mallory.peerId))
+    expect(afterDirect).toBeGreaterThan(before)
+    expect(await kadPut(mallory, ko.version, second.bytes)).toBe(0)
+    expect(await kadPut(mallory, ko.head, second.bytes)).toBe(0)
     report.badInput('equivocating backdated version', 2 + HONEST)
     for (const key of [ko.version, ko.head]) {
       for (const h of await held(key)) expect(h === undefined || sameBytes(h, first.bytes)).toBe(true)

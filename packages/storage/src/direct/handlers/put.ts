@@ -63,6 +63,11 @@ export async function handlePut(components: PutHandlerComponents, request: PutRe
       try {
         components.succession(key, held, incoming)
       } catch (err) {
+        // An equivocation is offered to the DHT's record store too: its succession rule refuses it
+        // as well (nothing is replaced) and charges the author, whose peer id it derives from the
+        // signing key; the sender, who may only relay it, is not charged.
+        if (EquivocationError.isInstance(err))
+          await dht.putValue(key, value, { localOnly: true }).catch(() => undefined)
         return refusal(refusalOf(err))
       }
     }
