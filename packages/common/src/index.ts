@@ -45,3 +45,4 @@ export {
 export { writeFileAtomic } from './files.js'
 export { type Logger, silentLogger } from './logger.js'
 export { type OpenDatabaseOptions, openDatabase } from './sqlite.js'
+export { findUnsafeKey, isUnsafeKey } from './unsafe-keys.js'

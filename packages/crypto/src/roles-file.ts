@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises'
+import { findUnsafeKey } from '@chorus/common'
 import { isNode, LineCounter, parseDocument } from 'yaml'
 import { RolesFileError } from './errors.js'
 import {
@@ -53,6 +54,12 @@ export function parseRolesFile(
     plain = doc.toJS({ maxAliasCount: 100 })
   } catch (cause) {
     throw new RolesFileError(source, '', `not valid YAML/JSON: ${(cause as Error).message}`, { cause })
+  }
+  // a key such as __proto__ would reach an object prototype in the copies below: refuse it here
+  const unsafe = findUnsafeKey(plain)
+  if (unsafe !== undefined) {
+    const path = unsafe.split('.')
+    throw new RolesFileError(source, unsafe, 'is a reserved key name', locate(path))
   }
   const parsed = rolesDocumentSchema.safeParse(plain)
   if (!parsed.success) {

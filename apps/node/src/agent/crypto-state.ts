@@ -21,7 +21,7 @@ import type { EncryptedStorageComponents } from '@chorus/storage'
 import type { TeamPolicy } from '@chorus/team'
 import type { NodeConfig } from '../config/schema.js'
 import { AGENT_ERROR_CODES, AgentError, ConfigError } from '../errors.js'
-import { ensurePrivateDir } from '../util/files.js'
+import { ensurePrivateDir, writableByOthers } from '../util/files.js'
 import { addToRecipientsFile, type Recipients, readRecipientsFile } from './keys.js'
 
 /** The file in the keys directory where the agent keeps the recipients it generated or learned. */
@@ -40,6 +40,8 @@ export type CryptoConfig = Pick<NodeConfig, 'role' | 'rolesFile' | 'keys'>
 
 export async function loadRegistry(config: CryptoConfig): Promise<RoleRegistry> {
   let registry: RoleRegistry
+  const loose = config.rolesFile === '' ? undefined : writableByOthers(config.rolesFile)
+  if (loose !== undefined) throw new ConfigError([`roles file ${loose}`])
   try {
     registry = config.rolesFile === '' ? createRoleRegistry() : await loadRolesFile(config.rolesFile)
   } catch (err) {

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs'
 import { isAbsolute, join, resolve } from 'node:path'
+import { findUnsafeKey } from '@chorus/common'
 import { parse as parseYaml } from 'yaml'
 import { ConfigError } from '../errors.js'
+import { writableByOthers } from '../util/files.js'
 import {
   configSchema,
   defaultConfig,
@@ -101,6 +103,8 @@ export function readStructuredFile(path: string, what: string): Record<string, u
       }
     )
   }
+  const loose = writableByOthers(path)
+  if (loose !== undefined) throw new ConfigError([`${what} ${loose}`])
   let data: unknown
   try {
     data = parseYaml(text)
@@ -116,6 +120,10 @@ export function readStructuredFile(path: string, what: string): Record<string, u
   if (typeof data !== 'object' || Array.isArray(data)) {
     throw new ConfigError([`${what} ${path}: must be a mapping of settings`])
   }
+  // __proto__, constructor, prototype: copied by assignment they reach an object prototype (one
+  // bad reload would change every object of the process); refused before anything copies them
+  const unsafe = findUnsafeKey(data)
+  if (unsafe !== undefined) throw new ConfigError([`${what} ${path}: ${unsafe} is a reserved key name`])
   return data as Record<string, unknown>
 }
 

@@ -1,3 +1,4 @@
+import { isUnsafeKey } from '@chorus/common'
 import { multiaddr } from '@multiformats/multiaddr'
 import { z } from 'zod'
 import { SETTING_ALIASES, SETTINGS, type Setting } from './settings.js'
@@ -194,20 +195,23 @@ export function defaultConfig(): NodeConfig {
   return out as unknown as NodeConfig
 }
 
+/** Sets a dotted path; a segment that would reach a prototype (`__proto__`...) is never followed. */
 export function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
   const parts = path.split('.')
+  if (parts.some(isUnsafeKey)) return
   let node = target
   for (const part of parts.slice(0, -1)) {
-    if (typeof node[part] !== 'object' || node[part] === null) node[part] = {}
+    if (!Object.hasOwn(node, part) || typeof node[part] !== 'object' || node[part] === null) node[part] = {}
     node = node[part] as Record<string, unknown>
   }
   node[parts.at(-1)!] = value
 }
 
+/** Reads a dotted path through own properties only. */
 export function getPath(source: unknown, path: string): unknown {
   let node = source
   for (const part of path.split('.')) {
-    if (typeof node !== 'object' || node === null) return undefined
+    if (typeof node !== 'object' || node === null || !Object.hasOwn(node, part)) return undefined
     node = (node as Record<string, unknown>)[part]
   }
   return node

@@ -2,9 +2,25 @@ import { randomBytes } from 'node:crypto'
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 
-/** Create a directory (and parents) readable only by the owner. */
+/**
+ * Create a directory (and parents) readable only by the owner, and make it so when it already
+ * existed with a looser mode (mkdir's mode applies only to what it creates).
+ */
 export function ensurePrivateDir(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 })
+  if ((statSync(dir).mode & 0o077) !== 0) chmodSync(dir, 0o700)
+}
+
+/**
+ * Refuses a file that users other than its owner can write: whoever can write a recipients,
+ * roles, assignment or config file decides whom the agent encrypts for or which peers it trusts.
+ * Returns an error message, or undefined when the file is fine.
+ */
+export function writableByOthers(path: string): string | undefined {
+  if (!existsSync(path)) return undefined // the reader reports a missing file
+  const mode = statSync(path).mode & 0o777
+  if ((mode & 0o022) === 0) return undefined
+  return `${path} can be written by other users (mode ${mode.toString(8)}); run chmod go-w on it`
 }
 
 /** Write a file atomically (temp file + rename) with the given mode; secrets use 0600. */
