@@ -24,6 +24,11 @@ const sum = (m) => Object.values(m).reduce((a, b) => a + b, 0)
 // Maintained by hand: what the suite found, where, and the suggested fix.
 const FINDINGS = [
   {
+    where: 'packages/common/src/unsafe-keys.ts (findUnsafeKey), through packages/crypto parseRolesFile — FIXED the same day',
+    what: 'the new check for prototype keys in configuration files walked a parsed document recursively, and a YAML document that refers to itself (`roles: &a [*a]`) overflowed the stack: an untyped RangeError instead of a RolesFileError (found by the roles-file fuzz on its first CI run).',
+    fix: 'done: each object is visited once (a WeakSet of those seen); a unit test covers self-referring arrays and maps.'
+  },
+  {
     where:
       'packages/storage (records.ts, direct put handler), packages/replication (replicate handler) — FIXED by the team-trust work',
     what: 'SECURITY: a record was accepted when signed by the key it carries, so a peer holding no role key signed its own chain for someone else\'s address with an early timestamp and pushed it over the storage protocol: honest nodes took its head and its "immutable" versions, the author\'s next store was refused, and a fresh reader returned the forgery as latest; a read-only member could do the same; the replicate protocol pinned whatever was pushed and counted holder claims it never checked.',

@@ -6,11 +6,17 @@ const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
  * prototype when copied by assignment (`__proto__`, `constructor`, `prototype`), or undefined.
  * Configuration and policy files are checked with it before anything copies them.
  */
-export function findUnsafeKey(value: unknown, prefix = ''): string | undefined {
-  if (typeof value !== 'object' || value === null) return undefined
+export function findUnsafeKey(value: unknown): string | undefined {
+  return walk(value, '', new WeakSet<object>())
+}
+
+// YAML anchors and aliases can make a document refer to itself: each object is visited once.
+function walk(value: unknown, prefix: string, seen: WeakSet<object>): string | undefined {
+  if (typeof value !== 'object' || value === null || seen.has(value)) return undefined
+  seen.add(value)
   if (Array.isArray(value)) {
     for (const [i, v] of value.entries()) {
-      const found = findUnsafeKey(v, `${prefix}[${i}]`)
+      const found = walk(v, `${prefix}[${i}]`, seen)
       if (found !== undefined) return found
     }
     return undefined
@@ -18,7 +24,7 @@ export function findUnsafeKey(value: unknown, prefix = ''): string | undefined {
   for (const key of Object.keys(value)) {
     const path = prefix === '' ? key : `${prefix}.${key}`
     if (UNSAFE_KEYS.has(key)) return path
-    const found = findUnsafeKey((value as Record<string, unknown>)[key], path)
+    const found = walk((value as Record<string, unknown>)[key], path, seen)
     if (found !== undefined) return found
   }
   return undefined
