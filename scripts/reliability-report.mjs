@@ -24,7 +24,8 @@ const sum = (m) => Object.values(m).reduce((a, b) => a + b, 0)
 // Maintained by hand: what the suite found, where, and the suggested fix.
 const FINDINGS = [
   {
-    where: 'packages/common/src/unsafe-keys.ts (findUnsafeKey), through packages/crypto parseRolesFile — FIXED the same day',
+    where:
+      'packages/common/src/unsafe-keys.ts (findUnsafeKey), through packages/crypto parseRolesFile — FIXED the same day',
     what: 'the new check for prototype keys in configuration files walked a parsed document recursively, and a YAML document that refers to itself (`roles: &a [*a]`) overflowed the stack: an untyped RangeError instead of a RolesFileError (found by the roles-file fuzz on its first CI run).',
     fix: 'done: each object is visited once (a WeakSet of those seen); a unit test covers self-referring arrays and maps.'
   },
