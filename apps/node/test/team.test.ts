@@ -151,7 +151,7 @@ describe('embedded team', () => {
     }
     const again = await loadAgentTeam(config(dataDir, { agentId: 'agent001' }), node, silentLogger)
     expect(again.policy.teamId).toBe(first.policy.teamId)
-    expect(Buffer.from(again.certificateBytes).equals(Buffer.from(first.certificateBytes))).toBe(true)
+    expect(Buffer.from(again.member.certificate()).equals(Buffer.from(first.member.certificate()))).toBe(true)
   })
 })
 

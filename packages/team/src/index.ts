@@ -45,7 +45,7 @@ export {
   type WriteDenial,
   WriteDeniedError
 } from './errors.js'
-export { createManifest, openManifest, predefinedTeamRoles, signManifest } from './manifest.js'
+export { createManifest, openManifest, predefinedTeamRoles, signManifest, teamRolesOf } from './manifest.js'
 export type { RoleRecipient, TeamIssuer, TeamManifest, TeamRole } from './manifest-types.js'
 export { createTeamMember, type TeamMember, type TeamMemberInit } from './member.js'
 export { type AdmittedMember, createTeamPolicy, type TeamPolicy, type TeamPolicyStats } from './policy.js'

@@ -9,6 +9,7 @@ import {
   createRoleRegistry,
   getPredefinedRoles,
   keyIdOf,
+  type RoleDefinition,
   type RoleRegistry
 } from '@chorus/crypto'
 import { type ManifestInit, manifestDefaults, teamLimits } from './config.js'
@@ -43,8 +44,13 @@ const L = teamLimits
 
 /** The predefined roles of @chorus/crypto as manifest roles. */
 export function predefinedTeamRoles(): Record<string, TeamRole> {
+  return teamRolesOf(Object.values(getPredefinedRoles()))
+}
+
+/** The manifest's roles for a set of role definitions (a registry's `list()`, say). */
+export function teamRolesOf(roles: Iterable<RoleDefinition>): Record<string, TeamRole> {
   return Object.fromEntries(
-    Object.values(getPredefinedRoles()).map((r) => [
+    [...roles].map((r) => [
       r.name,
       { authority: r.authority, canDecrypt: [...r.canDecrypt], description: r.description }
     ])

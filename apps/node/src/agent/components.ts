@@ -95,7 +95,7 @@ export async function createComponents(init: AgentComponentsInit): Promise<Agent
       ...init.crypto,
       signer: libp2p.signer,
       authority: team.policy,
-      certificate: () => team.certificateBytes,
+      certificate: () => team.member.certificate(),
       peers: libp2p,
       // direct record protocol to the closest peers: the hybrid in front is not PeerMessaging
       messaging: libp2p,

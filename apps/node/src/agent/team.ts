@@ -24,7 +24,8 @@ import {
   type TeamMember,
   type TeamPolicy,
   type TeamRoot,
-  teamIdOf
+  teamIdOf,
+  teamRolesOf
 } from '@chorus/team'
 import type { NodeConfig } from '../config/schema.js'
 import { ConfigError } from '../errors.js'
@@ -49,9 +50,7 @@ export interface AgentTeam {
   policy: TeamPolicy
   /** This agent's certificate, decoded and verified. */
   certificate: MemberCertificate
-  /** Its encoded bytes (what goes into every envelope and the admission exchange). */
-  certificateBytes: Uint8Array
-  /** This node as a member: its certificate and the admission decision on peers. */
+  /** This node as a member: its certificate bytes (in every envelope and the admission exchange) and the admission decision on peers. */
   member: TeamMember
   /** The agent made this team itself and holds its root key. */
   embedded: boolean
@@ -130,7 +129,7 @@ export async function loadAgentTeam(config: TeamConfig, node: NodeIdentity, log:
     ])
   }
   const member = createTeamMember({ policy, certificate: bytes })
-  return { policy, certificate, certificateBytes: bytes, member, embedded }
+  return { policy, certificate, member, embedded }
 }
 
 function tryVerify(policy: TeamPolicy, bytes: Uint8Array): MemberCertificate | undefined {
@@ -193,14 +192,7 @@ async function createEmbeddedTeam(config: TeamConfig, node: NodeIdentity, log: L
   }
   const root = generateTeamRoot()
   const team = teamIdOf(root.publicKey)
-  const roles = Object.fromEntries(
-    local.registry
-      .list()
-      .map((r) => [
-        r.name,
-        { authority: r.authority, canDecrypt: [...r.canDecrypt], description: r.description }
-      ])
-  )
+  const roles = teamRolesOf(local.registry.list())
   const manifest = signManifest(createManifest({ team, roles, recipients }), rootSigner(root))
   ensurePrivateDir(dir)
   await saveTeamRoot(join(dir, ROOT_KEY_FILE), root)

@@ -19,6 +19,7 @@ import {
   signManifest,
   splitTeamRoot,
   teamIdOf,
+  teamRolesOf,
   withTeamRoot
 } from '@chorus/team'
 import { ConfigError } from '../errors.js'
@@ -79,14 +80,7 @@ export async function initTeam(options: InitTeamOptions): Promise<InitTeamResult
   const root = generateTeamRoot()
   try {
     const team = teamIdOf(root.publicKey)
-    const roles = Object.fromEntries(
-      registry
-        .list()
-        .map((r) => [
-          r.name,
-          { authority: r.authority, canDecrypt: [...r.canDecrypt], description: r.description }
-        ])
-    )
+    const roles = teamRolesOf(registry.list())
     const manifest = signManifest(createManifest({ team, roles, recipients }), rootSigner(root))
     const texts = await splitTeamRoot(root, { shares, threshold })
     const shareFiles = texts.map((text, i) => {
