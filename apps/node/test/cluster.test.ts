@@ -1,3 +1,4 @@
+import { request } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   type AgentProcess,
@@ -187,9 +188,36 @@ describe('a 3-agent network', () => {
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('UCXL-401-UNAUTHORIZED')
     const wrong = await fetch(`${writer.info.url}/v1/status`, { headers: { authorization: 'Bearer nope' } })
     expect(wrong.status).toBe(401)
-    const cli = await runCli(['status', '--agent-url', writer.info.url, '--token', 'nope'])
+    const cli = await runCli(['status', '--agent-url', writer.info.url], { CHORUS_API_TOKEN: 'nope' })
     expect(cli.code).toBe(4)
     expect((await fetch(`${writer.info.url}/healthz`)).status).toBe(200)
+  })
+
+  it('a Host header naming another site is refused before the token (DNS rebinding); --token is refused', async () => {
+    const port = Number(new URL(writer.info.url).port)
+    const get = (host: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, path: '/v1/status', headers: { host } }, (res) => {
+          let body = ''
+          res.on('data', (d) => {
+            body += d
+          })
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+        })
+        req.on('error', reject)
+        req.end()
+      })
+    const rebound = await get(`rebound.example:${port}`)
+    expect(rebound.status).toBe(421)
+    expect(JSON.parse(rebound.body).error.code).toBe('UCXL-421-HOST_NOT_ALLOWED')
+    expect(rebound.body).not.toContain('rebound.example')
+    // the agent's own names still reach the token check
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]) {
+      expect((await get(host)).status).toBe(401)
+    }
+    const flagged = await runCli(['status', '--data-dir', writer.dataDir, '--token', 'whatever'])
+    expect(flagged.code).toBe(2)
+    expect(flagged.stderr).toContain('CHORUS_API_TOKEN')
   })
 
   it('an oversized body gets 413', async () => {

@@ -46,7 +46,8 @@ export async function runAgent(loaded: LoadedConfig): Promise<number> {
     token,
     logger,
     bodyLimitBytes: config.api.bodyLimitBytes,
-    metricsAuth: config.api.metricsAuth
+    metricsAuth: config.api.metricsAuth,
+    allowedHosts: config.api.allowedHosts
   })
 
   let shuttingDown: Promise<number> | undefined

@@ -9,6 +9,7 @@ import type { Logger as PinoLogger } from 'pino'
 import type { AgentService, SearchQuery } from '../agent/service.js'
 import { API_ERROR_CODES } from './error-codes.js'
 import { APIError, mapError } from './errors.js'
+import { createHostCheck } from './host-check.js'
 import { type APIMetrics, createAPIMetrics } from './metrics.js'
 
 export interface APIServerInit {
@@ -20,6 +21,11 @@ export interface APIServerInit {
   bodyLimitBytes?: number
   /** Require the token on /metrics. Default false. */
   metricsAuth?: boolean
+  /**
+   * Host names (besides IP literals and localhost) a request's Host header may name; any other
+   * is refused with 421 before the token is looked at (DNS rebinding). Default none.
+   */
+  allowedHosts?: readonly string[]
 }
 
 export interface APIServer {
@@ -58,8 +64,17 @@ export function createAPIServer(init: APIServerInit): APIServer {
   const metrics = createAPIMetrics(() => service.metrics())
   const open = new Set(['/healthz', '/readyz', ...(init.metricsAuth === true ? [] : ['/metrics'])])
 
+  const hostAllowed = createHostCheck(init.allowedHosts)
+
   app.addHook('onRequest', async (req: FastifyRequest) => {
     ;(req as FastifyRequest & { startedAt?: bigint }).startedAt = process.hrtime.bigint()
+    if (!hostAllowed(req.headers.host)) {
+      throw new APIError(
+        421,
+        API_ERROR_CODES.HOST_NOT_ALLOWED,
+        'the Host header does not name this agent (an IP address, localhost or a name in api.allowedHosts)'
+      )
+    }
     const path = req.url.split('?')[0] ?? ''
     if (open.has(path)) return
     const header = req.headers.authorization

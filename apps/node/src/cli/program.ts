@@ -10,6 +10,7 @@ import { addTeamCommands } from './team-commands.js'
 interface GlobalOpts {
   dataDir?: string
   agentUrl?: string
+  /** Refused: kept only to say why (see the option's definition). */
   token?: string
   json?: boolean
   timeout?: string
@@ -17,12 +18,17 @@ interface GlobalOpts {
 
 function clientFor(cmd: Command): { client: AgentClient; json: boolean } {
   const o = cmd.optsWithGlobals<GlobalOpts>()
+  if (o.token !== undefined) {
+    throw new CliError(
+      '--token is refused: every user on this machine can read it with `ps`; set CHORUS_API_TOKEN, or let the CLI read <dataDir>/api-token',
+      EXIT.USAGE
+    )
+  }
   const timeoutMs = o.timeout !== undefined ? Number(o.timeout) : undefined
   return {
     client: createClient({
       ...(o.dataDir !== undefined ? { dataDir: o.dataDir } : {}),
       ...(o.agentUrl !== undefined ? { agentUrl: o.agentUrl } : {}),
-      ...(o.token !== undefined ? { token: o.token } : {}),
       ...(timeoutMs !== undefined && Number.isFinite(timeoutMs) ? { timeoutMs } : {})
     }),
     json: o.json === true
@@ -72,7 +78,9 @@ export function buildProgram(): Command {
       undefined
     )
     .option('--agent-url <url>', 'agent API URL; env CHORUS_AGENT_URL')
-    .option('--token <token>', 'API bearer token; env CHORUS_API_TOKEN')
+    // A token on the command line is visible to every user in `ps`: the option exists only to
+    // refuse it with a reason instead of commander's "unknown option".
+    .addOption(new Option('--token <token>').hideHelp())
     .option('--timeout <ms>', 'request timeout in ms', '60000')
     .option('--json', 'machine-readable JSON output')
     .showHelpAfterError('(add --help for usage)')

@@ -102,7 +102,7 @@ export interface NodeConfig {
     /** @deprecated the same as `operationTimeout` */
     readonly operationTimeoutMs?: number
   }
-  api: { host: string; port: number; bodyLimitBytes: number; metricsAuth: boolean }
+  api: { host: string; port: number; bodyLimitBytes: number; metricsAuth: boolean; allowedHosts: string[] }
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' }
   shutdownTimeoutMs: number
 }

@@ -360,6 +360,12 @@ export const SETTINGS: readonly Setting[] = [
     doc: 'Require the bearer token on /metrics (off: Prometheus scrapes it on loopback; it carries no secret)'
   },
   {
+    path: 'api.allowedHosts',
+    kind: 'list',
+    default: [],
+    doc: 'Host names a request may be addressed to besides IP addresses and localhost (the Host header is checked against DNS rebinding; comma-separated in env)'
+  },
+  {
     path: 'log.level',
     kind: 'enum',
     values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
