@@ -2,7 +2,7 @@
 import { silentLogger } from '@chorus/common'
 import { PEER_ANNOUNCE_KEY } from '@chorus/dht'
 import { dhtKey, parseAddress } from '@chorus/ucxl'
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { type HandoffComponents, handOff, reconcile, recordKeys } from '../src/agent/handoff.js'
 import { NetworkJoin, type NetworkJoinComponents } from '../src/agent/join.js'
 import { AgentLifecycle } from '../src/agent/lifecycle.js'
@@ -311,6 +311,56 @@ describe('NetworkJoin', () => {
     expect(join.bootstrapSource).toBe('assignment')
     join.reload({ peers: ['/a'], source: 'config' }, true)
     expect(f.spawned).toHaveLength(1)
+  })
+})
+
+describe('join stagger on a reload (assignment file, SIGHUP)', () => {
+  const init = {
+    role: 'backend_developer',
+    capabilities: ['ucxl-storage'],
+    joinStagger: 10_000,
+    discoveryInterval: 60_000,
+    reprovideInterval: 12 * 3600_000,
+    bootstrap: { peers: [], source: 'config' as const }
+  }
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  it('waits its own random delay before dialling the peers it was handed', async () => {
+    vi.useFakeTimers({ now: 0 })
+    const { dht, calls } = fakeJoinDHT()
+    const f = fakeLifecycle()
+    const join = new NetworkJoin(
+      { dht, lifecycle: f.lifecycle, logger: silentLogger },
+      { ...init, random: () => 0.5 }
+    )
+    join.reload({ peers: ['/a'], source: 'assignment' }, true)
+    await vi.advanceTimersByTimeAsync(4_999)
+    expect(calls).toEqual([])
+    await vi.advanceTimersByTimeAsync(2)
+    await Promise.all(f.spawned)
+    expect(calls[0]).toBe('bootstrap /a')
+    expect(join.lastJoin).toEqual({ delayMs: 5_000, at: 5_000, peers: 1 })
+  })
+
+  it('a team handed its peers at once spreads its joins over the window', async () => {
+    vi.useFakeTimers({ now: 0 })
+    const joins = Array.from({ length: 20 }, () => {
+      const { dht } = fakeJoinDHT()
+      const f = fakeLifecycle()
+      return { join: new NetworkJoin({ dht, lifecycle: f.lifecycle, logger: silentLogger }, init), f }
+    })
+    for (const { join } of joins) join.reload({ peers: ['/a'], source: 'assignment' }, true)
+    await vi.advanceTimersByTimeAsync(10_001)
+    await Promise.all(joins.flatMap(({ f }) => f.spawned))
+    const times = joins.map(({ join }) => join.lastJoin?.at ?? -1).sort((a, b) => a - b)
+    expect(times[0]).toBeGreaterThanOrEqual(0)
+    // uniform over 10 s: 20 joins span well over half the window, no second holds half of them
+    expect((times.at(-1) ?? 0) - (times[0] ?? 0)).toBeGreaterThan(5_000)
+    const perSecond = new Map<number, number>()
+    for (const t of times) perSecond.set(Math.floor(t / 1000), (perSecond.get(Math.floor(t / 1000)) ?? 0) + 1)
+    expect(Math.max(...perSecond.values())).toBeLessThanOrEqual(10)
   })
 })
 

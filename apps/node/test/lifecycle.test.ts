@@ -139,18 +139,30 @@ describe('SIGHUP', () => {
     const second = await startAgentProcess({
       name: 'second',
       dataDir: team.dataDir('b'),
-      env: fastEnv({ CHORUS_ROLE: 'senior_architect' })
+      env: fastEnv({ CHORUS_ROLE: 'senior_architect', CHORUS_JOIN_STAGGER_MS: '3000' })
     })
     try {
-      type Status = { network: { connectedPeers: number; bootstrapSource: string } }
+      type Status = {
+        network: {
+          connectedPeers: number
+          bootstrapSource: string
+          lastJoin: { delayMs: number; at: number } | null
+        }
+      }
       expect((await second.api<Status>('GET', '/v1/status')).body.network.connectedPeers).toBe(0)
       writeFileSync(join(root, 'b', 'assignment.yaml'), `bootstrapPeers:\n  - ${dialAddress(first.info)}\n`)
+      const hupAt = Date.now()
       second.child.kill('SIGHUP')
       const joined = await waitFor(async () => {
         const s = (await second.api<Status>('GET', '/v1/status')).body.network
         return s.bootstrapSource === 'assignment' && s.connectedPeers >= 1
       }, 30_000)
       expect(joined).toBe(true)
+      // the peers handed over by SIGHUP were dialled after the agent's own random stagger
+      const { lastJoin } = (await second.api<Status>('GET', '/v1/status')).body.network
+      expect(lastJoin).not.toBeNull()
+      expect(lastJoin!.delayMs).toBeLessThanOrEqual(3000)
+      expect(lastJoin!.at).toBeGreaterThanOrEqual(hupAt + lastJoin!.delayMs)
       expect(second.child.exitCode).toBeNull()
       expect(second.info.peerId).not.toBe(first.info.peerId)
     } finally {

@@ -278,6 +278,7 @@ class ChorusAgent implements Agent {
         joined: this.#join?.joined ?? false,
         bootstrapPeers: this.#join?.bootstrapPeers ?? [],
         bootstrapSource: this.#join?.bootstrapSource ?? 'config',
+        lastJoin: this.#join?.lastJoin,
         dhtStats: this.#dhtStats
       },
       dht: c?.libp2p,

@@ -1,7 +1,9 @@
 /**
  * Joining the network: a random stagger (against a thundering herd), bootstrap, then the
  * announcement of the agent's role and capabilities, retried until one reaches a peer and
- * refreshed periodically. A reload that adds bootstrap peers dials them and announces again.
+ * refreshed periodically. A reload that adds bootstrap peers waits its own stagger, dials them and
+ * announces again: a whole team handed its peers at once (one assignment push, then SIGHUP to
+ * every agent) would otherwise dial the same bootstrap peers in the same instant.
  */
 import { errorText, type Logger, pause } from '@chorus/common'
 import { type LibP2PDHT, PEER_ANNOUNCE_KEY } from '@chorus/dht'
@@ -47,8 +49,19 @@ export interface NetworkJoinInit {
   random?: () => number
 }
 
+/** One join: how long it waited, and when it dialled. */
+export interface JoinAttempt {
+  /** The random stagger waited, in ms. */
+  delayMs: number
+  /** Epoch ms when the bootstrap peers were dialled, after the stagger. */
+  at: number
+  /** How many bootstrap peers were dialled. */
+  peers: number
+}
+
 export class NetworkJoin {
   #joined = false
+  #lastJoin: JoinAttempt | undefined
   #announced = false
   #peers: string[]
   #source: string
@@ -76,18 +89,16 @@ export class NetworkJoin {
   get bootstrapSource(): string {
     return this.#source
   }
+  /** The last join's stagger and time; undefined before any. */
+  get lastJoin(): JoinAttempt | undefined {
+    return this.#lastJoin
+  }
 
   /** Join stagger, bootstrap, then announce role and capabilities; re-announce periodically. */
   async run(): Promise<void> {
     const { signal } = this.#c.lifecycle
-    const random = this.#init.random ?? Math.random
-    const delay = Math.floor(random() * (this.#init.joinStagger + 1))
-    if (this.#peers.length > 0 && delay > 0) {
-      this.#c.logger.info({ delayMs: delay }, 'join stagger')
-      await pause(delay, { signal })
-    }
+    await this.#staggeredBootstrap(this.#peers)
     if (signal.aborted) return
-    await this.bootstrap(this.#peers)
     await this.announce()
     // until a first announcement reached a peer (the first agent of a network has none at start),
     // retry at the discovery pace; then refresh hourly (or at the reprovide interval when shorter)
@@ -95,6 +106,21 @@ export class NetworkJoin {
       if (!this.#announced) await this.announce()
     })
     this.#c.lifecycle.every(Math.min(this.#init.reprovideInterval, 60 * 60_000), () => this.announce())
+  }
+
+  /** Waits a random delay in [0, joinStagger], then dials `peers` (nothing when there are none). */
+  async #staggeredBootstrap(peers: string[]): Promise<void> {
+    const { signal } = this.#c.lifecycle
+    if (peers.length === 0) return
+    const random = this.#init.random ?? Math.random
+    const delay = Math.floor(random() * (this.#init.joinStagger + 1))
+    if (delay > 0) {
+      this.#c.logger.info({ delayMs: delay }, 'join stagger')
+      await pause(delay, { signal }) // resolves early on shutdown
+    }
+    if (signal.aborted) return
+    this.#lastJoin = { delayMs: delay, at: Date.now(), peers: peers.length }
+    await this.bootstrap(peers)
   }
 
   async bootstrap(peers: string[]): Promise<void> {
@@ -144,6 +170,6 @@ export class NetworkJoin {
       'bootstrap peers reloaded'
     )
     if (added.length > 0 && running)
-      this.#c.lifecycle.spawn(this.bootstrap(added).then(() => this.announce()))
+      this.#c.lifecycle.spawn(this.#staggeredBootstrap(added).then(() => this.announce()))
   }
 }

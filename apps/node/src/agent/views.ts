@@ -7,6 +7,7 @@ import type { LibP2PDHT } from '@chorus/dht'
 import type { HybridDHT } from '@chorus/hybrid'
 import type { ReplicationManager } from '@chorus/replication'
 import type { EncryptedStorage } from '@chorus/storage'
+import type { JoinAttempt } from './join.js'
 
 /** A JSON-safe copy: Dates as ISO strings, bigints as numbers. */
 export function plain<T>(value: T): unknown {
@@ -91,6 +92,8 @@ export interface StatusInput {
     joined: boolean
     bootstrapPeers: string[]
     bootstrapSource: string
+    /** The last join's random stagger and when it dialled. */
+    lastJoin?: JoinAttempt | undefined
     /** The last DHT statistics read. */
     dhtStats: Record<string, unknown>
   }
@@ -142,6 +145,7 @@ export function statusView(input: StatusInput): Record<string, unknown> {
       bootstrapped: input.dht?.isBootstrapped() ?? false,
       bootstrapPeers: input.network.bootstrapPeers,
       bootstrapSource: input.network.bootstrapSource,
+      lastJoin: input.network.lastJoin ?? null,
       connectedPeers: input.dht?.getConnectedPeers().length ?? 0,
       dht: input.network.dhtStats
     },
