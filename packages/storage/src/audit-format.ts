@@ -7,9 +7,10 @@
  *   results, success, error, prev, hash`, where `hash = SHA-256(prev + "\n" + the line's JSON
  *   without hash)` and `prev` is the previous entry's hash (64 zeros for the first);
  * - a checkpoint, written after the entries of each flush: `v, checkpoint, hash, sig`, where
- *   `checkpoint` and `hash` are the seq and hash of the entry just before it and `sig` is the node
- *   key's Ed25519 signature (base64) over {@link checkpointMessage}. Through the chain, one
- *   signature covers every entry before it.
+ *   `checkpoint` and `hash` are the seq and hash of the entry just before it, `since` the seq of the
+ *   previous checkpoint (0 for the first), and `sig` the node key's Ed25519 signature (base64)
+ *   over {@link checkpointMessage}. Through the chain, one signature covers every entry before it;
+ *   through `since`, a checkpoint removed or moved is found too.
  */
 import { createHash } from 'node:crypto'
 import { verifyEd25519 } from './ed25519.js'
@@ -84,14 +85,17 @@ export function entryLine(
   return { line: `${text.slice(0, -1)},"hash":"${hash}"}\n`, hash }
 }
 
-/** The bytes a checkpoint signs: a domain tag, the seq and the hash of the entry it covers. */
-export function checkpointMessage(at: ChainPoint): Uint8Array {
-  return new TextEncoder().encode(`chorus-audit-checkpoint/${AUDIT_FORMAT}\n${at.seq}\n${at.hash}`)
+/**
+ * The bytes a checkpoint signs: a domain tag, the seq of the previous checkpoint, and the seq and
+ * hash of the entry it covers.
+ */
+export function checkpointMessage(since: number, at: ChainPoint): Uint8Array {
+  return new TextEncoder().encode(`chorus-audit-checkpoint/${AUDIT_FORMAT}\n${since}\n${at.seq}\n${at.hash}`)
 }
 
-export function checkpointLine(at: ChainPoint, signature: Uint8Array): string {
+export function checkpointLine(since: number, at: ChainPoint, signature: Uint8Array): string {
   const sig = Buffer.from(signature.buffer, signature.byteOffset, signature.byteLength).toString('base64')
-  return `${JSON.stringify({ v: AUDIT_FORMAT, checkpoint: at.seq, hash: at.hash, sig })}\n`
+  return `${JSON.stringify({ v: AUDIT_FORMAT, checkpoint: at.seq, since, hash: at.hash, sig })}\n`
 }
 
 /** Where a line continues the chain from: an entry's or a checkpoint's seq and hash. */
@@ -156,8 +160,13 @@ export function verifyAuditText(
       if (entry.checkpoint !== seq || entry.hash !== prev || seq === covered) {
         return bad('checkpoint does not follow the entry it signs: entries removed or reordered')
       }
+      if (entry.since !== covered) {
+        return bad(
+          `checkpoint follows checkpoint ${String(entry.since)}, not ${covered}: a checkpoint was removed or moved`
+        )
+      }
       const sig = typeof entry.sig === 'string' ? Buffer.from(entry.sig, 'base64') : Buffer.alloc(0)
-      if (!verifyEd25519(publicKey, checkpointMessage({ seq, hash: prev }), sig)) {
+      if (!verifyEd25519(publicKey, checkpointMessage(covered, { seq, hash: prev }), sig)) {
         return bad(
           "checkpoint signature does not verify with this node's key: the log was rewritten, or written by another key"
         )

@@ -181,9 +181,10 @@ export class AuditLog implements AuditTrail {
     let text: string
     try {
       const at = { seq: last.seq, hash: last.hash }
-      text =
-        pending.map((p) => p.line).join('') +
-        checkpointLine(at, await this.signer.sign(checkpointMessage(at)))
+      // flushes run one at a time: the previous checkpoint is the last one written
+      const since = this.#written.seq
+      const sig = await this.signer.sign(checkpointMessage(since, at))
+      text = pending.map((p) => p.line).join('') + checkpointLine(since, at, sig)
     } catch (err) {
       keep()
       this.logger?.error(

@@ -36,15 +36,17 @@ async function rechain(
 ): Promise<{ lines: Line[]; head: { seq: number; hash: string } }> {
   let prev = GENESIS
   let seq = 0
+  let since = 0
   const out: Line[] = []
   for (const line of lines) {
     if (isCheckpoint(line)) {
       const at = { seq, hash: prev }
       out.push(
         signer === undefined
-          ? { ...line, checkpoint: seq, hash: prev }
-          : (JSON.parse(checkpointLine(at, await signer.sign(checkpointMessage(at)))) as Line)
+          ? { ...line, checkpoint: seq, since, hash: prev }
+          : (JSON.parse(checkpointLine(since, at, await signer.sign(checkpointMessage(since, at)))) as Line)
       )
+      since = seq
       continue
     }
     const { hash: _old, ...body } = line
@@ -167,6 +169,21 @@ describe('audit log', () => {
       ok: false,
       line: 1,
       reason: expect.stringMatching(/no signed checkpoint/)
+    })
+  })
+
+  it('a checkpoint removed or moved fails, though every entry is still covered', async () => {
+    const { log, path } = await freshLog(6, 3)
+    const lines = readLines(path)
+    const first = lines.findIndex(isCheckpoint)
+    writeLines(
+      path,
+      lines.filter((_, i) => i !== first)
+    )
+    expect(await log.verify()).toMatchObject({
+      ok: false,
+      line: 5,
+      reason: expect.stringMatching(/checkpoint was removed/)
     })
   })
 
