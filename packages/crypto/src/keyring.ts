@@ -43,6 +43,8 @@ export interface RoleKeyring {
   addIdentity(role: string, identity: string, options?: AddKeyOptions): RoleKeyInfo
   /** Whether this node holds a private key of the role. */
   holdsRole(role: string): boolean
+  /** Whether this node holds the private key with this id (what a cache of opened content checks). */
+  holdsKey(keyId: string): boolean
   /** The roles this node plays (holds an identity for), sorted. */
   roles(): string[]
   /** Roles with at least one current recipient, sorted. */
@@ -169,6 +171,13 @@ class Keyring implements RoleKeyring {
 
   holdsRole(role: string): boolean {
     return (this.#byRole.get(role) ?? []).some((e) => e.identity !== undefined)
+  }
+
+  holdsKey(keyId: string): boolean {
+    for (const list of this.#byRole.values()) {
+      if (list.some((e) => e.key.id === keyId && e.identity !== undefined)) return true
+    }
+    return false
   }
 
   roles(): string[] {

@@ -97,6 +97,8 @@ describe('keyring', () => {
     ring.addRecipient('senior_architect', theirs.recipient)
     expect(ring.holdsRole('backend_developer')).toBe(true)
     expect(ring.holdsRole('senior_architect')).toBe(false)
+    expect(ring.holdsKey(mine.id)).toBe(true)
+    expect(ring.holdsKey(theirs.id)).toBe(false) // a recipient only
     expect(ring.roles()).toEqual(['backend_developer'])
     expect(ring.recipientRoles()).toEqual(['backend_developer', 'senior_architect'])
     expect(ring.keys('senior_architect')[0]).toMatchObject({
@@ -108,6 +110,10 @@ describe('keyring', () => {
     ring.addIdentity(theirs)
     expect(ring.keys('senior_architect')).toHaveLength(1)
     expect(ring.holdsRole('senior_architect')).toBe(true)
+    expect(ring.holdsKey(theirs.id)).toBe(true)
+    ring.remove('senior_architect', theirs.id)
+    expect(ring.holdsKey(theirs.id)).toBe(false)
+    ring.addIdentity(theirs)
     // A public-only RoleKey is not an identity.
     expect(() => ring.addIdentity(roleKeyFromRecipient('qa_engineer', theirs.recipient))).toThrow(
       KeyFormatError

@@ -31,7 +31,7 @@ export function resolveAddress(raw: string): ResolvedAddress {
  * The address of one piece of content (no wildcard); `entry.address` (an audit entry's) is set to
  * its base form once it parses.
  */
-export function resolveContentAddress(raw: string, entry?: { address: string }): ResolvedAddress {
+export function resolveContentAddress(raw: string, entry?: { address?: string }): ResolvedAddress {
   const r = resolveAddress(raw)
   if (entry !== undefined) entry.address = r.base
   if (hasWildcard(r.parsed)) throw new InvalidAddressError(raw, 'a wildcard address names no content')

@@ -1,10 +1,10 @@
 import type { Logger } from '@chorus/common'
-import type { AuditInput, AuditLog } from './audit.js'
+import type { AuditInput, AuditTrail } from './audit.js'
 import type { AnyStorageError } from './error-mapping.js'
 
 export interface AuditedOperationsComponents {
   /** The audit log (throws `StorageNotStartedError` when not started). */
-  local: { readonly audit: AuditLog }
+  local: { readonly audit: AuditTrail }
   metrics: { failed(code: string): void; lastUpdate: number }
   /** Maps any failure of an operation on `address` to this package's errors. */
   mapError(err: unknown, address: string): AnyStorageError
@@ -31,13 +31,14 @@ export class AuditedOperations {
 
   async run<T>(entry: AuditInput, options: AuditedOptions, fn: () => Promise<T>): Promise<T> {
     const { audit } = this.#c.local
-    const input = entry.address
+    // list and search have no address: their errors name the operation
+    const input = entry.address ?? entry.op
     try {
       const result = await fn()
       entry.success = true
       return result
     } catch (err) {
-      const address = options.failOnEntryAddress === true ? entry.address : input
+      const address = options.failOnEntryAddress === true ? (entry.address ?? input) : input
       const mapped = this.#c.mapError(err, address)
       this.#c.metrics.failed(mapped.code)
       this.#c.logger?.debug({ op: entry.op, address, code: mapped.code }, mapped.message)

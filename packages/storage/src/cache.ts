@@ -1,11 +1,31 @@
 import { LRUCache } from 'lru-cache'
-import type { UCXLMetadata } from './types.js'
+import type { StorageKeyring, UCXLMetadata } from './types.js'
+
+/** What made a cached plaintext readable here. */
+export interface CacheOpener {
+  /** The role whose key opened it (retrieve), or the role this node wrote it as (store). */
+  role: string
+  /** The id of the key that opened it; none for content this node wrote. */
+  keyId?: string
+}
 
 export interface CacheEntry {
   content: Uint8Array
   metadata: UCXLMetadata
+  opener: CacheOpener
   cachedAt: number
   expiresAt: number
+}
+
+/**
+ * Whether the node could still open what `opener` opened: it holds the key (or, for content it
+ * wrote, a key of the role).
+ */
+export function stillOpens(
+  keyring: Pick<StorageKeyring, 'holdsKey' | 'holdsRole'>,
+  opener: CacheOpener
+): boolean {
+  return opener.keyId === undefined ? keyring.holdsRole(opener.role) : keyring.holdsKey(opener.keyId)
 }
 
 export interface ContentCacheInit {
@@ -54,10 +74,19 @@ export class ContentCache {
     return this.lru.get(key)
   }
 
-  /** Caches a version; when it is the newest seen for the address, also as its latest. */
-  put(base: string, content: Uint8Array, metadata: UCXLMetadata, latest: boolean): CacheEntry {
+  /**
+   * Caches a version, tagged with what opened it; when it is the newest seen for the address,
+   * also as its latest.
+   */
+  put(
+    base: string,
+    content: Uint8Array,
+    metadata: UCXLMetadata,
+    latest: boolean,
+    opener: CacheOpener
+  ): CacheEntry {
     const now = Date.now()
-    const entry: CacheEntry = { content, metadata, cachedAt: now, expiresAt: now + this.ttl }
+    const entry: CacheEntry = { content, metadata, opener, cachedAt: now, expiresAt: now + this.ttl }
     if (entry.content.byteLength > this.lru.maxSize) return entry
     this.lru.set(ContentCache.versionKey(base, metadata.version), entry)
     if (latest) {
@@ -75,6 +104,19 @@ export class ContentCache {
     let n = 0
     for (const key of [...this.lru.keys()]) {
       if (key.startsWith(prefix)) {
+        this.lru.delete(key)
+        n++
+      }
+    }
+    return n
+  }
+
+  /** Drops every entry whose opener `opens` no longer accepts (a removed key) and the expired ones; returns how many. */
+  purge(opens: (opener: CacheOpener) => boolean): number {
+    // expired entries first: the iteration below skips them, and they hold plaintext too
+    let n = this.cleanup()
+    for (const [key, entry] of [...this.lru.entries()]) {
+      if (!opens(entry.opener)) {
         this.lru.delete(key)
         n++
       }

@@ -28,6 +28,16 @@ export interface CatalogInit {
 const time = (v: Date | number | undefined): number | undefined =>
   v === undefined ? undefined : v instanceof Date ? v.getTime() : v
 
+/** A search query as the audit log records it: its set fields, as strings, numbers or booleans. */
+function auditedQuery(query: SearchQuery): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {}
+  for (const [k, v] of Object.entries(query ?? {})) {
+    if (v === undefined || v === null) continue
+    out[k] = v instanceof Date ? v.getTime() : typeof v === 'number' || typeof v === 'boolean' ? v : String(v)
+  }
+  return out
+}
+
 /**
  * The local index as the API shows it: list by role, search, the newest local version, and the
  * indexing of records received another way (replication).
@@ -41,15 +51,35 @@ export class Catalog {
     this.#init = init
   }
 
-  /** The newest version per address created by `role`. */
-  listByRole(role: string, limit = 100): UCXLMetadata[] {
-    const { index } = this.#c.local
-    return index
-      .query({ creatorRole: role, allVersions: false }, this.limit(limit))
-      .map((row) => this.metadata(row))
+  /** The audited list: the newest version per address created by `role`. */
+  listByRole(role: string, limit = 100): Promise<UCXLMetadata[]> {
+    const entry: AuditInput = {
+      op: 'list',
+      role: String(role),
+      query: { limit: Number(limit) },
+      success: false
+    }
+    return this.#c.operations.run(entry, {}, async () => {
+      const { index } = this.#c.local
+      const out = index
+        .query({ creatorRole: role, allVersions: false }, this.limit(limit))
+        .map((row) => this.metadata(row))
+      entry.results = out.length
+      return out
+    })
   }
 
-  search(query: SearchQuery = {}): UCXLMetadata[] {
+  /** The audited search: the query's fields are recorded, never any content. */
+  search(query: SearchQuery = {}): Promise<UCXLMetadata[]> {
+    const entry: AuditInput = { op: 'search', query: auditedQuery(query), success: false }
+    return this.#c.operations.run(entry, {}, async () => {
+      const out = this.#search(query)
+      entry.results = out.length
+      return out
+    })
+  }
+
+  #search(query: SearchQuery): UCXLMetadata[] {
     const { index } = this.#c.local
     let accept: ((row: IndexRow) => boolean) | undefined
     const pattern = query.address

@@ -147,6 +147,12 @@ export interface EncryptedStorageInit {
    * @default 2_000
    */
   successorProbeTimeout?: number
+  /**
+   * Append every operation to the signed audit log (`<dataDir>/audit.log`). Off: nothing is
+   * appended and `verifyAuditLog()` reports `{ ok: false, disabled: true }`.
+   * @default true
+   */
+  auditLogging?: boolean
 }
 
 /** The defaults of every optional {@link EncryptedStorageInit} option with a fixed default. */
@@ -170,7 +176,8 @@ export const encryptedStorageDefaults = {
   directTimeout: 10_000,
   maxChainWalk: 64,
   maxSuccessorProbe: 16,
-  successorProbeTimeout: 2_000
+  successorProbeTimeout: 2_000,
+  auditLogging: true
 } as const
 
 /** Least time between two read repairs of one address, in ms. */
@@ -215,6 +222,7 @@ export function resolveConfig(init: EncryptedStorageInit): StorageConfig {
     directTimeout: init.directTimeout ?? d.directTimeout,
     maxChainWalk: Math.max(1, init.maxChainWalk ?? d.maxChainWalk),
     maxSuccessorProbe: Math.max(0, init.maxSuccessorProbe ?? d.maxSuccessorProbe),
-    successorProbeTimeout: init.successorProbeTimeout ?? d.successorProbeTimeout
+    successorProbeTimeout: init.successorProbeTimeout ?? d.successorProbeTimeout,
+    auditLogging: init.auditLogging ?? d.auditLogging
   }
 }

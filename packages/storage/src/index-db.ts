@@ -115,6 +115,7 @@ export class LocalIndex {
     count: StatementSync
     getAuditHead: StatementSync
     setAuditHead: StatementSync
+    clearAuditHead: StatementSync
     getLink: StatementSync
     addLink: StatementSync
   }
@@ -148,6 +149,7 @@ export class LocalIndex {
       ),
       count: this.db.prepare('SELECT COUNT(*) AS n FROM versions'),
       getAuditHead: this.db.prepare('SELECT seq, hash FROM audit_head WHERE id = 1'),
+      clearAuditHead: this.db.prepare('DELETE FROM audit_head'),
       setAuditHead: this.db.prepare(
         'INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash'
       ),
@@ -282,6 +284,10 @@ export class LocalIndex {
 
   setAuditHead(seq: number, hash: string): void {
     this.stmts.setAuditHead.run(seq, hash)
+  }
+
+  clearAuditHead(): void {
+    this.stmts.clearAuditHead.run()
   }
 
   close(): void {

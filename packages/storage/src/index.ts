@@ -1,6 +1,7 @@
 /**
  * @chorus/storage: EncryptedDHTStorage. Signed, versioned, age-encrypted UCXL content on a CHORUS
- * `DHT`, with a cache, a persistent local index for list/search, and a hash-chained audit log.
+ * `DHT`, with a cache, a persistent local index for list/search, and an audit log signed with the
+ * node key.
  */
 export { headKey, KEY_PREFIX, parseRecordKey, versionKey } from './address.js'
 export type { AuditInput, AuditOperation } from './audit.js'

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Logger } from '@chorus/common'
-import { AuditLog } from './audit.js'
+import { AuditLog, type AuditSigner, type AuditTrail, DisabledAuditLog } from './audit.js'
 import { diskError, StorageNotStartedError } from './errors.js'
 import { LocalIndex } from './index-db.js'
 
@@ -13,6 +13,14 @@ export interface IndexAccess {
 export interface LocalStateInit {
   dataDir: string
   nodeId: string
+  /** Off: no audit log is opened or appended to. */
+  auditLogging: boolean
+}
+
+export interface LocalStateComponents {
+  /** The node key the audit log's checkpoints are signed with. */
+  signer: AuditSigner
+  logger?: Logger
 }
 
 /**
@@ -20,14 +28,14 @@ export interface LocalStateInit {
  * (`audit.log`), opened at start, flushed and closed at stop.
  */
 export class LocalState implements IndexAccess {
-  readonly #logger?: Logger
+  readonly #c: LocalStateComponents
   readonly #init: LocalStateInit
   #index?: LocalIndex
-  #audit?: AuditLog
+  #audit?: AuditTrail
   #closing = false
 
-  constructor(components: { logger?: Logger }, init: LocalStateInit) {
-    this.#logger = components.logger
+  constructor(components: LocalStateComponents, init: LocalStateInit) {
+    this.#c = components
     this.#init = init
   }
 
@@ -36,7 +44,7 @@ export class LocalState implements IndexAccess {
     return this.#index
   }
 
-  get audit(): AuditLog {
+  get audit(): AuditTrail {
     if (this.#audit === undefined || this.#closing) throw new StorageNotStartedError()
     return this.#audit
   }
@@ -49,14 +57,19 @@ export class LocalState implements IndexAccess {
   /** Opens both; a full or read-only disk is a typed error naming the data directory. */
   async start(): Promise<void> {
     if (this.#index !== undefined) return
-    const { dataDir, nodeId } = this.#init
+    const { dataDir, nodeId, auditLogging } = this.#init
     let index: LocalIndex | undefined
-    let audit: AuditLog
+    let audit: AuditTrail
     try {
       mkdirSync(dataDir, { recursive: true })
       index = new LocalIndex(join(dataDir, 'storage-index.sqlite'))
-      audit = new AuditLog(join(dataDir, 'audit.log'), nodeId, index, this.#logger)
-      await audit.init()
+      if (auditLogging) {
+        const log = new AuditLog(join(dataDir, 'audit.log'), nodeId, index, this.#c.signer, this.#c.logger)
+        await log.init()
+        audit = log
+      } else {
+        audit = new DisabledAuditLog()
+      }
     } catch (err) {
       index?.close()
       throw diskError(err, dataDir, true) ?? err

@@ -18,7 +18,7 @@ import type { AbortOptions, PeerMessaging } from '@chorus/dht'
 import { resolveAddress, resolveContentAddress } from './address.js'
 import { AuditedOperations } from './audited.js'
 import { Background } from './background.js'
-import { ContentCache } from './cache.js'
+import { ContentCache, stillOpens } from './cache.js'
 import { CacheCleanup } from './cache-cleanup.js'
 import { Catalog } from './catalog.js'
 import { type EncryptedStorageInit, REPAIR_INTERVAL_MS, resolveConfig } from './config.js'
@@ -83,6 +83,7 @@ function peersOf(components: EncryptedStorageComponents): ConnectedPeers | undef
 class EncryptedDHTStorage implements EncryptedStorage {
   readonly #metrics = new StorageCounters()
   readonly #cache: ContentCache
+  readonly #keyring: EncryptedStorageComponents['keyring']
   readonly #local: LocalState
   readonly #background: Background
   readonly #cleanup: CacheCleanup
@@ -121,7 +122,7 @@ class EncryptedDHTStorage implements EncryptedStorage {
       maxEntries: cfg.cacheMaxEntries,
       maxBytes: cfg.cacheMaxBytes
     })
-    const local = new LocalState({ logger }, cfg)
+    const local = new LocalState({ signer, logger }, cfg)
     const protocol = new RecordProtocolService({ dht, messaging, logger, authority })
     const background = new Background({ logger, metrics }, cfg)
     const cleanup = new CacheCleanup({ cache, logger }, cfg)
@@ -183,6 +184,7 @@ class EncryptedDHTStorage implements EncryptedStorage {
         resolver,
         cache,
         crypto,
+        keyring,
         local,
         metrics,
         shutdown: background
@@ -195,6 +197,7 @@ class EncryptedDHTStorage implements EncryptedStorage {
     )
     this.#catalog = new Catalog({ local, operations, check }, cfg)
     this.#cache = cache
+    this.#keyring = keyring
     this.#local = local
     this.#background = background
     this.#cleanup = cleanup
@@ -296,6 +299,10 @@ class EncryptedDHTStorage implements EncryptedStorage {
 
   invalidateCache(address: string): void {
     this.#cache.invalidate(resolveAddress(address).base)
+  }
+
+  purgeRemovedKeys(): number {
+    return this.#cache.purge((opener) => stillOpens(this.#keyring, opener))
   }
 
   getMetrics(): StorageMetrics {

@@ -25,6 +25,11 @@ export interface StorageRoles {
 export interface StorageKeyring {
   /** Whether this node holds a private key (age identity) of the role. */
   holdsRole(role: string): boolean
+  /**
+   * Whether this node still holds the private key with this id: cached plaintext opened by a key
+   * no longer held is dropped (see `purgeRemovedKeys`).
+   */
+  holdsKey(keyId: string): boolean
 }
 
 export interface EncryptedStorageComponents {
@@ -34,7 +39,10 @@ export interface EncryptedStorageComponents {
   roles: StorageRoles
   /** The node's keyring: a node may only store as a role whose key it holds. */
   keyring: StorageKeyring
-  /** Signs envelopes; `LibP2PDHT.signer`. */
+  /**
+   * The node key: signs envelopes and the audit log's checkpoints, and its `publicKey` verifies
+   * them (never a key read from the log); `LibP2PDHT.signer`.
+   */
   signer: NodeSigner
   /**
    * The team's write rule (`@chorus/team`'s `TeamPolicy`), run on every record this storage opens
@@ -158,12 +166,15 @@ export interface StorageMetrics {
 }
 
 export interface AuditVerification {
+  /** True only for a log whose every entry is signed by this node's key and which reaches its heads. */
   ok: boolean
-  /** Entries checked. */
+  /** Entries checked (checkpoint lines not counted). */
   entries: number
   /** 1-based line of the first bad entry, when not ok. */
   line?: number
   reason?: string
+  /** Audit logging is off (`auditLogging: false`): nothing was recorded or checked. */
+  disabled?: true
 }
 
 export interface EncryptedStorage {
@@ -201,6 +212,12 @@ export interface EncryptedStorage {
   cleanupCache(): number
   /** Drops every cached version of the address. */
   invalidateCache(address: string): void
+  /**
+   * Drops every cached plaintext opened by a key this node no longer holds (and what it wrote as
+   * a role it no longer holds); returns how many cache entries. Call it after removing role keys
+   * (a cache hit checks the key too, so nothing is served from the cache meanwhile).
+   */
+  purgeRemovedKeys(): number
   getMetrics(): StorageMetrics
   verifyAuditLog(): Promise<AuditVerification>
 }

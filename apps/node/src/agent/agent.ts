@@ -73,6 +73,11 @@ class ChorusAgent implements Agent {
     this.#config = config
     this.#log = logger
     this.#keys = new AgentKeys(this.#logger())
+    // a removed role key takes the plaintext it opened out of the cache at once
+    this.#keys.onReload(() => {
+      const dropped = this.#components?.storage.purgeRemovedKeys() ?? 0
+      if (dropped > 0) this.#log.info({ dropped }, 'cached content of removed role keys dropped')
+    })
     this.#lifecycle = new AgentLifecycle({ logger: this.#logger() })
   }
 

@@ -110,7 +110,8 @@ export async function createComponents(init: AgentComponentsInit): Promise<Agent
       writeQuorum: c.storage.writeQuorum,
       retrieveConsistency: c.storage.retrieveConsistency,
       storeTimeout: c.storage.storeTimeout,
-      retrieveTimeout: c.storage.retrieveTimeout
+      retrieveTimeout: c.storage.retrieveTimeout,
+      auditLogging: c.storage.auditLogging
     }
   )
   const validate = rules.validators.CHORUS

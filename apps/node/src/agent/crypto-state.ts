@@ -186,6 +186,7 @@ export type StorageCryptoComponents = Pick<EncryptedStorageComponents, 'crypto' 
 export class AgentKeys {
   #state: CryptoState | undefined
   readonly #log: Logger
+  readonly #reloaded = new Set<() => void>()
 
   constructor(log: Logger) {
     this.#log = log
@@ -216,6 +217,12 @@ export class AgentKeys {
       policy === undefined
         ? await loadCryptoState(config, this.#log)
         : await loadTeamCryptoState(config, policy, this.#log)
+    for (const fn of this.#reloaded) fn()
+  }
+
+  /** Calls `fn` after each successful reload (storage drops what removed keys opened). */
+  onReload(fn: () => void): void {
+    this.#reloaded.add(fn)
   }
 
   /**
@@ -233,7 +240,10 @@ export class AgentKeys {
         has: (name) => this.current().registry.has(name),
         canStore: (name) => this.current().registry.canStore(name)
       },
-      keyring: { holdsRole: (role) => this.current().keyring.holdsRole(role) }
+      keyring: {
+        holdsRole: (role) => this.current().keyring.holdsRole(role),
+        holdsKey: (keyId) => this.current().keyring.holdsKey(keyId)
+      }
     }
   }
 }

@@ -261,7 +261,7 @@ Exit codes: 0 ok, 1 failure, 2 usage/invalid config or input, 3 not found, 4 acc
   const audit = program.command('audit').description('audit log')
   audit
     .command('verify')
-    .description("verify the agent's hash-chained audit log")
+    .description("verify the agent's signed audit log (exit 1 when broken or switched off)")
     .action(async (_o: unknown, cmd: Command) => {
       const { client, json } = clientFor(cmd)
       const res = await client.get<Record<string, unknown>>('/v1/audit/verify')

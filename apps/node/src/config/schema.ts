@@ -49,6 +49,7 @@ export interface NodeConfig {
     storeTimeout: number
     /** In ms. */
     retrieveTimeout: number
+    auditLogging: boolean
     /** @deprecated the same as `cacheTTL` */
     readonly cacheTtlMs?: number
     /** @deprecated the same as `cacheCleanupInterval` */

@@ -235,6 +235,12 @@ export const SETTINGS: readonly Setting[] = [
     doc: 'Timeout of one retrieve on a cache miss, in ms'
   },
   {
+    path: 'storage.auditLogging',
+    kind: 'bool',
+    default: true,
+    doc: 'Append every store, retrieve, list and search to the signed audit log (`<dataDir>/storage/audit.log`); off, nothing is appended and `audit verify` reports it off'
+  },
+  {
     path: 'replication.replicationFactor',
     aliases: ['replication.factor'],
     kind: 'int',

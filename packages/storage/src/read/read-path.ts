@@ -1,14 +1,14 @@
 import type { ResolvedAddress } from '../address.js'
 import type { AuditInput } from '../audit.js'
 import type { AuditedOperations } from '../audited.js'
-import { ContentCache } from '../cache.js'
+import { type CacheOpener, ContentCache, stillOpens } from '../cache.js'
 import type { Consistency } from '../config.js'
 import { ContentNotFoundError, IntegrityError } from '../errors.js'
 import type { IndexAccess } from '../local-state.js'
 import { envelopeMetadata } from '../metadata.js'
 import type { StorageCounters } from '../metrics.js'
 import { withinLimit } from '../operation.js'
-import type { RetrieveOptions, RetrieveResult, StorageCrypto } from '../types.js'
+import type { RetrieveOptions, RetrieveResult, StorageCrypto, StorageKeyring } from '../types.js'
 import type { Candidate } from './candidates.js'
 import { readTarget } from './temporal.js'
 
@@ -21,8 +21,10 @@ export interface ReadPathComponents {
     latestNetwork(r: ResolvedAddress, signal: AbortSignal): Promise<Candidate>
     version(r: ResolvedAddress, n: number, signal: AbortSignal): Promise<Candidate>
   }
-  cache: Pick<ContentCache, 'get' | 'put' | 'invalidate'>
+  cache: Pick<ContentCache, 'get' | 'put' | 'invalidate' | 'purge'>
   crypto: Pick<StorageCrypto, 'decryptWithRole'>
+  /** A cache hit counts only while the key that opened it is still held. */
+  keyring: Pick<StorageKeyring, 'holdsKey' | 'holdsRole'>
   local: IndexAccess
   metrics: StorageCounters
   /** Aborts at shutdown. */
@@ -34,6 +36,12 @@ export interface ReadPathInit {
   retrieveTimeout: number
   /** Reported as `replicationFactor`. */
   writeQuorum: number
+}
+
+/** A retrieve's answer and what opened it (for the audit entry). */
+interface Opened {
+  result: RetrieveResult
+  opener: CacheOpener
 }
 
 /**
@@ -55,9 +63,11 @@ export class ReadPath {
     const entry: AuditInput = { op: 'retrieve', address: String(address), success: false }
     return this.#c.operations.run(entry, { stampUpdate: true }, async () => {
       const r = this.#c.resolve(address, entry)
-      const result = await this.read(r, options)
+      const { result, opener } = await this.read(r, options)
       entry.version = result.metadata.version
-      entry.role = result.metadata.creatorRole
+      // the reader: the role and key that opened it (the creator role is in the address)
+      entry.role = opener.role
+      if (opener.keyId !== undefined) entry.keyId = opener.keyId
       entry.contentType = result.metadata.contentType
       entry.size = result.metadata.size
       this.#c.metrics.retrievedItems++
@@ -66,7 +76,7 @@ export class ReadPath {
     })
   }
 
-  private async read(r: ResolvedAddress, options: RetrieveOptions): Promise<RetrieveResult> {
+  private async read(r: ResolvedAddress, options: RetrieveOptions): Promise<Opened> {
     const target = readTarget(r.base, r.parsed.temporal, options.from)
     const { cache, metrics, resolver } = this.#c
     if (target.kind === 'latest') {
@@ -91,11 +101,20 @@ export class ReadPath {
     return this.open(r, await this.within(r, options, (s) => resolver.version(r, version, s)))
   }
 
-  private fromCache(key: string): RetrieveResult | undefined {
-    const hit = this.#c.cache.get(key)
+  private fromCache(key: string): Opened | undefined {
+    const { cache, keyring } = this.#c
+    const hit = cache.get(key)
     if (hit === undefined) return undefined
+    if (!stillOpens(keyring, hit.opener)) {
+      // its key was removed: drop everything that key opened, and read (decrypt) again
+      cache.purge((o) => stillOpens(keyring, o))
+      return undefined
+    }
     this.#c.metrics.cacheHits++
-    return { content: hit.content.slice(), metadata: hit.metadata, source: 'cache' }
+    return {
+      result: { content: hit.content.slice(), metadata: hit.metadata, source: 'cache' },
+      opener: hit.opener
+    }
   }
 
   private within<T>(
@@ -117,14 +136,17 @@ export class ReadPath {
   }
 
   /** Decrypts a verified candidate, then indexes and caches it. */
-  private async open(r: ResolvedAddress, c: Candidate): Promise<RetrieveResult> {
+  private async open(r: ResolvedAddress, c: Candidate): Promise<Opened> {
     const { cache, crypto, metrics } = this.#c
     const { index } = this.#c.local
     const e = c.envelope
     let plaintext: Uint8Array
+    let opener: CacheOpener
     try {
       metrics.decryptionOps++
-      ;({ plaintext } = await crypto.decryptWithRole(e.ciphertext))
+      const opened = await crypto.decryptWithRole(e.ciphertext)
+      plaintext = opened.plaintext
+      opener = { role: opened.role, keyId: opened.keyId }
     } catch (err) {
       cache.invalidate(r.base)
       throw err
@@ -138,7 +160,7 @@ export class ReadPath {
     const highest = index.getChain(r.base)?.highest ?? e.version
     const peers = [...c.from].filter((f) => f !== 'self')
     const metadata = envelopeMetadata(r.parsed, e, c.hash, peers, this.#init.writeQuorum)
-    const entry = cache.put(r.base, plaintext, metadata, e.version >= highest)
-    return { content: entry.content.slice(), metadata, source }
+    const entry = cache.put(r.base, plaintext, metadata, e.version >= highest, opener)
+    return { result: { content: entry.content.slice(), metadata, source }, opener }
   }
 }

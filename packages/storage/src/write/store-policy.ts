@@ -17,7 +17,7 @@ const CONTENT_TYPE_RE = /^[A-Za-z0-9_.+/-]{1,64}$/
 
 export interface StorePolicyComponents {
   roles: StorageRoles
-  keyring: StorageKeyring
+  keyring: Pick<StorageKeyring, 'holdsRole'>
 }
 
 export interface StorePolicyInit {

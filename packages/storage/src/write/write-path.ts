@@ -229,7 +229,8 @@ export class WritePath {
     if (acks < required) throw new WriteQuorumError(r.base, acks, required)
     this.#c.local.index.add(r.parsed, r.digest, envelope, bytes, hash, 'stored')
     const metadata = envelopeMetadata(r.parsed, envelope, hash, peers, this.#init.writeQuorum)
-    this.#c.cache.put(r.base, data.slice(), metadata, true)
+    // written here, not opened by a key: cached while this node holds a key of the role
+    this.#c.cache.put(r.base, data.slice(), metadata, true, { role: creatorRole })
     if (this.#init.announceOnStore) {
       this.#c.background.run('announce after store', (s) => dht.provide(hkey, { signal: s }))
     }
