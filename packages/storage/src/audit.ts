@@ -13,6 +13,8 @@ export interface AuditInput {
   version?: number
   contentType?: string
   size?: number
+  /** Peers an announcement reached (acknowledged it). */
+  peers?: number
   success: boolean
   error?: { code: string; message: string }
 }
@@ -99,6 +101,8 @@ export class AuditLog {
       version: input.version ?? null,
       contentType: input.contentType ?? null,
       size: input.size ?? null,
+      // only announcements carry it, so the lines of other operations keep their layout
+      ...(input.peers !== undefined ? { peers: input.peers } : {}),
       success: input.success,
       error: input.error ?? null,
       prev: this.head

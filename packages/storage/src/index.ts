@@ -31,6 +31,7 @@ export {
 } from './envelope.js'
 export {
   AccessDeniedError,
+  AnnounceNotAcknowledgedError,
   ContentNotFoundError,
   ContentTooLargeError,
   DataDirNotWritableError,
@@ -51,6 +52,7 @@ export {
   UnknownCreatorRoleError,
   WriteQuorumError
 } from './errors.js'
+export type { RecordHolders } from './holders.js'
 export type { IndexSource } from './index-db.js'
 export {
   type AuthoredRecord,
@@ -75,6 +77,7 @@ export {
   type HashedEnvelope
 } from './succession.js'
 export type {
+  AnnounceResult,
   AuditVerification,
   EncryptedStorage,
   EncryptedStorageComponents,

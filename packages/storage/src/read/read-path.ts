@@ -32,8 +32,8 @@ export interface ReadPathComponents {
 export interface ReadPathInit {
   /** Time a retrieve may take, in ms. */
   retrieveTimeout: number
-  /** Reported as `replicationFactor`. */
-  writeQuorum: number
+  /** The target replication factor, reported as `replicationFactor`. */
+  replicationFactor: number
 }
 
 /**
@@ -137,7 +137,7 @@ export class ReadPath {
     index.add(r.parsed, r.digest, e, c.bytes, c.hash, 'retrieved')
     const highest = index.getChain(r.base)?.highest ?? e.version
     const peers = [...c.from].filter((f) => f !== 'self')
-    const metadata = envelopeMetadata(r.parsed, e, c.hash, peers, this.#init.writeQuorum)
+    const metadata = envelopeMetadata(r.parsed, e, c.hash, peers, this.#init.replicationFactor)
     const entry = cache.put(r.base, plaintext, metadata, e.version >= highest)
     return { content: entry.content.slice(), metadata, source }
   }
