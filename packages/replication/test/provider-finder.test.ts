@@ -62,7 +62,8 @@ describe('provider quality', () => {
       {
         peerId: 'self',
         store: () => ({
-          getPeer: (p: string) => (peers.has(p) ? { peer: p, quality: peers.get(p)! } : undefined)
+          getPeer: (p: string) =>
+            peers.has(p) ? { peer: p, quality: peers.get(p)!, lastSeen: undefined } : undefined
         }),
         challengeFailed: (_k, p) => p === 'liar',
         reputation: undefined
