@@ -58,6 +58,23 @@ describe('an agent that starts alone', () => {
         1000
       )
       expect(replicas).toBe(2)
+      // list and search report the target factor (3; the write quorum is 2) and the holders known
+      type Listed = { items: Array<{ baseAddress: string; replicationFactor: number; dhtPeers: string[] }> }
+      const held = await waitFor(
+        async () => {
+          const r = await alone.api<Listed>('GET', '/v1/list?role=backend_developer')
+          const item = r.body.items?.find((i) => address.replace('/*^/', '/') === i.baseAddress)
+          return item?.dhtPeers.includes(reader.info.peerId) === true ? item : undefined
+        },
+        60_000,
+        1000
+      )
+      expect(held?.replicationFactor).toBe(3)
+      expect(held?.dhtPeers).not.toContain(alone.info.peerId)
+      const found = await alone.api<Listed>('GET', '/v1/search?project=project123')
+      expect(
+        found.body.items.map((i) => [i.replicationFactor, i.dhtPeers.includes(reader.info.peerId)])
+      ).toEqual([[3, true]])
       expect(await alone.stop()).toBe(0)
       const after = await reader.api<{ content: string }>(
         'GET',

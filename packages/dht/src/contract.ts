@@ -62,6 +62,18 @@ export interface FindProvidersOptions extends AbortOptions {
 
 export interface ProvideOptions extends AbortOptions {}
 
+export interface ProvideResult {
+  /** The key that was announced. */
+  key: string
+  /**
+   * Ids of the remote peers that acknowledged the announcement: they were sent this node's
+   * provider record and, asked back, list this node among the key's providers (never includes
+   * this node). A `LibP2PDHT` provide that no peer acknowledged rejects instead; a `LocalDHT`
+   * (no peers) and a `HybridDHT` that journaled the provide resolve with an empty list.
+   */
+  peers: string[]
+}
+
 export interface ClosestPeersOptions extends AbortOptions {
   /** How many peers to return at most. Default: 20 (Kademlia's k). */
   limit?: number
@@ -69,8 +81,9 @@ export interface ClosestPeersOptions extends AbortOptions {
 
 /**
  * The contract. Every method accepts `{ signal }`. Errors are typed (see `errors.ts`): a get
- * that finds nothing rejects with `NotFoundError`, a put that reached no peer (and was not
- * local-only) rejects with `NoPeersAcknowledgedError`.
+ * that finds nothing rejects with `NotFoundError`; a put that reached no peer (and was not
+ * local-only) and a provide that no peer acknowledged reject with `NoPeersAcknowledgedError`
+ * (`operation` says which), a node alone in its network included.
  */
 export interface DHT {
   /** Validate, store locally, and send the value to the closest peers; reports real acknowledgements. */
@@ -82,8 +95,12 @@ export interface DHT {
    * checks (for example refuse a rolled-back version) instead of trusting one peer.
    */
   getValues(key: string, options?: GetOptions): Promise<ReceivedValue[]>
-  /** Announce that this node provides the key. */
-  provide(key: string, options?: ProvideOptions): Promise<void>
+  /**
+   * Announce that this node provides the key; reports the peers that acknowledged it (see
+   * {@link ProvideResult}). This node always records itself as a provider first, so its own
+   * `findProviders` lists it whether or not the announcement reached anyone.
+   */
+  provide(key: string, options?: ProvideOptions): Promise<ProvideResult>
   /** Peers that announced they provide the key, deduplicated, this node included when it provides. */
   findProviders(key: string, options?: FindProvidersOptions): Promise<PeerInfo[]>
   /** The peers closest to the key by XOR distance, as known to the network. */

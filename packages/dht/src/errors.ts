@@ -57,15 +57,26 @@ export function dhtNotStarted(what: string): NotStartedError {
   return new NotStartedError(what, { code: DHT_ERROR_CODES.NOT_STARTED })
 }
 
-/** A put that was meant for the network reached no peer that stored it. */
+/** What reached no peer: a put (the value) or a provide (the provider record). */
+export type UnacknowledgedOperation = 'put' | 'provide'
+
+/**
+ * A put that was meant for the network reached no peer that stored it, or a provide that no peer
+ * acknowledged (`operation`): only this node holds the value, or knows that it provides the key.
+ */
 export class NoPeersAcknowledgedError extends DHTError {
   readonly key: string
-  constructor(key: string, options: CauseOptions = {}) {
-    super(`no peer acknowledged storing ${key}; the value is only held locally`, {
-      code: DHT_ERROR_CODES.NO_ACKS,
-      cause: options.cause
-    })
+  readonly operation: UnacknowledgedOperation
+  constructor(key: string, options: CauseOptions & { operation?: UnacknowledgedOperation } = {}) {
+    const operation = options.operation ?? 'put'
+    super(
+      operation === 'put'
+        ? `no peer acknowledged storing ${key}; the value is only held locally`
+        : `no peer acknowledged the provider record of ${key}; only this node knows it provides the key`,
+      { code: DHT_ERROR_CODES.NO_ACKS, cause: options.cause }
+    )
     this.key = key
+    this.operation = operation
   }
 }
 

@@ -13,6 +13,7 @@ export type {
   PeerMessaging,
   ProtocolHandler,
   ProvideOptions,
+  ProvideResult,
   PutOptions,
   PutResult,
   ReceivedValue,
@@ -39,7 +40,8 @@ export {
   PeerNotAdmittedError,
   PeerUnreachableError,
   ProtocolError,
-  StaleRecordError
+  StaleRecordError,
+  type UnacknowledgedOperation
 } from './errors.js'
 export {
   keyPeerDistance,

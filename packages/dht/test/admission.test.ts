@@ -250,11 +250,14 @@ describe('admission of team members on 127.0.0.1', () => {
     request.catch(() => {})
     // once connected, its kad-dht knows a: its PUT_VALUE and GET_VALUE go to a and wait there
     await until(() => silent.getDHTSize() > 0)
-    const [put, got] = await Promise.allSettled([
+    const [put, got, provided] = await Promise.allSettled([
       silent.putValue(key, enc.encode('unproven')),
-      silent.getValues('/CHORUS/admission/shared')
+      silent.getValues('/CHORUS/admission/shared'),
+      // its provider record may be written into a stream, but no member takes it: not acknowledged
+      silent.provide(`${key}/provided`)
     ])
     expect(put.status === 'rejected' && NoPeersAcknowledgedError.isInstance(put.reason)).toBe(true)
+    expect(provided.status === 'rejected' && NoPeersAcknowledgedError.isInstance(provided.reason)).toBe(true)
     expect(got.status === 'fulfilled' && got.value.filter((v) => v.from !== 'self')).toEqual([])
     await expect(request).rejects.toThrow()
     expect(served).not.toContain(silent.peerId)

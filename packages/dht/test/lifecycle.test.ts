@@ -90,7 +90,10 @@ describe('bootstrap', () => {
     // local-only put: zero acks, no error
     const local = await alone.putValue('/CHORUS/solo/b', enc.encode('local'), { localOnly: true })
     expect(local).toEqual({ key: '/CHORUS/solo/b', acks: [], storedLocally: true })
-    await alone.provide('CHORUS:solo')
+    // a provide no peer heard: typed error too, and this node still lists itself as a provider
+    const unheard = await alone.provide('CHORUS:solo').catch((e: unknown) => e)
+    expect(NoPeersAcknowledgedError.isInstance(unheard)).toBe(true)
+    expect(unheard).toMatchObject({ code: 'DHT_NO_ACKS', operation: 'provide', key: 'CHORUS:solo' })
     expect((await alone.findProviders('CHORUS:solo')).map((p) => p.id)).toEqual([alone.peerId])
 
     const net = await startNetwork({ nodes: 3 })

@@ -158,7 +158,8 @@ describe('createLocalDHT', () => {
   it('provides only itself and knows no closer peers', async () => {
     const dht = make({ peerId: 'me' })
     expect(await dht.findProviders('/CHORUS/p')).toEqual([])
-    await dht.provide('/CHORUS/p')
+    // no peers hear of it, by design: an empty list, never NoPeersAcknowledgedError
+    expect(await dht.provide('/CHORUS/p')).toEqual({ key: '/CHORUS/p', peers: [] })
     await dht.provide('/CHORUS/p')
     expect(await dht.findProviders('/CHORUS/p')).toEqual([{ id: 'me', multiaddrs: [] }])
     expect(await dht.findProviders('/CHORUS/p', { limit: 0 })).toEqual([])

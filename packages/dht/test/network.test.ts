@@ -78,9 +78,15 @@ describe('a 10-node LibP2PDHT network on 127.0.0.1', () => {
     await expect(net.nodes[2]!.putValue('/CHORUS/test/big', big)).rejects.toBeInstanceOf(InvalidRecordError)
   }, 60_000)
 
-  it('provide on one node, findProviders on the others', async () => {
+  it('provide on one node reports the peers that acknowledged it; findProviders on the others', async () => {
     const provider = net.nodes[4]!
-    await provider.provide('CHORUS:content:abc')
+    const result = await provider.provide('CHORUS:content:abc')
+    expect(result.key).toBe('CHORUS:content:abc')
+    // ten nodes, k = 20: every other node is among the closest and confirms the record
+    const others = net.nodes.filter((n) => n !== provider).map((n) => n.peerId)
+    expect(result.peers.length).toBeGreaterThanOrEqual(others.length - 1)
+    expect(result.peers).not.toContain(provider.peerId)
+    for (const p of result.peers) expect(others).toContain(p)
     for (const node of [net.nodes[0]!, net.nodes[7]!, net.nodes[9]!]) {
       const found = await node.findProviders('CHORUS:content:abc')
       expect(found.map((p) => p.id)).toContain(provider.peerId)

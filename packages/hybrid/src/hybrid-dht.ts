@@ -8,6 +8,7 @@ import {
   type GetOptions,
   type PeerInfo,
   type ProvideOptions,
+  type ProvideResult,
   type PutOptions,
   type PutResult,
   type ReceivedValue
@@ -260,7 +261,7 @@ class HybridDHTImpl implements HybridDHT {
     return this.#op('getValues', options.signal, () => this.#reads.getValues(key, options))
   }
 
-  provide(key: string, options: ProvideOptions = {}): Promise<void> {
+  provide(key: string, options: ProvideOptions = {}): Promise<ProvideResult> {
     return this.#op('provide', options.signal, () => this.#writes.provide(key, options))
   }
 

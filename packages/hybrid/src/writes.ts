@@ -4,7 +4,7 @@
  * of peers, times out, or has earlier writes still waiting (so the network sees writes in order).
  */
 import { errorText, type Logger } from '@chorus/common'
-import type { DHT, ProvideOptions, PutOptions, PutResult } from '@chorus/dht'
+import type { DHT, ProvideOptions, ProvideResult, PutOptions, PutResult } from '@chorus/dht'
 import type { BackendCaller } from './backend-calls.js'
 import { BackendsUnavailableError } from './errors.js'
 import { attempt } from './fallback.js'
@@ -98,7 +98,13 @@ export class WritePath {
     return { key, acks: [], storedLocally: localStored }
   }
 
-  async provide(key: string, options: ProvideOptions): Promise<void> {
+  /**
+   * The local record first, then the network: the peers that acknowledged the announcement, or,
+   * when the network is failed over, no peer acknowledged it (`NoPeersAcknowledgedError`), it
+   * timed out or failed, the provide is journaled and replayed like a put, and the result names
+   * no peer (`peers: []`).
+   */
+  async provide(key: string, options: ProvideOptions): Promise<ProvideResult> {
     const { calls, failover, journal, primary, fallback } = this.#c
     const signal = options.signal
     const lifetime = this.#c.lifetime()
@@ -111,14 +117,18 @@ export class WritePath {
     }
     if (!failover.primaryActive()) {
       journal.append('provide', key, EMPTY)
-      return
+      journal.kick(false)
+      return { key, peers: [] }
     }
     const remote = await attempt(
       () => calls.run('real', 'provide', signal, (s) => primary.provide(key, { signal: s })),
       { signal, lifetime, passThrough: [] }
     )
-    if (remote.ok) return
+    if (remote.ok) return { key, peers: remote.value.peers }
     journal.append('provide', key, EMPTY)
     if (remote.kind === 'aborted') throw remote.error
+    this.#c.logger.debug({ key, err: errorText(remote.error) }, 'provide journaled: no peer acknowledged it')
+    journal.deferReplay()
+    return { key, peers: [] }
   }
 }

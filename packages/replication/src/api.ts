@@ -4,6 +4,7 @@ import type {
   DHT,
   Logger,
   PeerMessaging,
+  ProvideResult,
   RecordSelector,
   RecordSuccession,
   RecordValidator
@@ -51,6 +52,10 @@ export type ReplicationPenalty = 'invalid-message' | 'bogus-provider' | 'invalid
 /** What replication needs of a reputation system (`PeerReputation` of `@chorus/dht` fits). */
 export interface ReplicationReputation {
   penalise(peer: string, reason: ReplicationPenalty): void
+  /** The peer's penalty points now (0: clean); lowers its providers' quality. Optional. */
+  score?(peer: string): number
+  /** Whether the peer is banned now (its providers' quality is 0). Optional. */
+  isBanned?(peer: string): boolean
 }
 
 /** Event details. */
@@ -127,10 +132,23 @@ export interface ReplicationManager {
   addContent(key: string, size: number, priority: number, options?: AddContentOptions): Promise<void>
   /** Stop managing a key and drop its pin (values already in DHT record stores expire on their own). */
   removeContent(key: string, options?: AbortOptions): Promise<void>
-  /** Announce now that this node provides the key. */
-  provideContent(key: string, options?: AbortOptions): Promise<void>
-  /** Providers of the key, liveness-checked, closest to the key first, at most `limit`. */
+  /**
+   * Announce now that this node provides the key; reports the peers that acknowledged it. None:
+   * `NoPeersAcknowledgedError` of `@chorus/dht` (counted in `failedReprovides`).
+   */
+  provideContent(key: string, options?: AbortOptions): Promise<ProvideResult>
+  /**
+   * Providers of the key, at most `limit` (default `maxProvidersPerKey`), each with its quality and
+   * XOR distance to the key, best quality first, then closest. Answered from the provider cache
+   * (TTL `providerTTL`, refreshed in the background once older) when it knows a provider of the
+   * key; the DHT is asked on the call's path only when it knows none.
+   */
   findProviders(key: string, limit?: number, options?: AbortOptions): Promise<ProviderInfo[]>
+  /**
+   * Peers that proved, within `proofTTL`, that they hold the key's value (most recent proof
+   * first, this node left out): what this node knows without asking anyone. Empty while stopped.
+   */
+  knownHolders(key: string): string[]
   /**
    * Live holders and health of any key (managed here or not). The holders this node already knows
    * (its pushes, replicas it received with their co-holders, earlier lookups) are checked first;

@@ -6,6 +6,7 @@
  * - {@link ContentEntries} (`entries.ts`): the managed keys and their rows in SQLite;
  * - {@link PeerLiveness} (`liveness.ts`): is a peer reachable (connection, ping);
  * - {@link ProviderCache} (`providers.ts`): who may hold a key, liveness-checked;
+ * - {@link ProviderFinder} (`provider-finder.ts`, `quality.ts`): `findProviders` from the cache, rated;
  * - {@link PossessionVerifier} (`possession.ts`): who proved it holds the value (only they count);
  * - {@link HealthTracker} (`health.ts`): status and health of a key;
  * - {@link Pusher} (`pusher.ts`): copies a value to the closest reachable peers;
@@ -16,9 +17,12 @@
  * - {@link Scheduler} (`scheduler.ts`): the timer and the two job queues;
  * - {@link ReplicateServer} (`rpc/`): the `/CHORUS/replicate/1.0.0` edge, rate limits and its
  *   handlers (replicate, prove, ping).
+ *
+ * Why it is long: it wires sixteen components, each with its narrow components and init, and
+ * delegates the public API to them; the logic lives in the components.
  */
 import { anySignal, errorText, type Logger, silentLogger } from '@chorus/common'
-import type { AbortOptions } from '@chorus/dht'
+import type { AbortOptions, ProvideResult } from '@chorus/dht'
 import type {
   AddContentOptions,
   RepairResult,
@@ -49,6 +53,7 @@ import { buildMetrics, createCounters } from './metrics.js'
 import { Offences } from './offences.js'
 import { PossessionVerifier } from './possession.js'
 import { REPLICATE_PROTOCOL_SUFFIX } from './protocol.js'
+import { ProviderFinder } from './provider-finder.js'
 import { ProviderCache } from './providers.js'
 import { Pusher } from './pusher.js'
 import { Repairer } from './repairer.js'
@@ -75,6 +80,7 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
   private readonly values: RecordValues
   private readonly providers: ProviderCache
   private readonly verifier: PossessionVerifier
+  private readonly finder: ProviderFinder
   private readonly health: HealthTracker
   private readonly pusher: Pusher
   private readonly repairer: Repairer
@@ -138,6 +144,11 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
       },
       { ...config, protocol: this.protocol }
     )
+    const challengeFailed = (key: string, peer: string) => this.verifier.failedRecently(key, peer)
+    const quality = { peerId, store, challengeFailed, reputation: components.reputation }
+    const lifetime = () => (this.started ? this.controller?.signal : undefined)
+    const finderComponents = { verifier: this.verifier, providers: this.providers, quality, lifetime }
+    this.finder = new ProviderFinder({ ...finderComponents, counters, log }, config)
     this.health = new HealthTracker(
       { entries: this.entries, peerId, emitHealth: (e) => this.emit('health', e) },
       config
@@ -263,6 +274,8 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     await this.server.stop()
     // running jobs see the aborted signal; wait for them so nothing touches the store after close
     await this.scheduler.drain()
+    await this.finder.drain()
+    this.finder.clear()
     this.entries.close()
     this.liveness.clear()
     this.verifier.clear()
@@ -302,9 +315,9 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     this.content.remove(key)
   }
 
-  async provideContent(key: string, options: AbortOptions = {}): Promise<void> {
+  async provideContent(key: string, options: AbortOptions = {}): Promise<ProvideResult> {
     this.requireStarted()
-    await this.reprovider.provide(this.managed(key), options.signal)
+    return { key, peers: await this.reprovider.provide(this.managed(key), options.signal) }
   }
 
   async findProviders(key: string, limit?: number, options: AbortOptions = {}): Promise<ProviderInfo[]> {
@@ -312,7 +325,11 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     checkKey(key)
     const max = limit ?? this.config.maxProvidersPerKey
     if (!Number.isInteger(max) || max < 1) throw new InvalidArgumentError('limit', 'must be an integer >= 1')
-    return (await this.verifier.holders(key, signal)).slice(0, max)
+    return this.finder.find(key, max, signal)
+  }
+
+  knownHolders(key: string): string[] {
+    return this.started ? this.providers.knownHolders(key) : []
   }
 
   async getReplicationStatus(key: string, options: StatusOptions = {}): Promise<ReplicationStatus> {
@@ -322,7 +339,7 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     if (providers.filter((p) => p.live && p.proven).length < this.config.replicationFactor) {
       providers = await this.verifier.holders(key, signal, true)
     }
-    return this.health.status(key, providers)
+    return this.health.status(key, this.finder.rate(key, providers))
   }
 
   getMetrics(): ReplicationMetrics {

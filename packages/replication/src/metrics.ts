@@ -5,6 +5,7 @@ import type { ReplicationMetrics } from './types.js'
 export type ReplicationCounters = Pick<
   ReplicationMetrics,
   | 'reprovideOperations'
+  | 'failedReprovides'
   | 'successfulReplications'
   | 'failedReplications'
   | 'replicasReceived'
@@ -18,6 +19,7 @@ export type ReplicationCounters = Pick<
   | 'repairMessages'
   | 'repairBytes'
   | 'providerLookups'
+  | 'providerCacheHits'
   | 'lastReprovideTime'
   | 'lastCleanupTime'
   | 'lastRepairTime'
@@ -26,6 +28,7 @@ export type ReplicationCounters = Pick<
 export function createCounters(): ReplicationCounters {
   return {
     reprovideOperations: 0,
+    failedReprovides: 0,
     successfulReplications: 0,
     failedReplications: 0,
     replicasReceived: 0,
@@ -39,6 +42,7 @@ export function createCounters(): ReplicationCounters {
     repairMessages: 0,
     repairBytes: 0,
     providerLookups: 0,
+    providerCacheHits: 0,
     lastReprovideTime: undefined,
     lastCleanupTime: undefined,
     lastRepairTime: undefined

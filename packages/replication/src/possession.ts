@@ -157,7 +157,8 @@ export class PossessionVerifier {
     return value == null ? undefined : { value, digest: valueDigest(value) }
   }
 
-  private failedRecently(key: string, peer: string, now: number): boolean {
+  /** Whether the peer's last challenge for the key failed, within `proofTTL`. */
+  failedRecently(key: string, peer: string, now = Date.now()): boolean {
     const at = this.failed.get(`${key}\0${peer}`)
     return at != null && now - at < this.init.proofTTL
   }

@@ -73,6 +73,31 @@ export class ProviderCache {
     this.components.store()?.recordProof(key, peer, digest, at)
   }
 
+  /**
+   * Peers with a proof of possession for the key within `proofTTL`, most recent first, this node
+   * left out (at most twice max(`maxProvidersPerKey`, `replicationFactor`)).
+   */
+  knownHolders(key: string): string[] {
+    const now = Date.now()
+    const max = 2 * Math.max(this.init.maxProvidersPerKey, this.init.replicationFactor)
+    return (this.components.store()?.providers(key) ?? [])
+      .filter(
+        (r) =>
+          r.peer !== this.components.peerId && r.provenAt != null && now - r.provenAt <= this.init.proofTTL
+      )
+      .sort((a, b) => (b.provenAt ?? 0) - (a.provenAt ?? 0))
+      .slice(0, max)
+      .map((r) => r.peer)
+  }
+
+  /** Remote provider entries of the key seen within `providerTTL`. */
+  cached(key: string): number {
+    const now = Date.now()
+    return (this.components.store()?.providers(key) ?? []).filter(
+      (r) => r.peer !== this.components.peerId && now - r.lastSeen <= this.init.providerTTL
+    ).length
+  }
+
   /** Peers that once proved they held some version of the key (to send a new version to). */
   provenPeers(key: string): Set<string> {
     return new Set(this.components.store()?.provenPeers(key) ?? [])

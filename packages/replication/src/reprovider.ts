@@ -4,7 +4,7 @@
  * start serves every pin again from this node's DHT record store. Failures back off exponentially.
  */
 import { errorText, type Logger, timeoutSignal } from '@chorus/common'
-import type { DHT } from '@chorus/dht'
+import { type DHT, NoPeersAcknowledgedError } from '@chorus/dht'
 import type { ReplicationConfig } from './config.js'
 import type { ContentEntries, Entry } from './entries.js'
 import type { ReplicationCounters } from './metrics.js'
@@ -15,7 +15,10 @@ export interface ReproviderComponents {
   entries: Pick<ContentEntries, 'persist' | 'value' | 'values'>
   /** Records that this node provides the key. */
   touchSelf: (key: string, at: number) => void
-  counters: Pick<ReplicationCounters, 'reprovideOperations' | 'lastReprovideTime' | 'republishOperations'>
+  counters: Pick<
+    ReplicationCounters,
+    'reprovideOperations' | 'failedReprovides' | 'lastReprovideTime' | 'republishOperations'
+  >
   log: Logger
 }
 
@@ -51,10 +54,22 @@ export class Reprovider {
     return reserved
   }
 
-  /** Announces the key now; the next announcement is one `reprovideInterval` later. */
-  async provide(entry: Entry, signal?: AbortSignal): Promise<void> {
-    // the DHT bounds the query itself (its query timeout) and keeps what it reached
-    await this.components.dht.provide(entry.key, { signal })
+  /**
+   * Announces the key now; the next announcement is one `reprovideInterval` later. Only an
+   * announcement that reached peers counts (`reprovideOperations`, `lastReprovideTime`); one no
+   * peer acknowledged rejects with `NoPeersAcknowledgedError` (a `HybridDHT` that journaled it
+   * reports no peers: the same) and counts in `failedReprovides`.
+   */
+  async provide(entry: Entry, signal?: AbortSignal): Promise<string[]> {
+    let peers: string[]
+    try {
+      // the DHT bounds the query itself (its query timeout)
+      peers = (await this.components.dht.provide(entry.key, { signal })).peers
+      if (peers.length === 0) throw new NoPeersAcknowledgedError(entry.key, { operation: 'provide' })
+    } catch (err) {
+      if (signal?.aborted !== true) this.components.counters.failedReprovides++
+      throw err
+    }
     const now = Date.now()
     entry.lastReprovided = now
     entry.nextProvideAt = now + withJitter(this.init.reprovideInterval, this.init.jitter)
@@ -63,6 +78,7 @@ export class Reprovider {
     this.components.counters.lastReprovideTime = new Date(now)
     this.components.touchSelf(entry.key, now)
     this.components.entries.persist(entry)
+    return peers
   }
 
   /** The scheduled announcement: on failure, retried after an exponential back-off. */

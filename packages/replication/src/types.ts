@@ -10,7 +10,13 @@ export interface ProviderInfo {
   addedAt: Date
   /** When the peer last answered this node (ping or replicate), or when it was last seen as a provider. */
   lastSeen: Date
-  /** Reliability 0..1: an exponentially weighted share of this node's recent attempts to reach the peer that succeeded. */
+  /**
+   * Reliability 0..1 from this node's own observations: reputation × (reachability + proof) / 2,
+   * where reachability is an exponentially weighted share of its recent attempts to reach the
+   * peer that succeeded (0.5 before any), proof is 1 for a current proof of possession, 0 after a
+   * failed challenge for the key, 0.5 untested, and reputation is 0 for a banned peer, else
+   * 1 minus its penalty points over 100. This node: 1. See `quality.ts`.
+   */
   quality: number
   /**
    * Log2 XOR distance between the provider and the key in the DHT key space (SHA-256 of each):
@@ -59,13 +65,17 @@ export interface ReplicationMetrics {
   totalKeys: number
   /** Provider entries tracked across all keys. */
   totalProviders: number
-  /** Completed single-key reprovides. */
+  /** Announcements (provide, reprovide) that at least one peer acknowledged. */
   reprovideOperations: number
+  /** Announcements no peer acknowledged, or that failed (retried after a back-off). */
+  failedReprovides: number
   /** Replicate pushes a peer accepted. */
   successfulReplications: number
   /** Replicate pushes that failed or were refused. */
   failedReplications: number
+  /** When an announcement last reached peers. */
   lastReprovideTime: Date | undefined
+  /** When the provider cache was last cleaned up (every `cleanupInterval`). */
   lastCleanupTime: Date | undefined
   /** Mean live holders over the managed keys, as of each key's last check. */
   averageReplication: number
@@ -90,6 +100,8 @@ export interface ReplicationMetrics {
   lastRepairTime: Date | undefined
   /** Provider lookups sent into the DHT (background checks first use what this node already knows). */
   providerLookups: number
+  /** `findProviders` calls answered from the provider cache (no DHT query on the caller's path). */
+  providerCacheHits: number
   /** Keys by health at their last check (never-checked keys are not counted). */
   healthyKeys: number
   degradedKeys: number

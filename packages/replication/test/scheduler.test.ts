@@ -1,5 +1,6 @@
 /** The scheduler and the reprovider's back-off, with fake jobs and an in-memory entry store. */
 import { silentLogger } from '@chorus/common'
+import { NoPeersAcknowledgedError } from '@chorus/dht'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type ReplicationConfig, replicationDefaults } from '../src/config.js'
 import { ContentEntries, type Entry, newEntry } from '../src/entries.js'
@@ -147,8 +148,9 @@ describe('Reprovider back-off', () => {
     const reprovider = new Reprovider(
       {
         dht: {
-          provide: async () => {
+          provide: async (key) => {
             if (fail) throw new Error('no peers')
+            return { key, peers: ['p1'] }
           },
           putValue: async (key) => ({ key, acks: [], storedLocally: true })
         },
@@ -174,5 +176,46 @@ describe('Reprovider back-off', () => {
     await reprovider.reprovide(e, signal)
     expect(e.provideFailures).toBe(0)
     expect(e.nextProvideAt - Date.now()).toBeGreaterThan(config.reprovideInterval - 1000)
+  })
+
+  it('counts only announcements that reached peers; none reached is a failure, retried', async () => {
+    const entries = entriesWith({ key: '/CHORUS/k' })
+    let peers: string[] = []
+    const counters = createCounters()
+    const touched: string[] = []
+    const reprovider = new Reprovider(
+      {
+        // a HybridDHT that journaled the provide resolves with no peers
+        dht: {
+          provide: async (key) => ({ key, peers }),
+          putValue: async (key) => ({ key, acks: [], storedLocally: true })
+        },
+        entries,
+        touchSelf: (key) => touched.push(key),
+        counters,
+        log: silentLogger
+      },
+      config
+    )
+    const e = entries.get('/CHORUS/k')!
+    const signal = new AbortController().signal
+    const err = await reprovider.reprovide(e, signal).catch((x: unknown) => x)
+    expect(NoPeersAcknowledgedError.isInstance(err)).toBe(true)
+    expect(counters).toMatchObject({
+      reprovideOperations: 0,
+      failedReprovides: 1,
+      lastReprovideTime: undefined
+    })
+    expect(e.lastReprovided).toBeUndefined()
+    expect(e.provideFailures).toBe(1)
+    expect(touched).toEqual([])
+
+    peers = ['p1', 'p2']
+    const before = Date.now()
+    expect(await reprovider.provide(e, signal)).toEqual(['p1', 'p2'])
+    expect(counters).toMatchObject({ reprovideOperations: 1, failedReprovides: 1 })
+    expect(counters.lastReprovideTime!.getTime()).toBeGreaterThanOrEqual(before)
+    expect(e.lastReprovided).toBeGreaterThanOrEqual(before)
+    expect(touched).toEqual(['/CHORUS/k'])
   })
 })

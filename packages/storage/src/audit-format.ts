@@ -4,7 +4,7 @@
  *
  * Two kinds of JSON line, each with `"v":2`:
  * - an entry: `v, seq, ts, op, nodeId, role, keyId, address, version, contentType, size, query,
- *   results, success, error, prev, hash`, where `hash = SHA-256(prev + "\n" + the line's JSON
+ *   results, peers, success, error, prev, hash`, where `hash = SHA-256(prev + "\n" + the line's JSON
  *   without hash)` and `prev` is the previous entry's hash (64 zeros for the first);
  * - a checkpoint, written after the entries of each flush: `v, checkpoint, hash, sig`, where
  *   `checkpoint` and `hash` are the seq and hash of the entry just before it, `since` the seq of the
@@ -40,6 +40,8 @@ export interface AuditInput {
   query?: Record<string, string | number | boolean>
   /** list, search: how many results were returned. */
   results?: number
+  /** announce: how many peers acknowledged the announcement. */
+  peers?: number
   success: boolean
   error?: { code: string; message: string }
 }
@@ -76,6 +78,7 @@ export function entryLine(
     size: input.size ?? null,
     query: input.query ?? null,
     results: input.results ?? null,
+    peers: input.peers ?? null,
     success: input.success,
     error: input.error ?? null,
     prev

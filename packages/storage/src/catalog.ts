@@ -4,6 +4,7 @@ import type { AuditInput } from './audit.js'
 import type { AuditedOperations } from './audited.js'
 import { decodeEnvelope, type Envelope, envelopeHash } from './envelope.js'
 import { IntegrityError, InvalidAddressError } from './errors.js'
+import type { KnownHolders } from './holders.js'
 import type { IndexRow, IndexSource } from './index-db.js'
 import type { IndexAccess } from './local-state.js'
 import { envelopeMetadata, hex, rowMetadata } from './metadata.js'
@@ -16,13 +17,15 @@ export interface CatalogComponents {
   operations: Pick<AuditedOperations, 'run'>
   /** The record check a record received another way must pass (team mode: the write rule too). */
   check: RecordCheck
+  /** Who is known to hold a record (`dhtPeers`), without a network query. */
+  holders: KnownHolders
 }
 
 export interface CatalogInit {
   /** Most results of a list or a search. */
   maxListResults: number
-  /** Reported as `replicationFactor`. */
-  writeQuorum: number
+  /** The target replication factor, reported as `replicationFactor`. */
+  replicationFactor: number
 }
 
 const time = (v: Date | number | undefined): number | undefined =>
@@ -145,7 +148,13 @@ export class Catalog {
         throw new IntegrityError(r.base, `version ${e.version} conflicts with the chain this node holds`)
       }
       index.add(r.parsed, r.digest, e, bytes, hash, source)
-      return envelopeMetadata(r.parsed, e, hash, [], this.#init.writeQuorum)
+      return envelopeMetadata(
+        r.parsed,
+        e,
+        hash,
+        this.#c.holders.of(versionKey(r.digest, e.version)),
+        this.#init.replicationFactor
+      )
     })
   }
 
@@ -154,6 +163,10 @@ export class Catalog {
   }
 
   private metadata(row: IndexRow): UCXLMetadata {
-    return rowMetadata(row, this.#init.writeQuorum)
+    return rowMetadata(
+      row,
+      this.#init.replicationFactor,
+      this.#c.holders.of(versionKey(row.digest, row.version))
+    )
   }
 }

@@ -43,10 +43,17 @@ export interface EncryptedStorageInit {
   /**
    * Peers that must acknowledge both the version and the head record before a store succeeds;
    * capped at the number of reachable peers (so 0 with no peers: the record is then only held
-   * locally until replication republishes it). The replication factor.
+   * locally until replication republishes it).
    * @default 3
    */
   writeQuorum?: number
+  /**
+   * The target number of nodes holding each record (replication's factor), reported as
+   * `replicationFactor` in every metadata; the agent sets it from its replication settings. Not
+   * the write quorum, which is how many must acknowledge before a store returns.
+   * @default 3
+   */
+  replicationFactor?: number
   /**
    * Time a store may take to reach its quorum, in ms.
    * @default 30_000
@@ -162,6 +169,7 @@ export const encryptedStorageDefaults = {
   cacheMaxBytes: 64 * 1024 * 1024,
   maxContentBytes: 1024 * 1024,
   writeQuorum: 3,
+  replicationFactor: 3,
   storeTimeout: 30_000,
   retrieveTimeout: 30_000,
   announceTimeout: 30_000,
@@ -207,6 +215,7 @@ export function resolveConfig(init: EncryptedStorageInit): StorageConfig {
     cacheMaxBytes: init.cacheMaxBytes ?? d.cacheMaxBytes,
     maxContentBytes: init.maxContentBytes ?? d.maxContentBytes,
     writeQuorum: init.writeQuorum ?? d.writeQuorum,
+    replicationFactor: Math.max(1, init.replicationFactor ?? d.replicationFactor),
     storeTimeout: init.storeTimeout ?? d.storeTimeout,
     retrieveTimeout: init.retrieveTimeout ?? d.retrieveTimeout,
     announceTimeout: init.announceTimeout ?? d.announceTimeout,

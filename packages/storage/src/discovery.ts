@@ -2,8 +2,10 @@ import type { DHT } from '@chorus/dht'
 import { headKey, type ResolvedAddress } from './address.js'
 import type { AuditInput } from './audit.js'
 import type { AuditedOperations } from './audited.js'
-import { isDHTNotFound } from './error-mapping.js'
+import { isDHTNotFound, isNoPeersAcknowledged } from './error-mapping.js'
+import { AnnounceNotAcknowledgedError } from './errors.js'
 import { withinLimit } from './operation.js'
+import type { AnnounceResult } from './types.js'
 
 export interface DiscoveryComponents {
   dht: Pick<DHT, 'provide' | 'findProviders'>
@@ -29,12 +31,28 @@ export class ContentDiscovery {
     this.#init = init
   }
 
-  /** The audited `announceContent`. */
-  async announce(address: string, signal?: AbortSignal): Promise<void> {
-    const entry: AuditInput = { op: 'announce', address: String(address), success: false }
-    await this.#c.operations.run(entry, {}, async () => {
+  /**
+   * The audited `announceContent`: the peers that acknowledged the provide, recorded in the audit
+   * entry (`peers`); none, `AnnounceNotAcknowledgedError` (the entry records the failure).
+   */
+  announce(address: string, signal?: AbortSignal): Promise<AnnounceResult> {
+    const entry: AuditInput = { op: 'announce', address: String(address), success: false, peers: 0 }
+    return this.#c.operations.run(entry, {}, async () => {
       const r = this.#c.resolve(address, entry)
-      await this.within('announce', r, signal, (s) => this.#c.dht.provide(headKey(r.digest), { signal: s }))
+      let peers: string[]
+      try {
+        const result = await this.within('announce', r, signal, (s) =>
+          this.#c.dht.provide(headKey(r.digest), { signal: s })
+        )
+        peers = [...new Set(result.peers)]
+      } catch (err) {
+        if (isNoPeersAcknowledged(err)) throw new AnnounceNotAcknowledgedError(r.base, { cause: err })
+        throw err
+      }
+      // a HybridDHT journals an announcement no peer took and reports none: not reached either
+      if (peers.length === 0) throw new AnnounceNotAcknowledgedError(r.base)
+      entry.peers = peers.length
+      return { peers }
     })
   }
 

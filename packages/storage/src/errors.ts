@@ -138,6 +138,19 @@ export class WriteQuorumError extends StorageError {
 }
 
 /**
+ * `announceContent` reached no peer: no peer acknowledged this node's provider record (a node
+ * alone in its network, or every peer refused it). A `HybridDHT` below keeps the announcement in
+ * its journal and sends it again once peers answer.
+ */
+export class AnnounceNotAcknowledgedError extends StorageError {
+  readonly address: string
+  constructor(address: string, options?: StorageErrorOptions) {
+    super(`no peer acknowledged the announcement of ${address}`, C.QUORUM_NOT_REACHED, options)
+    this.address = address
+  }
+}
+
+/**
  * The storage was used before `start()` or after `stop()`: the common `NotStartedError` with
  * storage's code `UCXL-503-NOT_STARTED`.
  */

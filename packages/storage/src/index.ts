@@ -32,6 +32,7 @@ export {
 } from './envelope.js'
 export {
   AccessDeniedError,
+  AnnounceNotAcknowledgedError,
   ContentNotFoundError,
   ContentTooLargeError,
   DataDirNotWritableError,
@@ -52,6 +53,7 @@ export {
   UnknownCreatorRoleError,
   WriteQuorumError
 } from './errors.js'
+export type { RecordHolders } from './holders.js'
 export type { IndexSource } from './index-db.js'
 export {
   type AuthoredRecord,
@@ -76,6 +78,7 @@ export {
   type HashedEnvelope
 } from './succession.js'
 export type {
+  AnnounceResult,
   AuditVerification,
   EncryptedStorage,
   EncryptedStorageComponents,

@@ -35,8 +35,8 @@ export function envelopeMetadata(
   }
 }
 
-/** The metadata of an index row (no peers: the index does not know who holds it). */
-export function rowMetadata(row: IndexRow, replicationFactor: number): UCXLMetadata {
+/** The metadata of an index row, with the peers known to hold it (the index itself does not know). */
+export function rowMetadata(row: IndexRow, replicationFactor: number, peers: string[] = []): UCXLMetadata {
   const parsed: UCXLAddress = {
     agent: row.agent,
     role: row.role,
@@ -58,7 +58,7 @@ export function rowMetadata(row: IndexRow, replicationFactor: number): UCXLMetad
     envelopeHash: row.envelope_hash,
     previous: row.previous,
     author: row.author,
-    dhtPeers: [],
+    dhtPeers: peers,
     replicationFactor
   }
 }

@@ -27,6 +27,7 @@ import { RecordProtocolService } from './direct/service.js'
 import { ContentDiscovery } from './discovery.js'
 import { toStorageError } from './error-mapping.js'
 import { STORAGE_ERROR_CODES } from './errors.js'
+import { type KnownHolders, knownHolders, withKnownHolders } from './holders.js'
 import type { IndexSource } from './index-db.js'
 import { LocalState } from './local-state.js'
 import { StorageCounters } from './metrics.js'
@@ -37,6 +38,7 @@ import { ReadRepair } from './read/read-repair.js'
 import { RecordResolver } from './read/resolver.js'
 import { createRecordCheck } from './record-check.js'
 import type {
+  AnnounceResult,
   AuditVerification,
   EncryptedStorage,
   EncryptedStorageComponents,
@@ -91,6 +93,7 @@ class EncryptedDHTStorage implements EncryptedStorage {
   readonly #reader: ReadPath
   readonly #discovery: ContentDiscovery
   readonly #catalog: Catalog
+  readonly #holders: KnownHolders
   /** Started in this order, stopped in reverse. */
   readonly #lifecycle: Startable[]
   #started = false
@@ -195,7 +198,9 @@ class EncryptedDHTStorage implements EncryptedStorage {
       { dht, operations, resolve: resolveContentAddress, shutdown: background },
       cfg
     )
-    this.#catalog = new Catalog({ local, operations, check }, cfg)
+    const holders = knownHolders(components.holders, cfg.nodeId)
+    this.#holders = holders
+    this.#catalog = new Catalog({ local, operations, check, holders }, cfg)
     this.#cache = cache
     this.#keyring = keyring
     this.#local = local
@@ -250,14 +255,16 @@ class EncryptedDHTStorage implements EncryptedStorage {
     contentType: string,
     options: AbortOptions = {}
   ): Promise<StoreResult> {
-    return this.#writer.store(address, content, creatorRole, contentType, options.signal)
+    const stored = await this.#writer.store(address, content, creatorRole, contentType, options.signal)
+    return withKnownHolders(stored, this.#holders)
   }
 
   async retrieveUCXLContent(address: string, options: RetrieveOptions = {}): Promise<RetrieveResult> {
-    return this.#reader.retrieve(address, options)
+    const result = await this.#reader.retrieve(address, options)
+    return { ...result, metadata: withKnownHolders(result.metadata, this.#holders) }
   }
 
-  async announceContent(address: string, options: AbortOptions = {}): Promise<void> {
+  async announceContent(address: string, options: AbortOptions = {}): Promise<AnnounceResult> {
     return this.#discovery.announce(address, options.signal)
   }
 

@@ -13,6 +13,7 @@ import {
   type RoleKey
 } from '@chorus/crypto'
 import type { DHT, NodeSigner } from '@chorus/dht'
+import type { RecordHolders } from './holders.js'
 import type { WriteAuthority } from './record-check.js'
 import { createEncryptedStorage } from './storage.js'
 import type { EncryptedStorage, EncryptedStorageInit } from './types.js'
@@ -59,6 +60,8 @@ export async function startStorage(opts: {
   authority?: WriteAuthority
   /** This node's member certificate (see EncryptedStorageComponents.certificate). */
   certificate?: () => Uint8Array | undefined
+  /** Who is known to hold each record (see EncryptedStorageComponents.holders). */
+  holders?: RecordHolders
 }): Promise<EncryptedStorage> {
   const { roles, keyring, crypto } = nodeCrypto(opts.keys, opts.plays)
   const storage = createEncryptedStorage(
@@ -70,7 +73,8 @@ export async function startStorage(opts: {
       signer: opts.signer,
       ...(opts.peers != null ? { peers: opts.peers } : {}),
       ...(opts.authority != null ? { authority: opts.authority } : {}),
-      ...(opts.certificate != null ? { certificate: opts.certificate } : {})
+      ...(opts.certificate != null ? { certificate: opts.certificate } : {}),
+      ...(opts.holders != null ? { holders: opts.holders } : {})
     },
     opts.init
   )

@@ -1,5 +1,6 @@
 import type { AbortOptions, DHT, Logger, NodeSigner, PeerMessaging } from '@chorus/dht'
 import type { Consistency } from './config.js'
+import type { RecordHolders } from './holders.js'
 import type { WriteAuthority } from './record-check.js'
 
 export type { Consistency, EncryptedStorageInit } from './config.js'
@@ -71,6 +72,13 @@ export interface EncryptedStorageComponents {
    * without it stores wait for kad-dht acknowledgements and reads use the full query.
    */
   messaging?: PeerMessaging
+  /**
+   * Who is known to hold each record, reported as `dhtPeers` in list, search, retrieve and store
+   * results (`ReplicationManager.knownHolders` fits: the peers that proved they hold it). Asked
+   * locally once per result, never the network. Default: none (`dhtPeers` then names only the
+   * peers that acknowledged a store or served a read).
+   */
+  holders?: RecordHolders
 }
 
 /** The reference's UCXLMetadata plus version, author and acknowledgements. */
@@ -95,10 +103,19 @@ export interface UCXLMetadata {
   previous: string | null
   /** The author's raw Ed25519 public key, hex. */
   author: string
-  /** Peers known to hold the record (acknowledged a store, or served it to this node). */
+  /**
+   * Peers known to hold the record: those that acknowledged a store or served a read, and those
+   * replication knows hold this version (see `EncryptedStorageComponents.holders`).
+   */
   dhtPeers: string[]
-  /** The write quorum / replication target this node uses. */
+  /** The target number of nodes holding the record (`init.replicationFactor`), not the write quorum. */
   replicationFactor: number
+}
+
+/** What `announceContent` returns. */
+export interface AnnounceResult {
+  /** Peers that acknowledged the announcement (at least one; none rejects). */
+  peers: string[]
 }
 
 /** What `storeUCXLContent` returns. */
@@ -195,7 +212,12 @@ export interface EncryptedStorage {
     options?: AbortOptions
   ): Promise<StoreResult>
   retrieveUCXLContent(address: string, options?: RetrieveOptions): Promise<RetrieveResult>
-  announceContent(address: string, options?: AbortOptions): Promise<void>
+  /**
+   * Announces this node as a provider of the address (its head key); reports the peers that
+   * acknowledged it. None: `AnnounceNotAcknowledgedError` (a `HybridDHT` below retries it from its
+   * journal). Audited with the number of peers reached, or the failure.
+   */
+  announceContent(address: string, options?: AbortOptions): Promise<AnnounceResult>
   discoverContentPeers(address: string, options?: AbortOptions): Promise<string[]>
   listContentByRole(role: string, limit?: number): Promise<UCXLMetadata[]>
   searchContent(query: SearchQuery): Promise<UCXLMetadata[]>

@@ -94,7 +94,9 @@ describe('EncryptedStorage on a 5-node libp2p network', () => {
     // the denied node learned nothing it could search for either
     expect(await frontend.searchContent({ agent: 'agent001' })).toEqual([])
     // discovery: the writer announced the content
-    await backend.announceContent(address)
+    const announced = await backend.announceContent(address)
+    expect(announced.peers.length).toBeGreaterThanOrEqual(1)
+    expect(announced.peers).not.toContain(net.nodes[0]!.peerId)
     const providers = await architect.discoverContentPeers(address)
     expect(providers).toContain(net.nodes[0]!.peerId)
     expect(new Set(providers).size).toBe(providers.length)

@@ -89,9 +89,12 @@ export async function createComponents(init: AgentComponentsInit): Promise<Agent
       operationTimeout: c.hybrid.operationTimeout
     }
   )
+  // replication is built after storage (it indexes what it pins): dhtPeers asks it once it exists
+  let replication: ReplicationManager | undefined
   const storage = createEncryptedStorage(
     {
       dht: hybrid,
+      holders: { knownHolders: (key) => replication?.knownHolders(key) ?? [] },
       ...init.crypto,
       signer: libp2p.signer,
       authority: team.policy,
@@ -108,6 +111,8 @@ export async function createComponents(init: AgentComponentsInit): Promise<Agent
       cacheCleanupInterval: c.storage.cacheCleanupInterval,
       maxContentBytes: c.storage.maxContentBytes,
       writeQuorum: c.storage.writeQuorum,
+      // metadata reports the target factor, not the quorum a store waits for
+      replicationFactor: c.replication.replicationFactor,
       retrieveConsistency: c.storage.retrieveConsistency,
       storeTimeout: c.storage.storeTimeout,
       retrieveTimeout: c.storage.retrieveTimeout,
@@ -118,7 +123,7 @@ export async function createComponents(init: AgentComponentsInit): Promise<Agent
   if (validate === undefined) {
     throw new AgentError('storage rules have no CHORUS validator', { code: AGENT_ERROR_CODES.INTERNAL })
   }
-  const replication = createReplicationManager(
+  replication = createReplicationManager(
     {
       dht: hybrid,
       messaging: libp2p,

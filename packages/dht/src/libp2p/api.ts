@@ -2,7 +2,14 @@
  * The public face of `LibP2PDHT`: what `createLibP2PDHT` returns (the facade in libp2p-dht.ts
  * implements it), its statistics and the penalties other packages may charge.
  */
-import type { AbortOptions, AdmittedMember, DHT, NodeSigner, PeerMessaging } from '../contract.js'
+import type {
+  AbortOptions,
+  AdmittedMember,
+  DHT,
+  NodeSigner,
+  PeerMessaging,
+  ProvideResult
+} from '../contract.js'
 import type { PeerReputation } from '../reputation/reputation.js'
 import type { AdmissionStats } from './admission.js'
 import type { ChorusLibp2p } from './node.js'
@@ -58,10 +65,14 @@ export interface LibP2PDHT extends DHT, PeerMessaging {
   isBootstrapped(): boolean
   /** Records (or refreshes) a peer in the known-peer table. */
   registerPeer(peerId: string, agentVersion: string, role: string, capabilities: string[]): void
-  /** Announces this node's role (`CHORUS:role:<role>` provider record) and serves it to peers. */
-  announceRole(role: string, options?: AbortOptions): Promise<void>
-  /** Announces a capability (`CHORUS:capability:<cap>` provider record). */
-  announceCapability(capability: string, options?: AbortOptions): Promise<void>
+  /**
+   * Announces this node's role (`CHORUS:role:<role>` provider record) and serves it to peers;
+   * reports the peers that acknowledged the role's record (`NoPeersAcknowledgedError` when none
+   * did). `CHORUS:peer` is announced along, best effort.
+   */
+  announceRole(role: string, options?: AbortOptions): Promise<ProvideResult>
+  /** Announces a capability (`CHORUS:capability:<cap>` provider record); as `provide`. */
+  announceCapability(capability: string, options?: AbortOptions): Promise<ProvideResult>
   /** Peers that announced the role, with what they tell about themselves. */
   findPeersByRole(role: string, options?: AbortOptions): Promise<KnownPeer[]>
   /** Peers that announced the capability. */

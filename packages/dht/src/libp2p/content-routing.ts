@@ -1,4 +1,5 @@
-import { anySignal, errorText, type Logger } from '@chorus/common'
+import { anySignal, errorText, type Logger, pause } from '@chorus/common'
+import type { PeerId } from '@libp2p/interface'
 import type { QueryEvent } from '@libp2p/kad-dht'
 import type { CID } from 'multiformats/cid'
 import type {
@@ -6,8 +7,10 @@ import type {
   ClosestPeersOptions,
   FindProvidersOptions,
   PeerInfo,
-  ProvideOptions
+  ProvideOptions,
+  ProvideResult
 } from '../contract.js'
+import { NoPeersAcknowledgedError } from '../errors.js'
 import { keyBytes, keyToCid } from './keys.js'
 import type { RunState } from './lifetime.js'
 
@@ -16,7 +19,15 @@ export interface RoutingQueries {
   provide(cid: CID, options: AbortOptions): AsyncIterable<QueryEvent>
   findProviders(cid: CID, options: AbortOptions): AsyncIterable<QueryEvent>
   getClosestPeers(key: Uint8Array, options: AbortOptions): AsyncIterable<QueryEvent>
+  /**
+   * Asks one peer (GET_PROVIDERS) which providers it lists for `cid`; how a provide confirms that
+   * a peer took its record. Absent: a provide counts the peers the record was delivered to.
+   */
+  providersAt?(peer: PeerId, cid: CID, options: AbortOptions): Promise<string[]>
 }
+
+/** Pauses before asking a peer again whether it lists this node (its ADD_PROVIDER handler may still run). */
+const CONFIRM_PAUSES_MS = [0, 100, 400]
 
 export interface ContentRoutingComponents {
   kad: RoutingQueries
@@ -35,8 +46,9 @@ export interface ContentRoutingInit {
 
 /**
  * provide, findProviders, getClosestPeers: provider records under `keyToCid(key)` and the
- * closest-peers query, each bounded by `queryTimeout`. A query that ends early (timeout, no peers)
- * answers with what it found.
+ * closest-peers query, each bounded by `queryTimeout`. A find or closest-peers query that ends
+ * early (timeout, no peers) answers with what it found; a provide reports the peers that
+ * confirmed it, and rejects when none did.
  */
 export class ContentRouting {
   readonly #c: ContentRoutingComponents
@@ -48,21 +60,69 @@ export class ContentRouting {
     this.#queryTimeout = init.queryTimeout
   }
 
-  async provide(key: string, options: ProvideOptions = {}): Promise<void> {
+  /**
+   * kad-dht's provide (the record goes into this node's own provider store first, then to the
+   * closest peers), then each peer it was delivered to is asked back whether it lists this node:
+   * ADD_PROVIDER has no answer in the protocol, so a delivery alone proves nothing (the peer may
+   * have refused the stream or dropped the record). Rejects with `NoPeersAcknowledgedError`
+   * (`operation: 'provide'`) when no peer confirms, a node alone in its network included.
+   */
+  async provide(key: string, options: ProvideOptions = {}): Promise<ProvideResult> {
     const { run, kad, logger } = this.#c
     run.assertStarted('provide')
     const cid = await keyToCid(key)
-    const signal = anySignal(options.signal, AbortSignal.timeout(this.#queryTimeout), run.signal)
+    const timeLimit = AbortSignal.timeout(this.#queryTimeout)
+    const signal = anySignal(options.signal, timeLimit, run.signal)
     this.#provided.add(key)
+    const delivered = new Map<string, PeerId>()
+    let failure: unknown
     try {
-      for await (const _ of kad.provide(cid, { signal })) {
-        // drain: kad-dht stores the provider record locally first, then on the closest peers
+      for await (const event of kad.provide(cid, { signal })) {
+        // kad-dht stores the provider record locally first, then sends it to the closest peers
+        if (event.name !== 'PEER_RESPONSE' || event.messageName !== 'ADD_PROVIDER') continue
+        const id = event.from.toString()
+        if (this.#c.refused?.(id) !== true) delivered.set(id, event.from)
       }
     } catch (err) {
       options.signal?.throwIfAborted()
       run.assertStarted('provide')
+      failure = err
       logger.debug({ key, err: errorText(err) }, 'provide ended early')
     }
+    const peers = await this.#confirm(cid, [...delivered.values()], options.signal)
+    if (peers.length === 0) {
+      const cause = failure ?? (timeLimit.aborted ? timeLimit.reason : undefined)
+      throw new NoPeersAcknowledgedError(key, { operation: 'provide', ...(cause != null ? { cause } : {}) })
+    }
+    return { key, peers }
+  }
+
+  /** The delivered peers that list this node as a provider of `cid` when asked (a few tries each). */
+  async #confirm(cid: CID, delivered: PeerId[], callerSignal: AbortSignal | undefined): Promise<string[]> {
+    const { run, kad, logger } = this.#c
+    const ask = kad.providersAt
+    if (ask == null) return delivered.map((p) => p.toString())
+    if (delivered.length === 0) return []
+    const self = this.#c.self().id
+    const signal = anySignal(callerSignal, AbortSignal.timeout(this.#queryTimeout), run.signal)
+    const confirmed = await Promise.all(
+      delivered.map(async (peer) => {
+        for (const ms of CONFIRM_PAUSES_MS) {
+          if (ms > 0) await pause(ms, { signal })
+          if (signal.aborted) return false
+          try {
+            if ((await ask.call(kad, peer, cid, { signal })).includes(self)) return true
+          } catch (err) {
+            logger.debug({ peer: peer.toString(), err: errorText(err) }, 'provider confirmation failed')
+            return false
+          }
+        }
+        return false
+      })
+    )
+    callerSignal?.throwIfAborted()
+    run.assertStarted('provide')
+    return delivered.filter((_, i) => confirmed[i] === true).map((p) => p.toString())
   }
 
   async findProviders(key: string, options: FindProvidersOptions = {}): Promise<PeerInfo[]> {

@@ -1,5 +1,11 @@
 import { errorText, type Logger } from '@chorus/common'
-import type { AbortOptions, FindProvidersOptions, PeerInfo, ProvideOptions } from '../contract.js'
+import type {
+  AbortOptions,
+  FindProvidersOptions,
+  PeerInfo,
+  ProvideOptions,
+  ProvideResult
+} from '../contract.js'
 import { DHTConfigError } from '../errors.js'
 import {
   decodePeerInfo,
@@ -34,7 +40,7 @@ export function checkName(kind: string, name: string): void {
 export interface DiscoveryComponents {
   /** Provider records (the node's content routing). */
   routing: {
-    provide(key: string, options?: ProvideOptions): Promise<void>
+    provide(key: string, options?: ProvideOptions): Promise<ProvideResult>
     findProviders(key: string, options?: FindProvidersOptions): Promise<PeerInfo[]>
   }
   /** Sends one request to a peer (bounded by the node's request timeout). */
@@ -133,17 +139,27 @@ export class Discovery {
     return this.#peers.list()
   }
 
-  async announceRole(role: string, options: AbortOptions = {}): Promise<void> {
+  /** Provides the role's key (its result, or `NoPeersAcknowledgedError`), then `CHORUS:peer` (best effort). */
+  async announceRole(role: string, options: AbortOptions = {}): Promise<ProvideResult> {
     checkName('role', role)
     this.#self.role = role
-    await this.#c.routing.provide(roleKey(role), options)
-    await this.#c.routing.provide(PEER_ANNOUNCE_KEY, options)
+    const result = await this.#c.routing.provide(roleKey(role), options)
+    try {
+      await this.#c.routing.provide(PEER_ANNOUNCE_KEY, options)
+    } catch (err) {
+      options.signal?.throwIfAborted()
+      this.#c.logger.debug(
+        { err: errorText(err) },
+        'peer announcement not acknowledged; the next round retries'
+      )
+    }
+    return result
   }
 
-  async announceCapability(capability: string, options: AbortOptions = {}): Promise<void> {
+  async announceCapability(capability: string, options: AbortOptions = {}): Promise<ProvideResult> {
     checkName('capability', capability)
     if (!this.#self.capabilities.includes(capability)) this.#self.capabilities.push(capability)
-    await this.#c.routing.provide(capabilityKey(capability), options)
+    return this.#c.routing.provide(capabilityKey(capability), options)
   }
 
   async findPeersByRole(role: string, options: AbortOptions = {}): Promise<KnownPeer[]> {
@@ -170,8 +186,14 @@ export class Discovery {
 
   /** One discovery round: providers of `CHORUS:peer` not refreshed lately are asked for their info. */
   async discover(signal: AbortSignal): Promise<void> {
-    // a node that was joined by others (rather than bootstrapping itself) announces here
-    await this.announcePeer(signal)
+    // a node that was joined by others (rather than bootstrapping itself) announces here; an
+    // announcement no peer acknowledged is tried again next round and does not stop this one
+    try {
+      await this.announcePeer(signal)
+    } catch (err) {
+      signal.throwIfAborted()
+      this.#c.logger.debug({ err: errorText(err) }, 'peer announcement not acknowledged; retried next round')
+    }
     const providers = await this.#c.routing.findProviders(PEER_ANNOUNCE_KEY, {
       limit: MAX_DISCOVERED,
       signal

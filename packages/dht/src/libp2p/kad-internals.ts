@@ -8,6 +8,7 @@
 import type { AbortOptions, Libp2p, PeerId, StreamHandlerRecord } from '@libp2p/interface'
 import type { KadDHT, QueryEvent, SingleKadDHT } from '@libp2p/kad-dht'
 import { type Datastore, Key } from 'interface-datastore'
+import type { CID } from 'multiformats/cid'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 
 /** kad-dht's default `datastorePrefix` (its init option of the same name). */
@@ -150,4 +151,40 @@ export function isInvalidRecordEvent(event: {
     /invalid record/i.test(event.error.message) &&
     'from' in event
   )
+}
+
+/** One GET_PROVIDERS request to one peer: the ids of the providers it lists for `cid`. */
+export type ProvidersRequest = (peer: PeerId, cid: CID, options: AbortOptions) => Promise<string[]>
+
+/**
+ * A GET_PROVIDERS request to one peer over kad-dht's internal `network.sendRequest` (the
+ * `network` of `SingleKadDHT`): kad-dht sends ADD_PROVIDER without waiting for an answer (the
+ * protocol has none), so a provide asks each peer it sent the record to whether it now lists
+ * this node. Rejects when the peer does not answer. Undefined when a version no longer has
+ * `network.sendRequest`: a provide then counts the peers it delivered the record to.
+ */
+export function providersRequest(kad: KadDHT): ProvidersRequest | undefined {
+  const network = (kad as unknown as { network?: { sendRequest?: unknown } }).network
+  if (network == null || typeof network.sendRequest !== 'function') return undefined
+  const send = network.sendRequest as (
+    to: PeerId,
+    msg: { type: string; key: Uint8Array },
+    options: AbortOptions & { path?: unknown }
+  ) => AsyncIterable<QueryEvent>
+  return async (peer, cid, options) => {
+    const path = { index: -1, queued: 0, running: 0, total: 0 }
+    for await (const event of send.call(
+      network,
+      peer,
+      { type: 'GET_PROVIDERS', key: cid.multihash.bytes },
+      {
+        ...options,
+        path
+      }
+    )) {
+      if (event.name === 'PEER_RESPONSE') return event.providers.map((p) => p.id.toString())
+      if (event.name === 'QUERY_ERROR') throw event.error
+    }
+    throw new Error('the peer sent no GET_PROVIDERS response')
+  }
 }

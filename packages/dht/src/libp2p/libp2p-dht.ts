@@ -32,6 +32,7 @@ import type {
   PeerInfo,
   ProtocolHandler,
   ProvideOptions,
+  ProvideResult,
   PutOptions,
   PutResult,
   ReceivedValue
@@ -48,6 +49,7 @@ import { admissionProtocol } from './handlers/admission.js'
 import {
   kadDatastorePrefix,
   nodeDatastore,
+  providersRequest,
   queryValues,
   routingTableOf,
   routingTableSize
@@ -190,9 +192,15 @@ class LibP2PDHTImpl implements LibP2PDHT {
       },
       { queryTimeout }
     )
+    const providersAt = providersRequest(kad)
     this.#routing = new ContentRouting(
       {
-        kad,
+        kad: {
+          provide: (cid, options) => kad.provide(cid, options),
+          findProviders: (cid, options) => kad.findProviders(cid, options),
+          getClosestPeers: (key, options) => kad.getClosestPeers(key, options),
+          ...(providersAt != null ? { providersAt } : {})
+        },
         self: () => ({ id: this.peerId, multiaddrs: this.multiaddrs }),
         ...(gate != null ? { refused: (peer: string) => gate.isDenied(peer) } : {}),
         run,
@@ -325,7 +333,7 @@ class LibP2PDHTImpl implements LibP2PDHT {
     return this.#fetching.getValues(key, options)
   }
 
-  provide(key: string, options?: ProvideOptions): Promise<void> {
+  provide(key: string, options?: ProvideOptions): Promise<ProvideResult> {
     return this.#routing.provide(key, options)
   }
 
@@ -341,11 +349,11 @@ class LibP2PDHTImpl implements LibP2PDHT {
     this.#discovery.registerPeer(peerId, agentVersion, role, capabilities)
   }
 
-  announceRole(role: string, options?: AbortOptions): Promise<void> {
+  announceRole(role: string, options?: AbortOptions): Promise<ProvideResult> {
     return this.#discovery.announceRole(role, options)
   }
 
-  announceCapability(capability: string, options?: AbortOptions): Promise<void> {
+  announceCapability(capability: string, options?: AbortOptions): Promise<ProvideResult> {
     return this.#discovery.announceCapability(capability, options)
   }
 

@@ -8,6 +8,7 @@ import type {
   Logger,
   PeerInfo,
   ProvideOptions,
+  ProvideResult,
   PutOptions,
   PutResult,
   ReceivedValue
@@ -37,8 +38,9 @@ export interface LocalDHTStats {
 
 /**
  * The `DHT` contract in one process with persistent storage: the reference's "mock" backend made
- * real. Puts are validated and stored locally and report zero remote acknowledgements (it has no
- * peers; it never throws `NoPeersAcknowledgedError`). `createLocalDHT` returns it started.
+ * real. Puts are validated and stored locally and report zero remote acknowledgements, provides
+ * report zero peers (it has no peers; it never throws `NoPeersAcknowledgedError`: everything it
+ * holds is local by design). `createLocalDHT` returns it started.
  */
 export interface LocalDHT extends DHT {
   /** The id reported as provider (see `LocalDHTInit.peerId`). */
@@ -147,11 +149,13 @@ class LocalDHTImpl implements LocalDHT {
     return record === undefined ? [] : [{ value: record.value, from: 'self' }]
   }
 
-  async provide(key: string, options: ProvideOptions = {}): Promise<void> {
+  /** Records the key as provided by this process; no peer hears of it, so `peers` is empty. */
+  async provide(key: string, options: ProvideOptions = {}): Promise<ProvideResult> {
     const store = this.#started()
     throwIfAborted(options.signal)
     checkKey(key)
     store.provide(key, Date.now())
+    return { key, peers: [] }
   }
 
   async findProviders(key: string, options: FindProvidersOptions = {}): Promise<PeerInfo[]> {

@@ -1,7 +1,7 @@
 import { silentLogger } from '@chorus/common'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { PeerInfo } from '../../src/contract.js'
-import { DHTConfigError } from '../../src/errors.js'
+import { DHTConfigError, NoPeersAcknowledgedError } from '../../src/errors.js'
 import {
   capabilityKey,
   checkName,
@@ -74,7 +74,11 @@ describe('names', () => {
 })
 
 /** A network of fake peers: provider records by key, and each peer's peer-info answer. */
-function discovery(peers: Record<string, { role?: string; capabilities: string[] }>, table = 1) {
+function discovery(
+  peers: Record<string, { role?: string; capabilities: string[] }>,
+  table = 1,
+  unacknowledged: ReadonlySet<string> = new Set()
+) {
   const run = startedRun()
   runs.push(run)
   const providers = new Map<string, PeerInfo[]>()
@@ -94,6 +98,8 @@ function discovery(peers: Record<string, { role?: string; capabilities: string[]
       provide: async (key) => {
         provided.push(key)
         providers.set(key, [...(providers.get(key) ?? []), { id: 'me', multiaddrs: [] }])
+        if (unacknowledged.has(key)) throw new NoPeersAcknowledgedError(key, { operation: 'provide' })
+        return { key, peers: ['p1'] }
       },
       findProviders: async (key) => providers.get(key) ?? []
     },
@@ -159,6 +165,29 @@ describe('Discovery', () => {
     expect(provided).toEqual([PEER_ANNOUNCE_KEY])
     expect(asked.sort()).toEqual(['p1', 'p2'])
     expect(d.size).toBe(2)
+  })
+
+  it('announceRole reports the peers that acknowledged the role; an unacknowledged CHORUS:peer does not fail it', async () => {
+    const { d, provided } = discovery({}, 1, new Set([PEER_ANNOUNCE_KEY]))
+    expect(await d.announceRole('backend')).toEqual({ key: roleKey('backend'), peers: ['p1'] })
+    expect(provided).toEqual([roleKey('backend'), PEER_ANNOUNCE_KEY])
+  })
+
+  it('an unacknowledged role or capability announcement rejects with NoPeersAcknowledgedError', async () => {
+    const { d } = discovery({}, 1, new Set([roleKey('backend'), capabilityKey('gpu')]))
+    await expect(d.announceRole('backend')).rejects.toMatchObject({
+      code: 'DHT_NO_ACKS',
+      operation: 'provide'
+    })
+    await expect(d.announceCapability('gpu')).rejects.toBeInstanceOf(NoPeersAcknowledgedError)
+  })
+
+  it('a discovery round goes on when its CHORUS:peer announcement is not acknowledged, and retries it next round', async () => {
+    const { d, provided, asked } = discovery({ p1: { capabilities: [] } }, 1, new Set([PEER_ANNOUNCE_KEY]))
+    await d.discover(AbortSignal.timeout(1000))
+    await d.discover(AbortSignal.timeout(1000))
+    expect(provided).toEqual([PEER_ANNOUNCE_KEY, PEER_ANNOUNCE_KEY])
+    expect(asked).toEqual(['p1'])
   })
 
   it('announces CHORUS:peer only once the routing table holds a peer', async () => {

@@ -13,11 +13,12 @@ import {
   kadRecordKey,
   nodeDatastore,
   protocolHandler,
+  providersRequest,
   queryValues,
   routingTableOf,
   routingTableSize
 } from '../../src/libp2p/kad-internals.js'
-import { keyBytes } from '../../src/libp2p/keys.js'
+import { keyBytes, keyToCid } from '../../src/libp2p/keys.js'
 import { buildNode, type ChorusLibp2p } from '../../src/libp2p/node.js'
 import { RecordStore } from '../../src/libp2p/record-store.js'
 import { permissiveRecords } from '../../src/testing/records.js'
@@ -41,6 +42,14 @@ describe('kad-internals against a real in-process kad-dht (no network)', () => {
 
   afterAll(async () => {
     await node?.stop()
+  })
+
+  it('has the GET_PROVIDERS request a provide confirms its peers with; an unreachable peer rejects', async () => {
+    const ask = providersRequest(node.services.dht)
+    expect(ask).toBeTypeOf('function')
+    const other = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+    const cid = await keyToCid('/CHORUS/internals')
+    await expect(ask!(other, cid, { signal: AbortSignal.timeout(2_000) })).rejects.toThrow()
   })
 
   it('reads the routing table size and the node datastore', () => {

@@ -34,8 +34,8 @@ export interface ReadPathComponents {
 export interface ReadPathInit {
   /** Time a retrieve may take, in ms. */
   retrieveTimeout: number
-  /** Reported as `replicationFactor`. */
-  writeQuorum: number
+  /** The target replication factor, reported as `replicationFactor`. */
+  replicationFactor: number
 }
 
 /** A retrieve's answer and what opened it (for the audit entry). */
@@ -159,7 +159,7 @@ export class ReadPath {
     index.add(r.parsed, r.digest, e, c.bytes, c.hash, 'retrieved')
     const highest = index.getChain(r.base)?.highest ?? e.version
     const peers = [...c.from].filter((f) => f !== 'self')
-    const metadata = envelopeMetadata(r.parsed, e, c.hash, peers, this.#init.writeQuorum)
+    const metadata = envelopeMetadata(r.parsed, e, c.hash, peers, this.#init.replicationFactor)
     const entry = cache.put(r.base, plaintext, metadata, e.version >= highest, opener)
     return { result: { content: entry.content.slice(), metadata, source }, opener }
   }

@@ -53,6 +53,8 @@ export interface WritePathComponents {
 export interface WritePathInit {
   maxContentBytes: number
   writeQuorum: number
+  /** The target replication factor, reported as `replicationFactor`. */
+  replicationFactor: number
   storeTimeout: number
   announceOnStore: boolean
 }
@@ -228,7 +230,7 @@ export class WritePath {
     const acks = peers.length
     if (acks < required) throw new WriteQuorumError(r.base, acks, required)
     this.#c.local.index.add(r.parsed, r.digest, envelope, bytes, hash, 'stored')
-    const metadata = envelopeMetadata(r.parsed, envelope, hash, peers, this.#init.writeQuorum)
+    const metadata = envelopeMetadata(r.parsed, envelope, hash, peers, this.#init.replicationFactor)
     // written here, not opened by a key: cached while this node holds a key of the role
     this.#c.cache.put(r.base, data.slice(), metadata, true, { role: creatorRole })
     if (this.#init.announceOnStore) {
