@@ -179,6 +179,20 @@ export class Admission {
       .map(([peer, a]) => ({ peer, ...copyMember(a.member) }))
   }
 
+  /**
+   * Refuses a peer that was admitted (or is connected): hangs up, takes it out of the routing
+   * table and keeps it out for the deny period; after that its admission is decided again (the
+   * team's revocation list refuses it then). False when the peer is neither admitted nor connected.
+   */
+  expel(peer: string): boolean {
+    const id =
+      this.#members.get(peer)?.peer ??
+      this.#c.node.getConnections().find((c) => c.remotePeer.toString() === peer)?.remotePeer
+    if (id == null) return false
+    this.#refuse(id, 'it was expelled (revoked by the team)')
+    return true
+  }
+
   isAdmitted(peer: string): boolean {
     return this.member(peer) != null
   }
