@@ -179,15 +179,10 @@ export class Admission {
       .map(([peer, a]) => ({ peer, ...copyMember(a.member) }))
   }
 
-  /**
-   * Refuses a peer that was admitted (or is connected): hangs up, takes it out of the routing
-   * table and keeps it out for the deny period; after that its admission is decided again (the
-   * team's revocation list refuses it then). False when the peer is neither admitted nor connected.
-   */
+  /** Refuses an admitted or connected peer (a revoked member); false when it is neither. */
   expel(peer: string): boolean {
-    const id =
-      this.#members.get(peer)?.peer ??
-      this.#c.node.getConnections().find((c) => c.remotePeer.toString() === peer)?.remotePeer
+    const conn = this.#c.node.getConnections().find((c) => c.remotePeer.toString() === peer)
+    const id = this.#members.get(peer)?.peer ?? conn?.remotePeer
     if (id == null) return false
     this.#refuse(id, 'it was expelled (revoked by the team)')
     return true
