@@ -114,8 +114,16 @@ export class TeamSync {
     this.#c.lifecycle.every(this.#init.interval, () => this.refresh())
   }
 
-  /** Read the network's revocation list and this agent's grant; take what is newer. */
+  /** Read the network's revocation list and this agent's grant; take what is newer. Never throws. */
   async refresh(): Promise<void> {
+    try {
+      await this.#refresh()
+    } catch (err) {
+      this.#c.logger.warn({ err: errorText(err) }, 'team records not refreshed')
+    }
+  }
+
+  async #refresh(): Promise<void> {
     if (this.#c.lifecycle.stopping) return
     const { team, logger } = this.#c
     const list = await this.#get(this.#revocationsKey)

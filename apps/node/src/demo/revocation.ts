@@ -38,19 +38,22 @@ export async function revokeAndRotate(
   if (published.status !== 200) throw new Error(`HTTP ${published.status} ${JSON.stringify(published.body)}`)
   const rotated = res.rotated.map((r) => `${r.role} → key ${r.keyId}`).join(', ')
   const others = ctx.agents.filter((a) => a !== revoked)
-  const deadline = Date.now() + 60_000
+  // each agent reads the list and the manifest every dht.discoveryInterval (2 s here); a loaded
+  // machine takes longer to join the restarted writer
+  const deadline = Date.now() + 90_000
   for (const a of others) {
     for (;;) {
       const t = (await a.api<TeamStatus>('GET', '/v1/status')).body.team
-      const keys = res.rotated.every((r) => t.roleKeys[r.role]?.current[0]?.keyId === r.keyId)
       const peers = (await a.api<{ peers: Array<{ id: string }> }>('GET', '/v1/peers')).body.peers
-      if (
-        t.revocations.version === res.revocationsVersion &&
-        keys &&
-        !peers.some((p) => p.id === revoked.info.peerId)
-      )
-        break
-      if (Date.now() > deadline) throw new Error(`${a.name} did not take the revocation`)
+      const missing = [
+        ...(t.revocations.version === res.revocationsVersion ? [] : ['the revocation list']),
+        ...(res.rotated.every((r) => t.roleKeys[r.role]?.current[0]?.keyId === r.keyId)
+          ? []
+          : ['the new manifest']),
+        ...(peers.some((p) => p.id === revoked.info.peerId) ? ['hanging up on it'] : [])
+      ]
+      if (missing.length === 0) break
+      if (Date.now() > deadline) throw new Error(`${a.name} is missing ${missing.join(', ')}`)
       await pause(500)
     }
   }
