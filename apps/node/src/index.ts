@@ -2,7 +2,13 @@ export { type Agent, createAgent, LOCAL_RECIPIENTS } from './agent/agent.js'
 export { generateKeyFiles, type KeygenResult, type Recipients, readRecipientsFile } from './agent/keys.js'
 export { createLogger } from './agent/logger.js'
 export { runAgent } from './agent/run.js'
-export type { AgentService, RetrieveResult, SearchQuery, StoreRequest } from './agent/service.js'
+export type {
+  AgentService,
+  RetrieveResult,
+  SearchQuery,
+  StoreRequest,
+  TeamRecordInput
+} from './agent/service.js'
 export {
   API_ERROR_CODES,
   type APIErrorCode,

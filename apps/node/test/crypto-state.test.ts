@@ -101,3 +101,47 @@ describe('component order', () => {
     expect(stopSteps(undefined)).toEqual([])
   })
 })
+
+describe('a team member’s crypto state after a rotation', () => {
+  it('new content goes only to the keys the manifest names; a held retired identity still opens old content', async () => {
+    const { createKeyring, generateRoleKey, keyIdOf } = await import('@chorus/crypto')
+    const { createManifest, createTeamPolicy, generateTeamRoot, rootSigner, signManifest, teamIdOf } =
+      await import('@chorus/team')
+    const { loadTeamCryptoState } = await import('../src/agent/crypto-state.js')
+    const keys = join(dir(), 'keys')
+    const old = generateRoleKey('backend_developer')
+    const next = generateRoleKey('backend_developer')
+    const ring = createKeyring()
+    ring.addIdentity(old) // the identity file says "current"
+    await ring.saveIdentities(keys)
+    const root = generateTeamRoot()
+    const entry = (k: typeof old, status: 'current' | 'retired') => ({
+      keyId: keyIdOf(k.recipient),
+      recipient: k.recipient,
+      status,
+      createdAt: 1,
+      ...(status === 'retired' ? { retiredAt: 2 } : {})
+    })
+    const manifest = signManifest(
+      createManifest({
+        team: teamIdOf(root.publicKey),
+        recipients: { backend_developer: [entry(old, 'retired'), entry(next, 'current')] }
+      }),
+      rootSigner(root)
+    )
+    const policy = createTeamPolicy({ root: root.publicKey, manifest })
+    const state = await loadTeamCryptoState(config(keys), policy, silentLogger)
+    expect(state.keyring.currentKeys('backend_developer').map((k) => k.recipient)).toEqual([next.recipient])
+    // new content: not for the old key
+    const ct = await state.crypto.encryptForRoles('new', ['backend_developer'])
+    await expect(state.crypto.decryptWithRole(ct)).rejects.toThrow()
+    // old content (to the old key) still opens
+    const oldRing = createKeyring()
+    oldRing.addRecipient('backend_developer', old.recipient)
+    const { createAgeCrypto } = await import('@chorus/crypto')
+    const oldCt = await createAgeCrypto({ roles: state.registry, keyring: oldRing }).encryptForRoles('old', [
+      'backend_developer'
+    ])
+    expect(new TextDecoder().decode((await state.crypto.decryptWithRole(oldCt)).plaintext)).toBe('old')
+  })
+})

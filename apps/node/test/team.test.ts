@@ -276,3 +276,98 @@ describe('chorus-node team (CLI)', () => {
 function readdirKeys(dir: string): string[] {
   return existsSync(dir) ? readdirSync(dir) : []
 }
+
+describe('the key lifecycle in the team directory (offline)', () => {
+  it('grant, revoke and rotate keep who holds which role and sign what the network needs', async () => {
+    const { grantRole, revokeMember, rotateRole, teamRecords } = await import('../src/team/lifecycle.js')
+    const { readRoster } = await import('../src/team/roster.js')
+    const root = tempDir()
+    const admin = join(root, 'admin')
+    const made = await initTeam({ dir: admin })
+    const shares = made.shareFiles.slice(0, 3)
+    for (const [agent, role] of [
+      ['agent001', 'backend_developer'],
+      ['devops1', 'devops_engineer'],
+      ['devops2', 'devops_engineer']
+    ] as const) {
+      await admitMember({
+        dir: admin,
+        shares,
+        agent,
+        roles: [role],
+        member: join(root, agent),
+        withRoleKeys: true
+      })
+    }
+    await admitMember({
+      dir: admin,
+      shares,
+      agent: 'reader',
+      roles: ['senior_architect'],
+      member: join(root, 'r')
+    })
+    expect(readRoster(admin).get('reader')).toMatchObject({ keyRoles: [], serials: [4], revoked: false })
+    await expect(
+      grantRole({ dir: admin, shares, agent: 'nobody', role: 'senior_architect' })
+    ).rejects.toBeInstanceOf(ConfigError)
+    await expect(
+      grantRole({ dir: admin, shares: shares.slice(0, 2), agent: 'reader', role: 'senior_architect' })
+    ).rejects.toBeInstanceOf(InvalidSharesError)
+    const granted = await grantRole({ dir: admin, shares, agent: 'reader', role: 'senior_architect' })
+    expect(granted.granted).toEqual([{ agent: 'reader', version: 1, roles: ['senior_architect'] }])
+    const revoked = await revokeMember({ dir: admin, shares, agent: 'devops1' })
+    expect(revoked).toMatchObject({ revocationsVersion: 1, manifestVersion: 2 })
+    expect(revoked.rotated.map((r) => r.role)).toEqual(['devops_engineer'])
+    expect(revoked.granted.map((g) => g.agent)).toEqual(['devops2'])
+    expect(revoked.records.map((r) => r.kind)).toEqual(['revocations', 'manifest', 'grant'])
+    expect(readRoster(admin).get('devops1')?.revoked).toBe(true)
+    await expect(revokeMember({ dir: admin, shares, agent: 'devops1' })).rejects.toBeInstanceOf(ConfigError)
+    await expect(
+      grantRole({ dir: admin, shares, agent: 'devops1', role: 'qa_engineer' })
+    ).rejects.toBeInstanceOf(ConfigError)
+    const rotated = await rotateRole({ dir: admin, shares, role: 'senior_architect', overlapMs: 3_600_000 })
+    expect(rotated.manifestVersion).toBe(3)
+    expect(rotated.granted).toEqual([{ agent: 'reader', version: 2, roles: ['senior_architect'] }])
+    const shown = showTeam(admin) as { roles: Array<{ name: string; currentKeys: string[] }> }
+    expect(shown.roles.find((r) => r.name === 'senior_architect')?.currentKeys).toEqual([
+      rotated.rotated[0]?.keyId
+    ])
+    // the latest of each record, for `team publish`
+    const records = teamRecords(admin)
+    expect(records.map((r) => `${r.kind}:${r.agent ?? ''}:${r.version}`).sort()).toEqual(
+      ['grant:devops2:1', 'grant:reader:2', 'manifest::3', 'revocations::1'].sort()
+    )
+  }, 60_000)
+
+  it('the CLI refuses a bad overlap, too few shares (without printing one) and publishing with no agent', async () => {
+    const root = tempDir()
+    const admin = join(root, 'admin')
+    const made = await initTeam({ dir: admin })
+    const badOverlap = await runCli([
+      'team',
+      'rotate',
+      'qa_engineer',
+      '--dir',
+      admin,
+      '--share',
+      made.shareFiles[0]!,
+      '--overlap',
+      'soon'
+    ])
+    expect(badOverlap.code).toBe(2)
+    const few = await runCli([
+      'team',
+      'rotate',
+      'qa_engineer',
+      '--dir',
+      admin,
+      '--share',
+      made.shareFiles[0]!,
+      '--json'
+    ])
+    expect(few.code).not.toBe(0)
+    expect(few.stderr + few.stdout).not.toContain(readFileSync(made.shareFiles[0]!, 'utf8').trim())
+    const alone = await runCli(['team', 'publish', '--dir', admin, '--data-dir', join(root, 'no-agent')])
+    expect(alone.code).toBe(5)
+  }, 60_000)
+})

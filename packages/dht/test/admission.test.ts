@@ -333,6 +333,34 @@ describe('admission of team members on 127.0.0.1', () => {
     expect(a.getConnectedPeers()).not.toContain(r.peerId)
   }, 60_000)
 
+  it('an expelled member is hung up on, leaves the routing table and is denied; a stranger cannot be expelled', async () => {
+    const key = await generateKeyPair('Ed25519')
+    team.enrol(key)
+    const x = await node({
+      privateKey: key,
+      admission: team.admission(team.certify(key)),
+      bootstrapPeers: a.multiaddrs
+    })
+    await x.bootstrap()
+    await until(async () => a.admittedPeer(x.peerId) != null && (await inRoutingTable(a, x)))
+    expect(a.expel(x.peerId)).toBe(true)
+    expect(a.admittedPeer(x.peerId)).toBeUndefined()
+    await until(
+      async () => a.libp2p.getConnections(x.libp2p.peerId).length === 0 && !(await inRoutingTable(a, x))
+    )
+    expect(a.getConnectedPeers()).not.toContain(x.peerId)
+    expect(await inRoutingTable(a, x)).toBe(false)
+    // it comes back: the gate keeps it out for the deny period
+    await x.libp2p.dial(multiaddr(a.multiaddrs[0]!), { force: true }).catch(() => undefined)
+    await new Promise((r) => setTimeout(r, 1_000))
+    expect(a.admittedPeer(x.peerId)).toBeUndefined()
+    expect(a.getConnectedPeers()).not.toContain(x.peerId)
+    // neither admitted nor connected
+    const stranger = await generateKeyPair('Ed25519')
+    const { peerIdFromPrivateKey } = await import('@libp2p/peer-id')
+    expect(a.expel(peerIdFromPrivateKey(stranger).toString())).toBe(false)
+  }, 60_000)
+
   it('an admission whose certificate passes its notAfter is dropped and the peer hung up on', async () => {
     const e = await node({
       privateKey: eKey,

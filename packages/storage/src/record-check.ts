@@ -23,6 +23,8 @@ export interface AuthoredRecord {
   author: Uint8Array
   /** The author's member certificate as the envelope carries it; null when it carries none. */
   certificate: Uint8Array | null
+  /** When the author signed it (the envelope's timestamp): a revoked author is judged by it. */
+  timestamp: number
 }
 
 /**
@@ -52,7 +54,8 @@ export function authoredRecord(e: Envelope): AuthoredRecord {
     address: e.address,
     creatorRole: e.metadata.creatorRole,
     author: e.author,
-    certificate: e.certificate
+    certificate: e.certificate,
+    timestamp: e.metadata.timestamp
   }
 }
 

@@ -111,7 +111,7 @@ describe('CHORUS record rules', () => {
   it('team mode: the validator asks the authority with the record fields, and refuses what it refuses', async () => {
     const signer = makeSigner()
     const certificate = new Uint8Array([1, 2, 3])
-    const { bytes } = await sampleEnvelope(signer, { certificate })
+    const { bytes, envelope } = await sampleEnvelope(signer, { certificate })
     const seen: AuthoredRecord[] = []
     let allow = true
     const authority = {
@@ -123,7 +123,14 @@ describe('CHORUS record rules', () => {
     const teamValidate = chorusRecordRules({ authority }).validators[CHORUS_NAMESPACE]!
     await teamValidate(enc.encode(headKey(digest)), bytes)
     expect(seen).toEqual([
-      { address: BASE, creatorRole: 'backend_developer', author: signer.publicKey, certificate }
+      {
+        address: BASE,
+        creatorRole: 'backend_developer',
+        author: signer.publicKey,
+        certificate,
+        // the time it was signed: a team judges a revoked author by it
+        timestamp: envelope.metadata.timestamp
+      }
     ])
     allow = false
     await expect(teamValidate(enc.encode(headKey(digest)), bytes)).rejects.toBeInstanceOf(AccessDeniedError)

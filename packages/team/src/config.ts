@@ -103,6 +103,11 @@ export interface TeamPolicyInit {
    */
   manifest: Uint8Array
   /**
+   * A root-signed revocation list in force at start (`signRevocations`' bytes).
+   * @default undefined (none)
+   */
+  revocations?: Uint8Array
+  /**
    * The clock certificates' validity windows are checked against, ms since the Unix epoch.
    * @default () => Date.now()
    */
@@ -140,5 +145,17 @@ export const teamLimits = {
   /** Most roles in one certificate. */
   maxCertificateRoles: 32,
   /** Longest role description, in characters. */
-  maxDescriptionChars: 500
+  maxDescriptionChars: 500,
+  /** Largest encoded revocation list, in bytes (128 KiB). */
+  maxRevocationBytes: 128 * 1024,
+  /** Most members in a revocation list. */
+  maxRevokedMembers: 1024,
+  /** Most certificate serials of one revoked member. */
+  maxRevokedSerials: 16,
+  /** Largest encoded key grant, in bytes (48 KiB). */
+  maxGrantBytes: 48 * 1024,
+  /** Largest age ciphertext in a key grant, in bytes (32 KiB). */
+  maxGrantCiphertextBytes: 32 * 1024,
+  /** Most keys in one key grant. */
+  maxGrantKeys: 64
 } as const

@@ -19,7 +19,10 @@ export const TEAM_ERROR_CODES = {
   INVALID_CERTIFICATE: 'TEAM_INVALID_CERTIFICATE',
   WRITE_DENIED: 'TEAM_WRITE_DENIED',
   NOT_A_MEMBER: 'TEAM_NOT_A_MEMBER',
-  INVALID_RECORD: 'TEAM_INVALID_RECORD'
+  INVALID_RECORD: 'TEAM_INVALID_RECORD',
+  INVALID_REVOCATIONS: 'TEAM_INVALID_REVOCATIONS',
+  INVALID_GRANT: 'TEAM_INVALID_GRANT',
+  STALE_RECORD: 'TEAM_STALE_RECORD'
 } as const
 export type TeamErrorCode = (typeof TEAM_ERROR_CODES)[keyof typeof TEAM_ERROR_CODES]
 const C = TEAM_ERROR_CODES
@@ -139,6 +142,7 @@ export type CertificateFailure =
   | 'unknown-role'
   | 'not-yet-valid'
   | 'expired'
+  | 'revoked'
 
 const CERTIFICATE_TEXT: Record<CertificateFailure, string> = {
   malformed: 'the certificate is malformed',
@@ -147,7 +151,8 @@ const CERTIFICATE_TEXT: Record<CertificateFailure, string> = {
   'bad-signature': 'the certificate signature does not verify',
   'unknown-role': 'the certificate names a role the team does not define',
   'not-yet-valid': 'the certificate is not valid yet',
-  expired: 'the certificate has expired'
+  expired: 'the certificate has expired',
+  revoked: 'the certificate belongs to a revoked member'
 }
 
 /** A member certificate that does not verify. `detail` is a fixed text of this package. */
@@ -175,6 +180,7 @@ export type WriteDenial =
   | 'wrong-role'
   | 'creator-role'
   | 'read-only'
+  | 'revoked'
 
 const WRITE_TEXT: Record<WriteDenial, string> = {
   'no-certificate': 'the record carries no member certificate',
@@ -187,7 +193,8 @@ const WRITE_TEXT: Record<WriteDenial, string> = {
   'wrong-agent': 'the address agent is not the agent of the certificate',
   'wrong-role': 'the address role is not one of the roles of the certificate',
   'creator-role': 'the creator role is not the address role',
-  'read-only': 'the role is read-only in this team'
+  'read-only': 'the role is read-only in this team',
+  revoked: 'the author was revoked before this record was signed'
 }
 
 /** A record that the team's write rule refuses. The message is a fixed text per `reason`. */
@@ -207,13 +214,15 @@ export type AdmissionDenial =
   | 'not-yet-valid'
   | 'unknown-role'
   | 'wrong-node-key'
+  | 'revoked'
 
 const ADMISSION_TEXT: Record<AdmissionDenial, string> = {
   'invalid-certificate': 'its certificate does not verify',
   expired: 'its certificate has expired',
   'not-yet-valid': 'its certificate is not valid yet',
   'unknown-role': 'its certificate names a role the team does not define',
-  'wrong-node-key': 'its certificate is for another node key'
+  'wrong-node-key': 'its certificate is for another node key',
+  revoked: 'it has been revoked'
 }
 
 /** A peer that is not a member of this team. The message is a fixed text per `reason`. */
@@ -229,32 +238,98 @@ export class NotAMemberError extends TeamError {
   }
 }
 
-/** Why a DHT record under `/CHORUS/team/` was refused. */
-export type TeamRecordFailure = 'wrong-key' | 'invalid-manifest'
+/**
+ * Why a DHT record under `/CHORUS/team/` was refused:
+ * - `wrong-key`: not one of this team's keys (manifest, revocation list, a member's grant);
+ * - `invalid-manifest`: not a manifest of this team signed by its root;
+ * - `invalid-revocations`: not a revocation list of this team signed by its root;
+ * - `invalid-grant`: not a key grant of this team, for the key's agent, signed by the root or an
+ *   issuer of the manifest.
+ */
+export type TeamRecordFailure = 'wrong-key' | 'invalid-manifest' | 'invalid-revocations' | 'invalid-grant'
 
-/** A DHT record that is not this team's manifest signed by its root. Fixed text per `reason`. */
+const RECORD_TEXT: Record<TeamRecordFailure, string> = {
+  'wrong-key': 'not a team record key of this team',
+  'invalid-manifest': 'not a manifest of this team signed by the team root',
+  'invalid-revocations': 'not a revocation list of this team signed by the team root',
+  'invalid-grant': 'not a key grant of this team for this agent signed by the root or an issuer'
+}
+
+/** A DHT record under this team's keys that its rules refuse. Fixed text per `reason`. */
 export class TeamRecordError extends TeamError {
   readonly reason: TeamRecordFailure
 
   constructor(reason: TeamRecordFailure, options?: TeamErrorOptions) {
-    super(
-      reason === 'wrong-key'
-        ? "not this team's manifest key"
-        : 'not a manifest of this team signed by the team root',
-      { code: C.INVALID_RECORD, cause: options?.cause }
-    )
+    super(RECORD_TEXT[reason], { code: C.INVALID_RECORD, cause: options?.cause })
     this.reason = reason
+  }
+}
+
+/**
+ * A revocation list that does not decode, is out of bounds, or does not verify with the team
+ * root. `detail` is a fixed text of this package naming the rule it broke.
+ */
+export class InvalidRevocationsError extends TeamError {
+  readonly detail: string
+
+  constructor(detail: string, options?: TeamErrorOptions) {
+    super(`invalid team revocation list: ${detail}`, { code: C.INVALID_REVOCATIONS, cause: options?.cause })
+    this.detail = detail
+  }
+}
+
+/**
+ * A key grant that does not decode, is out of bounds, is not signed by the root or an issuer of
+ * the manifest, or (opened) does not hold exactly the keys it lists. `detail` is a fixed text.
+ */
+export class InvalidGrantError extends TeamError {
+  readonly detail: string
+
+  constructor(detail: string, options?: TeamErrorOptions) {
+    super(`invalid key grant: ${detail}`, { code: C.INVALID_GRANT, cause: options?.cause })
+    this.detail = detail
+  }
+}
+
+/** A valid revocation list or grant that does not supersede the one held (a lower version, or the same with other bytes). */
+export class StaleTeamRecordError extends TeamError {
+  /** `revocations` or `grant`. */
+  readonly kind: 'revocations' | 'grant'
+  /** The version offered. */
+  readonly version: number
+  /** The version held. */
+  readonly current: number
+
+  constructor(kind: 'revocations' | 'grant', version: number, current: number) {
+    super(`team ${kind} version ${version} does not supersede the held version ${current}`, {
+      code: C.STALE_RECORD
+    })
+    this.kind = kind
+    this.version = version
+    this.current = current
   }
 }
 
 /** Maps a certificate failure to the write rule's reason. */
 export function writeDenialOf(failure: CertificateFailure): WriteDenial {
-  if (failure === 'expired' || failure === 'not-yet-valid' || failure === 'unknown-role') return failure
+  if (
+    failure === 'expired' ||
+    failure === 'not-yet-valid' ||
+    failure === 'unknown-role' ||
+    failure === 'revoked'
+  )
+    return failure
   return 'invalid-certificate'
 }
 
 /** Maps a certificate failure to the admission reason. */
 export function admissionDenialOf(failure: CertificateFailure): AdmissionDenial {
-  if (failure === 'expired' || failure === 'not-yet-valid' || failure === 'unknown-role') return failure
+  if (
+    failure === 'expired' ||
+    failure === 'not-yet-valid' ||
+    failure === 'unknown-role' ||
+    failure === 'revoked'
+  )
+    return failure
   return 'invalid-certificate'
 }

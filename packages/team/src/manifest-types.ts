@@ -20,6 +20,14 @@ export interface RoleRecipient {
   status: 'current' | 'retired'
   /** When the key was made, ms since the Unix epoch. */
   createdAt: number
+  /** A retired key: when it was retired, ms since the Unix epoch (absent on older manifests). */
+  retiredAt?: number
+  /**
+   * A retired key still receiving new content until this time (a rotation's overlap window, so
+   * members not yet holding the new key keep reading), ms since the Unix epoch; never after a
+   * revocation.
+   */
+  overlapUntil?: number
 }
 
 /** A key besides the root allowed to sign member certificates. */

@@ -203,18 +203,7 @@ function checkRecipients(v: unknown, roles: Record<string, TeamRole>): Record<st
   const out = entries(v, L.maxRoles, 'recipients').map(([role, keys]): [string, RoleRecipient[]] => {
     if (!Object.hasOwn(roles, name(role, 'recipients role')))
       fault('recipients names a role the manifest does not define')
-    const recipients = list(keys, L.maxRecipientsPerRole, 'recipients of a role').map((k): RoleRecipient => {
-      const e = exactKeys(k, ['keyId', 'recipient', 'status', 'createdAt'], 'recipient')
-      const recipient = ageRecipient(e.recipient, 'recipient')
-      if (e.keyId !== keyIdOf(recipient)) fault('keyId must be keyIdOf(recipient)')
-      if (e.status !== 'current' && e.status !== 'retired') fault('status must be current or retired')
-      return {
-        keyId: e.keyId,
-        recipient,
-        status: e.status,
-        createdAt: int(e.createdAt, 0, Number.MAX_SAFE_INTEGER, 'createdAt')
-      }
-    })
+    const recipients = list(keys, L.maxRecipientsPerRole, 'recipients of a role').map(checkRecipient)
     unique(
       recipients.map((r) => r.keyId),
       'recipients of a role'
@@ -222,6 +211,32 @@ function checkRecipients(v: unknown, roles: Record<string, TeamRole>): Record<st
     return [role, recipients]
   })
   return Object.fromEntries(out)
+}
+
+const RECIPIENT_FIELDS = ['keyId', 'recipient', 'status', 'createdAt'] as const
+const RETIREMENT_FIELDS = ['retiredAt', 'overlapUntil'] as const
+
+function checkRecipient(k: unknown): RoleRecipient {
+  if (!isPlainObject(k)) fault('recipient must be a map')
+  // the four fields, and on a retired key when it was retired and its overlap window (optional)
+  const optional = RETIREMENT_FIELDS.filter((f) => Object.hasOwn(k, f))
+  const e = exactKeys(k, [...RECIPIENT_FIELDS, ...optional], 'recipient')
+  const recipient = ageRecipient(e.recipient, 'recipient')
+  if (e.keyId !== keyIdOf(recipient)) fault('keyId must be keyIdOf(recipient)')
+  if (e.status !== 'current' && e.status !== 'retired') fault('status must be current or retired')
+  const out: RoleRecipient = {
+    keyId: e.keyId,
+    recipient,
+    status: e.status,
+    createdAt: int(e.createdAt, 0, Number.MAX_SAFE_INTEGER, 'createdAt')
+  }
+  if (optional.length > 0 && e.status !== 'retired') fault('only a retired key has retiredAt or overlapUntil')
+  if (e.retiredAt !== undefined) out.retiredAt = int(e.retiredAt, 0, Number.MAX_SAFE_INTEGER, 'retiredAt')
+  if (e.overlapUntil !== undefined) {
+    if (out.retiredAt === undefined) fault('overlapUntil needs retiredAt')
+    out.overlapUntil = int(e.overlapUntil, out.retiredAt, Number.MAX_SAFE_INTEGER, 'overlapUntil')
+  }
+  return out
 }
 
 function checkIssuers(v: unknown): TeamIssuer[] {

@@ -19,10 +19,14 @@ import {
   InvalidCertificateError,
   invalidInput,
   NotAMemberError,
-  StaleManifestError
+  StaleManifestError,
+  StaleTeamRecordError,
+  WriteDeniedError
 } from './errors.js'
+import { type KeyGrant, openKeyGrant } from './grant.js'
 import { openManifest, registryOf } from './manifest.js'
-import type { TeamManifest } from './manifest-types.js'
+import type { RoleRecipient, TeamManifest } from './manifest-types.js'
+import { openRevocations, type RevocationList, type RevokedMember, revocationOf } from './revocation.js'
 import { checkKey, teamIdOf } from './root.js'
 import { type AuthoredRecord, authorizeWrite } from './write-rule.js'
 
@@ -62,28 +66,57 @@ export interface TeamPolicy {
   acceptManifest(bytes: Uint8Array): boolean
   /** Calls `listener` with each manifest taken after this call; returns the unsubscribe function. */
   onManifest(listener: (manifest: TeamManifest) => void): () => void
+  /** The revocation list in force (frozen); undefined while none was taken. */
+  readonly revocations: RevocationList | undefined
+  /** The signed bytes of the revocation list in force (a copy); undefined while none was taken. */
+  readonly revocationBytes: Uint8Array | undefined
+  /**
+   * Takes a newer revocation list: returns true when `bytes` (a higher version signed by the
+   * root) is now in force, false when they are the list already in force. Certificates verified
+   * before are verified again.
+   * @throws InvalidRevocationsError (`TEAM_INVALID_REVOCATIONS`) for a list that does not open with the root;
+   *   StaleTeamRecordError (`TEAM_STALE_RECORD`) for a lower version, or the same version with other bytes.
+   */
+  acceptRevocations(bytes: Uint8Array): boolean
+  /** Calls `listener` with each revocation list taken after this call; returns the unsubscribe function. */
+  onRevocations(listener: (list: RevocationList) => void): () => void
+  /** The entry of the list in force that revokes this certificate, if any. */
+  revocationOf(
+    certificate: Pick<MemberCertificate, 'agent' | 'nodeKey' | 'serial'>
+  ): RevokedMember | undefined
+  /**
+   * Opens a key grant of this team signed by the root or an issuer of the manifest in force (the
+   * identities stay encrypted: `decryptKeyGrant` opens them with the member's key).
+   * @throws InvalidGrantError (`TEAM_INVALID_GRANT`) naming the broken rule.
+   */
+  openGrant(bytes: Uint8Array): KeyGrant
   /**
    * Verifies a member certificate: decodes it, and checks its team, that its issuer is the root or
-   * an issuer of the manifest, its signature, that every role it names is defined, and that
-   * `notBefore <= now() < notAfter`.
+   * an issuer of the manifest, its signature, that every role it names is defined, that
+   * `notBefore <= now() < notAfter`, and that the revocation list does not name it.
    * @throws InvalidCertificateError (`TEAM_INVALID_CERTIFICATE`) with the reason.
    */
   verifyCertificate(bytes: Uint8Array): MemberCertificate
   /**
-   * Applies the write rule to a record; returns its author's certificate.
+   * Applies the write rule to a record; returns its author's certificate. A revoked author's
+   * records signed (by their timestamp) before `revokedAt` stay valid, so old content keeps
+   * reading; later ones, or ones without a timestamp, are refused. Disconnection is the first line
+   * against a revoked member: a record it backdates would need a member still admitted to carry
+   * it into the network.
    * @throws WriteDeniedError (`TEAM_WRITE_DENIED`) with the reason, a fixed text per reason.
    */
   authorizeWrite(record: AuthoredRecord): MemberCertificate
   /**
-   * Admits a peer (`PeerAdmission.admit` of @chorus/dht): its certificate verifies and its node
-   * key is `peerKey` (the peer's authenticated raw 32-byte Ed25519 key).
+   * Admits a peer (`PeerAdmission.admit` of @chorus/dht): its certificate verifies (and is not
+   * revoked) and its node key is `peerKey` (the peer's authenticated raw 32-byte Ed25519 key).
    * @throws NotAMemberError (`TEAM_NOT_A_MEMBER`) with the reason.
    */
   admit(peerKey: Uint8Array, certificate: Uint8Array): AdmittedMember
   /** @chorus/crypto's role registry of exactly the manifest's roles. */
   roleRegistry(): RoleRegistry
   /**
-   * The role's current age recipients.
+   * The age recipients new content of the role goes to: its current keys, and retired keys still
+   * within their overlap window (`overlapUntil > now()`).
    * @throws UnknownRoleError (`CRYPTO_UNKNOWN_ROLE`) for a role the manifest does not define.
    */
   recipients(role: string): string[]
@@ -130,7 +163,9 @@ class Policy implements TeamPolicy {
   readonly #cache: CertificateCache
   readonly #logger: Logger
   readonly #listeners = new Set<(manifest: TeamManifest) => void>()
+  readonly #revocationListeners = new Set<(list: RevocationList) => void>()
   #current: InForce
+  #revoked: { list: RevocationList; bytes: Uint8Array } | undefined
   #verified = 0
   #hits = 0
 
@@ -147,6 +182,7 @@ class Policy implements TeamPolicy {
     this.#cache = new CertificateCache(size)
     this.#logger = init.logger ?? silentLogger
     this.#current = inForce(openManifest(init.manifest, this.#root), init.manifest.slice())
+    if (init.revocations !== undefined) this.acceptRevocations(init.revocations)
   }
 
   get rootKey(): Uint8Array {
@@ -170,14 +206,64 @@ class Policy implements TeamPolicy {
     // Issuers or roles may have gone: nothing verified under the old manifest stands.
     this.#cache.clear()
     this.#logger.info({ team: this.teamId, version: manifest.version }, 'team manifest taken')
-    for (const listener of [...this.#listeners]) {
+    this.#notify(this.#listeners, this.#current.manifest)
+    return true
+  }
+
+  get revocations(): RevocationList | undefined {
+    return this.#revoked?.list
+  }
+
+  get revocationBytes(): Uint8Array | undefined {
+    return this.#revoked === undefined ? undefined : new Uint8Array(this.#revoked.bytes)
+  }
+
+  acceptRevocations(bytes: Uint8Array): boolean {
+    if (this.#revoked !== undefined && bytes instanceof Uint8Array && bytesEqual(bytes, this.#revoked.bytes))
+      return false
+    const list = openRevocations(bytes, this.#root)
+    const held = this.#revoked?.list.version ?? 0
+    if (list.version <= held) throw new StaleTeamRecordError('revocations', list.version, held)
+    this.#revoked = { list: deepFreeze(list), bytes: new Uint8Array(bytes) }
+    // a certificate answered from the cache must meet the new list
+    this.#cache.clear()
+    this.#logger.info(
+      { team: this.teamId, version: list.version, revoked: list.revoked.length },
+      'team revocation list taken'
+    )
+    this.#notify(this.#revocationListeners, list)
+    return true
+  }
+
+  onRevocations(listener: (list: RevocationList) => void): () => void {
+    this.#revocationListeners.add(listener)
+    return () => {
+      this.#revocationListeners.delete(listener)
+    }
+  }
+
+  revocationOf(
+    certificate: Pick<MemberCertificate, 'agent' | 'nodeKey' | 'serial'>
+  ): RevokedMember | undefined {
+    return revocationOf(this.#revoked?.list, certificate)
+  }
+
+  openGrant(bytes: Uint8Array): KeyGrant {
+    return openKeyGrant(
+      bytes,
+      this.#root,
+      this.#current.manifest.issuers.map((i) => i.key)
+    )
+  }
+
+  #notify<T>(listeners: Set<(value: T) => void>, value: T): void {
+    for (const listener of [...listeners]) {
       try {
-        listener(this.#current.manifest)
+        listener(value)
       } catch (err) {
-        this.#logger.warn({ team: this.teamId, err }, 'a team manifest listener failed')
+        this.#logger.warn({ team: this.teamId, err }, 'a team policy listener failed')
       }
     }
-    return true
   }
 
   onManifest(listener: (manifest: TeamManifest) => void): () => void {
@@ -188,6 +274,13 @@ class Policy implements TeamPolicy {
   }
 
   verifyCertificate(bytes: Uint8Array): MemberCertificate {
+    const c = this.#verify(bytes)
+    if (this.revocationOf(c) !== undefined) throw new InvalidCertificateError('revoked')
+    return c
+  }
+
+  /** The certificate checks without the revocation list (the write rule judges revoked authors by time). */
+  #verify(bytes: Uint8Array): MemberCertificate {
     if (!(bytes instanceof Uint8Array) || bytes.byteLength > teamLimits.maxCertificateBytes) {
       throw new InvalidCertificateError('malformed')
     }
@@ -214,13 +307,20 @@ class Policy implements TeamPolicy {
   }
 
   authorizeWrite(record: AuthoredRecord): MemberCertificate {
-    return authorizeWrite(
+    const c = authorizeWrite(
       {
-        verifyCertificate: (b) => this.verifyCertificate(b),
+        verifyCertificate: (b) => this.#verify(b),
         authorityOf: (role) => this.#current.authority.get(role)
       },
       record
     )
+    const revoked = this.revocationOf(c)
+    if (revoked !== undefined) {
+      const t = record.timestamp
+      if (typeof t !== 'number' || !Number.isFinite(t) || t >= revoked.revokedAt)
+        throw new WriteDeniedError('revoked')
+    }
+    return c
   }
 
   admit(peerKey: Uint8Array, certificate: Uint8Array): AdmittedMember {
@@ -242,11 +342,16 @@ class Policy implements TeamPolicy {
   }
 
   recipients(role: string): string[] {
-    return this.#recipientsOf(role, 'current')
+    const now = this.#now()
+    return this.#keysOf(role)
+      .filter((k) => k.status === 'current' || (k.overlapUntil !== undefined && k.overlapUntil > now))
+      .map((k) => k.recipient)
   }
 
   retiredRecipients(role: string): string[] {
-    return this.#recipientsOf(role, 'retired')
+    return this.#keysOf(role)
+      .filter((k) => k.status === 'retired')
+      .map((k) => k.recipient)
   }
 
   stats(): TeamPolicyStats {
@@ -257,12 +362,12 @@ class Policy implements TeamPolicy {
     }
   }
 
-  #recipientsOf(role: string, status: 'current' | 'retired'): string[] {
+  #keysOf(role: string): readonly RoleRecipient[] {
     this.#current.registry.get(role)
     const keys = Object.hasOwn(this.#current.manifest.recipients, role)
       ? this.#current.manifest.recipients[role]
       : []
-    return (keys ?? []).filter((k) => k.status === status).map((k) => k.recipient)
+    return keys ?? []
   }
 
   #checkWindow(c: MemberCertificate): void {

@@ -22,6 +22,11 @@ export interface AuthoredRecord {
   author: Uint8Array
   /** The author's member certificate, as the record carries it; null when it carries none. */
   certificate: Uint8Array | null
+  /**
+   * When the author signed it (the envelope's timestamp), ms since the Unix epoch: a revoked
+   * author's records are judged by it. Absent counts as signed after any revocation.
+   */
+  timestamp?: number
 }
 
 /** What the rule needs of the policy. */

@@ -118,7 +118,8 @@ export async function rejected<E>(cls: ErrorClass<E>, p: Promise<unknown>): Prom
 
 /** A copy of `bytes` with bit `bit` of byte `i` flipped. */
 export function flipBit(bytes: Uint8Array, i: number, bit = 0): Uint8Array {
-  const out = bytes.slice()
+  // a copy even of a Buffer (whose slice() is a view: cborg encodes to Buffers on Node)
+  const out = new Uint8Array(bytes)
   out[i] = (out[i] ?? 0) ^ (1 << bit)
   return out
 }

@@ -6,7 +6,8 @@
  */
 import { join } from 'node:path'
 import type { Logger } from '@chorus/common'
-import { loadNodeIdentity } from '@chorus/dht'
+import { loadNodeIdentity, nodeKeyOfPeerId } from '@chorus/dht'
+import type { RevocationList } from '@chorus/team'
 import { dhtKey, parseAddress } from '@chorus/ucxl'
 import type { Logger as PinoLogger } from 'pino'
 import { chooseBootstrapPeers } from '../config/assignment.js'
@@ -25,8 +26,9 @@ import { type HandoffComponents, handOff, reconcile } from './handoff.js'
 import { NetworkJoin } from './join.js'
 import { AgentLifecycle } from './lifecycle.js'
 import { ManifestSync } from './manifest-sync.js'
-import type { AgentService, RetrieveResult, SearchQuery, StoreRequest } from './service.js'
+import type { AgentService, RetrieveResult, SearchQuery, StoreRequest, TeamRecordInput } from './service.js'
 import { type AgentTeam, loadAgentTeam } from './team.js'
+import { TeamSync } from './team-sync.js'
 import {
   hybridView,
   metricsView,
@@ -68,6 +70,7 @@ class ChorusAgent implements Agent {
   #dhtStats: Record<string, unknown> = {}
   #agentId = ''
   #team: AgentTeam | undefined
+  #teamSync: TeamSync | undefined
 
   constructor(config: NodeConfig, logger: PinoLogger) {
     this.#config = config
@@ -147,6 +150,25 @@ class ChorusAgent implements Agent {
       }
     )
     this.#lifecycle.spawn(sync.run())
+    // revocations and this agent's key grant travel beside it
+    this.#teamSync = new TeamSync(
+      {
+        dht: components.hybrid,
+        team,
+        manifests: sync,
+        lifecycle: this.#lifecycle,
+        logger: this.#logger('team')
+      },
+      {
+        interval: c.dht.discoveryInterval,
+        teamDir: c.team.dir,
+        keysDir: c.keys.dir,
+        onRevocations: (list) => this.#expelRevoked(list),
+        onKeys: () => this.#keys.reload(this.#config, team.policy)
+      }
+    )
+    this.#expelRevoked(team.policy.revocations)
+    this.#lifecycle.spawn(this.#teamSync.run())
     this.#lifecycle.spawn(
       reconcile(this.#handoff(components), Buffer.from(components.libp2p.signer.publicKey).toString('hex'))
     )
@@ -170,6 +192,24 @@ class ChorusAgent implements Agent {
     this.#config = next
     const choice = chooseBootstrapPeers(next)
     if (this.#join !== undefined) this.#join.reload(choice, this.#lifecycle.started)
+  }
+
+  /** Hang up on admitted peers the revocation list names (admission refuses them from now on). */
+  #expelRevoked(list: RevocationList | undefined): void {
+    const libp2p = this.#components?.libp2p
+    if (list === undefined || libp2p === undefined) return
+    const revoked = new Set(list.revoked.map((e) => Buffer.from(e.nodeKey).toString('hex')))
+    for (const peer of libp2p.admittedPeers()) {
+      let key: string
+      try {
+        key = Buffer.from(nodeKeyOfPeerId(peer.peer)).toString('hex')
+      } catch {
+        continue
+      }
+      if (revoked.has(key) && libp2p.expel(peer.peer)) {
+        this.#log.info({ peer: peer.peer, agent: peer.agent }, 'expelled a revoked member')
+      }
+    }
   }
 
   async #refreshDHTStats(): Promise<void> {
@@ -279,6 +319,7 @@ class ChorusAgent implements Agent {
       now: Date.now(),
       heldRoles: this.#keys.held,
       team: this.#team,
+      grantVersion: this.#teamSync?.grantVersion ?? 0,
       network: {
         joined: this.#join?.joined ?? false,
         bootstrapPeers: this.#join?.bootstrapPeers ?? [],
@@ -303,6 +344,15 @@ class ChorusAgent implements Agent {
     const head = dhtKey(parseAddress(address))
     const status = await replication.getReplicationStatus(head, { signal: AbortSignal.timeout(20_000) })
     return plain({ address, ...status }) as Record<string, unknown>
+  }
+
+  async applyTeamRecords(records: TeamRecordInput[]): Promise<Record<string, unknown>> {
+    this.#ready()
+    const sync = this.#teamSync
+    if (sync === undefined)
+      throw new AgentError('the agent is not ready yet', { code: AGENT_ERROR_CODES.NOT_READY })
+    const applied = await sync.apply(records)
+    return { count: applied.length, records: applied }
   }
 
   async verifyAudit(): Promise<Record<string, unknown>> {

@@ -162,6 +162,13 @@ export async function loadTeamCryptoState(
       }
     }
   }
+  // new content goes only to the keys the manifest says (current, or retired within an overlap):
+  // a held identity of a retired key keeps opening old content, and receives nothing new
+  for (const k of keyring.keys()) {
+    if (!registry.has(k.role) || k.status !== 'current') continue
+    const named = policy.recipients(k.role)
+    if (named.length > 0 && !named.includes(k.recipient)) keyring.retire(k.role, k.id)
+  }
   if (!keyring.holdsRole(config.role)) {
     log.warn(
       { role: config.role, keysDir },

@@ -59,7 +59,7 @@ export class ManifestSync {
 
   /** Read the network's manifest; take it when it is a higher version signed by the root. */
   async refresh(): Promise<boolean> {
-    const { dht, team, lifecycle, logger } = this.#c
+    const { dht, lifecycle, logger } = this.#c
     if (lifecycle.stopping) return false
     let value: Uint8Array
     try {
@@ -67,16 +67,24 @@ export class ManifestSync {
     } catch {
       return false // none found, or the network is away: keep ours
     }
-    let taken: boolean
     try {
-      taken = team.policy.acceptManifest(value)
+      return await this.take(value)
     } catch (err) {
       // an older copy somewhere: ours is newer, put it back
       logger.debug({ err: errorText(err) }, 'network holds an older or invalid team manifest')
       await this.publish()
       return false
     }
-    if (!taken) return false
+  }
+
+  /**
+   * Take a manifest (from the network or an administrator): when it is a higher version signed by
+   * the root, write `team.json` and rebuild. False when it is the manifest in force.
+   * @throws what `TeamPolicy.acceptManifest` throws (invalid, stale)
+   */
+  async take(value: Uint8Array): Promise<boolean> {
+    const { team, logger } = this.#c
+    if (!team.policy.acceptManifest(value)) return false
     logger.info({ version: team.policy.manifest.version }, 'took a newer team manifest')
     writeTeamFile(this.#init.teamDir, { team: team.policy.teamId, manifest: team.policy.manifestBytes })
     await this.#init.onManifest()

@@ -24,6 +24,12 @@ export interface SearchQuery {
   limit?: number
 }
 
+/** A signed team record an administrator hands to the agent (manifest, revocation list, grant). */
+export interface TeamRecordInput {
+  key: string
+  value: Uint8Array
+}
+
 /**
  * What the HTTP API needs from the running agent. The agent implements it over storage, replication,
  * hybrid and the DHT; keeping it narrow keeps the API testable and its error mapping in one place.
@@ -44,6 +50,11 @@ export interface AgentService {
   peers(): Promise<unknown[]>
   replication(address?: string): Promise<Record<string, unknown>>
   verifyAudit(): Promise<Record<string, unknown>>
+  /**
+   * Check signed team records with the team's record rules, take the newer ones (manifest,
+   * revocation list, this agent's grant) and put them on the DHT.
+   */
+  applyTeamRecords(records: TeamRecordInput[]): Promise<Record<string, unknown>>
   /** Hybrid backend mode, active backend, health, journal. */
   hybrid(): Promise<Record<string, unknown>>
   /** Pin the network (`real`) or local (`mock`) backend, or let health decide (`auto`). */

@@ -13,6 +13,7 @@ import {
   createTeamMember,
   createTeamPolicy,
   generateTeamRoot,
+  InvalidCertificateError,
   issueCertificate,
   loadTeamRoot,
   type MemberCertificate,
@@ -39,6 +40,7 @@ import {
 } from '../team/files.js'
 import { ensurePrivateDir } from '../util/files.js'
 import { loadCryptoState } from './crypto-state.js'
+import { REVOCATIONS_FILE, readTeamRecordFile } from './team-sync.js'
 
 /** How long a certificate the agent issues itself (embedded team) is valid: one year. */
 export const EMBEDDED_CERTIFICATE_VALIDITY = 365 * 24 * 60 * 60 * 1000
@@ -83,6 +85,8 @@ export async function loadAgentTeam(config: TeamConfig, node: NodeIdentity, log:
     ])
   }
   let policy: TeamPolicy
+  // the revocation list taken before (a broken or foreign file is ignored: the network has it)
+  const revocations = readTeamRecordFile(dir, REVOCATIONS_FILE)
   try {
     policy = createTeamPolicy({ root: parseTeamId(file.team), manifest: file.manifest })
   } catch (err) {
@@ -92,6 +96,13 @@ export async function loadAgentTeam(config: TeamConfig, node: NodeIdentity, log:
         cause: err
       }
     )
+  }
+  if (revocations !== undefined) {
+    try {
+      policy.acceptRevocations(revocations)
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'the kept revocation list does not open; ignored')
+    }
   }
   const root = existsSync(join(dir, ROOT_KEY_FILE)) ? await loadTeamRoot(join(dir, ROOT_KEY_FILE)) : undefined
   const embedded = root !== undefined && teamIdOf(root.publicKey) === file.team
@@ -105,6 +116,9 @@ export async function loadAgentTeam(config: TeamConfig, node: NodeIdentity, log:
     bytes = await issueOwnCertificate(config, policy, root, node, dir)
     certificate = tryVerify(policy, bytes)
     log.info({ team: file.team }, 'issued this agent its certificate of its own team')
+  }
+  if (bytes !== undefined && certificate === undefined && revokedCertificate(policy, bytes)) {
+    throw new ConfigError([`this agent's certificate in ${dir} has been revoked by team ${file.team}`])
   }
   if (bytes === undefined || certificate === undefined) {
     throw new ConfigError([
@@ -130,6 +144,15 @@ export async function loadAgentTeam(config: TeamConfig, node: NodeIdentity, log:
   }
   const member = createTeamMember({ policy, certificate: bytes })
   return { policy, certificate, member, embedded }
+}
+
+function revokedCertificate(policy: TeamPolicy, bytes: Uint8Array): boolean {
+  try {
+    policy.verifyCertificate(bytes)
+    return false
+  } catch (err) {
+    return InvalidCertificateError.isInstance(err) && err.reason === 'revoked'
+  }
 }
 
 function tryVerify(policy: TeamPolicy, bytes: Uint8Array): MemberCertificate | undefined {

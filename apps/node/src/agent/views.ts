@@ -88,6 +88,8 @@ export interface StatusInput {
   heldRoles: string[]
   /** The agent's team and certificate. */
   team?: TeamSource | undefined
+  /** The version of this agent's installed key grant (0: none). */
+  grantVersion?: number
   network: {
     joined: boolean
     bootstrapPeers: string[]
@@ -105,19 +107,47 @@ export interface StatusInput {
 
 /** What the status view reads of the team. */
 export interface TeamSource {
-  policy: { teamId: string; manifest: { version: number } }
+  policy: {
+    teamId: string
+    manifest: {
+      version: number
+      recipients: Record<string, ReadonlyArray<{ keyId: string; status: string; createdAt: number }>>
+    }
+    revocations?: { version: number; revoked: ReadonlyArray<{ agent: string }> } | undefined
+  }
   certificate: { agent: string; roles: string[]; serial: number; notBefore: number; notAfter: number }
   embedded: boolean
 }
 
 /** The team part of /v1/status: the team, its manifest version and this agent's certificate. */
-export function teamView(team: TeamSource | undefined): Record<string, unknown> | undefined {
+export function teamView(
+  team: TeamSource | undefined,
+  grantVersion = 0
+): Record<string, unknown> | undefined {
   if (team === undefined) return undefined
   const c = team.certificate
+  const revocations = team.policy.revocations
   return {
     id: team.policy.teamId,
     manifestVersion: team.policy.manifest.version,
     embedded: team.embedded,
+    // each role's current key(s): what new content is encrypted to, and when it was made
+    roleKeys: Object.fromEntries(
+      Object.entries(team.policy.manifest.recipients).map(([role, keys]) => [
+        role,
+        {
+          current: keys
+            .filter((k) => k.status === 'current')
+            .map((k) => ({ keyId: k.keyId, createdAt: new Date(k.createdAt).toISOString() })),
+          retired: keys.filter((k) => k.status === 'retired').length
+        }
+      ])
+    ),
+    revocations: {
+      version: revocations?.version ?? 0,
+      revoked: revocations?.revoked.map((e) => e.agent) ?? []
+    },
+    grantVersion,
     certificate: {
       agent: c.agent,
       roles: c.roles,
@@ -139,7 +169,7 @@ export function statusView(input: StatusInput): Record<string, unknown> {
     ready: input.ready,
     uptimeSeconds: input.startedAt === 0 ? 0 : Math.round((input.now - input.startedAt) / 1000),
     heldRoles: input.heldRoles,
-    team: teamView(input.team),
+    team: teamView(input.team, input.grantVersion),
     network: {
       joined: input.network.joined,
       bootstrapped: input.dht?.isBootstrapped() ?? false,

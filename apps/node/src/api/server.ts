@@ -260,6 +260,45 @@ export function createAPIServer(init: APIServerInit): APIServer {
       return service.replication(req.query.address)
     }
   )
+  // signed team records from an administrator (team grant | revoke | rotate): the agent's record
+  // rules check each before anything is taken or put
+  app.post<{ Body: { records: Array<{ key: string; value: string }> } }>(
+    '/v1/team/records',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['records'],
+          additionalProperties: false,
+          properties: {
+            records: {
+              type: 'array',
+              minItems: 1,
+              maxItems: 64,
+              items: {
+                type: 'object',
+                required: ['key', 'value'],
+                additionalProperties: false,
+                properties: {
+                  key: { type: 'string', minLength: 1, maxLength: 256 },
+                  value: { type: 'string', minLength: 1, maxLength: 350_000, pattern: '^[A-Za-z0-9_-]+$' }
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    async (req) => {
+      requireReady()
+      const records = req.body.records.map((r) => ({
+        key: r.key,
+        value: new Uint8Array(Buffer.from(r.value, 'base64url'))
+      }))
+      return service.applyTeamRecords(records)
+    }
+  )
+
   app.get('/v1/audit/verify', async () => {
     requireReady()
     return service.verifyAudit()

@@ -27,8 +27,8 @@ export interface AttackContext {
   readers: AgentProcess[]
 }
 
-/** Runs an intruder with its data directory and certificate, dialling the first agent. */
-async function withIntruder<T>(
+/** Runs an intruder with its data directory and certificate, dialling the first agent (if any). */
+export async function withIntruder<T>(
   ctx: AttackContext,
   dataDir: string,
   certificate: Uint8Array,
@@ -39,21 +39,36 @@ async function withIntruder<T>(
   // what anyone who saw the team's manifest knows: its roles and public recipients
   const policy = createTeamPolicy({ root: parseTeamId(file.team), manifest: file.manifest })
   const first = ctx.agents[0]
-  if (first === undefined) throw new Error('no agent to dial')
   const intruder = await startIntruder({
     dataDir: join(dataDir, 'libp2p'),
     certificate,
     roles: policy.roleRegistry(),
     recipients: (role) => policy.recipients(role),
-    bootstrapPeers: [dialAddress(first.info)]
+    bootstrapPeers: first === undefined ? [] : [dialAddress(first.info)]
   })
   try {
     // give the agents a moment to decide on its admission
-    await pause(1_500)
+    if (first !== undefined) await pause(1_500)
     return await fn(intruder)
   } finally {
     await intruder.close()
   }
+}
+
+/**
+ * Runs an admitted member (`relay01`) that relays whatever it is given, with no rules of its
+ * own: what the agents refuse from it, the team's rules refuse, not its admission.
+ */
+export async function withRelay<T>(ctx: AttackContext, fn: (relay: Intruder) => Promise<T>): Promise<T> {
+  const dir = join(ctx.root, 'relay')
+  const member = await admitMember({
+    dir: ctx.teamDir,
+    shares: ctx.shareFiles.slice(0, 3),
+    agent: 'relay01',
+    roles: ['backend_developer'],
+    member: dir
+  })
+  return withIntruder(ctx, dir, member.certificate, fn)
 }
 
 /** How many agents list the peer among their (admitted) connected peers. */

@@ -5,6 +5,7 @@ import { pause } from '@chorus/common'
 import { admitMember, initTeam } from '../team/admin.js'
 import { type AgentProcess, dialAddress, startAgentProcess, stopLiveAgents } from './agents.js'
 import { type AttackContext, nonMemberWrite, readOnlyMemberWrite } from './attacks.js'
+import { newContentAfterRevocation, revokeAndRotate, revokedMemberWrites } from './revocation.js'
 
 export interface DemoOptions {
   /** Where progress lines go (the CLI passes console.log). */
@@ -32,6 +33,8 @@ const AGENT_IDS: Record<Role, string> = {
   qa_engineer: 'qa01'
 }
 const ADDRESS = 'ucxl://agent001:backend_developer@project123:task456/*^/decision'
+const AFTER_REVOCATION = 'ucxl://agent001:backend_developer@project123:task456/*^/after-revocation'
+const REVOKED_WRITE = 'ucxl://devops01:devops_engineer@project123:task456/*^/decision'
 
 interface Step {
   name: string
@@ -48,8 +51,10 @@ class StepFailed extends Error {}
  * separate processes on 127.0.0.1, each with its own role and data directory; a decision stored as
  * backend_developer, read by senior_architect and devops_engineer, refused to frontend_developer;
  * a non-member's forged write and a read-only member's write refused by every agent; replication
- * reaching healthy; the writer stopped and the decision still read from another agent. Resolves
- * to true when every step passed.
+ * reaching healthy; the writer stopped and the decision still read from another agent; then the
+ * writer back, and devops01 revoked (revocation list, its role's key rotated): its writes refused
+ * everywhere, new content not opening for it, the others reading everything. Resolves to true when
+ * every step passed.
  */
 export async function runDemo(options: DemoOptions): Promise<boolean> {
   const t0 = Date.now()
@@ -278,6 +283,56 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
       if (res.body.content !== content) throw new Error('content differs from what was stored')
       return `v${String(res.body.metadata.version ?? version ?? '?')} read with the writer gone (source: ${String(res.body.metadata.source ?? '?')})`
     })
+
+    await step('start backend_developer again (same data directory)', async () => {
+      const boot = dialAddress(agent('senior_architect').info)
+      const a = await startAgentProcess({
+        name: 'backend_developer',
+        dataDir: join(root, 'backend_developer'),
+        env: envFor('backend_developer', [boot])
+      })
+      agents.set('backend_developer', a)
+      const deadline = Date.now() + 30_000
+      let peers = 0
+      while (Date.now() < deadline) {
+        peers = (await a.api<{ network: { connectedPeers: number } }>('GET', '/v1/status')).body.network
+          .connectedPeers
+        if (peers >= ROLES.length - 1) break
+        await pause(300)
+      }
+      return `pid ${a.child.pid}, ${peers} peers`
+    })
+
+    const revoked = (): AgentProcess => agent('devops_engineer')
+    const remaining = (): AttackContext => ({
+      ...attack(),
+      agents: ROLES.filter((r) => r !== 'devops_engineer').map(agent),
+      readers: [agent('senior_architect')]
+    })
+    await step(
+      'revoke devops01 (3 other shares): revocation list, its role key rotated, published through one agent',
+      () =>
+        revokeAndRotate(
+          { ...attack(), agents: [...agents.values()] },
+          'devops01',
+          revoked(),
+          agent('senior_architect')
+        )
+    )
+    await step("the revoked member's writes are refused everywhere", () =>
+      revokedMemberWrites(remaining(), revoked(), REVOKED_WRITE, 'devops_engineer')
+    )
+    await step('content written after the revocation does not open for it; the others read everything', () =>
+      newContentAfterRevocation(
+        remaining(),
+        agent('backend_developer'),
+        revoked(),
+        [agent('senior_architect')],
+        AFTER_REVOCATION,
+        ADDRESS,
+        content
+      )
+    )
     ok = true
   } catch (err) {
     if (!(err instanceof StepFailed)) {

@@ -4,7 +4,6 @@
  * admit members (a certificate signed with the root, combined from k shares for that one step).
  * The CLI, the demo and the tests call these.
  */
-import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { createKeyring, createRoleRegistry, generateRoleKey, loadRolesFile } from '@chorus/crypto'
 import { loadNodeIdentity, nodeKeyOfPeerId, peerIdOfNodeKey } from '@chorus/dht'
@@ -33,6 +32,8 @@ import {
   writeCertificateFile,
   writeTeamFile
 } from './files.js'
+import { readRoster, writeRoster } from './roster.js'
+import { shareText } from './shares.js'
 
 const DAY = 24 * 60 * 60 * 1000
 
@@ -125,10 +126,6 @@ export interface AdmitResult {
   teamDir?: string
 }
 
-function shareText(s: string): string {
-  return s.startsWith('chorus-team-share') ? s : readFileSync(s, 'utf8').trim()
-}
-
 /** Issue a member certificate, signed with the root combined from the shares for this one step. */
 export async function admitMember(options: AdmitOptions): Promise<AdmitResult> {
   const dir = resolve(options.dir)
@@ -172,6 +169,22 @@ export async function admitMember(options: AdmitOptions): Promise<AdmitResult> {
     )
   )
   policy.verifyCertificate(certificate)
+  // the roster: whom a revocation names, and who holds which role's keys (for rotations)
+  const roster = readRoster(dir)
+  const known = roster.get(options.agent)
+  const nodeKeyText = Buffer.from(nodeKey).toString('base64url')
+  const sameNode = known !== undefined && known.nodeKey === nodeKeyText && !known.revoked
+  const copied = options.withRoleKeys === true && teamDir !== undefined ? options.roles : []
+  roster.set(options.agent, {
+    nodeKey: nodeKeyText,
+    recipient,
+    serials: [...(sameNode ? known.serials : []), serial].slice(-16),
+    roles: options.roles,
+    keyRoles: [...new Set([...(sameNode ? known.keyRoles : []), ...copied])],
+    grantVersion: known?.grantVersion ?? 0,
+    revoked: false
+  })
+  writeRoster(dir, roster)
   if (teamDir !== undefined && options.member !== undefined) {
     writeTeamFile(teamDir, file)
     writeCertificateFile(teamDir, certificate)

@@ -179,6 +179,15 @@ export class Admission {
       .map(([peer, a]) => ({ peer, ...copyMember(a.member) }))
   }
 
+  /** Refuses an admitted or connected peer (a revoked member); false when it is neither. */
+  expel(peer: string): boolean {
+    const conn = this.#c.node.getConnections().find((c) => c.remotePeer.toString() === peer)
+    const id = this.#members.get(peer)?.peer ?? conn?.remotePeer
+    if (id == null) return false
+    this.#refuse(id, 'it was expelled (revoked by the team)')
+    return true
+  }
+
   isAdmitted(peer: string): boolean {
     return this.member(peer) != null
   }

@@ -90,6 +90,12 @@ export interface LibP2PDHT extends DHT, PeerMessaging {
   /** The peers admitted right now, with what each proved; empty without admission. */
   admittedPeers(): Array<{ peer: string } & AdmittedMember>
   /**
+   * Hangs up on a peer the team no longer admits (a revoked member), takes it out of the routing
+   * table and denies it for the deny period, after which admission decides again. Returns false
+   * when the peer is neither admitted nor connected, and always without admission.
+   */
+  expel(peerId: string): boolean
+  /**
    * Charges a peer for a message its edge found malformed (`invalid-message`), a provider record
    * it had no business announcing (`bogus-provider`) or a record it sent that a validator refused
    * (`invalid-record`), so replication and storage feed the same reputation system. A no-op without

@@ -416,6 +416,10 @@ class LibP2PDHTImpl implements LibP2PDHT {
     return this.#admission?.members() ?? []
   }
 
+  expel(peerId: string): boolean {
+    return this.#admission?.expel(peerId) ?? false
+  }
+
   penalise(peer: string, reason: PeerPenalty): void {
     if (this.reputation == null || !isPeerId(peer)) return
     this.reputation.penalise(peer, reason)

@@ -93,7 +93,13 @@ export function checkWriteRule(
   if (components.authority !== undefined) {
     authorize(
       components.authority,
-      { address: r.base, creatorRole, author: components.signer.publicKey, certificate },
+      {
+        address: r.base,
+        creatorRole,
+        author: components.signer.publicKey,
+        certificate,
+        timestamp: Date.now()
+      },
       "this node's certificate does not allow it to write this address"
     )
   }
