@@ -1,4 +1,4 @@
-import { anySignal, errorText, type Logger } from '@chorus/common'
+import { anySignal, createRefusalLog, errorText, type Logger, type RefusalLog } from '@chorus/common'
 import type { PeerId } from '@libp2p/interface'
 import type { AbortOptions, PeerInfo, PeerMessaging, ProtocolHandler } from '../contract.js'
 import { PeerUnreachableError } from '../errors.js'
@@ -11,6 +11,9 @@ import type { RunState } from './lifetime.js'
 import { handleProtocol, sendRequest, toPeerId } from './messaging.js'
 import type { ChorusLibp2p } from './node.js'
 import { markInbound } from './stale.js'
+
+/** The class name of an error: the refusal code its log lines are counted under. */
+const errorName = (err: unknown): string => (err instanceof Error ? err.name : 'Error')
 
 export interface PeerMessagingComponents {
   /** The libp2p node the protocols run on. */
@@ -59,11 +62,14 @@ export class PeerMessagingService implements Omit<PeerMessaging, 'peerId'> {
   readonly #c: PeerMessagingComponents
   readonly #init: PeerMessagingInit
   readonly #limiters = new Map<string, RateLimiter>()
+  /** Failed inbound requests and malformed messages, logged at a bounded rate and size. */
+  readonly #refusals: RefusalLog
   #detach: Array<() => Promise<void>> = []
 
   constructor(components: PeerMessagingComponents, init: PeerMessagingInit) {
     this.#c = components
     this.#init = init
+    this.#refusals = createRefusalLog(components.logger, { level: 'debug' })
   }
 
   /** Guards the kad protocol (call once the node runs: kad-dht registers it at start). */
@@ -93,6 +99,7 @@ export class PeerMessagingService implements Omit<PeerMessaging, 'peerId'> {
 
   /** Restores the kad protocol's handler and stops hanging up on banned peers. */
   async stop(): Promise<void> {
+    this.#refusals.stop()
     for (const detach of this.#detach.splice(0).reverse()) await detach().catch(() => {})
   }
 
@@ -113,7 +120,8 @@ export class PeerMessagingService implements Omit<PeerMessaging, 'peerId'> {
     await handleProtocol(this.#c.node, protocol, handler, {
       ...options,
       timeout: this.#init.requestTimeout,
-      onError: (err) => this.#c.logger.debug({ protocol, err: errorText(err) }, 'inbound request failed'),
+      onError: (err) =>
+        this.#refusals.refused(errorName(err), { protocol, err: errorText(err) }, 'inbound request failed'),
       onInvalidMessage: (peer) => this.#invalidMessage(peer),
       ...(admission != null ? { admit: (connection) => admission.waitAdmitted(connection.remotePeer) } : {})
     })
@@ -176,7 +184,7 @@ export class PeerMessagingService implements Omit<PeerMessaging, 'peerId'> {
 
   /** A peer broke the framing of a request or response. */
   #invalidMessage(peer: string): void {
-    this.#c.logger.debug({ peer }, 'malformed message from peer')
+    this.#refusals.refused('MALFORMED_MESSAGE', { peer }, 'malformed message from peer')
     this.#c.reputation?.penalise(peer, 'invalid-message')
   }
 

@@ -11,7 +11,7 @@
  * reputation). These buckets are per kind and far smaller, because a push costs a validation and
  * a write and a proof a hash of up to a whole record.
  */
-import { errorText, type Logger } from '@chorus/common'
+import { createRefusalLog, errorText, type Logger, type RefusalLog } from '@chorus/common'
 import { createRateLimiter, type PeerMessaging, type RateLimiter } from '@chorus/dht'
 import type { ReplicationPenalty } from '../api.js'
 import type { ReplicationConfig } from '../config.js'
@@ -53,12 +53,15 @@ export class ReplicateServer {
   private readonly init: ReplicateServerInit
   private readonly pushes: RateLimiter
   private readonly proofs: RateLimiter
+  /** Refusals logged at a bounded rate and size (a flood of them is one summary line). */
+  private readonly refusals: RefusalLog
 
   constructor(components: ReplicateServerComponents, init: ReplicateServerInit) {
     this.components = components
     this.init = init
     this.pushes = createRateLimiter(init.pushRateLimit)
     this.proofs = createRateLimiter(init.proveRateLimit)
+    this.refusals = createRefusalLog(components.log)
   }
 
   async start(): Promise<void> {
@@ -70,6 +73,7 @@ export class ReplicateServer {
   async stop(): Promise<void> {
     this.pushes.clear()
     this.proofs.clear()
+    this.refusals.stop()
     try {
       await this.components.messaging.unhandle(this.init.protocol)
     } catch (err) {
@@ -85,7 +89,7 @@ export class ReplicateServer {
     const res = await this.respond(bytes, from)
     if (!res.ok) {
       this.components.counters.replicasRefused++
-      this.components.log.info({ from, code: res.code }, 'replication: refused a request')
+      this.refusals.refused(res.code, { from }, 'replication: refused a request')
     }
     return encodeResponse(res)
   }
