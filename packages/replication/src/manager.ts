@@ -226,6 +226,7 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
         isStarted,
         replicate: (req, from) => handleReplicate(replicateComponents, config, req, from),
         prove: (req) => handleProve({ entries: this.entries }, req),
+        heldBytes: (key) => (this.entries.holds(key) ? (this.entries.value(key)?.byteLength ?? 0) : 0),
         penalise,
         counters,
         log

@@ -39,6 +39,8 @@ export interface PeerMessagingInit {
   requestTimeout: number
   /** Per-peer token bucket per protocol; `false` turns it off. */
   rateLimit: RateLimiterInit | false
+  /** Per-peer byte budget per protocol (request bytes; kad: offered record bytes); `false` turns it off. */
+  byteRateLimit: RateLimiterInit | false
 }
 
 /** What peer messaging needs of admission (see admission.ts). */
@@ -62,6 +64,7 @@ export class PeerMessagingService implements Omit<PeerMessaging, 'peerId'> {
   readonly #c: PeerMessagingComponents
   readonly #init: PeerMessagingInit
   readonly #limiters = new Map<string, RateLimiter>()
+  readonly #byteLimiters = new Map<string, RateLimiter>()
   /** Failed inbound requests and malformed messages, logged at a bounded rate and size. */
   readonly #refusals: RefusalLog
   #detach: Array<() => Promise<void>> = []
@@ -83,6 +86,7 @@ export class PeerMessagingService implements Omit<PeerMessaging, 'peerId'> {
           reputation,
           protocols: kadServes ? [this.#init.kadProtocol] : [],
           limiter: this.#limiterFor(this.#init.kadProtocol) ?? false,
+          byteLimiter: this.#byteLimiterFor(this.#init.kadProtocol) ?? false,
           logger
         })
       )
@@ -107,9 +111,15 @@ export class PeerMessagingService implements Omit<PeerMessaging, 'peerId'> {
     this.#c.run.assertStarted('handle')
     const reputation = this.#c.reputation
     const limiter = this.#limiterFor(protocol)
+    const byteLimiter = this.#byteLimiterFor(protocol)
     const guarded: ProtocolHandler =
       reputation != null
-        ? guardProtocolHandler(handler, { reputation, protocol, ...(limiter != null ? { limiter } : {}) })
+        ? guardProtocolHandler(handler, {
+            reputation,
+            protocol,
+            ...(limiter != null ? { limiter } : {}),
+            ...(byteLimiter != null ? { byteLimiter } : {})
+          })
         : (request, from) => inboundPeer.run(from.id, () => handler(request, from))
     await this.serve(protocol, guarded, options)
   }
@@ -186,6 +196,17 @@ export class PeerMessagingService implements Omit<PeerMessaging, 'peerId'> {
   #invalidMessage(peer: string): void {
     this.#refusals.refused('MALFORMED_MESSAGE', { peer }, 'malformed message from peer')
     this.#c.reputation?.penalise(peer, 'invalid-message')
+  }
+
+  /** The per-peer byte budget of a protocol (one bucket per peer and protocol); undefined when off. */
+  #byteLimiterFor(protocol: string): RateLimiter | undefined {
+    if (this.#init.byteRateLimit === false) return undefined
+    let limiter = this.#byteLimiters.get(protocol)
+    if (limiter == null) {
+      limiter = createRateLimiter(this.#init.byteRateLimit)
+      this.#byteLimiters.set(protocol, limiter)
+    }
+    return limiter
   }
 
   /** The per-peer rate limiter of a protocol (one bucket per peer and protocol); undefined when off. */
