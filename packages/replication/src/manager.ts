@@ -14,8 +14,7 @@
  * - {@link LocalContent} (`content.ts`): `addContent` / `removeContent`;
  * - {@link DepartureWatch} (`departures.ts`): a co-holder left, check its keys soon;
  * - {@link Scheduler} (`scheduler.ts`): the timer and the two job queues;
- * - {@link ReplicateServer} (`rpc/`): the `/CHORUS/replicate/1.0.0` edge, rate limits and its
- *   handlers (replicate, prove, ping).
+ * - {@link ReplicateServer} (`rpc/`): the replicate protocol's edge, limits, handlers.
  */
 import { anySignal, errorText, type Logger, silentLogger } from '@chorus/common'
 import type { AbortOptions } from '@chorus/dht'
@@ -226,7 +225,7 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
         isStarted,
         replicate: (req, from) => handleReplicate(replicateComponents, config, req, from),
         prove: (req) => handleProve({ entries: this.entries }, req),
-        heldBytes: (key) => (this.entries.holds(key) ? (this.entries.value(key)?.byteLength ?? 0) : 0),
+        heldBytes: (key) => this.entries.get(key)?.size ?? 0,
         penalise,
         counters,
         log
