@@ -178,6 +178,19 @@ describe('hostile-input bounds (a team member writes the worst record it can)', 
   const certificates: Uint8Array[] = []
   const plays = ['backend_developer', 'backend_developer']
 
+  /**
+   * A direct-protocol request from the writer to the receiver, dialled again once: generating an
+   * 11,000-stanza ciphertext holds the test's event loop for seconds, which may drop the connection.
+   */
+  const pushTo = async (protocol: string, body: Uint8Array): Promise<Uint8Array> => {
+    try {
+      return await writer.request(receiver.peerId, protocol, body)
+    } catch {
+      await writer.libp2p.dial(receiver.libp2p.peerId, { signal: AbortSignal.timeout(10_000) })
+      return writer.request(receiver.peerId, protocol, body)
+    }
+  }
+
   /** A record at writer's address, signed by the writer (a real member), over `ciphertext`. */
   const record = async (ciphertext: Uint8Array, path: string) => {
     const address = baseAddress(parseAddress(`ucxl://agent002:backend_developer@bounds:hostile/${path}`))
@@ -259,6 +272,15 @@ describe('hostile-input bounds (a team member writes the worst record it can)', 
       publicRaw: Buffer.from(id.publicKey.export({ format: 'jwk' }).x as string, 'base64url')
     }
 
+    // on the network: pushed over the direct protocol by the member, refused, not stored
+    const res = cborDecode(
+      await pushTo(
+        RECORD_PROTOCOL,
+        cborEncode({ op: 'put', records: [{ key: hostile.key, value: hostile.bytes }] })
+      )
+    ) as { ok: boolean }
+    expect(res.ok).toBe(false)
+    expect(await receiver.getValues(hostile.key, { localOnly: true }).catch(() => [])).toEqual([])
     // before: one validation without the cap, and the reader's unwrap loop (one identity held)
     const oldCheck = await timed(() => {
       const e = decodeEnvelope(hostile.bytes, { maxRecipientStanzas: Number.POSITIVE_INFINITY })
@@ -284,16 +306,6 @@ describe('hostile-input bounds (a team member writes the worst record it can)', 
     const newOpen = await timed(() => reader.decryptWithRole(ciphertext))
     expect(String(newOpen.result)).toMatch(/more than 128 recipient stanzas/)
 
-    // on the network: pushed over the direct protocol by the member, refused, not stored
-    const res = cborDecode(
-      await writer.request(
-        receiver.peerId,
-        RECORD_PROTOCOL,
-        cborEncode({ op: 'put', records: [{ key: hostile.key, value: hostile.bytes }] })
-      )
-    ) as { ok: boolean }
-    expect(res.ok).toBe(false)
-    expect(await receiver.getValues(hostile.key, { localOnly: true }).catch(() => [])).toEqual([])
     report.badInput('record with 11,000 recipient stanzas', 1)
 
     report.cost({
