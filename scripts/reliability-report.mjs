@@ -25,6 +25,12 @@ const sum = (m) => Object.values(m).reduce((a, b) => a + b, 0)
 const FINDINGS = [
   {
     where:
+      'packages/crypto (age header parsing, decryptAge), packages/storage (envelope decoding, record check) — FIXED by the bounded-costs work',
+    what: 'SECURITY: a member could write one record whose age ciphertext carries about 11,000 recipient stanzas (a full 1 MiB record): every node validated, stored and replicated it, and each reader tried every stanza with every identity it held, one X25519 agreement each, holding the event loop for seconds; and each received record was decoded and its signature verified two to a dozen times on its way in (kad-dht validator, direct push, read candidates, chain walk, indexing).',
+    fix: 'done: at most 128 recipient stanzas (`maxRecipientStanzas`), counted while the header is parsed; records with more, or with any stanza but X25519, are malformed at validation; a reader refuses a header over the cap or needing more than 4096 unwraps (stanzas × identities) before the first agreement, and yields to the event loop every 32 unwraps; a verified-record memo per authority verifies each distinct record once (the write rule still runs on every check; a new manifest empties it). Figures: "Hostile-input bounds" above (`bounds.spec.ts`).'
+  },
+  {
+    where:
       'packages/common/src/unsafe-keys.ts (findUnsafeKey), through packages/crypto parseRolesFile — FIXED the same day',
     what: 'the new check for prototype keys in configuration files walked a parsed document recursively, and a YAML document that refers to itself (`roles: &a [*a]`) overflowed the stack: an untyped RangeError instead of a RolesFileError (found by the roles-file fuzz on its first CI run).',
     fix: 'done: each object is visited once (a WeakSet of those seen); a unit test covers self-referring arrays and maps.'
@@ -145,6 +151,21 @@ ${table(
   recoveries.map(([k, v]) => [k, ms(v)])
 )}
 
+## Hostile-input bounds
+
+What one worst-case record costs a receiving node, measured on this run (\`bounds.spec.ts\`):
+before is the cost without the bound (the raw primitive), after what the node spends now.
+
+${table(
+  ['cost', 'before', 'after', 'how measured'],
+  (r.costs ?? []).map((c) => [
+    c.what,
+    c.before === null ? 'n/a' : `${n(c.before)} ${c.unit}`,
+    `${n(c.after)} ${c.unit}`,
+    c.how
+  ])
+)}
+
 ## What each suite showed
 
 ${r.suites
@@ -175,6 +196,7 @@ ${FINDINGS.map((f) => `- **${f.where}**: ${f.what} Fix: ${f.fix}`).join('\n')}
 | \`disk.spec.ts\` | a node's DHT and storage directories on small tmpfs mounts: filled to ENOSPC, then storage restarted on a read-only remount; typed errors, node stays up, nothing stored changes, writes resume |
 | \`hostile.spec.ts\` | a liar sends malformed, oversized, badly signed, tampered, replayed-older and forged envelopes and bogus provider records; a flooder floods a protocol; checks what honest nodes store and serve, and that both attackers are banned, disconnected, refused, and readmitted after the ban |
 | \`trust.spec.ts\` | a team of 4 honest members (admission, the write rule in every validator, storage and replication in team mode) and three attackers: an outsider with another team's certificate, a read-only member and a rogue member who writes another agent's and another role's addresses, replays, equivocates, backdates, forges holder claims and floods the replicate protocol; checks what every honest node admits, stores, indexes and serves, that honest records stay readable and writable, and that the attackers lose reputation |
+| \`bounds.spec.ts\` | a team member writes the worst record it can (about 11,000 recipient stanzas in one record): the cost before (the old validation and the reader's unwrap loop on the raw primitive) and after (the node's validator and reader), the longest event-loop block opening the worst record still accepted, and the signature verifications per received record on a real 2-node network |
 | \`access.spec.ts\` | roles without permission (retrieve, raw decrypt, list, search), private network key, audit log tampering (edit, removal, reordering, truncation), and a scan of every log of a full \`chorus-node demo\` run for age identities, peer key seeds and API tokens |
 
 Known limits: a test marked \`it.fails\` documents a bug found by this suite that is still open (it

@@ -81,7 +81,10 @@ describe('envelope decoder and CHORUS record validator', () => {
   let valid: Uint8Array
 
   beforeAll(async () => {
-    const ciphertext = randomBytes(200)
+    // an age-shaped ciphertext (one X25519 stanza, then random bytes): what the record check accepts
+    const b64 = (n: number) => randomBytes(n).toString('base64').replace(/=+$/, '')
+    const header = `age-encryption.org/v1\n-> X25519 ${b64(32)}\n${b64(32)}\n--- ${b64(32)}\n`
+    const ciphertext = Buffer.concat([Buffer.from(header, 'latin1'), randomBytes(200)])
     const { sha256 } = await import('node:crypto').then((c) => ({
       sha256: (b: Uint8Array) => new Uint8Array(c.createHash('sha256').update(b).digest())
     }))

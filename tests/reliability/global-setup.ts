@@ -40,6 +40,7 @@ export function teardown(): void {
     securityFailures: parts.reduce((m, p) => sum(m, p.securityFailures ?? {}), {} as Record<string, number>),
     longestRecovery: longest != null ? { scenario: longest[0], ms: longest[1] } : null,
     recoveries,
+    costs: parts.flatMap((p) => (p.costs ?? []).map((c) => ({ suite: p.name, ...c }))),
     suites: parts.map((p) => ({ name: p.name, checks: p.checks, notes: p.notes }))
   }
   // a run of some files only (vitest filters) must not replace the figures of a full run

@@ -22,6 +22,19 @@ export interface Part {
   /** Named checks that ran and passed (a failing test writes nothing for its check). */
   checks: string[]
   notes: string[]
+  /** Measured costs of hostile input on a receiving node, before and after a bound (ms unless `unit`). */
+  costs?: Cost[]
+}
+
+/** One measured cost: what the uncapped code spends and what the node spends now. */
+export interface Cost {
+  what: string
+  /** The cost without the bound (measured on the raw primitive), or null when there is none. */
+  before: number | null
+  after: number
+  unit: string
+  /** How each figure was measured. */
+  how: string
 }
 
 export interface Report {
@@ -35,6 +48,7 @@ export interface Report {
   recovery(scenario: string, ms: number): void
   check(name: string): void
   note(text: string): void
+  cost(c: Cost): void
   flush(): void
 }
 
@@ -50,7 +64,8 @@ export function createReport(name: string): Report {
     securityFailures: {},
     recoveries: {},
     checks: [],
-    notes: []
+    notes: [],
+    costs: []
   }
   const add = (m: Record<string, number>, k: string, n: number) => {
     m[k] = (m[k] ?? 0) + n
@@ -79,6 +94,9 @@ export function createReport(name: string): Report {
     },
     note: (t) => {
       part.notes.push(t)
+    },
+    cost: (c) => {
+      part.costs?.push(c)
     },
     flush: () => {
       mkdirSync(PARTS_DIR, { recursive: true })

@@ -5,7 +5,8 @@
  *   `isInstance()`), and the generic errors (not found, timeout, not started, invalid input);
  * - abort and time limits: {@link abortError}, {@link anySignal}, {@link pause},
  *   {@link waitAtMost}, {@link withTimeout};
- * - {@link Logger} and {@link silentLogger};
+ * - {@link Logger} and {@link silentLogger}; {@link createRefusalLog}: refusals of peers logged at a
+ *   bounded size and rate;
  * - {@link BackgroundTasks}: work that outlives the call that started it;
  * - {@link openDatabase}: SQLite with the pragmas every store uses;
  * - {@link writeFileAtomic} (secret files) and {@link STRICT_CBOR_DECODE_OPTIONS}.
@@ -44,5 +45,6 @@ export {
 } from './errors/index.js'
 export { writeFileAtomic } from './files.js'
 export { type Logger, silentLogger } from './logger.js'
+export { createRefusalLog, type RefusalLog, type RefusalLogInit } from './refusal-log.js'
 export { type OpenDatabaseOptions, openDatabase } from './sqlite.js'
 export { findUnsafeKey, isUnsafeKey } from './unsafe-keys.js'

@@ -52,6 +52,11 @@ export interface AgeCrypto {
   decryptableRoles(creatorRole: string): string[]
 }
 
+function positiveInteger(value: number, field: string): number {
+  if (!Number.isSafeInteger(value) || value < 1) throw invalidInput(field, 'must be a positive integer')
+  return value
+}
+
 function toBytes(content: Uint8Array | string): Uint8Array {
   if (typeof content === 'string') return Buffer.from(content, 'utf8')
   if (content instanceof Uint8Array) return content
@@ -62,6 +67,8 @@ class AgeCryptoImpl implements AgeCrypto {
   readonly #roles: RoleRegistry
   readonly #keys: KeyringView
   readonly #ephemeralKeys: EphemeralKeySource
+  readonly #maxStanzas: number
+  readonly #maxAttempts: number
 
   constructor(components: AgeCryptoComponents, init: AgeCryptoInit) {
     const view = (components.keyring as unknown as Record<symbol, KeyringView | undefined>)[KEYRING_VIEW]
@@ -73,6 +80,14 @@ class AgeCryptoImpl implements AgeCrypto {
       throw invalidInput('ephemeralKeys', "must be 'precomputed' or 'inline'")
     }
     this.#ephemeralKeys = mode === 'inline' ? inlineEphemeralKeys : sharedEphemeralKeys()
+    this.#maxStanzas = positiveInteger(
+      init.maxRecipientStanzas ?? ageCryptoDefaults.maxRecipientStanzas,
+      'maxRecipientStanzas'
+    )
+    this.#maxAttempts = positiveInteger(
+      init.maxUnwrapAttempts ?? ageCryptoDefaults.maxUnwrapAttempts,
+      'maxUnwrapAttempts'
+    )
   }
 
   #recipients(roles: readonly string[]): X25519Recipient[] {
@@ -107,7 +122,14 @@ class AgeCryptoImpl implements AgeCrypto {
   ) {
     options.signal?.throwIfAborted()
     if (!Array.isArray(roles) || roles.length === 0) throw invalidInput('roles', 'must be a non-empty array')
-    return await encryptAge(toBytes(content), this.#recipients(roles), {
+    const recipients = this.#recipients(roles)
+    if (recipients.length > this.#maxStanzas) {
+      throw invalidInput(
+        'roles',
+        `have ${recipients.length} current keys, over the ${this.#maxStanzas} recipient limit`
+      )
+    }
+    return await encryptAge(toBytes(content), recipients, {
       armor: options.armor === true,
       ephemeralKeys: this.#ephemeralKeys
     })
@@ -123,7 +145,8 @@ class AgeCryptoImpl implements AgeCrypto {
     try {
       const { plaintext, identityIndex } = await decryptAge(
         ciphertext,
-        held.map((h) => h.identity)
+        held.map((h) => h.identity),
+        { maxStanzas: this.#maxStanzas, maxUnwrapAttempts: this.#maxAttempts }
       )
       const used = held[identityIndex] as (typeof held)[number]
       return { plaintext, role: used.role, keyId: used.keyId }

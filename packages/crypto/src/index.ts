@@ -1,3 +1,4 @@
+export { checkRecipientStanzas } from './age/age.js'
 export { decodeArmor, encodeArmor, looksArmored } from './age/armor.js'
 export {
   type AgeCrypto,

@@ -27,6 +27,10 @@ export const libp2pDHTDefaults = Object.freeze({
   queryTimeout: 30_000,
   requestTimeout: 10_000,
   rateLimit: Object.freeze({ burst: 1000, ratePerSecond: 500 }) as RateLimiterInit,
+  byteRateLimit: Object.freeze({
+    burst: 64 * 1024 * 1024,
+    ratePerSecond: 16 * 1024 * 1024
+  }) as RateLimiterInit,
   admissionTimeout: 10_000,
   admissionDenyPeriod: 600_000,
   start: true
@@ -173,6 +177,16 @@ export interface LibP2PDHTInit {
    * @default { burst: 1000, ratePerSecond: 500 }
    */
   rateLimit?: RateLimiterInit | false
+  /**
+   * Per-peer byte budget beside `rateLimit`, per peer and protocol, in bytes (a token bucket whose
+   * tokens are bytes): each `handle()` request takes its length, each record a peer offers in a
+   * kad-dht PUT_VALUE takes its value's length. A flood of large records that stays under the
+   * request rate is throttled by bytes: a request over the budget is refused and costs the peer a
+   * `flood` penalty. The default lets an honest writer push 16 MiB a second to each peer, 64 MiB
+   * at once. `false` turns it off.
+   * @default { burst: 64 * 1024 * 1024, ratePerSecond: 16 * 1024 * 1024 }
+   */
+  byteRateLimit?: RateLimiterInit | false
   /**
    * The team's admission rule (`PeerAdmission`, from `@chorus/team`): every connection runs the
    * `${protocolPrefix}/admission/1.0.0` exchange of certificates, and no CHORUS protocol (kad-dht,

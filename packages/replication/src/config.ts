@@ -144,6 +144,14 @@ export interface ReplicationConfig {
    * @default { burst: 200, ratePerSecond: 50 }
    */
   proveRateLimit: PeerRateLimit
+  /**
+   * Per-peer byte budget beside the request rates, in bytes: a replicate push takes its value's
+   * length, a proof the length of the value it hashes. A flood of large records under the push
+   * rate is throttled by bytes: over it, `RATE_LIMITED` before any validation and a `flood`
+   * penalty. 64 MiB at once, 16 MiB a second.
+   * @default { burst: 67_108_864, ratePerSecond: 16_777_216 }
+   */
+  byteRateLimit: PeerRateLimit
 }
 
 /** The reference's defaults (and ours for the added timings). */
@@ -170,7 +178,8 @@ export const replicationDefaults: Readonly<ReplicationConfig> = Object.freeze({
   maxBytesPerPeer: 256 * MiB,
   proofTTL: HOUR,
   pushRateLimit: Object.freeze({ burst: 500, ratePerSecond: 100 }),
-  proveRateLimit: Object.freeze({ burst: 200, ratePerSecond: 50 })
+  proveRateLimit: Object.freeze({ burst: 200, ratePerSecond: 50 }),
+  byteRateLimit: Object.freeze({ burst: 64 * MiB, ratePerSecond: 16 * MiB })
 })
 
 /** A fresh copy of {@link replicationDefaults}. */
@@ -247,7 +256,7 @@ export function checkConfig(c: ReplicationConfig): void {
   if (!Number.isInteger(c.holderSlack) || c.holderSlack < 0) {
     throw new InvalidArgumentError('holderSlack', `must be an integer >= 0, got ${String(c.holderSlack)}`)
   }
-  for (const f of ['pushRateLimit', 'proveRateLimit'] as const) {
+  for (const f of ['pushRateLimit', 'proveRateLimit', 'byteRateLimit'] as const) {
     const r = c[f]
     const ok = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v > 0
     if (r == null || !ok(r.burst) || !ok(r.ratePerSecond)) {

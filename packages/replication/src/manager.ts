@@ -237,6 +237,7 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
         isStarted,
         replicate: (req, from) => handleReplicate(replicateComponents, config, req, from),
         prove: (req) => handleProve({ entries: this.entries }, req),
+        heldBytes: (key) => this.entries.get(key)?.size ?? 0,
         penalise,
         counters,
         log

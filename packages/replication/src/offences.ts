@@ -3,7 +3,7 @@
  * node gave one (`components.reputation`, a `LibP2PDHT`'s). A failing reputation system never
  * fails the request that found the offence.
  */
-import { errorText, type Logger } from '@chorus/common'
+import { createRefusalLog, errorText, type Logger, type RefusalLog } from '@chorus/common'
 import type { ReplicationPenalty, ReplicationReputation } from './api.js'
 import type { ReplicationCounters } from './metrics.js'
 
@@ -15,15 +15,18 @@ export interface OffencesComponents {
 
 export class Offences {
   private readonly components: OffencesComponents
+  /** One line per offence up to a rate, then a summary: a flood of offences is not a flood of lines. */
+  private readonly lines: RefusalLog
 
   constructor(components: OffencesComponents) {
     this.components = components
+    this.lines = createRefusalLog(components.log, { level: 'debug' })
   }
 
   penalise(peer: string, reason: ReplicationPenalty): void {
     const { reputation, counters, log } = this.components
     counters.penalties++
-    log.debug({ peer, reason }, 'replication: penalised a peer')
+    this.lines.refused(reason, { peer }, 'replication: penalised a peer')
     try {
       reputation?.penalise(peer, reason)
     } catch (err) {

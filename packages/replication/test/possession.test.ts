@@ -50,6 +50,7 @@ function prover(entries: ContentEntries): (body: Uint8Array, from: string) => Pr
       isStarted: () => true,
       replicate: async () => ({ ok: true }),
       prove: (req) => handleProve({ entries }, req),
+      heldBytes: (key) => entries.value(key)?.byteLength ?? 0,
       penalise: () => {},
       counters: createCounters(),
       log: silentLogger

@@ -109,6 +109,7 @@ function build(overrides: Partial<ReplicateHandlerComponents> = {}, init: Init =
       isStarted: () => started,
       replicate: (req, from) => handleReplicate(components, config, req, from),
       prove: (req) => handleProve({ entries }, req),
+      heldBytes: (key) => (entries.holds(key) ? (entries.value(key)?.byteLength ?? 0) : 0),
       penalise,
       counters,
       log: silentLogger
@@ -252,6 +253,21 @@ describe('ReplicateServer', () => {
     started = false
     expect(await ask(encodePing())).toEqual(refused('NOT_ACCEPTING'))
     expect(await push('/CHORUS/k', testRecord('v'))).toEqual(refused('NOT_ACCEPTING'))
+  })
+
+  it('refuses pushes over the per-peer byte budget before any validation, under the request rate', async () => {
+    build({}, { byteRateLimit: { burst: 1000, ratePerSecond: 0.001 } })
+    const big = (n: string) => testRecord(n.repeat(400))
+    expect(await push('/CHORUS/b1', big('1'))).toEqual({ ok: true })
+    expect(await push('/CHORUS/b2', big('2'))).toEqual({ ok: true })
+    expect(validations).toBe(2)
+    // a third 400-byte value is over the 1000-byte budget: refused, not validated, a flood
+    expect(await push('/CHORUS/b3', big('3'))).toEqual(refused('RATE_LIMITED'))
+    expect(validations).toBe(2)
+    expect(penalties).toEqual([[SENDER, 'flood']])
+    // small values still fit what is left; another peer has its own budget
+    expect(await push('/CHORUS/b4', testRecord('4'))).toEqual({ ok: true })
+    expect(await push('/CHORUS/b5', big('5'), undefined, OTHER)).toEqual({ ok: true })
   })
 
   it('refuses pushes over the per-peer rate before any validation, and charges a flood', async () => {

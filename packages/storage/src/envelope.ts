@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { STRICT_CBOR_DECODE_OPTIONS } from '@chorus/common'
+import { ageCryptoDefaults, checkRecipientStanzas } from '@chorus/crypto'
 import type { AbortOptions, NodeSigner } from '@chorus/dht'
 import { decode, encode, rfc8949EncodeOptions } from 'cborg'
 import { canonicalBaseAddress } from './address.js'
@@ -164,9 +165,22 @@ function str(v: unknown, re: RegExp, what: string): string {
   return v
 }
 
+/**
+ * Default most recipient stanzas a record's ciphertext may carry: `@chorus/crypto`'s
+ * `ageCryptoDefaults.maxRecipientStanzas` (128), the limit its readers open.
+ */
+export const DEFAULT_MAX_RECIPIENT_STANZAS: number = ageCryptoDefaults.maxRecipientStanzas
+
 export interface DecodeEnvelopeOptions {
   /** Refuse encodings longer than this. Default: `DEFAULT_MAX_ENVELOPE_BYTES`. */
   maxBytes?: number
+  /**
+   * Refuse a ciphertext whose age header carries more recipient stanzas than this (counted while
+   * the header is parsed, no key agreement), or any stanza but an X25519 one (records are only
+   * encrypted to X25519 recipients; scrypt and others are refused). Default:
+   * `DEFAULT_MAX_RECIPIENT_STANZAS`.
+   */
+  maxRecipientStanzas?: number
 }
 
 /**
@@ -232,6 +246,18 @@ export function decodeEnvelope(input: Uint8Array, options: DecodeEnvelopeOptions
     if (raw.previous !== null) fail('version 1 must have previous = null')
   } else {
     previous = bytes(raw.previous, 'previous', 32)
+  }
+  try {
+    checkRecipientStanzas(ciphertext, {
+      maxStanzas: options.maxRecipientStanzas ?? DEFAULT_MAX_RECIPIENT_STANZAS
+    })
+  } catch (err) {
+    throw new MalformedEnvelopeError(
+      'the ciphertext is not an age file with X25519 recipients within the limit',
+      {
+        cause: err
+      }
+    )
   }
   let certificate: Uint8Array | null = null
   if (raw.certificate !== null) {

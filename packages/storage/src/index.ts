@@ -16,6 +16,7 @@ export {
 export { verifyEd25519 } from './ed25519.js'
 export {
   DEFAULT_MAX_ENVELOPE_BYTES,
+  DEFAULT_MAX_RECIPIENT_STANZAS,
   type DecodeEnvelopeOptions,
   decodeEnvelope,
   ENVELOPE_FORMAT,
@@ -61,6 +62,7 @@ export {
   createRecordCheck,
   type RecordCheck,
   type RecordCheckInit,
+  verifiedRecordsOf,
   type WriteAuthority
 } from './record-check.js'
 export {
@@ -92,3 +94,9 @@ export type {
   StoreResult,
   UCXLMetadata
 } from './types.js'
+export {
+  createVerifiedRecords,
+  type VerifiedRecords,
+  type VerifiedRecordsInit,
+  type VerifiedRecordsStats
+} from './verified-records.js'

@@ -11,8 +11,14 @@
  *   For tests and single-writer use only: anyone can write anything.
  */
 import { digestOfBase, parseRecordKey } from './address.js'
-import { type Envelope, openEnvelope } from './envelope.js'
-import { AccessDeniedError, InvalidEnvelopeError } from './errors.js'
+import {
+  DEFAULT_MAX_ENVELOPE_BYTES,
+  DEFAULT_MAX_RECIPIENT_STANZAS,
+  type Envelope,
+  openEnvelope
+} from './envelope.js'
+import { AccessDeniedError, InvalidEnvelopeError, MalformedEnvelopeError } from './errors.js'
+import { createVerifiedRecords, type VerifiedRecords } from './verified-records.js'
 
 /** The record fields the write rule judges. */
 export interface AuthoredRecord {
@@ -33,6 +39,11 @@ export interface AuthoredRecord {
  */
 export interface WriteAuthority {
   authorizeWrite(record: AuthoredRecord): unknown
+  /**
+   * Calls `listener` whenever the rule changes (`TeamPolicy`: a new manifest); returns the
+   * unsubscribe function. The verified-record memo of this authority is emptied then. Optional.
+   */
+  onManifest?(listener: (manifest: unknown) => void): () => void
 }
 
 export interface RecordCheckInit {
@@ -40,6 +51,37 @@ export interface RecordCheckInit {
   authority?: WriteAuthority
   /** Largest record value accepted, in bytes. Default: `DEFAULT_MAX_ENVELOPE_BYTES` (1 MiB + 128 KiB). */
   maxRecordBytes?: number
+  /** Most recipient stanzas in a record's ciphertext. Default: `DEFAULT_MAX_RECIPIENT_STANZAS` (128). */
+  maxRecipientStanzas?: number
+  /**
+   * Records already verified, so each distinct record is decoded and its signature verified once.
+   * Default: the memo every check of the same authority shares (`verifiedRecordsOf(authority)`).
+   */
+  verified?: VerifiedRecords
+}
+
+// One memo per authority, shared by every check built with it (the DHT's validators, storage's
+// reads and indexing, the direct protocol), so a record is verified once per node; open mode
+// (no authority) shares one per process.
+const memos = new WeakMap<object, VerifiedRecords>()
+const OPEN_MODE = {}
+
+/**
+ * The verified-record memo every record check of `authority` shares (open mode: of every check
+ * without one). Its `stats()` count signature verifications; `clear()` forgets every record (the
+ * team's write rule still runs on each check, so a changed policy applies without it; it is also
+ * emptied on each new manifest when the authority has `onManifest`).
+ */
+export function verifiedRecordsOf(authority?: WriteAuthority): VerifiedRecords {
+  const owner: object = authority ?? OPEN_MODE
+  let memo = memos.get(owner)
+  if (memo === undefined) {
+    const created = createVerifiedRecords()
+    memo = created
+    memos.set(owner, created)
+    authority?.onManifest?.(() => created.clear())
+  }
+  return memo
 }
 
 /**
@@ -80,11 +122,20 @@ export function authorize(authority: WriteAuthority, record: AuthoredRecord, rea
  * key `/v/<n>`, and (team mode) that the write rule allows.
  */
 export function createRecordCheck(init: RecordCheckInit = {}): RecordCheck {
-  const { authority, maxRecordBytes } = init
+  const { authority } = init
+  const maxBytes = init.maxRecordBytes ?? DEFAULT_MAX_ENVELOPE_BYTES
+  const maxRecipientStanzas = init.maxRecipientStanzas ?? DEFAULT_MAX_RECIPIENT_STANZAS
+  const verified = init.verified ?? verifiedRecordsOf(authority)
+  const limits = `${maxBytes}/${maxRecipientStanzas}`
+  const verify = (value: Uint8Array): Envelope => openEnvelope(value, { maxBytes, maxRecipientStanzas })
   return (key, value) => {
     const k = parseRecordKey(key)
-    if (k === null) throw new InvalidEnvelopeError(`key ${JSON.stringify(key)} is not a CHORUS ucxl key`)
-    const envelope = openEnvelope(value, { maxBytes: maxRecordBytes })
+    if (k === null) throw new InvalidEnvelopeError('the key is not a CHORUS ucxl key')
+    if (!(value instanceof Uint8Array)) throw new MalformedEnvelopeError('not a byte array')
+    // the size limit first: nothing over it is hashed, decoded or remembered
+    if (value.byteLength > maxBytes)
+      throw new MalformedEnvelopeError(`${value.byteLength} bytes is over the ${maxBytes} byte limit`)
+    const envelope = verified.open(value, limits, verify)
     if (digestOfBase(envelope.address) !== k.digest) {
       throw new InvalidEnvelopeError('the envelope address does not hash to the key digest')
     }

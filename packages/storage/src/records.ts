@@ -1,6 +1,12 @@
 import type { RecordRules, RecordSelector, RecordValidator } from '@chorus/dht'
 import { parseRecordKey } from './address.js'
-import { DEFAULT_MAX_ENVELOPE_BYTES, decodeEnvelope, type Envelope, envelopeHash } from './envelope.js'
+import {
+  DEFAULT_MAX_ENVELOPE_BYTES,
+  DEFAULT_MAX_RECIPIENT_STANZAS,
+  decodeEnvelope,
+  type Envelope,
+  envelopeHash
+} from './envelope.js'
 import { createRecordCheck, type RecordCheckInit, type WriteAuthority } from './record-check.js'
 import { chorusSuccession } from './succession.js'
 
@@ -20,6 +26,13 @@ export interface ChorusRecordRulesInit {
    * @default DEFAULT_MAX_ENVELOPE_BYTES
    */
   maxRecordBytes?: number
+  /**
+   * Most recipient stanzas a record's age ciphertext may carry (one per current key of each role
+   * it is encrypted for); a record with more, or with any stanza but X25519, is refused before any
+   * key agreement. The same limit as `@chorus/crypto`'s `maxRecipientStanzas`.
+   * @default DEFAULT_MAX_RECIPIENT_STANZAS
+   */
+  maxRecipientStanzas?: number
   /**
    * Validator for `/CHORUS/...` keys outside `/CHORUS/ucxl/` (other packages sharing the
    * namespace, e.g. role announcements).
@@ -78,7 +91,12 @@ export function compareEnvelopes(
  */
 export function chorusRecordRules(init: ChorusRecordRulesInit = {}): RecordRules {
   const maxBytes = init.maxRecordBytes ?? DEFAULT_MAX_ENVELOPE_BYTES
-  const check = createRecordCheck({ authority: init.authority, maxRecordBytes: maxBytes })
+  const maxRecipientStanzas = init.maxRecipientStanzas ?? DEFAULT_MAX_RECIPIENT_STANZAS
+  const check = createRecordCheck({
+    authority: init.authority,
+    maxRecordBytes: maxBytes,
+    maxRecipientStanzas
+  })
   const teamMode = init.authority !== undefined
   const validator: RecordValidator = async (keyBytes, value) => {
     const key = decoder.decode(keyBytes)
@@ -96,7 +114,11 @@ export function chorusRecordRules(init: ChorusRecordRulesInit = {}): RecordRules
     const decoded: { i: number; envelope: Envelope; hash: Uint8Array }[] = []
     records.forEach((value, i) => {
       try {
-        decoded.push({ i, envelope: decodeEnvelope(value, { maxBytes }), hash: envelopeHash(value) })
+        decoded.push({
+          i,
+          envelope: decodeEnvelope(value, { maxBytes, maxRecipientStanzas }),
+          hash: envelopeHash(value)
+        })
       } catch {
         // not an envelope: never selected
       }

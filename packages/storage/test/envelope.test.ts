@@ -11,7 +11,7 @@ import {
   verifyEnvelope
 } from '../src/envelope.js'
 import { InvalidEnvelopeError, MalformedEnvelopeError } from '../src/errors.js'
-import { BASE, makeSigner, sampleEnvelope } from './helpers.js'
+import { ageShaped, BASE, makeSigner, sampleEnvelope } from './helpers.js'
 
 describe('envelope', () => {
   it('round-trips through the canonical encoding and verifies', async () => {
@@ -34,7 +34,9 @@ describe('envelope', () => {
     const { envelope } = await sampleEnvelope(signer)
     const tampered = {
       ...envelope,
-      ciphertext: Uint8Array.from(envelope.ciphertext, (b, i) => (i === 3 ? b ^ 1 : b))
+      ciphertext: Uint8Array.from(envelope.ciphertext, (b, i) =>
+        i === envelope.ciphertext.length - 3 ? b ^ 1 : b
+      )
     }
     expect(() => verifyEnvelope(decodeEnvelope(encodeEnvelope(tampered)))).toThrow(InvalidEnvelopeError)
     const badSig = {
@@ -124,6 +126,8 @@ describe('envelope', () => {
     const max = await sampleEnvelope(signer, { certificate: new Uint8Array(MAX_CERTIFICATE_BYTES) })
     expect(openEnvelope(max.bytes).certificate?.byteLength).toBe(MAX_CERTIFICATE_BYTES)
     const flip = (b: Uint8Array) => Uint8Array.from(b, (x, i) => (i === 0 ? x ^ 1 : x))
+    // in the payload: a flipped header byte is refused as malformed before any hash
+    const flipLast = (b: Uint8Array) => Uint8Array.from(b, (x, i) => (i === b.length - 1 ? x ^ 1 : x))
     const m = envelope.metadata
     const tampered: [string, typeof envelope][] = [
       ['format', { ...envelope, format: 1 }],
@@ -135,7 +139,7 @@ describe('envelope', () => {
       ['timestamp', { ...envelope, metadata: { ...m, timestamp: m.timestamp - 1 } }],
       ['size', { ...envelope, metadata: { ...m, size: m.size - 1 } }],
       ['ciphertextHash', { ...envelope, metadata: { ...m, ciphertextHash: flip(m.ciphertextHash) } }],
-      ['ciphertext', { ...envelope, ciphertext: flip(envelope.ciphertext) }],
+      ['ciphertext', { ...envelope, ciphertext: flipLast(envelope.ciphertext) }],
       ['author', { ...envelope, author: makeSigner().publicKey }],
       ['certificate changed', { ...envelope, certificate: flip(certificate) }],
       ['certificate removed', { ...envelope, certificate: null }],
@@ -152,8 +156,9 @@ describe('envelope', () => {
 
   it('enforces the size limit before decoding', async () => {
     const signer = makeSigner()
-    const { bytes } = await sampleEnvelope(signer, {}, new Uint8Array(5000))
+    const ciphertext = ageShaped(new Uint8Array(5000))
+    const { bytes } = await sampleEnvelope(signer, {}, ciphertext)
     expect(() => decodeEnvelope(bytes, { maxBytes: 1000 })).toThrow(/limit/)
-    expect(decodeEnvelope(bytes, { maxBytes: 10_000 }).ciphertext.byteLength).toBe(5000)
+    expect(decodeEnvelope(bytes, { maxBytes: 10_000 }).ciphertext.byteLength).toBe(ciphertext.byteLength)
   })
 })

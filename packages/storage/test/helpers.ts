@@ -40,11 +40,22 @@ export function useLocalDHT(): { readonly dht: LocalDHT; readonly dir: string } 
 
 export const BASE = 'ucxl://agent001:backend_developer@project123:task456/decision'
 
-/** An envelope signed by `signer` over arbitrary (not age) ciphertext: for format tests only. */
+/**
+ * An age header of one well-formed X25519 stanza (opened by no key) followed by `payload`: what
+ * the record check accepts as a ciphertext, for format tests only.
+ */
+export function ageShaped(payload: Uint8Array | string): Uint8Array {
+  const b64 = (n: number, fill: number) => Buffer.alloc(n, fill).toString('base64').replace(/=+$/, '')
+  const header = `age-encryption.org/v1\n-> X25519 ${b64(32, 9)}\n${b64(32, 7)}\n--- ${b64(32, 1)}\n`
+  const body = typeof payload === 'string' ? Buffer.from(payload) : Buffer.from(payload)
+  return new Uint8Array(Buffer.concat([Buffer.from(header, 'latin1'), body]))
+}
+
+/** An envelope signed by `signer` over an age-shaped (not openable) ciphertext: for format tests only. */
 export async function sampleEnvelope(
   signer: NodeSigner,
   over: Partial<UnsignedEnvelope> = {},
-  ciphertext = new TextEncoder().encode('not really age, just bytes for the format tests')
+  ciphertext = ageShaped('not really age, just bytes for the format tests')
 ) {
   const unsigned: UnsignedEnvelope = {
     format: ENVELOPE_FORMAT,

@@ -43,7 +43,8 @@ describe('CHORUS record rules', () => {
     await expect(validate(enc.encode(versionKey(digest, 2)), bytes)).rejects.toThrow(/version/)
     await expect(validate(enc.encode('/CHORUS/role/x'), bytes)).rejects.toThrow(/not a CHORUS ucxl key/)
     const tampered = Uint8Array.from(bytes)
-    const at = Buffer.from(bytes).indexOf(Buffer.from(envelope.ciphertext)) + 2
+    const at =
+      Buffer.from(bytes).indexOf(Buffer.from(envelope.ciphertext)) + envelope.ciphertext.byteLength - 2
     tampered[at] = (tampered[at] ?? 0) ^ 0xff
     await expect(validate(enc.encode(headKey(digest)), tampered)).rejects.toThrow(/hash/)
     const forged = encodeEnvelope({ ...envelope, signature: new Uint8Array(64) })

@@ -20,7 +20,7 @@ import {
   versionKey
 } from '../src/index.js'
 import { nodeCrypto, startStorage, teamKeys } from './fixtures.js'
-import { tempDir } from './helpers.js'
+import { ageShaped, tempDir } from './helpers.js'
 import { TestTeam } from './team-authority.js'
 
 const text = (b: Uint8Array): string => new TextDecoder().decode(b)
@@ -57,7 +57,7 @@ describe('team mode on a 4-node libp2p network: the write rule and the successio
       size?: number
     }
   ) {
-    const ciphertext = o.ciphertext ?? new Uint8Array(randomBytes(64))
+    const ciphertext = o.ciphertext ?? ageShaped(randomBytes(64))
     return signEnvelope(
       {
         format: ENVELOPE_FORMAT,

@@ -91,37 +91,46 @@ export async function encryptAge(
 }
 
 /** Caches each stanza's imported ephemeral share across identities within one decryption. */
-type ShareCache = Map<Stanza, KeyObject>
+type ShareCache = Map<Stanza, { shareRaw: Buffer; shareKey: KeyObject }>
 
-function unwrapX25519(stanzas: readonly Stanza[], id: X25519Identity, cache: ShareCache): Buffer | undefined {
-  for (const s of stanzas) {
-    if (s.type !== 'X25519') continue
-    // A malformed stanza of our type is a hard error, as in the reference implementation.
-    if (s.args.length !== 1) throw new CiphertextIntegrityError('header', 'invalid X25519 stanza (arguments)')
-    let shareKey = cache.get(s)
-    const shareRaw = decodeRawBase64(s.args[0] ?? '')
-    if (shareRaw === undefined || shareRaw.length !== 32) {
-      throw new CiphertextIntegrityError('header', 'invalid X25519 stanza (share)')
-    }
-    if (s.body.length !== FILE_KEY_SIZE + 16) {
-      throw new CiphertextIntegrityError('header', 'invalid X25519 stanza (file key size)')
-    }
-    let secret: Buffer
-    try {
-      shareKey ??= importPublicKey(shareRaw)
-      cache.set(s, shareKey)
-      secret = agree(id.privateKey, shareKey)
-    } catch (cause) {
-      throw new CiphertextIntegrityError('header', 'invalid X25519 stanza (low-order or invalid share)', {
-        cause
-      })
-    }
-    const wrapKey = hkdfSha256(secret, Buffer.concat([shareRaw, id.publicRaw]), X25519_LABEL)
-    secret.fill(0)
-    const fileKey = open(wrapKey, s.body)
-    if (fileKey !== undefined) return fileKey
+/** The share of an X25519 stanza, checked and imported once per decryption. */
+function shareOf(s: Stanza, cache: ShareCache): { shareRaw: Buffer; shareKey: KeyObject } {
+  const hit = cache.get(s)
+  if (hit !== undefined) return hit
+  // A malformed stanza of our type is a hard error, as in the reference implementation.
+  if (s.args.length !== 1) throw new CiphertextIntegrityError('header', 'invalid X25519 stanza (arguments)')
+  const shareRaw = decodeRawBase64(s.args[0] ?? '')
+  if (shareRaw === undefined || shareRaw.length !== 32) {
+    throw new CiphertextIntegrityError('header', 'invalid X25519 stanza (share)')
   }
-  return undefined
+  if (s.body.length !== FILE_KEY_SIZE + 16) {
+    throw new CiphertextIntegrityError('header', 'invalid X25519 stanza (file key size)')
+  }
+  let shareKey: KeyObject
+  try {
+    shareKey = importPublicKey(shareRaw)
+  } catch (cause) {
+    throw new CiphertextIntegrityError('header', 'invalid X25519 stanza (invalid share)', { cause })
+  }
+  const entry = { shareRaw, shareKey }
+  cache.set(s, entry)
+  return entry
+}
+
+/** One unwrap: the file key when this stanza was made for this identity. */
+function unwrapX25519(s: Stanza, id: X25519Identity, cache: ShareCache): Buffer | undefined {
+  const { shareRaw, shareKey } = shareOf(s, cache)
+  let secret: Buffer
+  try {
+    secret = agree(id.privateKey, shareKey)
+  } catch (cause) {
+    throw new CiphertextIntegrityError('header', 'invalid X25519 stanza (low-order or invalid share)', {
+      cause
+    })
+  }
+  const wrapKey = hkdfSha256(secret, Buffer.concat([shareRaw, id.publicRaw]), X25519_LABEL)
+  secret.fill(0)
+  return open(wrapKey, s.body)
 }
 
 export interface DecryptResult {
@@ -130,6 +139,26 @@ export interface DecryptResult {
   identityIndex: number
 }
 
+export interface DecryptOptions {
+  /** Most recipient stanzas a header may carry; more is refused while parsing. Default: no limit. */
+  maxStanzas?: number
+  /**
+   * Most unwrap attempts (X25519 stanzas × identities held): a header that could need more is
+   * refused before the first key agreement. Default: no limit.
+   */
+  maxUnwrapAttempts?: number
+  /**
+   * Unwrap attempts between two yields to the event loop (each is one X25519 agreement, tens of
+   * microseconds), so no decryption holds the loop for long. Default: {@link UNWRAPS_PER_TURN}.
+   */
+  unwrapsPerTurn?: number
+}
+
+/** Unwrap attempts between two yields to the event loop: a few milliseconds of work. */
+export const UNWRAPS_PER_TURN = 32
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
 /**
  * Decrypts an age file (binary or armored, detected) with the first identity that opens it.
  * Throws CiphertextIntegrityError (reason armor/header/hmac/payload) or DecryptionDeniedError; never returns
@@ -137,18 +166,35 @@ export interface DecryptResult {
  */
 export async function decryptAge(
   ciphertext: Uint8Array,
-  identities: readonly X25519Identity[]
+  identities: readonly X25519Identity[],
+  options: DecryptOptions = {}
 ): Promise<DecryptResult> {
   const binary = looksArmored(ciphertext) ? decodeArmor(ciphertext) : ciphertext
-  const header = parseHeader(binary)
+  const header = parseHeader(binary, { maxStanzas: options.maxStanzas })
   if (header.stanzas.some((s) => s.type === 'scrypt') && header.stanzas.length !== 1) {
     throw new CiphertextIntegrityError('header', 'an scrypt stanza must be the only stanza')
   }
+  const x25519 = header.stanzas.filter((s) => s.type === 'X25519')
+  const maxAttempts = options.maxUnwrapAttempts ?? Number.POSITIVE_INFINITY
+  if (x25519.length * identities.length > maxAttempts) {
+    throw new CiphertextIntegrityError(
+      'header',
+      `opening it could take more than ${maxAttempts} unwrap attempts (recipient stanzas × identities held)`
+    )
+  }
+  const perTurn = Math.max(1, options.unwrapsPerTurn ?? UNWRAPS_PER_TURN)
   const cache: ShareCache = new Map()
   let fileKey: Buffer | undefined
   let identityIndex = -1
+  let attempts = 0
   for (let i = 0; i < identities.length && fileKey === undefined; i++) {
-    fileKey = unwrapX25519(header.stanzas, identities[i] as X25519Identity, cache)
+    const id = identities[i] as X25519Identity
+    for (const s of x25519) {
+      if (attempts > 0 && attempts % perTurn === 0) await nextTurn()
+      attempts++
+      fileKey = unwrapX25519(s, id, cache)
+      if (fileKey !== undefined) break
+    }
     identityIndex = i
   }
   if (fileKey === undefined) {
@@ -169,6 +215,26 @@ export async function decryptAge(
   const streamKey = hkdfSha256(fileKey, binary.subarray(header.payloadOffset, nonceEnd), PAYLOAD_LABEL)
   fileKey.fill(0)
   return { plaintext: decryptStream(streamKey, binary.subarray(nonceEnd)), identityIndex }
+}
+
+/**
+ * Checks the header of an age file as a record must carry it, without any key agreement: binary
+ * (not armored), at most `maxStanzas` stanzas (refused while parsing), each an X25519 stanza of
+ * the form this implementation writes (one 32-byte share, a 32-byte wrapped file key). scrypt
+ * (passphrase) and other stanza types are refused: records are only ever encrypted to X25519
+ * recipients. Returns the number of stanzas; throws CiphertextIntegrityError('header').
+ */
+export function checkRecipientStanzas(ciphertext: Uint8Array, options: { maxStanzas: number }): number {
+  const header = parseHeader(ciphertext, { maxStanzas: options.maxStanzas })
+  if (header.stanzas.length === 0) throw new CiphertextIntegrityError('header', 'no recipient stanza')
+  for (const s of header.stanzas) {
+    if (s.type !== 'X25519') throw new CiphertextIntegrityError('header', 'a stanza is not an X25519 stanza')
+    const share = s.args.length === 1 ? decodeRawBase64(s.args[0] ?? '') : undefined
+    if (share === undefined || share.length !== 32 || s.body.length !== FILE_KEY_SIZE + 16) {
+      throw new CiphertextIntegrityError('header', 'invalid X25519 stanza')
+    }
+  }
+  return header.stanzas.length
 }
 
 export { decodeArmor, encodeArmor, looksArmored }

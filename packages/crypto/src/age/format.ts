@@ -39,7 +39,16 @@ function isValidArg(arg: string): boolean {
   return true
 }
 
-export function parseHeader(data: Uint8Array): ParsedHeader {
+export interface ParseHeaderOptions {
+  /**
+   * Most stanzas accepted: the next `->` line is refused while parsing, before its body is read
+   * and before any key agreement. Default: no limit (the age format sets none).
+   */
+  maxStanzas?: number
+}
+
+export function parseHeader(data: Uint8Array, options: ParseHeaderOptions = {}): ParsedHeader {
+  const maxStanzas = options.maxStanzas ?? Number.POSITIVE_INFINITY
   const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength)
   let pos = 0
   const nextLine = (): string | undefined => {
@@ -67,6 +76,7 @@ export function parseHeader(data: Uint8Array): ParsedHeader {
       return { stanzas, headerNoMac: buf.subarray(0, lineStart + 3), mac, payloadOffset: pos }
     }
     if (!line.startsWith('->')) headerError('unexpected line in the header')
+    if (stanzas.length >= maxStanzas) headerError(`more than ${maxStanzas} recipient stanzas`)
     const parts = line.split(' ')
     if (parts[0] !== '->' || parts.length < 2) headerError('malformed stanza line')
     const args = parts.slice(1)

@@ -220,7 +220,8 @@ class LibP2PDHTImpl implements LibP2PDHT {
       {
         kadProtocol,
         requestTimeout: init.requestTimeout ?? d.requestTimeout,
-        rateLimit: init.rateLimit ?? d.rateLimit
+        rateLimit: init.rateLimit ?? d.rateLimit,
+        byteRateLimit: init.byteRateLimit ?? d.byteRateLimit
       }
     )
     this.#discovery = new Discovery(

@@ -1,4 +1,4 @@
-import { anySignal, errorText, type Logger } from '@chorus/common'
+import { anySignal, createRefusalLog, errorText, type Logger, type RefusalLog } from '@chorus/common'
 import type { PeerId } from '@libp2p/interface'
 import type { AbortOptions, PeerInfo, PeerMessaging, ProtocolHandler } from '../contract.js'
 import { PeerUnreachableError } from '../errors.js'
@@ -11,6 +11,9 @@ import type { RunState } from './lifetime.js'
 import { handleProtocol, sendRequest, toPeerId } from './messaging.js'
 import type { ChorusLibp2p } from './node.js'
 import { markInbound } from './stale.js'
+
+/** The class name of an error: the refusal code its log lines are counted under. */
+const errorName = (err: unknown): string => (err instanceof Error ? err.name : 'Error')
 
 export interface PeerMessagingComponents {
   /** The libp2p node the protocols run on. */
@@ -36,6 +39,8 @@ export interface PeerMessagingInit {
   requestTimeout: number
   /** Per-peer token bucket per protocol; `false` turns it off. */
   rateLimit: RateLimiterInit | false
+  /** Per-peer byte budget per protocol (request bytes; kad: offered record bytes); `false` turns it off. */
+  byteRateLimit: RateLimiterInit | false
 }
 
 /** What peer messaging needs of admission (see admission.ts). */
@@ -59,11 +64,15 @@ export class PeerMessagingService implements Omit<PeerMessaging, 'peerId'> {
   readonly #c: PeerMessagingComponents
   readonly #init: PeerMessagingInit
   readonly #limiters = new Map<string, RateLimiter>()
+  readonly #byteLimiters = new Map<string, RateLimiter>()
+  /** Failed inbound requests and malformed messages, logged at a bounded rate and size. */
+  readonly #refusals: RefusalLog
   #detach: Array<() => Promise<void>> = []
 
   constructor(components: PeerMessagingComponents, init: PeerMessagingInit) {
     this.#c = components
     this.#init = init
+    this.#refusals = createRefusalLog(components.logger, { level: 'debug' })
   }
 
   /** Guards the kad protocol (call once the node runs: kad-dht registers it at start). */
@@ -77,6 +86,7 @@ export class PeerMessagingService implements Omit<PeerMessaging, 'peerId'> {
           reputation,
           protocols: kadServes ? [this.#init.kadProtocol] : [],
           limiter: this.#limiterFor(this.#init.kadProtocol) ?? false,
+          byteLimiter: this.#byteLimiterFor(this.#init.kadProtocol) ?? false,
           logger
         })
       )
@@ -93,6 +103,7 @@ export class PeerMessagingService implements Omit<PeerMessaging, 'peerId'> {
 
   /** Restores the kad protocol's handler and stops hanging up on banned peers. */
   async stop(): Promise<void> {
+    this.#refusals.stop()
     for (const detach of this.#detach.splice(0).reverse()) await detach().catch(() => {})
   }
 
@@ -100,9 +111,15 @@ export class PeerMessagingService implements Omit<PeerMessaging, 'peerId'> {
     this.#c.run.assertStarted('handle')
     const reputation = this.#c.reputation
     const limiter = this.#limiterFor(protocol)
+    const byteLimiter = this.#byteLimiterFor(protocol)
     const guarded: ProtocolHandler =
       reputation != null
-        ? guardProtocolHandler(handler, { reputation, protocol, ...(limiter != null ? { limiter } : {}) })
+        ? guardProtocolHandler(handler, {
+            reputation,
+            protocol,
+            ...(limiter != null ? { limiter } : {}),
+            ...(byteLimiter != null ? { byteLimiter } : {})
+          })
         : (request, from) => inboundPeer.run(from.id, () => handler(request, from))
     await this.serve(protocol, guarded, options)
   }
@@ -113,7 +130,8 @@ export class PeerMessagingService implements Omit<PeerMessaging, 'peerId'> {
     await handleProtocol(this.#c.node, protocol, handler, {
       ...options,
       timeout: this.#init.requestTimeout,
-      onError: (err) => this.#c.logger.debug({ protocol, err: errorText(err) }, 'inbound request failed'),
+      onError: (err) =>
+        this.#refusals.refused(errorName(err), { protocol, err: errorText(err) }, 'inbound request failed'),
       onInvalidMessage: (peer) => this.#invalidMessage(peer),
       ...(admission != null ? { admit: (connection) => admission.waitAdmitted(connection.remotePeer) } : {})
     })
@@ -176,8 +194,19 @@ export class PeerMessagingService implements Omit<PeerMessaging, 'peerId'> {
 
   /** A peer broke the framing of a request or response. */
   #invalidMessage(peer: string): void {
-    this.#c.logger.debug({ peer }, 'malformed message from peer')
+    this.#refusals.refused('MALFORMED_MESSAGE', { peer }, 'malformed message from peer')
     this.#c.reputation?.penalise(peer, 'invalid-message')
+  }
+
+  /** The per-peer byte budget of a protocol (one bucket per peer and protocol); undefined when off. */
+  #byteLimiterFor(protocol: string): RateLimiter | undefined {
+    if (this.#init.byteRateLimit === false) return undefined
+    let limiter = this.#byteLimiters.get(protocol)
+    if (limiter == null) {
+      limiter = createRateLimiter(this.#init.byteRateLimit)
+      this.#byteLimiters.set(protocol, limiter)
+    }
+    return limiter
   }
 
   /** The per-peer rate limiter of a protocol (one bucket per peer and protocol); undefined when off. */

@@ -1,4 +1,4 @@
-import { abortError, throwIfAborted } from '@chorus/common'
+import { abortError, createRefusalLog, type RefusalLog, silentLogger, throwIfAborted } from '@chorus/common'
 import { type LocalDHTInit, localDHTDefaults } from '../config.js'
 import type {
   ClosestPeersOptions,
@@ -61,6 +61,8 @@ class LocalDHTImpl implements LocalDHT {
   readonly peerId: string
   readonly #init: LocalDHTInit
   readonly #log: Logger | undefined
+  /** Refused records, logged at a bounded rate and size (the hybrid replays what peers wrote). */
+  readonly #refusals: RefusalLog
   #store: RecordStore | undefined
   #closed = false
   #startedAt = 0
@@ -69,6 +71,7 @@ class LocalDHTImpl implements LocalDHT {
     this.#init = init
     this.peerId = init.peerId ?? localDHTDefaults.peerId
     this.#log = init.logger
+    this.#refusals = createRefusalLog(init.logger ?? silentLogger, { level: 'debug' })
     // Opening is synchronous (node:sqlite), so the factory hands back a started instance and a
     // bad dataDir throws right there.
     this.#open()
@@ -188,7 +191,7 @@ class LocalDHTImpl implements LocalDHT {
       await validator(keyBytes(key), value)
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err)
-      this.#log?.debug({ key, reason }, 'local dht refused a record')
+      this.#refusals.refused(err instanceof Error ? err.name : 'Error', { key }, 'local dht refused a record')
       throw new InvalidRecordError(key, reason, { cause: err })
     }
   }

@@ -4,7 +4,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import type { Logger, ProtocolHandler, RecordRules, RecordValidator } from '../contract.js'
 import { EquivocationError, StaleRecordError } from '../errors.js'
 import { protocolHandler } from '../libp2p/kad-internals.js'
-import { inboundPeer } from './context.js'
+import { inboundPeer, inboundRecordBudget } from './context.js'
 import { PeerBannedError, RateLimitedError } from './errors.js'
 import { createRateLimiter, type RateLimiter } from './rate-limiter.js'
 import type { PeerReputation } from './reputation.js'
@@ -19,11 +19,18 @@ import type { PeerReputation } from './reputation.js'
  */
 export function guardRecordRules(
   rules: RecordRules,
-  reputation: Pick<PeerReputation, 'onInvalidRecord'>
+  reputation: Pick<PeerReputation, 'onInvalidRecord'> & Partial<Pick<PeerReputation, 'onFlood'>>
 ): RecordRules {
   const validators: Record<string, RecordValidator> = {}
   for (const [ns, validate] of Object.entries(rules.validators)) {
     validators[ns] = async (key, value) => {
+      const budget = inboundRecordBudget.getStore()
+      if (budget != null && !budget(value.byteLength)) {
+        // over the sender's byte budget: refused unread, a flood rather than an invalid record
+        const peer = inboundPeer.getStore() ?? 'unknown'
+        reputation.onFlood?.(peer)
+        throw new RateLimitedError(peer, 'records')
+      }
       try {
         await validate(key, value)
       } catch (err) {
@@ -42,6 +49,8 @@ export interface GuardHandlerInit {
   reputation: PeerReputation
   /** Per-peer limiter; a refused request costs the peer a `flood` penalty. Default: none (no limit). */
   limiter?: RateLimiter
+  /** Per-peer byte budget: each request takes its length; over it, refused as a flood. Default: none. */
+  byteLimiter?: RateLimiter
   /** Protocol name for error messages. Default: `'request'`. */
   protocol?: string
 }
@@ -55,6 +64,10 @@ export function guardProtocolHandler(handler: ProtocolHandler, init: GuardHandle
   return async (request, from) => {
     if (init.reputation.isBanned(from.id)) throw new PeerBannedError(from.id)
     if (init.limiter != null && !init.limiter.tryTake(from.id)) {
+      init.reputation.onFlood(from.id)
+      throw new RateLimitedError(from.id, what)
+    }
+    if (init.byteLimiter != null && !init.byteLimiter.tryTake(from.id, request.byteLength)) {
       init.reputation.onFlood(from.id)
       throw new RateLimitedError(from.id, what)
     }
@@ -76,6 +89,12 @@ export interface AttachReputationInit {
    * (a busy honest peer opens a few per second). `false` for no limit.
    */
   limiter?: RateLimiter | false
+  /**
+   * Per-peer byte budget for those streams: each record a peer offers on them (kad-dht PUT_VALUE)
+   * takes its value's length before it is validated; over it, the record is refused and costs a
+   * `flood` penalty. Default: none.
+   */
+  byteLimiter?: RateLimiter | false
   /** Close every connection to a peer as soon as it is banned. Default: true. */
   hangUpOnBan?: boolean
   logger?: Logger
@@ -96,6 +115,7 @@ export async function attachReputation(
     init.limiter === false
       ? undefined
       : (init.limiter ?? createRateLimiter({ burst: 200, ratePerSecond: 100 }))
+  const byteLimiter = init.byteLimiter === false ? undefined : init.byteLimiter
   const undo: Array<() => Promise<void> | void> = []
   if (init.hangUpOnBan !== false) {
     undo.push(
@@ -124,7 +144,12 @@ export async function attachReputation(
         stream.abort(new RateLimitedError(peer, protocol))
         return
       }
-      return inboundPeer.run(peer, () => inner(stream, connection))
+      const budget = byteLimiter != null ? (bytes: number) => byteLimiter.tryTake(peer, bytes) : undefined
+      return inboundPeer.run(peer, () =>
+        budget != null
+          ? inboundRecordBudget.run(budget, () => inner(stream, connection))
+          : inner(stream, connection)
+      )
     }
     await node.handle(protocol, guarded, { ...original.options, force: true })
     undo.push(async () => {

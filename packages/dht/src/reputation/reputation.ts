@@ -1,4 +1,4 @@
-import { silentLogger } from '@chorus/common'
+import { createRefusalLog, silentLogger } from '@chorus/common'
 import type { ConnectionGater, PeerId } from '@libp2p/interface'
 import type { Logger } from '../contract.js'
 
@@ -135,6 +135,8 @@ export function createPeerReputation(init: PeerReputationInit = {}): PeerReputat
   const exempt = new Set(init.exempt ?? [])
   const now = init.now ?? Date.now
   const log = init.logger ?? silentLogger
+  // a penalty a line up to a rate per reason, then a summary: a flood of offences is not one of lines
+  const penaltyLines = createRefusalLog(log, { level: 'debug' })
   const entries = new Map<string, Entry>()
   const listeners = new Set<(info: BanInfo) => void>()
   const penalties: Record<PenaltyReason, number> = {
@@ -210,7 +212,7 @@ export function createPeerReputation(init: PeerReputationInit = {}): PeerReputat
     const t = now()
     const e = touch(id, t)
     e.points += w
-    log.debug({ peer: id, reason, points: Math.round(e.points) }, 'peer penalised')
+    penaltyLines.refused(reason, { peer: id, points: Math.round(e.points) }, 'peer penalised')
     if (e.bannedUntil <= t && e.points >= threshold) {
       issueBan(id, e, t, reason)
       // a fresh start after the ban: the ban itself is the punishment

@@ -11,7 +11,7 @@
  * reputation). These buckets are per kind and far smaller, because a push costs a validation and
  * a write and a proof a hash of up to a whole record.
  */
-import { errorText, type Logger } from '@chorus/common'
+import { createRefusalLog, errorText, type Logger, type RefusalLog } from '@chorus/common'
 import { createRateLimiter, type PeerMessaging, type RateLimiter } from '@chorus/dht'
 import type { ReplicationPenalty } from '../api.js'
 import type { ReplicationConfig } from '../config.js'
@@ -35,13 +35,16 @@ export interface ReplicateServerComponents {
   replicate: (req: ReplicateRequest, from: string) => Promise<ReplicateResponse>
   /** The prove handler, bound to its components. */
   prove: (req: ProveRequest, from: string) => ReplicateResponse
+  /** Bytes of the value pinned for a key (what a proof hashes); 0 when none. */
+  heldBytes: (key: string) => number
   /** Reports an offence of a peer. */
   penalise: (peer: string, reason: ReplicationPenalty) => void
   counters: Pick<ReplicationCounters, 'replicasRefused'>
   log: Logger
 }
 
-export interface ReplicateServerInit extends Pick<ReplicationConfig, 'pushRateLimit' | 'proveRateLimit'> {
+export interface ReplicateServerInit
+  extends Pick<ReplicationConfig, 'pushRateLimit' | 'proveRateLimit' | 'byteRateLimit'> {
   /** The protocol id served. */
   protocol: string
   /** Largest value accepted; a larger request is refused (its stream cut at this plus overhead). */
@@ -53,12 +56,18 @@ export class ReplicateServer {
   private readonly init: ReplicateServerInit
   private readonly pushes: RateLimiter
   private readonly proofs: RateLimiter
+  /** Bytes per peer: pushed values and values hashed for proofs. */
+  private readonly bytes: RateLimiter
+  /** Refusals logged at a bounded rate and size (a flood of them is one summary line). */
+  private readonly refusals: RefusalLog
 
   constructor(components: ReplicateServerComponents, init: ReplicateServerInit) {
     this.components = components
     this.init = init
     this.pushes = createRateLimiter(init.pushRateLimit)
     this.proofs = createRateLimiter(init.proveRateLimit)
+    this.bytes = createRateLimiter(init.byteRateLimit)
+    this.refusals = createRefusalLog(components.log)
   }
 
   async start(): Promise<void> {
@@ -70,6 +79,8 @@ export class ReplicateServer {
   async stop(): Promise<void> {
     this.pushes.clear()
     this.proofs.clear()
+    this.bytes.clear()
+    this.refusals.stop()
     try {
       await this.components.messaging.unhandle(this.init.protocol)
     } catch (err) {
@@ -85,7 +96,7 @@ export class ReplicateServer {
     const res = await this.respond(bytes, from)
     if (!res.ok) {
       this.components.counters.replicasRefused++
-      this.components.log.info({ from, code: res.code }, 'replication: refused a request')
+      this.refusals.refused(res.code, { from }, 'replication: refused a request')
     }
     return encodeResponse(res)
   }
@@ -101,7 +112,8 @@ export class ReplicateServer {
     }
     if (req.op === 'ping') return handlePing()
     const bucket = req.op === 'prove' ? this.proofs : this.pushes
-    if (!bucket.tryTake(from)) {
+    const cost = req.op === 'prove' ? this.components.heldBytes(req.key) : req.value.byteLength
+    if (!bucket.tryTake(from) || (cost > 0 && !this.bytes.tryTake(from, cost))) {
       this.components.penalise(from, 'flood')
       return refusal('RATE_LIMITED')
     }

@@ -1,3 +1,4 @@
+import { createRefusalLog, silentLogger } from '@chorus/common'
 import type { DHT, Logger } from '@chorus/dht'
 import { createRecordCheck, type WriteAuthority } from '../record-check.js'
 import { checkSuccession } from '../succession.js'
@@ -19,6 +20,9 @@ export interface RecordHandlerOptions {
 export function recordHandler(dht: Pick<DHT, 'getValues' | 'putValue'>, options: RecordHandlerOptions = {}) {
   const { logger, authority } = options
   const teamMode = authority !== undefined
+  // refusals of peers' records, logged at a bounded rate and size (a flood is a summary line)
+  const equivocations = createRefusalLog(logger ?? silentLogger, { level: 'warn' })
+  const refusals = createRefusalLog(logger ?? silentLogger, { level: 'debug' })
   const components: PutHandlerComponents = {
     dht,
     check: createRecordCheck({ authority }),
@@ -36,8 +40,8 @@ export function recordHandler(dht: Pick<DHT, 'getValues' | 'putValue'>, options:
     if (res.ok) return encodeMessage(res)
     // two valid records that contradict each other: the author signed both, which is worth a warning
     if (res.code === REFUSAL_CODES.EQUIVOCATION)
-      logger?.warn({ from: from.id }, 'refused an equivocating record')
-    else logger?.debug({ from: from.id, code: res.code }, 'refused a pushed record')
+      equivocations.refused(res.code, { from: from.id }, 'refused an equivocating record')
+    else refusals.refused(res.code, { from: from.id }, 'refused a pushed record')
     return encodeMessage(res)
   }
 }

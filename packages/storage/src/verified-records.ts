@@ -1,0 +1,116 @@
+/**
+ * A bounded memo of records that already decoded and verified (canonical CBOR, recipient stanzas,
+ * ciphertext hash, signature), keyed by the SHA-256 of their bytes: a record that reaches a node
+ * on several paths (the kad-dht validator, the direct and replicate protocols, read candidates,
+ * the chain walk, indexing) is verified once. What it proves depends only on the bytes; the
+ * team's write rule, which depends on the policy and the clock, still runs on every check, so a
+ * revocation or a new manifest takes effect at once. The memo is also emptied when the authority
+ * takes a new manifest (`onManifest`), and by `clear()`. A refusal (malformed, bad hash or
+ * signature) is remembered as well, without the record's bytes: the same bad record offered again
+ * costs a hash.
+ */
+import { createHash } from 'node:crypto'
+import type { Envelope } from './envelope.js'
+
+export interface VerifiedRecordsInit {
+  /** Most records remembered (the least recently used is forgotten first). Default: 1024. */
+  maxEntries?: number
+  /** Most record bytes remembered (64 MiB). Default: 64 * 1024 * 1024. */
+  maxBytes?: number
+}
+
+/** Counters of a memo. */
+export interface VerifiedRecordsStats {
+  /** Records fully decoded and verified, refused ones included (each one signature verification at most). */
+  verified: number
+  /** Checks answered from the memo (no decoding, no signature verification), refusals included. */
+  hits: number
+  /** Records remembered now, and their bytes. */
+  entries: number
+  bytes: number
+}
+
+export interface VerifiedRecords {
+  /**
+   * The envelope of `value` when these bytes verified under `limits` before (a fresh copy), else
+   * the result of `verify(value)`, remembered when it returns.
+   */
+  open(value: Uint8Array, limits: string, verify: (value: Uint8Array) => Envelope): Envelope
+  /** Forgets every record (e.g. when the team's policy changes). */
+  clear(): void
+  stats(): VerifiedRecordsStats
+}
+
+const copy = (e: Envelope): Envelope => ({
+  ...e,
+  metadata: { ...e.metadata, encryptedFor: [...e.metadata.encryptedFor] }
+})
+
+// Decoded byte strings may be views of a larger buffer (a request carrying several records): the
+// memo keeps its own copies so it never holds more than the bytes it counts.
+const own = (e: Envelope): Envelope => ({
+  ...e,
+  metadata: {
+    ...e.metadata,
+    encryptedFor: [...e.metadata.encryptedFor],
+    ciphertextHash: e.metadata.ciphertextHash.slice()
+  },
+  ciphertext: e.ciphertext.slice(),
+  author: e.author.slice(),
+  certificate: e.certificate?.slice() ?? null,
+  previous: e.previous?.slice() ?? null,
+  signature: e.signature.slice()
+})
+
+export function createVerifiedRecords(init: VerifiedRecordsInit = {}): VerifiedRecords {
+  const maxEntries = init.maxEntries ?? 1024
+  const maxBytes = init.maxBytes ?? 64 * 1024 * 1024
+  // Map order is use order: the first entry is the least recently used
+  // a refusal is remembered too (it depends on the bytes alone), without the bytes
+  const entries = new Map<string, { envelope?: Envelope; refusal?: unknown; bytes: number }>()
+  let bytes = 0
+  let verified = 0
+  let hits = 0
+  const evict = (): void => {
+    for (const [k, v] of entries) {
+      if (entries.size <= maxEntries && bytes <= maxBytes) return
+      entries.delete(k)
+      bytes -= v.bytes
+    }
+  }
+  return {
+    open(value, limits, verify) {
+      const key = `${limits}/${createHash('sha256').update(value).digest('base64')}`
+      const hit = entries.get(key)
+      if (hit !== undefined) {
+        entries.delete(key)
+        entries.set(key, hit)
+        hits++
+        if (hit.envelope === undefined) throw hit.refusal
+        return copy(hit.envelope)
+      }
+      verified++
+      let envelope: Envelope
+      try {
+        envelope = verify(value)
+      } catch (err) {
+        if (maxEntries > 0) {
+          entries.set(key, { refusal: err, bytes: 0 })
+          evict()
+        }
+        throw err
+      }
+      if (value.byteLength <= maxBytes && maxEntries > 0) {
+        entries.set(key, { envelope: own(envelope), bytes: value.byteLength })
+        bytes += value.byteLength
+        evict()
+      }
+      return envelope
+    },
+    clear() {
+      entries.clear()
+      bytes = 0
+    },
+    stats: () => ({ verified, hits, entries: entries.size, bytes })
+  }
+}
