@@ -13,34 +13,38 @@ import {
   type RoleRegistry
 } from '@chorus/crypto'
 import { type ManifestInit, manifestDefaults, teamLimits } from './config.js'
-import { KEY_BYTES, SIGNATURE_BYTES, verifySignature } from './ed25519.js'
+import { KEY_BYTES } from './ed25519.js'
 import {
   ageRecipient,
   byteString,
-  decodeStrict,
-  encodeCanonical,
   exactKeys,
-  Fault,
   fault,
   int,
   isPlainObject,
   list,
   name,
-  requireCanonical,
-  signingBytes,
   text,
   toBase64url,
   unique
 } from './encoding.js'
-import { InvalidManifestError, invalidInput } from './errors.js'
+import { InvalidManifestError } from './errors.js'
 import type { RoleRecipient, TeamIssuer, TeamManifest, TeamRole } from './manifest-types.js'
-import { checkKey, isTeamId, signChecked, type TeamSigner, teamIdOf } from './root.js'
+import { isTeamId, type TeamSigner } from './root.js'
+import { guardedBy, openRootDocument, type RootDocumentKind, signRootDocument } from './root-document.js'
 
 // Domain separation: a manifest signature can never be replayed as a certificate or an envelope.
 const CONTEXT = new TextEncoder().encode('CHORUS-TEAM-MANIFEST-v1\n')
 const FIELDS = ['team', 'version', 'issuedAt', 'roles', 'recipients', 'issuers'] as const
-const SIGNED_FIELDS = [...FIELDS, 'signature'] as const
 const L = teamLimits
+const MANIFEST: RootDocumentKind<TeamManifest> = {
+  what: 'manifest',
+  context: CONTEXT,
+  fields: FIELDS,
+  maxBytes: () => L.maxManifestBytes,
+  check: checkManifest,
+  wire: wireFields,
+  refuse: (detail) => new InvalidManifestError(detail)
+}
 
 /** The predefined roles of @chorus/crypto as manifest roles. */
 export function predefinedTeamRoles(): Record<string, TeamRole> {
@@ -62,7 +66,7 @@ export function teamRolesOf(roles: Iterable<RoleDefinition>): Record<string, Tea
  * @throws InvalidManifestError (`TEAM_INVALID_MANIFEST`) when it breaks one, naming the rule.
  */
 export function createManifest(init: ManifestInit): TeamManifest {
-  return guarded(() =>
+  return guardedBy(MANIFEST, () =>
     checkManifest({
       team: init.team,
       version: init.version ?? manifestDefaults.version,
@@ -83,16 +87,7 @@ export function createManifest(init: ManifestInit): TeamManifest {
  *   or its signature does not verify with its public key.
  */
 export function signManifest(manifest: TeamManifest, signer: TeamSigner): Uint8Array {
-  const checked = guarded(() => checkManifest(manifest))
-  checkKey(signer?.publicKey, 'signer.publicKey')
-  if (toBase64url(signer.publicKey) !== checked.team) {
-    throw invalidInput('signer', 'is not the root of the team the manifest names')
-  }
-  const fields = wireFields(checked)
-  const signature = signChecked(signer, signingBytes(CONTEXT, fields))
-  const bytes = encodeCanonical({ ...fields, signature })
-  if (bytes.byteLength > L.maxManifestBytes) throw new InvalidManifestError('over the size limit')
-  return bytes
+  return signRootDocument(MANIFEST, manifest, signer)
 }
 
 /**
@@ -104,20 +99,7 @@ export function signManifest(manifest: TeamManifest, signer: TeamSigner): Uint8A
  *   InvalidInputError (`TEAM_INVALID_INPUT`) when `rootKey` is not 32 bytes.
  */
 export function openManifest(bytes: Uint8Array, rootKey: Uint8Array): TeamManifest {
-  checkKey(rootKey, 'rootKey')
-  return guarded(() => {
-    const raw = exactKeys(decodeStrict(bytes, L.maxManifestBytes), SIGNED_FIELDS, 'manifest')
-    const signature = byteString(raw.signature, SIGNATURE_BYTES, 'signature')
-    const { signature: _omitted, ...unsigned } = raw
-    const manifest = checkManifest(unsigned)
-    const fields = wireFields(manifest)
-    requireCanonical(bytes, { ...fields, signature })
-    if (manifest.team !== teamIdOf(rootKey)) fault('signed for another team')
-    if (!verifySignature(rootKey, signingBytes(CONTEXT, fields), signature)) {
-      fault('signature does not verify with the team root')
-    }
-    return manifest
-  })
+  return openRootDocument(MANIFEST, bytes, rootKey)
 }
 
 /** The crypto role registry of exactly the manifest's roles (no predefined ones). */
@@ -128,15 +110,6 @@ export function registryOf(manifest: TeamManifest): RoleRegistry {
     ),
     { includePredefined: false, source: 'team manifest' }
   )
-}
-
-function guarded<T>(fn: () => T): T {
-  try {
-    return fn()
-  } catch (err) {
-    if (err instanceof Fault) throw new InvalidManifestError(err.detail)
-    throw err
-  }
 }
 
 function wireFields(m: TeamManifest): Record<string, unknown> {

@@ -7,32 +7,26 @@
  */
 import type { MemberCertificate } from './certificate.js'
 import { teamLimits } from './config.js'
-import { KEY_BYTES, SIGNATURE_BYTES, verifySignature } from './ed25519.js'
-import {
-  byteString,
-  bytesEqual,
-  decodeStrict,
-  encodeCanonical,
-  exactKeys,
-  Fault,
-  fault,
-  int,
-  list,
-  name,
-  requireCanonical,
-  signingBytes,
-  toBase64url,
-  unique
-} from './encoding.js'
-import { InvalidRevocationsError, invalidInput } from './errors.js'
-import { checkKey, isTeamId, signChecked, type TeamSigner, teamIdOf } from './root.js'
+import { KEY_BYTES } from './ed25519.js'
+import { byteString, bytesEqual, exactKeys, fault, int, list, name, toBase64url, unique } from './encoding.js'
+import { InvalidRevocationsError } from './errors.js'
+import { isTeamId, type TeamSigner } from './root.js'
+import { openRootDocument, type RootDocumentKind, signRootDocument } from './root-document.js'
 
 // Domain separation: a revocation list's signature is never a manifest's, a certificate's or a grant's.
 const CONTEXT = new TextEncoder().encode('CHORUS-TEAM-REVOCATIONS-v1\n')
 const FIELDS = ['team', 'version', 'issuedAt', 'revoked'] as const
-const SIGNED_FIELDS = [...FIELDS, 'signature'] as const
 const ENTRY_FIELDS = ['agent', 'nodeKey', 'serials', 'revokedAt'] as const
 const L = teamLimits
+const REVOCATIONS: RootDocumentKind<RevocationList> = {
+  what: 'revocation list',
+  context: CONTEXT,
+  fields: FIELDS,
+  maxBytes: () => L.maxRevocationBytes,
+  check: checkList,
+  wire: wireFields,
+  refuse: (detail) => new InvalidRevocationsError(detail)
+}
 
 /** One revoked member. */
 export interface RevokedMember {
@@ -63,16 +57,7 @@ export interface RevocationList {
  *   InvalidInputError (`TEAM_INVALID_INPUT`) when the signer is not the root of `list.team`.
  */
 export function signRevocations(list: RevocationList, signer: TeamSigner): Uint8Array {
-  const checked = guarded(() => checkList(list))
-  checkKey(signer?.publicKey, 'signer.publicKey')
-  if (toBase64url(signer.publicKey) !== checked.team) {
-    throw invalidInput('signer', 'is not the root of the team the revocation list names')
-  }
-  const fields = wireFields(checked)
-  const signature = signChecked(signer, signingBytes(CONTEXT, fields))
-  const bytes = encodeCanonical({ ...fields, signature })
-  if (bytes.byteLength > L.maxRevocationBytes) throw new InvalidRevocationsError('over the size limit')
-  return bytes
+  return signRootDocument(REVOCATIONS, list, signer)
 }
 
 /**
@@ -83,20 +68,7 @@ export function signRevocations(list: RevocationList, signer: TeamSigner): Uint8
  *   InvalidInputError (`TEAM_INVALID_INPUT`) when `rootKey` is not 32 bytes.
  */
 export function openRevocations(bytes: Uint8Array, rootKey: Uint8Array): RevocationList {
-  checkKey(rootKey, 'rootKey')
-  return guarded(() => {
-    const raw = exactKeys(decodeStrict(bytes, L.maxRevocationBytes), SIGNED_FIELDS, 'revocation list')
-    const signature = byteString(raw.signature, SIGNATURE_BYTES, 'signature')
-    const { signature: _omitted, ...unsigned } = raw
-    const checked = checkList(unsigned)
-    const fields = wireFields(checked)
-    requireCanonical(bytes, { ...fields, signature })
-    if (checked.team !== teamIdOf(rootKey)) fault('signed for another team')
-    if (!verifySignature(rootKey, signingBytes(CONTEXT, fields), signature)) {
-      fault('signature does not verify with the team root')
-    }
-    return checked
-  })
+  return openRootDocument(REVOCATIONS, bytes, rootKey)
 }
 
 /** The entry of `list` that revokes certificate `c` (its node key, or its agent and serial), if any. */
@@ -107,15 +79,6 @@ export function revocationOf(
   return list?.revoked.find(
     (e) => bytesEqual(e.nodeKey, c.nodeKey) || (e.agent === c.agent && e.serials.includes(c.serial))
   )
-}
-
-function guarded<T>(fn: () => T): T {
-  try {
-    return fn()
-  } catch (err) {
-    if (err instanceof Fault) throw new InvalidRevocationsError(err.detail)
-    throw err
-  }
 }
 
 function wireFields(r: RevocationList): Record<string, unknown> {
