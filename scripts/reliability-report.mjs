@@ -11,6 +11,9 @@ const input = process.argv[2] ?? join(ROOT, '.reports', 'reliability.json')
 const output = process.argv[3] ?? join(ROOT, 'RELIABILITY.md')
 const r = JSON.parse(readFileSync(input, 'utf8'))
 
+/** `1 verification`, `11.5 verifications`, `2.4 ms`: a count unit loses its plural at exactly 1. */
+const withUnit = (v, unit) =>
+  `${n(v)} ${v === 1 && unit.endsWith('s') && unit.length > 2 ? unit.slice(0, -1) : unit}`
 const n = (x) => Number(x).toLocaleString('en-US')
 const ms = (x) => (x >= 10_000 ? `${(x / 1000).toFixed(1)} s` : `${n(x)} ms`)
 const table = (head, rows) =>
@@ -160,8 +163,8 @@ ${table(
   ['cost', 'before', 'after', 'how measured'],
   (r.costs ?? []).map((c) => [
     c.what,
-    c.before === null ? 'n/a' : `${n(c.before)} ${c.unit}`,
-    `${n(c.after)} ${c.unit}`,
+    c.before === null ? 'n/a' : withUnit(c.before, c.unit),
+    withUnit(c.after, c.unit),
     c.how
   ])
 )}

@@ -13,9 +13,11 @@
  *                                 under ~15 s)
  * Writes bench-results/latest.json.
  */
+import { spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import {
   createAgeCrypto,
   createKeyring,
@@ -302,6 +304,26 @@ try {
   rmSync(dir, { recursive: true, force: true })
 }
 
+// The signed audit log on the hot path: bench/audit.ts in its own process (one node, cache-hit
+// retrieves, audit logging off then on), so its figures do not share a heap with the networks above.
+const auditCost = (() => {
+  const run = spawnSync(
+    process.execPath,
+    [fileURLToPath(new URL('./audit.ts', import.meta.url)), '--ops', quick ? '500' : '5000'],
+    { encoding: 'utf8', timeout: 300_000 }
+  )
+  try {
+    return JSON.parse(run.stdout) as {
+      auditOff: { usPerRetrieve: number }
+      auditOn: { usPerRetrieve: number; entries: number; checkpoints: number; verified: boolean }
+      nodeKeySignatureUs: number
+    }
+  } catch {
+    failures.push(`audit log cost: bench/audit.ts exited ${run.status}`)
+    return undefined
+  }
+})()
+
 const rawPutP50 = p50(rawPut)
 const rawGetP50 = p50(rawGet)
 const entry = (
@@ -408,7 +430,25 @@ const results = [
     'ms',
     undefined,
     `${CACHED_OPS} hits on one address; target < 0.1 ms`
-  )
+  ),
+  ...(auditCost === undefined
+    ? []
+    : [
+        entry(
+          'cached retrieve, audit logging off',
+          auditCost.auditOff.usPerRetrieve,
+          'µs',
+          undefined,
+          'bench/audit.ts: one node, cache-hit retrieves each on its own event-loop turn, audit logging off'
+        ),
+        entry(
+          'cached retrieve, signed audit log',
+          auditCost.auditOn.usPerRetrieve,
+          'µs',
+          { name: 'cached retrieve, audit logging off', value: auditCost.auditOff.usPerRetrieve },
+          `the same with the audit log on: an entry per retrieve (role and key id), one checkpoint signed with the node key per flush (${auditCost.auditOn.checkpoints} checkpoints for ${auditCost.auditOn.entries} entries; one node-key signature costs ${auditCost.nodeKeySignatureUs} µs); verified afterwards: ${auditCost.auditOn.verified}`
+        )
+      ])
 ]
 mkdirSync(new URL('../bench-results/', import.meta.url), { recursive: true })
 const out = {
