@@ -31,6 +31,8 @@ describe('HybridDHT provide over real libp2p nodes', () => {
     const { hybrid, primary } = await hybridNode(cleanup, cleanup.dir('joined'))
     const peers = [await peerNode(cleanup), await peerNode(cleanup)]
     for (const p of peers) await connect(p, primary)
+    // both in the primary's routing table, else its provide may not reach the second yet
+    await waitFor('both peers in the routing table', () => primary.getDHTSize() >= 2, 20_000)
     const result = await hybrid.provide('/CHORUS/ucxl/provided-joined')
     expect(result.peers.sort()).toEqual(peers.map((p) => p.peerId).sort())
     expect(hybrid.pendingWrites()).toBe(0)

@@ -10,6 +10,7 @@ import { KEY_BYTES, SIGNATURE_BYTES, verifySignature } from './ed25519.js'
 import {
   ageRecipient,
   byteString,
+  copyBytes,
   decodeStrict,
   encodeCanonical,
   exactKeys,
@@ -156,7 +157,7 @@ export function signatureVerifies(signed: SignedCertificate): boolean {
 
 /** A fresh copy (callers may keep and change what they get). */
 export function copyCertificate(c: MemberCertificate): MemberCertificate {
-  return { ...c, roles: [...c.roles], nodeKey: c.nodeKey.slice(), issuer: c.issuer.slice() }
+  return { ...c, roles: [...c.roles], nodeKey: copyBytes(c.nodeKey), issuer: copyBytes(c.issuer) }
 }
 
 function checkFields(input: unknown): MemberCertificate {

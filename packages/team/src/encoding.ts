@@ -75,10 +75,18 @@ export function int(v: unknown, min: number, max: number, what: string): number 
   return v
 }
 
+/**
+ * A copy of `bytes` as a plain Uint8Array. Not `bytes.slice()`: on a Node Buffer (what cborg and
+ * many callers hand over) that is a view sharing the caller's memory.
+ */
+export function copyBytes(bytes: Uint8Array): Uint8Array {
+  return Uint8Array.prototype.slice.call(bytes)
+}
+
 /** A copy of a byte string (never a view into the input). */
 export function byteString(v: unknown, length: number, what: string): Uint8Array {
   if (!(v instanceof Uint8Array) || v.byteLength !== length) fault(`${what} must be ${length} bytes`)
-  return v.slice()
+  return copyBytes(v)
 }
 
 export function text(v: unknown, maxChars: number, what: string): string {

@@ -20,6 +20,7 @@ import { KEY_BYTES, SIGNATURE_BYTES, verifySignature } from './ed25519.js'
 import {
   ageRecipient,
   byteString,
+  copyBytes,
   decodeStrict,
   encodeCanonical,
   exactKeys,
@@ -241,7 +242,7 @@ function checkFields(input: unknown): KeyGrant {
     issuedAt: int(raw.issuedAt, 0, Number.MAX_SAFE_INTEGER, 'issuedAt'),
     recipient: ageRecipient(raw.recipient, 'recipient'),
     keys,
-    ciphertext: raw.ciphertext.slice(),
+    ciphertext: copyBytes(raw.ciphertext),
     issuer: byteString(raw.issuer, KEY_BYTES, 'issuer')
   }
 }

@@ -4,6 +4,7 @@
  * depend on the DHT).
  */
 import type { MemberCertificate } from './certificate.js'
+import { copyBytes } from './encoding.js'
 import type { AdmittedMember, TeamPolicy } from './policy.js'
 
 /** What `createTeamMember` takes. */
@@ -35,10 +36,10 @@ export interface TeamMember {
 export function createTeamMember(init: TeamMemberInit): TeamMember {
   const { policy } = init
   const member = policy.verifyCertificate(init.certificate)
-  const bytes = init.certificate.slice()
+  const bytes = copyBytes(init.certificate)
   return Object.freeze({
     member,
-    certificate: () => bytes.slice(),
+    certificate: () => copyBytes(bytes),
     admit: (peerKey: Uint8Array, certificate: Uint8Array) => policy.admit(peerKey, certificate)
   })
 }

@@ -13,7 +13,7 @@ import {
 } from './certificate.js'
 import { CertificateCache } from './certificate-cache.js'
 import { type TeamPolicyInit, teamLimits, teamPolicyDefaults } from './config.js'
-import { bytesEqual, toBase64url } from './encoding.js'
+import { bytesEqual, copyBytes, toBase64url } from './encoding.js'
 import {
   admissionDenialOf,
   InvalidCertificateError,
@@ -176,17 +176,17 @@ class Policy implements TeamPolicy {
     const size = init.certificateCacheSize ?? teamPolicyDefaults.certificateCacheSize
     if (!Number.isSafeInteger(size) || size < 0)
       throw invalidInput('certificateCacheSize', 'must be an integer >= 0')
-    this.#root = init.root.slice()
+    this.#root = copyBytes(init.root)
     this.teamId = teamIdOf(this.#root)
     this.#now = now
     this.#cache = new CertificateCache(size)
     this.#logger = init.logger ?? silentLogger
-    this.#current = inForce(openManifest(init.manifest, this.#root), init.manifest.slice())
+    this.#current = inForce(openManifest(init.manifest, this.#root), copyBytes(init.manifest))
     if (init.revocations !== undefined) this.acceptRevocations(init.revocations)
   }
 
   get rootKey(): Uint8Array {
-    return this.#root.slice()
+    return copyBytes(this.#root)
   }
 
   get manifest(): TeamManifest {
@@ -194,7 +194,7 @@ class Policy implements TeamPolicy {
   }
 
   get manifestBytes(): Uint8Array {
-    return this.#current.bytes.slice()
+    return copyBytes(this.#current.bytes)
   }
 
   acceptManifest(bytes: Uint8Array): boolean {
@@ -202,7 +202,7 @@ class Policy implements TeamPolicy {
     const manifest = openManifest(bytes, this.#root)
     const held = this.#current.manifest.version
     if (manifest.version <= held) throw new StaleManifestError(manifest.version, held)
-    this.#current = inForce(manifest, bytes.slice())
+    this.#current = inForce(manifest, copyBytes(bytes))
     // Issuers or roles may have gone: nothing verified under the old manifest stands.
     this.#cache.clear()
     this.#logger.info({ team: this.teamId, version: manifest.version }, 'team manifest taken')

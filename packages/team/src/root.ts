@@ -4,7 +4,7 @@
  */
 
 import { generateKeyPair, KEY_BYTES, publicKeyOf, signWithSeed, verifySignature } from './ed25519.js'
-import { bytesEqual, fromBase64url, toBase64url } from './encoding.js'
+import { bytesEqual, copyBytes, fromBase64url, toBase64url } from './encoding.js'
 import { invalidInput } from './errors.js'
 
 /** An Ed25519 key pair as raw bytes: the team root, or an issuer's key. */
@@ -63,7 +63,7 @@ export function isTeamId(id: unknown): id is string {
  */
 export function rootSigner(root: TeamRoot): TeamSigner {
   checkKeyPair(root)
-  const publicKey = root.publicKey.slice()
+  const publicKey = copyBytes(root.publicKey)
   const seed = root.privateKey
   return Object.freeze({
     publicKey,

@@ -78,6 +78,18 @@ describe('manifest versions', () => {
     policy.manifestBytes.fill(0)
     expect(policy.manifestBytes.some((b) => b !== 0)).toBe(true)
   })
+
+  it('keeps its own copy of a Node Buffer it was given (Buffer.slice() would be a view)', () => {
+    const given = Buffer.from(team.manifest({ version: 1 }))
+    const policy = team.policy({ manifest: given })
+    const newer = Buffer.from(team.manifest({ version: 2 }))
+    expect(policy.acceptManifest(newer)).toBe(true)
+    const kept = policy.manifestBytes
+    given.fill(0)
+    newer.fill(0)
+    expect(policy.manifestBytes).toEqual(kept)
+    expect(policy.manifestBytes.some((b) => b !== 0)).toBe(true)
+  })
 })
 
 describe('certificate verification', () => {
