@@ -24,16 +24,19 @@ export {
   type EnvelopeMetadata,
   encodeEnvelope,
   envelopeHash,
+  isTombstone,
   MAX_CERTIFICATE_BYTES,
   openEnvelope,
   signEnvelope,
   signingBytes,
+  TOMBSTONE_KIND,
   type UnsignedEnvelope,
   verifyEnvelope
 } from './envelope.js'
 export {
   AccessDeniedError,
   AnnounceNotAcknowledgedError,
+  ContentDeletedError,
   ContentNotFoundError,
   ContentTooLargeError,
   DataDirNotWritableError,
@@ -73,6 +76,7 @@ export {
   validateChorusRecord
 } from './records.js'
 export { createEncryptedStorage } from './storage.js'
+export { createTombstones, type Tombstones, type TombstoneSeen } from './tombstones.js'
 export {
   type ChorusSuccessionInit,
   checkSuccession,
@@ -82,6 +86,9 @@ export {
 export type {
   AnnounceResult,
   AuditVerification,
+  DeletedEvent,
+  DeleteOptions,
+  DeleteResult,
   EncryptedStorage,
   EncryptedStorageComponents,
   RetrieveOptions,
