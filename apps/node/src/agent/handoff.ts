@@ -5,8 +5,8 @@
  */
 import type { Logger } from '@chorus/common'
 import type { ReplicationManager } from '@chorus/replication'
-import type { EncryptedStorage } from '@chorus/storage'
-import { addressDigest, headKey, parseAddress, versionKey } from '@chorus/ucxl'
+import type { DeletedEvent, EncryptedStorage } from '@chorus/storage'
+import { addressDigest, headKey, parseAddress, parseRecordKey, versionKey } from '@chorus/ucxl'
 
 export interface HandoffComponents {
   replication: Pick<ReplicationManager, 'addContent' | 'listContent'>
@@ -61,4 +61,29 @@ export async function reconcile(c: HandoffComponents, author: string): Promise<n
   }
   if (added > 0) c.logger.info({ added }, 'handed unmanaged records back to replication')
   return added
+}
+
+/** Most version keys before a tombstone retired without being managed here (a bound on a claim). */
+const MAX_RETIRE_WALK = 4096
+
+/**
+ * A tombstone this node accepted: replication stops keeping the deleted versions (every managed
+ * version key of the address below the tombstone, and the last `MAX_RETIRE_WALK` version keys
+ * below it, so that a push of one is refused too). The head and the tombstone's own version key
+ * stay managed: the tombstone is replicated like any head.
+ */
+export function retireDeleted(
+  replication: Pick<ReplicationManager, 'retireContent' | 'listContent'>,
+  e: Pick<DeletedEvent, 'digest' | 'version'>,
+  logger: Logger
+): void {
+  const keys = new Set<string>()
+  for (const key of replication.listContent()) {
+    const k = parseRecordKey(key)
+    if (k?.digest === e.digest && k.version !== undefined && k.version < e.version) keys.add(key)
+  }
+  for (let v = Math.max(1, e.version - MAX_RETIRE_WALK); v < e.version; v++) keys.add(versionKey(e.digest, v))
+  replication.retireContent([...keys]).catch((err: unknown) => {
+    logger.debug({ err: (err as Error).message }, 'retiring deleted versions failed')
+  })
 }
