@@ -63,7 +63,8 @@ export class Deletions {
     if (chain !== undefined && chain.author !== hex(e.author)) return
     const purge = e.purgeVersions === true
     const known = index.getTombstone(e.address)
-    if (known !== undefined && known.version >= e.version && (!purge || known.purgedBelow >= e.version)) return
+    if (known !== undefined && known.version >= e.version && (!purge || known.purgedBelow >= e.version))
+      return
     this.#c.cache.invalidate(e.address)
     index.addTombstone(e.address, e.version, purge)
     if (purge) {
@@ -73,7 +74,8 @@ export class Deletions {
         this.#c.background.run('drop purged versions', async (signal) => {
           // bounded: a tombstone's version is the signer's claim, not work this node owes it
           const from = Math.max(1, e.version - MAX_PURGE_WALK)
-          for (let v = from; v < e.version; v++) await removeLocal.call(this.#c.dht, versionKey(digest, v), { signal })
+          for (let v = from; v < e.version; v++)
+            await removeLocal.call(this.#c.dht, versionKey(digest, v), { signal })
         })
       }
     }

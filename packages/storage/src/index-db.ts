@@ -167,9 +167,7 @@ export class LocalIndex {
       addLink: this.db.prepare(
         'INSERT OR IGNORE INTO links (address, version, envelope_hash, author) VALUES (?, ?, ?, ?)'
       ),
-      getTombstone: this.db.prepare(
-        'SELECT version, purge, purged_below FROM tombstones WHERE address = ?'
-      ),
+      getTombstone: this.db.prepare('SELECT version, purge, purged_below FROM tombstones WHERE address = ?'),
       // the newest tombstone's version; a purge, once asked, covers the versions below its tombstone
       upsertTombstone: this.db.prepare(
         `INSERT INTO tombstones (address, version, purge, purged_below) VALUES (?, ?, ?, ?)

@@ -76,13 +76,13 @@ export {
   validateChorusRecord
 } from './records.js'
 export { createEncryptedStorage } from './storage.js'
-export { createTombstones, type Tombstones, type TombstoneSeen } from './tombstones.js'
 export {
   type ChorusSuccessionInit,
   checkSuccession,
   chorusSuccession,
   type HashedEnvelope
 } from './succession.js'
+export { createTombstones, type TombstoneSeen, type Tombstones } from './tombstones.js'
 export type {
   AnnounceResult,
   AuditVerification,

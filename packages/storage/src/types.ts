@@ -1,8 +1,8 @@
 import type { AbortOptions, DHT, Logger, NodeSigner, PeerMessaging } from '@chorus/dht'
 import type { Consistency } from './config.js'
 import type { RecordHolders } from './holders.js'
-import type { Tombstones } from './tombstones.js'
 import type { WriteAuthority } from './record-check.js'
+import type { Tombstones } from './tombstones.js'
 
 export type { Consistency, EncryptedStorageInit } from './config.js'
 

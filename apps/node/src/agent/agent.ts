@@ -26,7 +26,14 @@ import { type HandoffComponents, handOff, reconcile } from './handoff.js'
 import { NetworkJoin } from './join.js'
 import { AgentLifecycle } from './lifecycle.js'
 import { ManifestSync } from './manifest-sync.js'
-import type { AgentService, DeleteResponse, RetrieveResult, SearchQuery, StoreRequest, TeamRecordInput } from './service.js'
+import type {
+  AgentService,
+  DeleteResponse,
+  RetrieveResult,
+  SearchQuery,
+  StoreRequest,
+  TeamRecordInput
+} from './service.js'
 import { type AgentTeam, loadAgentTeam } from './team.js'
 import { TeamSync } from './team-sync.js'
 import {
@@ -274,10 +281,17 @@ class ChorusAgent implements Agent {
   async delete(address: string, options: { purgeVersions?: boolean } = {}): Promise<DeleteResponse> {
     const c = this.#ready()
     const res = await this.#lifecycle.write(
-      c.storage.deleteUCXLContent(address, this.#config.role, { purgeVersions: options.purgeVersions === true })
+      c.storage.deleteUCXLContent(address, this.#config.role, {
+        purgeVersions: options.purgeVersions === true
+      })
     )
     // the tombstone is replicated like any head, so every holder learns of it
-    handOff(this.#handoff(c), { baseAddress: res.address, version: res.version, size: 0, contentType: 'deleted' })
+    handOff(this.#handoff(c), {
+      baseAddress: res.address,
+      version: res.version,
+      size: 0,
+      contentType: 'deleted'
+    })
     return { ...res }
   }
 

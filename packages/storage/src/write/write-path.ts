@@ -18,7 +18,8 @@ import { isNoPeersAcknowledged } from '../error-mapping.js'
 import {
   AccessDeniedError,
   ContentNotFoundError,
-  ContentTooLargeError,   StorageTimeoutError,
+  ContentTooLargeError,
+  StorageTimeoutError,
   WriteQuorumError
 } from '../errors.js'
 import type { IndexAccess } from '../local-state.js'
