@@ -50,11 +50,9 @@ describe('deletion on a 3-agent network (processes)', () => {
       env: env('backend_developer', [])
     })
     const boot = [dialAddress(writer.info)]
-    ;[architect, devops] = await Promise.all(
-      ['senior_architect', 'devops_engineer'].map((role) =>
-        startAgentProcess({ name: role, dataDir: team.dataDir(role), env: env(role, boot) })
-      )
-    )
+    const start = (role: string) =>
+      startAgentProcess({ name: role, dataDir: team.dataDir(role), env: env(role, boot) })
+    ;[architect, devops] = await Promise.all([start('senior_architect'), start('devops_engineer')])
     for (const a of [writer, architect, devops]) {
       const ok = await waitFor(async () => {
         const n = (await a.api<Status>('GET', '/v1/status')).body.network

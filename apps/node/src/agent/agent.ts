@@ -22,7 +22,7 @@ import {
   stopSteps
 } from './components.js'
 import { AgentKeys } from './crypto-state.js'
-import { type HandoffComponents, handOff, reconcile } from './handoff.js'
+import { deleteContent, type HandoffComponents, handOff, reconcile } from './handoff.js'
 import { NetworkJoin } from './join.js'
 import { AgentLifecycle } from './lifecycle.js'
 import { ManifestSync } from './manifest-sync.js'
@@ -278,21 +278,10 @@ class ChorusAgent implements Agent {
     return plain(stored) as Record<string, unknown>
   }
 
-  async delete(address: string, options: { purgeVersions?: boolean } = {}): Promise<DeleteResponse> {
+  delete(address: string, options: { purgeVersions?: boolean } = {}): Promise<DeleteResponse> {
     const c = this.#ready()
-    const res = await this.#lifecycle.write(
-      c.storage.deleteUCXLContent(address, this.#config.role, {
-        purgeVersions: options.purgeVersions === true
-      })
-    )
-    // the tombstone is replicated like any head, so every holder learns of it
-    handOff(this.#handoff(c), {
-      baseAddress: res.address,
-      version: res.version,
-      size: 0,
-      contentType: 'deleted'
-    })
-    return { ...res }
+    const components = { storage: c.storage, lifecycle: this.#lifecycle, handoff: this.#handoff(c) }
+    return deleteContent(components, this.#config.role, address, options.purgeVersions === true)
   }
 
   async retrieve(address: string, options: { fresh?: boolean } = {}): Promise<RetrieveResult> {

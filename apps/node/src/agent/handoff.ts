@@ -1,12 +1,15 @@
 /**
  * Handing stored records to replication: both records of a stored version (the immutable version
  * key and the head) are kept on the target number of holders; after a restart, what this node
- * wrote but replication does not manage yet is handed over again.
+ * wrote but replication does not manage yet is handed over again. A delete hands its tombstone
+ * over the same way (`deleteContent`), and a tombstone learned of retires the deleted versions
+ * (`retireDeleted`).
  */
 import type { Logger } from '@chorus/common'
 import type { ReplicationManager } from '@chorus/replication'
 import type { DeletedEvent, EncryptedStorage } from '@chorus/storage'
 import { addressDigest, headKey, parseAddress, parseRecordKey, versionKey } from '@chorus/ucxl'
+import type { DeleteResponse } from './service.js'
 
 export interface HandoffComponents {
   replication: Pick<ReplicationManager, 'addContent' | 'listContent'>
@@ -86,4 +89,26 @@ export function retireDeleted(
   replication.retireContent([...keys]).catch((err: unknown) => {
     logger.debug({ err: (err as Error).message }, 'retiring deleted versions failed')
   })
+}
+
+export interface DeleteComponents {
+  storage: Pick<EncryptedStorage, 'deleteUCXLContent'>
+  /** Writes shutdown lets finish (see `AgentLifecycle.write`). */
+  lifecycle: { write<T>(work: Promise<T>): Promise<T> }
+  handoff: HandoffComponents
+}
+
+/**
+ * The agent's delete: storage's signed tombstone as the agent's role, then the tombstone handed to
+ * replication like any head, so that every holder learns of it.
+ */
+export async function deleteContent(
+  c: DeleteComponents,
+  role: string,
+  address: string,
+  purgeVersions: boolean
+): Promise<DeleteResponse> {
+  const res = await c.lifecycle.write(c.storage.deleteUCXLContent(address, role, { purgeVersions }))
+  handOff(c.handoff, { baseAddress: res.address, version: res.version, size: 0, contentType: 'deleted' })
+  return { ...res }
 }
