@@ -105,6 +105,12 @@ export interface DHT {
   findProviders(key: string, options?: FindProvidersOptions): Promise<PeerInfo[]>
   /** The peers closest to the key by XOR distance, as known to the network. */
   getClosestPeers(key: string, options?: ClosestPeersOptions): Promise<PeerInfo[]>
+  /**
+   * Drops this node's own stored record for the key (nothing is sent to the network); resolves
+   * whether there was one. Optional: storage uses it to drop the versions a purging tombstone
+   * deleted, and does without where a DHT lacks it.
+   */
+  removeLocal?(key: string, options?: AbortOptions): Promise<boolean>
 }
 
 /** A record validator: throws (any error) when the record must not be stored. */

@@ -96,6 +96,8 @@ class HybridDHTImpl implements HybridDHT {
   /** Operations, probes and replays in flight: `stop()` waits for them (a put may still journal). */
   readonly #tasks = new BackgroundTasks()
   #lifetime = new AbortController()
+  /** Both backends: `removeLocal` drops a record from each. */
+  readonly #backends: DHT[]
   #stopping: Promise<void> | undefined
 
   constructor(components: HybridDHTComponents, init: HybridDHTInit) {
@@ -103,6 +105,7 @@ class HybridDHTImpl implements HybridDHT {
       throw new HybridConfigError('createHybridDHT needs components.primary and components.fallback')
     }
     const { primary, fallback } = components
+    this.#backends = [primary, fallback]
     const logger = components.logger ?? silentLogger
     const opts = resolveInit(init)
     const lifetime = (): AbortSignal => this.#lifetime.signal
@@ -251,6 +254,15 @@ class HybridDHTImpl implements HybridDHT {
 
   putValue(key: string, value: Uint8Array, options: PutOptions = {}): Promise<PutResult> {
     return this.#op('putValue', options.signal, () => this.#writes.put(key, value, options))
+  }
+
+  /** Drops this node's own record for the key from both backends (no network operation). */
+  async removeLocal(key: string, options: { signal?: AbortSignal } = {}): Promise<boolean> {
+    let removed = false
+    for (const b of this.#backends) {
+      if (b.removeLocal !== undefined && (await b.removeLocal(key, options))) removed = true
+    }
+    return removed
   }
 
   getValue(key: string, options: GetOptions = {}): Promise<Uint8Array> {

@@ -133,6 +133,13 @@ export interface ReplicationManager {
   /** Stop managing a key and drop its pin (values already in DHT record stores expire on their own). */
   removeContent(key: string, options?: AbortOptions): Promise<void>
   /**
+   * The application deleted these records (the versions before a tombstone): each stops being
+   * managed (no reprovide, repair or republish; its copies expire on their own) and a peer's push
+   * of it is refused as stale until `addContent` adds it again. Keys not managed here are retired
+   * too. Resolves to how many were managed.
+   */
+  retireContent(keys: string[], options?: AbortOptions): Promise<number>
+  /**
    * Announce now that this node provides the key; reports the peers that acknowledged it. None:
    * `NoPeersAcknowledgedError` of `@chorus/dht` (counted in `failedReprovides`).
    */

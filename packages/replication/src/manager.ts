@@ -58,6 +58,7 @@ import { ProviderCache } from './providers.js'
 import { Pusher } from './pusher.js'
 import { Repairer } from './repairer.js'
 import { Reprovider } from './reprovider.js'
+import { RetiredKeys } from './retired.js'
 import { handleProve } from './rpc/handlers/prove.js'
 import { handleReplicate } from './rpc/handlers/replicate.js'
 import { ReplicateServer } from './rpc/index.js'
@@ -76,6 +77,7 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
   private readonly onPinned: ReplicationInit['onPinned']
   private readonly counters = createCounters()
   private readonly entries: ContentEntries
+  private readonly retired = new RetiredKeys()
   private readonly liveness: PeerLiveness
   private readonly values: RecordValues
   private readonly providers: ProviderCache
@@ -225,6 +227,7 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
       nominate: (key: string, peers: string[], at: number) => this.providers.nominate(key, peers, at),
       noteLive: (peer: string) => this.liveness.note(peer, true),
       pinned: (e: ReplicationEvents['pinned']) => this.pinnedByPeer(e),
+      retired: this.retired,
       equivocation: (e: ReplicationEvents['equivocation']) => this.emit('equivocation', e),
       penalise,
       wake: () => this.scheduler.arm(0),
@@ -307,7 +310,22 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
   ): Promise<void> {
     this.requireStarted()
     checkKey(key)
+    this.retired.delete(key)
     await this.content.add(key, size, priority, options)
+  }
+
+  async retireContent(keys: string[], _options: AbortOptions = {}): Promise<number> {
+    this.requireStarted()
+    for (const key of keys) checkKey(key)
+    let managed = 0
+    for (const key of keys) {
+      this.retired.add(key)
+      if (this.entries.has(key)) {
+        this.content.remove(key)
+        managed++
+      }
+    }
+    return managed
   }
 
   async removeContent(key: string, _options: AbortOptions = {}): Promise<void> {

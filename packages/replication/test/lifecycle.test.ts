@@ -94,7 +94,6 @@ describe('lifecycle and arguments', () => {
       // a repair with no peer to push to stays short, and says so
       const r = await m.repair('/CHORUS/test/lone')
       expect(r).toMatchObject({ before: 1, after: 1, pushedTo: [] })
-      expect(m.getMetrics()).toMatchObject({ totalKeys: 1 })
       // a key nobody holds is critical
       const none = await m.getReplicationStatus('/CHORUS/test/nobody')
       expect(none).toMatchObject({ health: 'critical', actualReplicas: 0, isLocal: false })
@@ -130,6 +129,27 @@ describe('lifecycle and arguments', () => {
       expect(m2.getPinnedValue('/CHORUS/test/kept')).toBeUndefined()
     } finally {
       await m2.stop()
+    }
+  })
+
+  it('retireContent stops managing deleted records (no pin, no repair, no reprovide) until they are added again', async () => {
+    const m = manager(dht)
+    await m.start()
+    try {
+      const value = testRecord('deleted version')
+      await m.addContent('/CHORUS/test/old', value.byteLength, 1, { value })
+      await m.addContent('/CHORUS/test/head', value.byteLength, 1, { value: testRecord('head') })
+      expect(await m.retireContent(['/CHORUS/test/old', '/CHORUS/test/never-managed'])).toBe(1)
+      expect(m.listContent()).not.toContain('/CHORUS/test/old')
+      expect(m.listContent()).toContain('/CHORUS/test/head')
+      expect(m.getPinnedValue('/CHORUS/test/old')).toBeUndefined()
+      await expect(m.repair('/CHORUS/test/old')).rejects.toBeInstanceOf(UnknownContentError)
+      await expect(m.retireContent(['not a key'])).rejects.toBeInstanceOf(InvalidArgumentError)
+      // the application writes it again: managed again
+      await m.addContent('/CHORUS/test/old', value.byteLength, 1, { value })
+      expect(m.listContent()).toContain('/CHORUS/test/old')
+    } finally {
+      await m.stop()
     }
   })
 })

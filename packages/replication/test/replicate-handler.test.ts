@@ -249,6 +249,19 @@ describe('ReplicateServer', () => {
     expect(entries.keys()).toEqual([])
   })
 
+  it('refuses a retired (deleted) key as stale, at no cost to the sender, and pins nothing', async () => {
+    const retired = new Set(['/CHORUS/test/deleted'])
+    build({ retired })
+    expect(await push('/CHORUS/test/deleted', testRecord('old version'))).toEqual(refused('STALE'))
+    expect(penalties).toEqual([])
+    expect(pinned).toEqual([])
+    expect(validations).toBe(0)
+    // the same push is taken once the key is no longer retired
+    retired.clear()
+    expect((await push('/CHORUS/test/deleted', testRecord('old version'))).ok).toBe(true)
+    expect(pinned).toEqual(['/CHORUS/test/deleted'])
+  })
+
   it('refuses everything while the manager is not running', async () => {
     started = false
     expect(await ask(encodePing())).toEqual(refused('NOT_ACCEPTING'))

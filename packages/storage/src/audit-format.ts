@@ -19,7 +19,15 @@ import type { AuditVerification } from './types.js'
 export const AUDIT_FORMAT = 2
 export const GENESIS = '0'.repeat(64)
 
-export type AuditOperation = 'store' | 'retrieve' | 'announce' | 'discover' | 'index' | 'list' | 'search'
+export type AuditOperation =
+  | 'store'
+  | 'delete'
+  | 'retrieve'
+  | 'announce'
+  | 'discover'
+  | 'index'
+  | 'list'
+  | 'search'
 
 /** What a caller records; never plaintext, ciphertext or keys. */
 export interface AuditInput {

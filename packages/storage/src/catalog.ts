@@ -2,7 +2,7 @@ import { matchesAddress } from '@chorus/ucxl'
 import { resolveAddress, versionKey } from './address.js'
 import type { AuditInput } from './audit.js'
 import type { AuditedOperations } from './audited.js'
-import { decodeEnvelope, type Envelope, envelopeHash } from './envelope.js'
+import { decodeEnvelope, type Envelope, envelopeHash, isTombstone } from './envelope.js'
 import { IntegrityError, InvalidAddressError } from './errors.js'
 import type { KnownHolders } from './holders.js'
 import type { IndexRow, IndexSource } from './index-db.js'
@@ -10,6 +10,7 @@ import type { IndexAccess } from './local-state.js'
 import { envelopeMetadata, hex, rowMetadata } from './metadata.js'
 import { type Candidate, consistent } from './read/candidates.js'
 import type { RecordCheck } from './record-check.js'
+import type { Tombstones } from './tombstones.js'
 import type { SearchQuery, UCXLMetadata } from './types.js'
 
 export interface CatalogComponents {
@@ -19,6 +20,8 @@ export interface CatalogComponents {
   check: RecordCheck
   /** Who is known to hold a record (`dhtPeers`), without a network query. */
   holders: KnownHolders
+  /** Where a tombstone received this way is reported (the facade drops the address). */
+  tombstones: Pick<Tombstones, 'observe'>
 }
 
 export interface CatalogInit {
@@ -148,6 +151,7 @@ export class Catalog {
         throw new IntegrityError(r.base, `version ${e.version} conflicts with the chain this node holds`)
       }
       index.add(r.parsed, r.digest, e, bytes, hash, source)
+      if (isTombstone(e)) this.#c.tombstones.observe({ envelope: e, digest: r.digest })
       return envelopeMetadata(
         r.parsed,
         e,

@@ -70,6 +70,21 @@ export interface Envelope {
   previous: Uint8Array | null
   /** Ed25519 signature by `author` over the signing bytes (see `signingBytes`). */
   signature: Uint8Array
+  /**
+   * `'deleted'` for a tombstone: the next version of the chain, saying the address was deleted
+   * (no content: empty ciphertext, size 0). Absent for content, whose encoding is unchanged.
+   */
+  kind?: typeof TOMBSTONE_KIND
+  /** Tombstones only: the deleter asked every holder to drop the earlier versions' ciphertext. */
+  purgeVersions?: boolean
+}
+
+/** The `kind` of a tombstone envelope. */
+export const TOMBSTONE_KIND = 'deleted'
+
+/** Whether the envelope is a tombstone (a deletion), not content. */
+export function isTombstone(e: Pick<Envelope, 'kind'>): boolean {
+  return e.kind === TOMBSTONE_KIND
 }
 
 export type UnsignedEnvelope = Omit<Envelope, 'signature'>
@@ -92,6 +107,11 @@ function toCbor(e: UnsignedEnvelope, signature: Uint8Array | undefined): Uint8Ar
     author: e.author,
     certificate: e.certificate,
     previous: e.previous
+  }
+  // only tombstones carry these, so a content envelope encodes as it always did
+  if (e.kind === TOMBSTONE_KIND) {
+    obj.kind = TOMBSTONE_KIND
+    obj.purgeVersions = e.purgeVersions === true
   }
   if (signature !== undefined) obj.signature = signature
   return encode(obj, rfc8949EncodeOptions)
@@ -131,6 +151,19 @@ export async function signEnvelope(
   const bytes = encodeEnvelope(envelope)
   return { envelope, bytes, hash: envelopeHash(bytes) }
 }
+
+const CONTENT_FIELDS = [
+  'format',
+  'address',
+  'version',
+  'metadata',
+  'ciphertext',
+  'author',
+  'certificate',
+  'previous',
+  'signature'
+] as const
+const TOMBSTONE_FIELDS = [...CONTENT_FIELDS, 'kind', 'purgeVersions'] as const
 
 function fail(reason: string): never {
   throw new MalformedEnvelopeError(reason)
@@ -199,21 +232,12 @@ export function decodeEnvelope(input: Uint8Array, options: DecodeEnvelopeOptions
     throw new MalformedEnvelopeError('not canonical CBOR', { cause: err })
   }
   if (!isPlainObject(raw)) fail('not a CBOR map')
-  exactKeys(
-    raw,
-    [
-      'format',
-      'address',
-      'version',
-      'metadata',
-      'ciphertext',
-      'author',
-      'certificate',
-      'previous',
-      'signature'
-    ],
-    'envelope'
-  )
+  const tombstone = Object.hasOwn(raw, 'kind')
+  exactKeys(raw, tombstone ? TOMBSTONE_FIELDS : CONTENT_FIELDS, 'envelope')
+  if (tombstone) {
+    if (raw.kind !== TOMBSTONE_KIND) fail('kind is not a known kind')
+    if (typeof raw.purgeVersions !== 'boolean') fail('purgeVersions must be a boolean')
+  }
   if (raw.format !== ENVELOPE_FORMAT) fail(`unsupported format ${String(raw.format)}`)
   if (typeof raw.address !== 'string' || raw.address.length > MAX_ADDRESS_CHARS) fail('address is invalid')
   const canonical = canonicalBaseAddress(raw.address)
@@ -244,20 +268,26 @@ export function decodeEnvelope(input: Uint8Array, options: DecodeEnvelopeOptions
   let previous: Uint8Array | null = null
   if (version === 1) {
     if (raw.previous !== null) fail('version 1 must have previous = null')
+    // a tombstone deletes a version before it: there is none before version 1
+    if (tombstone) fail('a tombstone cannot be version 1')
   } else {
     previous = bytes(raw.previous, 'previous', 32)
   }
-  try {
-    checkRecipientStanzas(ciphertext, {
-      maxStanzas: options.maxRecipientStanzas ?? DEFAULT_MAX_RECIPIENT_STANZAS
-    })
-  } catch (err) {
-    throw new MalformedEnvelopeError(
-      'the ciphertext is not an age file with X25519 recipients within the limit',
-      {
-        cause: err
-      }
-    )
+  if (tombstone) {
+    if (ciphertext.byteLength !== 0) fail('a tombstone carries no ciphertext')
+  } else {
+    try {
+      checkRecipientStanzas(ciphertext, {
+        maxStanzas: options.maxRecipientStanzas ?? DEFAULT_MAX_RECIPIENT_STANZAS
+      })
+    } catch (err) {
+      throw new MalformedEnvelopeError(
+        'the ciphertext is not an age file with X25519 recipients within the limit',
+        {
+          cause: err
+        }
+      )
+    }
   }
   let certificate: Uint8Array | null = null
   if (raw.certificate !== null) {
@@ -275,7 +305,8 @@ export function decodeEnvelope(input: Uint8Array, options: DecodeEnvelopeOptions
     author: bytes(raw.author, 'author', 32),
     certificate,
     previous,
-    signature: bytes(raw.signature, 'signature', 64)
+    signature: bytes(raw.signature, 'signature', 64),
+    ...(tombstone ? { kind: TOMBSTONE_KIND, purgeVersions: raw.purgeVersions as boolean } : {})
   }
   // One value, one encoding: refuse non-canonical map order or number forms (cborg's strict mode
   // checks integer and length forms; key order it leaves to us).

@@ -14,6 +14,7 @@ export const STORAGE_ERROR_CODES = {
   ACCESS_DENIED: 'UCXL-403-ACCESS_DENIED',
   READ_ONLY_ROLE: 'UCXL-403-READ_ONLY_ROLE',
   NOT_FOUND: 'UCXL-404-NOT_FOUND',
+  DELETED: 'UCXL-410-DELETED',
   CONTENT_TOO_LARGE: 'UCXL-413-CONTENT_TOO_LARGE',
   INTEGRITY: 'UCXL-422-INTEGRITY',
   MALFORMED_ENVELOPE: 'UCXL-422-MALFORMED_ENVELOPE',
@@ -56,6 +57,22 @@ export class ContentNotFoundError extends StorageError {
   constructor(address: string, reason = 'no stored version was found', options?: StorageErrorOptions) {
     super(`content not found for ${address}: ${reason}`, C.NOT_FOUND, options)
     this.address = address
+  }
+}
+
+/**
+ * The address was deleted: its chain ends in a tombstone at `version` (a read of the latest, of the
+ * tombstone's own version, or, after a purge, of a version before it). A write after the tombstone
+ * starts version `version + 1`, readable again.
+ */
+export class ContentDeletedError extends StorageError {
+  readonly address: string
+  /** The tombstone's version. */
+  readonly version: number
+  constructor(address: string, version: number, options?: StorageErrorOptions) {
+    super(`content at ${address} was deleted at version ${version}`, C.DELETED, options)
+    this.address = address
+    this.version = version
   }
 }
 

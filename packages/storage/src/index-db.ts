@@ -89,6 +89,12 @@ CREATE TABLE IF NOT EXISTS links (
   author TEXT NOT NULL,
   PRIMARY KEY (address, version)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS tombstones (
+  address TEXT PRIMARY KEY,
+  version INTEGER NOT NULL,
+  purge INTEGER NOT NULL,
+  purged_below INTEGER NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS audit_head (
   id INTEGER PRIMARY KEY CHECK (id = 1),
   seq INTEGER NOT NULL,
@@ -118,6 +124,10 @@ export class LocalIndex {
     clearAuditHead: StatementSync
     getLink: StatementSync
     addLink: StatementSync
+    getTombstone: StatementSync
+    upsertTombstone: StatementSync
+    allPurges: StatementSync
+    purgeVersions: StatementSync
   }
 
   /** `path` of the database file, or `':memory:'` (tests). */
@@ -156,7 +166,17 @@ export class LocalIndex {
       getLink: this.db.prepare('SELECT envelope_hash, author FROM links WHERE address = ? AND version = ?'),
       addLink: this.db.prepare(
         'INSERT OR IGNORE INTO links (address, version, envelope_hash, author) VALUES (?, ?, ?, ?)'
-      )
+      ),
+      getTombstone: this.db.prepare('SELECT version, purge, purged_below FROM tombstones WHERE address = ?'),
+      // the newest tombstone's version; a purge, once asked, covers the versions below its tombstone
+      upsertTombstone: this.db.prepare(
+        `INSERT INTO tombstones (address, version, purge, purged_below) VALUES (?, ?, ?, ?)
+         ON CONFLICT (address) DO UPDATE SET version = MAX(tombstones.version, excluded.version),
+         purge = MAX(tombstones.purge, excluded.purge),
+         purged_below = MAX(tombstones.purged_below, excluded.purged_below)`
+      ),
+      allPurges: this.db.prepare('SELECT address, purged_below FROM tombstones WHERE purged_below > 0'),
+      purgeVersions: this.db.prepare('DELETE FROM versions WHERE address = ? AND version < ?')
     }
   }
 
@@ -232,6 +252,39 @@ export class LocalIndex {
     this.stmts.addLink.run(address, version, hash, author)
   }
 
+  /**
+   * Records a tombstone of `address` at `version` (only the newest counts); with `purge`, drops the
+   * indexed envelopes of the versions before it (their links stay, so the chain stays verifiable).
+   */
+  addTombstone(address: string, version: number, purge: boolean): void {
+    if (purge) {
+      const rows = this.db
+        .prepare('SELECT version, envelope_hash, author FROM versions WHERE address = ? AND version < ?')
+        .all(address, version) as { version: number; envelope_hash: string; author: string }[]
+      for (const r of rows) this.addLink(address, Number(r.version), r.envelope_hash, r.author)
+      this.stmts.purgeVersions.run(address, version)
+    }
+    this.stmts.upsertTombstone.run(address, version, purge ? 1 : 0, purge ? version : 0)
+  }
+
+  /** The newest tombstone known for `address`: its version, and below which versions were purged. */
+  getTombstone(address: string): { version: number; purgedBelow: number } | undefined {
+    const row = this.stmts.getTombstone.get(address) as
+      | { version: number; purge: number; purged_below: number }
+      | undefined
+    return row === undefined
+      ? undefined
+      : { version: Number(row.version), purgedBelow: Number(row.purged_below) }
+  }
+
+  /** Every address with purged versions, and the version below which they were purged. */
+  purges(): { address: string; purgedBelow: number }[] {
+    return (this.stmts.allPurges.all() as { address: string; purged_below: number }[]).map((r) => ({
+      address: r.address,
+      purgedBelow: Number(r.purged_below)
+    }))
+  }
+
   count(): number {
     return Number((this.stmts.count.get() as { n: number }).n)
   }
@@ -265,7 +318,10 @@ export class LocalIndex {
     const cols = COLUMNS.split(', ')
       .map((c) => `v.${c}`)
       .join(', ')
-    const sql = `SELECT ${cols} FROM versions v ${latestOnly} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+    // a deleted address is not listed: only versions written after its newest tombstone are
+    where.push('(t.version IS NULL OR v.version > t.version)')
+    const sql = `SELECT ${cols} FROM versions v ${latestOnly} LEFT JOIN tombstones t ON t.address = v.address
+      WHERE ${where.join(' AND ')}
       ORDER BY v.timestamp DESC, v.address ASC, v.version DESC`
     const out: IndexRow[] = []
     if (limit <= 0) return out

@@ -24,16 +24,19 @@ export {
   type EnvelopeMetadata,
   encodeEnvelope,
   envelopeHash,
+  isTombstone,
   MAX_CERTIFICATE_BYTES,
   openEnvelope,
   signEnvelope,
   signingBytes,
+  TOMBSTONE_KIND,
   type UnsignedEnvelope,
   verifyEnvelope
 } from './envelope.js'
 export {
   AccessDeniedError,
   AnnounceNotAcknowledgedError,
+  ContentDeletedError,
   ContentNotFoundError,
   ContentTooLargeError,
   DataDirNotWritableError,
@@ -79,9 +82,13 @@ export {
   chorusSuccession,
   type HashedEnvelope
 } from './succession.js'
+export { createTombstones, type TombstoneSeen, type Tombstones } from './tombstones.js'
 export type {
   AnnounceResult,
   AuditVerification,
+  DeletedEvent,
+  DeleteOptions,
+  DeleteResult,
   EncryptedStorage,
   EncryptedStorageComponents,
   RetrieveOptions,

@@ -1,14 +1,16 @@
-import type { RecordRules, RecordSelector, RecordValidator } from '@chorus/dht'
+import { type RecordRules, type RecordSelector, type RecordValidator, StaleRecordError } from '@chorus/dht'
 import { parseRecordKey } from './address.js'
 import {
   DEFAULT_MAX_ENVELOPE_BYTES,
   DEFAULT_MAX_RECIPIENT_STANZAS,
   decodeEnvelope,
   type Envelope,
-  envelopeHash
+  envelopeHash,
+  isTombstone
 } from './envelope.js'
 import { createRecordCheck, type RecordCheckInit, type WriteAuthority } from './record-check.js'
 import { chorusSuccession } from './succession.js'
+import type { Tombstones } from './tombstones.js'
 
 /** The kad-dht namespace (first key segment) of every record this package writes. */
 export const CHORUS_NAMESPACE = 'CHORUS'
@@ -44,6 +46,13 @@ export interface ChorusRecordRulesInit {
    * @default undefined (the first record)
    */
   fallbackSelector?: RecordSelector
+  /**
+   * The node's tombstone registry (`createTombstones()`, the one its storage is given): every
+   * valid tombstone the validator meets is reported to it, and while a purge stands the records of
+   * the purged versions are refused (as stale: their sender is not charged).
+   * @default undefined (tombstones are validated like any record and nothing is refused for them)
+   */
+  tombstones?: Tombstones
 }
 
 const decoder = new TextDecoder()
@@ -104,7 +113,18 @@ export function chorusRecordRules(init: ChorusRecordRulesInit = {}): RecordRules
       await init.fallbackValidator(keyBytes, value)
       return
     }
-    check(key, value)
+    const envelope = check(key, value)
+    const tombstones = init.tombstones
+    if (tombstones === undefined) return
+    const k = parseRecordKey(key)
+    if (k === null) return
+    if (isTombstone(envelope)) {
+      tombstones.observe({ envelope, digest: k.digest })
+      return
+    }
+    const below = tombstones.purgedBelow(k.digest)
+    // a purged version's ciphertext is not taken again while its tombstone stands
+    if (below !== undefined && envelope.version < below) throw new StaleRecordError(key)
   }
   const selector: RecordSelector = (keyBytes, records) => {
     const key = decoder.decode(keyBytes)

@@ -9,6 +9,7 @@
  * - {@link WritePath}: store policy, per-address locks, quorum push, kad puts (`write/`);
  * - {@link ReadPath} over {@link RecordResolver}, {@link ChainVerifier}, {@link CandidateSource}
  *   and {@link ReadRepair}: temporal resolution, consistency modes, chain checks (`read/`);
+ * - {@link Deletions}: what a tombstone met on any path drops (cache, index, purged records);
  * - {@link ContentDiscovery}, {@link Catalog}: provide/find providers, list/search/index;
  * - {@link AuditedOperations} with {@link toStorageError}: the audit entry and error mapping of
  *   every public operation.
@@ -22,6 +23,7 @@ import { ContentCache, stillOpens } from './cache.js'
 import { CacheCleanup } from './cache-cleanup.js'
 import { Catalog } from './catalog.js'
 import { type EncryptedStorageInit, REPAIR_INTERVAL_MS, resolveConfig } from './config.js'
+import { Deletions } from './deletions.js'
 import { directClient } from './direct/client.js'
 import { RecordProtocolService } from './direct/service.js'
 import { ContentDiscovery } from './discovery.js'
@@ -37,9 +39,12 @@ import { ReadPath } from './read/read-path.js'
 import { ReadRepair } from './read/read-repair.js'
 import { RecordResolver } from './read/resolver.js'
 import { createRecordCheck } from './record-check.js'
+import { createTombstones } from './tombstones.js'
 import type {
   AnnounceResult,
   AuditVerification,
+  DeleteOptions,
+  DeleteResult,
   EncryptedStorage,
   EncryptedStorageComponents,
   RetrieveOptions,
@@ -109,6 +114,7 @@ class EncryptedDHTStorage implements EncryptedStorage {
       }
     }
     const { dht, crypto, roles, keyring, signer, logger, authority, certificate } = components
+    const tombstones = components.tombstones ?? createTombstones()
     // one record check for every path that opens a record from outside (team mode with an authority)
     const check = createRecordCheck({ authority })
     const metrics = this.#metrics
@@ -153,6 +159,15 @@ class EncryptedDHTStorage implements EncryptedStorage {
       { dht, background },
       { enabled: cfg.readRepair, interval: REPAIR_INTERVAL_MS }
     )
+    const deletions = new Deletions({
+      tombstones,
+      local,
+      cache,
+      dht,
+      background,
+      onDeleted: components.onDeleted,
+      logger
+    })
     const resolver = new RecordResolver({ local, candidates, chain, repair, background, cache, logger }, cfg)
     const quorum = new QuorumPush(
       { direct, background, logger },
@@ -175,6 +190,7 @@ class EncryptedDHTStorage implements EncryptedStorage {
         requiredAcks: acks,
         background,
         cache,
+        tombstones,
         metrics,
         logger
       },
@@ -190,6 +206,7 @@ class EncryptedDHTStorage implements EncryptedStorage {
         keyring,
         local,
         metrics,
+        tombstones,
         shutdown: background
       },
       cfg
@@ -200,13 +217,13 @@ class EncryptedDHTStorage implements EncryptedStorage {
     )
     const holders = knownHolders(components.holders, cfg.nodeId)
     this.#holders = holders
-    this.#catalog = new Catalog({ local, operations, check, holders }, cfg)
+    this.#catalog = new Catalog({ local, operations, check, holders, tombstones }, cfg)
     this.#cache = cache
     this.#keyring = keyring
     this.#local = local
     this.#background = background
     this.#cleanup = cleanup
-    this.#lifecycle = [cache, local, protocol, background, cleanup]
+    this.#lifecycle = [cache, local, deletions, protocol, background, cleanup]
   }
 
   // ---- lifecycle -------------------------------------------------------------------------
@@ -262,6 +279,14 @@ class EncryptedDHTStorage implements EncryptedStorage {
   async retrieveUCXLContent(address: string, options: RetrieveOptions = {}): Promise<RetrieveResult> {
     const result = await this.#reader.retrieve(address, options)
     return { ...result, metadata: withKnownHolders(result.metadata, this.#holders) }
+  }
+
+  async deleteUCXLContent(
+    address: string,
+    creatorRole: string,
+    options: DeleteOptions = {}
+  ): Promise<DeleteResult> {
+    return this.#writer.delete(address, creatorRole, options.purgeVersions === true, options.signal)
   }
 
   async announceContent(address: string, options: AbortOptions = {}): Promise<AnnounceResult> {

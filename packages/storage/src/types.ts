@@ -2,6 +2,7 @@ import type { AbortOptions, DHT, Logger, NodeSigner, PeerMessaging } from '@chor
 import type { Consistency } from './config.js'
 import type { RecordHolders } from './holders.js'
 import type { WriteAuthority } from './record-check.js'
+import type { Tombstones } from './tombstones.js'
 
 export type { Consistency, EncryptedStorageInit } from './config.js'
 
@@ -79,6 +80,48 @@ export interface EncryptedStorageComponents {
    * peers that acknowledged a store or served a read).
    */
   holders?: RecordHolders
+  /**
+   * The node's tombstone registry, the one its record rules were given
+   * (`chorusRecordRules({ tombstones })`), so that a tombstone met on the DHT's validator path
+   * (kad puts, the direct and replicate protocols) drops the address here too. Default: a registry
+   * of this storage alone (tombstones met by its retrieves, indexing and deletes).
+   */
+  tombstones?: Tombstones
+  /**
+   * Called once for each tombstone this node accepts (its own delete, a retrieve, a push, the
+   * validator path, replication), after the cache and index dropped the address: the agent tells
+   * replication to stop keeping the deleted versions. Default: none.
+   */
+  onDeleted?(event: DeletedEvent): void
+}
+
+/** A tombstone this node accepted. */
+export interface DeletedEvent {
+  /** The canonical address without temporal segment. */
+  address: string
+  /** The hex digest of the address (its record keys' middle segment). */
+  digest: string
+  /** The tombstone's version; versions 1 to `version - 1` are the deleted ones. */
+  version: number
+  /** The deleter asked every holder to drop the earlier versions. */
+  purgeVersions: boolean
+}
+
+/** What `deleteUCXLContent` returns. */
+export interface DeleteResult {
+  /** The canonical address without temporal segment. */
+  address: string
+  /** The tombstone's version. */
+  version: number
+  deleted: true
+  purgeVersions: boolean
+  /** Distinct peers that acknowledged both records of the tombstone. */
+  acks: number
+}
+
+export interface DeleteOptions extends AbortOptions {
+  /** Every holder drops its copies of the earlier versions (and refuses them while the tombstone stands). */
+  purgeVersions?: boolean
 }
 
 /** The reference's UCXLMetadata plus version, author and acknowledgements. */
@@ -212,6 +255,15 @@ export interface EncryptedStorage {
     options?: AbortOptions
   ): Promise<StoreResult>
   retrieveUCXLContent(address: string, options?: RetrieveOptions): Promise<RetrieveResult>
+  /**
+   * Deletes the address: writes the next version of its chain as a signed tombstone (the same
+   * policy and team write rule as a store, the same quorum push and kad puts). A latest read then
+   * answers `ContentDeletedError` on every node that learns of it; earlier versions stay readable
+   * by `*~N` unless `purgeVersions`; a later store starts the next version. Throws
+   * `ContentNotFoundError` when nothing is there (or it is already deleted), `AccessDeniedError`
+   * when the write rule refuses.
+   */
+  deleteUCXLContent(address: string, creatorRole: string, options?: DeleteOptions): Promise<DeleteResult>
   /**
    * Announces this node as a provider of the address (its head key); reports the peers that
    * acknowledged it. None: `AnnounceNotAcknowledgedError` (a `HybridDHT` below retries it from its

@@ -22,11 +22,18 @@ import {
   stopSteps
 } from './components.js'
 import { AgentKeys } from './crypto-state.js'
-import { type HandoffComponents, handOff, reconcile } from './handoff.js'
+import { deleteContent, type HandoffComponents, handOff, reconcile } from './handoff.js'
 import { NetworkJoin } from './join.js'
 import { AgentLifecycle } from './lifecycle.js'
 import { ManifestSync } from './manifest-sync.js'
-import type { AgentService, RetrieveResult, SearchQuery, StoreRequest, TeamRecordInput } from './service.js'
+import type {
+  AgentService,
+  DeleteResponse,
+  RetrieveResult,
+  SearchQuery,
+  StoreRequest,
+  TeamRecordInput
+} from './service.js'
 import { type AgentTeam, loadAgentTeam } from './team.js'
 import { TeamSync } from './team-sync.js'
 import {
@@ -269,6 +276,12 @@ class ChorusAgent implements Agent {
       })()
     )
     return plain(stored) as Record<string, unknown>
+  }
+
+  delete(address: string, options: { purgeVersions?: boolean } = {}): Promise<DeleteResponse> {
+    const c = this.#ready()
+    const components = { storage: c.storage, lifecycle: this.#lifecycle, handoff: this.#handoff(c) }
+    return deleteContent(components, this.#config.role, address, options.purgeVersions === true)
   }
 
   async retrieve(address: string, options: { fresh?: boolean } = {}): Promise<RetrieveResult> {

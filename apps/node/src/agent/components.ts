@@ -10,12 +10,18 @@ import type { Logger } from '@chorus/common'
 import { createLibP2PDHT, createLocalDHT, type LibP2PDHT, type LocalDHT } from '@chorus/dht'
 import { createHybridDHT, type HybridDHT } from '@chorus/hybrid'
 import { createReplicationManager, type ReplicationManager } from '@chorus/replication'
-import { chorusRecordRules, createEncryptedStorage, type EncryptedStorage } from '@chorus/storage'
+import {
+  chorusRecordRules,
+  createEncryptedStorage,
+  createTombstones,
+  type EncryptedStorage
+} from '@chorus/storage'
 import { teamRecordSelector, teamRecordValidator } from '@chorus/team'
 import type { NodeConfig } from '../config/schema.js'
 import { AGENT_ERROR_CODES, AgentError } from '../errors.js'
 import { readSecretFile } from '../util/files.js'
 import type { StorageCryptoComponents } from './crypto-state.js'
+import { retireDeleted } from './handoff.js'
 import { AGENT_VERSION } from './join.js'
 import type { StopStep } from './lifecycle.js'
 import type { AgentTeam } from './team.js'
@@ -48,8 +54,11 @@ export async function createComponents(init: AgentComponentsInit): Promise<Agent
   const { config: c, logger, team } = init
   // the write rule in every validator: kad PUT_VALUE and GET answers, the direct and replicate
   // protocols, the local DHT (hybrid replay included) and reads; the team's manifest key beside it
+  // one registry for the validator path and storage: a tombstone met anywhere deletes here
+  const tombstones = createTombstones()
   const rules = chorusRecordRules({
     authority: team.policy,
+    tombstones,
     fallbackValidator: teamRecordValidator(team.policy),
     fallbackSelector: teamRecordSelector(team.policy)
   })
@@ -102,6 +111,11 @@ export async function createComponents(init: AgentComponentsInit): Promise<Agent
       peers: libp2p,
       // direct record protocol to the closest peers: the hybrid in front is not PeerMessaging
       messaging: libp2p,
+      tombstones,
+      // replication stops keeping the deleted versions alive; the tombstone itself stays managed
+      onDeleted: (e) => {
+        if (replication !== undefined) retireDeleted(replication, e, logger('replication'))
+      },
       logger: logger('storage')
     },
     {

@@ -1,12 +1,15 @@
 /**
  * Handing stored records to replication: both records of a stored version (the immutable version
  * key and the head) are kept on the target number of holders; after a restart, what this node
- * wrote but replication does not manage yet is handed over again.
+ * wrote but replication does not manage yet is handed over again. A delete hands its tombstone
+ * over the same way (`deleteContent`), and a tombstone learned of retires the deleted versions
+ * (`retireDeleted`).
  */
 import type { Logger } from '@chorus/common'
 import type { ReplicationManager } from '@chorus/replication'
-import type { EncryptedStorage } from '@chorus/storage'
-import { addressDigest, headKey, parseAddress, versionKey } from '@chorus/ucxl'
+import type { DeletedEvent, EncryptedStorage } from '@chorus/storage'
+import { addressDigest, headKey, parseAddress, parseRecordKey, versionKey } from '@chorus/ucxl'
+import type { DeleteResponse } from './service.js'
 
 export interface HandoffComponents {
   replication: Pick<ReplicationManager, 'addContent' | 'listContent'>
@@ -61,4 +64,51 @@ export async function reconcile(c: HandoffComponents, author: string): Promise<n
   }
   if (added > 0) c.logger.info({ added }, 'handed unmanaged records back to replication')
   return added
+}
+
+/** Most version keys before a tombstone retired without being managed here (a bound on a claim). */
+const MAX_RETIRE_WALK = 4096
+
+/**
+ * A tombstone this node accepted: replication stops keeping the deleted versions (every managed
+ * version key of the address below the tombstone, and the last `MAX_RETIRE_WALK` version keys
+ * below it, so that a push of one is refused too). The head and the tombstone's own version key
+ * stay managed: the tombstone is replicated like any head.
+ */
+export function retireDeleted(
+  replication: Pick<ReplicationManager, 'retireContent' | 'listContent'>,
+  e: Pick<DeletedEvent, 'digest' | 'version'>,
+  logger: Logger
+): void {
+  const keys = new Set<string>()
+  for (const key of replication.listContent()) {
+    const k = parseRecordKey(key)
+    if (k?.digest === e.digest && k.version !== undefined && k.version < e.version) keys.add(key)
+  }
+  for (let v = Math.max(1, e.version - MAX_RETIRE_WALK); v < e.version; v++) keys.add(versionKey(e.digest, v))
+  replication.retireContent([...keys]).catch((err: unknown) => {
+    logger.debug({ err: (err as Error).message }, 'retiring deleted versions failed')
+  })
+}
+
+export interface DeleteComponents {
+  storage: Pick<EncryptedStorage, 'deleteUCXLContent'>
+  /** Writes shutdown lets finish (see `AgentLifecycle.write`). */
+  lifecycle: { write<T>(work: Promise<T>): Promise<T> }
+  handoff: HandoffComponents
+}
+
+/**
+ * The agent's delete: storage's signed tombstone as the agent's role, then the tombstone handed to
+ * replication like any head, so that every holder learns of it.
+ */
+export async function deleteContent(
+  c: DeleteComponents,
+  role: string,
+  address: string,
+  purgeVersions: boolean
+): Promise<DeleteResponse> {
+  const res = await c.lifecycle.write(c.storage.deleteUCXLContent(address, role, { purgeVersions }))
+  handOff(c.handoff, { baseAddress: res.address, version: res.version, size: 0, contentType: 'deleted' })
+  return { ...res }
 }

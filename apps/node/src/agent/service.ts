@@ -8,6 +8,15 @@ export interface StoreRequest {
   contentType: string
 }
 
+/** What a delete answers: the tombstone's version. */
+export interface DeleteResponse {
+  address: string
+  version: number
+  deleted: true
+  purgeVersions: boolean
+  acks: number
+}
+
 export interface RetrieveResult {
   content: Uint8Array
   metadata: Record<string, unknown>
@@ -44,6 +53,12 @@ export interface AgentService {
   readiness(): Record<string, unknown>
   store(request: StoreRequest, options?: AbortOptions): Promise<Record<string, unknown>>
   retrieve(address: string, options?: AbortOptions & { fresh?: boolean }): Promise<RetrieveResult>
+  /**
+   * Deletes the address (a signed tombstone as the next version, as this agent's role); with
+   * `purgeVersions`, every holder drops the earlier versions too. Resolves to
+   * `{ address, version, deleted: true, purgeVersions, acks }`.
+   */
+  delete(address: string, options?: AbortOptions & { purgeVersions?: boolean }): Promise<DeleteResponse>
   list(role: string | undefined, limit: number): Promise<unknown[]>
   search(query: SearchQuery): Promise<unknown[]>
   status(): Promise<Record<string, unknown>>

@@ -1,9 +1,11 @@
 import { ChorusError, isAbortError } from '@chorus/common'
+import { ContentDeletedError } from '@chorus/storage'
 import { ABORTED, type HttpError, httpErrorOf, INTERNAL, INVALID_REQUEST } from './error-codes.js'
 
 /** The JSON error body of every failed API request. */
 export interface APIErrorBody {
-  error: { code: string; message: string; field?: string }
+  /** `version`: for `UCXL-410-DELETED`, the tombstone's version. */
+  error: { code: string; message: string; field?: string; version?: number }
 }
 
 export interface MappedError {
@@ -51,5 +53,7 @@ export function mapError(err: unknown): MappedError {
   const e = err as { message?: unknown; field?: unknown } | null
   const message = mapped.message ?? (typeof e?.message === 'string' ? e.message : String(err))
   const field = typeof e?.field === 'string' ? { field: e.field } : {}
-  return { status: mapped.status, body: { error: { code: mapped.code, message, ...field } } }
+  // a deleted address names the tombstone's version, so a client can read the one before it
+  const deleted = ContentDeletedError.isInstance(err) ? { version: err.version } : {}
+  return { status: mapped.status, body: { error: { code: mapped.code, message, ...field, ...deleted } } }
 }

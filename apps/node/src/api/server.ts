@@ -11,6 +11,7 @@ import { API_ERROR_CODES } from './error-codes.js'
 import { APIError, mapError } from './errors.js'
 import { createHostCheck } from './host-check.js'
 import { type APIMetrics, createAPIMetrics } from './metrics.js'
+import { registerDeleteRoute } from './routes/delete.js'
 
 export interface APIServerInit {
   service: AgentService
@@ -120,6 +121,7 @@ export function createAPIServer(init: APIServerInit): APIServer {
     if (!service.isReady()) throw new APIError(503, API_ERROR_CODES.NOT_READY, 'the agent is not ready yet')
   }
 
+  registerDeleteRoute(app, { service, requireReady })
   app.get('/healthz', async () => ({ status: 'ok' }))
   app.get('/readyz', async (_req, reply) => {
     const ready = service.isReady()

@@ -16,6 +16,7 @@ export interface AgentClient {
   url: string
   get<T = unknown>(path: string, query?: Record<string, string | number | boolean | undefined>): Promise<T>
   post<T = unknown>(path: string, body: unknown): Promise<T>
+  delete<T = unknown>(path: string, query?: Record<string, string | number | boolean | undefined>): Promise<T>
 }
 
 function isLoopbackName(hostname: string): boolean {
@@ -62,6 +63,13 @@ function agentFileURL(dataDir: string, env: NodeJS.ProcessEnv): string | undefin
  * loopback URL, or one in `CHORUS_AGENT_HOSTS`, is taken from it) and `api-token`; the token from
  * `CHORUS_API_TOKEN`, else that `api-token` file (never a flag: `ps` shows flags to every user).
  */
+function withQuery(path: string, query?: Record<string, string | number | boolean | undefined>): string {
+  const qs = new URLSearchParams()
+  for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) qs.set(k, String(v))
+  const s = qs.toString()
+  return s === '' ? path : `${path}?${s}`
+}
+
 export function createClient(options: ClientOptions, env = process.env): AgentClient {
   const dataDir = resolve(options.dataDir ?? env.CHORUS_DATA_DIR ?? './.chorus')
   const url = (options.agentUrl ?? env.CHORUS_AGENT_URL ?? agentFileURL(dataDir, env))?.replace(/\/+$/, '')
@@ -128,10 +136,10 @@ export function createClient(options: ClientOptions, env = process.env): AgentCl
   return {
     url,
     get(path, query) {
-      const qs = new URLSearchParams()
-      for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) qs.set(k, String(v))
-      const s = qs.toString()
-      return call('GET', s === '' ? path : `${path}?${s}`)
+      return call('GET', withQuery(path, query))
+    },
+    delete(path, query) {
+      return call('DELETE', withQuery(path, query))
     },
     post(path, body) {
       return call('POST', path, body)

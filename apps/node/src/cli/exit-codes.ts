@@ -7,7 +7,7 @@ export const EXIT = {
   FAILURE: 1,
   /** Bad usage, invalid configuration, invalid input (e.g. an invalid address). */
   USAGE: 2,
-  /** Nothing stored at the address. */
+  /** Nothing stored at the address (or it was deleted). */
   NOT_FOUND: 3,
   /** The agent's role may not read or write it, or the API token was refused. */
   ACCESS_DENIED: 4,
@@ -50,7 +50,8 @@ export function exitCodeForStatus(status: number): number {
   if (status === 400 || status === 413 || status === 415 || status === 422)
     return status === 422 ? EXIT.FAILURE : EXIT.USAGE
   if (status === 401 || status === 403) return EXIT.ACCESS_DENIED
-  if (status === 404) return EXIT.NOT_FOUND
+  // 410: deleted (a tombstone ends the chain): nothing is stored there now
+  if (status === 404 || status === 410) return EXIT.NOT_FOUND
   if (status === 503 || status === 504) return EXIT.UNAVAILABLE
   return EXIT.FAILURE
 }

@@ -5,6 +5,7 @@ import { flagName, SETTINGS } from '../config/settings.js'
 import { type AgentClient, createClient } from './client.js'
 import { CliError, EXIT } from './exit-codes.js'
 import { emit, kv } from './output.js'
+import { addRmCommand } from './rm-command.js'
 import { addTeamCommands } from './team-commands.js'
 
 interface GlobalOpts {
@@ -304,6 +305,7 @@ Exit codes: 0 ok, 1 failure, 2 usage/invalid config or input, 3 not found, 4 acc
     })
 
   addTeamCommands(program)
+  addRmCommand(program)
 
   // Every command: --json and --help, and usage errors exit 2.
   for (const c of allCommands(program)) {

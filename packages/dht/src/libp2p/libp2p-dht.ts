@@ -326,6 +326,10 @@ class LibP2PDHTImpl implements LibP2PDHT {
     return this.#fetching.putValue(key, value, options)
   }
 
+  removeLocal(key: string, options?: AbortOptions): Promise<boolean> {
+    return this.#records.remove(key, options)
+  }
+
   getValue(key: string, options?: GetOptions): Promise<Uint8Array> {
     return this.#fetching.getValue(key, options)
   }

@@ -131,6 +131,15 @@ export class RecordStore {
     return record.value
   }
 
+  /** Drops this node's record for `key`; resolves whether there was one. */
+  async remove(key: string, options: AbortOptions = {}): Promise<boolean> {
+    const k = kadRecordKey(this.#prefix, keyBytes(key))
+    const store = this.#components.datastore()
+    if (!(await store.has(k, options))) return false
+    await store.delete(k, options)
+    return true
+  }
+
   /** How many records the store holds. */
   async count(options: AbortOptions = {}): Promise<number> {
     let n = 0

@@ -1,6 +1,7 @@
 import { abortError, createRefusalLog, type RefusalLog, silentLogger, throwIfAborted } from '@chorus/common'
 import { type LocalDHTInit, localDHTDefaults } from '../config.js'
 import type {
+  AbortOptions,
   ClosestPeersOptions,
   DHT,
   FindProvidersOptions,
@@ -134,6 +135,12 @@ class LocalDHTImpl implements LocalDHT {
     }
     store.put(key, copy, Date.now())
     return { key, acks: [], storedLocally: true }
+  }
+
+  async removeLocal(key: string, options: AbortOptions = {}): Promise<boolean> {
+    const store = this.#started()
+    throwIfAborted(options.signal)
+    return store.remove(key)
   }
 
   async getValue(key: string, options: GetOptions = {}): Promise<Uint8Array> {

@@ -73,6 +73,11 @@ export class RecordStore {
     this.#put.run(key, value, now)
   }
 
+  /** Drops the record for `key`; whether there was one. */
+  remove(key: string): boolean {
+    return Number(this.#db.prepare('DELETE FROM records WHERE key = ?').run(key).changes) > 0
+  }
+
   count(): number {
     return Number((this.#count.get() as { n: number | bigint }).n)
   }

@@ -3,11 +3,13 @@ import type { AuditInput } from '../audit.js'
 import type { AuditedOperations } from '../audited.js'
 import { type CacheOpener, ContentCache, stillOpens } from '../cache.js'
 import type { Consistency } from '../config.js'
-import { ContentNotFoundError, IntegrityError } from '../errors.js'
+import { isTombstone } from '../envelope.js'
+import { ContentDeletedError, ContentNotFoundError, IntegrityError } from '../errors.js'
 import type { IndexAccess } from '../local-state.js'
 import { envelopeMetadata } from '../metadata.js'
 import type { StorageCounters } from '../metrics.js'
 import { withinLimit } from '../operation.js'
+import type { Tombstones } from '../tombstones.js'
 import type { RetrieveOptions, RetrieveResult, StorageCrypto, StorageKeyring } from '../types.js'
 import type { Candidate } from './candidates.js'
 import { readTarget } from './temporal.js'
@@ -27,6 +29,8 @@ export interface ReadPathComponents {
   keyring: Pick<StorageKeyring, 'holdsKey' | 'holdsRole'>
   local: IndexAccess
   metrics: StorageCounters
+  /** Where a tombstone this read meets is reported (the facade drops the address). */
+  tombstones: Pick<Tombstones, 'observe'>
   /** Aborts at shutdown. */
   shutdown: { readonly signal: AbortSignal }
 }
@@ -95,6 +99,11 @@ export class ReadPath {
       version = target.version
     }
     if (version < 1) throw new ContentNotFoundError(r.base, `version ${version} does not exist`)
+    // the tombstone itself, or a version its purge removed: deleted, without asking the network
+    const tomb = this.#c.local.index.getTombstone(r.base)
+    if (tomb !== undefined && (version === tomb.version || version < tomb.purgedBelow)) {
+      throw new ContentDeletedError(r.base, tomb.version)
+    }
     const hit = this.fromCache(ContentCache.versionKey(r.base, version))
     if (hit !== undefined) return hit
     metrics.cacheMisses++
@@ -140,6 +149,13 @@ export class ReadPath {
     const { cache, crypto, metrics } = this.#c
     const { index } = this.#c.local
     const e = c.envelope
+    if (isTombstone(e)) {
+      // a chain that ends in a tombstone: deleted here too from now on
+      index.add(r.parsed, r.digest, e, c.bytes, c.hash, 'retrieved')
+      this.#c.tombstones.observe({ envelope: e, digest: r.digest })
+      cache.invalidate(r.base)
+      throw new ContentDeletedError(r.base, e.version)
+    }
     let plaintext: Uint8Array
     let opener: CacheOpener
     try {

@@ -4,16 +4,32 @@ import { headKey, type ResolvedAddress, versionKey } from '../address.js'
 import type { AuditInput } from '../audit.js'
 import type { AuditedOperations } from '../audited.js'
 import type { ContentCache } from '../cache.js'
-import { DEFAULT_MAX_ENVELOPE_BYTES, ENVELOPE_FORMAT, sha256, signEnvelope } from '../envelope.js'
+import {
+  DEFAULT_MAX_ENVELOPE_BYTES,
+  ENVELOPE_FORMAT,
+  type Envelope,
+  isTombstone,
+  sha256,
+  signEnvelope,
+  TOMBSTONE_KIND,
+  type UnsignedEnvelope
+} from '../envelope.js'
 import { isNoPeersAcknowledged } from '../error-mapping.js'
-import { AccessDeniedError, ContentTooLargeError, StorageTimeoutError, WriteQuorumError } from '../errors.js'
+import {
+  AccessDeniedError,
+  ContentNotFoundError,
+  ContentTooLargeError,
+  StorageTimeoutError,
+  WriteQuorumError
+} from '../errors.js'
 import type { IndexAccess } from '../local-state.js'
 import { envelopeMetadata } from '../metadata.js'
 import type { StorageCounters } from '../metrics.js'
 import { withinLimit } from '../operation.js'
 import type { CandidateSource } from '../read/candidate-source.js'
 import type { WriteAuthority } from '../record-check.js'
-import type { StorageCrypto, StorageKeyring, StorageRoles, StoreResult } from '../types.js'
+import type { Tombstones } from '../tombstones.js'
+import type { DeleteResult, StorageCrypto, StorageKeyring, StorageRoles, StoreResult } from '../types.js'
 import type { AddressLocks } from './address-locks.js'
 import type { QuorumPush } from './quorum-push.js'
 import { checkStore, checkWriteRule } from './store-policy.js'
@@ -46,6 +62,8 @@ export interface WritePathComponents {
     room(signal: AbortSignal): Promise<void>
   }
   cache: Pick<ContentCache, 'put'>
+  /** Where this node reports its own tombstones (the storage facade drops the address). */
+  tombstones: Pick<Tombstones, 'observe'>
   metrics: StorageCounters
   logger?: Logger
 }
@@ -64,6 +82,8 @@ export interface KnownHead {
   version: number
   hash: Uint8Array
   author: Uint8Array
+  /** The head is a tombstone. */
+  deleted: boolean
 }
 
 /**
@@ -128,7 +148,8 @@ export class WritePath {
       best = {
         version: chain.highest,
         hash: Buffer.from(chain.highestHash, 'hex'),
-        author: Buffer.from(chain.author, 'hex')
+        author: Buffer.from(chain.author, 'hex'),
+        deleted: this.#c.local.index.getTombstone(r.base)?.version === chain.highest
       }
     }
     // A record this node holds for the head (replicated to it, or written before its index was
@@ -142,7 +163,12 @@ export class WritePath {
     }
     for (const c of this.#c.candidates.verify(key, local)) {
       if (best === undefined || c.envelope.version > best.version) {
-        best = { version: c.envelope.version, hash: c.hash, author: c.envelope.author }
+        best = {
+          version: c.envelope.version,
+          hash: c.hash,
+          author: c.envelope.author,
+          deleted: isTombstone(c.envelope)
+        }
       }
     }
     return best
@@ -154,7 +180,7 @@ export class WritePath {
     signal: AbortSignal,
     callerSignal: AbortSignal | undefined
   ): Promise<StoreResult> {
-    const { crypto, signer, dht } = this.#c
+    const { crypto, signer } = this.#c
     const { data, creatorRole, contentType, certificate } = what
     await this.#c.background.room(signal)
     const prev = await this.knownHead(r, signal)
@@ -164,30 +190,130 @@ export class WritePath {
     const ciphertext = await crypto.encryptUCXLContent(data, creatorRole)
     this.#c.metrics.encryptionOps++
     signal.throwIfAborted()
-    const { envelope, bytes, hash } = await signEnvelope(
-      {
-        format: ENVELOPE_FORMAT,
-        address: r.base,
-        version: (prev?.version ?? 0) + 1,
-        metadata: {
-          creatorRole,
-          encryptedFor: crypto.decryptableRoles(creatorRole),
-          contentType,
-          timestamp: Date.now(),
-          size: data.byteLength,
-          ciphertextHash: sha256(ciphertext)
-        },
-        ciphertext,
-        author: signer.publicKey,
-        certificate,
-        previous: prev?.hash ?? null
+    const unsigned: UnsignedEnvelope = {
+      format: ENVELOPE_FORMAT,
+      address: r.base,
+      version: (prev?.version ?? 0) + 1,
+      metadata: {
+        creatorRole,
+        encryptedFor: crypto.decryptableRoles(creatorRole),
+        contentType,
+        timestamp: Date.now(),
+        size: data.byteLength,
+        ciphertextHash: sha256(ciphertext)
       },
-      signer,
-      { signal }
-    )
-    if (bytes.byteLength > DEFAULT_MAX_ENVELOPE_BYTES) {
-      throw new ContentTooLargeError(data.byteLength, this.#init.maxContentBytes)
+      ciphertext,
+      author: signer.publicKey,
+      certificate,
+      previous: prev?.hash ?? null
     }
+    const { envelope, hash, peers } = await this.publish(r, unsigned, signal, callerSignal, () => {
+      throw new ContentTooLargeError(data.byteLength, this.#init.maxContentBytes)
+    })
+    const metadata = envelopeMetadata(r.parsed, envelope, hash, peers, this.#init.replicationFactor)
+    // written here, not opened by a key: cached while this node holds a key of the role
+    this.#c.cache.put(r.base, data.slice(), metadata, true, { role: creatorRole })
+    return { ...metadata, acks: peers.length }
+  }
+
+  /**
+   * The audited `deleteUCXLContent`: the same policy and write rule as a store, then the next
+   * version of the chain as a signed tombstone, through the same quorum push and kad puts.
+   */
+  delete(
+    address: string,
+    creatorRole: string,
+    purgeVersions: boolean,
+    signal?: AbortSignal
+  ): Promise<DeleteResult> {
+    const entry: AuditInput = {
+      op: 'delete',
+      role: String(creatorRole),
+      address: String(address),
+      success: false
+    }
+    return this.#c.operations.run(entry, { stampUpdate: true }, async () => {
+      const r = checkStore(this.#c, this.#init, address, new Uint8Array(0), creatorRole, TOMBSTONE_KIND)
+      entry.address = r.base
+      const certificate = checkWriteRule(this.#c, r, creatorRole)
+      const result = await this.#c.locks.run(r.base, () =>
+        withinLimit(
+          {
+            ms: this.#init.storeTimeout,
+            operation: `delete of ${r.base}`,
+            signal,
+            shutdown: this.#c.background.signal
+          },
+          (s) => this.deleteVersion(r, { creatorRole, certificate, purgeVersions }, s, signal)
+        )
+      )
+      entry.version = result.version
+      return result
+    })
+  }
+
+  private async deleteVersion(
+    r: ResolvedAddress,
+    what: { creatorRole: string; certificate: Uint8Array | null; purgeVersions: boolean },
+    signal: AbortSignal,
+    callerSignal: AbortSignal | undefined
+  ): Promise<DeleteResult> {
+    const { crypto, signer } = this.#c
+    await this.#c.background.room(signal)
+    const prev = await this.knownHead(r, signal)
+    if (prev === undefined) throw new ContentNotFoundError(r.base)
+    if (!Buffer.from(prev.author).equals(signer.publicKey)) {
+      throw new AccessDeniedError(r.base, 'the address has versions signed by another node key')
+    }
+    if (prev.deleted) throw new ContentNotFoundError(r.base, `already deleted at version ${prev.version}`)
+    const empty = new Uint8Array(0)
+    const unsigned: UnsignedEnvelope = {
+      format: ENVELOPE_FORMAT,
+      address: r.base,
+      version: prev.version + 1,
+      metadata: {
+        creatorRole: what.creatorRole,
+        encryptedFor: crypto.decryptableRoles(what.creatorRole),
+        contentType: this.#c.local.index.getVersion(r.base, prev.version)?.content_type ?? TOMBSTONE_KIND,
+        timestamp: Date.now(),
+        size: 0,
+        ciphertextHash: sha256(empty)
+      },
+      ciphertext: empty,
+      author: signer.publicKey,
+      certificate: what.certificate,
+      previous: prev.hash,
+      kind: TOMBSTONE_KIND,
+      purgeVersions: what.purgeVersions
+    }
+    const { envelope, peers } = await this.publish(r, unsigned, signal, callerSignal, () => {
+      throw new ContentTooLargeError(0, this.#init.maxContentBytes)
+    })
+    // this node learns of its own tombstone as every other node does
+    this.#c.tombstones.observe({ envelope, digest: r.digest })
+    return {
+      address: r.base,
+      version: envelope.version,
+      deleted: true,
+      purgeVersions: what.purgeVersions,
+      acks: peers.length
+    }
+  }
+
+  /**
+   * Signs the next version, writes it to this node's record store, pushes it to the quorum, starts
+   * the kad puts, and indexes it once the quorum holds.
+   */
+  private async publish(
+    r: ResolvedAddress,
+    unsigned: UnsignedEnvelope,
+    signal: AbortSignal,
+    callerSignal: AbortSignal | undefined,
+    tooLarge: () => never
+  ): Promise<{ envelope: Envelope; hash: Uint8Array; peers: string[] }> {
+    const { dht } = this.#c
+    const { envelope, bytes, hash } = await signEnvelope(unsigned, this.#c.signer, { signal })
+    if (bytes.byteLength > DEFAULT_MAX_ENVELOPE_BYTES) tooLarge()
     const required = this.#c.requiredAcks()
     const vkey = versionKey(r.digest, envelope.version)
     const hkey = headKey(r.digest)
@@ -230,13 +356,10 @@ export class WritePath {
     const acks = peers.length
     if (acks < required) throw new WriteQuorumError(r.base, acks, required)
     this.#c.local.index.add(r.parsed, r.digest, envelope, bytes, hash, 'stored')
-    const metadata = envelopeMetadata(r.parsed, envelope, hash, peers, this.#init.replicationFactor)
-    // written here, not opened by a key: cached while this node holds a key of the role
-    this.#c.cache.put(r.base, data.slice(), metadata, true, { role: creatorRole })
     if (this.#init.announceOnStore) {
       this.#c.background.run('announce after store', (s) => dht.provide(hkey, { signal: s }))
     }
-    return { ...metadata, acks }
+    return { envelope, hash, peers }
   }
 
   /** Puts one record; resolves at `minAcks` acknowledgements while the rest go on in the background. */

@@ -49,6 +49,8 @@ export interface ReplicateHandlerComponents {
   nominate: (key: string, peers: string[], at: number) => void
   /** The sender answered: it is live. */
   noteLive: (peer: string) => void
+  /** Keys the application deleted: a push of one is refused as stale (no cost to the sender). */
+  retired?: { has(key: string): boolean }
   /** A new or changed value was pinned. */
   pinned: (event: PinnedEvent) => void
   /** A pushed record contradicted the pinned one. */
@@ -81,6 +83,7 @@ export async function handleReplicate(
   const { entries, values, log } = components
   const { key, value } = req
   const existing = entries.get(key)
+  if (components.retired?.has(key) === true) return refusal('STALE')
   if (existing == null) {
     const n = init.replicationFactor + init.holderSlack
     if (!isAmongClosest(key, components.peerId, components.connected(), n)) return refusal('NOT_A_TARGET')
