@@ -41,6 +41,7 @@ export {
   IntegrityError,
   InvalidAddressError,
   InvalidContentTypeError,
+  InvalidDecisionError,
   InvalidEnvelopeError,
   isStorageError,
   MalformedEnvelopeError,

@@ -16,7 +16,7 @@ import type { WriteAuthority } from '../record-check.js'
 import type { StorageCrypto, StorageKeyring, StorageRoles, StoreResult } from '../types.js'
 import type { AddressLocks } from './address-locks.js'
 import type { QuorumPush } from './quorum-push.js'
-import { checkStore, checkWriteRule } from './store-policy.js'
+import { type CheckedStore, checkStore, checkWriteRule } from './store-policy.js'
 
 const utf8 = new TextEncoder()
 
@@ -149,7 +149,7 @@ export class WritePath {
   }
 
   private async storeVersion(
-    r: ResolvedAddress,
+    r: CheckedStore,
     what: { data: Uint8Array; creatorRole: string; contentType: string; certificate: Uint8Array | null },
     signal: AbortSignal,
     callerSignal: AbortSignal | undefined
@@ -230,6 +230,7 @@ export class WritePath {
     const acks = peers.length
     if (acks < required) throw new WriteQuorumError(r.base, acks, required)
     this.#c.local.index.add(r.parsed, r.digest, envelope, bytes, hash, 'stored')
+    if (r.decision !== undefined) this.#c.local.index.addDecision(r.base, envelope.version, r.decision)
     const metadata = envelopeMetadata(r.parsed, envelope, hash, peers, this.#init.replicationFactor)
     // written here, not opened by a key: cached while this node holds a key of the role
     this.#c.cache.put(r.base, data.slice(), metadata, true, { role: creatorRole })
