@@ -107,7 +107,7 @@ describe('a 3-agent network', () => {
       '--project',
       'project123',
       '--content-type',
-      'decision',
+      'text/plain',
       '--data-dir',
       writer.dataDir,
       '--json'
