@@ -59,6 +59,8 @@ export function createAPIServer(init: APIServerInit): APIServer {
     // request logs at warn and above only: one line per request would drown the agent's log
     loggerInstance: logger.child({ component: 'api' }, { level: 'warn' }) as FastifyBaseLogger,
     bodyLimit,
+    // a role or capability name in a path may be 128 characters (the DHT's limit)
+    maxParamLength: 256,
     return503OnClosing: true,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, useDefaults: true } }
   })
