@@ -44,13 +44,12 @@ describe('decision content (checkDecision)', () => {
     ['a bad reference', decision({ references: ['ucxl://a:b@c:d/*^/x', 'nope'] }), 'references.1']
   ])('refuses %s naming the field', (_what, content, field) => {
     const input = content instanceof Uint8Array ? content : bytes(content)
-    const err = (() => {
-      try {
-        checkDecision(input)
-      } catch (e) {
-        return e
-      }
-    })()
+    let err: unknown
+    try {
+      checkDecision(input)
+    } catch (e) {
+      err = e
+    }
     expect(err).toBeInstanceOf(InvalidDecisionError)
     expect((err as InvalidDecisionError).field).toBe(field)
     expect((err as InvalidDecisionError).code).toBe(STORAGE_ERROR_CODES.INVALID_DECISION)
