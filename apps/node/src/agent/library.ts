@@ -15,9 +15,20 @@ const LOOKUP_TIMEOUT = 20_000
 
 type Parts = Pick<AgentComponents, 'storage' | 'replication' | 'libp2p'>
 
+/** A concrete address (a pattern names no single record): typed 400 otherwise. */
+function concrete(address: string): string {
+  if (isWildcardAddress(address)) {
+    throw new InvalidAddressError(
+      address.slice(0, 200),
+      'a pattern names no single address: search by pattern'
+    )
+  }
+  return address
+}
+
 /** The head key replication and provider records use for an address. */
 function headKeyOf(address: string): string {
-  return dhtKey(parseAddress(address))
+  return dhtKey(parseAddress(concrete(address)))
 }
 
 /** Announces this node as a provider of the address; the peers that acknowledged it. */
