@@ -14,6 +14,10 @@
  * - Examples. A README line `<!-- example: examples/quick-start.ts -->` followed by a fenced
  *   block: the block is that file, which the test suite runs.
  *
+ * - The feature table of the root README (`<!-- features -->` ... `<!-- /features -->`): every
+ *   operation of the reference with its package function, API route and CLI command, from
+ *   `scripts/features.mjs` (checked against the code by `tests/features.test.ts`).
+ *
  * `node scripts/readme-docs.mjs` rewrites the READMEs; `--check` only reports drift (exit 1).
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -21,10 +25,12 @@ import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { isDeepStrictEqual } from 'node:util'
 import ts from 'typescript'
+import { featureTable } from './features.mjs'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
 const OPTIONS_RE = /<!-- options: (\S+)#(\w+)(?: (\S+)#(\w+))? -->\n[\s\S]*?<!-- \/options -->/g
+const FEATURES_RE = /<!-- features -->\n[\s\S]*?<!-- \/features -->/g
 const EXAMPLE_RE = /<!-- example: (\S+) -->\n```(\w*)\n(?:[\s\S]*?\n)?```/g
 
 /** Package folders that have a README. */
@@ -172,9 +178,21 @@ export async function renderReadme(dir, problems = []) {
   })
 }
 
+/** The root README with its feature table rebuilt. */
+export function renderRootReadme() {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
+  return readme.replace(FEATURES_RE, () => `<!-- features -->\n${featureTable()}\n<!-- /features -->`)
+}
+
 async function main() {
   const check = process.argv.includes('--check')
   const problems = []
+  const rootReadme = join(ROOT, 'README.md')
+  const rendered = renderRootReadme()
+  if (rendered !== readFileSync(rootReadme, 'utf8')) {
+    if (check) problems.push('README.md: the feature table is out of date (run node scripts/readme-docs.mjs)')
+    else writeFileSync(rootReadme, rendered)
+  }
   for (const dir of packageDirs()) {
     const path = join(dir, 'README.md')
     const before = readFileSync(path, 'utf8')

@@ -49,7 +49,7 @@ describe('roles and the audit log (two storages on one local DHT)', () => {
   it('a role without permission never gets plaintext, by any route', async () => {
     const secret = 'SECRET-PLAINTEXT-7f3a: the backend decision'
     const addrs = [0, 1, 2].map((k) => `ucxl://agent001:backend_developer@access:t/*^/decision-${k}`)
-    for (const a of addrs) await backend.storeUCXLContent(a, secret, 'backend_developer', 'decision')
+    for (const a of addrs) await backend.storeUCXLContent(a, secret, 'backend_developer', 'text/plain')
     report.written(addrs.length)
     for (const a of addrs) {
       for (const t of ['*^', '*~', '*~1']) {
@@ -84,7 +84,7 @@ describe('roles and the audit log (two storages on one local DHT)', () => {
         'ucxl://x:backend_developer@access:t/*^/impostor',
         'x',
         'backend_developer',
-        'decision'
+        'text/plain'
       )
     ).rejects.toThrow()
     report.check('roles: no plaintext for a role without permission (retrieve, raw decrypt, list, search)')
@@ -96,7 +96,7 @@ describe('roles and the audit log (two storages on one local DHT)', () => {
         `ucxl://agent001:backend_developer@access:t/*^/audit-${k}`,
         `a${k}`,
         'backend_developer',
-        'decision'
+        'text/plain'
       )
     }
     expect(await backend.verifyAuditLog()).toMatchObject({ ok: true })

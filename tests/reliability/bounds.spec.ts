@@ -351,8 +351,8 @@ describe('hostile-input bounds (a team member writes the worst record it can)', 
     const memo = verifiedRecordsOf(authorities[0])
     const before = { judged, verified: memo.stats().verified }
     const address = 'ucxl://agent002:backend_developer@bounds:honest/*^/decision'
-    await storages[1]!.storeUCXLContent(address, 'v1', 'backend_developer', 'decision')
-    await storages[1]!.storeUCXLContent(address, 'v2', 'backend_developer', 'decision')
+    await storages[1]!.storeUCXLContent(address, 'v1', 'backend_developer', 'text/plain')
+    await storages[1]!.storeUCXLContent(address, 'v2', 'backend_developer', 'text/plain')
     const read = await storages[0]!.retrieveUCXLContent(address)
     expect(new TextDecoder().decode(read.content)).toBe('v2')
     await storages[0]!.whenIdle()

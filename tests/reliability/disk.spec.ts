@@ -105,7 +105,7 @@ describe.skipIf(!mounted)('disk full and read-only under a node (tmpfs)', () => 
     const store = async (k: string) => {
       const address = `ucxl://agent2:backend_developer@disk:t/*^/${k}`
       const content = `record ${k} ${'d'.repeat(2000)}`
-      await victim.storeUCXLContent(address, content, 'backend_developer', 'decision')
+      await victim.storeUCXLContent(address, content, 'backend_developer', 'text/plain')
       stored.set(address, content)
     }
     for (let k = 0; k < 6; k++) await store(`before-${k}`)
@@ -116,7 +116,7 @@ describe.skipIf(!mounted)('disk full and read-only under a node (tmpfs)', () => 
         const address = `ucxl://agent2:backend_developer@disk:t/*^/${label}-${k}`
         const content = `written on a ${label} disk #${k}`
         try {
-          await victim.storeUCXLContent(address, content, 'backend_developer', 'decision')
+          await victim.storeUCXLContent(address, content, 'backend_developer', 'text/plain')
           // accepted: then it must be really stored (checked after recovery, with the rest)
           stored.set(address, content)
           outcomes.push(`${label}: accepted`)

@@ -99,13 +99,13 @@ describe('hostile peers (4 honest nodes, a liar and a flooder)', () => {
     const hk = headKey(digest)
     const versions: Uint8Array[] = []
     for (const n of [1, 2, 3]) {
-      await honest[0]!.storeUCXLContent(address, `honest version ${n}`, 'backend_developer', 'decision')
+      await honest[0]!.storeUCXLContent(address, `honest version ${n}`, 'backend_developer', 'text/plain')
       versions.push(await net.nodes[0]!.getValue(versionKey(digest, n), { localOnly: true }))
     }
     const others: Array<{ address: string; content: string }> = []
     for (let k = 0; k < 6; k++) {
       const a = `ucxl://agent1:backend_developer@hostile:t/*^/other-${k}`
-      await honest[1]!.storeUCXLContent(a, `other honest record ${k}`, 'backend_developer', 'decision')
+      await honest[1]!.storeUCXLContent(a, `other honest record ${k}`, 'backend_developer', 'text/plain')
       others.push({ address: a, content: `other honest record ${k}` })
     }
     report.written(3 + others.length)
@@ -280,7 +280,7 @@ describe('hostile peers (4 honest nodes, a liar and a flooder)', () => {
     const victim = net.nodes[2]!
     expect(victim.getConnectedPeers()).toContain(flooder.peerId)
     const address = 'ucxl://agent2:backend_developer@hostile:t/*^/during-flood'
-    await honest[2]!.storeUCXLContent(address, 'stored before the flood', 'backend_developer', 'decision')
+    await honest[2]!.storeUCXLContent(address, 'stored before the flood', 'backend_developer', 'text/plain')
     report.written()
     // invalid records pushed over storage's direct record protocol are refused, not stored
     const key = headKey(addressDigest(parseAddress(address)))
@@ -337,7 +337,7 @@ describe('hostile peers (4 honest nodes, a liar and a flooder)', () => {
       address.replace('during', 'after'),
       'after the flood',
       'backend_developer',
-      'decision'
+      'text/plain'
     )
     report.written()
     report.fault('request flood')

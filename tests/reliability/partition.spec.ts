@@ -67,7 +67,7 @@ describe('partition and heal (6 nodes on 127.0.0.1)', () => {
         const writer = side + (k % 3)
         const address = `ucxl://agent${writer}:backend_developer@partition:side${side}/*^/record-${k}`
         const content = `written on node ${writer} during the partition, #${k}`
-        const r = await stores[writer]!.storeUCXLContent(address, content, 'backend_developer', 'decision')
+        const r = await stores[writer]!.storeUCXLContent(address, content, 'backend_developer', 'text/plain')
         // only the writer's own side can acknowledge
         expect(r.acks).toBeGreaterThanOrEqual(1)
         written.push({ address, content, writer })

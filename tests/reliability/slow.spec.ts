@@ -89,7 +89,7 @@ describe('slow and unresponsive peers (6 nodes)', () => {
     for (let k = 0; k < RECORDS; k++) {
       const address = `ucxl://agent0:backend_developer@slow:t/*^/before-${k}`
       const content = `stored before the faults #${k}`
-      await writer.storeUCXLContent(address, content, 'backend_developer', 'decision')
+      await writer.storeUCXLContent(address, content, 'backend_developer', 'text/plain')
       records.push({ address, content })
     }
     report.written(RECORDS)
@@ -129,7 +129,7 @@ describe('slow and unresponsive peers (6 nodes)', () => {
       const address = `ucxl://agent5:backend_developer@slow:t/*^/during-${k}`
       const content = `stored while a peer is frozen #${k}`
       const r = await timed(`write ${k}`, () =>
-        reader.storeUCXLContent(address, content, 'backend_developer', 'decision')
+        reader.storeUCXLContent(address, content, 'backend_developer', 'text/plain')
       )
       expect(r.acks).toBeGreaterThanOrEqual(1)
       const back = await timed(`read-back ${k}`, () => writer.retrieveUCXLContent(address))

@@ -326,7 +326,7 @@ describe('team trust (4 honest members; an outsider, a read-only member and a ro
 
   it('an outsider (a certificate of another team) is admitted by no honest node; its writes reach none', async () => {
     const address = 'ucxl://agent001:backend_developer@trust:t/*^/outsider-target'
-    await honest[0]!.storeUCXLContent(address, 'honest v1', 'backend_developer', 'decision')
+    await honest[0]!.storeUCXLContent(address, 'honest v1', 'backend_developer', 'text/plain')
     report.written()
     const k = keysOf(address, 2)
     const v1 = (await held(k.head))[0]!
@@ -384,7 +384,7 @@ describe('team trust (4 honest members; an outsider, a read-only member and a ro
 
   it("a member writing another agent's address (the forged early chain) or another role's address is refused; the author writes on", async () => {
     const address = 'ucxl://agent001:backend_developer@trust:t/*^/hijack'
-    await honest[0]!.storeUCXLContent(address, 'honest v1', 'backend_developer', 'decision')
+    await honest[0]!.storeUCXLContent(address, 'honest v1', 'backend_developer', 'text/plain')
     report.written()
     const before = sum(scores(mallory.peerId))
     // a chain for agent001's address, backdated, pushed on every path
@@ -422,7 +422,7 @@ describe('team trust (4 honest members; an outsider, a read-only member and a ro
     }
     expect(await indexedFor('mallory')).toBe(0)
     // the author's next store succeeds, and a fresh reader gets the honest chain
-    const v2 = await honest[0]!.storeUCXLContent(address, 'honest v2', 'backend_developer', 'decision')
+    const v2 = await honest[0]!.storeUCXLContent(address, 'honest v2', 'backend_developer', 'text/plain')
     report.written()
     expect(v2.version).toBe(2)
     const read = await honest[2]!.retrieveUCXLContent(address, { consistency: 'network' })
@@ -435,9 +435,9 @@ describe('team trust (4 honest members; an outsider, a read-only member and a ro
 
   it('a replayed older head is refused as stale; an equivocating or backdated version is refused and charged to its author', async () => {
     const address = 'ucxl://agent001:backend_developer@trust:t/*^/replay'
-    await honest[0]!.storeUCXLContent(address, 'honest v1', 'backend_developer', 'decision')
+    await honest[0]!.storeUCXLContent(address, 'honest v1', 'backend_developer', 'text/plain')
     const v1 = (await held(keysOf(address).head))[0]!
-    await honest[0]!.storeUCXLContent(address, 'honest v2', 'backend_developer', 'decision')
+    await honest[0]!.storeUCXLContent(address, 'honest v2', 'backend_developer', 'text/plain')
     report.written(2)
     const k = keysOf(address, 2)
     await eventually(
@@ -594,7 +594,7 @@ describe('team trust (4 honest members; an outsider, a read-only member and a ro
     expect(sum(scores(mallory.peerId))).toBeGreaterThan(before)
     // honest work meanwhile
     const address = 'ucxl://agent002:backend_developer@trust:t/*^/during-flood'
-    await honest[3]!.storeUCXLContent(address, 'still works', 'backend_developer', 'decision')
+    await honest[3]!.storeUCXLContent(address, 'still works', 'backend_developer', 'text/plain')
     report.written()
     const read = await honest[1]!.retrieveUCXLContent(address)
     report.read()

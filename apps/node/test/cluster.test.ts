@@ -12,6 +12,7 @@ import {
   type Team,
   waitFor
 } from './helpers.js'
+import { libraryCases } from './library-cases.js'
 
 // Three agents as separate processes on 127.0.0.1, driven through the CLI and the HTTP API.
 type Status = { network: { connectedPeers: number; dht: { routingTableSize: number } } }
@@ -66,6 +67,9 @@ describe('a 3-agent network', () => {
     team?.cleanup()
   }, 60_000)
 
+  // the library operations through the API and CLI, on these same agents
+  libraryCases(() => ({ writer, architect, devops }))
+
   it('CLI put on one agent, CLI get on another', async () => {
     const put = await runCli(['put', ADDRESS, CONTENT, '--data-dir', writer.dataDir, '--json'])
     expect(put.code, put.stderr).toBe(0)
@@ -107,7 +111,7 @@ describe('a 3-agent network', () => {
       '--project',
       'project123',
       '--content-type',
-      'decision',
+      'text/plain',
       '--data-dir',
       writer.dataDir,
       '--json'

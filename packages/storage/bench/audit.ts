@@ -37,7 +37,7 @@ async function run(auditLogging: boolean) {
     plays: ['backend_developer'],
     init: { dataDir: join(dir, String(auditLogging)), nodeId: node.peerId, writeQuorum: 0, auditLogging }
   })
-  await storage.storeUCXLContent(ADDRESS, 'a decision', 'backend_developer', 'decision')
+  await storage.storeUCXLContent(ADDRESS, 'a decision', 'backend_developer', 'text/plain')
   for (let i = 0; i < 500; i++) await storage.retrieveUCXLContent(ADDRESS) // warm-up
   const t0 = performance.now()
   let next = 0

@@ -233,7 +233,7 @@ try {
     }
     const t = performance.now()
     const ok = await timed(measure ? store : undefined, `store ${i}`, async () => {
-      const r = await writer.storeUCXLContent(address(i), payload(i), 'backend_developer', 'decision')
+      const r = await writer.storeUCXLContent(address(i), payload(i), 'backend_developer', 'text/plain')
       if (measure) acks.push(r.acks)
     })
     if (ok) stored.add(i)
@@ -241,7 +241,7 @@ try {
     if (ok && measure) storeIdle.push(performance.now() - t)
     const tt = performance.now()
     const teamOk = await timed(measure ? teamStore : undefined, `team store ${i}`, () =>
-      teamWriter.storeUCXLContent(address(i), payload(i), 'backend_developer', 'decision')
+      teamWriter.storeUCXLContent(address(i), payload(i), 'backend_developer', 'text/plain')
     )
     if (teamOk) teamStored.add(i)
     await teamIdle()

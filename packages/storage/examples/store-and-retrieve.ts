@@ -40,13 +40,13 @@ try {
     address,
     'Decision: use pattern Y',
     'backend_developer',
-    'decision'
+    'text/plain'
   )
   const v2 = await backend.storeUCXLContent(
     address,
     'Decision: use pattern Z',
     'backend_developer',
-    'decision'
+    'text/plain'
   )
   assert.equal(v2.version, 2)
   assert.equal(v2.previous, v1.envelopeHash) // versions are hash-chained

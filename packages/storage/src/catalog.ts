@@ -107,6 +107,9 @@ export class Catalog {
           contentType: query.contentType,
           createdAfter: time(query.createdAfter),
           createdBefore: time(query.createdBefore),
+          decisionTask: query.decisionTask,
+          decisionAgent: query.decisionAgent,
+          decisionRole: query.decisionRole,
           allVersions: query.allVersions ?? false
         },
         this.limit(query.limit ?? 100),

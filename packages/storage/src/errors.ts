@@ -9,6 +9,7 @@ import { ChorusError, NotStartedError, OperationTimeoutError } from '@chorus/com
 export const STORAGE_ERROR_CODES = {
   INVALID_ADDRESS: 'UCXL-400-INVALID_ADDRESS',
   INVALID_CONTENT_TYPE: 'UCXL-400-INVALID_CONTENT_TYPE',
+  INVALID_DECISION: 'UCXL-400-INVALID_DECISION',
   UNKNOWN_ROLE: 'UCXL-400-UNKNOWN_ROLE',
   BAD_REQUEST: 'UCXL-400-BAD_REQUEST',
   ACCESS_DENIED: 'UCXL-403-ACCESS_DENIED',
@@ -202,6 +203,21 @@ export class InvalidContentTypeError extends StorageError {
       C.INVALID_CONTENT_TYPE,
       options
     )
+  }
+}
+
+/**
+ * Content stored as content type `decision` is not a decision record (`@chorus/ucxl`'s
+ * `DecisionSchema`): `field` names the first bad field (`task`, `author.role`, `references.1`, or
+ * `(root)` when the content is not UTF-8 JSON of an object). The message never quotes the content.
+ */
+export class InvalidDecisionError extends StorageError {
+  readonly field: string
+  readonly reason: string
+  constructor(field: string, reason: string, options?: StorageErrorOptions) {
+    super(`invalid decision: ${field}: ${reason}`, C.INVALID_DECISION, options)
+    this.field = field
+    this.reason = reason
   }
 }
 

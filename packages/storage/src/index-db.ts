@@ -3,6 +3,7 @@ import { openDatabase } from '@chorus/common'
 import type { UCXLAddress } from './address.js'
 import type { Envelope } from './envelope.js'
 import { hex } from './metadata.js'
+import type { DecisionFields } from './write/decision-content.js'
 
 export type IndexSource = 'stored' | 'retrieved' | 'replicated'
 
@@ -46,6 +47,10 @@ export interface IndexFilter {
   contentType?: string
   createdAfter?: number
   createdBefore?: number
+  /** A decision's own fields (only versions whose decision this node stored or opened match). */
+  decisionTask?: string
+  decisionAgent?: string
+  decisionRole?: string
   allVersions: boolean
 }
 
@@ -95,6 +100,16 @@ CREATE TABLE IF NOT EXISTS tombstones (
   purge INTEGER NOT NULL,
   purged_below INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS decisions (
+  address TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  task TEXT NOT NULL,
+  author_agent TEXT NOT NULL,
+  author_role TEXT NOT NULL,
+  decided_at INTEGER NOT NULL,
+  PRIMARY KEY (address, version)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS decisions_task ON decisions (task);
 CREATE TABLE IF NOT EXISTS audit_head (
   id INTEGER PRIMARY KEY CHECK (id = 1),
   seq INTEGER NOT NULL,
@@ -128,6 +143,7 @@ export class LocalIndex {
     upsertTombstone: StatementSync
     allPurges: StatementSync
     purgeVersions: StatementSync
+    addDecision: StatementSync
   }
 
   /** `path` of the database file, or `':memory:'` (tests). */
@@ -176,7 +192,10 @@ export class LocalIndex {
          purged_below = MAX(tombstones.purged_below, excluded.purged_below)`
       ),
       allPurges: this.db.prepare('SELECT address, purged_below FROM tombstones WHERE purged_below > 0'),
-      purgeVersions: this.db.prepare('DELETE FROM versions WHERE address = ? AND version < ?')
+      purgeVersions: this.db.prepare('DELETE FROM versions WHERE address = ? AND version < ?'),
+      addDecision: this.db.prepare(
+        'INSERT OR IGNORE INTO decisions (address, version, task, author_agent, author_role, decided_at) VALUES (?, ?, ?, ?, ?, ?)'
+      )
     }
   }
 
@@ -215,6 +234,14 @@ export class LocalIndex {
       bytes
     )
     this.stmts.upsertChain.run(e.address, author, e.version, envHash, now)
+  }
+
+  /**
+   * Keeps a decision's own fields for search: only for a version this node wrote or opened (the
+   * content is encrypted; a replica it cannot read adds nothing). Bounded by the decision schema.
+   */
+  addDecision(address: string, version: number, d: DecisionFields): void {
+    this.stmts.addDecision.run(address, version, d.task, d.agent, d.role, d.decidedAt)
   }
 
   getVersion(address: string, version: number): IndexRow | undefined {
@@ -311,6 +338,21 @@ export class LocalIndex {
     if (filter.createdBefore !== undefined) {
       where.push('v.timestamp <= ?')
       args.push(filter.createdBefore)
+    }
+    const decided: string[] = []
+    for (const [column, value] of [
+      ['task', filter.decisionTask],
+      ['author_agent', filter.decisionAgent],
+      ['author_role', filter.decisionRole]
+    ] as const) {
+      if (value === undefined) continue
+      decided.push(`d.${column} = ?`)
+      args.push(value)
+    }
+    if (decided.length > 0) {
+      where.push(
+        `EXISTS (SELECT 1 FROM decisions d WHERE d.address = v.address AND d.version = v.version AND ${decided.join(' AND ')})`
+      )
     }
     const latestOnly = filter.allVersions
       ? ''

@@ -44,6 +44,7 @@ export {
   IntegrityError,
   InvalidAddressError,
   InvalidContentTypeError,
+  InvalidDecisionError,
   InvalidEnvelopeError,
   isStorageError,
   MalformedEnvelopeError,

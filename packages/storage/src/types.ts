@@ -193,6 +193,15 @@ export interface SearchQuery {
   /** Creation time bounds (inclusive), as Date or ms since epoch. */
   createdAfter?: Date | number
   createdBefore?: Date | number
+  /**
+   * Decisions by their own fields (exact match): the decision's `task`, `author.agent` and
+   * `author.role`. Only versions of content type `decision` that this node stored or opened
+   * (retrieved and decrypted) match: the content is encrypted, so a replica it cannot read is not
+   * searchable by them.
+   */
+  decisionTask?: string
+  decisionAgent?: string
+  decisionRole?: string
   /** Default 100, at most `maxListResults`. */
   limit?: number
   /** Every indexed version instead of the newest per address. Default: false. */

@@ -58,7 +58,7 @@ describe('audit entries and the key-tagged cache of a storage', () => {
   it("records the reader's role and opening key on retrieve, and list and search with their query and count", async () => {
     const writer = await node('writer', ['backend_developer'])
     const reader = await node('reader', ['senior_architect'])
-    await writer.storage.storeUCXLContent(ADDR, SECRET, 'backend_developer', 'decision')
+    await writer.storage.storeUCXLContent(ADDR, SECRET, 'backend_developer', 'text/plain')
     expect((await reader.storage.retrieveUCXLContent(ADDR)).source).not.toBe('cache')
     expect((await reader.storage.retrieveUCXLContent(ADDR)).source).toBe('cache')
     expect(await reader.storage.listContentByRole('backend_developer', 10)).toHaveLength(1)
@@ -98,7 +98,7 @@ describe('audit entries and the key-tagged cache of a storage', () => {
 
   it('auditLogging: false appends nothing, and verification says it is off', async () => {
     const quiet = await node('quiet', ['backend_developer'], { auditLogging: false })
-    await quiet.storage.storeUCXLContent(`${ADDR}-quiet`, SECRET, 'backend_developer', 'decision')
+    await quiet.storage.storeUCXLContent(`${ADDR}-quiet`, SECRET, 'backend_developer', 'text/plain')
     await quiet.storage.retrieveUCXLContent(`${ADDR}-quiet`)
     await quiet.storage.searchContent({})
     expect(existsSync(join(quiet.dir, 'audit.log'))).toBe(false)
@@ -114,7 +114,7 @@ describe('audit entries and the key-tagged cache of a storage', () => {
     const writer = await node('writer2', ['backend_developer'])
     // frontend content opens with the frontend key (tried first), backend content only with the architect's
     const reader = await node('reader2', ['frontend_developer', 'senior_architect'])
-    await writer.storage.storeUCXLContent(ADDR3, SECRET, 'backend_developer', 'decision')
+    await writer.storage.storeUCXLContent(ADDR3, SECRET, 'backend_developer', 'text/plain')
     const other = 'ucxl://agent001:frontend_developer@audit:t/*^/plan'
     const ui = await node('ui', ['frontend_developer'])
     await ui.storage.storeUCXLContent(other, 'frontend plan', 'frontend_developer', 'plan')
@@ -150,7 +150,7 @@ describe('audit entries and the key-tagged cache of a storage', () => {
 
     // content this node wrote is cached as its role's: without any key of the role it goes too
     const writer = await node('writer3', ['backend_developer'])
-    await writer.storage.storeUCXLContent(`${ADDR}-own`, SECRET, 'backend_developer', 'decision')
+    await writer.storage.storeUCXLContent(`${ADDR}-own`, SECRET, 'backend_developer', 'text/plain')
     expect((await writer.storage.retrieveUCXLContent(`${ADDR}-own`)).source).toBe('cache')
     writer.keyring.remove('backend_developer', keys.get('backend_developer')!.id)
     expect(writer.storage.purgeRemovedKeys()).toBe(2)

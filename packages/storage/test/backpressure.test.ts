@@ -68,10 +68,10 @@ describe('store backpressure (maxBackgroundTasks)', () => {
   it('holds a store while the background work of earlier stores fills the limit, then lets it through', async () => {
     const { storage: s, open } = await storage('a', { maxBackgroundTasks: 4 })
     // Each store leaves two kad puts (version key and head) running in the background.
-    await s.storeUCXLContent(address(1), 'one', 'backend_developer', 'decision')
-    await s.storeUCXLContent(address(2), 'two', 'backend_developer', 'decision')
+    await s.storeUCXLContent(address(1), 'one', 'backend_developer', 'text/plain')
+    await s.storeUCXLContent(address(2), 'two', 'backend_developer', 'text/plain')
     expect(s.getMetrics().backgroundTasks).toBe(4)
-    const third = s.storeUCXLContent(address(3), 'three', 'backend_developer', 'decision')
+    const third = s.storeUCXLContent(address(3), 'three', 'backend_developer', 'text/plain')
     expect(await settledWithin(third, 500)).toBe(false)
     expect(s.getMetrics().backpressureWaits).toBeGreaterThan(0)
     open()
@@ -85,9 +85,9 @@ describe('store backpressure (maxBackgroundTasks)', () => {
 
   it('gives a typed timeout, and stores nothing, when the background work never drains', async () => {
     const { storage: s } = await storage('b', { maxBackgroundTasks: 2, storeTimeout: 400 })
-    await s.storeUCXLContent(address(10), 'first', 'backend_developer', 'decision')
+    await s.storeUCXLContent(address(10), 'first', 'backend_developer', 'text/plain')
     const err = await s
-      .storeUCXLContent(address(11), 'second', 'backend_developer', 'decision')
+      .storeUCXLContent(address(11), 'second', 'backend_developer', 'text/plain')
       .catch((e: unknown) => e)
     expect(err).toBeInstanceOf(StorageTimeoutError)
     expect(s.localVersion(address(11))).toBeUndefined()

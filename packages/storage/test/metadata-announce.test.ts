@@ -62,7 +62,7 @@ describe('metadata: the target replication factor and the known holders', () => 
   })
 
   it('every result reports the target factor, not the write quorum', async () => {
-    const stored = await storage.storeUCXLContent(ADDR, 'one', 'backend_developer', 'decision')
+    const stored = await storage.storeUCXLContent(ADDR, 'one', 'backend_developer', 'text/plain')
     expect(stored.replicationFactor).toBe(5)
     expect((await storage.retrieveUCXLContent(ADDR)).metadata.replicationFactor).toBe(5)
     expect((await storage.listContentByRole('backend_developer'))[0]?.replicationFactor).toBe(5)
@@ -81,7 +81,7 @@ describe('metadata: the target replication factor and the known holders', () => 
     expect((await storage.retrieveUCXLContent(ADDR)).metadata.dhtPeers).toEqual(['peer-a', 'peer-b'])
     // each version its own holders
     known.set(v(2), ['peer-c'])
-    const second = await storage.storeUCXLContent(ADDR, 'two', 'backend_developer', 'decision')
+    const second = await storage.storeUCXLContent(ADDR, 'two', 'backend_developer', 'text/plain')
     expect(second.dhtPeers).toEqual(['peer-c'])
     const all = await storage.searchContent({ agent: 'agent001', allVersions: true })
     expect(Object.fromEntries(all.map((m) => [m.version, m.dhtPeers]))).toEqual({

@@ -37,7 +37,7 @@ describe('storage metrics move with what happens', () => {
     expect(m0.averageStoreTime).toBe(0)
 
     await later()
-    await storage.storeUCXLContent(ADDR, 'first', 'backend_developer', 'decision')
+    await storage.storeUCXLContent(ADDR, 'first', 'backend_developer', 'text/plain')
     const m1 = storage.getMetrics()
     expect(m1.storedItems).toBe(1)
     expect(m1.encryptionOps).toBe(1)
@@ -62,7 +62,7 @@ describe('storage metrics move with what happens', () => {
     expect(m3.retrievedItems).toBe(2)
     expect(m3.decryptionOps).toBe(1) // a cache hit decrypts nothing
 
-    await storage.storeUCXLContent(ADDR, 'second', 'backend_developer', 'decision')
+    await storage.storeUCXLContent(ADDR, 'second', 'backend_developer', 'text/plain')
     const m4 = storage.getMetrics()
     expect(m4.storedItems).toBe(2)
     expect(m4.encryptionOps).toBe(2)

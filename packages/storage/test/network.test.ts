@@ -74,7 +74,7 @@ describe('EncryptedStorage on a 5-node libp2p network', () => {
       address,
       'Decision: implement feature X using pattern Y',
       'backend_developer',
-      'decision'
+      'text/plain'
     )
     expect(stored.acks).toBeGreaterThanOrEqual(3)
     expect(stored.dhtPeers.length).toBeGreaterThanOrEqual(3)
@@ -84,7 +84,7 @@ describe('EncryptedStorage on a 5-node libp2p network', () => {
       expect(got.metadata).toMatchObject({
         version: 1,
         creatorRole: 'backend_developer',
-        contentType: 'decision'
+        contentType: 'text/plain'
       })
       expect(got.metadata.author).toBe(Buffer.from(net.nodes[0]!.signer.publicKey).toString('hex'))
     }
@@ -105,7 +105,7 @@ describe('EncryptedStorage on a 5-node libp2p network', () => {
   it('resolves *^, *~, *~2 and ~~1 over three versions from another node', async () => {
     const address = 'ucxl://agent001:backend_developer@project123:task456/*^/versions'
     for (const n of [1, 2, 3]) {
-      const r = await backend.storeUCXLContent(address, `version ${n}`, 'backend_developer', 'decision')
+      const r = await backend.storeUCXLContent(address, `version ${n}`, 'backend_developer', 'text/plain')
       expect(r.version).toBe(n)
     }
     const at = (t: string) => address.replace('*^', t)
@@ -121,7 +121,7 @@ describe('EncryptedStorage on a 5-node libp2p network', () => {
     const digest = addressDigest(address)
     const versions: Uint8Array[] = []
     for (const n of [1, 2, 3]) {
-      await backend.storeUCXLContent(address, `contested ${n}`, 'backend_developer', 'decision')
+      await backend.storeUCXLContent(address, `contested ${n}`, 'backend_developer', 'text/plain')
       versions.push(await net.nodes[0]!.getValue(versionKey(digest, n), { localOnly: true }))
     }
     const [v1, , v3] = versions as [Uint8Array, Uint8Array, Uint8Array]
@@ -222,7 +222,7 @@ describe('EncryptedStorage on a 5-node libp2p network', () => {
     const digest = addressDigest(address)
     const versions: Uint8Array[] = []
     for (const n of [1, 2, 3]) {
-      await backend.storeUCXLContent(address, `hijacked ${n}`, 'backend_developer', 'decision')
+      await backend.storeUCXLContent(address, `hijacked ${n}`, 'backend_developer', 'text/plain')
       versions.push(await net.nodes[0]!.getValue(versionKey(digest, n), { localOnly: true }))
     }
     const [v1, , v3] = versions as [Uint8Array, Uint8Array, Uint8Array]
@@ -298,7 +298,7 @@ describe('EncryptedStorage on a 5-node libp2p network', () => {
 
   it('honest nodes refuse tampered and badly signed records in their DHT validator', async () => {
     const address = 'ucxl://agent001:backend_developer@project123:task456/*^/validator'
-    await backend.storeUCXLContent(address, 'valid', 'backend_developer', 'decision')
+    await backend.storeUCXLContent(address, 'valid', 'backend_developer', 'text/plain')
     const key = versionKey(addressDigest(address), 1)
     const good = await net.nodes[0]!.getValue(key, { localOnly: true })
     const e = openEnvelope(good)

@@ -64,12 +64,12 @@ describe('EncryptedStorage on a local DHT', () => {
       ADDR,
       'Decision: use pattern Y',
       'backend_developer',
-      'decision'
+      'text/plain'
     )
     expect(stored).toMatchObject({
       version: 1,
       creatorRole: 'backend_developer',
-      contentType: 'decision',
+      contentType: 'text/plain',
       size: 23,
       previous: null,
       baseAddress: 'ucxl://agent001:backend_developer@project123:task456/decision',
@@ -111,7 +111,7 @@ describe('EncryptedStorage on a local DHT', () => {
   it('resolves temporal segments over three versions', async () => {
     const a = 'ucxl://agent001:backend_developer@project123:task456/*^/versions'
     for (const n of [1, 2, 3]) {
-      const r = await backend.storeUCXLContent(a, `version ${n}`, 'backend_developer', 'decision')
+      const r = await backend.storeUCXLContent(a, `version ${n}`, 'backend_developer', 'text/plain')
       expect(r.version).toBe(n)
     }
     backend.invalidateCache(a)
@@ -134,7 +134,7 @@ describe('EncryptedStorage on a local DHT', () => {
   it('enforces the store policy and input checks with typed errors', async () => {
     const cases: [() => Promise<unknown>, new (...a: never[]) => Error, string][] = [
       [
-        () => backend.storeUCXLContent('not an address', 'x', 'backend_developer', 'decision'),
+        () => backend.storeUCXLContent('not an address', 'x', 'backend_developer', 'text/plain'),
         InvalidAddressError,
         'UCXL-400-INVALID_ADDRESS'
       ],
@@ -144,35 +144,40 @@ describe('EncryptedStorage on a local DHT', () => {
             'ucxl://any:backend_developer@p:t/*^/x',
             'x',
             'backend_developer',
-            'decision'
+            'text/plain'
           ),
         InvalidAddressError,
         'UCXL-400-INVALID_ADDRESS'
       ],
       [
-        () => backend.storeUCXLContent(ADDR.replace('*^', '*~1'), 'x', 'backend_developer', 'decision'),
+        () => backend.storeUCXLContent(ADDR.replace('*^', '*~1'), 'x', 'backend_developer', 'text/plain'),
         InvalidAddressError,
         'UCXL-400-INVALID_ADDRESS'
       ],
       [
-        () => backend.storeUCXLContent('ucxl://a:observer@p:t/*^/x', 'x', 'observer', 'decision'),
+        () => backend.storeUCXLContent('ucxl://a:observer@p:t/*^/x', 'x', 'observer', 'text/plain'),
         ReadOnlyRoleError,
         'UCXL-403-READ_ONLY_ROLE'
       ],
       [
-        () => backend.storeUCXLContent('ucxl://a:nobody@p:t/*^/x', 'x', 'nobody', 'decision'),
+        () => backend.storeUCXLContent('ucxl://a:nobody@p:t/*^/x', 'x', 'nobody', 'text/plain'),
         UnknownCreatorRoleError,
         'UCXL-400-UNKNOWN_ROLE'
       ],
       [
         () =>
-          backend.storeUCXLContent('ucxl://a:devops_engineer@p:t/*^/x', 'x', 'devops_engineer', 'decision'),
+          backend.storeUCXLContent('ucxl://a:devops_engineer@p:t/*^/x', 'x', 'devops_engineer', 'text/plain'),
         AccessDeniedError,
         'UCXL-403-ACCESS_DENIED'
       ],
       [
         () =>
-          backend.storeUCXLContent('ucxl://a:devops_engineer@p:t/*^/x', 'x', 'backend_developer', 'decision'),
+          backend.storeUCXLContent(
+            'ucxl://a:devops_engineer@p:t/*^/x',
+            'x',
+            'backend_developer',
+            'text/plain'
+          ),
         AccessDeniedError,
         'UCXL-403-ACCESS_DENIED'
       ],
@@ -211,7 +216,7 @@ describe('EncryptedStorage on a local DHT', () => {
       init: { dataDir: join(tmp.dir, 'other'), nodeId: 'other', writeQuorum: 0 }
     })
     await expect(
-      other.storeUCXLContent(ADDR, 'hijack', 'backend_developer', 'decision')
+      other.storeUCXLContent(ADDR, 'hijack', 'backend_developer', 'text/plain')
     ).rejects.toBeInstanceOf(AccessDeniedError)
     await other.stop()
     await expect(other.retrieveUCXLContent(ADDR)).rejects.toBeInstanceOf(StorageNotStartedError)
@@ -219,7 +224,7 @@ describe('EncryptedStorage on a local DHT', () => {
 
   it('refuses tampered records: in the DHT validator, on index, and on read', async () => {
     const a = 'ucxl://agent001:backend_developer@project123:task456/*^/tamper'
-    const stored = await backend.storeUCXLContent(a, 'original', 'backend_developer', 'decision')
+    const stored = await backend.storeUCXLContent(a, 'original', 'backend_developer', 'text/plain')
     const key = versionKey(addressDigest(a), 1)
     const bytes = await dht.getValue(key)
     const e = openEnvelope(bytes)
@@ -284,7 +289,7 @@ describe('EncryptedStorage on a local DHT', () => {
       agent: 'agent001',
       project: 'project123',
       task: 'any',
-      contentType: 'decision'
+      contentType: 'text/plain'
     })
     expect(all.length).toBe(3)
     await expect(
@@ -308,7 +313,7 @@ describe('EncryptedStorage on a local DHT', () => {
       'ucxl://agent001:backend_developer@project123:task456/versions',
       'version 4',
       'backend_developer',
-      'decision'
+      'text/plain'
     )
     expect(v4.version).toBe(4)
   })

@@ -230,7 +230,7 @@ describe('team mode on a 4-node libp2p network: the write rule and the successio
     const address = 'ucxl://agent001:backend_developer@project123:task456/*^/hijack'
     const r = resolveAddress(address)
     for (const n of [1, 2]) {
-      await author.storeUCXLContent(address, `honest ${n}`, 'backend_developer', 'decision')
+      await author.storeUCXLContent(address, `honest ${n}`, 'backend_developer', 'text/plain')
     }
     const v2 = (await held(0, versionKey(r.digest, 2)))!
     const ownerKey = hex(net.nodes[0]!.signer.publicKey)
@@ -282,7 +282,7 @@ describe('team mode on a 4-node libp2p network: the write rule and the successio
       expect(got.metadata.author).toBe(ownerKey)
     }
     // the author's next store succeeds and is read by the others
-    const stored = await author.storeUCXLContent(address, 'honest 3', 'backend_developer', 'decision')
+    const stored = await author.storeUCXLContent(address, 'honest 3', 'backend_developer', 'text/plain')
     expect(stored.version).toBe(3)
     expect(text((await devops.retrieveUCXLContent(address)).content)).toBe('honest 3')
   })
@@ -292,7 +292,7 @@ describe('team mode on a 4-node libp2p network: the write rule and the successio
     const address = 'ucxl://agent001:backend_developer@project123:task456/*^/replay'
     const r = resolveAddress(address)
     for (const n of [1, 2, 3])
-      await author.storeUCXLContent(address, `replay ${n}`, 'backend_developer', 'decision')
+      await author.storeUCXLContent(address, `replay ${n}`, 'backend_developer', 'text/plain')
     const v1 = (await held(0, versionKey(r.digest, 1)))!
     const v2 = (await held(0, versionKey(r.digest, 2)))!
     // the replay: a genuine, older head
@@ -335,7 +335,7 @@ describe('team mode on a 4-node libp2p network: the write rule and the successio
     const [author, , devops] = storages as [EncryptedStorage, EncryptedStorage, EncryptedStorage]
     const address = 'ucxl://agent001:backend_developer@project123:task456/*^/backdated'
     const r = resolveAddress(address)
-    await author.storeUCXLContent(address, 'first', 'backend_developer', 'decision')
+    await author.storeUCXLContent(address, 'first', 'backend_developer', 'text/plain')
     const v1 = (await held(0, versionKey(r.digest, 1)))!
     // two real copies of version 2 by the author (real age ciphertext, so readers can open them);
     // the backdated one is made to have the higher hash, which the old timestamp rule would pick
@@ -377,7 +377,7 @@ describe('team mode on a 4-node libp2p network: the write rule and the successio
     const notMine = 'ucxl://agent001:senior_architect@project123:task456/*^/not-mine'
     const before = architect.getMetrics().encryptionOps
     const err = await architect
-      .storeUCXLContent(notMine, 'x', 'senior_architect', 'decision')
+      .storeUCXLContent(notMine, 'x', 'senior_architect', 'text/plain')
       .catch((e: unknown) => e)
     expect(err).toBeInstanceOf(AccessDeniedError)
     expect((err as AccessDeniedError).code).toBe('UCXL-403-ACCESS_DENIED')
@@ -389,11 +389,11 @@ describe('team mode on a 4-node libp2p network: the write rule and the successio
     const mine = 'ucxl://agent003:devops_engineer@project123:task456/*^/reload'
     const cert = certificates[2]
     certificates[2] = undefined
-    await expect(devops.storeUCXLContent(mine, 'x', 'devops_engineer', 'decision')).rejects.toBeInstanceOf(
+    await expect(devops.storeUCXLContent(mine, 'x', 'devops_engineer', 'text/plain')).rejects.toBeInstanceOf(
       AccessDeniedError
     )
     certificates[2] = cert
-    const stored = await devops.storeUCXLContent(mine, 'reloaded', 'devops_engineer', 'decision')
+    const stored = await devops.storeUCXLContent(mine, 'reloaded', 'devops_engineer', 'text/plain')
     expect(stored.version).toBe(1)
     const m = resolveAddress(mine)
     const e = openEnvelope((await held(2, versionKey(m.digest, 1)))!)

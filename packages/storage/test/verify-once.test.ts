@@ -68,8 +68,8 @@ describe('a received record is verified once per node (3 libp2p nodes, team mode
   }, 60_000)
 
   it('counts the checks of one record on its way in and the signature verifications they cost', async () => {
-    const stored = await storages[0]!.storeUCXLContent(ADDRESS, 'v1', 'backend_developer', 'decision')
-    const v2 = await storages[0]!.storeUCXLContent(ADDRESS, 'v2', 'backend_developer', 'decision')
+    const stored = await storages[0]!.storeUCXLContent(ADDRESS, 'v1', 'backend_developer', 'text/plain')
+    const v2 = await storages[0]!.storeUCXLContent(ADDRESS, 'v2', 'backend_developer', 'text/plain')
     expect(v2.version).toBe(2)
     // node 1 reads the latest: candidates from its own store and its peers, the chain walk to v1
     const read = await storages[1]!.retrieveUCXLContent(

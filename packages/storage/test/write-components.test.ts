@@ -152,12 +152,12 @@ describe('checkStore (store policy)', () => {
   const init = { maxContentBytes: 8 }
   const ok = 'ucxl://a:backend_developer@p:t/*^/x'
   const check =
-    (address: string, data: unknown, role = 'backend_developer', type = 'decision') =>
+    (address: string, data: unknown, role = 'backend_developer', type = 'text/plain') =>
     () =>
       checkStore(components, init, address, data, role, type)
 
   it('returns the resolved address of a valid store', () => {
-    const r = checkStore(components, init, ok, new Uint8Array(8), 'backend_developer', 'decision')
+    const r = checkStore(components, init, ok, new Uint8Array(8), 'backend_developer', 'text/plain')
     expect(r.base).toBe('ucxl://a:backend_developer@p:t/x')
   })
 

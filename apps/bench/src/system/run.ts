@@ -252,7 +252,7 @@ export async function runSystemBenchmark(options: SystemBenchOptions = {}): Prom
                 address('s', i),
                 payload(i, contentBytes),
                 'backend_developer',
-                'decision'
+                'text/plain'
               )
               store.push(performance.now() - t)
               acks.push(r.acks)
@@ -348,7 +348,7 @@ export async function runSystemBenchmark(options: SystemBenchOptions = {}): Prom
             address(tag, j),
             payload(j, contentBytes),
             'backend_developer',
-            'decision'
+            'text/plain'
           ).then(
             () => true,
             (err: unknown) => {

@@ -24,6 +24,7 @@ import {
 import { AgentKeys } from './crypto-state.js'
 import { deleteContent, type HandoffComponents, handOff, reconcile } from './handoff.js'
 import { NetworkJoin } from './join.js'
+import * as library from './library.js'
 import { AgentLifecycle } from './lifecycle.js'
 import { ManifestSync } from './manifest-sync.js'
 import type {
@@ -284,38 +285,32 @@ class ChorusAgent implements Agent {
     return deleteContent(components, this.#config.role, address, options.purgeVersions === true)
   }
 
-  async retrieve(address: string, options: { fresh?: boolean } = {}): Promise<RetrieveResult> {
-    const { storage } = this.#ready()
-    if (options.fresh === true) storage.invalidateCache(address)
-    const res = await storage.retrieveUCXLContent(address)
-    return {
-      content: res.content,
-      metadata: { ...(plain(res.metadata) as Record<string, unknown>), source: res.source }
-    }
+  retrieve(address: string, options: { fresh?: boolean; from?: number } = {}): Promise<RetrieveResult> {
+    return library.retrieve(this.#ready(), address, options)
   }
 
-  async list(role: string | undefined, limit: number): Promise<unknown[]> {
-    const { storage } = this.#ready()
-    const items =
-      role === undefined
-        ? await storage.searchContent({ limit })
-        : await storage.listContentByRole(role, limit)
-    return plain(items) as unknown[]
+  list(role: string | undefined, limit: number): Promise<unknown[]> {
+    return library.list(this.#ready(), role, limit)
   }
 
   async search(q: SearchQuery): Promise<unknown[]> {
-    const { storage } = this.#ready()
-    const items = await storage.searchContent({
-      ...(q.agent !== undefined ? { agent: q.agent } : {}),
-      ...(q.role !== undefined ? { role: q.role } : {}),
-      ...(q.project !== undefined ? { project: q.project } : {}),
-      ...(q.task !== undefined ? { task: q.task } : {}),
-      ...(q.contentType !== undefined ? { contentType: q.contentType } : {}),
-      ...(q.createdAfter !== undefined ? { createdAfter: new Date(q.createdAfter) } : {}),
-      ...(q.createdBefore !== undefined ? { createdBefore: new Date(q.createdBefore) } : {}),
-      ...(q.limit !== undefined ? { limit: q.limit } : {})
-    })
-    return plain(items) as unknown[]
+    return plain(await this.#ready().storage.searchContent(library.storageQuery(q))) as unknown[]
+  }
+
+  versions(address: string, limit: number): Promise<Record<string, unknown>> {
+    return library.versions(this.#ready(), address, limit)
+  }
+  announce(address: string): Promise<Record<string, unknown>> {
+    return library.announce(this.#ready(), address)
+  }
+  discoverPeers(address: string): Promise<Record<string, unknown>> {
+    return library.discoverPeers(this.#ready(), address)
+  }
+  providers(address: string, limit: number): Promise<Record<string, unknown>> {
+    return library.providers(this.#ready(), address, limit)
+  }
+  findPeers(by: 'role' | 'capability', name: string): Promise<Record<string, unknown>> {
+    return library.findPeers(this.#ready(), by, name)
   }
 
   async status(): Promise<Record<string, unknown>> {

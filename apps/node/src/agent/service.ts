@@ -4,7 +4,7 @@ import type { AbortOptions } from '@chorus/dht'
 export interface StoreRequest {
   address: string
   content: Uint8Array
-  /** decision, suggestion, file, ... Default: `decision`. */
+  /** `decision` (validated as a decision record), `text/plain`, `application/json`, ... */
   contentType: string
 }
 
@@ -30,6 +30,14 @@ export interface SearchQuery {
   contentType?: string
   createdAfter?: string
   createdBefore?: string
+  /** An address pattern: `any` components, `*`/`**` path segments. */
+  address?: string
+  /** A decision's own fields (decisions this node stored or opened). */
+  decisionTask?: string
+  decisionAgent?: string
+  decisionRole?: string
+  /** Every version instead of the newest per address. */
+  allVersions?: boolean
   limit?: number
 }
 
@@ -52,7 +60,21 @@ export interface AgentService {
   /** Why the agent is not ready, for /readyz. */
   readiness(): Record<string, unknown>
   store(request: StoreRequest, options?: AbortOptions): Promise<Record<string, unknown>>
-  retrieve(address: string, options?: AbortOptions & { fresh?: boolean }): Promise<RetrieveResult>
+  /** `from`: the starting version of a forward segment `^^N` (default 1). */
+  retrieve(
+    address: string,
+    options?: AbortOptions & { fresh?: boolean; from?: number }
+  ): Promise<RetrieveResult>
+  /** Every version of one address in this node's index, oldest first. */
+  versions(address: string, limit: number): Promise<Record<string, unknown>>
+  /** Announce this node as a provider of the address: the peers that acknowledged it. */
+  announce(address: string): Promise<Record<string, unknown>>
+  /** The peers whose provider records name the address. */
+  discoverPeers(address: string): Promise<Record<string, unknown>>
+  /** The address's providers with quality and XOR distance, best first. */
+  providers(address: string, limit: number): Promise<Record<string, unknown>>
+  /** Peers that announced a role, or a capability, on the DHT. */
+  findPeers(by: 'role' | 'capability', name: string): Promise<Record<string, unknown>>
   /**
    * Deletes the address (a signed tombstone as the next version, as this agent's role); with
    * `purgeVersions`, every holder drops the earlier versions too. Resolves to

@@ -6,12 +6,17 @@ import Fastify, {
   type FastifyRequest
 } from 'fastify'
 import type { Logger as PinoLogger } from 'pino'
-import type { AgentService, SearchQuery } from '../agent/service.js'
+import type { AgentService } from '../agent/service.js'
 import { API_ERROR_CODES } from './error-codes.js'
 import { APIError, mapError } from './errors.js'
 import { createHostCheck } from './host-check.js'
 import { type APIMetrics, createAPIMetrics } from './metrics.js'
-import { registerDeleteRoute } from './routes/delete.js'
+import { adminRoutes } from './routes/admin.js'
+import { contentRoutes } from './routes/content.js'
+import { routeContext } from './routes/context.js'
+import { deleteRoutes } from './routes/delete.js'
+import { networkRoutes } from './routes/network.js'
+import { teamRoutes } from './routes/team.js'
 
 export interface APIServerInit {
   service: AgentService
@@ -38,10 +43,6 @@ export interface APIServer {
   close(): Promise<void>
 }
 
-const ADDRESS = { type: 'string', minLength: 1, maxLength: 2048 } as const
-const LIMIT = { type: 'integer', minimum: 1, maximum: 10_000, default: 100 } as const
-const NAME = { type: 'string', minLength: 1, maxLength: 256 } as const
-
 function tokensEqual(a: string, b: string): boolean {
   const x = Buffer.from(a)
   const y = Buffer.from(b)
@@ -59,6 +60,8 @@ export function createAPIServer(init: APIServerInit): APIServer {
     // request logs at warn and above only: one line per request would drown the agent's log
     loggerInstance: logger.child({ component: 'api' }, { level: 'warn' }) as FastifyBaseLogger,
     bodyLimit,
+    // a role or capability name in a path may be 128 characters (the DHT's limit)
+    maxParamLength: 256,
     return503OnClosing: true,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, useDefaults: true } }
   })
@@ -117,216 +120,10 @@ export function createAPIServer(init: APIServerInit): APIServer {
       .send({ error: { code: API_ERROR_CODES.NO_ROUTE, message: `no route ${req.method} ${req.url}` } })
   )
 
-  const requireReady = () => {
-    if (!service.isReady()) throw new APIError(503, API_ERROR_CODES.NOT_READY, 'the agent is not ready yet')
-  }
-
-  registerDeleteRoute(app, { service, requireReady })
-  app.get('/healthz', async () => ({ status: 'ok' }))
-  app.get('/readyz', async (_req, reply) => {
-    const ready = service.isReady()
-    return reply.status(ready ? 200 : 503).send({ ready, ...service.readiness() })
-  })
-  app.get('/metrics', async (_req, reply) => {
-    const text = await metrics.render()
-    return reply.header('content-type', metrics.registry.contentType).send(text)
-  })
-
-  app.post<{
-    Body: { address: string; content?: string; contentBase64?: string; contentType?: string }
-  }>(
-    '/v1/content',
-    {
-      schema: {
-        body: {
-          type: 'object',
-          required: ['address'],
-          additionalProperties: false,
-          properties: {
-            address: ADDRESS,
-            content: { type: 'string' },
-            contentBase64: { type: 'string' },
-            contentType: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' }
-          }
-        }
-      }
-    },
-    async (req, reply) => {
-      requireReady()
-      const { address, content, contentBase64, contentType } = req.body
-      if ((content === undefined) === (contentBase64 === undefined)) {
-        throw new APIError(
-          400,
-          API_ERROR_CODES.BAD_REQUEST,
-          'give exactly one of content (UTF-8) or contentBase64'
-        )
-      }
-      const bytes =
-        content !== undefined
-          ? new TextEncoder().encode(content)
-          : new Uint8Array(Buffer.from(contentBase64!, 'base64'))
-      const metadata = await service.store({
-        address,
-        content: bytes,
-        contentType: contentType ?? 'decision'
-      })
-      return reply.status(201).send({ address, metadata })
-    }
-  )
-
-  app.get<{ Querystring: { address: string; encoding: 'utf8' | 'base64'; fresh: boolean } }>(
-    '/v1/content',
-    {
-      schema: {
-        querystring: {
-          type: 'object',
-          required: ['address'],
-          additionalProperties: false,
-          properties: {
-            address: ADDRESS,
-            encoding: { type: 'string', enum: ['utf8', 'base64'], default: 'utf8' },
-            fresh: { type: 'boolean', default: false }
-          }
-        }
-      }
-    },
-    async (req) => {
-      requireReady()
-      const { address, encoding, fresh } = req.query
-      const { content, metadata } = await service.retrieve(address, { fresh })
-      const text =
-        encoding === 'base64' ? Buffer.from(content).toString('base64') : new TextDecoder().decode(content)
-      return { address, encoding, content: text, metadata }
-    }
-  )
-
-  app.get<{ Querystring: { role?: string; limit: number } }>(
-    '/v1/list',
-    {
-      schema: {
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { role: NAME, limit: LIMIT }
-        }
-      }
-    },
-    async (req) => {
-      requireReady()
-      const items = await service.list(req.query.role, req.query.limit)
-      return { count: items.length, items }
-    }
-  )
-
-  app.get<{ Querystring: SearchQuery }>(
-    '/v1/search',
-    {
-      schema: {
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            agent: NAME,
-            role: NAME,
-            project: NAME,
-            task: NAME,
-            contentType: NAME,
-            createdAfter: { type: 'string', format: 'date-time' },
-            createdBefore: { type: 'string', format: 'date-time' },
-            limit: LIMIT
-          }
-        }
-      }
-    },
-    async (req) => {
-      requireReady()
-      const items = await service.search(req.query)
-      return { count: items.length, items }
-    }
-  )
-
-  app.get('/v1/status', async () => service.status())
-  app.get('/v1/peers', async () => {
-    const peers = await service.peers()
-    return { count: peers.length, peers }
-  })
-  app.get<{ Querystring: { address?: string } }>(
-    '/v1/replication',
-    {
-      schema: {
-        querystring: { type: 'object', additionalProperties: false, properties: { address: ADDRESS } }
-      }
-    },
-    async (req) => {
-      requireReady()
-      return service.replication(req.query.address)
-    }
-  )
-  // signed team records from an administrator (team grant | revoke | rotate): the agent's record
-  // rules check each before anything is taken or put
-  app.post<{ Body: { records: Array<{ key: string; value: string }> } }>(
-    '/v1/team/records',
-    {
-      schema: {
-        body: {
-          type: 'object',
-          required: ['records'],
-          additionalProperties: false,
-          properties: {
-            records: {
-              type: 'array',
-              minItems: 1,
-              maxItems: 64,
-              items: {
-                type: 'object',
-                required: ['key', 'value'],
-                additionalProperties: false,
-                properties: {
-                  key: { type: 'string', minLength: 1, maxLength: 256 },
-                  value: { type: 'string', minLength: 1, maxLength: 350_000, pattern: '^[A-Za-z0-9_-]+$' }
-                }
-              }
-            }
-          }
-        }
-      }
-    },
-    async (req) => {
-      requireReady()
-      const records = req.body.records.map((r) => ({
-        key: r.key,
-        value: new Uint8Array(Buffer.from(r.value, 'base64url'))
-      }))
-      return service.applyTeamRecords(records)
-    }
-  )
-
-  app.get('/v1/audit/verify', async () => {
-    requireReady()
-    return service.verifyAudit()
-  })
-
-  app.get('/v1/hybrid', async () => {
-    requireReady()
-    return service.hybrid()
-  })
-  app.post<{ Body: { mode: 'auto' | 'real' | 'mock' } }>(
-    '/v1/hybrid/backend',
-    {
-      schema: {
-        body: {
-          type: 'object',
-          required: ['mode'],
-          additionalProperties: false,
-          properties: { mode: { type: 'string', enum: ['auto', 'real', 'mock'] } }
-        }
-      }
-    },
-    async (req) => {
-      requireReady()
-      return service.switchBackend(req.body.mode)
-    }
-  )
+  // every route module, registered here and nowhere else (each file under routes/ says what it serves)
+  const ctx = routeContext(service, metrics)
+  for (const register of [adminRoutes, contentRoutes, deleteRoutes, networkRoutes, teamRoutes])
+    register(app, ctx)
 
   let closing: Promise<void> | undefined
   return {

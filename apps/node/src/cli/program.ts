@@ -1,53 +1,14 @@
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { Command, CommanderError, Option } from 'commander'
 import { ConfigError, loadConfig } from '../config/load.js'
 import { flagName, SETTINGS } from '../config/settings.js'
-import { type AgentClient, createClient } from './client.js'
+import { clientFor, type GlobalOpts } from './common.js'
+import { addContentCommands } from './content-commands.js'
 import { CliError, EXIT } from './exit-codes.js'
+import { addNetworkCommands } from './network-commands.js'
 import { emit, kv } from './output.js'
 import { addRmCommand } from './rm-command.js'
 import { addTeamCommands } from './team-commands.js'
-
-interface GlobalOpts {
-  dataDir?: string
-  agentUrl?: string
-  /** Refused: kept only to say why (see the option's definition). */
-  token?: string
-  json?: boolean
-  timeout?: string
-}
-
-function clientFor(cmd: Command): { client: AgentClient; json: boolean } {
-  const o = cmd.optsWithGlobals<GlobalOpts>()
-  if (o.token !== undefined) {
-    throw new CliError(
-      '--token is refused: every user on this machine can read it with `ps`; set CHORUS_API_TOKEN, or let the CLI read <dataDir>/api-token',
-      EXIT.USAGE
-    )
-  }
-  const timeoutMs = o.timeout !== undefined ? Number(o.timeout) : undefined
-  return {
-    client: createClient({
-      ...(o.dataDir !== undefined ? { dataDir: o.dataDir } : {}),
-      ...(o.agentUrl !== undefined ? { agentUrl: o.agentUrl } : {}),
-      ...(timeoutMs !== undefined && Number.isFinite(timeoutMs) ? { timeoutMs } : {})
-    }),
-    json: o.json === true
-  }
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < 1)
-    throw new CliError(`expected a positive whole number, got ${JSON.stringify(value)}`, EXIT.USAGE)
-  return n
-}
-
-async function readStdin(): Promise<Buffer> {
-  const chunks: Buffer[] = []
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks)
-}
 
 /** Add one flag per setting (`--api-port <value>`...), plus --config and --print-config, to `start`. */
 function addSettingFlags(cmd: Command): Map<string, string> {
@@ -116,130 +77,11 @@ Exit codes: 0 ok, 1 failure, 2 usage/invalid config or input, 3 not found, 4 acc
   })
 
   program
-    .command('put')
-    .description('store content at a UCXL address (as the agent’s role)')
-    .argument(
-      '<address>',
-      'UCXL address, e.g. ucxl://agent001:backend_developer@project123:task456/*^/decision'
-    )
-    .argument('[content]', 'the content (UTF-8); or --file, or standard input')
-    .option('-f, --file <path>', 'read the content from a file')
-    .option('-t, --content-type <type>', 'content type (decision, suggestion, file, ...)', 'decision')
-    .action(
-      async (
-        address: string,
-        content: string | undefined,
-        opts: { file?: string; contentType: string },
-        cmd: Command
-      ) => {
-        const { client, json } = clientFor(cmd)
-        let bytes: Buffer
-        if (content !== undefined) bytes = Buffer.from(content, 'utf8')
-        else if (opts.file !== undefined) bytes = readFileSync(opts.file)
-        else if (!process.stdin.isTTY) bytes = await readStdin()
-        else
-          throw new CliError('give the content as an argument, with --file, or on standard input', EXIT.USAGE)
-        const res = await client.post<{ address: string; metadata: Record<string, unknown> }>('/v1/content', {
-          address,
-          contentBase64: bytes.toString('base64'),
-          contentType: opts.contentType
-        })
-        emit(json, res, () => `stored ${res.address}\n${kv(res.metadata, '  ')}`)
-      }
-    )
-
-  program
-    .command('get')
-    .description('retrieve and decrypt the content at a UCXL address')
-    .argument('<address>', 'UCXL address (temporal segments *^, *~, *~N, ~~N, ^^N resolve)')
-    .option('-o, --out <path>', 'write the content to a file')
-    .option('--fresh', 'bypass the cache and read from the network')
-    .action(async (address: string, opts: { out?: string; fresh?: boolean }, cmd: Command) => {
-      const { client, json } = clientFor(cmd)
-      const res = await client.get<{ content: string; metadata: Record<string, unknown> }>('/v1/content', {
-        address,
-        encoding: 'base64',
-        fresh: opts.fresh === true ? true : undefined
-      })
-      const bytes = Buffer.from(res.content, 'base64')
-      if (opts.out !== undefined) writeFileSync(opts.out, bytes)
-      if (json) emit(true, { ...res, content: bytes.toString('utf8'), contentBase64: res.content })
-      else if (opts.out === undefined)
-        process.stdout.write(
-          bytes.toString('utf8').endsWith('\n') ? bytes : Buffer.concat([bytes, Buffer.from('\n')])
-        )
-      else console.log(`wrote ${bytes.length} bytes to ${opts.out}`)
-    })
-
-  program
-    .command('ls')
-    .description('list content this agent knows of by creator role (its local index)')
-    .option('-r, --role <role>', 'creator role (default: every role)')
-    .option('-n, --limit <n>', 'most entries', positiveInt, 100)
-    .action(async (opts: { role?: string; limit: number }, cmd: Command) => {
-      const { client, json } = clientFor(cmd)
-      const res = await client.get<{ count: number; items: Array<Record<string, unknown>> }>('/v1/list', {
-        role: opts.role,
-        limit: opts.limit
-      })
-      emit(json, res, () => renderItems(res.items))
-    })
-
-  program
-    .command('search')
-    .description('search the local index by address fields, content type and creation time')
-    .option('--agent <agent>')
-    .option('--role <role>')
-    .option('--project <project>')
-    .option('--task <task>')
-    .option('--content-type <type>')
-    .option('--after <iso>', 'created after (ISO date-time)')
-    .option('--before <iso>', 'created before (ISO date-time)')
-    .option('-n, --limit <n>', 'most entries', positiveInt, 100)
-    .action(async (opts: Record<string, string | number | undefined>, cmd: Command) => {
-      const { client, json } = clientFor(cmd)
-      const res = await client.get<{ count: number; items: Array<Record<string, unknown>> }>('/v1/search', {
-        agent: opts.agent,
-        role: opts.role,
-        project: opts.project,
-        task: opts.task,
-        contentType: opts.contentType,
-        createdAfter: opts.after,
-        createdBefore: opts.before,
-        limit: opts.limit
-      })
-      emit(json, res, () => renderItems(res.items))
-    })
-
-  program
     .command('status')
     .description('agent status: identity, role, network, storage, hybrid backend')
     .action(async (_o: unknown, cmd: Command) => {
       const { client, json } = clientFor(cmd)
       const res = await client.get<Record<string, unknown>>('/v1/status')
-      emit(json, res, () => kv(res))
-    })
-
-  program
-    .command('peers')
-    .description('peers this agent is connected to, with their roles when known')
-    .action(async (_o: unknown, cmd: Command) => {
-      const { client, json } = clientFor(cmd)
-      const res = await client.get<{ count: number; peers: Array<Record<string, unknown>> }>('/v1/peers')
-      emit(json, res, () =>
-        [`${res.count} peer(s)`, ...res.peers.map((p) => `  ${p.id}${p.role ? `  ${p.role}` : ''}`)].join(
-          '\n'
-        )
-      )
-    })
-
-  program
-    .command('replication')
-    .description('replication health: overall, or of one address')
-    .argument('[address]', 'UCXL address')
-    .action(async (address: string | undefined, _o: unknown, cmd: Command) => {
-      const { client, json } = clientFor(cmd)
-      const res = await client.get<Record<string, unknown>>('/v1/replication', { address })
       emit(json, res, () => kv(res))
     })
 
@@ -304,6 +146,9 @@ Exit codes: 0 ok, 1 failure, 2 usage/invalid config or input, 3 not found, 4 acc
       if (!ok) process.exitCode = EXIT.FAILURE
     })
 
+  // every command group, registered here and nowhere else (each file under cli/ says what it holds)
+  addContentCommands(program)
+  addNetworkCommands(program)
   addTeamCommands(program)
   addRmCommand(program)
 
@@ -318,17 +163,6 @@ Exit codes: 0 ok, 1 failure, 2 usage/invalid config or input, 3 not found, 4 acc
 
 function allCommands(c: Command): Command[] {
   return [c, ...c.commands.flatMap(allCommands)]
-}
-
-function renderItems(items: Array<Record<string, unknown>>): string {
-  if (items.length === 0) return '(nothing)'
-  const when = (t: unknown) => (typeof t === 'number' ? new Date(t).toISOString() : String(t ?? ''))
-  return items
-    .map(
-      (i) =>
-        `${String(i.address ?? '?')}  ${String(i.contentType ?? '')}  ${String(i.creatorRole ?? '')}  ${String(i.size ?? '')} B  ${when(i.timestamp)}`
-    )
-    .join('\n')
 }
 
 function readVersion(): string {

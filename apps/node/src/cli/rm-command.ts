@@ -4,17 +4,8 @@
  * (or already deleted), 4 the agent's role may not write the address.
  */
 import type { Command } from 'commander'
-import { createClient } from './client.js'
-import { CliError, EXIT } from './exit-codes.js'
+import { clientFor } from './common.js'
 import { emit } from './output.js'
-
-interface GlobalOpts {
-  dataDir?: string
-  agentUrl?: string
-  token?: string
-  json?: boolean
-  timeout?: string
-}
 
 interface DeleteAnswer {
   address: string
@@ -33,25 +24,13 @@ export function addRmCommand(program: Command): void {
     .argument('<address>', 'UCXL address (latest: *^ or no temporal segment)')
     .option('--purge', 'every holder also drops the earlier versions (else they stay readable by *~N)')
     .action(async (address: string, opts: { purge?: boolean }, cmd: Command) => {
-      const o = cmd.optsWithGlobals<GlobalOpts>()
-      if (o.token !== undefined) {
-        throw new CliError(
-          '--token is refused: set CHORUS_API_TOKEN, or let the CLI read <dataDir>/api-token',
-          EXIT.USAGE
-        )
-      }
-      const timeoutMs = o.timeout !== undefined ? Number(o.timeout) : undefined
-      const client = createClient({
-        ...(o.dataDir !== undefined ? { dataDir: o.dataDir } : {}),
-        ...(o.agentUrl !== undefined ? { agentUrl: o.agentUrl } : {}),
-        ...(timeoutMs !== undefined && Number.isFinite(timeoutMs) ? { timeoutMs } : {})
-      })
+      const { client, json } = clientFor(cmd)
       const res = await client.delete<DeleteAnswer>('/v1/content', {
         address,
         purge: opts.purge === true ? true : undefined
       })
       emit(
-        o.json === true,
+        json,
         res,
         () =>
           `deleted ${res.address} at version ${res.version}${res.purgeVersions ? ' (earlier versions purged)' : ''}`

@@ -100,7 +100,10 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
     task: 'task456',
     decision: 'Use PostgreSQL with logical replication for the order service',
     rationale: 'Strong consistency for orders; replication covers the read load',
-    alternatives: ['MongoDB', 'CockroachDB'],
+    alternatives: [
+      { option: 'MongoDB', reasonRejected: 'no multi-document transactions we rely on' },
+      { option: 'CockroachDB', reasonRejected: 'more to operate than the team can take on' }
+    ],
     author: { agent: 'agent001', role: 'backend_developer' },
     timestamp: new Date().toISOString()
   }

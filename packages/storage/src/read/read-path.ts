@@ -11,6 +11,7 @@ import type { StorageCounters } from '../metrics.js'
 import { withinLimit } from '../operation.js'
 import type { Tombstones } from '../tombstones.js'
 import type { RetrieveOptions, RetrieveResult, StorageCrypto, StorageKeyring } from '../types.js'
+import { decisionFieldsOf } from '../write/decision-content.js'
 import type { Candidate } from './candidates.js'
 import { readTarget } from './temporal.js'
 
@@ -173,6 +174,9 @@ export class ReadPath {
     }
     const source: RetrieveResult['source'] = c.from.has('self') && c.from.size === 1 ? 'local' : 'network'
     index.add(r.parsed, r.digest, e, c.bytes, c.hash, 'retrieved')
+    // a decision this node can read: its task and author become searchable here too
+    const decision = decisionFieldsOf(e.metadata.contentType, plaintext)
+    if (decision !== undefined) index.addDecision(r.base, e.version, decision)
     const highest = index.getChain(r.base)?.highest ?? e.version
     const peers = [...c.from].filter((f) => f !== 'self')
     const metadata = envelopeMetadata(r.parsed, e, c.hash, peers, this.#init.replicationFactor)

@@ -12,6 +12,7 @@ import {
 } from '../errors.js'
 import { authorize, type WriteAuthority } from '../record-check.js'
 import type { StorageKeyring, StorageRoles } from '../types.js'
+import { checkDecision, DECISION_CONTENT_TYPE, type DecisionFields } from './decision-content.js'
 
 const CONTENT_TYPE_RE = /^[A-Za-z0-9_.+/-]{1,64}$/
 
@@ -25,11 +26,17 @@ export interface StorePolicyInit {
   maxContentBytes: number
 }
 
+/** A store that passed the policy: its resolved address and, for a decision, its index fields. */
+export interface CheckedStore extends ResolvedAddress {
+  decision?: DecisionFields
+}
+
 /**
  * What a store must satisfy before anything is encrypted: a concrete address (no wildcard) that
- * names the latest version, content within `maxContentBytes`, a valid content type, and a creator
- * role that exists, may store, owns the address and whose key this node holds. Returns the
- * resolved address; throws the storage error of the first rule broken.
+ * names the latest version, content within `maxContentBytes`, a valid content type (content of
+ * type `decision` must be a valid decision record), and a creator role that exists, may store,
+ * owns the address and whose key this node holds. Returns the resolved address; throws the
+ * storage error of the first rule broken.
  */
 export function checkStore(
   components: StorePolicyComponents,
@@ -38,7 +45,7 @@ export function checkStore(
   data: unknown,
   creatorRole: string,
   contentType: string
-): ResolvedAddress {
+): CheckedStore {
   const r = resolveAddress(address)
   if (hasWildcard(r.parsed)) throw new InvalidAddressError(address, 'a wildcard address cannot be stored to')
   if (r.parsed.temporal.kind !== 'latest') {
@@ -52,6 +59,7 @@ export function checkStore(
   if (typeof contentType !== 'string' || !CONTENT_TYPE_RE.test(contentType)) {
     throw new InvalidContentTypeError(String(contentType))
   }
+  const decision = contentType === DECISION_CONTENT_TYPE ? checkDecision(data) : undefined
   const { roles, keyring } = components
   if (typeof creatorRole !== 'string' || !roles.has(creatorRole))
     throw new UnknownCreatorRoleError(String(creatorRole))
@@ -62,7 +70,7 @@ export function checkStore(
   if (!keyring.holdsRole(creatorRole)) {
     throw new AccessDeniedError(r.base, `this node holds no key of role ${creatorRole}`)
   }
-  return r
+  return decision === undefined ? r : { ...r, decision }
 }
 
 export interface WriteRuleComponents {

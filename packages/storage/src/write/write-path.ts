@@ -32,7 +32,7 @@ import type { Tombstones } from '../tombstones.js'
 import type { DeleteResult, StorageCrypto, StorageKeyring, StorageRoles, StoreResult } from '../types.js'
 import type { AddressLocks } from './address-locks.js'
 import type { QuorumPush } from './quorum-push.js'
-import { checkStore, checkWriteRule } from './store-policy.js'
+import { type CheckedStore, checkStore, checkWriteRule } from './store-policy.js'
 
 const utf8 = new TextEncoder()
 
@@ -175,7 +175,7 @@ export class WritePath {
   }
 
   private async storeVersion(
-    r: ResolvedAddress,
+    r: CheckedStore,
     what: { data: Uint8Array; creatorRole: string; contentType: string; certificate: Uint8Array | null },
     signal: AbortSignal,
     callerSignal: AbortSignal | undefined
@@ -210,6 +210,7 @@ export class WritePath {
     const { envelope, hash, peers } = await this.publish(r, unsigned, signal, callerSignal, () => {
       throw new ContentTooLargeError(data.byteLength, this.#init.maxContentBytes)
     })
+    if (r.decision !== undefined) this.#c.local.index.addDecision(r.base, envelope.version, r.decision)
     const metadata = envelopeMetadata(r.parsed, envelope, hash, peers, this.#init.replicationFactor)
     // written here, not opened by a key: cached while this node holds a key of the role
     this.#c.cache.put(r.base, data.slice(), metadata, true, { role: creatorRole })

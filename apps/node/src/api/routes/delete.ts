@@ -3,19 +3,10 @@
  * `deleteUCXLContent` in @chorus/storage). 200 with `{ address, version, deleted: true }`; 403 when
  * the team's write rule refuses; 404 when nothing is there (or it is already deleted).
  */
-import type { FastifyInstance } from 'fastify'
-import type { AgentService } from '../../agent/service.js'
+import type { RouteModule } from './context.js'
+import { ADDRESS } from './schemas.js'
 
-export interface DeleteRouteInit {
-  service: Pick<AgentService, 'delete'>
-  /** Throws the API's 503 while the agent is not ready. */
-  requireReady(): void
-}
-
-const ADDRESS = { type: 'string', minLength: 1, maxLength: 2048 } as const
-
-/** Registers the route on the API's fastify app (token and error handling are the app's). */
-export function registerDeleteRoute(app: FastifyInstance, init: DeleteRouteInit): void {
+export const deleteRoutes: RouteModule = (app, { service, requireReady }) => {
   app.delete<{ Querystring: { address: string; purge: boolean } }>(
     '/v1/content',
     {
@@ -29,9 +20,9 @@ export function registerDeleteRoute(app: FastifyInstance, init: DeleteRouteInit)
       }
     },
     async (req) => {
-      init.requireReady()
+      requireReady()
       const { address, purge } = req.query
-      return init.service.delete(address, { purgeVersions: purge })
+      return service.delete(address, { purgeVersions: purge })
     }
   )
 }
