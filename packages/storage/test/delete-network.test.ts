@@ -104,8 +104,8 @@ describe('deletion on a 4-node libp2p network: signed tombstones', () => {
     const [a, b, c] = storages as [EncryptedStorage, EncryptedStorage, EncryptedStorage]
     const x = address('kept-versions')
     const base = resolveAddress(x).base
-    await a.storeUCXLContent(x, 'first', 'backend_developer', 'decision')
-    await a.storeUCXLContent(x, 'second', 'backend_developer', 'decision')
+    await a.storeUCXLContent(x, 'first', 'backend_developer', 'text/plain')
+    await a.storeUCXLContent(x, 'second', 'backend_developer', 'text/plain')
     await idle()
     // B and C read (cache and index filled) and list it
     for (const s of [b, c]) expect(text((await s.retrieveUCXLContent(x)).content)).toBe('second')
@@ -141,7 +141,7 @@ describe('deletion on a 4-node libp2p network: signed tombstones', () => {
     )
 
     // a write after the tombstone is version 4, readable and listed again everywhere
-    const again = await a.storeUCXLContent(x, 'third', 'backend_developer', 'decision')
+    const again = await a.storeUCXLContent(x, 'third', 'backend_developer', 'text/plain')
     expect(again.version).toBe(4)
     await idle()
     for (const s of [b, c]) {
@@ -163,8 +163,8 @@ describe('deletion on a 4-node libp2p network: signed tombstones', () => {
     const [a, b, c] = storages as [EncryptedStorage, EncryptedStorage, EncryptedStorage]
     const y = address('purged-versions')
     const r = resolveAddress(y)
-    await a.storeUCXLContent(y, 'secret one', 'backend_developer', 'decision')
-    await a.storeUCXLContent(y, 'secret two', 'backend_developer', 'decision')
+    await a.storeUCXLContent(y, 'secret one', 'backend_developer', 'text/plain')
+    await a.storeUCXLContent(y, 'secret two', 'backend_developer', 'text/plain')
     await idle()
     expect(text((await b.retrieveUCXLContent(y.replace('/*^/', '/*~1/'))).content)).toBe('secret one')
     const v1 = await held(0, versionKey(r.digest, 1))
@@ -196,7 +196,7 @@ describe('deletion on a 4-node libp2p network: signed tombstones', () => {
     const [a, b] = storages as [EncryptedStorage, EncryptedStorage]
     const z = address('not-yours')
     const r = resolveAddress(z)
-    const stored = await a.storeUCXLContent(z, 'mine', 'backend_developer', 'decision')
+    const stored = await a.storeUCXLContent(z, 'mine', 'backend_developer', 'text/plain')
     await idle()
     const intruder = storages[3]!
     await expect(intruder.deleteUCXLContent(z, 'frontend_developer')).rejects.toSatisfy((e: unknown) =>
