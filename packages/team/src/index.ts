@@ -63,8 +63,10 @@ export { createTeamMember, type TeamMember, type TeamMemberInit } from './member
 export { type AdmittedMember, createTeamPolicy, type TeamPolicy, type TeamPolicyStats } from './policy.js'
 export {
   TEAM_KEY_PREFIX,
+  type TeamRecordKind,
   teamGrantKey,
   teamManifestKey,
+  teamRecordKind,
   teamRecordSelector,
   teamRecordValidator,
   teamRevocationsKey

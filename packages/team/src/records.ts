@@ -49,10 +49,11 @@ export function teamGrantKey(teamId: string, agent: string): string {
   return `${teamManifestKey(teamId)}/grants/${agent}`
 }
 
-/** Which team record a key names, or null for a key that is none of this team's. */
-type RecordKind = { kind: 'manifest' } | { kind: 'revocations' } | { kind: 'grant'; agent: string }
+/** Which team record a key names. */
+export type TeamRecordKind = { kind: 'manifest' } | { kind: 'revocations' } | { kind: 'grant'; agent: string }
 
-function kindOf(policy: TeamPolicy, key: Uint8Array): RecordKind | null {
+/** Which of this team's records `key` names, or null for a key that is none of them. */
+export function teamRecordKind(policy: Pick<TeamPolicy, 'teamId'>, key: Uint8Array): TeamRecordKind | null {
   if (!(key instanceof Uint8Array) || key.byteLength > MAX_KEY_BYTES) return null
   const text = decoder.decode(key)
   const base = teamManifestKey(policy.teamId)
@@ -67,7 +68,7 @@ function kindOf(policy: TeamPolicy, key: Uint8Array): RecordKind | null {
 }
 
 /** Opens a record of `kind`; returns its version. Throws the record's own error. */
-function openRecord(policy: TeamPolicy, kind: RecordKind, value: Uint8Array): number {
+function openRecord(policy: TeamPolicy, kind: TeamRecordKind, value: Uint8Array): number {
   switch (kind.kind) {
     case 'manifest':
       return openManifest(value, policy.rootKey).version
@@ -81,7 +82,7 @@ function openRecord(policy: TeamPolicy, kind: RecordKind, value: Uint8Array): nu
   }
 }
 
-const FAILURE: Record<RecordKind['kind'], TeamRecordFailure> = {
+const FAILURE: Record<TeamRecordKind['kind'], TeamRecordFailure> = {
   manifest: 'invalid-manifest',
   revocations: 'invalid-revocations',
   grant: 'invalid-grant'
@@ -96,7 +97,7 @@ const FAILURE: Record<RecordKind['kind'], TeamRecordFailure> = {
  */
 export function teamRecordValidator(policy: TeamPolicy): (key: Uint8Array, value: Uint8Array) => void {
   return (key, value) => {
-    const kind = kindOf(policy, key)
+    const kind = teamRecordKind(policy, key)
     if (kind === null) throw new TeamRecordError('wrong-key')
     try {
       openRecord(policy, kind, value)
@@ -113,7 +114,7 @@ export function teamRecordValidator(policy: TeamPolicy): (key: Uint8Array, value
  */
 export function teamRecordSelector(policy: TeamPolicy): (key: Uint8Array, values: Uint8Array[]) => number {
   return (key, values) => {
-    const kind = kindOf(policy, key)
+    const kind = teamRecordKind(policy, key)
     if (kind === null) return 0
     let best = -1
     let bestVersion = 0

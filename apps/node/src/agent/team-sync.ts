@@ -19,8 +19,8 @@ import {
   decryptKeyGrant,
   type KeyGrant,
   type RevocationList,
-  TeamRecordError,
   teamGrantKey,
+  teamRecordKind,
   teamRecordValidator,
   teamRevocationsKey
 } from '@chorus/team'
@@ -157,8 +157,9 @@ export class TeamSync {
   async apply(records: Array<{ key: string; value: Uint8Array }>): Promise<AppliedRecord[]> {
     const encoder = new TextEncoder()
     const kinds = records.map((r) => {
-      this.#validate(encoder.encode(r.key), r.value)
-      return this.#kindOf(r.key)
+      const key = encoder.encode(r.key)
+      this.#validate(key, r.value) // refuses a key that names none of the team's records
+      return teamRecordKind(this.#c.team.policy, key)?.kind ?? 'grant'
     })
     const out: AppliedRecord[] = []
     for (const [i, r] of records.entries()) {
@@ -171,13 +172,6 @@ export class TeamSync {
     }
     await this.refresh()
     return out
-  }
-
-  #kindOf(key: string): AppliedRecord['kind'] {
-    if (key === this.#revocationsKey) return 'revocations'
-    if (key.includes('/grants/')) return 'grant'
-    if (key.startsWith('/CHORUS/team/')) return 'manifest'
-    throw new TeamRecordError('wrong-key')
   }
 
   #accept(bytes: Uint8Array): boolean {
@@ -223,10 +217,8 @@ export class TeamSync {
 
   async #put(key: string, value: Uint8Array): Promise<number> {
     try {
-      const res = (await this.#c.dht.putValue(key, value, { signal: this.#c.lifecycle.signal })) as
-        | { acks?: unknown[] }
-        | undefined
-      return Array.isArray(res?.acks) ? res.acks.length : 0
+      const { acks } = await this.#c.dht.putValue(key, value, { signal: this.#c.lifecycle.signal })
+      return acks.length
     } catch (err) {
       this.#c.logger.debug({ err: errorText(err) }, 'team record not put (yet)')
       return 0
