@@ -45,6 +45,7 @@ export {
 } from './errors/index.js'
 export { writeFileAtomic } from './files.js'
 export { type Logger, silentLogger } from './logger.js'
+export { createRateLimiter, type RateLimiter, type RateLimiterInit } from './rate-limiter.js'
 export { createRefusalLog, type RefusalLog, type RefusalLogInit } from './refusal-log.js'
 export { type OpenDatabaseOptions, openDatabase } from './sqlite.js'
 export { findUnsafeKey, isUnsafeKey } from './unsafe-keys.js'

@@ -1,6 +1,7 @@
 /**
- * A token bucket per peer: each peer may send `burst` requests at once and `ratePerSecond`
- * requests per second after that. Buckets of idle peers are forgotten (bounded memory).
+ * A token bucket per key (a peer, a refusal code): each key may take `burst` tokens at once and
+ * `ratePerSecond` per second after that. Buckets of idle keys are forgotten (bounded memory). The
+ * dht limits requests and bytes per peer with it; the refusal log limits lines per code.
  */
 
 export interface RateLimiterInit {

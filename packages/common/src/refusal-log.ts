@@ -6,6 +6,7 @@
  * and reported in one summary line per interval ("N refusals suppressed", by code).
  */
 import type { Logger } from './logger.js'
+import { createRateLimiter } from './rate-limiter.js'
 
 export interface RefusalLogInit {
   /** Lines one code may log at once (the bucket's capacity). Default: 10. */
@@ -66,6 +67,7 @@ function bounded(
   return out
 }
 
+/** @throws RangeError when `burst` or `ratePerSecond` is not a positive finite number. */
 export function createRefusalLog(logger: Logger, init: RefusalLogInit = {}): RefusalLog {
   const burst = init.burst ?? 10
   const rate = init.ratePerSecond ?? 1
@@ -73,8 +75,13 @@ export function createRefusalLog(logger: Logger, init: RefusalLogInit = {}): Ref
   const maxFields = init.maxFields ?? 8
   const interval = init.summaryInterval ?? 60_000
   const level = init.level ?? 'info'
-  const now = init.now ?? Date.now
-  const buckets = new Map<string, { tokens: number; at: number }>()
+  // one bucket of lines per code, the least recently seen forgotten beyond MAX_CODES
+  const lines = createRateLimiter({
+    burst,
+    ratePerSecond: rate,
+    maxPeers: MAX_CODES,
+    now: init.now ?? Date.now
+  })
   let pending = new Map<string, number>()
   let suppressed = 0
   let timer: ReturnType<typeof setTimeout> | undefined
@@ -89,29 +96,10 @@ export function createRefusalLog(logger: Logger, init: RefusalLogInit = {}): Ref
     logger[level]({ suppressed: total, byCode }, `${total} refusals suppressed`)
   }
 
-  const take = (code: string): boolean => {
-    const t = now()
-    let b = buckets.get(code)
-    if (b === undefined) b = { tokens: burst, at: t }
-    else {
-      b.tokens = Math.min(burst, b.tokens + (Math.max(0, t - b.at) / 1000) * rate)
-      b.at = t
-      buckets.delete(code)
-    }
-    buckets.set(code, b)
-    if (buckets.size > MAX_CODES) {
-      const oldest = buckets.keys().next().value
-      if (oldest !== undefined) buckets.delete(oldest)
-    }
-    if (b.tokens < 1) return false
-    b.tokens -= 1
-    return true
-  }
-
   return {
     refused(rawCode, fields = {}, message = 'refused') {
       const code = cut(String(rawCode), MAX_CODE_CHARS)
-      if (take(code)) {
+      if (lines.tryTake(code)) {
         logger[level]({ ...bounded(fields, maxFields, maxChars), code }, cut(message, 200))
         return
       }
