@@ -4,19 +4,14 @@
  * the team's write rule refuses; 404 when nothing is there (or it is already deleted).
  */
 import type { RouteModule } from './context.js'
-import { ADDRESS } from './schemas.js'
+import { ADDRESS, query } from './schemas.js'
 
 export const deleteRoutes: RouteModule = (app, { service, requireReady }) => {
   app.delete<{ Querystring: { address: string; purge: boolean } }>(
     '/v1/content',
     {
       schema: {
-        querystring: {
-          type: 'object',
-          required: ['address'],
-          additionalProperties: false,
-          properties: { address: ADDRESS, purge: { type: 'boolean', default: false } }
-        }
+        querystring: query({ address: ADDRESS, purge: { type: 'boolean', default: false } }, ['address'])
       }
     },
     async (req) => {
