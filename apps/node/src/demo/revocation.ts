@@ -53,7 +53,11 @@ export async function revokeAndRotate(
         ...(peers.some((p) => p.id === revoked.info.peerId) ? ['hanging up on it'] : [])
       ]
       if (missing.length === 0) break
-      if (Date.now() > deadline) throw new Error(`${a.name} is missing ${missing.join(', ')}`)
+      if (Date.now() > deadline) {
+        // what the agent holds instead, for the next one who reads this failure
+        const holds = `manifest v${t.manifestVersion} of v${res.manifestVersion}, revocation list v${t.revocations.version}`
+        throw new Error(`${a.name} is missing ${missing.join(', ')} (it holds ${holds})`)
+      }
       await pause(500)
     }
   }
