@@ -17,6 +17,7 @@ import type { AgentProcess } from './agents.js'
 import { type AttackContext, withIntruder, withRelay } from './attacks.js'
 
 type TeamStatus = {
+  hybrid?: { activeBackend?: string }
   team: {
     manifestVersion: number
     revocations: { version: number }
@@ -43,7 +44,8 @@ export async function revokeAndRotate(
   const deadline = Date.now() + 90_000
   for (const a of others) {
     for (;;) {
-      const t = (await a.api<TeamStatus>('GET', '/v1/status')).body.team
+      const status = (await a.api<TeamStatus>('GET', '/v1/status')).body
+      const t = status.team
       const peers = (await a.api<{ peers: Array<{ id: string }> }>('GET', '/v1/peers')).body.peers
       const missing = [
         ...(t.revocations.version === res.revocationsVersion ? [] : ['the revocation list']),
@@ -55,7 +57,7 @@ export async function revokeAndRotate(
       if (missing.length === 0) break
       if (Date.now() > deadline) {
         // what the agent holds instead, for the next one who reads this failure
-        const holds = `manifest v${t.manifestVersion} of v${res.manifestVersion}, revocation list v${t.revocations.version}`
+        const holds = `manifest v${t.manifestVersion} of v${res.manifestVersion}, revocation list v${t.revocations.version}, hybrid backend ${status.hybrid?.activeBackend ?? 'unknown'}`
         throw new Error(`${a.name} is missing ${missing.join(', ')} (it holds ${holds})`)
       }
       await pause(500)
