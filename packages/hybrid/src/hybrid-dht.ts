@@ -11,9 +11,11 @@ import {
   type ProvideResult,
   type PutOptions,
   type PutResult,
-  type ReceivedValue
+  type ReceivedValue,
+  type RecordRules
 } from '@chorus/dht'
 import { BackendCalls } from './backend-calls.js'
+import { valueChooser } from './choose.js'
 import { type HybridDHTInit, type ResolvedHybridInit, resolveInit } from './config.js'
 import { HybridConfigError } from './errors.js'
 import { FailoverState } from './failover.js'
@@ -33,6 +35,13 @@ export interface HybridDHTComponents {
    * by the hybrid.
    */
   fallback: DHT
+  /**
+   * The record selectors both backends run. With them, a read of a key that has a journaled put
+   * returns the best of the local and the network value, and a journaled put the network has
+   * superseded (it holds a better record) leaves the journal instead of blocking it. Default: none
+   * (such a read prefers the local value; such a put stays journaled until the network takes it).
+   */
+  records?: Pick<RecordRules, 'selectors'>
   /** Where to log. Default: no logging. */
   logger?: Logger
 }
@@ -105,6 +114,7 @@ class HybridDHTImpl implements HybridDHT {
       throw new HybridConfigError('createHybridDHT needs components.primary and components.fallback')
     }
     const { primary, fallback } = components
+    const choose = valueChooser(components.records)
     this.#backends = [primary, fallback]
     const logger = components.logger ?? silentLogger
     const opts = resolveInit(init)
@@ -114,7 +124,7 @@ class HybridDHTImpl implements HybridDHT {
     this.#failover = new FailoverState({ logger, onPrimaryRecovered: () => this.#replayer.kick(true) }, opts)
     this.#calls = new BackendCalls({ lifetime, health: this.#failover }, opts)
     this.#replayer = new JournalReplayer(
-      { primary, calls: this.#calls, failover: this.#failover, lifetime, logger, tasks: this.#tasks },
+      { primary, calls: this.#calls, failover: this.#failover, lifetime, logger, tasks: this.#tasks, choose },
       {
         dataDir: opts.dataDir,
         synchronous: opts.synchronous,
@@ -140,7 +150,8 @@ class HybridDHTImpl implements HybridDHT {
       failover: this.#failover,
       journal: this.#replayer,
       lifetime,
-      logger
+      logger,
+      choose
     }
     this.#writes = new WritePath(paths)
     this.#reads = new ReadPath(paths)

@@ -1,6 +1,7 @@
 /**
- * The read path. The local copy is the newest this node knows while the network lacks a
- * journaled write of the key, and the only one during fail-over; otherwise the network answers
+ * The read path. While the network lacks a journaled write of the key, the local copy and the
+ * network's are both read and the selectors pick the best (the network may hold another writer's
+ * newer record); during fail-over the local copy is the only one; otherwise the network answers
  * first and the local copy covers its misses and failures.
  */
 import { abortError } from '@chorus/common'
@@ -13,6 +14,7 @@ import type {
   ReceivedValue
 } from '@chorus/dht'
 import type { BackendCaller } from './backend-calls.js'
+import type { ValueChooser } from './choose.js'
 import { attempt, firstFound, notFound, type Source, unanswered, valueOr } from './fallback.js'
 import type { JournalOp } from './journal.js'
 
@@ -32,6 +34,8 @@ export interface ReadPathComponents {
   failover: { primaryActive(): boolean }
   journal: { has(op: JournalOp, key: string): boolean }
   lifetime(): AbortSignal
+  /** The best of several values of a key; undefined when no selectors were given. */
+  choose?: ValueChooser | undefined
 }
 
 export class ReadPath {
@@ -58,6 +62,13 @@ export class ReadPath {
     const own: Source<Uint8Array> = {
       backend: 'real',
       read: async () => (await this.#ownStore(key, signal))[0]?.value
+    }
+    const choose = this.#c.choose
+    if (primaryActive && choose !== undefined && journal.has('put', key)) {
+      // A write the network has not taken yet is local, but the network may hold a newer record
+      // (another writer's): the best of the two, by the selectors.
+      const best = await this.#bestOf(key, choose, [local, remote], signal)
+      if (best !== undefined) return best
     }
     const sources = !primaryActive
       ? [local, own]
@@ -155,6 +166,26 @@ export class ReadPath {
     return calls.run('mock', 'getClosestPeers', signal, (s) =>
       fallback.getClosestPeers(key, { ...options, signal: s })
     )
+  }
+
+  /**
+   * The best value the sources found by `choose`; undefined when none found one (the caller then
+   * asks the sources in order).
+   */
+  async #bestOf(
+    key: string,
+    choose: ValueChooser,
+    sources: Array<Source<Uint8Array>>,
+    signal: AbortSignal | undefined
+  ): Promise<Uint8Array | undefined> {
+    const lifetime = this.#c.lifetime()
+    const found: Uint8Array[] = []
+    for (const source of sources) {
+      const r = await attempt(source.read, { signal, lifetime })
+      if (r.ok && r.value !== undefined) found.push(r.value)
+    }
+    if (found.length === 0) return undefined
+    return found[choose(key, found)]
   }
 
   /** The primary's own record store (no network traffic); `[]` when it cannot answer. */

@@ -8,14 +8,15 @@
 import { errorText, type Logger } from '@chorus/common'
 import { type DHT, dhtNotStarted } from '@chorus/dht'
 import type { BackendCaller } from './backend-calls.js'
+import type { ValueChooser } from './choose.js'
 import { isInvalid } from './classify.js'
 import { Journal, type JournalEntry, type JournalOp } from './journal.js'
 import type { JournalMetrics, ReplayResult } from './types.js'
 import type { PendingWrites } from './writes.js'
 
 export interface JournalReplayerComponents {
-  /** Where journaled writes go. */
-  primary: Pick<DHT, 'putValue' | 'provide'>
+  /** Where journaled writes go (and, after a failed put, what the network holds of its key). */
+  primary: Pick<DHT, 'putValue' | 'provide' | 'getValues'>
   calls: BackendCaller
   /** Whether journaled writes may go to the primary now. */
   failover: { primaryUsable(): boolean }
@@ -24,6 +25,8 @@ export interface JournalReplayerComponents {
   logger: Logger
   /** Keeps `stop()` of the hybrid waiting for a replay. Default: not tracked. */
   tasks?: { track<T>(task: Promise<T>): Promise<T> }
+  /** The best of several values of a key. Default: none (a refused put stays journaled). */
+  choose?: ValueChooser | undefined
 }
 
 export interface JournalReplayerInit {
@@ -46,6 +49,7 @@ export class JournalReplayer implements PendingWrites {
   #appended = 0
   #replayed = 0
   #dropped = 0
+  #superseded = 0
   #lastReplayAt: Date | null = null
   #lastReplayError: string | null = null
 
@@ -118,7 +122,7 @@ export class JournalReplayer implements PendingWrites {
   async replay(): Promise<ReplayResult> {
     this.kick(true)
     if (this.#replaying !== undefined) return this.#replaying
-    return { replayed: 0, dropped: 0, pending: this.size }
+    return { replayed: 0, dropped: 0, superseded: 0, pending: this.size }
   }
 
   metrics(): JournalMetrics {
@@ -127,6 +131,7 @@ export class JournalReplayer implements PendingWrites {
       appended: this.#appended,
       replayed: this.#replayed,
       dropped: this.#dropped,
+      superseded: this.#superseded,
       replaying: this.#replaying !== undefined,
       lastReplayAt: this.#lastReplayAt,
       lastReplayError: this.#lastReplayError
@@ -139,7 +144,7 @@ export class JournalReplayer implements PendingWrites {
 
   async #replay(journal: Journal): Promise<ReplayResult> {
     const log = this.#c.logger
-    const result: ReplayResult = { replayed: 0, dropped: 0, pending: journal.size }
+    const result: ReplayResult = { replayed: 0, dropped: 0, superseded: 0, pending: journal.size }
     log.info({ pending: journal.size }, 'replaying the write journal to the network')
     let failure: unknown
     const going = (): boolean => failure === undefined && this.#running() && this.#c.failover.primaryUsable()
@@ -160,7 +165,17 @@ export class JournalReplayer implements PendingWrites {
             result.replayed++
             this.#replayed++
           } catch (err) {
-            if (isInvalid(err)) {
+            if (!isInvalid(err) && (await this.#isSuperseded(entry))) {
+              // The network holds this value, or a better one (another writer's newer record):
+              // retrying cannot change that, and a stuck entry would hold back every later write.
+              journal.done(entry)
+              result.superseded++
+              this.#superseded++
+              log.info(
+                { key: entry.key },
+                'journaled put superseded on the network; dropped from the journal'
+              )
+            } else if (isInvalid(err)) {
               // The network refuses it and always will: keep the local copy, stop retrying.
               journal.done(entry)
               result.dropped++
@@ -189,6 +204,28 @@ export class JournalReplayer implements PendingWrites {
       log.info({ ...result }, 'journal replay finished')
     }
     return result
+  }
+
+  /**
+   * Whether the network already holds the journaled put's value or one the selectors prefer to it
+   * (false for a provide, without selectors, or when the network cannot be asked).
+   */
+  async #isSuperseded(entry: JournalEntry): Promise<boolean> {
+    const choose = this.#c.choose
+    if (entry.op !== 'put' || choose === undefined || !this.#running()) return false
+    let theirs: Uint8Array[]
+    try {
+      const { calls, primary } = this.#c
+      const values = await calls.run('real', 'replay', undefined, (signal) =>
+        primary.getValues(entry.key, { signal })
+      )
+      theirs = values.filter((v) => v.from !== 'self').map((v) => v.value)
+    } catch {
+      return false
+    }
+    if (theirs.length === 0) return false
+    if (theirs.some((v) => Buffer.compare(v, entry.value) === 0)) return true
+    return choose(entry.key, [entry.value, ...theirs]) !== 0
   }
 
   async #send(entry: JournalEntry): Promise<void> {

@@ -61,6 +61,11 @@ export interface JournalMetrics {
   replayed: number
   /** Entries the network refused as invalid on replay (logged; never retried). */
   dropped: number
+  /**
+   * Puts dropped on replay because the network already held their value or a better one (another
+   * writer's newer record), so retrying could not succeed.
+   */
+  superseded: number
   /** Whether a replay is running now. */
   replaying: boolean
   lastReplayAt: Date | null
@@ -87,6 +92,8 @@ export interface ReplayResult {
   replayed: number
   /** Entries the primary refused as invalid (dropped, logged). */
   dropped: number
+  /** Puts the network already held, or held a better record of (dropped, logged). */
+  superseded: number
   /** Entries still waiting. */
   pending: number
   /** Why the replay stopped early, if it did. */

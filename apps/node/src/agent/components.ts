@@ -90,7 +90,7 @@ export async function createComponents(init: AgentComponentsInit): Promise<Agent
     logger: logger('local-dht')
   })
   const hybrid = createHybridDHT(
-    { primary: libp2p, fallback: local, logger: logger('hybrid') },
+    { primary: libp2p, fallback: local, records: rules, logger: logger('hybrid') },
     {
       dataDir: join(c.dataDir, 'hybrid'),
       probeInterval: c.hybrid.probeInterval,

@@ -1,6 +1,6 @@
 export { ADMISSION_MAX_DENIED } from './admission-gate.js'
 export { ADMISSION_MAX_BYTES, admissionProtocol } from './handlers/admission.js'
-export { keyToCid } from './keys.js'
+export { keyToCid, selectBest } from './keys.js'
 export {
   type AdmissionStats,
   capabilityKey,

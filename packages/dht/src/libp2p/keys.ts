@@ -54,7 +54,7 @@ export async function validateRecord(rules: RecordRules, key: string, value: Uin
 }
 
 /** Index of the best value by the namespace selector (0 when there is one value or no selector). */
-export function selectBest(rules: RecordRules, key: string, values: Uint8Array[]): number {
+export function selectBest(rules: Pick<RecordRules, 'selectors'>, key: string, values: Uint8Array[]): number {
   if (values.length <= 1) return 0
   const selector = rules.selectors[recordNamespace(key)]
   if (selector == null) return 0

@@ -1,10 +1,18 @@
 import { join } from 'node:path'
 import { BackgroundTasks, silentLogger } from '@chorus/common'
-import { createLocalDHT, type DHT, type LocalDHT } from '@chorus/dht'
+import {
+  createLocalDHT,
+  type DHT,
+  type LocalDHT,
+  NoPeersAcknowledgedError,
+  type RecordRules
+} from '@chorus/dht'
 import { permissiveRecords } from '@chorus/dht/testing'
 import { afterEach, describe, expect, it } from 'vitest'
 import { BackendCalls } from '../../src/backend-calls.js'
+import { valueChooser } from '../../src/choose.js'
 import { FailoverState } from '../../src/failover.js'
+import { ReadPath } from '../../src/reads.js'
 import { JournalReplayer } from '../../src/replayer.js'
 import { WritePath } from '../../src/writes.js'
 import { Cleanup, dec, enc, waitFor } from '../helpers.js'
@@ -25,17 +33,44 @@ class SlowPrimary {
     return { ...r, acks: ['peer-x'] }
   }
   provide: DHT['provide'] = (k, o) => this.inner.provide(k, o)
+  getValues: DHT['getValues'] = async (k, o) =>
+    (await this.inner.getValues(k, o)).map((v) => ({ ...v, from: 'peer-x' }))
+}
+
+/** Versioned records: a value is a decimal version, the selector prefers the highest. */
+const versioned: RecordRules = {
+  validators: { CHORUS: async () => {} },
+  selectors: {
+    CHORUS: (_key, values) => {
+      const versions = values.map((v) => Number(dec.decode(v)))
+      return versions.indexOf(Math.max(...versions))
+    }
+  }
+}
+
+/** A primary whose peers refuse a put of an older version than they hold (as CHORUS succession does). */
+class StalePeersPrimary extends SlowPrimary {
+  override putValue: DHT['putValue'] = async (k, v, o) => {
+    const held = await this.inner.getValue(k, o).catch(() => undefined)
+    if (held !== undefined && Number(dec.decode(held)) > Number(dec.decode(v)))
+      throw new NoPeersAcknowledgedError(k)
+    const r = await this.inner.putValue(k, v, o)
+    this.puts.push(k)
+    return { ...r, acks: ['peer-x'] }
+  }
 }
 
 /**
  * A replayer over a journal in a temp dir, with a LocalDHT primary, a LocalDHT fallback and the
  * write path in front of them; `restart()` builds a new one over the same directory.
  */
-function setup(concurrency = 1) {
+function setup(concurrency = 1, options: { records?: RecordRules; stalePeers?: boolean } = {}) {
   const dir = cleanup.dir('replayer')
-  const network = cleanup.add(createLocalDHT({ records: permissiveRecords, peerId: 'network' }))
-  const fallback = cleanup.add(createLocalDHT({ dataDir: join(dir, 'local'), records: permissiveRecords }))
-  const primary = new SlowPrimary(network)
+  const records = options.records ?? permissiveRecords
+  const network = cleanup.add(createLocalDHT({ records, peerId: 'network' }))
+  const fallback = cleanup.add(createLocalDHT({ dataDir: join(dir, 'local'), records }))
+  const primary = options.stalePeers === true ? new StalePeersPrimary(network) : new SlowPrimary(network)
+  const choose = options.records !== undefined ? valueChooser(options.records) : undefined
   const build = () => {
     const lifetime = new AbortController()
     const failover = new FailoverState(
@@ -48,7 +83,7 @@ function setup(concurrency = 1) {
     )
     const tasks = new BackgroundTasks()
     const replayer = new JournalReplayer(
-      { primary, calls, failover, lifetime: () => lifetime.signal, logger: silentLogger, tasks },
+      { primary, calls, failover, lifetime: () => lifetime.signal, logger: silentLogger, tasks, choose },
       { dataDir: join(dir, 'journal'), synchronous: 'normal', concurrency, backoff: 1_000 }
     )
     const writes = new WritePath({
@@ -60,6 +95,18 @@ function setup(concurrency = 1) {
       lifetime: () => lifetime.signal,
       logger: silentLogger
     })
+    const reads = new ReadPath({
+      primary: network,
+      fallback,
+      calls: Object.assign(calls, {
+        bounded: <T>(_label: string, _signal: AbortSignal | undefined, fn: (s: AbortSignal) => Promise<T>) =>
+          fn(lifetime.signal)
+      }),
+      failover,
+      journal: replayer,
+      lifetime: () => lifetime.signal,
+      choose
+    })
     replayer.start()
     const stop = async () => {
       lifetime.abort(new Error('stopped'))
@@ -67,7 +114,7 @@ function setup(concurrency = 1) {
       await replayer.stop()
     }
     cleanup.add({ close: stop })
-    return { replayer, writes, failover, stop }
+    return { replayer, writes, reads, failover, stop }
   }
   return { network, fallback, primary, build }
 }
@@ -94,11 +141,11 @@ describe('JournalReplayer', () => {
 
     // The network is still down: the replay stops at its first failure and keeps every entry.
     const failed = await replayer.replay()
-    expect(failed).toMatchObject({ replayed: 0, dropped: 0, pending: 4 })
+    expect(failed).toMatchObject({ replayed: 0, dropped: 0, superseded: 0, pending: 4 })
     expect(failed.error).toMatch(/NotStartedError/)
 
     await network.start()
-    expect(await replayer.replay()).toEqual({ replayed: 3, dropped: 0, pending: 0 })
+    expect(await replayer.replay()).toEqual({ replayed: 3, dropped: 0, superseded: 0, pending: 0 })
     expect(primary.puts).toEqual(['/CHORUS/k2', '/CHORUS/k1'])
     expect(dec.decode(await network.getValue('/CHORUS/k1'))).toBe('c')
     expect((await network.findProviders('/CHORUS/k2')).map((p) => p.id)).toEqual(['network'])
@@ -117,7 +164,7 @@ describe('JournalReplayer', () => {
     replayer.append('put', '/CHORUS/ok-1', enc.encode('fine'))
     replayer.append('put', '/CHORUS/huge', new Uint8Array(2 * 1024 * 1024))
     replayer.append('put', '/CHORUS/ok-2', enc.encode('fine'))
-    expect(await replayer.replay()).toEqual({ replayed: 2, dropped: 1, pending: 0 })
+    expect(await replayer.replay()).toEqual({ replayed: 2, dropped: 1, superseded: 0, pending: 0 })
     expect(primary.puts).toEqual(['/CHORUS/ok-1', '/CHORUS/ok-2'])
     expect(replayer.metrics().dropped).toBe(1)
   })
@@ -127,7 +174,7 @@ describe('JournalReplayer', () => {
     const { replayer, failover } = build()
     failover.switchBackend('mock')
     replayer.append('put', '/CHORUS/a', enc.encode('x'))
-    expect(await replayer.replay()).toEqual({ replayed: 0, dropped: 0, pending: 1 })
+    expect(await replayer.replay()).toEqual({ replayed: 0, dropped: 0, superseded: 0, pending: 1 })
     failover.switchBackend('auto')
     replayer.deferReplay()
     replayer.kick(false)
@@ -159,6 +206,39 @@ describe('JournalReplayer', () => {
     for (let i = 0; i < COUNT; i++) expect(dec.decode(await network.getValue(`/CHORUS/r-${i}`))).toBe(`v${i}`)
     expect(new Set(primary.puts).size).toBe(COUNT)
     await second.stop()
+  })
+
+  it('drops a put the network superseded (it holds a newer record) and replays the writes behind it', async () => {
+    const { network, fallback, primary, build } = setup(1, { records: versioned, stalePeers: true })
+    const { replayer, writes, reads } = build()
+    // this node wrote version 1 while no peer took it (say, at start, before it joined)
+    await network.stop()
+    await writes.put('/CHORUS/manifest', enc.encode('1'), {})
+    await writes.put('/CHORUS/other', enc.encode('7'), {})
+    await network.start()
+    // meanwhile another writer put version 2 on the network
+    await network.putValue('/CHORUS/manifest', enc.encode('2'))
+    // the read prefers the network's newer record to the local journaled one
+    expect(dec.decode(await reads.getValue('/CHORUS/manifest', {}))).toBe('2')
+    expect(dec.decode(await fallback.getValue('/CHORUS/manifest'))).toBe('1')
+    // peers refuse version 1 as stale: it leaves the journal instead of holding back the rest
+    expect(await replayer.replay()).toEqual({ replayed: 1, dropped: 0, superseded: 1, pending: 0 })
+    expect(primary.puts).toEqual(['/CHORUS/other'])
+    expect(dec.decode(await network.getValue('/CHORUS/manifest'))).toBe('2')
+    expect(replayer.metrics().superseded).toBe(1)
+  })
+
+  it('keeps a refused put journaled when the network holds an older record, and reads the local one', async () => {
+    const { network, build } = setup(1, { records: versioned, stalePeers: true })
+    const { replayer, writes, reads } = build()
+    await network.stop()
+    await writes.put('/CHORUS/manifest', enc.encode('3'), {})
+    await network.start()
+    await network.putValue('/CHORUS/manifest', enc.encode('2'))
+    expect(dec.decode(await reads.getValue('/CHORUS/manifest', {}))).toBe('3')
+    // the network takes version 3 over its 2: replayed, not superseded
+    expect(await replayer.replay()).toEqual({ replayed: 1, dropped: 0, superseded: 0, pending: 0 })
+    expect(dec.decode(await network.getValue('/CHORUS/manifest'))).toBe('3')
   })
 
   it('refuses to journal once stopped', async () => {
