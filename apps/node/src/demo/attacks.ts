@@ -32,7 +32,8 @@ export async function withIntruder<T>(
   ctx: AttackContext,
   dataDir: string,
   certificate: Uint8Array,
-  fn: (intruder: Intruder) => Promise<T>
+  fn: (intruder: Intruder) => Promise<T>,
+  options: { member?: boolean } = {}
 ): Promise<T> {
   const file = readTeamFile(ctx.teamDir)
   if (file === undefined) throw new Error('no team file')
@@ -47,8 +48,12 @@ export async function withIntruder<T>(
     bootstrapPeers: first === undefined ? [] : [dialAddress(first.info)]
   })
   try {
-    // give the agents a moment to decide on its admission
-    if (first !== undefined) await pause(1_500)
+    if (first !== undefined) {
+      // a member: what it sends must be refused by the team's rules, not for want of admission
+      if (options.member === true) await untilAdmitted(ctx, intruder.peerId)
+      // an outsider: give the agents a moment to decide on its admission
+      else await pause(1_500)
+    }
     return await fn(intruder)
   } finally {
     await intruder.close()
@@ -68,7 +73,16 @@ export async function withRelay<T>(ctx: AttackContext, fn: (relay: Intruder) => 
     roles: ['backend_developer'],
     member: dir
   })
-  return withIntruder(ctx, dir, member.certificate, fn)
+  return withIntruder(ctx, dir, member.certificate, fn, { member: true })
+}
+
+/** Waits until an agent lists the peer among its admitted peers (a loaded machine takes a while). */
+async function untilAdmitted(ctx: AttackContext, peerId: string): Promise<void> {
+  const deadline = Date.now() + 30_000
+  while ((await listedBy(ctx, peerId)) === 0) {
+    if (Date.now() > deadline) throw new Error('no agent admitted the member within 30 s')
+    await pause(300)
+  }
 }
 
 /** How many agents list the peer among their (admitted) connected peers. */
@@ -125,12 +139,18 @@ export async function readOnlyMemberWrite(ctx: AttackContext): Promise<string> {
     member: join(ctx.root, 'observer')
   })
   const address = 'ucxl://observer01:observer@project123:task456/*^/note'
-  const acks = await withIntruder(ctx, join(ctx.root, 'observer'), member.certificate, async (intruder) => {
-    const forged = await intruder.forge({ address, creatorRole: 'observer', content: 'an observer writes' })
-    const a = (await intruder.put(forged.version.key, forged.version.value))?.acks.length ?? 0
-    const b = (await intruder.put(forged.head.key, forged.head.value))?.acks.length ?? 0
-    return a + b
-  })
+  const acks = await withIntruder(
+    ctx,
+    join(ctx.root, 'observer'),
+    member.certificate,
+    async (intruder) => {
+      const forged = await intruder.forge({ address, creatorRole: 'observer', content: 'an observer writes' })
+      const a = (await intruder.put(forged.version.key, forged.version.value))?.acks.length ?? 0
+      const b = (await intruder.put(forged.head.key, forged.head.value))?.acks.length ?? 0
+      return a + b
+    },
+    { member: true }
+  )
   if (acks !== 0) throw new Error(`${acks} acknowledgement(s) of the observer's record`)
   const found = await Promise.all(
     ctx.agents.map(

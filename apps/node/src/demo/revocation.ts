@@ -127,9 +127,19 @@ export async function newContentAfterRevocation(
   const theirs = await revoked.api('GET', `/v1/content?address=${encodeURIComponent(address)}&fresh=true`)
   if (theirs.status === 200) throw new Error('the revoked member read the new content')
   // even holding the record, its keys do not open it
-  const record = await withRelay(ctx, (relay) =>
-    relay.dht.getValue(headKey(addressDigest(parseAddress(address))))
-  )
+  const record = await withRelay(ctx, async (relay) => {
+    // the relay has just joined: its first queries may run before any agent admitted it
+    const key = headKey(addressDigest(parseAddress(address)))
+    const deadline = Date.now() + 30_000
+    for (;;) {
+      try {
+        return await relay.dht.getValue(key)
+      } catch (err) {
+        if (Date.now() > deadline) throw err
+        await pause(500)
+      }
+    }
+  })
   const keyring = createKeyring()
   await keyring.loadIdentities(join(revoked.dataDir, 'keys'))
   const crypto = createAgeCrypto({ roles: createRoleRegistry(), keyring })
