@@ -105,7 +105,9 @@ const STAT_COLUMNS = Object.keys(contribution('NEW'))
 function statsUpdate(plus: string | undefined, minus: string | undefined): string {
   const p = plus == null ? undefined : contribution(plus)
   const m = minus == null ? undefined : contribution(minus)
-  const set = STAT_COLUMNS.map((c) => `${c} = ${c}${p == null ? '' : ` + ${p[c]}`}${m == null ? '' : ` - ${m[c]}`}`)
+  const set = STAT_COLUMNS.map(
+    (c) => `${c} = ${c}${p == null ? '' : ` + ${p[c]}`}${m == null ? '' : ` - ${m[c]}`}`
+  )
   return `UPDATE content_stats SET ${set.join(', ')} WHERE id = 1;`
 }
 

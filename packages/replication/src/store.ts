@@ -290,13 +290,18 @@ export class ReplicationStore {
     const rows =
       afterKey == null
         ? this.sql(`SELECT ${CONTENT_COLUMNS} FROM content ORDER BY key LIMIT ?`).all(limit)
-        : this.sql(`SELECT ${CONTENT_COLUMNS} FROM content WHERE key > ? ORDER BY key LIMIT ?`).all(afterKey, limit)
+        : this.sql(`SELECT ${CONTENT_COLUMNS} FROM content WHERE key > ? ORDER BY key LIMIT ?`).all(
+            afterKey,
+            limit
+          )
     return this.entries(rows)
   }
 
   /** Entries whose `kind` job is due at `now`, earliest first, at most `limit`. */
   due(kind: DueKind, now: number, limit: number): StoredEntry[] {
-    return this.entries(this.sql(`SELECT ${CONTENT_COLUMNS} FROM content WHERE ${DUE[kind]} LIMIT ?`).all(now, limit))
+    return this.entries(
+      this.sql(`SELECT ${CONTENT_COLUMNS} FROM content WHERE ${DUE[kind]} LIMIT ?`).all(now, limit)
+    )
   }
 
   getValue(key: string): Uint8Array | undefined {
@@ -305,14 +310,15 @@ export class ReplicationStore {
   }
 
   /** The pinned value of the key, if any (the keyspace sweep reads values by key). */
-  // biome-ignore lint/suspicious/noShadowRestrictedNames: the sweep codes against this name
   valueOf(key: string): Uint8Array | undefined {
     return this.getValue(key)
   }
 
   /** SHA-256 of the pinned value (computed once, when it was written). */
   getDigest(key: string): Uint8Array | undefined {
-    const r = this.sql('SELECT value_digest, value IS NOT NULL AS has_value FROM content WHERE key = ?').get(key)
+    const r = this.sql('SELECT value_digest, value IS NOT NULL AS has_value FROM content WHERE key = ?').get(
+      key
+    )
     if (r == null || Number(r.has_value) !== 1) return undefined
     const digest = bytes(r.value_digest)
     if (digest != null) return digest
@@ -325,7 +331,10 @@ export class ReplicationStore {
    * Inserts or updates a content entry with its schedule; a given value replaces the pinned one.
    * A row given without a schedule is due for provide and republish with its repair check.
    */
-  upsertContent(c: ContentRow & Partial<ContentSchedule> & { generation?: number }, value?: Uint8Array): void {
+  upsertContent(
+    c: ContentRow & Partial<ContentSchedule> & { generation?: number },
+    value?: Uint8Array
+  ): void {
     this.sql(
       `INSERT INTO content (key, size, priority, created_at, value, value_digest, origin, pushed_by, position,
          generation, last_reprovided, last_republished, last_checked, last_actual, last_health, repair_failures,
@@ -472,7 +481,8 @@ export class ReplicationStore {
         )
       }
       const last = rows.at(-1)
-      if (rows.length < limit || last == null) this.sql(`DELETE FROM meta WHERE name = 'backfill_rowid'`).run()
+      if (rows.length < limit || last == null)
+        this.sql(`DELETE FROM meta WHERE name = 'backfill_rowid'`).run()
       else this.sql(`UPDATE meta SET value = ? WHERE name = 'backfill_rowid'`).run(Number(last.rowid))
     })
     return rows.length >= limit
@@ -482,8 +492,8 @@ export class ReplicationStore {
 
   providers(key: string): ProviderRow[] {
     return this.sql(
-        'SELECT key, peer, added_at, last_seen, announced, proof_digest, proven_at FROM providers WHERE key = ?'
-      )
+      'SELECT key, peer, added_at, last_seen, announced, proof_digest, proven_at FROM providers WHERE key = ?'
+    )
       .all(key)
       .map(toProvider)
   }
@@ -494,21 +504,19 @@ export class ReplicationStore {
    */
   touchProvider(key: string, peer: string, seenAt: number, announced = false): void {
     this.sql(
-        `INSERT INTO providers (key, peer, added_at, last_seen, announced) VALUES (?, ?, ?, ?, ?)
+      `INSERT INTO providers (key, peer, added_at, last_seen, announced) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT(key, peer) DO UPDATE SET last_seen = MAX(providers.last_seen, excluded.last_seen),
            announced = MAX(providers.announced, excluded.announced)`
-      )
-      .run(key, peer, seenAt, seenAt, announced ? 1 : 0)
+    ).run(key, peer, seenAt, seenAt, announced ? 1 : 0)
   }
 
   /** Records that `peer` proved at `at` that it holds the value of `key` whose digest is `digest`. */
   recordProof(key: string, peer: string, digest: Uint8Array, at: number): void {
     this.sql(
-        `INSERT INTO providers (key, peer, added_at, last_seen, proof_digest, proven_at) VALUES (?, ?, ?, ?, ?, ?)
+      `INSERT INTO providers (key, peer, added_at, last_seen, proof_digest, proven_at) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT(key, peer) DO UPDATE SET last_seen = MAX(providers.last_seen, excluded.last_seen),
            proof_digest = excluded.proof_digest, proven_at = excluded.proven_at`
-      )
-      .run(key, peer, at, at, digest, at)
+    ).run(key, peer, at, at, digest, at)
   }
 
   /** Forgets that `peer` was said to provide `key` (it could not prove it). */
@@ -569,10 +577,9 @@ export class ReplicationStore {
 
   putPeer(p: PeerRow): void {
     this.sql(
-        `INSERT INTO peers (peer, quality, last_seen) VALUES (?, ?, ?)
+      `INSERT INTO peers (peer, quality, last_seen) VALUES (?, ?, ?)
          ON CONFLICT(peer) DO UPDATE SET quality = excluded.quality, last_seen = excluded.last_seen`
-      )
-      .run(p.peer, p.quality, p.lastSeen ?? null)
+    ).run(p.peer, p.quality, p.lastSeen ?? null)
   }
 }
 

@@ -90,7 +90,8 @@ describe('Scheduler', () => {
     const controller = new AbortController()
     scheduler.start(controller.signal)
     // repairs queued first: the announcements then wait for every waiting repair to start
-    for (const key of ['/CHORUS/low', '/CHORUS/high', '/CHORUS/lost']) scheduler.enqueue('repair', entries.get(key)!)
+    for (const key of ['/CHORUS/low', '/CHORUS/high', '/CHORUS/lost'])
+      scheduler.enqueue('repair', entries.get(key)!)
     scheduler.runDue()
     // the same due jobs again are not queued twice
     scheduler.runDue()
