@@ -94,9 +94,9 @@ export class ContentEntries {
     return this.held.has(key) || this.db?.hasContent(key) === true
   }
 
-  /** Every managed key (one pass over the primary key: for `listContent`, not for hot paths). */
-  keys(): string[] {
-    return this.db?.contentKeys() ?? []
+  /** Managed keys (under `prefix` when given: a range of the primary key); without, a full pass. */
+  keys(prefix?: string): string[] {
+    return this.db?.contentKeys(prefix) ?? []
   }
 
   /** Every entry, read a page at a time (a full pass: for start-up re-serving and tests). */

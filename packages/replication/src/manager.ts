@@ -414,8 +414,12 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     await this.pusher.push(peer, entry, value, signal)
   }
 
-  listContent(): string[] {
-    return this.entries.keys()
+  listContent(prefix?: string): string[] {
+    return this.entries.keys(prefix)
+  }
+
+  hasContent(key: string): boolean {
+    return this.started && this.entries.has(key)
   }
 
   getPinnedValue(key: string): Uint8Array | undefined {

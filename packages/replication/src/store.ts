@@ -278,11 +278,17 @@ export class ReplicationStore {
     return num(this.sql('SELECT generation FROM content WHERE key = ?').get(key)?.generation)
   }
 
-  /** Every managed key (what `listContent` returns: one pass over the primary key). */
-  contentKeys(): string[] {
-    return this.sql('SELECT key FROM content ORDER BY key')
-      .all()
-      .map((r) => String(r.key))
+  /** Managed keys in key order; with `prefix`, only those under it (a range of the primary key). */
+  contentKeys(prefix?: string): string[] {
+    const rows =
+      prefix == null
+        ? this.sql('SELECT key FROM content ORDER BY key').all()
+        : // U+10FFFF encodes above every UTF-8 character: the range holds exactly the prefixed keys
+          this.sql('SELECT key FROM content WHERE key >= ? AND key < ? ORDER BY key').all(
+            prefix,
+            `${prefix}\u{10FFFF}`
+          )
+    return rows.map((r) => String(r.key))
   }
 
   /** Managed entries after `afterKey` in key order, at most `limit`. */
