@@ -149,7 +149,9 @@ CREATE TRIGGER content_counters_delete AFTER DELETE ON content BEGIN
   ${statsUpdate(undefined, 'OLD')}
   ${release('OLD')}
 END;
-CREATE TRIGGER content_counters_update AFTER UPDATE OF value, last_actual, last_health ON content BEGIN
+CREATE TRIGGER content_counters_update AFTER UPDATE OF value, last_actual, last_health ON content
+  WHEN OLD.last_actual IS NOT NEW.last_actual OR OLD.last_health IS NOT NEW.last_health
+    OR length(OLD.value) IS NOT length(NEW.value) BEGIN
   ${statsUpdate('NEW', 'OLD')}
 END;
 CREATE TRIGGER content_usage_update AFTER UPDATE OF pushed_by, size ON content
