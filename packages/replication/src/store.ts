@@ -87,6 +87,7 @@ export interface PinnedPosition {
   position: Uint8Array
   /** SHA-256 of the pinned value. */
   digest: Uint8Array
+  /** Bytes of the pinned value. */
   size: number
 }
 
@@ -427,8 +428,9 @@ export class ReplicationStore {
 
   /**
    * Pinned keys whose position is in [`lo`, `hi`) and above `after` (when given), by position, at
-   * most `limit`. Positions compare as bytes (memcmp): a `hi` of 33 bytes 0xff is above every
-   * position. Rows of an older database appear once the backfill gave them a position.
+   * most `limit`, each with its value's digest and byte length. Positions compare as bytes
+   * (memcmp); a `hi` of 32 zero bytes means no upper bound (the end of the keyspace, 2^256,
+   * wrapped). Rows of an older database appear once the backfill gave them a position.
    */
   pinnedInRange(
     lo: Uint8Array,
@@ -436,17 +438,14 @@ export class ReplicationStore {
     options: { after?: Uint8Array; limit: number }
   ): Array<{ key: string; position: Uint8Array; digest: Uint8Array; size: number }> {
     const limit = Math.max(0, Math.floor(options.limit))
-    const from = options.after != null && compareBytes(options.after, lo) >= 0 ? options.after : undefined
-    const rows =
-      from == null
-        ? this.sql(
-            `SELECT key, position, value_digest, size FROM content
-             WHERE position >= ? AND position < ? AND value IS NOT NULL ORDER BY position LIMIT ?`
-          ).all(lo, hi, limit)
-        : this.sql(
-            `SELECT key, position, value_digest, size FROM content
-             WHERE position > ? AND position < ? AND value IS NOT NULL ORDER BY position LIMIT ?`
-          ).all(from, hi, limit)
+    const after = options.after != null && compareBytes(options.after, lo) >= 0 ? options.after : undefined
+    const lower = after == null ? 'position >= ?' : 'position > ?'
+    const unbounded = hi.every((b) => b === 0)
+    const text = `SELECT key, position, value_digest, length(value) AS size FROM content
+       WHERE ${lower} ${unbounded ? '' : 'AND position < ?'} AND value IS NOT NULL ORDER BY position LIMIT ?`
+    const rows = unbounded
+      ? this.sql(text).all(after ?? lo, limit)
+      : this.sql(text).all(after ?? lo, hi, limit)
     this.rowsRead += rows.length
     const out: PinnedPosition[] = []
     for (const r of rows) {

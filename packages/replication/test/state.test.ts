@@ -210,7 +210,7 @@ describe('counters the database keeps', () => {
     // nothing due to announce before the backfill reached a row; the sweep sees no row either
     expect(entries.due('provide', now + 1, 10)).toEqual([])
     const everything = { limit: 10_000 }
-    const top = new Uint8Array(33).fill(0xff)
+    const top = new Uint8Array(32)
     expect(store.pinnedInRange(new Uint8Array(32), top, everything)).toEqual([])
     const steps: boolean[] = []
     for (let i = 0; i < 10 && steps.at(-1) !== false; i++) steps.push(entries.backfill(500))
@@ -278,9 +278,14 @@ describe('pinnedInRange', () => {
     }
     expect(pages.flat()).toEqual(expected.map((p) => p.key))
     expect(pages.every((p) => p.length <= 7)).toBe(true)
-    // the whole keyspace: every pinned key, none tracked without a value
-    const all = store.pinnedInRange(new Uint8Array(32), new Uint8Array(33).fill(0xff), { limit: 1_000 })
+    // the whole keyspace (a zero hi: no upper bound): every pinned key, none tracked without a value
+    const all = store.pinnedInRange(new Uint8Array(32), new Uint8Array(32), { limit: 1_000 })
     expect(all.map((p) => p.key)).toEqual(byPosition.map((p) => p.key))
+    // from a position to the end of the keyspace
+    const upper = store.pinnedInRange(hi, new Uint8Array(32), { limit: 1_000 })
+    expect(upper.map((p) => p.key)).toEqual(
+      byPosition.filter((p) => p.position[0]! >= 0x80).map((p) => p.key)
+    )
     expect(store.valueOf(keyOf(0))).toBeUndefined()
     expect(store.valueOf(keyOf(1))).toEqual(new Uint8Array([1, 1]))
     // an empty range, and a limit of 0
