@@ -120,9 +120,10 @@ describe('views', () => {
   })
 
   it('replication summary counts the managed keys', () => {
-    expect(
-      replicationSummaryView({ getMetrics: () => ({ a: 1 }), listContent: () => ['k1', 'k2'] } as never)
-    ).toEqual({ metrics: { a: 1 }, keys: 2 })
+    expect(replicationSummaryView({ getMetrics: () => ({ a: 1, totalKeys: 2 }) } as never)).toEqual({
+      metrics: { a: 1, totalKeys: 2 },
+      keys: 2
+    })
   })
 
   it('metrics: numeric flags of the hybrid, nothing more from a component that throws', () => {
@@ -372,7 +373,7 @@ describe('hand-off to replication', () => {
       replication: {
         addContent: async (key: string, _size: number, priority: number) =>
           void added.push({ key, priority }),
-        listContent: () => managed
+        hasContent: (key: string) => managed.includes(key)
       } as unknown as HandoffComponents['replication'],
       storage: { searchContent: async () => stored } as unknown as HandoffComponents['storage'],
       lifecycle: f.lifecycle,

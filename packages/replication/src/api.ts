@@ -167,8 +167,13 @@ export interface ReplicationManager {
   repair(key: string, options?: AbortOptions): Promise<RepairResult>
   /** Push this node's pinned value of the key to one peer; rejects with the peer's refusal. */
   replicateTo(peer: string, key: string, options?: AbortOptions): Promise<void>
-  /** Keys managed by this node. */
-  listContent(): string[]
+  /**
+   * Keys managed by this node, in key order; with `prefix`, only the keys that start with it (read
+   * from an index: the cost grows with the keys listed, not with every key managed).
+   */
+  listContent(prefix?: string): string[]
+  /** Whether this node manages the key (one indexed lookup; false while stopped). */
+  hasContent(key: string): boolean
   /** The value pinned here for the key, if any. */
   getPinnedValue(key: string): Uint8Array | undefined
   addEventListener<K extends keyof ReplicationEvents>(

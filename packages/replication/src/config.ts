@@ -152,6 +152,12 @@ export interface ReplicationConfig {
    * @default { burst: 67_108_864, ratePerSecond: 16_777_216 }
    */
   byteRateLimit: PeerRateLimit
+  /**
+   * Most jobs of each kind (repair, provide, republish) the scheduler keeps queued; each tick
+   * reads at most this many due rows of each kind from the database, never every key.
+   * @default 256
+   */
+  schedulerBatch: number
 }
 
 /** The reference's defaults (and ours for the added timings). */
@@ -179,7 +185,8 @@ export const replicationDefaults: Readonly<ReplicationConfig> = Object.freeze({
   proofTTL: HOUR,
   pushRateLimit: Object.freeze({ burst: 500, ratePerSecond: 100 }),
   proveRateLimit: Object.freeze({ burst: 200, ratePerSecond: 50 }),
-  byteRateLimit: Object.freeze({ burst: 64 * MiB, ratePerSecond: 16 * MiB })
+  byteRateLimit: Object.freeze({ burst: 64 * MiB, ratePerSecond: 16 * MiB }),
+  schedulerBatch: 256
 })
 
 /** A fresh copy of {@link replicationDefaults}. */
@@ -246,7 +253,8 @@ export function checkConfig(c: ReplicationConfig): void {
     'replicationFactor',
     'maxProvidersPerKey',
     'maxConcurrentReplications',
-    'maxRecordsPerPeer'
+    'maxRecordsPerPeer',
+    'schedulerBatch'
   ] as const) {
     if (!Number.isInteger(c[f]) || c[f] < 1) {
       throw new InvalidArgumentError(f, `must be an integer >= 1, got ${String(c[f])}`)

@@ -11,7 +11,7 @@ import type { ReplicationConfig } from './config.js'
 import { type ContentEntries, type Entry, newEntry } from './entries.js'
 import { InvalidArgumentError, UnknownContentError } from './errors.js'
 import type { JobKind } from './scheduler.js'
-import { withJitter } from './timing.js'
+import { spreadOver } from './timing.js'
 import { sameBytes } from './util.js'
 import type { RecordValues } from './values.js'
 
@@ -91,7 +91,8 @@ export class LocalContent {
       {
         nextRepairAt: now,
         nextProvideAt: now,
-        nextRepublishAt: now + withJitter(this.init.republishInterval, this.init.jitter),
+        // keys added in a burst come due for republish spread over the interval
+        nextRepublishAt: now + spreadOver(this.init.republishInterval),
         fresh: value != null && (previous == null || !sameBytes(previous, value))
       }
     )

@@ -12,7 +12,7 @@ import { withJitter } from './timing.js'
 
 export interface DepartureWatchComponents {
   messaging: Pick<PeerMessaging, 'getConnectedPeers'>
-  entries: Pick<ContentEntries, 'get'>
+  entries: Pick<ContentEntries, 'markDeparted'>
   /** The open store, or undefined while stopped. */
   store: () => Pick<ReplicationStore, 'keysProvidedBy'> | undefined
   /** Forgets the peer's cached liveness, so the next check probes it. */
@@ -48,12 +48,8 @@ export class DepartureWatch {
       this.components.forget(peer)
       let affected = 0
       for (const key of store.keysProvidedBy(peer)) {
-        const e = entries.get(key)
-        if (e?.pinned !== true) continue
-        const at = now + withJitter(250, 1)
-        if (e.nextRepairAt > at) e.nextRepairAt = at
-        e.departed = (e.departed ?? 0) + 1
-        affected++
+        // the check comes forward in the database (and in a job's entry that holds it)
+        if (entries.markDeparted(key, now + withJitter(250, 1))) affected++
       }
       if (affected > 0) log.debug({ peer, keys: affected }, 'replication: a co-holder disconnected')
     }

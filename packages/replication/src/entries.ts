@@ -1,34 +1,28 @@
 /**
- * The entry model: the keys this node manages, each an in-memory {@link Entry} (its schedule)
- * over its persisted content row (and pinned value) in the SQLite {@link ReplicationStore}, and
- * the per-peer tally of what peers' pushes made this node pin ({@link PushUsage}).
- * `open()` loads the rows with a fresh schedule; `close()` closes the store.
+ * The entry model: the keys this node manages, each a row of the SQLite {@link ReplicationStore}
+ * with its schedule (next repair, provide and republish due times, failures, deferral) and its
+ * pinned value. Nothing per key lives only in memory: `open()` reads no row, the scheduler asks
+ * the store for due work in batches, counters are kept by the database.
+ *
+ * An {@link Entry} is a copy of a row. While a job works on one, the entry is *held* (`hold`):
+ * `get` and `due` then answer with that same object, so what the job and a concurrent status
+ * check write is not lost to each other; held entries are as many as the jobs queued. Each entry
+ * carries its row's generation: `set` (a new or replaced entry) gives a new one, so a job that
+ * still holds the old entry no longer writes it (`isCurrent`, `persist`).
  */
 import type { ReplicationConfig } from './config.js'
-import { type PeerUsage, PushUsage, type QuotaLimits } from './quota.js'
-import { type ContentRow, ReplicationStore } from './store.js'
-import { withJitter } from './timing.js'
+import { type PeerUsage, type QuotaLimits, withinQuota } from './quota.js'
+import {
+  type ContentRow,
+  type ContentStats,
+  type DueKind,
+  ReplicationStore,
+  type StoredEntry
+} from './store.js'
 import type { ReplicationHealth } from './types.js'
 
-/** In-memory schedule of a managed key, next to its persisted row. */
-export interface Entry extends ContentRow {
-  nextProvideAt: number
-  nextRepublishAt: number
-  /** Set while a non-closest holder waits for closer holders to repair first. */
-  deferredUntil: number | undefined
-  provideFailures: number
-  republishFailures: number
-  /**
-   * Set by `addContent` when the value is new or changed: the next repair pushes it to the known
-   * live holders (so they get the new version) and to the closest peers, without a provider lookup.
-   */
-  fresh: boolean
-  /**
-   * Known holders that disconnected since the last check: a record that lost more of them is
-   * closer to being lost, so its repair goes first.
-   */
-  departed?: number
-}
+/** A managed key: its row, schedule and generation. */
+export interface Entry extends StoredEntry {}
 
 export type EntriesConfig = Pick<
   ReplicationConfig,
@@ -41,40 +35,26 @@ export interface ContentEntriesInit {
   config: EntriesConfig
 }
 
+/** Rows read per query when a caller walks every entry (`values()`). */
+const PAGE = 512
+
 /** What the rest of the manager reads and writes of the managed keys. */
 export class ContentEntries {
   private readonly init: ContentEntriesInit
-  private readonly map = new Map<string, Entry>()
-  private readonly usage = new PushUsage()
+  /** key → the entry a job holds (the canonical copy while held). */
+  private readonly held = new Map<string, Entry>()
+  private readonly refs = new Map<Entry, number>()
   private db: ReplicationStore | undefined
   private writable = false
+  private generation = Date.now() * 1000
 
   constructor(init: ContentEntriesInit) {
     this.init = init
   }
 
-  /** Opens the store and loads every row; after a restart each key is announced and checked soon. */
-  open(now = Date.now()): void {
-    const store = new ReplicationStore(this.init.dataDir)
-    const c = this.init.config
-    for (const row of store.allContent()) {
-      this.map.set(row.key, {
-        ...row,
-        // after a restart every key is announced again soon and checked, spread out by jitter
-        nextProvideAt: now + withJitter(Math.min(c.reprovideInterval, 2000), 1),
-        nextRepublishAt:
-          row.lastRepublished == null
-            ? now + withJitter(Math.min(c.republishInterval, 5000), 1)
-            : row.lastRepublished + withJitter(c.republishInterval, c.jitter),
-        nextRepairAt: now + withJitter(Math.min(c.repairInterval, 5000), 1),
-        deferredUntil: undefined,
-        provideFailures: 0,
-        republishFailures: 0,
-        fresh: false
-      })
-      this.usage.charge(row.key, row.pushedBy, row.size)
-    }
-    this.db = store
+  /** Opens the store; reads no row (due times were persisted, spread out, when they were set). */
+  open(): void {
+    this.db = new ReplicationStore(this.init.dataDir)
     this.writable = true
   }
 
@@ -87,8 +67,8 @@ export class ContentEntries {
     this.writable = false
     this.db?.close()
     this.db = undefined
-    this.map.clear()
-    this.usage.clear()
+    this.held.clear()
+    this.refs.clear()
   }
 
   /** The open store, or undefined when closed. */
@@ -96,69 +76,127 @@ export class ContentEntries {
     return this.db
   }
 
+  /** Keys managed (a counter the database keeps). */
   get size(): number {
-    return this.map.size
+    return this.db?.stats().keys ?? 0
+  }
+
+  /** The counters over the managed keys (one row the database keeps). */
+  stats(): ContentStats | undefined {
+    return this.db?.stats()
   }
 
   get(key: string): Entry | undefined {
-    return this.map.get(key)
+    return this.held.get(key) ?? this.db?.getContent(key)
   }
 
   has(key: string): boolean {
-    return this.map.has(key)
+    return this.held.has(key) || this.db?.hasContent(key) === true
   }
 
-  keys(): string[] {
-    return [...this.map.keys()]
+  /** Managed keys (under `prefix` when given: a range of the primary key); without, a full pass. */
+  keys(prefix?: string): string[] {
+    return this.db?.contentKeys(prefix) ?? []
   }
 
-  values(): IterableIterator<Entry> {
-    return this.map.values()
+  /** Every entry, read a page at a time (a full pass: for start-up re-serving and tests). */
+  *values(): Generator<Entry> {
+    let after: string | undefined
+    for (;;) {
+      const page = this.db?.contentPage(after, PAGE) ?? []
+      for (const e of page) yield this.held.get(e.key) ?? e
+      const last = page.at(-1)
+      if (page.length < PAGE || last == null) return
+      after = last.key
+    }
+  }
+
+  /** Entries whose `kind` job is due at `now`, earliest first, at most `limit` (held ones as held). */
+  due(kind: DueKind, now: number, limit: number): Entry[] {
+    return (this.db?.due(kind, now, limit) ?? []).map((e) => this.held.get(e.key) ?? e)
   }
 
   /** Whether this node holds (pins) the key's value. */
   holds(key: string): boolean {
-    return this.map.get(key)?.pinned === true
+    return this.db?.holdsValue(key) === true
   }
 
   /** Whether `entry` is still the managed one for its key (not removed or replaced). */
   isCurrent(entry: Entry): boolean {
-    return this.map.get(entry.key) === entry
+    if (this.held.get(entry.key) === entry) return true
+    return this.db?.generationOf(entry.key) === entry.generation
+  }
+
+  /** A job works on the entry until `release`: `get` answers with this object meanwhile. */
+  hold(entry: Entry): void {
+    this.refs.set(entry, (this.refs.get(entry) ?? 0) + 1)
+    if (!this.held.has(entry.key) && this.isCurrent(entry)) this.held.set(entry.key, entry)
+  }
+
+  release(entry: Entry): void {
+    const n = (this.refs.get(entry) ?? 1) - 1
+    if (n > 0) {
+      this.refs.set(entry, n)
+      return
+    }
+    this.refs.delete(entry)
+    if (this.held.get(entry.key) === entry) this.held.delete(entry.key)
   }
 
   /** Makes `entry` the managed one for its key and writes it (a given value replaces the pin). */
   set(entry: Entry, value?: Uint8Array): void {
-    this.map.set(entry.key, entry)
+    entry.generation = ++this.generation
+    if (this.held.get(entry.key) !== entry) this.held.delete(entry.key)
     this.db?.upsertContent(entry, value)
-    this.usage.charge(entry.key, entry.pushedBy, entry.size)
   }
 
   /** Writes the entry's row (and the value, when given) even if not current. */
   write(entry: Entry, value?: Uint8Array): void {
     this.db?.upsertContent(entry, value)
-    if (this.isCurrent(entry)) this.usage.charge(entry.key, entry.pushedBy, entry.size)
   }
 
   /** Stops managing the key and drops its row, pin and provider entries. */
   delete(key: string): void {
-    this.map.delete(key)
+    this.held.delete(key)
     this.db?.deleteContent(key)
-    this.usage.release(key)
+  }
+
+  /**
+   * A known holder of the pinned key disconnected: its check is brought forward to `at` and it
+   * counts one more departed holder. Returns whether the key is pinned here.
+   */
+  markDeparted(key: string, at: number): boolean {
+    if (!this.writable || this.db?.markDeparted(key, at) !== true) return false
+    const e = this.held.get(key)
+    if (e != null) {
+      e.nextRepairAt = Math.min(e.nextRepairAt, at)
+      e.departed = (e.departed ?? 0) + 1
+    }
+    return true
   }
 
   /** The records and bytes this node pinned because `peer` pushed them first. */
   usageOf(peer: string): PeerUsage {
-    return this.usage.of(peer)
+    return this.db?.pushUsage(peer) ?? { records: 0, bytes: 0 }
   }
 
   /** Whether one more record of `bytes` pushed by `peer` stays within its quota. */
   allowsPush(peer: string, bytes: number, limits: QuotaLimits): boolean {
-    return this.usage.allows(peer, bytes, limits)
+    return withinQuota(this.usageOf(peer), bytes, limits)
   }
 
-  /** Writes a schedule change of the current entry (not after `seal()`, nor for a removed entry). */
+  /** Writes a schedule change of the current entry (not after `seal()`, nor for a removed or replaced entry). */
   persist(entry: Entry): void {
-    if (this.writable && this.isCurrent(entry)) this.db?.upsertContent(entry)
+    if (this.writable) this.db?.updateSchedule(entry)
+  }
+
+  /**
+   * One step of the background backfill of rows an older version wrote (position, spread due
+   * times), at most `limit` rows; returns whether rows remain.
+   */
+  backfill(limit: number): boolean {
+    if (!this.writable) return false
+    return this.db?.backfill(limit, this.init.config) ?? false
   }
 
   /** The pinned value of the key, if any. */
@@ -173,9 +211,8 @@ export class ContentEntries {
 
   /** The pinned value of the key and its SHA-256, when this node holds it. */
   pinnedValue(key: string): { value: Uint8Array; digest: Uint8Array } | undefined {
-    if (!this.holds(key)) return undefined
     const value = this.value(key)
-    const digest = this.digest(key)
+    const digest = value == null ? undefined : this.digest(key)
     return value == null || digest == null ? undefined : { value, digest }
   }
 
@@ -219,6 +256,8 @@ export function newEntry(
     deferredUntil: undefined,
     provideFailures: 0,
     republishFailures: 0,
-    fresh: schedule.fresh ?? false
+    fresh: schedule.fresh ?? false,
+    departed: 0,
+    generation: 0
   }
 }

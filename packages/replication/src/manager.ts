@@ -69,6 +69,10 @@ import { RecordValues } from './values.js'
 
 type Listener = Parameters<EventTarget['addEventListener']>[1]
 
+/** Rows the background backfill fills per step, and the pause between steps (ms). */
+const BACKFILL_BATCH = 500
+const BACKFILL_PAUSE = 20
+
 class DefaultReplicationManager extends EventTarget implements ReplicationManager {
   readonly config: Readonly<ReplicationConfig>
   readonly protocol: string
@@ -93,6 +97,9 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
   private readonly server: ReplicateServer
   private started = false
   private controller: AbortController | undefined
+  /** The background pass that re-serves every pin after start (never on start's path). */
+  private reserving: Promise<void> | undefined
+  private backfillTimer: ReturnType<typeof setTimeout> | undefined
 
   constructor(components: ReplicationComponents, init: ReplicationInit) {
     super()
@@ -255,7 +262,11 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     return this.started
   }
 
-  /** Opens the store, serves the protocol, re-serves every pin, then starts the scheduler. */
+  /**
+   * Opens the store (no per-key work: the schedule is persisted), serves the protocol and starts
+   * the scheduler. Re-serving every pin from the DHT record store, and filling rows an older
+   * version wrote, run in the background afterwards.
+   */
   async start(): Promise<void> {
     if (this.started) return
     this.entries.open()
@@ -263,9 +274,28 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     this.scheduler.start(this.controller.signal)
     await this.server.start()
     this.started = true
-    const reserved = await this.reprovider.reserve()
-    this.log.info({ keys: this.entries.size, reserved, protocol: this.protocol }, 'replication: started')
+    this.log.info({ keys: this.entries.size, protocol: this.protocol }, 'replication: started')
     this.scheduler.arm()
+    this.reserving = this.reprovider
+      .reserve()
+      .then((reserved) => this.log.debug({ reserved }, 'replication: pins re-served'))
+      .catch((err: unknown) => this.log.warn({ err: errorText(err) }, 'replication: re-serving pins failed'))
+    this.backfill()
+  }
+
+  /** Fills rows an older version wrote, a batch at a time, while started. */
+  private backfill(): void {
+    this.backfillTimer = undefined
+    if (!this.started) return
+    let more = false
+    try {
+      more = this.entries.backfill(BACKFILL_BATCH)
+    } catch (err) {
+      this.log.warn({ err: errorText(err) }, 'replication: backfill failed')
+    }
+    if (!more) return
+    this.backfillTimer = setTimeout(() => this.backfill(), BACKFILL_PAUSE)
+    this.backfillTimer.unref?.()
   }
 
   /** The reverse: stop ticking, abort running jobs, stop serving, wait for the jobs, close the store. */
@@ -273,6 +303,8 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     if (!this.started) return
     this.started = false
     this.entries.seal()
+    if (this.backfillTimer != null) clearTimeout(this.backfillTimer)
+    this.backfillTimer = undefined
     this.scheduler.halt()
     this.controller?.abort(new Error('replication manager stopped'))
     await this.server.stop()
@@ -280,7 +312,10 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     await this.scheduler.drain()
     await this.finder.drain()
     this.finder.clear()
+    // the re-serving pass reads no more once the store is closed
     this.entries.close()
+    await this.reserving
+    this.reserving = undefined
     this.liveness.clear()
     this.verifier.clear()
     this.departures.reset()
@@ -363,7 +398,7 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
 
   getMetrics(): ReplicationMetrics {
     const totalProviders = this.entries.store?.countProviders() ?? 0
-    return buildMetrics(this.entries.values(), this.entries.size, totalProviders, this.counters)
+    return buildMetrics(this.entries.stats(), totalProviders, this.counters)
   }
 
   async repair(key: string, options: AbortOptions = {}): Promise<RepairResult> {
@@ -379,8 +414,12 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     await this.pusher.push(peer, entry, value, signal)
   }
 
-  listContent(): string[] {
-    return this.entries.keys()
+  listContent(prefix?: string): string[] {
+    return this.entries.keys(prefix)
+  }
+
+  hasContent(key: string): boolean {
+    return this.started && this.entries.has(key)
   }
 
   getPinnedValue(key: string): Uint8Array | undefined {

@@ -1,4 +1,5 @@
 /** The manager's counters, shared by the components that count, and the metrics built from them. */
+import type { ContentStats } from './store.js'
 import type { ReplicationMetrics } from './types.js'
 
 /** Counters and last-run times (the metrics' own fields); each component increments its own. */
@@ -49,38 +50,34 @@ export function createCounters(): ReplicationCounters {
   }
 }
 
-/** What the metrics need of the managed keys: each key's last check. */
-export interface CheckedKey {
-  lastActual: number | undefined
-  lastHealth: string | undefined
-}
-
+/**
+ * The metrics from the counters the database keeps over the managed keys (one row: no pass over
+ * the keys), the provider entries' count and the components' counters.
+ */
 export function buildMetrics(
-  keys: Iterable<CheckedKey>,
-  totalKeys: number,
+  stats: ContentStats | undefined,
   totalProviders: number,
   counters: ReplicationCounters
 ): ReplicationMetrics {
-  let sum = 0
-  let checked = 0
-  let healthy = 0
-  let degraded = 0
-  let critical = 0
-  for (const e of keys) {
-    if (e.lastActual == null) continue
-    checked++
-    sum += e.lastActual
-    if (e.lastHealth === 'healthy') healthy++
-    else if (e.lastHealth === 'degraded') degraded++
-    else if (e.lastHealth === 'critical') critical++
+  const s = stats ?? {
+    keys: 0,
+    pinned: 0,
+    pinnedBytes: 0,
+    checked: 0,
+    actualSum: 0,
+    healthy: 0,
+    degraded: 0,
+    critical: 0
   }
   return {
-    totalKeys,
+    totalKeys: s.keys,
+    pinnedKeys: s.pinned,
+    pinnedBytes: s.pinnedBytes,
     totalProviders,
     ...counters,
-    averageReplication: checked === 0 ? 0 : sum / checked,
-    healthyKeys: healthy,
-    degradedKeys: degraded,
-    criticalKeys: critical
+    averageReplication: s.checked === 0 ? 0 : s.actualSum / s.checked,
+    healthyKeys: s.healthy,
+    degradedKeys: s.degraded,
+    criticalKeys: s.critical
   }
 }

@@ -1,6 +1,7 @@
 /**
- * The scheduler: one timer that ticks at most every second, finds the jobs that are due and runs
- * them through two priority queues. Repairs (check and push) have their own queue, bounded by
+ * The scheduler: one timer that ticks at most every second, asks the database for the jobs that
+ * are due (at most `schedulerBatch` rows of each kind per tick, by indexes on the due times, so a
+ * tick costs the same with 100 keys or 100,000) and runs them through two priority queues. Repairs (check and push) have their own queue, bounded by
  * `maxConcurrentReplications`; announcements (provide, republish) run one at a time and only
  * while no repair waits, so a slow DHT query never holds back the copies that keep a record alive.
  * Cleanup runs inline on the tick (it only touches the database).
@@ -9,7 +10,8 @@ import { errorText, type Logger, timeoutSignal } from '@chorus/common'
 import PQueue from 'p-queue'
 import type { ReplicationConfig } from './config.js'
 import type { ContentEntries, Entry } from './entries.js'
-import { withJitter } from './timing.js'
+import type { DueKind } from './store.js'
+import { backoffDelay, withJitter } from './timing.js'
 
 export type JobKind = 'repair' | 'provide' | 'republish'
 const JOB_RANK: Record<JobKind, number> = { repair: 2, provide: 1, republish: 0 }
@@ -26,7 +28,7 @@ export interface ScheduledJobs {
 }
 
 export interface SchedulerComponents {
-  entries: Pick<ContentEntries, 'values' | 'isCurrent'>
+  entries: Pick<ContentEntries, 'due' | 'isCurrent' | 'hold' | 'release' | 'persist'>
   jobs: ScheduledJobs
   log: Logger
 }
@@ -38,13 +40,18 @@ export type SchedulerInit = Pick<
   | 'enableReprovide'
   | 'repairInterval'
   | 'repairBackoffMin'
+  | 'repairBackoffMax'
   | 'reprovideInterval'
   | 'republishInterval'
   | 'cleanupInterval'
   | 'repairRankDelay'
   | 'requestTimeout'
   | 'jitter'
+  | 'schedulerBatch'
 >
+
+/** The due time of each kind of job. */
+const DUE_FIELD = { repair: 'nextRepairAt', provide: 'nextProvideAt', republish: 'nextRepublishAt' } as const
 
 /** The priority of a job in its queue (higher first). */
 export function jobPriority(kind: JobKind, entry: Pick<Entry, 'priority' | 'departed'>): number {
@@ -80,6 +87,8 @@ export class Scheduler {
   private announcements: PQueue | undefined
   private timer: ReturnType<typeof setTimeout> | undefined
   private readonly inflight = new Set<string>()
+  /** Jobs queued or running, by kind. */
+  private readonly pending: Record<JobKind, number> = { repair: 0, provide: 0, republish: 0 }
   private nextCleanupAt = 0
 
   constructor(components: SchedulerComponents, init: SchedulerInit) {
@@ -113,6 +122,9 @@ export class Scheduler {
     this.repairs = undefined
     this.announcements = undefined
     this.inflight.clear()
+    this.pending.repair = 0
+    this.pending.provide = 0
+    this.pending.republish = 0
     this.signal = undefined
   }
 
@@ -139,18 +151,23 @@ export class Scheduler {
     this.timer.unref?.()
   }
 
-  /** Enqueues every job that is due, by priority; runs cleanup inline. */
+  /**
+   * Enqueues due jobs by priority, up to `schedulerBatch` queued per kind: repairs of keys whose
+   * holders left first, then the others by due time. Runs cleanup inline.
+   */
   runDue(now = Date.now()): void {
     const c = this.init
     this.components.jobs.tick(now)
-    for (const e of this.components.entries.values()) {
-      if (!e.pinned) {
-        if (e.nextRepairAt <= now) this.enqueue('repair', e)
-        continue
-      }
-      if (c.enableAutoReplication && e.nextRepairAt <= now) this.enqueue('repair', e)
-      if (c.enableReprovide && e.nextProvideAt <= now) this.enqueue('provide', e)
-      if (c.enableReprovide && e.nextRepublishAt <= now) this.enqueue('republish', e)
+    if (c.enableAutoReplication) {
+      this.fill('urgent', 'repair', now)
+      this.fill('repair', 'repair', now)
+    } else {
+      // without auto-replication only keys tracked without their value are checked (to fetch it)
+      this.fill('repair-unpinned', 'repair', now)
+    }
+    if (c.enableReprovide) {
+      this.fill('provide', 'provide', now)
+      this.fill('republish', 'republish', now)
     }
     if (this.nextCleanupAt <= now) {
       this.components.jobs.cleanup()
@@ -158,15 +175,32 @@ export class Scheduler {
     }
   }
 
-  /** Queues one job for the entry unless the same job is already queued or running. */
-  enqueue(kind: JobKind, entry: Entry): void {
+  /**
+   * Queues due jobs of one kind while fewer than `schedulerBatch` are pending. At most that many
+   * rows are read: the pending ones among them are skipped, so the rest fill the room.
+   */
+  private fill(due: DueKind, kind: JobKind, now: number): void {
+    const batch = this.init.schedulerBatch
+    let room = batch - this.pending[kind]
+    if (room <= 0 || !this.running) return
+    for (const e of this.components.entries.due(due, now, batch)) {
+      if (room <= 0) break
+      if (this.enqueue(kind, e)) room--
+    }
+  }
+
+  /** Queues one job for the entry unless the same job is already queued or running; returns whether it queued it. */
+  enqueue(kind: JobKind, entry: Entry): boolean {
     const id = `${kind}:${entry.key}`
     const queue = kind === 'repair' ? this.repairs : this.announcements
     const signal = this.signal
-    if (this.inflight.has(id) || queue == null || signal == null) return
+    if (this.inflight.has(id) || queue == null || signal == null) return false
     this.inflight.add(id)
+    this.pending[kind]++
     const { entries, jobs, log } = this.components
+    entries.hold(entry)
     const current = (): boolean => this.running && entries.isCurrent(entry)
+    let ran = false
     queue
       .add(
         async () => {
@@ -174,6 +208,7 @@ export class Scheduler {
           if (kind !== 'repair') await this.repairsWaiting(signal)
           if (!current()) return
           const s = timeoutSignal(this.init.requestTimeout * 10, signal)
+          ran = true
           await jobs[kind](entry, s)
         },
         { priority: jobPriority(kind, entry) }
@@ -181,7 +216,28 @@ export class Scheduler {
       .catch((err: unknown) => {
         if (this.running) log.debug({ kind, key: entry.key, err: errorText(err) }, 'replication: job failed')
       })
-      .finally(() => this.inflight.delete(id))
+      .finally(() => {
+        if (ran) this.settle(kind, entry)
+        entries.release(entry)
+        this.inflight.delete(id)
+        this.pending[kind]--
+      })
+    return true
+  }
+
+  /**
+   * Writes what the job left in the entry (every path, a deferral or a failure's back-off
+   * included); a job that left itself due (it failed before setting a time) is retried after a
+   * back-off instead of on every tick.
+   */
+  private settle(kind: JobKind, entry: Entry): void {
+    const field = DUE_FIELD[kind]
+    const now = Date.now()
+    if (entry[field] <= now) {
+      const c = this.init
+      entry[field] = now + backoffDelay(1, c.repairBackoffMin, c.repairBackoffMax, c.jitter)
+    }
+    this.components.entries.persist(entry)
   }
 
   /** Resolves when no repair waits in its queue (running ones may go on), or on shutdown. */

@@ -1,14 +1,20 @@
 /**
- * Persistent replication state in a node:sqlite database: managed content (with the pinned value,
- * its digest and the peer whose push made this node pin it), the provider entries seen per key
- * (candidates, and the proofs of possession they gave), and per-peer reachability. Everything
- * survives a restart.
+ * Persistent replication state in a node:sqlite database (schema and upgrades: `schema.ts`):
+ * managed content (with the pinned value, its digest, its keyspace position, its schedule and the
+ * peer whose push made this node pin it), the provider entries seen per key (candidates, and the
+ * proofs of possession they gave), per-peer reachability, and counters the database keeps on
+ * every write. Everything survives a restart; nothing here reads every row.
+ *
+ * Why it is long: it is the package's one data-access layer, one short method per query.
  */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import type { DatabaseSync } from 'node:sqlite'
+import type { DatabaseSync, StatementSync } from 'node:sqlite'
 import { openDatabase } from '@chorus/common'
+import { keyPosition } from '@chorus/dht'
 import { valueDigest } from './proof.js'
+import type { PeerUsage } from './quota.js'
+import { migrate } from './schema.js'
 import type { ReplicationHealth } from './types.js'
 
 export interface ContentRow {
@@ -34,6 +40,63 @@ export interface ContentRow {
   nextRepairAt: number
 }
 
+/** The schedule of a managed key, persisted next to its row. */
+export interface ContentSchedule {
+  nextProvideAt: number
+  nextRepublishAt: number
+  /** Set while a non-closest holder waits for closer holders to repair first. */
+  deferredUntil: number | undefined
+  provideFailures: number
+  republishFailures: number
+  /**
+   * Set by `addContent` when the value is new or changed: the next repair pushes it to the known
+   * live holders (so they get the new version) and to the closest peers, without a provider lookup.
+   */
+  fresh: boolean
+  /**
+   * Known holders that disconnected since the last check: a record that lost more of them is
+   * closer to being lost, so its repair goes first.
+   */
+  departed?: number
+}
+
+/** A managed key's row and schedule, as stored. */
+export interface StoredEntry extends ContentRow, ContentSchedule {
+  /** Changes when the entry is replaced: a holder of an older one no longer writes it. */
+  generation: number
+}
+
+/** Counters over the managed keys, maintained by the database on every write. */
+export interface ContentStats {
+  keys: number
+  pinned: number
+  /** Bytes of the pinned values. */
+  pinnedBytes: number
+  /** Keys checked at least once, and the sum of their live holders at their last check. */
+  checked: number
+  actualSum: number
+  healthy: number
+  degraded: number
+  critical: number
+}
+
+/** A pinned key in the keyspace: what the keyspace sweep reads of it. */
+export interface PinnedPosition {
+  key: string
+  /** SHA-256 of the key's bytes (32 bytes). */
+  position: Uint8Array
+  /** SHA-256 of the pinned value. */
+  digest: Uint8Array
+  /** Bytes of the pinned value. */
+  size: number
+}
+
+/** The spread of the first due times of rows the backfill fills (each uniform over its interval). */
+export interface BackfillSpread {
+  reprovideInterval: number
+  republishInterval: number
+}
+
 export interface ProviderRow {
   key: string
   peer: string
@@ -52,48 +115,13 @@ export interface PeerRow {
   lastSeen: number | undefined
 }
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS content (
-  key TEXT PRIMARY KEY,
-  size INTEGER NOT NULL,
-  priority INTEGER NOT NULL,
-  created_at INTEGER NOT NULL,
-  value BLOB,
-  origin TEXT NOT NULL,
-  last_reprovided INTEGER,
-  last_republished INTEGER,
-  last_checked INTEGER,
-  last_actual INTEGER,
-  last_health TEXT,
-  repair_failures INTEGER NOT NULL DEFAULT 0,
-  next_repair_at INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS providers (
-  key TEXT NOT NULL,
-  peer TEXT NOT NULL,
-  added_at INTEGER NOT NULL,
-  last_seen INTEGER NOT NULL,
-  PRIMARY KEY (key, peer)
-);
-CREATE INDEX IF NOT EXISTS providers_by_peer ON providers (peer);
-CREATE TABLE IF NOT EXISTS peers (
-  peer TEXT PRIMARY KEY,
-  quality REAL NOT NULL,
-  last_seen INTEGER
-);
-`
-
-/** Columns added after the first schema: added to an older database when it opens. */
-const ADDED_COLUMNS: Record<string, Record<string, string>> = {
-  content: { pushed_by: 'TEXT', value_digest: 'BLOB' },
-  providers: { announced: 'INTEGER NOT NULL DEFAULT 0', proof_digest: 'BLOB', proven_at: 'INTEGER' }
-}
-
 type Row = Record<string, unknown>
 
 const num = (v: unknown): number | undefined => (v == null ? undefined : Number(v))
+const bytes = (v: unknown): Uint8Array | undefined => (v instanceof Uint8Array ? v : undefined)
 
-function toContent(r: Row): ContentRow {
+function toEntry(r: Row): StoredEntry {
+  const nextRepairAt = Number(r.next_repair_at)
   return {
     key: String(r.key),
     size: Number(r.size),
@@ -108,14 +136,47 @@ function toContent(r: Row): ContentRow {
     lastActual: num(r.last_actual),
     lastHealth: r.last_health == null ? undefined : (String(r.last_health) as ReplicationHealth),
     repairFailures: Number(r.repair_failures),
-    nextRepairAt: Number(r.next_repair_at)
+    nextRepairAt,
+    // a row the backfill has not reached yet: due with its repair check
+    nextProvideAt: num(r.next_provide_at) ?? nextRepairAt,
+    nextRepublishAt: num(r.next_republish_at) ?? nextRepairAt,
+    deferredUntil: num(r.deferred_until),
+    provideFailures: Number(r.provide_failures ?? 0),
+    republishFailures: Number(r.republish_failures ?? 0),
+    fresh: Number(r.fresh ?? 0) === 1,
+    departed: Number(r.departed ?? 0),
+    generation: Number(r.generation ?? 0)
   }
 }
 
 const CONTENT_COLUMNS = `key, size, priority, created_at, value IS NOT NULL AS has_value, origin, pushed_by,
-  last_reprovided, last_republished, last_checked, last_actual, last_health, repair_failures, next_repair_at`
+  last_reprovided, last_republished, last_checked, last_actual, last_health, repair_failures, next_repair_at,
+  next_provide_at, next_republish_at, deferred_until, provide_failures, republish_failures, fresh, departed,
+  generation`
 
-const bytes = (v: unknown): Uint8Array | undefined => (v instanceof Uint8Array ? v : undefined)
+/** The schedule columns a job writes back (`persist`). */
+const SCHEDULE_SET = `last_reprovided = ?, last_republished = ?, last_checked = ?, last_actual = ?, last_health = ?,
+  repair_failures = ?, next_repair_at = ?, next_provide_at = ?, next_republish_at = ?, deferred_until = ?,
+  provide_failures = ?, republish_failures = ?, fresh = ?, departed = ?`
+
+function scheduleValues(c: ContentRow & Partial<ContentSchedule>): Array<number | string | null> {
+  return [
+    c.lastReprovided ?? null,
+    c.lastRepublished ?? null,
+    c.lastChecked ?? null,
+    c.lastActual ?? null,
+    c.lastHealth ?? null,
+    c.repairFailures,
+    c.nextRepairAt,
+    c.nextProvideAt ?? c.nextRepairAt,
+    c.nextRepublishAt ?? c.nextRepairAt,
+    c.deferredUntil ?? null,
+    c.provideFailures ?? 0,
+    c.republishFailures ?? 0,
+    c.fresh === true ? 1 : 0,
+    c.departed ?? 0
+  ]
+}
 
 function toProvider(r: Row): ProviderRow {
   return {
@@ -129,10 +190,25 @@ function toProvider(r: Row): ProviderRow {
   }
 }
 
+/** Due rows of each kind of job: the index each query walks is named in `schema.ts`. */
+const DUE: Record<DueKind, string> = {
+  urgent: 'next_repair_at <= ? AND departed > 0 ORDER BY next_repair_at',
+  repair: 'next_repair_at <= ? ORDER BY next_repair_at',
+  'repair-unpinned': 'next_repair_at <= ? AND value IS NULL ORDER BY next_repair_at',
+  provide: 'next_provide_at <= ? AND value IS NOT NULL ORDER BY next_provide_at',
+  republish: 'next_republish_at <= ? AND value IS NOT NULL ORDER BY next_republish_at'
+}
+
+/** What the scheduler asks: repairs of keys whose holders left first (`urgent`), then the rest. */
+export type DueKind = 'urgent' | 'repair' | 'repair-unpinned' | 'provide' | 'republish'
+
 export class ReplicationStore {
   private readonly db: DatabaseSync
+  private readonly statements = new Map<string, StatementSync>()
+  /** Rows read by the content queries since the store opened (what a test of start-up work counts). */
+  rowsRead = 0
 
-  /** Opens (creating when needed) `<dataDir>/replication.sqlite`, or an in-memory database. */
+  /** Opens (creating or upgrading when needed) `<dataDir>/replication.sqlite`, or an in-memory database. */
   constructor(dataDir: string | undefined) {
     let path: string | undefined
     if (dataDir != null) {
@@ -140,43 +216,116 @@ export class ReplicationStore {
       path = join(dataDir, 'replication.sqlite')
     }
     this.db = openDatabase(path)
-    this.db.exec(SCHEMA)
-    for (const [table, columns] of Object.entries(ADDED_COLUMNS)) {
-      const have = new Set(
-        this.db
-          .prepare(`PRAGMA table_info(${table})`)
-          .all()
-          .map((r) => String(r.name))
-      )
-      for (const [name, decl] of Object.entries(columns)) {
-        if (!have.has(name)) this.db.exec(`ALTER TABLE ${table} ADD COLUMN ${name} ${decl}`)
-      }
+    try {
+      migrate(this.db)
+    } catch (err) {
+      this.db.close()
+      throw err
     }
   }
 
   close(): void {
+    this.statements.clear()
     if (this.db.isOpen) this.db.close()
   }
 
-  allContent(): ContentRow[] {
-    return this.db.prepare(`SELECT ${CONTENT_COLUMNS} FROM content`).all().map(toContent)
+  /** A prepared statement, prepared once. */
+  private sql(text: string): StatementSync {
+    let s = this.statements.get(text)
+    if (s == null) {
+      s = this.db.prepare(text)
+      this.statements.set(text, s)
+    }
+    return s
   }
 
-  getContent(key: string): ContentRow | undefined {
-    const r = this.db.prepare(`SELECT ${CONTENT_COLUMNS} FROM content WHERE key = ?`).get(key)
-    return r == null ? undefined : toContent(r)
+  private entries(rows: Row[]): StoredEntry[] {
+    this.rowsRead += rows.length
+    return rows.map(toEntry)
+  }
+
+  /** Runs `fn` in one transaction. */
+  transaction<T>(fn: () => T): T {
+    this.db.exec('BEGIN')
+    try {
+      const out = fn()
+      this.db.exec('COMMIT')
+      return out
+    } catch (err) {
+      if (this.db.isTransaction) this.db.exec('ROLLBACK')
+      throw err
+    }
+  }
+
+  // ------------------------------------------------------------------ content
+
+  getContent(key: string): StoredEntry | undefined {
+    const r = this.sql(`SELECT ${CONTENT_COLUMNS} FROM content WHERE key = ?`).get(key)
+    return r == null ? undefined : this.entries([r])[0]
+  }
+
+  /** Whether the key is managed. */
+  hasContent(key: string): boolean {
+    return this.sql('SELECT 1 FROM content WHERE key = ?').get(key) != null
+  }
+
+  /** Whether the key's value is pinned here. */
+  holdsValue(key: string): boolean {
+    return this.sql('SELECT 1 FROM content WHERE key = ? AND value IS NOT NULL').get(key) != null
+  }
+
+  /** The entry's generation, or undefined when the key is not managed. */
+  generationOf(key: string): number | undefined {
+    return num(this.sql('SELECT generation FROM content WHERE key = ?').get(key)?.generation)
+  }
+
+  /** Managed keys in key order; with `prefix`, only those under it (a range of the primary key). */
+  contentKeys(prefix?: string): string[] {
+    const rows =
+      prefix == null
+        ? this.sql('SELECT key FROM content ORDER BY key').all()
+        : // U+10FFFF encodes above every UTF-8 character: the range holds exactly the prefixed keys
+          this.sql('SELECT key FROM content WHERE key >= ? AND key < ? ORDER BY key').all(
+            prefix,
+            `${prefix}\u{10FFFF}`
+          )
+    return rows.map((r) => String(r.key))
+  }
+
+  /** Managed entries after `afterKey` in key order, at most `limit`. */
+  contentPage(afterKey: string | undefined, limit: number): StoredEntry[] {
+    const rows =
+      afterKey == null
+        ? this.sql(`SELECT ${CONTENT_COLUMNS} FROM content ORDER BY key LIMIT ?`).all(limit)
+        : this.sql(`SELECT ${CONTENT_COLUMNS} FROM content WHERE key > ? ORDER BY key LIMIT ?`).all(
+            afterKey,
+            limit
+          )
+    return this.entries(rows)
+  }
+
+  /** Entries whose `kind` job is due at `now`, earliest first, at most `limit`. */
+  due(kind: DueKind, now: number, limit: number): StoredEntry[] {
+    return this.entries(
+      this.sql(`SELECT ${CONTENT_COLUMNS} FROM content WHERE ${DUE[kind]} LIMIT ?`).all(now, limit)
+    )
   }
 
   getValue(key: string): Uint8Array | undefined {
-    const r = this.db.prepare('SELECT value FROM content WHERE key = ?').get(key)
+    const r = this.sql('SELECT value FROM content WHERE key = ?').get(key)
     return bytes(r?.value)
+  }
+
+  /** The pinned value of the key, if any (the keyspace sweep reads values by key). */
+  valueOf(key: string): Uint8Array | undefined {
+    return this.getValue(key)
   }
 
   /** SHA-256 of the pinned value (computed once, when it was written). */
   getDigest(key: string): Uint8Array | undefined {
-    const r = this.db
-      .prepare('SELECT value_digest, value IS NOT NULL AS has_value FROM content WHERE key = ?')
-      .get(key)
+    const r = this.sql('SELECT value_digest, value IS NOT NULL AS has_value FROM content WHERE key = ?').get(
+      key
+    )
     if (r == null || Number(r.has_value) !== 1) return undefined
     const digest = bytes(r.value_digest)
     if (digest != null) return digest
@@ -185,51 +334,171 @@ export class ReplicationStore {
     return value == null ? undefined : valueDigest(value)
   }
 
-  /** Inserts or updates a content entry; a given value replaces the pinned one. */
-  upsertContent(c: ContentRow, value?: Uint8Array): void {
-    this.db
-      .prepare(
-        `INSERT INTO content (key, size, priority, created_at, value, value_digest, origin, pushed_by, last_reprovided,
-           last_republished, last_checked, last_actual, last_health, repair_failures, next_repair_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT(key) DO UPDATE SET size = excluded.size, priority = excluded.priority,
-           value = COALESCE(excluded.value, content.value),
-           value_digest = CASE WHEN excluded.value IS NULL THEN content.value_digest ELSE excluded.value_digest END,
-           origin = excluded.origin, pushed_by = excluded.pushed_by,
-           last_reprovided = excluded.last_reprovided, last_republished = excluded.last_republished,
-           last_checked = excluded.last_checked, last_actual = excluded.last_actual,
-           last_health = excluded.last_health, repair_failures = excluded.repair_failures,
-           next_repair_at = excluded.next_repair_at`
-      )
-      .run(
-        c.key,
-        c.size,
-        c.priority,
-        c.createdAt,
-        value ?? null,
-        value == null ? null : valueDigest(value),
-        c.origin,
-        c.pushedBy ?? null,
-        c.lastReprovided ?? null,
-        c.lastRepublished ?? null,
-        c.lastChecked ?? null,
-        c.lastActual ?? null,
-        c.lastHealth ?? null,
-        c.repairFailures,
-        c.nextRepairAt
-      )
+  /**
+   * Inserts or updates a content entry with its schedule; a given value replaces the pinned one.
+   * A row given without a schedule is due for provide and republish with its repair check.
+   */
+  upsertContent(
+    c: ContentRow & Partial<ContentSchedule> & { generation?: number },
+    value?: Uint8Array
+  ): void {
+    this.sql(
+      `INSERT INTO content (key, size, priority, created_at, value, value_digest, origin, pushed_by, position,
+         generation, last_reprovided, last_republished, last_checked, last_actual, last_health, repair_failures,
+         next_repair_at, next_provide_at, next_republish_at, deferred_until, provide_failures, republish_failures,
+         fresh, departed)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(key) DO UPDATE SET size = excluded.size, priority = excluded.priority,
+         value = COALESCE(excluded.value, content.value),
+         value_digest = CASE WHEN excluded.value IS NULL THEN content.value_digest ELSE excluded.value_digest END,
+         origin = excluded.origin, pushed_by = excluded.pushed_by, position = excluded.position,
+         generation = excluded.generation,
+         last_reprovided = excluded.last_reprovided, last_republished = excluded.last_republished,
+         last_checked = excluded.last_checked, last_actual = excluded.last_actual,
+         last_health = excluded.last_health, repair_failures = excluded.repair_failures,
+         next_repair_at = excluded.next_repair_at, next_provide_at = excluded.next_provide_at,
+         next_republish_at = excluded.next_republish_at, deferred_until = excluded.deferred_until,
+         provide_failures = excluded.provide_failures, republish_failures = excluded.republish_failures,
+         fresh = excluded.fresh, departed = excluded.departed`
+    ).run(
+      c.key,
+      c.size,
+      c.priority,
+      c.createdAt,
+      value ?? null,
+      value == null ? null : valueDigest(value),
+      c.origin,
+      c.pushedBy ?? null,
+      keyPosition(c.key),
+      c.generation ?? 0,
+      ...scheduleValues(c)
+    )
+  }
+
+  /**
+   * Writes the entry's checks and schedule when the stored entry is still of its generation (not
+   * removed or replaced since it was read); returns whether it was.
+   */
+  updateSchedule(c: StoredEntry): boolean {
+    const r = this.sql(`UPDATE content SET ${SCHEDULE_SET} WHERE key = ? AND generation = ?`).run(
+      ...scheduleValues(c),
+      c.key,
+      c.generation
+    )
+    return Number(r.changes) > 0
+  }
+
+  /**
+   * A known holder of the pinned key disconnected: its check is brought forward to `at` (unless it
+   * is sooner) and it counts one more departed holder. Returns whether the key is pinned here.
+   */
+  markDeparted(key: string, at: number): boolean {
+    const r = this.sql(
+      `UPDATE content SET next_repair_at = MIN(next_repair_at, ?), departed = departed + 1
+       WHERE key = ? AND value IS NOT NULL`
+    ).run(at, key)
+    return Number(r.changes) > 0
   }
 
   deleteContent(key: string): void {
-    this.db.prepare('DELETE FROM content WHERE key = ?').run(key)
-    this.db.prepare('DELETE FROM providers WHERE key = ?').run(key)
+    this.sql('DELETE FROM content WHERE key = ?').run(key)
+    this.sql('DELETE FROM providers WHERE key = ?').run(key)
   }
 
-  providers(key: string): ProviderRow[] {
-    return this.db
-      .prepare(
-        'SELECT key, peer, added_at, last_seen, announced, proof_digest, proven_at FROM providers WHERE key = ?'
+  /** The counters over the managed keys (one row, kept by the database). */
+  stats(): ContentStats {
+    const r = this.sql('SELECT * FROM content_stats WHERE id = 1').get() ?? {}
+    return {
+      keys: Number(r.keys ?? 0),
+      pinned: Number(r.pinned ?? 0),
+      pinnedBytes: Number(r.pinned_bytes ?? 0),
+      checked: Number(r.checked ?? 0),
+      actualSum: Number(r.actual_sum ?? 0),
+      healthy: Number(r.healthy ?? 0),
+      degraded: Number(r.degraded ?? 0),
+      critical: Number(r.critical ?? 0)
+    }
+  }
+
+  /** The records and bytes this node pinned because `peer` pushed them first (one row). */
+  pushUsage(peer: string): PeerUsage {
+    const r = this.sql('SELECT records, bytes FROM push_usage WHERE peer = ?').get(peer)
+    return { records: Number(r?.records ?? 0), bytes: Number(r?.bytes ?? 0) }
+  }
+
+  /**
+   * Pinned keys whose position is in [`lo`, `hi`) and above `after` (when given), by position, at
+   * most `limit`, each with its value's digest and byte length. Positions compare as bytes
+   * (memcmp); a `hi` of 32 zero bytes means no upper bound (the end of the keyspace, 2^256,
+   * wrapped). Rows of an older database appear once the backfill gave them a position.
+   */
+  pinnedInRange(
+    lo: Uint8Array,
+    hi: Uint8Array,
+    options: { after?: Uint8Array; limit: number }
+  ): Array<{ key: string; position: Uint8Array; digest: Uint8Array; size: number }> {
+    const limit = Math.max(0, Math.floor(options.limit))
+    const after = options.after != null && compareBytes(options.after, lo) >= 0 ? options.after : undefined
+    const lower = after == null ? 'position >= ?' : 'position > ?'
+    const unbounded = hi.every((b) => b === 0)
+    const text = `SELECT key, position, value_digest, length(value) AS size FROM content
+       WHERE ${lower} ${unbounded ? '' : 'AND position < ?'} AND value IS NOT NULL ORDER BY position LIMIT ?`
+    const rows = unbounded
+      ? this.sql(text).all(after ?? lo, limit)
+      : this.sql(text).all(after ?? lo, hi, limit)
+    this.rowsRead += rows.length
+    const out: PinnedPosition[] = []
+    for (const r of rows) {
+      const key = String(r.key)
+      const digest = bytes(r.value_digest) ?? this.getDigest(key)
+      const position = bytes(r.position)
+      if (digest == null || position == null) continue
+      out.push({ key, position, digest, size: Number(r.size) })
+    }
+    return out
+  }
+
+  /**
+   * Fills, for at most `limit` rows after the persisted cursor, what rows of an older database
+   * lack: the position, and first provide and republish due times spread uniformly over their
+   * intervals. Returns whether rows remain (false once the backfill is done, or never needed).
+   */
+  backfill(limit: number, spread: BackfillSpread, now = Date.now()): boolean {
+    const cursor = num(this.sql(`SELECT value FROM meta WHERE name = 'backfill_rowid'`).get()?.value)
+    if (cursor == null) return false
+    const rows = this.sql(
+      `SELECT rowid, key, position IS NULL AS no_position, next_provide_at IS NULL AS no_provide,
+         next_republish_at IS NULL AS no_republish FROM content WHERE rowid > ? ORDER BY rowid LIMIT ?`
+    ).all(cursor, limit)
+    this.transaction(() => {
+      const fill = this.sql(
+        `UPDATE content SET position = COALESCE(position, ?),
+           next_provide_at = COALESCE(next_provide_at, ?), next_republish_at = COALESCE(next_republish_at, ?)
+         WHERE rowid = ?`
       )
+      for (const r of rows) {
+        if (Number(r.no_position) + Number(r.no_provide) + Number(r.no_republish) === 0) continue
+        fill.run(
+          keyPosition(String(r.key)),
+          now + Math.round(Math.random() * spread.reprovideInterval),
+          now + Math.round(Math.random() * spread.republishInterval),
+          Number(r.rowid)
+        )
+      }
+      const last = rows.at(-1)
+      if (rows.length < limit || last == null)
+        this.sql(`DELETE FROM meta WHERE name = 'backfill_rowid'`).run()
+      else this.sql(`UPDATE meta SET value = ? WHERE name = 'backfill_rowid'`).run(Number(last.rowid))
+    })
+    return rows.length >= limit
+  }
+
+  // ---------------------------------------------------------------- providers
+
+  providers(key: string): ProviderRow[] {
+    return this.sql(
+      'SELECT key, peer, added_at, last_seen, announced, proof_digest, proven_at FROM providers WHERE key = ?'
+    )
       .all(key)
       .map(toProvider)
   }
@@ -239,55 +508,50 @@ export class ReplicationStore {
    * `announced` when the peer announced it itself (a DHT provider record).
    */
   touchProvider(key: string, peer: string, seenAt: number, announced = false): void {
-    this.db
-      .prepare(
-        `INSERT INTO providers (key, peer, added_at, last_seen, announced) VALUES (?, ?, ?, ?, ?)
+    this.sql(
+      `INSERT INTO providers (key, peer, added_at, last_seen, announced) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT(key, peer) DO UPDATE SET last_seen = MAX(providers.last_seen, excluded.last_seen),
            announced = MAX(providers.announced, excluded.announced)`
-      )
-      .run(key, peer, seenAt, seenAt, announced ? 1 : 0)
+    ).run(key, peer, seenAt, seenAt, announced ? 1 : 0)
   }
 
   /** Records that `peer` proved at `at` that it holds the value of `key` whose digest is `digest`. */
   recordProof(key: string, peer: string, digest: Uint8Array, at: number): void {
-    this.db
-      .prepare(
-        `INSERT INTO providers (key, peer, added_at, last_seen, proof_digest, proven_at) VALUES (?, ?, ?, ?, ?, ?)
+    this.sql(
+      `INSERT INTO providers (key, peer, added_at, last_seen, proof_digest, proven_at) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT(key, peer) DO UPDATE SET last_seen = MAX(providers.last_seen, excluded.last_seen),
            proof_digest = excluded.proof_digest, proven_at = excluded.proven_at`
-      )
-      .run(key, peer, at, at, digest, at)
+    ).run(key, peer, at, at, digest, at)
   }
 
   /** Forgets that `peer` was said to provide `key` (it could not prove it). */
   dropProvider(key: string, peer: string): void {
-    this.db.prepare('DELETE FROM providers WHERE key = ? AND peer = ?').run(key, peer)
+    this.sql('DELETE FROM providers WHERE key = ? AND peer = ?').run(key, peer)
   }
 
   /** Peers that proved at some time that they held some version of the key. */
   provenPeers(key: string): string[] {
-    return this.db
-      .prepare('SELECT peer FROM providers WHERE key = ? AND proof_digest IS NOT NULL')
+    return this.sql('SELECT peer FROM providers WHERE key = ? AND proof_digest IS NOT NULL')
       .all(key)
       .map((r) => String(r.peer))
   }
 
   /** Keys the peer is recorded as providing. */
   keysProvidedBy(peer: string): string[] {
-    return this.db
-      .prepare('SELECT key FROM providers WHERE peer = ?')
+    return this.sql('SELECT key FROM providers WHERE peer = ?')
       .all(peer)
       .map((r) => String(r.key))
   }
 
+  /** Provider entries across all keys (a counter the database keeps). */
   countProviders(): number {
-    const r = this.db.prepare('SELECT COUNT(*) AS n FROM providers').get()
-    return Number(r?.n ?? 0)
+    const r = this.sql('SELECT providers FROM content_stats WHERE id = 1').get()
+    return Number(r?.providers ?? 0)
   }
 
   /** Drops provider entries last seen before `olderThan`; returns how many. */
   expireProviders(olderThan: number): number {
-    return Number(this.db.prepare('DELETE FROM providers WHERE last_seen < ?').run(olderThan).changes)
+    return Number(this.sql('DELETE FROM providers WHERE last_seen < ?').run(olderThan).changes)
   }
 
   /**
@@ -310,18 +574,21 @@ export class ReplicationStore {
   }
 
   getPeer(peer: string): PeerRow | undefined {
-    const r = this.db.prepare('SELECT peer, quality, last_seen FROM peers WHERE peer = ?').get(peer)
+    const r = this.sql('SELECT peer, quality, last_seen FROM peers WHERE peer = ?').get(peer)
     return r == null
       ? undefined
       : { peer: String(r.peer), quality: Number(r.quality), lastSeen: num(r.last_seen) }
   }
 
   putPeer(p: PeerRow): void {
-    this.db
-      .prepare(
-        `INSERT INTO peers (peer, quality, last_seen) VALUES (?, ?, ?)
+    this.sql(
+      `INSERT INTO peers (peer, quality, last_seen) VALUES (?, ?, ?)
          ON CONFLICT(peer) DO UPDATE SET quality = excluded.quality, last_seen = excluded.last_seen`
-      )
-      .run(p.peer, p.quality, p.lastSeen ?? null)
+    ).run(p.peer, p.quality, p.lastSeen ?? null)
   }
+}
+
+/** memcmp order of two byte strings (a prefix sorts first). */
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  return Buffer.compare(a, b)
 }

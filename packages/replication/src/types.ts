@@ -63,6 +63,9 @@ export interface ReplicationStatus {
 export interface ReplicationMetrics {
   /** Keys this node manages. */
   totalKeys: number
+  /** Managed keys whose value this node holds (pins), and the bytes of those values. */
+  pinnedKeys: number
+  pinnedBytes: number
   /** Provider entries tracked across all keys. */
   totalProviders: number
   /** Announcements (provide, reprovide) that at least one peer acknowledged. */

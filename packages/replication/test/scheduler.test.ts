@@ -90,7 +90,8 @@ describe('Scheduler', () => {
     const controller = new AbortController()
     scheduler.start(controller.signal)
     // repairs queued first: the announcements then wait for every waiting repair to start
-    for (const e of entries.values()) if (e.key !== '/CHORUS/later') scheduler.enqueue('repair', e)
+    for (const key of ['/CHORUS/low', '/CHORUS/high', '/CHORUS/lost'])
+      scheduler.enqueue('repair', entries.get(key)!)
     scheduler.runDue()
     // the same due jobs again are not queued twice
     scheduler.runDue()
@@ -108,24 +109,37 @@ describe('Scheduler', () => {
     expect(order.some((o) => o.endsWith('/CHORUS/later'))).toBe(false)
   })
 
-  it('skips jobs of removed entries and drops waiting jobs on stop', async () => {
+  it('skips jobs of removed entries', async () => {
     const entries = entriesWith({ key: '/CHORUS/a' }, { key: '/CHORUS/b' })
     const { order, release, jobs } = recordingJobs()
     const scheduler = new Scheduler({ entries, jobs, log: silentLogger }, config)
     scheduler.start(new AbortController().signal)
     scheduler.runDue()
     entries.delete('/CHORUS/b')
+    release()
+    for (let i = 0; i < 100 && order.length < 3; i++) await new Promise((r) => setTimeout(r, 10))
+    await new Promise((r) => setTimeout(r, 20))
+    await scheduler.stop()
+    // b was removed before its jobs ran
+    expect(order.sort()).toEqual(['provide:/CHORUS/a', 'repair:/CHORUS/a', 'republish:/CHORUS/a'])
+  })
+
+  it('drops waiting jobs on stop', async () => {
+    const entries = entriesWith({ key: '/CHORUS/a' }, { key: '/CHORUS/b' })
+    const { order, release, jobs } = recordingJobs()
+    const scheduler = new Scheduler({ entries, jobs, log: silentLogger }, config)
+    scheduler.start(new AbortController().signal)
+    scheduler.runDue()
     await new Promise((r) => setTimeout(r, 20))
     const stopped = scheduler.stop()
     release()
     await stopped
-    // a's repair and first announcement were running (one queue each); a's republish waited and
-    // was dropped; b was removed before its jobs ran
-    expect(order).toEqual(['repair:/CHORUS/a', 'provide:/CHORUS/a'])
+    // a's repair was running; the announcements waited behind b's waiting repair and were dropped
+    expect(order).toEqual(['repair:/CHORUS/a'])
     // stopped: nothing is queued any more
     scheduler.enqueue('repair', entries.get('/CHORUS/a')!)
     await new Promise((r) => setTimeout(r, 10))
-    expect(order).toHaveLength(2)
+    expect(order).toHaveLength(1)
   })
 
   it('runs cleanup on the tick once its interval passed', async () => {

@@ -31,17 +31,43 @@ export function stillOpens(
 export interface ContentCacheInit {
   /** Time to live of an entry in ms. */
   ttl: number
-  /** Most entries held. */
-  maxEntries: number
-  /** Most plaintext bytes held. */
+  /** Most entries held; undefined: no bound on entries (the bytes bound them). */
+  maxEntries?: number | undefined
+  /** Most bytes held, each entry counted by {@link cacheEntryBytes}. */
   maxBytes: number
+}
+
+/** What an entry costs besides its bytes of content, metadata and key (objects, map slot). */
+export const CACHE_ENTRY_OVERHEAD = 256
+
+/** Bytes of a metadata object: its strings (2 bytes a character), numbers and arrays. */
+function metadataBytes(metadata: UCXLMetadata): number {
+  let n = 0
+  for (const v of Object.values(metadata)) {
+    if (typeof v === 'string') n += 2 * v.length
+    else if (Array.isArray(v)) for (const x of v) n += 16 + (typeof x === 'string' ? 2 * x.length : 8)
+    else if (v instanceof Uint8Array) n += v.byteLength
+    else n += 8
+  }
+  return n
+}
+
+/** What one cached entry under `key` counts against `maxBytes`. */
+export function cacheEntryBytes(key: string, entry: CacheEntry): number {
+  return (
+    CACHE_ENTRY_OVERHEAD +
+    2 * key.length +
+    entry.content.byteLength +
+    metadataBytes(entry.metadata) +
+    2 * (entry.opener.role.length + (entry.opener.keyId?.length ?? 0))
+  )
 }
 
 const LATEST = '\u0000latest'
 
 /**
- * Decrypted content by address and version, bounded by entries and bytes (lru-cache evicts the
- * least recently used) and expiring after `ttl`. `<base>\0latest` points at the newest version
+ * Decrypted content by address and version, bounded in bytes (each entry's content, metadata, key
+ * and a fixed overhead; lru-cache evicts the least recently used) and expiring after `ttl`. `<base>\0latest` points at the newest version
  * this node has seen, so `*^` is answered without a DHT round trip while it is fresh.
  */
 export class ContentCache {
@@ -51,9 +77,9 @@ export class ContentCache {
   constructor(init: ContentCacheInit) {
     this.ttl = init.ttl
     this.lru = new LRUCache<string, CacheEntry>({
-      max: init.maxEntries,
+      ...(init.maxEntries != null ? { max: init.maxEntries } : {}),
       maxSize: init.maxBytes,
-      sizeCalculation: (e) => Math.max(1, e.content.byteLength),
+      sizeCalculation: (e, key) => cacheEntryBytes(key, e),
       ttl: init.ttl,
       // Expired entries are dropped on access and by cleanup(); no timer per entry.
       ttlAutopurge: false,
@@ -87,8 +113,9 @@ export class ContentCache {
   ): CacheEntry {
     const now = Date.now()
     const entry: CacheEntry = { content, metadata, opener, cachedAt: now, expiresAt: now + this.ttl }
-    if (entry.content.byteLength > this.lru.maxSize) return entry
-    this.lru.set(ContentCache.versionKey(base, metadata.version), entry)
+    const key = ContentCache.versionKey(base, metadata.version)
+    if (cacheEntryBytes(ContentCache.latestKey(base), entry) > this.lru.maxSize) return entry
+    this.lru.set(key, entry)
     if (latest) {
       const current = this.lru.peek(ContentCache.latestKey(base))
       if (current === undefined || current.metadata.version <= metadata.version) {

@@ -26,12 +26,14 @@ export interface EncryptedStorageInit {
    */
   cacheTTL?: number
   /**
-   * Most cache entries (a version cached as latest counts twice).
-   * @default 1000
+   * Most cache entries, an optional bound besides `cacheMaxBytes` (a version cached as latest
+   * counts twice).
+   * @default undefined (no bound on entries: the cache is bounded in bytes)
    */
   cacheMaxEntries?: number
   /**
-   * Most plaintext bytes in the cache (64 MiB).
+   * Most bytes the cache holds (64 MiB), each entry counted with its plaintext, its metadata, its
+   * key and a fixed overhead, so many small entries are bounded as well as a few large ones.
    * @default 64 * 1024 * 1024
    */
   cacheMaxBytes?: number
@@ -165,7 +167,6 @@ export interface EncryptedStorageInit {
 /** The defaults of every optional {@link EncryptedStorageInit} option with a fixed default. */
 export const encryptedStorageDefaults = {
   cacheTTL: 10 * 60_000,
-  cacheMaxEntries: 1000,
   cacheMaxBytes: 64 * 1024 * 1024,
   maxContentBytes: 1024 * 1024,
   writeQuorum: 3,
@@ -192,7 +193,8 @@ export const encryptedStorageDefaults = {
 export const REPAIR_INTERVAL_MS = 5_000
 
 /** Every option resolved: what the components are built from. */
-export type StorageConfig = Required<EncryptedStorageInit>
+export type StorageConfig = Required<Omit<EncryptedStorageInit, 'cacheMaxEntries'>> &
+  Pick<EncryptedStorageInit, 'cacheMaxEntries'>
 
 /** Checks the required options and fills in the defaults (with the bounds the options state). */
 export function resolveConfig(init: EncryptedStorageInit): StorageConfig {
@@ -211,7 +213,7 @@ export function resolveConfig(init: EncryptedStorageInit): StorageConfig {
     dataDir: required('dataDir'),
     nodeId: required('nodeId'),
     cacheTTL: init.cacheTTL ?? d.cacheTTL,
-    cacheMaxEntries: init.cacheMaxEntries ?? d.cacheMaxEntries,
+    cacheMaxEntries: init.cacheMaxEntries,
     cacheMaxBytes: init.cacheMaxBytes ?? d.cacheMaxBytes,
     maxContentBytes: init.maxContentBytes ?? d.maxContentBytes,
     writeQuorum: init.writeQuorum ?? d.writeQuorum,

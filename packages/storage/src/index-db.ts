@@ -1,3 +1,8 @@
+/**
+ * The local index's schema and queries (see `LocalIndex`).
+ *
+ * Why it is long: one data-access class with a prepared statement per query, and its schema.
+ */
 import type { DatabaseSync, StatementSync } from 'node:sqlite'
 import { openDatabase } from '@chorus/common'
 import type { UCXLAddress } from './address.js'
@@ -117,6 +122,21 @@ CREATE TABLE IF NOT EXISTS audit_head (
 );
 `
 
+/**
+ * The number of indexed versions, kept by triggers on every insert and delete so `count()` reads
+ * one row; a database without it is counted once, when it opens the first time.
+ */
+const VERSION_COUNT = `
+CREATE TABLE IF NOT EXISTS version_count (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);
+INSERT OR IGNORE INTO version_count (id, n) SELECT 1, COUNT(*) FROM versions;
+CREATE TRIGGER IF NOT EXISTS versions_count_insert AFTER INSERT ON versions BEGIN
+  UPDATE version_count SET n = n + 1 WHERE id = 1;
+END;
+CREATE TRIGGER IF NOT EXISTS versions_count_delete AFTER DELETE ON versions BEGIN
+  UPDATE version_count SET n = n - 1 WHERE id = 1;
+END;
+`
+
 const COLUMNS =
   'address, version, digest, agent, role, project, task, path, creator_role, content_type, encrypted_for, timestamp, size, ciphertext_hash, author, envelope_hash, previous, source, indexed_at'
 
@@ -151,6 +171,7 @@ export class LocalIndex {
     this.db = openDatabase(path, { synchronous: 'normal' })
     try {
       this.db.exec(SCHEMA)
+      this.db.exec(`BEGIN IMMEDIATE; ${VERSION_COUNT} COMMIT;`)
       this.stmts = this.prepare()
     } catch (err) {
       this.db.close()
@@ -173,7 +194,7 @@ export class LocalIndex {
          ON CONFLICT (address) DO UPDATE SET highest = excluded.highest, highest_hash = excluded.highest_hash,
          updated_at = excluded.updated_at WHERE excluded.highest > chains.highest`
       ),
-      count: this.db.prepare('SELECT COUNT(*) AS n FROM versions'),
+      count: this.db.prepare('SELECT n FROM version_count WHERE id = 1'),
       getAuditHead: this.db.prepare('SELECT seq, hash FROM audit_head WHERE id = 1'),
       clearAuditHead: this.db.prepare('DELETE FROM audit_head'),
       setAuditHead: this.db.prepare(
@@ -312,8 +333,9 @@ export class LocalIndex {
     }))
   }
 
+  /** Indexed versions (a counter the database keeps: one row read). */
   count(): number {
-    return Number((this.stmts.count.get() as { n: number }).n)
+    return Number((this.stmts.count.get() as { n: number } | undefined)?.n ?? 0)
   }
 
   /** Rows matching the filter, newest first; `accept` filters further in JS, `limit` bounds the result. */

@@ -104,7 +104,9 @@ export type {
 } from './types.js'
 export {
   createVerifiedRecords,
+  VERIFIED_RECORD_OVERHEAD,
   type VerifiedRecords,
   type VerifiedRecordsInit,
-  type VerifiedRecordsStats
+  type VerifiedRecordsStats,
+  verifiedRecordsDefaults
 } from './verified-records.js'

@@ -13,11 +13,25 @@ import { createHash } from 'node:crypto'
 import type { Envelope } from './envelope.js'
 
 export interface VerifiedRecordsInit {
-  /** Most records remembered (the least recently used is forgotten first). Default: 1024. */
-  maxEntries?: number
-  /** Most record bytes remembered (64 MiB). Default: 64 * 1024 * 1024. */
+  /**
+   * Most bytes the memo holds (64 MiB), the least recently used forgotten first: each record
+   * counts its bytes, its key and a fixed overhead (`VERIFIED_RECORD_OVERHEAD`), a remembered
+   * refusal its key and the overhead, so many small records are bounded as well as a few large.
+   * @default 64 * 1024 * 1024
+   */
   maxBytes?: number
+  /**
+   * Most records remembered, an optional bound besides `maxBytes`.
+   * @default undefined (no bound on entries: the memo is bounded in bytes)
+   */
+  maxEntries?: number
 }
+
+/** The defaults of {@link VerifiedRecordsInit}. */
+export const verifiedRecordsDefaults = { maxBytes: 64 * 1024 * 1024 }
+
+/** What a remembered record or refusal costs besides its bytes and its key (objects, map slot). */
+export const VERIFIED_RECORD_OVERHEAD = 512
 
 /** Counters of a memo. */
 export interface VerifiedRecordsStats {
@@ -63,8 +77,8 @@ const own = (e: Envelope): Envelope => ({
 })
 
 export function createVerifiedRecords(init: VerifiedRecordsInit = {}): VerifiedRecords {
-  const maxEntries = init.maxEntries ?? 1024
-  const maxBytes = init.maxBytes ?? 64 * 1024 * 1024
+  const maxEntries = init.maxEntries ?? Number.POSITIVE_INFINITY
+  const maxBytes = init.maxBytes ?? verifiedRecordsDefaults.maxBytes
   // Map order is use order: the first entry is the least recently used
   // a refusal is remembered too (it depends on the bytes alone), without the bytes
   const entries = new Map<string, { envelope?: Envelope; refusal?: unknown; bytes: number }>()
@@ -94,15 +108,18 @@ export function createVerifiedRecords(init: VerifiedRecordsInit = {}): VerifiedR
       try {
         envelope = verify(value)
       } catch (err) {
-        if (maxEntries > 0) {
-          entries.set(key, { refusal: err, bytes: 0 })
+        const cost = VERIFIED_RECORD_OVERHEAD + 2 * key.length
+        if (maxEntries > 0 && cost <= maxBytes) {
+          entries.set(key, { refusal: err, bytes: cost })
+          bytes += cost
           evict()
         }
         throw err
       }
-      if (value.byteLength <= maxBytes && maxEntries > 0) {
-        entries.set(key, { envelope: own(envelope), bytes: value.byteLength })
-        bytes += value.byteLength
+      const cost = VERIFIED_RECORD_OVERHEAD + 2 * key.length + value.byteLength
+      if (cost <= maxBytes && maxEntries > 0) {
+        entries.set(key, { envelope: own(envelope), bytes: cost })
+        bytes += cost
         evict()
       }
       return envelope

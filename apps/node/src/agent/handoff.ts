@@ -12,7 +12,7 @@ import { addressDigest, headKey, parseAddress, parseRecordKey, versionKey } from
 import type { DeleteResponse } from './service.js'
 
 export interface HandoffComponents {
-  replication: Pick<ReplicationManager, 'addContent' | 'listContent'>
+  replication: Pick<ReplicationManager, 'addContent' | 'hasContent'>
   storage: Pick<EncryptedStorage, 'searchContent'>
   /** Background work and shutdown: see `AgentLifecycle`. */
   lifecycle: { readonly signal: AbortSignal; spawn(work: Promise<unknown>): void }
@@ -53,12 +53,12 @@ export function handOff(c: HandoffComponents, stored: StoredVersion): void {
  * replication again. Resolves to the number of versions handed over.
  */
 export async function reconcile(c: HandoffComponents, author: string): Promise<number> {
-  const managed = new Set(c.replication.listContent())
   let added = 0
   for (const m of await c.storage.searchContent({ limit: 1000 })) {
     if (m.author !== author) continue
     const [version, head] = recordKeys(m.baseAddress, m.version)
-    if (managed.has(head) && managed.has(version)) continue
+    // one indexed lookup each: never every managed key
+    if (c.replication.hasContent(head) && c.replication.hasContent(version)) continue
     handOff(c, m)
     added++
   }
@@ -81,7 +81,8 @@ export function retireDeleted(
   logger: Logger
 ): void {
   const keys = new Set<string>()
-  for (const key of replication.listContent()) {
+  // the address's version keys only (a range of replication's index), never every managed key
+  for (const key of replication.listContent(`${headKey(e.digest)}/v/`)) {
     const k = parseRecordKey(key)
     if (k?.digest === e.digest && k.version !== undefined && k.version < e.version) keys.add(key)
   }

@@ -187,12 +187,11 @@ export function statusView(input: StatusInput): Record<string, unknown> {
 
 /** The body of /v1/replication without an address: the metrics and the number of managed keys. */
 export function replicationSummaryView(
-  replication: Pick<ReplicationManager, 'getMetrics' | 'listContent'>
+  replication: Pick<ReplicationManager, 'getMetrics'>
 ): Record<string, unknown> {
-  return plain({ metrics: replication.getMetrics(), keys: replication.listContent().length }) as Record<
-    string,
-    unknown
-  >
+  // the managed keys' count is a counter replication keeps (no listing of every key)
+  const metrics = replication.getMetrics()
+  return plain({ metrics, keys: metrics.totalKeys }) as Record<string, unknown>
 }
 
 /** What the metrics view reads. */

@@ -13,6 +13,11 @@ import { peerIdOfKey } from './peer-key.js'
 import { refuseStaleRecords, reportEquivocations } from './stale.js'
 
 /** Equivocation warnings logged at most: a burst of 5, then one a minute (the count is exact). */
+/**
+ * How old the record count may get before `count()` recounts the datastore in the background (to
+ * take in records kad-dht stored or dropped itself, which do not pass through this store), in ms.
+ */
+export const RECORD_RECOUNT_INTERVAL = 5 * 60_000
 const EQUIVOCATION_LOG_LIMIT = { burst: 5, ratePerSecond: 1 / 60 }
 
 export interface RecordStoreComponents {
@@ -57,6 +62,10 @@ export class RecordStore {
   readonly #prefix: string
   readonly #equivocationLog = createRateLimiter(EQUIVOCATION_LOG_LIMIT)
   #equivocations = 0
+  /** Records held, as of the last count plus this store's own writes and removes since. */
+  #count: number | undefined
+  #countedAt = 0
+  #counting: Promise<void> | undefined
 
   constructor(components: RecordStoreComponents, init: RecordStoreInit) {
     this.#components = components
@@ -107,9 +116,11 @@ export class RecordStore {
   /** Writes a record the way kad-dht stores received ones, so this node answers GET_VALUE for it. */
   async write(key: string, value: Uint8Array, options: AbortOptions = {}): Promise<void> {
     const record = new Libp2pRecord(keyBytes(key), value, new Date())
-    await this.#components
-      .datastore()
-      .put(kadRecordKey(this.#prefix, keyBytes(key)), record.serialize(), options)
+    const k = kadRecordKey(this.#prefix, keyBytes(key))
+    const store = this.#components.datastore()
+    const had = this.#count === undefined ? true : await store.has(k, options)
+    await store.put(k, record.serialize(), options)
+    if (!had && this.#count !== undefined) this.#count++
   }
 
   /** The record this node holds for `key`, if it is (still) valid by the namespace validator. */
@@ -137,17 +148,46 @@ export class RecordStore {
     const store = this.#components.datastore()
     if (!(await store.has(k, options))) return false
     await store.delete(k, options)
+    if (this.#count !== undefined && this.#count > 0) this.#count--
     return true
   }
 
-  /** How many records the store holds. */
+  /**
+   * How many records the store holds. Answered from a counter: the datastore is counted once (the
+   * first call waits for it), this store's own writes and removes keep the counter, and once it is
+   * older than {@link RECORD_RECOUNT_INTERVAL} a call recounts in the background (records kad-dht
+   * stored or dropped itself do not pass through here) and answers with the current figure. A
+   * status call never waits for a scan after the first.
+   */
   async count(options: AbortOptions = {}): Promise<number> {
-    let n = 0
-    for await (const _ of this.#components
-      .datastore()
-      .queryKeys({ prefix: kadRecordsPrefix(this.#prefix) }, options)) {
-      n++
+    if (this.#count === undefined) {
+      await this.#recount(options)
+      return this.#count ?? 0
     }
-    return n
+    if (Date.now() - this.#countedAt > RECORD_RECOUNT_INTERVAL) {
+      this.#recount().catch((err: unknown) =>
+        this.#components.logger.debug({ err: errorText(err) }, 'record count failed')
+      )
+    }
+    return this.#count
+  }
+
+  /** Counts the records in the datastore (one scan at a time). */
+  #recount(options: AbortOptions = {}): Promise<void> {
+    this.#counting ??= (async () => {
+      try {
+        let n = 0
+        for await (const _ of this.#components
+          .datastore()
+          .queryKeys({ prefix: kadRecordsPrefix(this.#prefix) }, options)) {
+          n++
+        }
+        this.#count = n
+        this.#countedAt = Date.now()
+      } finally {
+        this.#counting = undefined
+      }
+    })()
+    return this.#counting
   }
 }

@@ -27,7 +27,7 @@ import type { ReplicationCounters } from '../../metrics.js'
 import { type ReplicateRequest, type ReplicateResponse, refusal } from '../../protocol.js'
 import { judgeSuccession } from '../../succession.js'
 import { isAmongClosest } from '../../targets.js'
-import { withJitter } from '../../timing.js'
+import { spreadOver } from '../../timing.js'
 import { sameBytes } from '../../util.js'
 import type { RecordValues } from '../../values.js'
 
@@ -142,10 +142,11 @@ export async function handleReplicate(
         pushedBy: from
       },
       {
-        // the pusher repairs; this node checks later, in case the pusher dies
-        nextRepairAt: now + withJitter(init.repairInterval, init.jitter),
+        // the pusher repairs; this node checks later, in case the pusher dies (replicas received
+        // in a burst come due spread over the intervals, not all at once)
+        nextRepairAt: now + spreadOver(init.repairInterval),
         nextProvideAt: now,
-        nextRepublishAt: now + withJitter(init.republishInterval, init.jitter)
+        nextRepublishAt: now + spreadOver(init.republishInterval)
       }
     )
   entry.pinned = true
