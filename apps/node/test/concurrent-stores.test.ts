@@ -35,7 +35,11 @@ describe('sustained concurrent stores on a healthy 3-agent network', () => {
   beforeAll(async () => {
     team = await makeTeam(['backend_developer', 'senior_architect', 'devops_engineer'])
     const env = (role: string, peers: string[]) =>
-      fastEnv({ CHORUS_ROLE: role, CHORUS_BOOTSTRAP_PEERS: peers.join(','), CHORUS_LOG_LEVEL: process.env.CHORUS_TEST_LOG ?? 'warn' })
+      fastEnv({
+        CHORUS_ROLE: role,
+        CHORUS_BOOTSTRAP_PEERS: peers.join(','),
+        CHORUS_LOG_LEVEL: process.env.CHORUS_TEST_LOG ?? 'warn'
+      })
     const writer = await startAgentProcess({
       name: 'backend_developer',
       dataDir: team.dataDir('backend_developer'),

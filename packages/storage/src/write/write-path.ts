@@ -31,7 +31,7 @@ import type { WriteAuthority } from '../record-check.js'
 import type { Tombstones } from '../tombstones.js'
 import type { DeleteResult, StorageCrypto, StorageKeyring, StorageRoles, StoreResult } from '../types.js'
 import type { AddressLocks } from './address-locks.js'
-import type { QuorumPush } from './quorum-push.js'
+import { type PushOutcome, type QuorumPush, reachedNearest } from './quorum-push.js'
 import { type CheckedStore, checkStore, checkWriteRule } from './store-policy.js'
 
 const utf8 = new TextEncoder()
@@ -318,15 +318,14 @@ export class WritePath {
     const required = this.#c.requiredAcks()
     const vkey = versionKey(r.digest, envelope.version)
     const hkey = headKey(r.digest)
-    // The direct push to the nearest connected peers usually reaches the quorum within a few
-    // round trips; the standard kad-dht puts (records on the truly closest peers and in this
-    // node's own store) start after it, so they do not compete with it for the event loop.
-    // This node's own record store first (readers asking it over the direct protocol find it).
+    // This node's own record store first (readers asking it over the direct protocol find it),
+    // then the direct push to the nearest connected peers, which usually reaches the quorum in a
+    // few round trips; kad puts, when needed, start after it and do not compete with it.
     await Promise.all([
       dht.putValue(vkey, bytes, { localOnly: true, signal }),
       dht.putValue(hkey, bytes, { localOnly: true, signal })
     ])
-    const direct = await this.#c.quorum.push(
+    const pushed = await this.#c.quorum.push(
       hkey,
       [
         { key: vkey, value: bytes },
@@ -334,14 +333,19 @@ export class WritePath {
       ],
       required
     )
-    // Quorum already met: the kad puts run to completion in the background (whenIdle() waits
-    // for them); otherwise they resolve at the quorum and the store waits for that.
-    const minAcks = direct.length >= required ? undefined : required
-    const kadPuts = [this.put(vkey, bytes, required, minAcks), this.put(hkey, bytes, required, minAcks)]
-    for (const p of kadPuts) p.catch(() => undefined)
+    const direct = pushed.peers
     let peers = direct
-    if (direct.length < required) {
-      // Count whatever each path achieved: a kad put that failed still leaves the direct acks.
+    if (direct.length >= required) {
+      // Quorum met: the kad puts run in the background (whenIdle() waits for them), and only
+      // where the direct push did not already put the records on the nearest peers.
+      this.#c.background.run('kad puts after store', () =>
+        this.kadPutsUnlessPushed(pushed, required, { vkey, hkey }, bytes)
+      )
+    } else {
+      // Quorum not met: the kad puts resolve at the quorum and the store waits for them; each
+      // path counts (a kad put that failed still leaves the direct acks).
+      const kadPuts = [this.put(vkey, bytes, required, required), this.put(hkey, bytes, required, required)]
+      for (const p of kadPuts) p.catch(() => undefined)
       const { storeTimeout } = this.#init
       const [vres, hres] = await waitAtMost(
         Promise.allSettled(kadPuts),
@@ -361,6 +365,21 @@ export class WritePath {
       this.#c.background.run('announce after store', (s) => dht.provide(hkey, { signal: s }))
     }
     return { envelope, hash, peers }
+  }
+
+  /**
+   * The background kad puts of a store whose direct push met the quorum, skipped when the push
+   * already put the records on the nearest peers (see `reachedNearest`); replication keeps those
+   * copies from then on.
+   */
+  private async kadPutsUnlessPushed(
+    pushed: PushOutcome,
+    required: number,
+    keys: { vkey: string; hkey: string },
+    bytes: Uint8Array
+  ): Promise<void> {
+    if (await reachedNearest(pushed, Math.max(this.#init.replicationFactor, required))) return
+    await Promise.allSettled([this.put(keys.vkey, bytes, required), this.put(keys.hkey, bytes, required)])
   }
 
   /** Puts one record; resolves at `minAcks` acknowledgements while the rest go on in the background. */
