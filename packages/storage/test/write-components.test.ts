@@ -14,7 +14,7 @@ import {
   UnknownCreatorRoleError
 } from '../src/errors.js'
 import { AddressLocks } from '../src/write/address-locks.js'
-import { QuorumPush, requiredAcks } from '../src/write/quorum-push.js'
+import { QuorumPush, reachedNearest, requiredAcks } from '../src/write/quorum-push.js'
 import { checkStore } from '../src/write/store-policy.js'
 
 const PEERS = [
@@ -178,6 +178,25 @@ describe('QuorumPush', () => {
     expect(out.peers).toHaveLength(2)
     expect(out.nearest.slice(0, 4)).toEqual(asked.slice(0, 4))
     expect(new Set(await out.settled)).toEqual(new Set(asked))
+  })
+})
+
+describe('reachedNearest (kad puts skipped after a direct push)', () => {
+  const outcome = (nearest: string[], stored: string[]) => ({
+    peers: stored.slice(0, 2),
+    nearest,
+    settled: Promise.resolve(stored)
+  })
+  it('is true only when every one of the nearest `count` peers stored the records', async () => {
+    const [a, b, c, d] = ['a', 'b', 'c', 'd']
+    expect(await reachedNearest(outcome([a, b, c, d], [c, a, b]), 3)).toBe(true)
+    // a spare further away does not stand in for a nearer peer that did not store them
+    expect(await reachedNearest(outcome([a, b, c, d], [a, b, d]), 3)).toBe(false)
+    // fewer peers connected than `count`: all of them
+    expect(await reachedNearest(outcome([a, b], [b, a]), 3)).toBe(true)
+    expect(await reachedNearest(outcome([a, b], [a]), 3)).toBe(false)
+    // nobody to push to: the kad puts run
+    expect(await reachedNearest(outcome([], []), 3)).toBe(false)
   })
 })
 

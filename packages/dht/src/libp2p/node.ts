@@ -102,6 +102,14 @@ export function transportConfig(
  */
 export const PING_STREAM_LIMITS = Object.freeze({ maxOutboundStreams: 8, maxInboundStreams: 9 })
 
+/**
+ * The shortest time the connection monitor's ping may take before it hangs up, in ms (libp2p's
+ * adaptive default starts at 5 s). On a loaded machine a healthy peer's ping took longer
+ * (`TimeoutError` in the monitor's log during the same runs); a peer that is really gone has
+ * its TCP connection closed long before, and a hung one is still dropped after this.
+ */
+export const PING_MIN_TIMEOUT_MS = 15_000
+
 /** Builds (without starting) the libp2p node: tcp, noise, yamux, optional pnet, identify, ping, kad-dht. */
 export async function buildNode(opts: BuildNodeOptions): Promise<ChorusLibp2p> {
   return createLibp2p<ChorusServices>({
@@ -114,6 +122,7 @@ export async function buildNode(opts: BuildNodeOptions): Promise<ChorusLibp2p> {
       ...(opts.announce != null ? { announce: opts.announce } : {})
     },
     ...transportConfig(opts.psk, opts.connection, opts.connectionGater),
+    connectionMonitor: { pingTimeout: { minTimeout: PING_MIN_TIMEOUT_MS } },
     services: {
       identify: identify(),
       ping: ping({ ...PING_STREAM_LIMITS }),

@@ -14,7 +14,6 @@ import {
   TOMBSTONE_KIND,
   type UnsignedEnvelope
 } from '../envelope.js'
-import { isNoPeersAcknowledged } from '../error-mapping.js'
 import {
   AccessDeniedError,
   ContentNotFoundError,
@@ -31,7 +30,8 @@ import type { WriteAuthority } from '../record-check.js'
 import type { Tombstones } from '../tombstones.js'
 import type { DeleteResult, StorageCrypto, StorageKeyring, StorageRoles, StoreResult } from '../types.js'
 import type { AddressLocks } from './address-locks.js'
-import { type PushOutcome, type QuorumPush, reachedNearest } from './quorum-push.js'
+import { kadPut, kadPutsUnlessPushed } from './kad-puts.js'
+import type { QuorumPush } from './quorum-push.js'
 import { type CheckedStore, checkStore, checkWriteRule } from './store-policy.js'
 
 const utf8 = new TextEncoder()
@@ -338,8 +338,12 @@ export class WritePath {
     if (direct.length >= required) {
       // Quorum met: the kad puts run in the background (whenIdle() waits for them), and only
       // where the direct push did not already put the records on the nearest peers.
-      this.#c.background.run('kad puts after store', () =>
-        this.kadPutsUnlessPushed(pushed, required, { vkey, hkey }, bytes)
+      kadPutsUnlessPushed(
+        this.#c,
+        pushed,
+        { required, nearest: this.#init.replicationFactor },
+        { vkey, hkey },
+        bytes
       )
     } else {
       // Quorum not met: the kad puts resolve at the quorum and the store waits for them; each
@@ -367,34 +371,8 @@ export class WritePath {
     return { envelope, hash, peers }
   }
 
-  /**
-   * The background kad puts of a store whose direct push met the quorum, skipped when the push
-   * already put the records on the nearest peers (see `reachedNearest`); replication keeps those
-   * copies from then on.
-   */
-  private async kadPutsUnlessPushed(
-    pushed: PushOutcome,
-    required: number,
-    keys: { vkey: string; hkey: string },
-    bytes: Uint8Array
-  ): Promise<void> {
-    if (await reachedNearest(pushed, Math.max(this.#init.replicationFactor, required))) return
-    await Promise.allSettled([this.put(keys.vkey, bytes, required), this.put(keys.hkey, bytes, required)])
-  }
-
   /** Puts one record; resolves at `minAcks` acknowledgements while the rest go on in the background. */
-  private async put(key: string, bytes: Uint8Array, required: number, minAcks?: number): Promise<PutResult> {
-    const p = this.#c.dht.putValue(key, bytes, {
-      ...(minAcks !== undefined ? { minAcks: Math.max(1, minAcks) } : {}),
-      signal: this.#c.background.taskSignal()
-    })
-    this.#c.background.track(p)
-    try {
-      return await p
-    } catch (err) {
-      // With nobody reachable the record is held locally and the quorum (0) is met.
-      if (required === 0 && isNoPeersAcknowledged(err)) return { key, acks: [], storedLocally: true }
-      throw err
-    }
+  private put(key: string, bytes: Uint8Array, required: number, minAcks?: number): Promise<PutResult> {
+    return kadPut(this.#c, key, bytes, required, { minAcks })
   }
 }
