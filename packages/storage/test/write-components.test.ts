@@ -3,7 +3,7 @@
 
 import { BackgroundTasks } from '@chorus/common'
 import { describe, expect, it } from 'vitest'
-import { refusal } from '../src/direct/protocol.js'
+import { busy, refusal } from '../src/direct/protocol.js'
 import {
   AccessDeniedError,
   ContentTooLargeError,
@@ -14,7 +14,7 @@ import {
   UnknownCreatorRoleError
 } from '../src/errors.js'
 import { AddressLocks } from '../src/write/address-locks.js'
-import { QuorumPush, requiredAcks } from '../src/write/quorum-push.js'
+import { QuorumPush, reachedNearest, requiredAcks } from '../src/write/quorum-push.js'
 import { checkStore } from '../src/write/store-policy.js'
 
 const PEERS = [
@@ -78,7 +78,7 @@ describe('requiredAcks', () => {
 
 describe('QuorumPush', () => {
   function pusher(
-    answer: (peer: string) => Promise<boolean>,
+    answer: (peer: string) => Promise<boolean | 'busy'>,
     opts: { enabled?: boolean; peers?: string[] } = {}
   ) {
     const tasks = new BackgroundTasks()
@@ -89,7 +89,9 @@ describe('QuorumPush', () => {
           client: {
             push: async (peer) => {
               asked.push(peer)
-              return (await answer(peer)) ? { ok: true } : refusal('INVALID_RECORD')
+              const a = await answer(peer)
+              if (a === 'busy') return busy(5)
+              return a ? { ok: true } : refusal('INVALID_RECORD')
             }
           },
           getConnectedPeers: () => opts.peers ?? PEERS
@@ -108,7 +110,7 @@ describe('QuorumPush', () => {
       await new Promise((r) => setTimeout(r, 20 * (asked.indexOf(peer) + 1)))
       return true
     })
-    const acked = await push.push('/CHORUS/ucxl/x', records, 2)
+    const acked = (await push.push('/CHORUS/ucxl/x', records, 2)).peers
     expect(acked).toEqual(asked.slice(0, 2))
     expect(asked).toHaveLength(4) // the quorum plus two spares at once
     expect(tasks.size).toBeGreaterThan(0) // the spares' pushes go on in the background
@@ -122,25 +124,79 @@ describe('QuorumPush', () => {
       if (peer === PEERS[0]) throw new Error('no protocol')
       return !refusing.has(peer)
     })
-    const acked = await push.push('/CHORUS/ucxl/x', records, 2)
+    const acked = (await push.push('/CHORUS/ucxl/x', records, 2)).peers
     expect(new Set(acked)).toEqual(new Set(PEERS.slice(4)))
     expect(new Set(asked)).toEqual(new Set(PEERS))
   })
 
   it('resolves with fewer when every peer answered', async () => {
     const { push } = pusher(async (peer) => peer === PEERS[1])
-    expect(await push.push('/CHORUS/ucxl/x', records, 3)).toEqual([PEERS[1]])
+    expect((await push.push('/CHORUS/ucxl/x', records, 3)).peers).toEqual([PEERS[1]])
   })
 
   it('pushes to nobody when disabled, without peers, or for a quorum of 0', async () => {
+    const peersOf = async (p: Promise<{ peers: string[] }>) => (await p).peers
     expect(
-      await pusher(async () => true, { enabled: false }).push.push('/CHORUS/ucxl/x', records, 2)
+      await peersOf(pusher(async () => true, { enabled: false }).push.push('/CHORUS/ucxl/x', records, 2))
     ).toEqual([])
-    expect(await pusher(async () => true, { peers: [] }).push.push('/CHORUS/ucxl/x', records, 2)).toEqual([])
-    expect(await pusher(async () => true).push.push('/CHORUS/ucxl/x', records, 0)).toEqual([])
     expect(
-      await pusher(async () => true, { peers: ['not-a-peer-id'] }).push.push('/CHORUS/ucxl/x', records, 1)
+      await peersOf(pusher(async () => true, { peers: [] }).push.push('/CHORUS/ucxl/x', records, 2))
     ).toEqual([])
+    expect(await peersOf(pusher(async () => true).push.push('/CHORUS/ucxl/x', records, 0))).toEqual([])
+    expect(
+      await peersOf(
+        pusher(async () => true, { peers: ['not-a-peer-id'] }).push.push('/CHORUS/ucxl/x', records, 1)
+      )
+    ).toEqual([])
+  })
+
+  it('sends again to a peer that answers BUSY, and counts its acknowledgement', async () => {
+    // with two peers and a quorum of 2 there is no spare: a BUSY peer must be waited for
+    const twoPeers = PEERS.slice(0, 2)
+    let busyAnswers = 0
+    const { push, asked } = pusher(
+      async (peer) => {
+        if (peer === twoPeers[0] && busyAnswers < 3) {
+          busyAnswers++
+          return 'busy'
+        }
+        return true
+      },
+      { peers: twoPeers }
+    )
+    const out = await push.push('/CHORUS/ucxl/x', records, 2)
+    expect(new Set(out.peers)).toEqual(new Set(twoPeers))
+    expect(asked.filter((p) => p === twoPeers[0])).toHaveLength(4)
+  })
+
+  it('reports the nearest peers in order, and every peer that stored the records once all settled', async () => {
+    const { push, asked } = pusher(async (peer) => {
+      await new Promise((r) => setTimeout(r, 10 * (asked.indexOf(peer) + 1)))
+      return true
+    })
+    const out = await push.push('/CHORUS/ucxl/x', records, 2)
+    expect(out.peers).toHaveLength(2)
+    expect(out.nearest.slice(0, 4)).toEqual(asked.slice(0, 4))
+    expect(new Set(await out.settled)).toEqual(new Set(asked))
+  })
+})
+
+describe('reachedNearest (kad puts skipped after a direct push)', () => {
+  const outcome = (nearest: string[], stored: string[]) => ({
+    peers: stored.slice(0, 2),
+    nearest,
+    settled: Promise.resolve(stored)
+  })
+  it('is true only when every one of the nearest `count` peers stored the records', async () => {
+    const [a, b, c, d] = ['a', 'b', 'c', 'd']
+    expect(await reachedNearest(outcome([a, b, c, d], [c, a, b]), 3)).toBe(true)
+    // a spare further away does not stand in for a nearer peer that did not store them
+    expect(await reachedNearest(outcome([a, b, c, d], [a, b, d]), 3)).toBe(false)
+    // fewer peers connected than `count`: all of them
+    expect(await reachedNearest(outcome([a, b], [b, a]), 3)).toBe(true)
+    expect(await reachedNearest(outcome([a, b], [a]), 3)).toBe(false)
+    // nobody to push to: the kad puts run
+    expect(await reachedNearest(outcome([], []), 3)).toBe(false)
   })
 })
 

@@ -14,7 +14,14 @@ export {
   type PeerPenalty,
   roleKey
 } from './libp2p-dht.js'
-export { type ChorusLibp2p, type ChorusServices, type ConnectionLimits, transportConfig } from './node.js'
+export {
+  type ChorusLibp2p,
+  type ChorusServices,
+  type ConnectionLimits,
+  PING_MIN_TIMEOUT_MS,
+  PING_STREAM_LIMITS,
+  transportConfig
+} from './node.js'
 export { loadNodeIdentity, type NodeIdentity, nodeKeyOfPeerId, peerIdOfNodeKey } from './node-identity.js'
 export type { KnownPeer } from './peer-table.js'
 export { generatePsk } from './psk.js'

@@ -87,6 +87,29 @@ export function transportConfig(
   }
 }
 
+/**
+ * Ping streams per connection and direction. libp2p's connection monitor pings every connection
+ * every 10 s and aborts the connection, with every stream on it, when a ping fails, including
+ * when it cannot even open the ping stream because the protocol's stream limit is reached. The
+ * ping service's defaults (1 outbound, 2 inbound) made that happen on healthy connections under
+ * load: opening a stream (protocol negotiation, then a peer-store update) can outlast the 10 s
+ * interval, the next heartbeat's ping found the previous one still open
+ * (`TooManyOutboundProtocolStreamsError ... 2/1`) and the monitor hung up on a healthy peer,
+ * failing every store whose direct push was in flight on that connection (issue #18). A ping
+ * may take up to the monitor's longest timeout (60 s), so up to 7 heartbeats overlap; the
+ * inbound side allows the same plus one (replication's liveness probe). A ping stream carries
+ * 32 bytes each way.
+ */
+export const PING_STREAM_LIMITS = Object.freeze({ maxOutboundStreams: 8, maxInboundStreams: 9 })
+
+/**
+ * The shortest time the connection monitor's ping may take before it hangs up, in ms (libp2p's
+ * adaptive default starts at 5 s). On a loaded machine a healthy peer's ping took longer
+ * (`TimeoutError` in the monitor's log during the same runs); a peer that is really gone has
+ * its TCP connection closed long before, and a hung one is still dropped after this.
+ */
+export const PING_MIN_TIMEOUT_MS = 15_000
+
 /** Builds (without starting) the libp2p node: tcp, noise, yamux, optional pnet, identify, ping, kad-dht. */
 export async function buildNode(opts: BuildNodeOptions): Promise<ChorusLibp2p> {
   return createLibp2p<ChorusServices>({
@@ -99,9 +122,10 @@ export async function buildNode(opts: BuildNodeOptions): Promise<ChorusLibp2p> {
       ...(opts.announce != null ? { announce: opts.announce } : {})
     },
     ...transportConfig(opts.psk, opts.connection, opts.connectionGater),
+    connectionMonitor: { pingTimeout: { minTimeout: PING_MIN_TIMEOUT_MS } },
     services: {
       identify: identify(),
-      ping: ping(),
+      ping: ping({ ...PING_STREAM_LIMITS }),
       dht: kadDHT({
         protocol: `${opts.protocolPrefix}/kad/1.0.0`,
         clientMode: opts.clientMode,

@@ -1,4 +1,5 @@
 import type { PeerMessaging } from '@chorus/dht'
+import { PeerGate } from './peer-gate.js'
 import {
   type DirectRecord,
   decodeMessage,
@@ -53,10 +54,25 @@ export async function fetchRecord(
   return m?.value instanceof Uint8Array ? m.value : undefined
 }
 
-/** A {@link DirectClient} over `messaging`. */
-export function directClient(messaging: Pick<PeerMessaging, 'request'>): DirectClient {
+/**
+ * Direct requests in flight to one peer at most, pushes and fetches together: half of libp2p's
+ * default per-connection inbound stream limit (32), which the peer enforces by resetting the
+ * stream, so this node's requests never reach it (see `PeerGate`).
+ */
+export const MAX_REQUESTS_PER_PEER = 16
+
+/**
+ * A {@link DirectClient} over `messaging`: at most `maxPerPeer` requests in flight to one peer,
+ * more wait their turn within their signal.
+ */
+export function directClient(
+  messaging: Pick<PeerMessaging, 'request'>,
+  maxPerPeer = MAX_REQUESTS_PER_PEER
+): DirectClient {
+  const gate = new PeerGate(maxPerPeer)
   return {
-    push: (peer, records, signal) => pushRecords(messaging, peer, records, signal),
-    fetch: (peer, key, signal) => fetchRecord(messaging, peer, key, signal)
+    push: (peer, records, signal) =>
+      gate.run(peer, signal, () => pushRecords(messaging, peer, records, signal)),
+    fetch: (peer, key, signal) => gate.run(peer, signal, () => fetchRecord(messaging, peer, key, signal))
   }
 }

@@ -2,6 +2,7 @@ export { type DirectClient, directClient, fetchRecord, pushRecords } from './cli
 export { type GetHandlerComponents, handleGet } from './handlers/get.js'
 export { handlePut, type PutHandlerComponents } from './handlers/put.js'
 export {
+  busy,
   type DirectRecord,
   decodeMessage,
   decodeRequest,
@@ -10,6 +11,7 @@ export {
   type GetResponse,
   MAX_RECORDS,
   MAX_REQUEST_BYTES,
+  MAX_RETRY_AFTER_MS,
   type PutRequest,
   type PutResponse,
   parsePutResponse,
@@ -20,4 +22,9 @@ export {
   type RefusalCode,
   refusal
 } from './protocol.js'
-export { type RecordHandlerOptions, recordHandler } from './server.js'
+export {
+  BUSY_RETRY_AFTER_MS,
+  DEFAULT_MAX_CONCURRENT_PUTS,
+  type RecordHandlerOptions,
+  recordHandler
+} from './server.js'

@@ -5,6 +5,7 @@
  *
  * One CBOR request, one CBOR response (PeerMessaging frames them):
  *   { op: 'put', records: [{ key, value }, ...] }  ->  { ok: true } | { ok: false, code, error }
+ *                                                     | { ok: false, code: 'BUSY', error, retryAfterMs }
  *   { op: 'get', key }                             ->  { value: bytes | null }
  * A peer checks every record (the record check with the team's write rule, then the succession
  * rule against the record it holds) and writes it into its own kad-dht record store
@@ -59,7 +60,13 @@ export const REFUSAL_CODES = {
   /** A record contradicts the valid one held (another copy of a version, a fork of the chain). */
   EQUIVOCATION: 'EQUIVOCATION',
   /** The record store did not take the record. */
-  NOT_STORED: 'NOT_STORED'
+  NOT_STORED: 'NOT_STORED',
+  /**
+   * The peer is saturated (its direct puts in progress are at their bound): nothing was checked
+   * or stored, and the sender should send the same records again after `retryAfterMs`. Not a
+   * refusal of the records: a writer waits and retries instead of counting it against its quorum.
+   */
+  BUSY: 'BUSY'
 } as const
 export type RefusalCode = (typeof REFUSAL_CODES)[keyof typeof REFUSAL_CODES]
 
@@ -69,10 +76,32 @@ export const REFUSAL_TEXT: Record<RefusalCode, string> = {
   INVALID_RECORD: 'the record failed validation',
   STALE_RECORD: 'the record is older than the one held',
   EQUIVOCATION: 'the record contradicts the one held',
-  NOT_STORED: 'the record was not stored'
+  NOT_STORED: 'the record was not stored',
+  BUSY: 'busy, retry later'
 }
 
-export type PutResponse = { ok: true } | { ok: false; code: RefusalCode; error: string }
+/** The longest wait a BUSY answer may ask for, in ms (a longer one is read as this). */
+export const MAX_RETRY_AFTER_MS = 2_000
+
+export type PutResponse =
+  | { ok: true }
+  | { ok: false; code: RefusalCode; error: string; retryAfterMs?: number }
+
+/** The BUSY answer: retry after `retryAfterMs` (1 to {@link MAX_RETRY_AFTER_MS}). */
+export function busy(retryAfterMs: number): { ok: false; code: 'BUSY'; error: string; retryAfterMs: number } {
+  return {
+    ok: false,
+    code: REFUSAL_CODES.BUSY,
+    error: REFUSAL_TEXT.BUSY,
+    retryAfterMs: retryAfterOf(retryAfterMs)
+  }
+}
+
+/** A retry-after from a peer, bounded to 1..{@link MAX_RETRY_AFTER_MS} ms (not a number: 100 ms). */
+function retryAfterOf(v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) return 100
+  return Math.min(MAX_RETRY_AFTER_MS, Math.max(1, Math.round(v)))
+}
 
 /** The refusal answer of `code`. */
 export function refusal(code: RefusalCode): { ok: false; code: RefusalCode; error: string } {
@@ -80,12 +109,13 @@ export function refusal(code: RefusalCode): { ok: false; code: RefusalCode; erro
 }
 
 /**
- * Reads a put answer from a peer: `{ ok: true }`, or its refusal code (`NOT_STORED` when the
- * answer names none this node knows).
+ * Reads a put answer from a peer: `{ ok: true }`, its refusal code (`NOT_STORED` when the answer
+ * names none this node knows), or BUSY with its retry-after (bounded).
  */
 export function parsePutResponse(m: unknown): PutResponse {
-  const r = m as { ok?: unknown; code?: unknown } | null
+  const r = m as { ok?: unknown; code?: unknown; retryAfterMs?: unknown } | null
   if (r?.ok === true) return { ok: true }
+  if (r?.code === REFUSAL_CODES.BUSY) return busy(retryAfterOf(r.retryAfterMs))
   const code =
     typeof r?.code === 'string' && Object.hasOwn(REFUSAL_TEXT, r.code)
       ? (r.code as RefusalCode)

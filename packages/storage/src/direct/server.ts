@@ -4,12 +4,23 @@ import { createRecordCheck, type WriteAuthority } from '../record-check.js'
 import { checkSuccession } from '../succession.js'
 import { handleGet } from './handlers/get.js'
 import { handlePut, type PutHandlerComponents } from './handlers/put.js'
-import { decodeRequest, encodeMessage, REFUSAL_CODES, type RecordRequest, refusal } from './protocol.js'
+import { busy, decodeRequest, encodeMessage, REFUSAL_CODES, type RecordRequest, refusal } from './protocol.js'
+
+/** Direct puts this node checks and stores at once, from all peers together, by default. */
+export const DEFAULT_MAX_CONCURRENT_PUTS = 64
+/** The wait a BUSY answer asks for, in ms: about the time a batch of puts takes on a loaded node. */
+export const BUSY_RETRY_AFTER_MS = 100
 
 export interface RecordHandlerOptions {
   logger?: Logger
   /** The team's write rule (team mode). Default: none (open mode). */
   authority?: WriteAuthority
+  /**
+   * Puts in progress at most (record checks and writes, all peers together); one more is answered
+   * BUSY with a retry-after instead of queueing without bound. Default:
+   * {@link DEFAULT_MAX_CONCURRENT_PUTS}.
+   */
+  maxConcurrentPuts?: number
 }
 
 /**
@@ -19,6 +30,8 @@ export interface RecordHandlerOptions {
  */
 export function recordHandler(dht: Pick<DHT, 'getValues' | 'putValue'>, options: RecordHandlerOptions = {}) {
   const { logger, authority } = options
+  const maxPuts = Math.max(1, options.maxConcurrentPuts ?? DEFAULT_MAX_CONCURRENT_PUTS)
+  let puts = 0
   const teamMode = authority !== undefined
   // refusals of peers' records, logged at a bounded rate and size (a flood is a summary line)
   const equivocations = createRefusalLog(logger ?? silentLogger, { level: 'warn' })
@@ -36,7 +49,15 @@ export function recordHandler(dht: Pick<DHT, 'getValues' | 'putValue'>, options:
       return encodeMessage(refusal(REFUSAL_CODES.MALFORMED_REQUEST))
     }
     if (req.op === 'get') return encodeMessage(await handleGet(components, req))
-    const res = await handlePut(components, req)
+    // saturated: the writer waits and sends again (nothing was checked, nobody is charged)
+    if (puts >= maxPuts) return encodeMessage(busy(BUSY_RETRY_AFTER_MS))
+    puts++
+    let res: Awaited<ReturnType<typeof handlePut>>
+    try {
+      res = await handlePut(components, req)
+    } finally {
+      puts--
+    }
     if (res.ok) return encodeMessage(res)
     // two valid records that contradict each other: the author signed both, which is worth a warning
     if (res.code === REFUSAL_CODES.EQUIVOCATION)

@@ -1,7 +1,7 @@
-import type { Logger } from '@chorus/common'
+import { type Logger, pause } from '@chorus/common'
 import { sortByDistance } from '@chorus/dht'
 import type { DirectClient } from '../direct/client.js'
-import type { DirectRecord } from '../direct/protocol.js'
+import { type DirectRecord, REFUSAL_CODES } from '../direct/protocol.js'
 
 export interface QuorumPushComponents {
   /** The direct protocol's client and who it can reach; absent without messaging. */
@@ -18,6 +18,18 @@ export interface QuorumPushInit {
   directTimeout: number
 }
 
+/** What a push achieved. */
+export interface PushOutcome {
+  /** The peers that stored the records when the push resolved (`required` of them, or fewer when all answered). */
+  peers: string[]
+  /** The connected peers nearest the key, nearest first: where the push went, in that order. */
+  nearest: string[]
+  /** Every peer that stored the records, once every push (the spares' included) has settled. */
+  settled: Promise<string[]>
+}
+
+const NOTHING: PushOutcome = { peers: [], nearest: [], settled: Promise.resolve([]) }
+
 /**
  * The write quorum's fast path: hands a store's records to the connected peers nearest the key
  * over the direct record protocol.
@@ -32,57 +44,90 @@ export class QuorumPush {
   }
 
   /**
-   * Pushes to the quorum plus two spares at once, the next nearest for each one that fails (peers
-   * without the protocol, say), up to three times the quorum. Resolves with the peers that stored
-   * the records once `required` have, or all answered.
+   * Pushes to the quorum plus two spares at once, the next nearest for each one that refuses or
+   * fails (peers without the protocol, say), up to three times the quorum. A peer that answers
+   * BUSY is sent the same records again after the wait it asks for (within `directTimeout`): it
+   * is saturated, not refusing, and its acknowledgement still counts. Resolves once `required`
+   * peers stored the records, or all answered.
    */
-  push(key: string, records: DirectRecord[], required: number): Promise<string[]> {
+  push(key: string, records: DirectRecord[], required: number): Promise<PushOutcome> {
     const direct = this.#c.direct
-    if (direct === undefined || !this.#init.enabled || required === 0) return Promise.resolve([])
-    const queue = sortByDistance(key, direct.getConnectedPeers(), { dropUndecodable: true }).slice(
+    if (direct === undefined || !this.#init.enabled || required === 0) return Promise.resolve(NOTHING)
+    const nearest = sortByDistance(key, direct.getConnectedPeers(), { dropUndecodable: true }).slice(
       0,
       required * 3 + 2
     )
-    if (queue.length === 0) return Promise.resolve([])
+    if (nearest.length === 0) return Promise.resolve(NOTHING)
+    const queue = [...nearest]
     const signal = AbortSignal.any([this.#c.background.signal, AbortSignal.timeout(this.#init.directTimeout)])
+    const acked: string[] = []
+    const all: Array<Promise<void>> = []
     return new Promise((resolve) => {
-      const acked: string[] = []
       let running = 0
       let done = false
       const finish = (): void => {
         if (!done && (acked.length >= required || (running === 0 && queue.length === 0))) {
           done = true
-          resolve([...acked])
+          resolve({ peers: [...acked], nearest, settled: Promise.all(all).then(() => [...acked]) })
         }
       }
       const next = (): void => {
         const peer = queue.shift()
         if (peer === undefined) return
         running++
-        const p = direct.client
-          .push(peer, records, signal)
-          .then((answer) => {
-            if (answer.ok) {
-              acked.push(peer)
-              return
-            }
-            this.#c.logger?.debug({ peer, code: answer.code }, 'a peer refused the pushed records')
-            if (!done) next()
-          })
-          .catch((err: unknown) => {
-            this.#c.logger?.debug({ peer, err: (err as Error).message }, 'direct push failed')
-            if (!done) next()
+        const p = this.#pushTo(direct.client, peer, records, signal)
+          .then((ok) => {
+            if (ok) acked.push(peer)
+            else if (!done) next()
           })
           .finally(() => {
             running--
             finish()
           })
+        all.push(p)
         this.#c.background.track(p)
       }
       for (let i = 0; i < required + 2; i++) next()
       finish()
     })
   }
+
+  /** One peer: true once it stored the records; BUSY answers are waited out and sent again. */
+  async #pushTo(
+    client: Pick<DirectClient, 'push'>,
+    peer: string,
+    records: DirectRecord[],
+    signal: AbortSignal
+  ): Promise<boolean> {
+    for (;;) {
+      try {
+        const answer = await client.push(peer, records, signal)
+        if (answer.ok) return true
+        if (answer.code === REFUSAL_CODES.BUSY && !signal.aborted) {
+          await pause(answer.retryAfterMs ?? 100, { signal })
+          continue
+        }
+        this.#c.logger?.debug({ peer, code: answer.code }, 'a peer refused the pushed records')
+        return false
+      } catch (err) {
+        this.#c.logger?.debug({ peer, err: (err as Error).message }, 'direct push failed')
+        return false
+      }
+    }
+  }
+}
+
+/**
+ * Whether, once every push has settled, the peers that stored the records include the `count`
+ * connected peers nearest the key (all of them when fewer are connected). A kad put would then
+ * hand the same records to the same peers again: in a team network every peer a node knows is
+ * connected, so the nearest connected peers are the closest known ones a kad put targets first.
+ */
+export async function reachedNearest(outcome: PushOutcome, count: number): Promise<boolean> {
+  const n = Math.min(outcome.nearest.length, Math.max(1, Math.floor(count)))
+  if (n === 0) return false
+  const stored = new Set(await outcome.settled)
+  return outcome.nearest.slice(0, n).every((p) => stored.has(p))
 }
 
 /**

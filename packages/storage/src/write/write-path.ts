@@ -14,7 +14,6 @@ import {
   TOMBSTONE_KIND,
   type UnsignedEnvelope
 } from '../envelope.js'
-import { isNoPeersAcknowledged } from '../error-mapping.js'
 import {
   AccessDeniedError,
   ContentNotFoundError,
@@ -31,6 +30,7 @@ import type { WriteAuthority } from '../record-check.js'
 import type { Tombstones } from '../tombstones.js'
 import type { DeleteResult, StorageCrypto, StorageKeyring, StorageRoles, StoreResult } from '../types.js'
 import type { AddressLocks } from './address-locks.js'
+import { kadPut, kadPutsUnlessPushed } from './kad-puts.js'
 import type { QuorumPush } from './quorum-push.js'
 import { type CheckedStore, checkStore, checkWriteRule } from './store-policy.js'
 
@@ -318,15 +318,14 @@ export class WritePath {
     const required = this.#c.requiredAcks()
     const vkey = versionKey(r.digest, envelope.version)
     const hkey = headKey(r.digest)
-    // The direct push to the nearest connected peers usually reaches the quorum within a few
-    // round trips; the standard kad-dht puts (records on the truly closest peers and in this
-    // node's own store) start after it, so they do not compete with it for the event loop.
-    // This node's own record store first (readers asking it over the direct protocol find it).
+    // This node's own record store first (readers asking it over the direct protocol find it),
+    // then the direct push to the nearest connected peers, which usually reaches the quorum in a
+    // few round trips; kad puts, when needed, start after it and do not compete with it.
     await Promise.all([
       dht.putValue(vkey, bytes, { localOnly: true, signal }),
       dht.putValue(hkey, bytes, { localOnly: true, signal })
     ])
-    const direct = await this.#c.quorum.push(
+    const pushed = await this.#c.quorum.push(
       hkey,
       [
         { key: vkey, value: bytes },
@@ -334,14 +333,23 @@ export class WritePath {
       ],
       required
     )
-    // Quorum already met: the kad puts run to completion in the background (whenIdle() waits
-    // for them); otherwise they resolve at the quorum and the store waits for that.
-    const minAcks = direct.length >= required ? undefined : required
-    const kadPuts = [this.put(vkey, bytes, required, minAcks), this.put(hkey, bytes, required, minAcks)]
-    for (const p of kadPuts) p.catch(() => undefined)
+    const direct = pushed.peers
     let peers = direct
-    if (direct.length < required) {
-      // Count whatever each path achieved: a kad put that failed still leaves the direct acks.
+    if (direct.length >= required) {
+      // Quorum met: the kad puts run in the background (whenIdle() waits for them), and only
+      // where the direct push did not already put the records on the nearest peers.
+      kadPutsUnlessPushed(
+        this.#c,
+        pushed,
+        { required, nearest: this.#init.replicationFactor },
+        { vkey, hkey },
+        bytes
+      )
+    } else {
+      // Quorum not met: the kad puts resolve at the quorum and the store waits for them; each
+      // path counts (a kad put that failed still leaves the direct acks).
+      const kadPuts = [this.put(vkey, bytes, required, required), this.put(hkey, bytes, required, required)]
+      for (const p of kadPuts) p.catch(() => undefined)
       const { storeTimeout } = this.#init
       const [vres, hres] = await waitAtMost(
         Promise.allSettled(kadPuts),
@@ -364,18 +372,7 @@ export class WritePath {
   }
 
   /** Puts one record; resolves at `minAcks` acknowledgements while the rest go on in the background. */
-  private async put(key: string, bytes: Uint8Array, required: number, minAcks?: number): Promise<PutResult> {
-    const p = this.#c.dht.putValue(key, bytes, {
-      ...(minAcks !== undefined ? { minAcks: Math.max(1, minAcks) } : {}),
-      signal: this.#c.background.taskSignal()
-    })
-    this.#c.background.track(p)
-    try {
-      return await p
-    } catch (err) {
-      // With nobody reachable the record is held locally and the quorum (0) is met.
-      if (required === 0 && isNoPeersAcknowledged(err)) return { key, acks: [], storedLocally: true }
-      throw err
-    }
+  private put(key: string, bytes: Uint8Array, required: number, minAcks?: number): Promise<PutResult> {
+    return kadPut(this.#c, key, bytes, required, { minAcks })
   }
 }
