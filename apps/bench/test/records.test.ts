@@ -7,7 +7,7 @@ import { isIdle, repairTraffic, reprovideTraffic } from '../src/records/metrics.
 import { runPool } from '../src/records/pool.js'
 import { recordsFigures, recordsSection } from '../src/records/report.js'
 import { optionsFromEnv, sizesFromEnv } from '../src/records/run.js'
-import type { RecordsResult, RecordsRun } from '../src/records/types.js'
+import type { RecordsResult, RecordsRun, RecordsSizeResult } from '../src/records/types.js'
 import { lostRecordBytes, wipeDataDir } from '../src/records/wipe.js'
 import { generateBenchmarksMd } from '../src/report.js'
 
@@ -108,13 +108,22 @@ describe('records bench wipe', () => {
   })
 })
 
-const size = (records: number, perSecond: number, rss: number, readyMs: number, failures = 0) => ({
+const size = (
+  records: number,
+  perSecond: number,
+  rss: number,
+  readyMs: number,
+  failures = 0
+): RecordsSizeResult => ({
   records,
   written: records,
   storesPerSecond: perSecond,
   storesPerSecondAtQuorum: perSecond * 1.2,
   failures,
-  errors: failures > 0 ? { 'only 1 of the 2 required peers acknowledged': failures } : {},
+  errors: (failures > 0 ? { 'only 1 of the 2 required peers acknowledged': failures } : {}) as Record<
+    string,
+    number
+  >,
   rss: [
     { node: 'bench-1', bytes: rss },
     { node: 'bench-2', bytes: rss / 2 }
