@@ -5,7 +5,7 @@
  */
 import { heldRecords, isIdle, repairTraffic, reprovideTraffic } from './metrics.js'
 import { recordContent, runPool } from './pool.js'
-import { type AgentProc, dialAddress, socketBytes } from './procs.js'
+import { type AgentProc, apiPort, dialAddress, socketBytes } from './procs.js'
 import type { RawBaseline, ReadCheck, RecordsRun } from './types.js'
 import { lostRecordBytes, wipeDataDir } from './wipe.js'
 
@@ -53,11 +53,19 @@ export async function measureReprovide(
   via: string
 ): Promise<RecordsRun['reprovide']> {
   const read = async () => Promise.all(agents.map(async (a) => statusOf(a)))
+  const pids = agents.map((a) => a.child.pid!)
+  const sentOnSockets = async (): Promise<number> =>
+    [...(await socketBytes(pids, new Set(agents.map((a) => apiPort(a.info))))).values()].reduce(
+      (sum, b) => sum + b.sent,
+      0
+    )
+  const socketsBefore = await sentOnSockets()
   const before = await read()
   log(`records (${via}): observing reprovide traffic for one interval (${intervalMs / 1000} s)`)
   const t = performance.now()
   await pause(intervalMs)
   const after = await read()
+  const socketsAfter = await sentOnSockets()
   const perProvide = raw?.messagesPerProvide ?? Number.NaN
   let messages = 0
   let bytes: number | undefined = 0
@@ -81,7 +89,8 @@ export async function measureReprovide(
     bytes,
     source,
     operations,
-    perKeyProvideMessages: heldSum * perProvide
+    perKeyProvideMessages: heldSum * perProvide,
+    socketBytesSent: Math.max(0, socketsAfter - socketsBefore)
   }
 }
 
@@ -112,7 +121,7 @@ export async function measureRepair(
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     heldAfter = heldRecords(await statusOf(again).catch(() => ({}))) ?? 0
-    const sb = (await socketBytes([again.child.pid!])).get(again.child.pid!)
+    const sb = (await socketBytes([again.child.pid!], new Set([apiPort(again.info)]))).get(again.child.pid!)
     if (sb != null) socket = Math.max(socket ?? 0, sb.received)
     if (heldAfter >= heldBefore) break
     await pause(1000)

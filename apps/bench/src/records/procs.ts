@@ -316,7 +316,11 @@ export function rssOf(pid: number | undefined): number {
  * Bytes received and sent on the open TCP sockets of the given processes (`ss -tinp`), by pid.
  * Counts every protocol on those sockets and forgets closed ones: an approximation, said so.
  */
-export function socketBytes(pids: number[]): Promise<Map<number, { received: number; sent: number }>> {
+export function socketBytes(
+  pids: number[],
+  /** Local ports not counted (the agents' HTTP API: the bench's own requests). */
+  skipLocalPorts: Set<number> = new Set()
+): Promise<Map<number, { received: number; sent: number }>> {
   return new Promise((resolve) => {
     execFile('ss', ['-tinpH'], { maxBuffer: 64 << 20, timeout: 20_000 }, (err, stdout) => {
       const out = new Map<number, { received: number; sent: number }>()
@@ -328,7 +332,8 @@ export function socketBytes(pids: number[]): Promise<Map<number, { received: num
       for (const line of lines) {
         const m = /pid=(\d+)/.exec(line)
         if (m != null) {
-          owner = Number(m[1])
+          const local = /^\S+\s+\d+\s+\d+\s+\S+:(\d+)\s/.exec(line)
+          owner = local != null && skipLocalPorts.has(Number(local[1])) ? undefined : Number(m[1])
           if (!/bytes_received/.test(line)) continue
         }
         if (owner == null || !wanted.has(owner)) continue
@@ -344,4 +349,9 @@ export function socketBytes(pids: number[]): Promise<Map<number, { received: num
       resolve(out)
     })
   })
+}
+
+/** The local port of an agent's HTTP API (from its URL). */
+export function apiPort(info: AgentInfo): number {
+  return Number(new URL(info.url).port)
 }

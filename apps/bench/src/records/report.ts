@@ -223,7 +223,7 @@ export function recordsSection(r: RecordsResult | undefined): string {
     const rp = run.reprovide
     if (rp != null)
       out.push(
-        `Reprovide over one interval (${f1(rp.windowMs / 1000)} s): ${n(rp.messages)} messages${rp.bytes != null ? `, ${kib(rp.bytes)}` : ''} (${rp.operations ? `${rp.source} x ${f1(r.raw?.messagesPerProvide ?? Number.NaN)} messages per kad provide: the per-key reprovide of today's code` : rp.source}) for ${n(rp.heldKeys)} held keys (versions and heads, summed over the nodes); per-key kad provides: ${n(rp.perKeyProvideMessages)} messages; ratio ${rx(ratio(rp.messages, rp.perKeyProvideMessages))}.`,
+        `Reprovide over one interval (${f1(rp.windowMs / 1000)} s): ${n(rp.messages)} messages${rp.bytes != null ? `, ${kib(rp.bytes)}` : ''} (${rp.operations ? `${rp.source} x ${f1(r.raw?.messagesPerProvide ?? Number.NaN)} messages per kad provide: the per-key reprovide of today's code` : rp.source}) for ${n(rp.heldKeys)} held keys (versions and heads, summed over the nodes)${rp.socketBytesSent == null ? '' : `; all agents' TCP sockets sent ${kib(rp.socketBytesSent)} in the window (every protocol: an upper bound)`}; per-key kad provides: ${n(rp.perKeyProvideMessages)} messages; ratio ${rx(ratio(rp.messages, rp.perKeyProvideMessages))}.`,
         ''
       )
     const re = run.repair

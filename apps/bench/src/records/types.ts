@@ -32,6 +32,11 @@ export interface ReprovideResult {
   operations: boolean
   /** Baseline: per-key kad provides of every held record, at the measured messages per provide. */
   perKeyProvideMessages: number
+  /**
+   * Bytes all agents sent on their TCP sockets in the window (`ss`): every protocol (repair checks,
+   * pings, discovery, the bench's status calls too), so an upper bound of the reprovide's bytes.
+   */
+  socketBytesSent?: number
 }
 
 export interface RepairResult {
