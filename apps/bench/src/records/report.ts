@@ -161,7 +161,9 @@ const row = (cells: string[]): string => `| ${cells.map((c) => c.replaceAll('|',
 export function recordsSection(r: RecordsResult | undefined): string {
   const out = ['## Records benchmark (apps/bench)', '']
   if (r == null) {
-    out.push('Not run in this run (`pnpm bench --only bench`, or a quick run without `BENCH_RECORDS_SIZES`).')
+    out.push(
+      'Not run in this run (a run from before it existed, `--only system` or `--only simulation`, or a quick run without `BENCH_RECORDS_SIZES`). It runs in a full `pnpm bench`, in `pnpm bench --only bench`, or alone with `node apps/bench/dist/bin/bench.js --only records`.'
+    )
     return out.join('\n')
   }
   if (!r.available) {
