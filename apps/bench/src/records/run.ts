@@ -6,7 +6,7 @@
  * is stopped and every directory removed at the end, on failure and on interrupt.
  * The phases after the writes are in phases.ts.
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -347,17 +347,5 @@ async function oneRun(
     )
   } finally {
     await Promise.allSettled([...agents.map((a) => a.stop()), ...(writer != null ? [writer.stop()] : [])])
-  }
-}
-
-/** Reprovide traffic of all nodes over one reprovide interval, beside per-key kad provides of what they hold. */
-export function recordsAvailable(): string | undefined {
-  try {
-    const bin = join(HERE, 'kad-node.js')
-    if (!existsSync(bin)) return 'apps/bench is not built'
-    readdirSync(HERE)
-    return undefined
-  } catch (err) {
-    return (err as Error).message
   }
 }
