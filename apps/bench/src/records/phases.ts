@@ -45,6 +45,7 @@ export async function waitIdle(status: () => Promise<Status>, timeoutMs: number)
   return false
 }
 
+/** Reprovide traffic of all nodes over one reprovide interval, beside per-key kad provides of what they hold. */
 export async function measureReprovide(
   agents: AgentProc[],
   intervalMs: number,
@@ -191,5 +192,3 @@ export async function checkReadable(
   log(`records (${via}): ${ok} reads ok, ${failed} failed`)
   return { checked: ok + failed, ok, failed, errors, nodes: agents.length, ms: performance.now() - t }
 }
-
-/** Whether the records bench can run here (the agent executable is built). */
