@@ -188,6 +188,11 @@ export function recordsSection(r: RecordsResult | undefined): string {
       ''
     )
     if (run.error != null) out.push(`**Stopped early: ${run.error}**`, '')
+    if (run.writerExited != null)
+      out.push(
+        `**The library writer's process exited during the run (${run.writerExited}); see the bench's output.**`,
+        ''
+      )
     out.push(
       row([
         'Records',

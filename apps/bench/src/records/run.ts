@@ -239,6 +239,7 @@ async function oneRun(
   await makeTeam(dir, via === 'http' ? ids : [...ids, writerId], ROLE)
   const agents: AgentProc[] = []
   let writer: Worker | undefined
+  let stopping = false
   try {
     agents.push(await startAgent(ids[0]!, join(dir, ids[0]!), agentEnv(o, [], ids[0]!)))
     const boot = dialAddress(agents[0]!.info)
@@ -251,6 +252,9 @@ async function oneRun(
         ...agentEnv(o, [boot], writerId),
         CHORUS_DATA_DIR: join(dir, writerId),
         CHORUS_LOG_LEVEL: 'error'
+      })
+      writer.child.once('exit', (code, signal) => {
+        if (!stopping) run.writerExited = `exit code ${code ?? signal}`
       })
       await writer.call('start', {}, 180_000)
       await waitForMesh(agents, NODES)
@@ -346,6 +350,7 @@ async function oneRun(
       via
     )
   } finally {
+    stopping = true
     await Promise.allSettled([...agents.map((a) => a.stop()), ...(writer != null ? [writer.stop()] : [])])
   }
 }

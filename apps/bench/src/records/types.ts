@@ -78,6 +78,8 @@ export interface RecordsRun {
   readable?: ReadCheck
   /** Set when the run stopped early. */
   error?: string
+  /** Set when the library writer's process exited before the end of the run (its exit code or signal). */
+  writerExited?: string
 }
 
 export interface RawBaseline {
