@@ -74,14 +74,14 @@ describe('records bench pool', () => {
         most = Math.max(most, inFlight)
         await new Promise((res) => setTimeout(res, 2))
         inFlight--
-        if (i % 7 === 0) throw new Error('refused')
+        if (i % 7 === 0) throw new Error(`refused ucxl://a:b@c:d/*^/r${i} now`)
       },
       100
     )
     expect(most).toBe(4)
     expect(r.ok + r.failed).toBe(20)
     expect(r.failedIndices.sort()).toEqual([105, 112, 119])
-    expect(r.errors).toEqual({ refused: 3 })
+    expect(r.errors).toEqual({ 'refused <address> now': 3 })
   })
 })
 

@@ -31,7 +31,10 @@ export async function runPool(
       } catch (err) {
         failed++
         failedIndices.push(i)
-        const msg = ((err as Error).message ?? String(err)).slice(0, 160)
+        // grouped by kind: the record's own address would make every failure a kind of its own
+        const msg = ((err as Error).message ?? String(err))
+          .replace(/ucxl:\/\/\S+/g, '<address>')
+          .slice(0, 160)
         if (msg in errors || Object.keys(errors).length < 8) errors[msg] = (errors[msg] ?? 0) + 1
       }
     }

@@ -124,8 +124,13 @@ function targets(r: Available, run: RecordsRun): Target[] {
       met: Number.isFinite(ms) ? ms < 2000 : undefined
     })
     const g = rssGrowth(run)
+    const from = run.sizes[0]?.records ?? 0
+    const span =
+      top.records === 100_000 && from === 1000
+        ? ''
+        : ` (measured from ${n(from)} to ${n(top.records)}; the target is from 1,000 to 100,000)`
     out.push({
-      what: `RSS at 100,000 within 1.5x of the same node at 1,000${at}`,
+      what: `RSS at 100,000 within 1.5x of the same node at 1,000${span}`,
       value: g == null ? 'one size only' : `${rx(g.ratio)} (${g.node})`,
       met: g == null ? undefined : g.ratio <= 1.5
     })
@@ -133,7 +138,7 @@ function targets(r: Available, run: RecordsRun): Target[] {
   if (run.reprovide != null) {
     const q = ratio(run.reprovide.messages, run.reprovide.perKeyProvideMessages)
     out.push({
-      what: 'reprovide messages <= 1 % of per-key provides',
+      what: `reprovide messages <= 1 % of per-key provides (one interval of ${f1(run.reprovide.intervalMs / 1000)} s observed${run.reprovide.operations ? '; per-key operations converted to messages' : ''})`,
       value: q == null ? 'n/a' : `${(q * 100).toFixed(1)} %`,
       met: q == null ? undefined : q <= 0.01
     })
