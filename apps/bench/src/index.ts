@@ -3,6 +3,22 @@
  * repository root drives them; `dist/bin/bench.js` runs the system benchmark and the simulation.
  */
 export { escapeXml, formatTick, type LineChart, lineChartSvg, type Series } from './charts.js'
+export { recordsFigures, recordsSection } from './records/report.js'
+export {
+  optionsFromEnv,
+  type RecordsBenchOptions,
+  runRecordsBenchmark,
+  sizesFromEnv
+} from './records/run.js'
+export type {
+  RawBaseline,
+  ReadCheck,
+  RecordsResult,
+  RecordsRun,
+  RecordsSizeResult,
+  RepairResult,
+  ReprovideResult
+} from './records/types.js'
 export {
   BENCH_PACKAGE,
   buildCharts,

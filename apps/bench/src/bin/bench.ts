@@ -1,12 +1,17 @@
 #!/usr/bin/env node
 /**
- * apps/bench's own benchmark: the system benchmark and the scale simulation. Writes
- * bench-results/latest.json (the per-package format, with the full results under `details`).
- *   node --expose-gc dist/bin/bench.js [--quick] [--only system|simulation]
+ * apps/bench's own benchmark: the system benchmark, the scale simulation and the records benchmark.
+ * Writes bench-results/latest.json (the per-package format, with the full results under `details`).
+ *   node --expose-gc dist/bin/bench.js [--quick] [--only system|simulation|records]
+ * The records benchmark's sizes: `BENCH_RECORDS_SIZES=1000,5000` (default 1,000 / 10,000 /
+ * 100,000); a quick run skips it unless BENCH_RECORDS_SIZES is set (it needs minutes, not seconds).
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { recordsFigures } from '../records/report.js'
+import { optionsFromEnv, runRecordsBenchmark } from '../records/run.js'
+import type { RecordsResult } from '../records/types.js'
 import { type Figure, machineInfo, type PackageResults } from '../results.js'
 import { runSimulation, type SimulationResult } from '../sim/run.js'
 import { runSystemBenchmark } from '../system/run.js'
@@ -141,13 +146,27 @@ async function main(): Promise<void> {
       log(`scale simulation failed: ${simulationError}`)
     }
   }
+  let records: RecordsResult | undefined
+  const recordsWanted =
+    only === 'records' || (only == null && (!quick || process.env.BENCH_RECORDS_SIZES != null))
+  if (recordsWanted) {
+    const recordsOptions = optionsFromEnv(quick ? [200] : [1_000, 10_000, 100_000])
+    log(`records benchmark: sizes ${recordsOptions.sizes?.join(' / ')}`)
+    try {
+      records = await runRecordsBenchmark({ ...recordsOptions, log })
+    } catch (err) {
+      records = { available: false, reason: `failed: ${(err as Error).message}` }
+      log(`records benchmark ${records.reason}`)
+    }
+  }
   const out: PackageResults = {
     package: '@chorus/bench',
     date: new Date().toISOString(),
     machine: machineInfo(),
     ...(quick ? { quick: true } : {}),
-    results: headlineFigures(system, simulation),
+    results: [...headlineFigures(system, simulation), ...recordsFigures(records)],
     details: {
+      ...(records != null ? { records } : {}),
       ...(system != null ? { system } : {}),
       ...(simulation != null
         ? { simulation }
