@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto'
 import { possessionProof } from '../proof.js'
 import { hex, type PeerSet, type Region } from './keyspace.js'
 import type { PinnedInRange, PinnedRanges } from './ranges.js'
-import { MAX_SYNC_KEYS } from './wire.js'
+import { MAX_SYNC_KEYS, PAIR_HALF } from './wire.js'
 
 const PAGE = 1024
 /** Rows read at most for one set (keys held in the region but not shared with the peer included). */
@@ -45,9 +45,12 @@ export function sharedSet(
   return out
 }
 
-/** Entries by hex position. */
+/** The hex of a position's first 16 bytes: how a pair on the wire names a key. */
+export const shortPosition = (position: Uint8Array): string => hex(position.subarray(0, PAIR_HALF))
+
+/** Entries by {@link shortPosition}. */
 export function byPosition(entries: readonly PinnedInRange[]): Map<string, PinnedInRange> {
-  return new Map(entries.map((e) => [hex(e.position), e]))
+  return new Map(entries.map((e) => [shortPosition(e.position), e]))
 }
 
 const SAMPLE_DOMAIN = new TextEncoder().encode('CHORUS sweep sampled proof v1\0')

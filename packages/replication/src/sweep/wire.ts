@@ -5,8 +5,8 @@
  *   summary  { v, op: 'sync', prefix: bytes, bits, peers: string[], depth, count, root: bytes(32),
  *              nonce: bytes(32) }
  *            → { ok, sync: { match: true, proof: bytes(32) } | { match: false, leaves: bytes } }
- *   leaves   { v, op: 'sync-leaves', prefix, bits, peers, depth, leaves: [[index, bytes(n × 64)]] }
- *            (each leaf's sorted (position, digest) pairs of the sender)
+ *   leaves   { v, op: 'sync-leaves', prefix, bits, peers, depth, leaves: [[index, bytes(n × 32)]] }
+ *            (each leaf's sorted (position, digest) pairs of the sender, 16 bytes of each)
  *            → { ok, sync: { session: bytes(16), want: int[] } }   (indices into the pairs sent)
  *   records  { v, op: 'sync-records', session: bytes(16), records: [[key, value, priority]], final }
  *            → { ok, sync: { accepted: int, refused: [[index, code]] } }
@@ -24,7 +24,12 @@ export const MAX_SYNC_KEYS = 4096
 /** Peers of a lookup a sync message names at most. */
 export const MAX_SYNC_PEERS = 32
 export const SESSION_BYTES = 16
-const PAIR_BYTES = 2 * HASH_BYTES
+/**
+ * A pair on the wire: the first 16 bytes of the position and of the value digest (128 bits each:
+ * no accidental collision, no feasible second preimage), half of the full 64.
+ */
+export const PAIR_HALF = 16
+const PAIR_BYTES = 2 * PAIR_HALF
 const WIRE_VERSION = 1
 const MAX_KEY_LENGTH = 1024
 
@@ -221,12 +226,12 @@ export function decodeSyncResponse(
   return { ok: true, sync: decodeSyncReply(op, m.sync, depth) }
 }
 
-/** Pairs (position ‖ digest) packed as one byte string. */
+/** Pairs (position ‖ digest, 16 bytes of each) packed as one byte string. */
 export function packPairs(entries: ReadonlyArray<{ position: Uint8Array; digest: Uint8Array }>): Uint8Array {
   const out = new Uint8Array(entries.length * PAIR_BYTES)
   entries.forEach((e, i) => {
-    out.set(e.position, i * PAIR_BYTES)
-    out.set(e.digest, i * PAIR_BYTES + HASH_BYTES)
+    out.set(e.position.subarray(0, PAIR_HALF), i * PAIR_BYTES)
+    out.set(e.digest.subarray(0, PAIR_HALF), i * PAIR_BYTES + PAIR_HALF)
   })
   return out
 }
@@ -235,8 +240,8 @@ export function unpackPairs(bytes: Uint8Array): Array<{ position: Uint8Array; di
   const out: Array<{ position: Uint8Array; digest: Uint8Array }> = []
   for (let o = 0; o < bytes.byteLength; o += PAIR_BYTES) {
     out.push({
-      position: bytes.subarray(o, o + HASH_BYTES),
-      digest: bytes.subarray(o + HASH_BYTES, o + PAIR_BYTES)
+      position: bytes.subarray(o, o + PAIR_HALF),
+      digest: bytes.subarray(o + PAIR_HALF, o + PAIR_BYTES)
     })
   }
   return out

@@ -32,9 +32,10 @@ import {
   rootOf
 } from '../../sweep/keyspace.js'
 import type { PinnedRanges } from '../../sweep/ranges.js'
-import { byPosition, sampledProof, sharedSet } from '../../sweep/sets.js'
+import { byPosition, sampledProof, sharedSet, shortPosition } from '../../sweep/sets.js'
 import {
   MAX_SYNC_KEYS,
+  PAIR_HALF,
   type SyncLeavesRequest,
   type SyncRecordsRequest,
   type SyncScope,
@@ -62,7 +63,7 @@ export type SyncHandlerInit = Pick<ReplicationConfig, 'replicationFactor' | 'req
 
 interface Session {
   from: string
-  /** hex position → the digest the sender named. */
+  /** hex of the position's first 16 bytes → the first 16 bytes of the digest the sender named. */
   expected: Map<string, Uint8Array>
   expiresAt: number
 }
@@ -75,7 +76,7 @@ export class SyncHandler {
   private readonly components: SyncHandlerComponents
   private readonly init: SyncHandlerInit
   private readonly sessions = new Map<string, Session>()
-  /** hex position → the session that is to deliver it. */
+  /** hex of the position's first 16 bytes → the session that is to deliver it. */
   private readonly reserved = new Map<string, string>()
 
   constructor(components: SyncHandlerComponents, init: SyncHandlerInit) {
@@ -159,7 +160,7 @@ export class SyncHandler {
     pairs.forEach((p, i) => {
       const h = hex(p.position)
       if (!s.peers.isTarget(self, p.position, n) || !s.peers.isTarget(from, p.position, n)) return
-      if (sameDigest(own.get(h)?.digest, p.digest)) return
+      if (sameDigest(own.get(h)?.digest.subarray(0, PAIR_HALF), p.digest)) return
       if (this.reserved.has(h) || session.expected.has(h)) return
       session.expected.set(h, new Uint8Array(p.digest))
       want.push(i)
@@ -184,7 +185,7 @@ export class SyncHandler {
     const refused: Array<[number, RefusalCode]> = []
     for (let i = 0; i < req.records.length; i++) {
       const r = req.records[i]!
-      const h = hex(keyPosition(r.key))
+      const h = shortPosition(keyPosition(r.key))
       const expected = session.expected.get(h)
       if (expected == null) {
         unnamed = true
@@ -193,7 +194,7 @@ export class SyncHandler {
       }
       session.expected.delete(h)
       this.reserved.delete(h)
-      if (!sameDigest(valueDigest(r.value), expected)) {
+      if (!sameDigest(valueDigest(r.value).subarray(0, PAIR_HALF), expected)) {
         bogus = true
         refused.push([i, 'OTHER_VALUE'])
         continue
