@@ -190,6 +190,7 @@ describe('keyspace regions', () => {
     // keys held / 2^bits <= regionKeys, and a region holds about 8 peers or fewer
     expect(regionBits(100, 5, 256)).toBe(0)
     expect(regionBits(100_000, 5, 256)).toBe(9)
+    expect(regionBits(100_000, 5, 1024)).toBe(7)
     expect(regionBits(100, 1000, 256)).toBe(7)
   })
 })

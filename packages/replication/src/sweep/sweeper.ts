@@ -6,8 +6,9 @@
  * region (prefix length: `regionBits` in `keyspace.ts`). A region is due at
  * `passStart + f × reprovideInterval`, f its lower bound's fraction of the keyspace, so regions
  * go at a constant rate over the interval, never in a burst; empty regions cost nothing. Per
- * region: one closest-peers lookup (for the region's first key), then for each peer of the
- * lookup that should hold some of the region's keys (among the `replicationFactor` closest of
+ * region: one closest-peers lookup (for the region's first key; with the connected peers, the
+ * closest 32 are the region's peer set), then for each peer of the set that should hold some
+ * of the region's keys (among the `replicationFactor` closest of
  * the lookup's peers, as the receiver computes too), one summary exchange (`exchange.ts`) that transfers only what
  * differs. Keys whose holders the exchanges confirmed (this node plus `replicationFactor - 1`)
  * skip their per-key repair check until the region's next sweep. The cursor persists after each
@@ -15,7 +16,7 @@
  * (the node was down) resumes at the same rate instead of catching up at once.
  */
 import { errorText, type Logger } from '@chorus/common'
-import type { DHT, PeerMessaging } from '@chorus/dht'
+import { type DHT, type PeerMessaging, sortByDistance } from '@chorus/dht'
 import type { ReplicationPenalty } from '../api.js'
 import type { ReplicationConfig } from '../config.js'
 import type { ReplicationCounters } from '../metrics.js'
@@ -229,9 +230,12 @@ export class Sweeper {
     const c = this.components.counters
     c.sweepRegions++
     const found = await this.components.dht.getClosestPeers(keys[0]!.key, { signal })
-    const peers = new PeerSet(
-      [self, ...found.map((p) => p.id).filter((id) => id !== self)].slice(0, MAX_SYNC_PEERS)
-    )
+    // the lookup's answer and the peers this node is connected to (the view the replicate
+    // handler checks pushes against), the closest to the region's first key
+    const candidates = new Set([...found.map((p) => p.id), ...this.components.messaging.getConnectedPeers()])
+    candidates.delete(self)
+    const closest = sortByDistance(keys[0]!.key, [...candidates], { dropUndecodable: true })
+    const peers = new PeerSet([self, ...closest.slice(0, MAX_SYNC_PEERS - 1)])
     // the factor, not factor + holderSlack: the slack is what a receiver tolerates, not a target
     const n = this.init.replicationFactor
     const tally = this.cursor ?? { messages: 0, bytes: 0 }
