@@ -59,7 +59,7 @@ import { ProviderFinder } from './provider-finder.js'
 import { ProviderCache } from './providers.js'
 import { Pusher } from './pusher.js'
 import { Repairer } from './repairer.js'
-import { Reprovider } from './reprovider.js'
+import { Reprovider, SWEPT } from './reprovider.js'
 import { RetiredKeys } from './retired.js'
 import { handleProve } from './rpc/handlers/prove.js'
 import { handleReplicate } from './rpc/handlers/replicate.js'
@@ -259,6 +259,13 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
         peerId,
         replicate: (req, from) => handleReplicate(replicateComponents, config, req, from),
         nominate: (key, peers, at) => this.providers.nominate(key, peers, at),
+        swept: (key) => {
+          const e = this.entries.get(key)
+          if (e == null) return
+          e.lastReprovided = Date.now()
+          e.nextProvideAt = SWEPT
+          this.entries.persist(e)
+        },
         penalise,
         counters
       },

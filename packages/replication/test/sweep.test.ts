@@ -127,7 +127,10 @@ describe(`the keyspace sweep on ${NODES} nodes, ${RECORDS} records`, () => {
       () => (lost.every((k) => node.manager!.getPinnedValue(k) != null) ? true : undefined),
       20 * INTERVAL,
       200
-    )
+    ).catch((err: unknown) => {
+      const missing = lost.filter((k) => node.manager!.getPinnedValue(k) == null).length
+      throw new Error(`${String(err)}: ${missing} missing; ${JSON.stringify(node.manager!.getMetrics())}`)
+    })
     const m = node.manager!.getMetrics()
     const pushed = cluster.nodes.reduce(
       (n, x, i) => n + (i === w ? 0 : (x.manager!.getMetrics().repairBytes ?? 0) - pushedBefore[i]!),
@@ -137,7 +140,20 @@ describe(`the keyspace sweep on ${NODES} nodes, ${RECORDS} records`, () => {
     // record batches and their answers), and any per-key push
     const moved = m.sweepBytesSent + m.sweepBytesReceived + pushed
     expect(m.sweepRecordsReceived).toBeGreaterThanOrEqual(lost.length)
-    console.log('SWEEPDEBUG', { moved, lostBytes, ratio: moved / lostBytes, lost: lost.length, got: m.sweepRecordsReceived, recBytes: m.sweepRecordBytesReceived, sent: m.sweepMessagesSent, sentB: m.sweepBytesSent, recv: m.sweepMessagesReceived, recvB: m.sweepBytesReceived, passes: m.sweepPasses, pushed })
+    console.log('SWEEPDEBUG', {
+      moved,
+      lostBytes,
+      ratio: moved / lostBytes,
+      lost: lost.length,
+      got: m.sweepRecordsReceived,
+      recBytes: m.sweepRecordBytesReceived,
+      sent: m.sweepMessagesSent,
+      sentB: m.sweepBytesSent,
+      recv: m.sweepMessagesReceived,
+      recvB: m.sweepBytesReceived,
+      passes: m.sweepPasses,
+      pushed
+    })
     expect(moved).toBeLessThanOrEqual(1.2 * lostBytes)
     for (const k of lost) {
       const i = Number(k.slice(k.lastIndexOf('-') + 1))

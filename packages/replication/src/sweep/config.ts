@@ -13,7 +13,7 @@ export interface SweepConfig {
   /**
    * About this many of this node's keys per sweep region: the region prefix is long enough that
    * keys held / 2^bits stays at or below it (and that a region holds about 8 peers or fewer).
-   * @default 1024
+   * @default 256
    */
   sweepRegionKeys: number
   /**
@@ -31,7 +31,7 @@ export interface SweepConfig {
 
 export const sweepDefaults: Readonly<SweepConfig> = Object.freeze({
   enableSweep: true,
-  sweepRegionKeys: 1024,
+  sweepRegionKeys: 256,
   sweepConcurrency: 4,
   syncRateLimit: Object.freeze({ burst: 200, ratePerSecond: 50 })
 })

@@ -3,7 +3,7 @@
  * a summary first; on a match, the peer's sampled proof of possession is checked and it counts
  * as a holder of every key of the set; on a mismatch, the (position, digest) pairs of the
  * differing leaves go over, and only the records the peer asks for follow, in batches of at most
- * `maxRecordBytes`. A summary of the same set the peer confirmed within half an interval is not
+ * 64 records and 128 KiB (and `maxRecordBytes`). A summary of the same set the peer confirmed within half an interval is not
  * sent again.
  */
 import { errorText, type Logger, timeoutSignal } from '@chorus/common'
@@ -38,6 +38,13 @@ import {
 const MAX_SYNC_RESPONSE_BYTES = 256 * 1024
 /** Room kept in a leaves message for everything but the pairs (peer ids, framing). */
 const SCOPE_BYTES = 4096
+/**
+ * A record batch carries at most this many records and bytes (and never more than
+ * `maxRecordBytes`): the receiver validates and stores each, so a batch's handling stays well
+ * within one request's time limit on a loaded node.
+ */
+const BATCH_RECORDS = 64
+const BATCH_BYTES = 128 * 1024
 /** Confirmed summaries remembered (peer, region, root), oldest forgotten first. */
 const MAX_RECENT = 4096
 
@@ -146,7 +153,7 @@ export class Exchanges {
     return held
   }
 
-  /** Sends the wanted records in batches of at most `maxRecordBytes`; resolves to the accepted ones. */
+  /** Sends the wanted records in batches (at most 64 records and 128 KiB); resolves to the accepted ones. */
   private async sendRecords(
     c: ExchangeComponents,
     peer: string,
@@ -155,6 +162,7 @@ export class Exchanges {
     signal: AbortSignal
   ): Promise<PinnedInRange[]> {
     const accepted: PinnedInRange[] = []
+    const batchBytes = Math.min(this.init.maxRecordBytes, BATCH_BYTES)
     let batch: Array<{ entry: PinnedInRange; value: Uint8Array }> = []
     let bytes = 0
     const flush = async (final: boolean): Promise<boolean> => {
@@ -176,11 +184,14 @@ export class Exchanges {
       const entry = wanted[i]!
       const value = c.ranges.valueOf(entry.key)
       if (value == null) continue
-      if (batch.length > 0 && bytes + value.byteLength > this.init.maxRecordBytes) {
+      // what the record adds to the request: the value, the key and CBOR framing (so a batch
+      // stays within the receiver's request limit, maxRecordBytes plus 16 KiB)
+      const cost = value.byteLength + entry.key.length + 16
+      if (batch.length > 0 && (bytes + cost > batchBytes || batch.length >= BATCH_RECORDS)) {
         if (!(await flush(false))) return accepted
       }
       batch.push({ entry, value })
-      bytes += value.byteLength
+      bytes += cost
     }
     if (batch.length > 0 || wanted.length > 0) await flush(true)
     return accepted

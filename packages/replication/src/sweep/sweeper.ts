@@ -111,12 +111,6 @@ export class Sweeper {
     this.exchanges.clear()
   }
 
-  /** Sweeps every region now, one after another (for tests and benchmarks); resolves when done. */
-  async sweepNow(signal: AbortSignal): Promise<void> {
-    const cursor = this.newPass(Date.now())
-    while (cursor.next != null && !signal.aborted) await this.sweepNext(cursor, signal)
-  }
-
   private arm(delay: number): void {
     if (this.signal == null || this.signal.aborted) return
     if (this.timer != null) clearTimeout(this.timer)
@@ -190,14 +184,6 @@ export class Sweeper {
       cursor.next = hex(region.hi)
       this.file.save(cursor)
     }
-  }
-
-  /** For `sweepNow`: sweep the region at the cursor and advance. */
-  private async sweepNext(cursor: SweepCursor, signal: AbortSignal): Promise<void> {
-    const region = this.nextRegion(cursor)
-    if (region == null) return this.endPass(cursor)
-    await this.sweepRegion(region, signal)
-    this.advance(cursor, region)
   }
 
   /**

@@ -52,6 +52,11 @@ export interface SyncHandlerComponents {
   replicate: (req: ReplicateRequest, from: string) => Promise<ReplicateResponse>
   /** Records provider candidates of the key. */
   nominate: (key: string, peers: string[], at: number) => void
+  /**
+   * A record came in by a sync: the sweep announces it from now on (a refilled record is not
+   * new content, so no per-key first provide). Optional.
+   */
+  swept?: (key: string) => void
   penalise: (peer: string, reason: ReplicationPenalty) => void
   counters: Pick<
     ReplicationCounters,
@@ -178,6 +183,8 @@ export class SyncHandler {
     const session = this.sessions.get(sid)
     if (session == null || session.from !== from || session.expiresAt < Date.now())
       return refusal('NO_SESSION')
+    // each batch keeps the session open for another while
+    session.expiresAt = Date.now() + 3 * this.init.requestTimeout
     const { counters } = this.components
     let accepted = 0
     let unnamed = false
@@ -201,6 +208,7 @@ export class SyncHandler {
       }
       const res = await this.components.replicate({ key: r.key, value: r.value, priority: r.priority }, from)
       if (res.ok) {
+        this.components.swept?.(r.key)
         accepted++
         counters.sweepRecordsReceived++
         counters.sweepRecordBytesReceived += r.value.byteLength
