@@ -3,8 +3,8 @@
  * a summary first; on a match, the peer's sampled proof of possession is checked and it counts
  * as a holder of every key of the set; on a mismatch, the (position, digest) pairs of the
  * differing leaves go over, and only the records the peer asks for follow, in batches of at most
- * 64 records and 128 KiB (and `maxRecordBytes`). A summary of the same set the peer confirmed within half an interval is not
- * sent again.
+ * 64 records and 128 KiB (and `maxRecordBytes`). A summary of the same set the peer confirmed
+ * within half an interval is not sent again.
  */
 import { errorText, type Logger, timeoutSignal } from '@chorus/common'
 import type { PeerMessaging } from '@chorus/dht'
