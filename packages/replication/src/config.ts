@@ -6,6 +6,7 @@
  */
 import type { PinnedEvent } from './api.js'
 import { InvalidArgumentError } from './errors.js'
+import { checkSweepConfig, type SweepConfig, sweepDefaults } from './sweep/config.js'
 
 const SECOND = 1000
 const MINUTE = 60 * SECOND
@@ -18,7 +19,7 @@ export interface PeerRateLimit {
   ratePerSecond: number
 }
 
-export interface ReplicationConfig {
+export interface ReplicationConfig extends SweepConfig {
   /**
    * Target number of live nodes holding each record (this node included).
    * @default 3
@@ -186,7 +187,8 @@ export const replicationDefaults: Readonly<ReplicationConfig> = Object.freeze({
   pushRateLimit: Object.freeze({ burst: 500, ratePerSecond: 100 }),
   proveRateLimit: Object.freeze({ burst: 200, ratePerSecond: 50 }),
   byteRateLimit: Object.freeze({ burst: 64 * MiB, ratePerSecond: 16 * MiB }),
-  schedulerBatch: 256
+  schedulerBatch: 256,
+  ...sweepDefaults
 })
 
 /** A fresh copy of {@link replicationDefaults}. */
@@ -272,4 +274,5 @@ export function checkConfig(c: ReplicationConfig): void {
     }
   }
   if (!(c.jitter >= 0 && c.jitter <= 1)) throw new InvalidArgumentError('jitter', 'must be within 0..1')
+  checkSweepConfig(c)
 }

@@ -87,6 +87,8 @@ export type RefusalCode =
   | 'NOT_HELD'
   /** A proof was asked for a value other than the one the receiver holds (another version). */
   | 'OTHER_VALUE'
+  /** A sync message named a session the receiver does not hold for the sender (expired, or never). */
+  | 'NO_SESSION'
 
 /** A peer answered a replicate request with a refusal and its reason. */
 export class ReplicationRefusedError extends ReplicationError {

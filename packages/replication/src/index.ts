@@ -42,4 +42,6 @@ export {
 } from './errors.js'
 export { createReplicationManager } from './manager.js'
 export { REFUSAL_TEXT, REPLICATE_PROTOCOL_SUFFIX } from './protocol.js'
+export { type SweepConfig, sweepDefaults } from './sweep/config.js'
+export type { SweepMetrics } from './sweep/metrics.js'
 export type { ProviderInfo, ReplicationHealth, ReplicationMetrics, ReplicationStatus } from './types.js'

@@ -16,7 +16,9 @@
  * - {@link DepartureWatch} (`departures.ts`): a co-holder left, check its keys soon;
  * - {@link Scheduler} (`scheduler.ts`): the timer and the two job queues;
  * - {@link ReplicateServer} (`rpc/`): the `/CHORUS/replicate/1.0.0` edge, rate limits and its
- *   handlers (replicate, prove, ping).
+ *   handlers (replicate, prove, ping, sync);
+ * - {@link Sweeper} (`sweep/`): reprovide, republish and repair of healthy keys as a keyspace sweep
+ *   with anti-entropy ({@link SyncHandler} answers its messages).
  *
  * Why it is long: it wires sixteen components, each with its narrow components and init, and
  * delegates the public API to them; the logic lives in the components.
@@ -57,12 +59,14 @@ import { ProviderFinder } from './provider-finder.js'
 import { ProviderCache } from './providers.js'
 import { Pusher } from './pusher.js'
 import { Repairer } from './repairer.js'
-import { Reprovider } from './reprovider.js'
+import { Reprovider, SWEPT } from './reprovider.js'
 import { RetiredKeys } from './retired.js'
 import { handleProve } from './rpc/handlers/prove.js'
 import { handleReplicate } from './rpc/handlers/replicate.js'
+import { SyncHandler } from './rpc/handlers/sync.js'
 import { ReplicateServer } from './rpc/index.js'
 import { Scheduler } from './scheduler.js'
+import { Sweeper } from './sweep/sweeper.js'
 import type { ProviderInfo, ReplicationMetrics, ReplicationStatus } from './types.js'
 import { checkKey } from './util.js'
 import { RecordValues } from './values.js'
@@ -95,6 +99,8 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
   private readonly departures: DepartureWatch
   private readonly scheduler: Scheduler
   private readonly server: ReplicateServer
+  private readonly syncHandler: SyncHandler
+  private readonly sweeper: Sweeper
   private started = false
   private controller: AbortController | undefined
   /** The background pass that re-serves every pin after start (never on start's path). */
@@ -193,7 +199,16 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     const touchSelf = (key: string, at: number) => this.providers.touch(key, peerId, at)
     this.reprovider = new Reprovider({ dht, entries: this.entries, touchSelf, counters, log }, config)
     this.departures = new DepartureWatch(
-      { messaging, entries: this.entries, store, forget: (peer) => this.liveness.forget(peer), log },
+      {
+        messaging,
+        entries: this.entries,
+        store,
+        forget: (peer) => {
+          this.liveness.forget(peer)
+          this.sweeper.forget(peer)
+        },
+        log
+      },
       config
     )
     this.scheduler = new Scheduler(
@@ -241,12 +256,59 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
       counters,
       log
     }
+    const ranges = () => this.entries.store
+    const recordHolder = (key: string, peer: string, digest: Uint8Array) =>
+      this.providers.proven(key, peer, digest)
+    this.syncHandler = new SyncHandler(
+      {
+        ranges,
+        peerId,
+        replicate: (req, from) => handleReplicate(replicateComponents, config, req, from),
+        nominate: (key, peers, at) => this.providers.nominate(key, peers, at),
+        swept: (key) => {
+          const e = this.entries.get(key)
+          if (e == null) return
+          e.lastReprovided = Date.now()
+          e.nextProvideAt = SWEPT
+          this.entries.persist(e)
+        },
+        penalise,
+        counters
+      },
+      config
+    )
+    this.sweeper = new Sweeper(
+      {
+        dht,
+        messaging,
+        ranges,
+        heldKeys: () => this.entries.size,
+        recordHolder,
+        confirmed: (key, until) => {
+          // a region sync confirmed the key's holders: its per-key check waits for the next sweep
+          const e = this.entries.get(key)
+          if (e?.pinned !== true || e.fresh || e.repairFailures > 0 || e.nextRepairAt >= until) return
+          e.nextRepairAt = until
+          this.entries.persist(e)
+        },
+        penalise,
+        counters,
+        log
+      },
+      { ...config, protocol: this.protocol, dataDir: init?.dataDir }
+    )
     this.server = new ReplicateServer(
       {
         messaging,
         isStarted,
         replicate: (req, from) => handleReplicate(replicateComponents, config, req, from),
         prove: (req) => handleProve({ entries: this.entries }, req),
+        sync: (req, from) =>
+          req.op === 'sync'
+            ? this.syncHandler.summary(req, from)
+            : req.op === 'sync-leaves'
+              ? this.syncHandler.leaves(req, from)
+              : this.syncHandler.records(req, from),
         heldBytes: (key) => this.entries.get(key)?.size ?? 0,
         penalise,
         counters,
@@ -276,6 +338,7 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     this.started = true
     this.log.info({ keys: this.entries.size, protocol: this.protocol }, 'replication: started')
     this.scheduler.arm()
+    if (this.config.enableSweep) this.sweeper.start(this.controller.signal)
     this.reserving = this.reprovider
       .reserve()
       .then((reserved) => this.log.debug({ reserved }, 'replication: pins re-served'))
@@ -310,6 +373,8 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     await this.server.stop()
     // running jobs see the aborted signal; wait for them so nothing touches the store after close
     await this.scheduler.drain()
+    await this.sweeper.stop()
+    this.syncHandler.clear()
     await this.finder.drain()
     this.finder.clear()
     // the re-serving pass reads no more once the store is closed

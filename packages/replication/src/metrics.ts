@@ -1,5 +1,6 @@
 /** The manager's counters, shared by the components that count, and the metrics built from them. */
 import type { ContentStats } from './store.js'
+import { createSweepCounters, type SweepMetrics } from './sweep/metrics.js'
 import type { ReplicationMetrics } from './types.js'
 
 /** Counters and last-run times (the metrics' own fields); each component increments its own. */
@@ -24,6 +25,7 @@ export type ReplicationCounters = Pick<
   | 'lastReprovideTime'
   | 'lastCleanupTime'
   | 'lastRepairTime'
+  | keyof SweepMetrics
 >
 
 export function createCounters(): ReplicationCounters {
@@ -46,7 +48,8 @@ export function createCounters(): ReplicationCounters {
     providerCacheHits: 0,
     lastReprovideTime: undefined,
     lastCleanupTime: undefined,
-    lastRepairTime: undefined
+    lastRepairTime: undefined,
+    ...createSweepCounters()
   }
 }
 

@@ -10,7 +10,8 @@
  *   ping request      { v: 1, op: 'ping' }   (liveness: libp2p's own ping service allows only one
  *                                              outbound and two inbound streams per connection,
  *                                              which kad-dht's routing table also uses)
- *   response          { v: 1, ok: true, proof?: bytes(32) } | { v: 1, ok: false, code, reason }
+ *   sync, sync-leaves, sync-records: the sweep's anti-entropy exchange (`sweep/wire.ts`)
+ *   response          { v: 1, ok: true, proof?: bytes(32), sync?: map } | { v: 1, ok: false, code, reason }
  *
  * {@link parseRequest} is the edge: every inbound request is decoded and bound-checked there
  * once, and the handlers get a well-formed request. A refusal carries a code and the fixed text
@@ -20,6 +21,14 @@
 import { InvalidInputError } from '@chorus/common'
 import { decode, encode } from 'cborg'
 import { MalformedRequestError, REPLICATION_ERROR_CODES, type RefusalCode } from './errors.js'
+import {
+  decodeSyncRequest,
+  encodeSyncReply,
+  SYNC_OPS,
+  type SyncReply,
+  type SyncRequest,
+  syncValueBytes
+} from './sweep/wire.js'
 
 export const REPLICATE_PROTOCOL_SUFFIX = '/replicate/1.0.0'
 export const WIRE_VERSION = 1
@@ -61,7 +70,7 @@ export interface ProveRequest {
 }
 
 export type Refusal = { ok: false; code: RefusalCode; reason: string }
-export type ReplicateResponse = { ok: true; proof?: Uint8Array } | Refusal
+export type ReplicateResponse = { ok: true; proof?: Uint8Array; sync?: SyncReply } | Refusal
 
 /** The one text sent with each refusal code. */
 export const REFUSAL_TEXT: Readonly<Record<RefusalCode, string>> = Object.freeze({
@@ -76,7 +85,8 @@ export const REFUSAL_TEXT: Readonly<Record<RefusalCode, string>> = Object.freeze
   EQUIVOCATION: 'the record contradicts the one this node holds',
   RATE_LIMITED: 'too many requests from the sender; try again later',
   NOT_HELD: 'this node does not hold the key',
-  OTHER_VALUE: 'this node holds another value for the key'
+  OTHER_VALUE: 'this node holds another value for the key',
+  NO_SESSION: 'this node has no sync session of the sender for the request'
 })
 
 /** A refusal with its fixed text. */
@@ -127,7 +137,9 @@ function checkBytes(v: unknown, length: number, field: string): Uint8Array {
  * Decodes a request; throws `MalformedRequestError` when malformed. Its messages are fixed
  * (they name the field, never repeat what the peer sent) and stay on this node.
  */
-export function decodeRequest(bytes: Uint8Array): ReplicateRequest | PingRequest | ProveRequest {
+export function decodeRequest(
+  bytes: Uint8Array
+): ReplicateRequest | PingRequest | ProveRequest | SyncRequest {
   let msg: unknown
   try {
     msg = decode(bytes)
@@ -138,6 +150,7 @@ export function decodeRequest(bytes: Uint8Array): ReplicateRequest | PingRequest
   const m = msg as Record<string, unknown>
   if (m.v !== WIRE_VERSION) throw new MalformedRequestError('unsupported wire version')
   if (m.op === 'ping') return { op: 'ping' }
+  if (SYNC_OPS.has(m.op)) return decodeSyncRequest(m)
   if (m.op === 'prove') {
     return {
       op: 'prove',
@@ -165,26 +178,31 @@ export function decodeRequest(bytes: Uint8Array): ReplicateRequest | PingRequest
 }
 
 /** An inbound request after the edge: decoded, well-formed and within bounds. */
-export type InboundRequest = PingRequest | ProveRequest | ({ op: 'replicate' } & ReplicateRequest)
+export type InboundRequest =
+  | PingRequest
+  | ProveRequest
+  | SyncRequest
+  | ({ op: 'replicate' } & ReplicateRequest)
 
 /**
  * The edge of the protocol: decodes `bytes` and checks the value against `maxRecordBytes`.
  * Returns the request, or the refusal to send back.
  */
 export function parseRequest(bytes: Uint8Array, maxRecordBytes: number): InboundRequest | Refusal {
-  let req: ReplicateRequest | PingRequest | ProveRequest
+  let req: ReplicateRequest | PingRequest | ProveRequest | SyncRequest
   try {
     req = decodeRequest(bytes)
   } catch {
     return refusal('MALFORMED_REQUEST')
   }
-  if ('op' in req) return req
+  if ('op' in req) return syncValueBytes(req as SyncRequest) > maxRecordBytes ? refusal('TOO_LARGE') : req
   if (req.value.byteLength > maxRecordBytes) return refusal('TOO_LARGE')
   return { op: 'replicate', ...req }
 }
 
 export function encodeResponse(res: ReplicateResponse): Uint8Array {
   if (!res.ok) return encode({ v: WIRE_VERSION, ok: false, code: res.code, reason: res.reason })
+  if (res.sync != null) return encode({ v: WIRE_VERSION, ok: true, sync: encodeSyncReply(res.sync) })
   return encode(
     res.proof == null ? { v: WIRE_VERSION, ok: true } : { v: WIRE_VERSION, ok: true, proof: res.proof }
   )

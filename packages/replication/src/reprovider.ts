@@ -2,6 +2,10 @@
  * The reprovider: announces held keys as provided (at once after `addContent`, then every
  * `reprovideInterval`), puts held values to the network again every `republishInterval`, and at
  * start serves every pin again from this node's DHT record store. Failures back off exponentially.
+ *
+ * With `enableSweep` (the default) only a key's first announcement is per key: later ones, and
+ * republishing, are the keyspace sweep's (`sweep/sweeper.ts`), which reaches the same closest
+ * peers with one lookup per region and one message per peer instead of a query per key.
  */
 import { errorText, type Logger, timeoutSignal } from '@chorus/common'
 import { type DHT, NoPeersAcknowledgedError } from '@chorus/dht'
@@ -25,7 +29,11 @@ export interface ReproviderComponents {
 export type ReproviderInit = Pick<
   ReplicationConfig,
   'reprovideInterval' | 'republishInterval' | 'repairBackoffMin' | 'requestTimeout' | 'jitter'
->
+> &
+  Partial<Pick<ReplicationConfig, 'enableSweep'>>
+
+/** A due time that never comes: the sweep owns the key's announcements. */
+export const SWEPT = Number.MAX_SAFE_INTEGER
 
 export class Reprovider {
   private readonly components: ReproviderComponents
@@ -72,7 +80,8 @@ export class Reprovider {
     }
     const now = Date.now()
     entry.lastReprovided = now
-    entry.nextProvideAt = now + withJitter(this.init.reprovideInterval, this.init.jitter)
+    entry.nextProvideAt =
+      this.init.enableSweep === true ? SWEPT : now + withJitter(this.init.reprovideInterval, this.init.jitter)
     entry.provideFailures = 0
     this.components.counters.reprovideOperations++
     this.components.counters.lastReprovideTime = new Date(now)
@@ -83,6 +92,11 @@ export class Reprovider {
 
   /** The scheduled announcement: on failure, retried after an exponential back-off. */
   async reprovide(entry: Entry, signal: AbortSignal): Promise<void> {
+    if (this.init.enableSweep === true && entry.lastReprovided != null) {
+      // announced once already: the sweep announces it again, with its region
+      entry.nextProvideAt = SWEPT
+      return
+    }
     try {
       await this.provide(entry, signal)
     } catch (err) {
@@ -97,6 +111,11 @@ export class Reprovider {
   /** Puts the pinned value to the network again; on failure, retried after a back-off. */
   async republish(entry: Entry, signal: AbortSignal): Promise<void> {
     const c = this.init
+    if (c.enableSweep === true) {
+      // the sweep keeps the closest peers' copies in step (and transfers only what differs)
+      entry.nextRepublishAt = SWEPT
+      return
+    }
     const value = this.components.entries.value(entry.key)
     if (value == null) {
       entry.nextRepublishAt = Date.now() + withJitter(c.republishInterval, c.jitter)

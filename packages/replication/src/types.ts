@@ -1,4 +1,5 @@
 /** Public result types of the replication manager (the reference's shapes, in camelCase). */
+import type { SweepMetrics } from './sweep/metrics.js'
 
 /** Health of one record: `healthy` when actual >= target, `degraded` when fewer, `critical` when none. */
 export type ReplicationHealth = 'healthy' | 'degraded' | 'critical'
@@ -60,7 +61,7 @@ export interface ReplicationStatus {
   providers: ProviderInfo[]
 }
 
-export interface ReplicationMetrics {
+export interface ReplicationMetrics extends SweepMetrics {
   /** Keys this node manages. */
   totalKeys: number
   /** Managed keys whose value this node holds (pins), and the bytes of those values. */

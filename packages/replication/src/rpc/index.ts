@@ -2,9 +2,10 @@
  * The replicate protocol's server: serves `/CHORUS/replicate/1.0.0`, and for each inbound request
  * refuses it while the manager is not running, decodes and bound-checks it once (the edge,
  * `parseRequest`; an undecodable one costs the sender `invalid-message`), takes a token from the
- * sender's bucket for its kind (pushes and proofs apart; over the rate it is refused before any
- * other work and costs `flood`), hands it to its handler (ping, prove or replicate), counts and
- * logs refusals, and encodes the response.
+ * sender's bucket for its kind (pushes, proofs and the sweep's sync messages apart; over the rate
+ * it is refused before any other work and costs `flood`), hands it to its handler (ping, prove,
+ * replicate or sync), counts and logs refusals, and encodes the response. Sync messages and their
+ * answers are counted in the sweep's byte counters.
  *
  * `@chorus/dht`'s `handle()` already limits every protocol per peer when its reputation system
  * is on (one bucket for all of this protocol's requests, 500 a second by default, nothing without
@@ -25,6 +26,7 @@ import {
   type ReplicateResponse,
   refusal
 } from '../protocol.js'
+import { type SyncRequest, syncValueBytes } from '../sweep/wire.js'
 import { handlePing } from './handlers/ping.js'
 
 export interface ReplicateServerComponents {
@@ -35,16 +37,21 @@ export interface ReplicateServerComponents {
   replicate: (req: ReplicateRequest, from: string) => Promise<ReplicateResponse>
   /** The prove handler, bound to its components. */
   prove: (req: ProveRequest, from: string) => ReplicateResponse
+  /** The sync handlers (the sweep's anti-entropy exchange), bound to their components. Absent: refused. */
+  sync?: (req: SyncRequest, from: string) => Promise<ReplicateResponse> | ReplicateResponse
   /** Bytes of the value pinned for a key (what a proof hashes); 0 when none. */
   heldBytes: (key: string) => number
   /** Reports an offence of a peer. */
   penalise: (peer: string, reason: ReplicationPenalty) => void
-  counters: Pick<ReplicationCounters, 'replicasRefused'>
+  counters: Pick<
+    ReplicationCounters,
+    'replicasRefused' | 'sweepMessagesReceived' | 'sweepBytesReceived' | 'sweepBytesSent'
+  >
   log: Logger
 }
 
 export interface ReplicateServerInit
-  extends Pick<ReplicationConfig, 'pushRateLimit' | 'proveRateLimit' | 'byteRateLimit'> {
+  extends Pick<ReplicationConfig, 'pushRateLimit' | 'proveRateLimit' | 'byteRateLimit' | 'syncRateLimit'> {
   /** The protocol id served. */
   protocol: string
   /** Largest value accepted; a larger request is refused (its stream cut at this plus overhead). */
@@ -56,6 +63,7 @@ export class ReplicateServer {
   private readonly init: ReplicateServerInit
   private readonly pushes: RateLimiter
   private readonly proofs: RateLimiter
+  private readonly syncs: RateLimiter
   /** Bytes per peer: pushed values and values hashed for proofs. */
   private readonly bytes: RateLimiter
   /** Refusals logged at a bounded rate and size (a flood of them is one summary line). */
@@ -66,6 +74,7 @@ export class ReplicateServer {
     this.init = init
     this.pushes = createRateLimiter(init.pushRateLimit)
     this.proofs = createRateLimiter(init.proveRateLimit)
+    this.syncs = createRateLimiter(init.syncRateLimit)
     this.bytes = createRateLimiter(init.byteRateLimit)
     this.refusals = createRefusalLog(components.log)
   }
@@ -79,6 +88,7 @@ export class ReplicateServer {
   async stop(): Promise<void> {
     this.pushes.clear()
     this.proofs.clear()
+    this.syncs.clear()
     this.bytes.clear()
     this.refusals.stop()
     try {
@@ -93,15 +103,27 @@ export class ReplicateServer {
 
   /** One request in, one response out. */
   async serve(bytes: Uint8Array, from: string): Promise<Uint8Array> {
-    const res = await this.respond(bytes, from)
+    const sync = { seen: false }
+    const res = await this.respond(bytes, from, sync)
     if (!res.ok) {
       this.components.counters.replicasRefused++
       this.refusals.refused(res.code, { from }, 'replication: refused a request')
     }
-    return encodeResponse(res)
+    const out = encodeResponse(res)
+    if (sync.seen) {
+      const c = this.components.counters
+      c.sweepMessagesReceived++
+      c.sweepBytesReceived += bytes.byteLength
+      c.sweepBytesSent += out.byteLength
+    }
+    return out
   }
 
-  private async respond(bytes: Uint8Array, from: string): Promise<ReplicateResponse> {
+  private async respond(
+    bytes: Uint8Array,
+    from: string,
+    sync: { seen: boolean }
+  ): Promise<ReplicateResponse> {
     if (!this.components.isStarted()) return refusal('NOT_ACCEPTING')
     const req = parseRequest(bytes, this.init.maxRecordBytes)
     if ('ok' in req) {
@@ -111,6 +133,15 @@ export class ReplicateServer {
       return req
     }
     if (req.op === 'ping') return handlePing()
+    if (req.op === 'sync' || req.op === 'sync-leaves' || req.op === 'sync-records') {
+      sync.seen = true
+      const cost = syncValueBytes(req)
+      if (!this.syncs.tryTake(from) || (cost > 0 && !this.bytes.tryTake(from, cost))) {
+        this.components.penalise(from, 'flood')
+        return refusal('RATE_LIMITED')
+      }
+      return this.components.sync?.(req, from) ?? refusal('NOT_ACCEPTING')
+    }
     const bucket = req.op === 'prove' ? this.proofs : this.pushes
     const cost = req.op === 'prove' ? this.components.heldBytes(req.key) : req.value.byteLength
     if (!bucket.tryTake(from) || (cost > 0 && !this.bytes.tryTake(from, cost))) {

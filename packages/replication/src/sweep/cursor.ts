@@ -1,0 +1,58 @@
+/**
+ * Where the sweep is: the next region's lower bound, when the current pass started, its prefix
+ * length and its tallies. Kept in `<dataDir>/sweep-cursor.json` (written after every region, by
+ * rename, so a crash leaves the previous one), in memory without a data directory; a restart
+ * resumes at the region after the last one swept.
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+
+export interface SweepCursor {
+  /** Lower bound of the next region to sweep (hex, 32 bytes); undefined: the pass is complete. */
+  next: string | undefined
+  /** When the current pass started (ms); region at keyspace fraction f is due at passStart + f × interval. */
+  passStart: number
+  /** Prefix length of the current pass's regions. */
+  bits: number
+  /** Tallies of the current pass. */
+  regions: number
+  messages: number
+  bytes: number
+}
+
+const FILE = 'sweep-cursor.json'
+
+export class CursorFile {
+  private readonly dir: string | undefined
+
+  constructor(dir: string | undefined) {
+    this.dir = dir
+  }
+
+  load(): SweepCursor | undefined {
+    if (this.dir == null) return undefined
+    try {
+      const c = JSON.parse(readFileSync(join(this.dir, FILE), 'utf8')) as Partial<SweepCursor>
+      const next = typeof c.next === 'string' && /^[0-9a-f]{64}$/.test(c.next) ? c.next : undefined
+      const n = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0)
+      return {
+        next,
+        passStart: n(c.passStart),
+        bits: Math.min(32, n(c.bits)),
+        regions: n(c.regions),
+        messages: n(c.messages),
+        bytes: n(c.bytes)
+      }
+    } catch {
+      return undefined
+    }
+  }
+
+  save(cursor: SweepCursor): void {
+    if (this.dir == null) return
+    mkdirSync(this.dir, { recursive: true })
+    const tmp = join(this.dir, `${FILE}.tmp`)
+    writeFileSync(tmp, JSON.stringify(cursor))
+    renameSync(tmp, join(this.dir, FILE))
+  }
+}

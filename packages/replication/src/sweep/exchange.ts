@@ -1,0 +1,280 @@
+/**
+ * The sending side of one sync with one target peer for one region (`wire.ts` has the messages):
+ * a summary first; on a match, the peer's sampled proof of possession is checked and it counts
+ * as a holder of every key of the set; on a mismatch, the (position, digest) pairs of the
+ * differing leaves go over, and only the records the peer asks for follow, in batches of at most
+ * 64 records and 128 KiB (and `maxRecordBytes`). A summary of the same set the peer confirmed
+ * within half an interval is not sent again.
+ */
+import { errorText, type Logger, timeoutSignal } from '@chorus/common'
+import type { PeerMessaging } from '@chorus/dht'
+import type { ReplicationPenalty } from '../api.js'
+import type { ReplicationCounters } from '../metrics.js'
+import { newNonce, sameDigest } from '../proof.js'
+import { REQUEST_OVERHEAD_BYTES } from '../protocol.js'
+import {
+  differingLeaves,
+  hex,
+  leafDepth,
+  leafHashes,
+  leafOf,
+  type PeerSet,
+  prefixBytes,
+  type Region,
+  rootOf
+} from './keyspace.js'
+import type { PinnedInRange, PinnedRanges } from './ranges.js'
+import { sampledProof } from './sets.js'
+import {
+  decodeSyncResponse,
+  encodeSyncRequest,
+  MAX_SYNC_KEYS,
+  packPairs,
+  type SyncReply,
+  type SyncRequest
+} from './wire.js'
+
+/** Largest answer to a sync request read (leaf hashes, want lists, refusal lists). */
+const MAX_SYNC_RESPONSE_BYTES = 256 * 1024
+/** Room kept in a leaves message for everything but the pairs (peer ids, framing). */
+const SCOPE_BYTES = 4096
+/**
+ * A record batch carries at most this many records and bytes (and never more than
+ * `maxRecordBytes`): the receiver validates and stores each, so a batch's handling stays well
+ * within one request's time limit on a loaded node.
+ */
+const BATCH_RECORDS = 64
+const BATCH_BYTES = 128 * 1024
+/** Confirmed summaries remembered (peer, region, root), oldest forgotten first. */
+const MAX_RECENT = 4096
+
+export type SweepCounters = Pick<
+  ReplicationCounters,
+  'sweepMessagesSent' | 'sweepBytesSent' | 'sweepBytesReceived' | 'sweepRecordsSent' | 'sweepRecordBytesSent'
+>
+
+export interface ExchangeComponents {
+  messaging: Pick<PeerMessaging, 'request'>
+  ranges: PinnedRanges
+  /** Records that the peer holds exactly this value of the key. */
+  recordHolder: (key: string, peer: string, digest: Uint8Array) => void
+  penalise: (peer: string, reason: ReplicationPenalty) => void
+  counters: SweepCounters
+  /** Tallies of the current pass. */
+  tally: { messages: number; bytes: number }
+  log: Logger
+}
+
+export interface ExchangeInit {
+  protocol: string
+  requestTimeout: number
+  maxRecordBytes: number
+  reprovideInterval: number
+}
+
+export class Exchanges {
+  private readonly recent = new Map<string, { root: string; at: number }>()
+  private readonly init: ExchangeInit
+
+  constructor(init: ExchangeInit) {
+    this.init = init
+  }
+
+  clear(): void {
+    this.recent.clear()
+  }
+
+  forget(peer: string): void {
+    for (const k of [...this.recent.keys()]) if (k.startsWith(`${peer}:`)) this.recent.delete(k)
+  }
+
+  /** Syncs `set` (the keys both should hold) with `peer`; resolves to the keys the peer now holds. */
+  async sync(
+    c: ExchangeComponents,
+    peer: string,
+    region: Region,
+    peers: PeerSet,
+    set: PinnedInRange[],
+    signal: AbortSignal
+  ): Promise<PinnedInRange[]> {
+    const depth = leafDepth(set.length)
+    const mine = leafHashes(set, region.bits, depth)
+    const root = rootOf(mine)
+    const recentKey = `${peer}:${region.bits}:${hex(region.lo)}`
+    const seen = this.recent.get(recentKey)
+    if (seen?.root === hex(root) && Date.now() - seen.at < this.init.reprovideInterval / 2) return set
+    const scope = { prefix: prefixBytes(region), bits: region.bits, peers: peers.ids, depth }
+    const nonce = newNonce()
+    const summary = await this.send(
+      c,
+      peer,
+      { op: 'sync', ...scope, count: set.length, root, nonce },
+      signal,
+      depth
+    )
+    if (summary == null) return []
+    if ('match' in summary && summary.match) {
+      const expected = sampledProof(nonce, root, set, (k) => c.ranges.valueOf(k))
+      if (!sameDigest(expected, summary.proof)) {
+        c.penalise(peer, 'bogus-provider')
+        return []
+      }
+      for (const e of set) c.recordHolder(e.key, peer, e.digest)
+      this.remember(recentKey, hex(root))
+      return set
+    }
+    if (!('leaves' in summary)) return []
+    const differing = new Set(differingLeaves(mine, summary.leaves))
+    const held: PinnedInRange[] = set.filter((e) => !differing.has(leafOf(e.position, region.bits, depth)))
+    const maxPairs = Math.max(
+      1,
+      Math.floor((this.init.maxRecordBytes + REQUEST_OVERHEAD_BYTES - SCOPE_BYTES) / 64)
+    )
+    for (const chunk of chunkLeaves(set, region.bits, depth, differing, Math.min(maxPairs, MAX_SYNC_KEYS))) {
+      const leaves = chunk.map(([i, entries]) => [i, packPairs(entries)] as [number, Uint8Array])
+      const reply = await this.send(c, peer, { op: 'sync-leaves', ...scope, leaves }, signal)
+      if (reply == null || !('want' in reply)) break
+      const flat = chunk.flatMap(([, entries]) => entries)
+      const wanted = new Set(reply.want.filter((i) => i < flat.length))
+      flat.forEach((e, i) => {
+        if (!wanted.has(i)) held.push(e)
+      })
+      if (wanted.size === 0) continue
+      const sent = await this.sendRecords(
+        c,
+        peer,
+        reply.session,
+        [...wanted].map((i) => flat[i]!),
+        signal
+      )
+      held.push(...sent)
+    }
+    for (const e of held) c.recordHolder(e.key, peer, e.digest)
+    return held
+  }
+
+  /** Sends the wanted records in batches (at most 64 records and 128 KiB); resolves to the accepted ones. */
+  private async sendRecords(
+    c: ExchangeComponents,
+    peer: string,
+    session: Uint8Array,
+    wanted: PinnedInRange[],
+    signal: AbortSignal
+  ): Promise<PinnedInRange[]> {
+    const accepted: PinnedInRange[] = []
+    const batchBytes = Math.min(this.init.maxRecordBytes, BATCH_BYTES)
+    let batch: Array<{ entry: PinnedInRange; value: Uint8Array }> = []
+    let bytes = 0
+    const flush = async (final: boolean): Promise<boolean> => {
+      const records = batch.map((b) => ({ key: b.entry.key, value: b.value, priority: 0 }))
+      const reply = await this.send(c, peer, { op: 'sync-records', session, records, final }, signal)
+      if (reply == null || !('accepted' in reply)) return false
+      const refused = new Set(reply.refused.map(([i]) => i))
+      batch.forEach((b, i) => {
+        if (refused.has(i)) return
+        accepted.push(b.entry)
+        c.counters.sweepRecordsSent++
+        c.counters.sweepRecordBytesSent += b.value.byteLength
+      })
+      batch = []
+      bytes = 0
+      return true
+    }
+    for (let i = 0; i < wanted.length; i++) {
+      const entry = wanted[i]!
+      const value = c.ranges.valueOf(entry.key)
+      if (value == null) continue
+      // what the record adds to the request: the value, the key and CBOR framing (so a batch
+      // stays within the receiver's request limit, maxRecordBytes plus 16 KiB)
+      const cost = value.byteLength + entry.key.length + 16
+      if (batch.length > 0 && (bytes + cost > batchBytes || batch.length >= BATCH_RECORDS)) {
+        if (!(await flush(false))) return accepted
+      }
+      batch.push({ entry, value })
+      bytes += cost
+    }
+    if (batch.length > 0 || wanted.length > 0) await flush(true)
+    return accepted
+  }
+
+  /** One sync request; undefined when refused, unreachable or answered out of shape. */
+  private async send(
+    c: ExchangeComponents,
+    peer: string,
+    req: SyncRequest,
+    signal: AbortSignal,
+    depth = 0
+  ): Promise<SyncReply | undefined> {
+    const body = encodeSyncRequest(req)
+    c.counters.sweepMessagesSent++
+    c.counters.sweepBytesSent += body.byteLength
+    c.tally.messages++
+    c.tally.bytes += body.byteLength
+    let res: Uint8Array
+    try {
+      res = await c.messaging.request(peer, this.init.protocol, body, {
+        signal: timeoutSignal(this.init.requestTimeout, signal),
+        maxResponseBytes: MAX_SYNC_RESPONSE_BYTES
+      })
+    } catch (err) {
+      c.log.debug({ peer, op: req.op, err: errorText(err) }, 'replication: sync request failed')
+      return undefined
+    }
+    c.counters.sweepBytesReceived += res.byteLength
+    c.tally.bytes += res.byteLength
+    try {
+      const decoded = decodeSyncResponse(req.op, res, depth)
+      if (!decoded.ok) {
+        c.log.debug({ peer, op: req.op, code: decoded.code }, 'replication: sync refused')
+        return undefined
+      }
+      return decoded.sync
+    } catch {
+      c.penalise(peer, 'invalid-message')
+      return undefined
+    }
+  }
+
+  private remember(key: string, root: string): void {
+    this.recent.delete(key)
+    this.recent.set(key, { root, at: Date.now() })
+    while (this.recent.size > MAX_RECENT) {
+      const oldest = this.recent.keys().next().value
+      if (oldest === undefined) break
+      this.recent.delete(oldest)
+    }
+  }
+}
+
+/** The differing leaves' entries, grouped by leaf and cut into chunks of at most `max` pairs. */
+function chunkLeaves(
+  set: PinnedInRange[],
+  bits: number,
+  depth: number,
+  differing: Set<number>,
+  max: number
+): Array<Array<[number, PinnedInRange[]]>> {
+  const byLeaf = new Map<number, PinnedInRange[]>()
+  for (const e of set) {
+    const leaf = leafOf(e.position, bits, depth)
+    if (!differing.has(leaf)) continue
+    const list = byLeaf.get(leaf) ?? []
+    list.push(e)
+    byLeaf.set(leaf, list)
+  }
+  const chunks: Array<Array<[number, PinnedInRange[]]>> = []
+  let chunk: Array<[number, PinnedInRange[]]> = []
+  let size = 0
+  for (const leaf of [...byLeaf.keys()].sort((a, b) => a - b)) {
+    const entries = byLeaf.get(leaf)!.slice(0, max)
+    if (size + entries.length > max && chunk.length > 0) {
+      chunks.push(chunk)
+      chunk = []
+      size = 0
+    }
+    chunk.push([leaf, entries])
+    size += entries.length
+  }
+  if (chunk.length > 0) chunks.push(chunk)
+  return chunks
+}

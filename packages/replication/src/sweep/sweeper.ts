@@ -1,0 +1,267 @@
+/**
+ * The keyspace sweep: reprovide, republish and repair of healthy keys, with work per interval
+ * that grows with regions and peers, not with keys (after go-libp2p-kad-dht's reprovide sweep).
+ *
+ * Every `reprovideInterval` one pass walks this node's pinned keys in keyspace order, region by
+ * region (prefix length: `regionBits` in `keyspace.ts`). A region is due at
+ * `passStart + f × reprovideInterval`, f its lower bound's fraction of the keyspace, so regions
+ * go at a constant rate over the interval, never in a burst; empty regions cost nothing. Per
+ * region: one closest-peers lookup (for the region's first key; with the connected peers, the
+ * closest 32 are the region's peer set), then for each peer of the set that should hold some
+ * of the region's keys (among the `replicationFactor` closest of
+ * the lookup's peers, as the receiver computes too), one summary exchange (`exchange.ts`) that transfers only what
+ * differs. Keys whose holders the exchanges confirmed (this node plus `replicationFactor - 1`)
+ * skip their per-key repair check until the region's next sweep. The cursor persists after each
+ * region (`cursor.ts`): a restart resumes where the sweep left off, and a sweep that fell behind
+ * (the node was down) resumes at the same rate instead of catching up at once.
+ */
+import { errorText, type Logger } from '@chorus/common'
+import { type DHT, type PeerMessaging, sortByDistance } from '@chorus/dht'
+import type { ReplicationPenalty } from '../api.js'
+import type { ReplicationConfig } from '../config.js'
+import type { ReplicationCounters } from '../metrics.js'
+import { withJitter } from '../timing.js'
+import { CursorFile, type SweepCursor } from './cursor.js'
+import { type ExchangeComponents, Exchanges, type SweepCounters } from './exchange.js'
+import { hex, MAX_PREFIX_BITS, PeerSet, type Region, regionBits, regionOf } from './keyspace.js'
+import type { PinnedInRange, PinnedRanges } from './ranges.js'
+import { sharedSet } from './sets.js'
+import { MAX_SYNC_KEYS, MAX_SYNC_PEERS } from './wire.js'
+
+const ZERO = new Uint8Array(32)
+/** Fraction of the keyspace below a position (its first 48 bits). */
+const fraction = (p: Uint8Array): number => Buffer.from(p.subarray(0, 6)).readUIntBE(0, 6) / 2 ** 48
+/** setTimeout's longest delay. */
+const MAX_DELAY = 2 ** 31 - 1
+
+export interface SweeperComponents {
+  dht: Pick<DHT, 'getClosestPeers'>
+  messaging: Pick<PeerMessaging, 'peerId' | 'request' | 'getConnectedPeers'>
+  /** The pinned keys by position, or undefined while stopped. */
+  ranges: () => PinnedRanges | undefined
+  /** How many keys this node holds (sets the region size). */
+  heldKeys: () => number
+  recordHolder: (key: string, peer: string, digest: Uint8Array) => void
+  /** The key's holders were confirmed: its next per-key repair check may wait until `until`. */
+  confirmed: (key: string, until: number) => void
+  penalise: (peer: string, reason: ReplicationPenalty) => void
+  counters: SweepCounters &
+    Pick<
+      ReplicationCounters,
+      | 'sweepRegions'
+      | 'sweepPasses'
+      | 'sweepLastPassRegions'
+      | 'sweepLastPassMessages'
+      | 'sweepLastPassBytes'
+      | 'reprovideOperations'
+      | 'lastReprovideTime'
+    >
+  log: Logger
+}
+
+export type SweeperInit = Pick<
+  ReplicationConfig,
+  | 'reprovideInterval'
+  | 'replicationFactor'
+  | 'requestTimeout'
+  | 'maxRecordBytes'
+  | 'sweepRegionKeys'
+  | 'sweepConcurrency'
+  | 'jitter'
+> & {
+  protocol: string
+  /** Directory of the cursor file; undefined keeps it in memory. */
+  dataDir: string | undefined
+}
+
+export class Sweeper {
+  private readonly components: SweeperComponents
+  private readonly init: SweeperInit
+  private readonly file: CursorFile
+  private readonly exchanges: Exchanges
+  private cursor: SweepCursor | undefined
+  private timer: ReturnType<typeof setTimeout> | undefined
+  private running: Promise<void> | undefined
+  private signal: AbortSignal | undefined
+
+  constructor(components: SweeperComponents, init: SweeperInit) {
+    this.components = components
+    this.init = init
+    this.file = new CursorFile(init.dataDir)
+    this.exchanges = new Exchanges(init)
+  }
+
+  start(signal: AbortSignal): void {
+    this.signal = signal
+    this.cursor = this.file.load()
+    this.arm(0)
+  }
+
+  /** Stops the timer and waits for the region being swept (its requests see the aborted signal). */
+  /** A peer left: its confirmed summaries are forgotten (it may come back with less). */
+  forget(peer: string): void {
+    this.exchanges.forget(peer)
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer != null) clearTimeout(this.timer)
+    this.timer = undefined
+    this.signal = undefined
+    await this.running
+    this.exchanges.clear()
+  }
+
+  private arm(delay: number): void {
+    if (this.signal == null || this.signal.aborted) return
+    if (this.timer != null) clearTimeout(this.timer)
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined
+        this.running = this.step().finally(() => {
+          this.running = undefined
+        })
+      },
+      Math.min(MAX_DELAY, Math.max(0, delay))
+    )
+    this.timer.unref?.()
+  }
+
+  /** Sweeps the next region when it is due, then arms the timer for the one after. */
+  private async step(): Promise<void> {
+    const signal = this.signal
+    if (signal == null || signal.aborted) return
+    const now = Date.now()
+    let cursor = this.cursor
+    if (cursor == null) cursor = this.newPass(now)
+    if (cursor.next == null) {
+      // the pass is complete: the next starts one interval after this one did
+      const at = cursor.passStart + this.init.reprovideInterval
+      if (at > now) return this.arm(at - now)
+      cursor = this.newPass(now)
+    }
+    const region = this.nextRegion(cursor)
+    if (region == null) {
+      this.endPass(cursor)
+      return this.arm(0)
+    }
+    const due = cursor.passStart + fraction(region.lo) * this.init.reprovideInterval
+    if (due > now + 50) return this.arm(due - now)
+    // behind schedule (the node was down): go on from here at the pass's rate, no catching up
+    if (now - due > this.init.reprovideInterval / 100)
+      cursor.passStart = now - fraction(region.lo) * this.init.reprovideInterval
+    try {
+      await this.sweepRegion(region, signal)
+    } catch (err) {
+      if (!signal.aborted)
+        this.components.log.debug({ err: errorText(err) }, 'replication: region sweep failed')
+    }
+    if (signal.aborted) return
+    this.advance(cursor, region)
+    this.arm(0)
+  }
+
+  private newPass(now: number): SweepCursor {
+    const peers = this.components.messaging.getConnectedPeers().length + 1
+    const bits = regionBits(this.components.heldKeys(), peers, this.init.sweepRegionKeys)
+    this.cursor = { next: hex(ZERO), passStart: now, bits, regions: 0, messages: 0, bytes: 0 }
+    return this.cursor
+  }
+
+  private endPass(cursor: SweepCursor): void {
+    const c = this.components.counters
+    c.sweepPasses++
+    c.sweepLastPassRegions = cursor.regions
+    c.sweepLastPassMessages = cursor.messages
+    c.sweepLastPassBytes = cursor.bytes
+    cursor.next = undefined
+    this.file.save(cursor)
+  }
+
+  private advance(cursor: SweepCursor, region: Region): void {
+    cursor.regions++
+    if (region.hi.every((b) => b === 0)) this.endPass(cursor)
+    else {
+      cursor.next = hex(region.hi)
+      this.file.save(cursor)
+    }
+  }
+
+  /**
+   * The region of the first held key at or after the cursor, narrowed until it holds at most
+   * `MAX_SYNC_KEYS` keys (one message's worth); undefined when no key is left.
+   */
+  private nextRegion(cursor: SweepCursor): Region | undefined {
+    const ranges = this.components.ranges()
+    if (ranges == null || cursor.next == null) return undefined
+    const from = new Uint8Array(Buffer.from(cursor.next, 'hex'))
+    const first = ranges.pinnedInRange(from, ZERO, { limit: 1 })[0]
+    if (first == null) return undefined
+    let region = regionOf(first.position, cursor.bits)
+    while (
+      region.bits < MAX_PREFIX_BITS &&
+      ranges.pinnedInRange(region.lo, region.hi, { limit: MAX_SYNC_KEYS + 1 }).length > MAX_SYNC_KEYS
+    ) {
+      region = regionOf(first.position, region.bits + 1)
+    }
+    return region
+  }
+
+  /** One lookup, then one exchange per target peer; keys with enough confirmed holders skip repair checks. */
+  private async sweepRegion(region: Region, signal: AbortSignal): Promise<void> {
+    const ranges = this.components.ranges()
+    if (ranges == null) return
+    const self = this.components.messaging.peerId
+    const keys = ranges.pinnedInRange(region.lo, region.hi, { limit: MAX_SYNC_KEYS })
+    if (keys.length === 0) return
+    const c = this.components.counters
+    c.sweepRegions++
+    const found = await this.components.dht.getClosestPeers(keys[0]!.key, { signal })
+    // the lookup's answer and the peers this node is connected to (the view the replicate
+    // handler checks pushes against), the closest to the region's first key
+    const candidates = new Set([...found.map((p) => p.id), ...this.components.messaging.getConnectedPeers()])
+    candidates.delete(self)
+    const closest = sortByDistance(keys[0]!.key, [...candidates], { dropUndecodable: true })
+    const peers = new PeerSet([self, ...closest.slice(0, MAX_SYNC_PEERS - 1)])
+    // the factor, not factor + holderSlack: the slack is what a receiver tolerates, not a target
+    const n = this.init.replicationFactor
+    const tally = this.cursor ?? { messages: 0, bytes: 0 }
+    const ex: ExchangeComponents = {
+      messaging: this.components.messaging,
+      ranges,
+      recordHolder: this.components.recordHolder,
+      penalise: this.components.penalise,
+      counters: c,
+      tally,
+      log: this.components.log
+    }
+    const targets = peers.ids.filter((p) => p !== self)
+    const holders = new Map<string, number>()
+    let next = 0
+    const worker = async (): Promise<void> => {
+      while (next < targets.length && !signal.aborted) {
+        const peer = targets[next++]!
+        const set = sharedSet(ranges, region, peers, self, peer, n).slice(0, MAX_SYNC_KEYS)
+        if (set.length === 0) continue
+        const held: PinnedInRange[] = await this.exchanges.sync(ex, peer, region, peers, set, signal)
+        for (const e of held) holders.set(e.key, (holders.get(e.key) ?? 0) + 1)
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(this.init.sweepConcurrency, targets.length) }, worker))
+    const now = Date.now()
+    const until = now + withJitter(this.init.reprovideInterval, this.init.jitter)
+    let confirmed = 0
+    for (const [key, count] of holders) {
+      if (1 + count < this.init.replicationFactor) continue
+      this.components.confirmed(key, until)
+      confirmed++
+    }
+    if (holders.size > 0) {
+      c.reprovideOperations++
+      c.lastReprovideTime = new Date(now)
+    }
+    this.components.log.debug(
+      { bits: region.bits, keys: keys.length, peers: targets.length, confirmed },
+      'replication: swept a region'
+    )
+  }
+}
