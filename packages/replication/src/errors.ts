@@ -81,8 +81,10 @@ export type RefusalCode =
   | 'STALE'
   /** The pushed record contradicts the one held (same author, same version, other content). */
   | 'EQUIVOCATION'
-  /** The sender is over its per-peer rate of pushes or proofs. */
+  /** The sender is far over its per-peer rate of pushes, proofs or syncs (a flood: it is charged). */
   | 'RATE_LIMITED'
+  /** The sender is over its per-peer rate, not yet a flood: try again shortly (no penalty). */
+  | 'BUSY'
   /** A proof was asked for a key the receiver does not hold. */
   | 'NOT_HELD'
   /** A proof was asked for a value other than the one the receiver holds (another version). */

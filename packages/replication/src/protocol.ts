@@ -84,6 +84,7 @@ export const REFUSAL_TEXT: Readonly<Record<RefusalCode, string>> = Object.freeze
   STALE: 'this node holds a record for the key that the pushed one does not succeed',
   EQUIVOCATION: 'the record contradicts the one this node holds',
   RATE_LIMITED: 'too many requests from the sender; try again later',
+  BUSY: "this node is busy with the sender's requests; try again shortly",
   NOT_HELD: 'this node does not hold the key',
   OTHER_VALUE: 'this node holds another value for the key',
   NO_SESSION: 'this node has no sync session of the sender for the request'

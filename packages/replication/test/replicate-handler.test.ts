@@ -274,23 +274,39 @@ describe('ReplicateServer', () => {
     expect(await push('/CHORUS/b1', big('1'))).toEqual({ ok: true })
     expect(await push('/CHORUS/b2', big('2'))).toEqual({ ok: true })
     expect(validations).toBe(2)
-    // a third 400-byte value is over the 1000-byte budget: refused, not validated, a flood
-    expect(await push('/CHORUS/b3', big('3'))).toEqual(refused('RATE_LIMITED'))
+    // a third 400-byte value is over the 1000-byte budget: BUSY, not validated, no penalty
+    expect(await push('/CHORUS/b3', big('3'))).toEqual(refused('BUSY'))
     expect(validations).toBe(2)
-    expect(penalties).toEqual([[SENDER, 'flood']])
+    expect(penalties).toEqual([])
     // small values still fit what is left; another peer has its own budget
     expect(await push('/CHORUS/b4', testRecord('4'))).toEqual({ ok: true })
     expect(await push('/CHORUS/b5', big('5'), undefined, OTHER)).toEqual({ ok: true })
+    // past four times the budget (4000 bytes, the flood tier) it is a flood: refused and charged
+    const answers: string[] = []
+    for (let i = 0; i < 10; i++) {
+      const r = await push(`/CHORUS/f${i}`, big(String(i)))
+      answers.push(r.ok ? 'ok' : r.code)
+    }
+    expect(answers.slice(0, 5)).toEqual(['BUSY', 'BUSY', 'BUSY', 'BUSY', 'BUSY'])
+    expect(answers.at(-1)).toBe('RATE_LIMITED')
+    expect(validations).toBe(4)
+    expect(penalties.length).toBeGreaterThan(0)
+    expect(penalties.every(([p, r]) => p === SENDER && r === 'flood')).toBe(true)
   })
 
-  it('refuses pushes over the per-peer rate before any validation, and charges a flood', async () => {
+  it('answers BUSY over the per-peer rate, and past four times it refuses and charges a flood', async () => {
     build({}, { pushRateLimit: { burst: 2, ratePerSecond: 0.001 } })
     expect(await push('/CHORUS/r1', testRecord('1'))).toEqual({ ok: true })
     expect(await push('/CHORUS/r2', testRecord('2'))).toEqual({ ok: true })
     expect(validations).toBe(2)
-    expect(await push('/CHORUS/r3', testRecord('3'))).toEqual(refused('RATE_LIMITED'))
+    // over the rate: slowed down, not validated, not charged (an honest writer storing fast)
+    for (let i = 3; i <= 8; i++)
+      expect(await push(`/CHORUS/r${i}`, testRecord(String(i)))).toEqual(refused('BUSY'))
     expect(validations).toBe(2)
     expect(entries.has('/CHORUS/r3')).toBe(false)
+    expect(penalties).toEqual([])
+    // the flood tier (4 x the burst of 2) is spent: a flood, refused and charged
+    expect(await push('/CHORUS/r9', testRecord('9'))).toEqual(refused('RATE_LIMITED'))
     expect(penalties).toEqual([[SENDER, 'flood']])
     // another peer has its own bucket; proofs have theirs
     expect(await push('/CHORUS/r4', testRecord('4'), undefined, OTHER)).toEqual({ ok: true })
@@ -518,6 +534,8 @@ describe('handleProve', () => {
     build({}, { proveRateLimit: { burst: 1, ratePerSecond: 0.001 } })
     const prove = encodeProve({ key: '/CHORUS/p', nonce: new Uint8Array(32), digest: new Uint8Array(32) })
     expect(await ask(prove)).toEqual(refused('NOT_HELD'))
+    for (let i = 0; i < 3; i++) expect(await ask(prove)).toEqual(refused('BUSY'))
+    expect(penalties).toEqual([])
     expect(await ask(prove)).toEqual(refused('RATE_LIMITED'))
     expect(penalties).toEqual([[SENDER, 'flood']])
   })

@@ -3,7 +3,8 @@
  * refuses it while the manager is not running, decodes and bound-checks it once (the edge,
  * `parseRequest`; an undecodable one costs the sender `invalid-message`), takes a token from the
  * sender's bucket for its kind (pushes, proofs and the sweep's sync messages apart; over the rate
- * it is refused before any other work and costs `flood`), hands it to its handler (ping, prove,
+ * it is answered `BUSY` before any other work, and past `FLOOD_FACTOR` times the rate it is refused
+ * as `RATE_LIMITED` and costs `flood`), hands it to its handler (ping, prove,
  * replicate or sync), counts and logs refusals, and encodes the response. Sync messages and their
  * answers are counted in the sweep's byte counters.
  *
@@ -15,7 +16,7 @@
 import { createRefusalLog, errorText, type Logger, type RefusalLog } from '@chorus/common'
 import { createRateLimiter, type PeerMessaging, type RateLimiter } from '@chorus/dht'
 import type { ReplicationPenalty } from '../api.js'
-import type { ReplicationConfig } from '../config.js'
+import type { PeerRateLimit, ReplicationConfig } from '../config.js'
 import type { ReplicationCounters } from '../metrics.js'
 import {
   encodeResponse,
@@ -58,24 +59,54 @@ export interface ReplicateServerInit
   maxRecordBytes: number
 }
 
+/**
+ * How far over its configured rates a peer may go before it is a flood. Between the rate and this
+ * many times it, requests are answered `BUSY` (try again shortly) with no penalty: an honest
+ * writer storing fast pushes every new record to its closest peers and must be slowed down, not
+ * charged and banned. Past it: `RATE_LIMITED` and a `flood` penalty.
+ */
+export const FLOOD_FACTOR = 4
+
+/** A per-peer budget in two tiers: the configured rate, then the flood tier at `FLOOD_FACTOR` times it. */
+class TieredLimit {
+  private readonly nominal: RateLimiter
+  private readonly flood: RateLimiter
+  constructor(limit: PeerRateLimit) {
+    this.nominal = createRateLimiter(limit)
+    this.flood = createRateLimiter({
+      burst: limit.burst * FLOOD_FACTOR,
+      ratePerSecond: limit.ratePerSecond * FLOOD_FACTOR
+    })
+  }
+  /** `ok` within the rate, `busy` over it, `flood` over the flood tier. */
+  take(peer: string, cost = 1): 'ok' | 'busy' | 'flood' {
+    if (!this.flood.tryTake(peer, cost)) return 'flood'
+    return this.nominal.tryTake(peer, cost) ? 'ok' : 'busy'
+  }
+  clear(): void {
+    this.nominal.clear()
+    this.flood.clear()
+  }
+}
+
 export class ReplicateServer {
   private readonly components: ReplicateServerComponents
   private readonly init: ReplicateServerInit
-  private readonly pushes: RateLimiter
-  private readonly proofs: RateLimiter
-  private readonly syncs: RateLimiter
+  private readonly pushes: TieredLimit
+  private readonly proofs: TieredLimit
+  private readonly syncs: TieredLimit
   /** Bytes per peer: pushed values and values hashed for proofs. */
-  private readonly bytes: RateLimiter
+  private readonly bytes: TieredLimit
   /** Refusals logged at a bounded rate and size (a flood of them is one summary line). */
   private readonly refusals: RefusalLog
 
   constructor(components: ReplicateServerComponents, init: ReplicateServerInit) {
     this.components = components
     this.init = init
-    this.pushes = createRateLimiter(init.pushRateLimit)
-    this.proofs = createRateLimiter(init.proveRateLimit)
-    this.syncs = createRateLimiter(init.syncRateLimit)
-    this.bytes = createRateLimiter(init.byteRateLimit)
+    this.pushes = new TieredLimit(init.pushRateLimit)
+    this.proofs = new TieredLimit(init.proveRateLimit)
+    this.syncs = new TieredLimit(init.syncRateLimit)
+    this.bytes = new TieredLimit(init.byteRateLimit)
     this.refusals = createRefusalLog(components.log)
   }
 
@@ -135,21 +166,27 @@ export class ReplicateServer {
     if (req.op === 'ping') return handlePing()
     if (req.op === 'sync' || req.op === 'sync-leaves' || req.op === 'sync-records') {
       sync.seen = true
-      const cost = syncValueBytes(req)
-      if (!this.syncs.tryTake(from) || (cost > 0 && !this.bytes.tryTake(from, cost))) {
-        this.components.penalise(from, 'flood')
-        return refusal('RATE_LIMITED')
-      }
+      const over = this.admit(from, this.syncs, syncValueBytes(req))
+      if (over !== undefined) return over
       return this.components.sync?.(req, from) ?? refusal('NOT_ACCEPTING')
     }
     const bucket = req.op === 'prove' ? this.proofs : this.pushes
     const cost = req.op === 'prove' ? this.components.heldBytes(req.key) : req.value.byteLength
-    if (!bucket.tryTake(from) || (cost > 0 && !this.bytes.tryTake(from, cost))) {
-      this.components.penalise(from, 'flood')
-      return refusal('RATE_LIMITED')
-    }
+    const over = this.admit(from, bucket, cost)
+    if (over !== undefined) return over
     if (req.op === 'prove') return this.components.prove(req, from)
     const { op: _op, ...replicate } = req
     return this.components.replicate(replicate, from)
+  }
+
+  /** Takes one request and its bytes from the peer's budgets: the refusal when over them, else undefined. */
+  private admit(from: string, requests: TieredLimit, bytes: number): ReplicateResponse | undefined {
+    const r = requests.take(from)
+    const b = r === 'flood' || bytes <= 0 ? 'ok' : this.bytes.take(from, bytes)
+    if (r === 'flood' || b === 'flood') {
+      this.components.penalise(from, 'flood')
+      return refusal('RATE_LIMITED')
+    }
+    return r === 'busy' || b === 'busy' ? refusal('BUSY') : undefined
   }
 }

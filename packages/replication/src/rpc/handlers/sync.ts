@@ -152,7 +152,7 @@ export class SyncHandler {
     }
     this.expire()
     if (this.sessions.size >= MAX_SESSIONS || this.openBy(from) >= MAX_SESSIONS_PER_PEER) {
-      return refusal('RATE_LIMITED')
+      return refusal('BUSY')
     }
     const own = byPosition(sharedSet(ranges, s.region, s.peers, self, from, n))
     const id = Buffer.from(randomBytes(16))
