@@ -135,23 +135,25 @@ export interface ReplicationConfig extends SweepConfig {
   proofTTL: number
   /**
    * Per-peer rate of replicate pushes this node serves. Over it, a push is answered `BUSY` (try
-   * again shortly; no penalty: an honest writer storing fast is slowed down, not charged); past
-   * four times it (`FLOOD_FACTOR`), refused as `RATE_LIMITED` before any validation, and the
-   * sender is charged a `flood` penalty.
+   * again shortly; no penalty: an honest writer storing fast waits and is slowed down, not
+   * charged), up to an allowance of half the burst refilled at half the rate; a sender that
+   * ignores `BUSY` past it is refused as `RATE_LIMITED` before any validation and charged a
+   * `flood` penalty.
    * @default { burst: 500, ratePerSecond: 100 }
    */
   pushRateLimit: PeerRateLimit
   /**
    * Per-peer rate of proofs of possession this node answers (each hashes a held value of up to
-   * `maxRecordBytes`); over it `BUSY`, past four times it `RATE_LIMITED` and a `flood` penalty.
+   * `maxRecordBytes`); over it `BUSY`, past the `BUSY` allowance `RATE_LIMITED` and a `flood`
+   * penalty.
    * @default { burst: 200, ratePerSecond: 50 }
    */
   proveRateLimit: PeerRateLimit
   /**
    * Per-peer byte budget beside the request rates, in bytes: a replicate push takes its value's
    * length, a proof the length of the value it hashes. A flood of large records under the push
-   * rate is throttled by bytes: over it `BUSY`, past four times it `RATE_LIMITED` before any
-   * validation and a `flood` penalty. 64 MiB at once, 16 MiB a second.
+   * rate is throttled by bytes: over it `BUSY`, past the `BUSY` allowance `RATE_LIMITED` before
+   * any validation and a `flood` penalty. 64 MiB at once, 16 MiB a second.
    * @default { burst: 67_108_864, ratePerSecond: 16_777_216 }
    */
   byteRateLimit: PeerRateLimit

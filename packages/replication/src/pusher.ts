@@ -6,6 +6,7 @@
 import { errorText, type Logger, timeoutSignal } from '@chorus/common'
 import { type DHT, type PeerMessaging, sortByDistance } from '@chorus/dht'
 import type { ReplicatedEvent, ReplicationPenalty } from './api.js'
+import { BUSY_RETRIES, BusyPeers } from './busy-peers.js'
 import { ReplicationProtocolError, ReplicationRefusedError } from './errors.js'
 import type { ReplicationCounters } from './metrics.js'
 import { valueDigest } from './proof.js'
@@ -56,6 +57,7 @@ export interface PushedRecord {
 export class Pusher {
   private readonly components: PusherComponents
   private readonly init: PusherInit
+  private readonly busy = new BusyPeers()
 
   constructor(components: PusherComponents, init: PusherInit) {
     this.components = components
@@ -134,8 +136,28 @@ export class Pusher {
     holders: string[] = [],
     digest: Uint8Array = valueDigest(value)
   ): Promise<void> {
-    const { counters, liveness } = this.components
     const body = encodeRequest({ key: record.key, value, priority: record.priority, holders })
+    // a peer that answered BUSY is left alone until its back-off passed (the writer slows down)
+    for (let attempt = 0; ; attempt++) {
+      await this.busy.wait(peer, signal)
+      try {
+        return await this.send(peer, record, body, signal, digest)
+      } catch (err) {
+        if (!(ReplicationRefusedError.isInstance(err) && err.refusal === 'BUSY') || attempt >= BUSY_RETRIES)
+          throw err
+        this.busy.note(peer)
+      }
+    }
+  }
+
+  private async send(
+    peer: string,
+    record: PushedRecord,
+    body: Uint8Array,
+    signal: AbortSignal,
+    digest: Uint8Array
+  ): Promise<void> {
+    const { counters, liveness } = this.components
     counters.repairMessages++
     counters.repairBytes += body.byteLength
     let raw: Uint8Array
@@ -159,7 +181,8 @@ export class Pusher {
     }
     liveness.note(peer, true)
     if (!res.ok) {
-      counters.failedReplications++
+      // BUSY is not a failure: the push waits and is sent again
+      if (res.code !== 'BUSY') counters.failedReplications++
       throw new ReplicationRefusedError(peer, record.key, res.code, res.reason)
     }
     counters.successfulReplications++

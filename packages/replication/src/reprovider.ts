@@ -4,8 +4,9 @@
  * start serves every pin again from this node's DHT record store. Failures back off exponentially.
  *
  * With `enableSweep` (the default) only a key's first announcement is per key: later ones, and
- * republishing, are the keyspace sweep's (`sweep/sweeper.ts`), which reaches the same closest
- * peers with one lookup per region and one message per peer instead of a query per key.
+ * republishing to peers, are the keyspace sweep's (`sweep/sweeper.ts`), which reaches the same
+ * closest peers with one lookup per region and one message per peer instead of a query per key;
+ * the republish job then only renews the value in this node's own record store.
  */
 import { errorText, type Logger, timeoutSignal } from '@chorus/common'
 import { type DHT, NoPeersAcknowledgedError } from '@chorus/dht'
@@ -108,14 +109,14 @@ export class Reprovider {
     }
   }
 
-  /** Puts the pinned value to the network again; on failure, retried after a back-off. */
+  /**
+   * Puts the pinned value to the network again; on failure, retried after a back-off. With the
+   * sweep, which keeps the closest peers' copies in step, it only writes the value into this
+   * node's own DHT record store again (no message): kad-dht drops a record received more than 36 h
+   * ago when it is next read, so a holder whose copy the sweep keeps confirming must renew it.
+   */
   async republish(entry: Entry, signal: AbortSignal): Promise<void> {
     const c = this.init
-    if (c.enableSweep === true) {
-      // the sweep keeps the closest peers' copies in step (and transfers only what differs)
-      entry.nextRepublishAt = SWEPT
-      return
-    }
     const value = this.components.entries.value(entry.key)
     if (value == null) {
       entry.nextRepublishAt = Date.now() + withJitter(c.republishInterval, c.jitter)
@@ -123,7 +124,8 @@ export class Reprovider {
     }
     try {
       await this.components.dht.putValue(entry.key, value, {
-        signal: timeoutSignal(c.requestTimeout * 2, signal)
+        signal: timeoutSignal(c.requestTimeout * 2, signal),
+        ...(c.enableSweep === true ? { localOnly: true } : {})
       })
       const now = Date.now()
       entry.lastRepublished = now

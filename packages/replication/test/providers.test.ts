@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { replicationDefaults } from '../src/config.js'
 import { PeerLiveness } from '../src/liveness.js'
 import { createCounters } from '../src/metrics.js'
-import { decodeRequest, encodeResponse } from '../src/protocol.js'
+import { decodeRequest, encodeResponse, refusal } from '../src/protocol.js'
 import { ProviderCache } from '../src/providers.js'
 import { Pusher } from '../src/pusher.js'
 import { ReplicationStore } from '../src/store.js'
@@ -156,8 +156,15 @@ describe('ProviderCache', () => {
 })
 
 describe('Pusher: repair targets', () => {
-  function pusher(init: { connected: string[]; down?: string[]; refuse?: string[]; closest?: string[] }) {
+  function pusher(init: {
+    connected: string[]
+    down?: string[]
+    refuse?: string[]
+    closest?: string[]
+    busy?: number
+  }) {
     const requests: string[] = []
+    let busy = init.busy ?? 0
     const noted: Array<[string, boolean]> = []
     let lookups = 0
     const p = new Pusher(
@@ -167,6 +174,7 @@ describe('Pusher: repair targets', () => {
           request: async (peer) => {
             requests.push(String(peer))
             if (init.refuse?.includes(String(peer))) throw new Error('unreachable')
+            if (busy-- > 0) return encodeResponse(refusal('BUSY'))
             return encodeResponse({ ok: true })
           }
         },
@@ -212,6 +220,18 @@ describe('Pusher: repair targets', () => {
     expect(requests).toEqual([ranked[1], ranked[2], ranked[3]])
     expect(noted).toContainEqual([ranked[1], false])
   })
+
+  it('waits out a BUSY answer and sends the push again; gives up after a few', async () => {
+    const { p, requests } = pusher({ connected: [PEERS[0]!], busy: 2 })
+    const counters = (p as unknown as { components: { counters: ReturnType<typeof createCounters> } })
+      .components.counters
+    await p.push(PEERS[0]!, record, value, signal)
+    expect(requests).toEqual([PEERS[0], PEERS[0], PEERS[0]])
+    expect(counters.failedReplications).toBe(0)
+    expect(counters.successfulReplications).toBe(1)
+    const { p: never } = pusher({ connected: [PEERS[0]!], busy: 100 })
+    await expect(never.push(PEERS[0]!, record, value, signal)).rejects.toMatchObject({ refusal: 'BUSY' })
+  }, 15_000)
 
   it('asks the DHT for the closest peers once when too few are connected', async () => {
     const { p, lookups } = pusher({ connected: [PEERS[0]!], closest: [PEERS[1]!, PEERS[2]!, SELF] })

@@ -155,6 +155,41 @@ describe('Scheduler', () => {
   })
 })
 
+describe('Reprovider republish', () => {
+  it('with the sweep, renews the value in its own record store only (kad-dht drops old records)', async () => {
+    const puts: Array<{ key: string; localOnly: boolean }> = []
+    for (const enableSweep of [true, false]) {
+      const entries = entriesWith({ key: '/CHORUS/k' })
+      const reprovider = new Reprovider(
+        {
+          dht: {
+            provide: async (key) => ({ key, peers: ['p1'] }),
+            putValue: async (key, _value, options) => {
+              puts.push({ key, localOnly: options?.localOnly === true })
+              return { key, acks: [], storedLocally: true }
+            }
+          },
+          entries,
+          touchSelf: () => {},
+          counters: createCounters(),
+          log: silentLogger
+        },
+        { ...config, enableSweep }
+      )
+      const e = entries.get('/CHORUS/k')!
+      const before = Date.now()
+      await reprovider.republish(e, new AbortController().signal)
+      expect(e.lastRepublished).toBeGreaterThanOrEqual(before)
+      expect(e.nextRepublishAt - before).toBeGreaterThanOrEqual(config.republishInterval)
+    }
+    // swept: a local write; without the sweep: a put to the network
+    expect(puts).toEqual([
+      { key: '/CHORUS/k', localOnly: true },
+      { key: '/CHORUS/k', localOnly: false }
+    ])
+  })
+})
+
 describe('Reprovider back-off', () => {
   it('retries a failed announcement after an exponential back-off, and resets it on success', async () => {
     const entries = entriesWith({ key: '/CHORUS/k' })

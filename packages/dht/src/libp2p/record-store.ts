@@ -12,12 +12,12 @@ import { keyBytes, selectBest, validateRecord } from './keys.js'
 import { peerIdOfKey } from './peer-key.js'
 import { refuseStaleRecords, reportEquivocations } from './stale.js'
 
-/** Equivocation warnings logged at most: a burst of 5, then one a minute (the count is exact). */
 /**
  * How old the record count may get before `count()` recounts the datastore in the background (to
  * take in records kad-dht stored or dropped itself, which do not pass through this store), in ms.
  */
 export const RECORD_RECOUNT_INTERVAL = 5 * 60_000
+/** Equivocation warnings logged at most: a burst of 5, then one a minute (the count is exact). */
 const EQUIVOCATION_LOG_LIMIT = { burst: 5, ratePerSecond: 1 / 60 }
 
 export interface RecordStoreComponents {

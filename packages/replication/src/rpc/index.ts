@@ -3,8 +3,8 @@
  * refuses it while the manager is not running, decodes and bound-checks it once (the edge,
  * `parseRequest`; an undecodable one costs the sender `invalid-message`), takes a token from the
  * sender's bucket for its kind (pushes, proofs and the sweep's sync messages apart; over the rate
- * it is answered `BUSY` before any other work, and past `FLOOD_FACTOR` times the rate it is refused
- * as `RATE_LIMITED` and costs `flood`), hands it to its handler (ping, prove,
+ * it is answered `BUSY` before any other work, and once a sender ignores `BUSY` past its allowance
+ * it is refused as `RATE_LIMITED` and costs `flood`), hands it to its handler (ping, prove,
  * replicate or sync), counts and logs refusals, and encodes the response. Sync messages and their
  * answers are counted in the sweep's byte counters.
  *
@@ -60,32 +60,30 @@ export interface ReplicateServerInit
 }
 
 /**
- * How far over its configured rates a peer may go before it is a flood. Between the rate and this
- * many times it, requests are answered `BUSY` (try again shortly) with no penalty: an honest
- * writer storing fast pushes every new record to its closest peers and must be slowed down, not
- * charged and banned. Past it: `RATE_LIMITED` and a `flood` penalty.
+ * A per-peer budget in two parts: the configured rate, and an allowance of requests answered
+ * `BUSY` over it (half the burst, refilled at half the rate). An honest sender storing fast is
+ * slowed down without a charge: it waits out each `BUSY` (the pusher does) and stays within the
+ * allowance. A sender that ignores `BUSY` and keeps pushing spends the allowance and is a flood:
+ * `RATE_LIMITED` and a `flood` penalty.
  */
-export const FLOOD_FACTOR = 4
-
-/** A per-peer budget in two tiers: the configured rate, then the flood tier at `FLOOD_FACTOR` times it. */
 class TieredLimit {
   private readonly nominal: RateLimiter
-  private readonly flood: RateLimiter
+  private readonly busy: RateLimiter
   constructor(limit: PeerRateLimit) {
     this.nominal = createRateLimiter(limit)
-    this.flood = createRateLimiter({
-      burst: limit.burst * FLOOD_FACTOR,
-      ratePerSecond: limit.ratePerSecond * FLOOD_FACTOR
+    this.busy = createRateLimiter({
+      burst: Math.max(1, limit.burst / 2),
+      ratePerSecond: limit.ratePerSecond / 2
     })
   }
-  /** `ok` within the rate, `busy` over it, `flood` over the flood tier. */
+  /** `ok` within the rate, `busy` over it, `flood` once the busy allowance is spent. */
   take(peer: string, cost = 1): 'ok' | 'busy' | 'flood' {
-    if (!this.flood.tryTake(peer, cost)) return 'flood'
-    return this.nominal.tryTake(peer, cost) ? 'ok' : 'busy'
+    if (this.nominal.tryTake(peer, cost)) return 'ok'
+    return this.busy.tryTake(peer, cost) ? 'busy' : 'flood'
   }
   clear(): void {
     this.nominal.clear()
-    this.flood.clear()
+    this.busy.clear()
   }
 }
 

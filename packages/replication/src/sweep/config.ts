@@ -22,8 +22,8 @@ export interface SweepConfig {
    */
   sweepConcurrency: number
   /**
-   * Per-peer rate of sweep sync requests this node serves; over it `BUSY`, past four times it
-   * `RATE_LIMITED` and a `flood` penalty. Record batches also take their value bytes from
+   * Per-peer rate of sweep sync requests this node serves; over it `BUSY`, past the `BUSY`
+   * allowance (half the burst, refilled at half the rate) `RATE_LIMITED` and a `flood` penalty. Record batches also take their value bytes from
    * `byteRateLimit`.
    * @default { burst: 200, ratePerSecond: 50 }
    */
