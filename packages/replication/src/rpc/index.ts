@@ -180,7 +180,8 @@ export class ReplicateServer {
   /** Takes one request and its bytes from the peer's budgets: the refusal when over them, else undefined. */
   private admit(from: string, requests: TieredLimit, bytes: number): ReplicateResponse | undefined {
     const r = requests.take(from)
-    const b = r === 'flood' || bytes <= 0 ? 'ok' : this.bytes.take(from, bytes)
+    // a request not served (BUSY, or a flood) takes nothing from the byte budget
+    const b = r !== 'ok' || bytes <= 0 ? 'ok' : this.bytes.take(from, bytes)
     if (r === 'flood' || b === 'flood') {
       this.components.penalise(from, 'flood')
       return refusal('RATE_LIMITED')
