@@ -111,6 +111,13 @@ export interface DHT {
    * deleted, and does without where a DHT lacks it.
    */
   removeLocal?(key: string, options?: AbortOptions): Promise<boolean>
+  /**
+   * Records in this node's own provider store, sending nothing, that `peers` (peer ids; this
+   * node's own id allowed) provide the key: for a record a peer has just handed this node in full,
+   * so both hold it. The node answers provider queries with them as if each had announced it.
+   * Ids that do not decode are skipped. Optional: a DHT without a provider store lacks it.
+   */
+  noteProviders?(key: string, peers: readonly string[], options?: AbortOptions): Promise<void>
 }
 
 /** A record validator: throws (any error) when the record must not be stored. */

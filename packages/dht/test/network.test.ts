@@ -96,6 +96,19 @@ describe('a 10-node LibP2PDHT network on 127.0.0.1', () => {
     expect(await net.nodes[1]!.findProviders('CHORUS:content:nobody')).toEqual([])
   }, 60_000)
 
+  it("noteProviders records providers in the node's own store only; provider queries then find them", async () => {
+    const holder = net.nodes[2]!
+    const writer = net.nodes[6]!
+    // nothing is sent: before the note nobody lists a provider of the key
+    expect(await net.nodes[8]!.findProviders('CHORUS:content:noted')).toEqual([])
+    await holder.noteProviders?.('CHORUS:content:noted', [writer.peerId, holder.peerId, 'not-a-peer-id'])
+    for (const node of [net.nodes[0]!, net.nodes[8]!]) {
+      const found = (await node.findProviders('CHORUS:content:noted')).map((p) => p.id)
+      expect(found).toContain(writer.peerId)
+      expect(found).toContain(holder.peerId)
+    }
+  }, 60_000)
+
   it('roles and capabilities announced on some nodes are found from the others', async () => {
     const [a, b, c] = [net.nodes[1]!, net.nodes[2]!, net.nodes[3]!]
     await a.announceRole('backend_developer')

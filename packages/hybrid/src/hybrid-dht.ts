@@ -105,7 +105,7 @@ class HybridDHTImpl implements HybridDHT {
   /** Operations, probes and replays in flight: `stop()` waits for them (a put may still journal). */
   readonly #tasks = new BackgroundTasks()
   #lifetime = new AbortController()
-  /** Both backends: `removeLocal` drops a record from each. */
+  /** Both backends: `removeLocal` drops a record from each, `noteProviders` notes in each. */
   readonly #backends: DHT[]
   #stopping: Promise<void> | undefined
 
@@ -274,6 +274,16 @@ class HybridDHTImpl implements HybridDHT {
       if (b.removeLocal !== undefined && (await b.removeLocal(key, options))) removed = true
     }
     return removed
+  }
+
+  /** Each backend that keeps provider records notes them (nothing is sent, nothing journaled). */
+  async noteProviders(
+    key: string,
+    peers: readonly string[],
+    options: { signal?: AbortSignal } = {}
+  ): Promise<void> {
+    for (const b of this.#backends)
+      if (b.noteProviders !== undefined) await b.noteProviders(key, peers, options)
   }
 
   getValue(key: string, options: GetOptions = {}): Promise<Uint8Array> {

@@ -99,6 +99,14 @@ export interface ReplicationEvents {
 export interface AddContentOptions extends AbortOptions {
   /** The value to pin. Default: read from this node's DHT record store, else from the network. */
   value?: Uint8Array
+  /**
+   * Peers that acknowledged holding this very value (the direct push of a store), this node
+   * excluded. With the value new and these peers making the target, the first spread and the
+   * first announcement are skipped: the push already placed the copies, and each of these peers
+   * noted both itself and this node as providers (`DHT.noteProviders`). The key is checked and
+   * announced again on its normal schedule. Default: none (spread and announce at once).
+   */
+  holders?: readonly string[]
 }
 
 export interface StatusOptions extends AbortOptions {
@@ -156,6 +164,14 @@ export interface ReplicationManager {
    * first, this node left out): what this node knows without asking anyone. Empty while stopped.
    */
   knownHolders(key: string): string[]
+  /**
+   * A record this node's DHT record store just accepted in full from peer `from` over another
+   * protocol that validated it and checked its succession (the storage direct push): pinned as a
+   * replica under a replicate push's rules (this node among the key's closest, the sender's quota,
+   * never over a key this node's application stored), without a second validation or write.
+   * Returns whether it is pinned now; false while stopped.
+   */
+  adoptStoredReplica(key: string, value: Uint8Array, from: string): boolean
   /**
    * Live holders and health of any key (managed here or not). The holders this node already knows
    * (its pushes, replicas it received with their co-holders, earlier lookups) are checked first;

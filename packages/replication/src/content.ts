@@ -12,6 +12,7 @@ import { type ContentEntries, type Entry, newEntry } from './entries.js'
 import { InvalidArgumentError, UnknownContentError } from './errors.js'
 import type { JobKind } from './scheduler.js'
 import { spreadOver } from './timing.js'
+import type { ReplicationHealth } from './types.js'
 import { sameBytes } from './util.js'
 import type { RecordValues } from './values.js'
 
@@ -25,12 +26,22 @@ export interface LocalContentComponents {
   emitPinned: (event: PinnedEvent) => void
   emitUnpinned: (event: { key: string }) => void
   enqueue: (kind: JobKind, entry: Entry) => void
+  /** Records a peer as a candidate provider of a key, seen now (the provider cache). */
+  touchProvider: (key: string, peer: string) => void
+  /** The health of a key with this many live holders. */
+  healthOf: (actual: number) => ReplicationHealth
   log: Logger
 }
 
 export type LocalContentInit = Pick<
   ReplicationConfig,
-  'maxRecordBytes' | 'enableAutoReplication' | 'republishInterval' | 'jitter'
+  | 'maxRecordBytes'
+  | 'enableAutoReplication'
+  | 'republishInterval'
+  | 'jitter'
+  | 'replicationFactor'
+  | 'repairInterval'
+  | 'reprovideInterval'
 >
 
 export class LocalContent {
@@ -74,6 +85,10 @@ export class LocalContent {
     const now = Date.now()
     const existing = entries.get(key)
     const previous = existing?.pinned === true ? entries.value(key) : undefined
+    const fresh = value != null && (previous == null || !sameBytes(previous, value))
+    // the store's direct push already put this value on the target number of holders
+    const holders = [...new Set(options.holders ?? [])]
+    const placed = fresh && 1 + holders.length >= this.init.replicationFactor
     const entry = newEntry(
       {
         key,
@@ -82,23 +97,32 @@ export class LocalContent {
         createdAt: existing?.createdAt ?? now,
         pinned: value != null || (existing?.pinned ?? false),
         origin: 'local',
-        lastReprovided: existing?.lastReprovided,
+        lastReprovided: placed ? now : existing?.lastReprovided,
         lastRepublished: existing?.lastRepublished,
-        lastChecked: existing?.lastChecked,
-        lastActual: existing?.lastActual,
-        lastHealth: existing?.lastHealth
+        lastChecked: placed ? now : existing?.lastChecked,
+        lastActual: placed ? 1 + holders.length : existing?.lastActual,
+        lastHealth: placed ? this.components.healthOf(1 + holders.length) : existing?.lastHealth
       },
-      {
-        nextRepairAt: now,
-        nextProvideAt: now,
-        // keys added in a burst come due for republish spread over the interval
-        nextRepublishAt: now + spreadOver(this.init.republishInterval),
-        fresh: value != null && (previous == null || !sameBytes(previous, value))
-      }
+      placed
+        ? {
+            // checked and announced on the normal schedule, spread so a burst does not come due at once
+            nextRepairAt: now + spreadOver(this.init.repairInterval),
+            nextProvideAt: now + spreadOver(this.init.reprovideInterval),
+            nextRepublishAt: now + spreadOver(this.init.republishInterval),
+            fresh: false
+          }
+        : {
+            nextRepairAt: now,
+            nextProvideAt: now,
+            // keys added in a burst come due for republish spread over the interval
+            nextRepublishAt: now + spreadOver(this.init.republishInterval),
+            fresh
+          }
     )
     entries.set(entry, value)
+    for (const peer of placed ? holders : []) this.components.touchProvider(key, peer)
     if (value != null) this.components.emitPinned({ key, value, from: SELF })
-    if (this.init.enableAutoReplication && entry.pinned) {
+    if (this.init.enableAutoReplication && entry.pinned && !placed) {
       // announce and repair at once, in the background: a DHT query can take up to its timeout
       this.components.enqueue('provide', entry)
       this.components.enqueue('repair', entry)

@@ -62,7 +62,7 @@ import { Repairer } from './repairer.js'
 import { Reprovider, SWEPT } from './reprovider.js'
 import { RetiredKeys } from './retired.js'
 import { handleProve } from './rpc/handlers/prove.js'
-import { handleReplicate } from './rpc/handlers/replicate.js'
+import { adoptStored, handleReplicate } from './rpc/handlers/replicate.js'
 import { SyncHandler } from './rpc/handlers/sync.js'
 import { ReplicateServer } from './rpc/index.js'
 import { Scheduler } from './scheduler.js'
@@ -100,6 +100,8 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
   private readonly scheduler: Scheduler
   private readonly server: ReplicateServer
   private readonly syncHandler: SyncHandler
+  /** Pins what the record store accepted over another protocol (`adoptStoredReplica`). */
+  private readonly adopt: (key: string, value: Uint8Array, from: string) => boolean
   private readonly sweeper: Sweeper
   private started = false
   private controller: AbortController | undefined
@@ -233,6 +235,8 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
         emitPinned: (e) => this.emit('pinned', e),
         emitUnpinned: (e) => this.emit('unpinned', e),
         enqueue: (kind, entry) => this.scheduler.enqueue(kind, entry),
+        touchProvider: (key, peer) => this.providers.touch(key, peer),
+        healthOf: (actual) => this.entries.healthOf(actual),
         log
       },
       config
@@ -256,6 +260,7 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
       counters,
       log
     }
+    this.adopt = (key, value, from) => adoptStored(replicateComponents, config, key, value, from)
     const ranges = () => this.entries.store
     const recordHolder = (key: string, peer: string, digest: Uint8Array) =>
       this.providers.proven(key, peer, digest)
@@ -445,6 +450,10 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     const max = limit ?? this.config.maxProvidersPerKey
     if (!Number.isInteger(max) || max < 1) throw new InvalidArgumentError('limit', 'must be an integer >= 1')
     return this.finder.find(key, max, signal)
+  }
+
+  adoptStoredReplica(key: string, value: Uint8Array, from: string): boolean {
+    return this.started && this.adopt(key, value, from)
   }
 
   knownHolders(key: string): string[] {

@@ -35,7 +35,11 @@ import {
   type ReplicateResponse
 } from '../src/protocol.js'
 import { handleProve } from '../src/rpc/handlers/prove.js'
-import { handleReplicate, type ReplicateHandlerComponents } from '../src/rpc/handlers/replicate.js'
+import {
+  adoptStored,
+  handleReplicate,
+  type ReplicateHandlerComponents
+} from '../src/rpc/handlers/replicate.js'
 import { ReplicateServer } from '../src/rpc/index.js'
 import { RecordValues } from '../src/values.js'
 
@@ -64,18 +68,20 @@ let connected: string[]
 let wakes: number
 let handled: { protocol: string; maxRequestBytes: number | undefined } | undefined
 let dirs: string[] = []
+let components: ReplicateHandlerComponents
+let config: ReplicationConfig
 
 type Init = Partial<ReplicationConfig>
 
 function build(overrides: Partial<ReplicateHandlerComponents> = {}, init: Init = {}): void {
-  const config = { ...replicationDefaults, ...init }
+  config = { ...replicationDefaults, ...init }
   const validate = (key: Uint8Array, value: Uint8Array) => {
     validations++
     validateTestRecord(key, value)
   }
   const values = new RecordValues({ dht, validate }, config)
   const penalise = (peer: string, reason: ReplicationPenalty) => penalties.push([peer, reason])
-  const components: ReplicateHandlerComponents = {
+  components = {
     entries,
     dht,
     values,
@@ -452,6 +458,62 @@ describe('only records this node should hold', () => {
     build({}, tight)
     expect(await push(key, versionedRecord('alice', 2, 'two'))).toEqual({ ok: true })
     expect(pinnedValue(key)).toEqual(versionedRecord('alice', 2, 'two'))
+  })
+})
+
+describe('adoptStored (a record the storage direct push stored)', () => {
+  const adopt = (key: string, value: Uint8Array, from = SENDER) =>
+    adoptStored(components, config, key, value, from)
+
+  it('pins it as a replica without validating or storing it again, due later, sender a candidate', async () => {
+    const before = Date.now()
+    expect(adopt('/CHORUS/pushed', testRecord('pushed'))).toBe(true)
+    expect(validations).toBe(0)
+    // the direct push stored it, not this call
+    await expect(dht.getValue('/CHORUS/pushed', { localOnly: true })).rejects.toThrow()
+    const entry = entries.get('/CHORUS/pushed')
+    expect(entry).toMatchObject({ pinned: true, origin: 'replica', pushedBy: SENDER })
+    expect(pinnedValue('/CHORUS/pushed')).toEqual(testRecord('pushed'))
+    // the sender noted this node as a provider: announcement and check come due later, not at once
+    expect(entry?.nextProvideAt).toBeGreaterThan(before)
+    expect(entry?.nextRepairAt).toBeGreaterThan(before)
+    expect(touched).toEqual([['/CHORUS/pushed', SENDER]])
+    expect(pinned).toEqual(['/CHORUS/pushed'])
+    // the same bytes again only refresh the candidate
+    expect(adopt('/CHORUS/pushed', testRecord('pushed'), OTHER)).toBe(true)
+    expect(pinned).toEqual(['/CHORUS/pushed'])
+  })
+
+  it('takes a new key only among the target number of closest peers and within the quota', () => {
+    const peers = [SENDER, OTHER, ...MORE]
+    connected = peers
+    build({}, { replicationFactor: 2, holderSlack: 2 })
+    // among factor + slack but not among factor: a spare of the push, not kept pinned
+    const key = keyWithCloser(peers, 2)
+    expect(sortByDistance(key, [SELF, ...peers]).indexOf(SELF)).toBeLessThan(2 + 2)
+    expect(adopt(key, testRecord('spare'))).toBe(false)
+    expect(entries.has(key)).toBe(false)
+    build({}, { maxRecordsPerPeer: 1 })
+    connected = []
+    expect(adopt('/CHORUS/q1', testRecord('one'))).toBe(true)
+    expect(adopt('/CHORUS/q2', testRecord('two'))).toBe(false)
+  })
+
+  it("never touches a key this node's application stored, a retired key, or anything while stopped", () => {
+    entries.set(
+      newEntry(
+        { key: '/CHORUS/mine', size: 3, priority: 1, createdAt: Date.now(), pinned: true, origin: 'local' },
+        { nextRepairAt: 0, nextProvideAt: 0, nextRepublishAt: 0 }
+      ),
+      testRecord('mine')
+    )
+    expect(adopt('/CHORUS/mine', testRecord('other'))).toBe(false)
+    expect(pinnedValue('/CHORUS/mine')).toEqual(testRecord('mine'))
+    build({ retired: { has: (k) => k === '/CHORUS/gone' } })
+    expect(adopt('/CHORUS/gone', testRecord('gone'))).toBe(false)
+    started = false
+    expect(adopt('/CHORUS/later', testRecord('later'))).toBe(false)
+    expect(pinned).toEqual([])
   })
 })
 

@@ -132,7 +132,14 @@ class EncryptedDHTStorage implements EncryptedStorage {
       maxBytes: cfg.cacheMaxBytes
     })
     const local = new LocalState({ signer, logger }, cfg)
-    const protocol = new RecordProtocolService({ dht, messaging, logger, authority })
+    const protocol = new RecordProtocolService({
+      dht,
+      messaging,
+      logger,
+      authority,
+      selfId: cfg.nodeId,
+      ...(components.onPushed !== undefined ? { onStored: components.onPushed.bind(components) } : {})
+    })
     const background = new Background({ logger, metrics }, cfg)
     const cleanup = new CacheCleanup({ cache, logger }, cfg)
     const invalidate = (address: string): void => {

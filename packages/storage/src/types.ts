@@ -93,6 +93,13 @@ export interface EncryptedStorageComponents {
    * replication to stop keeping the deleted versions. Default: none.
    */
   onDeleted?(event: DeletedEvent): void
+  /**
+   * Called for each record a peer's direct push stored here (or that this node already held with
+   * the same bytes), once it was validated and its succession checked: the agent hands it to
+   * replication (`ReplicationManager.adoptStoredReplica`), so a store's push is also its first
+   * replication. Default: none.
+   */
+  onPushed?(key: string, value: Uint8Array, from: string): void
 }
 
 /** A tombstone this node accepted. */

@@ -116,6 +116,10 @@ export async function createComponents(init: AgentComponentsInit): Promise<Agent
       onDeleted: (e) => {
         if (replication !== undefined) retireDeleted(replication, e, logger('replication'))
       },
+      // a store's direct push is its first replication: the receiver pins what it stored
+      onPushed: (key, value, from) => {
+        replication?.adoptStoredReplica(key, value, from)
+      },
       logger: logger('storage')
     },
     {

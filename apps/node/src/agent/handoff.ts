@@ -25,6 +25,8 @@ export interface StoredVersion {
   version: number
   size: number
   contentType: string
+  /** The peers that acknowledged the store's direct push (they hold both records). */
+  dhtPeers?: readonly string[]
 }
 
 /** The DHT keys of a stored version: its version key, then the head of its address. */
@@ -42,7 +44,10 @@ function priority(contentType: string): number {
 export function handOff(c: HandoffComponents, stored: StoredVersion): void {
   for (const key of recordKeys(stored.baseAddress, stored.version)) {
     c.lifecycle.spawn(
-      c.replication.addContent(key, stored.size, priority(stored.contentType), { signal: c.lifecycle.signal })
+      c.replication.addContent(key, stored.size, priority(stored.contentType), {
+        signal: c.lifecycle.signal,
+        ...(stored.dhtPeers !== undefined ? { holders: stored.dhtPeers } : {})
+      })
     )
   }
 }

@@ -1,6 +1,7 @@
 import { anySignal, errorText, type Logger, pause } from '@chorus/common'
 import type { PeerId } from '@libp2p/interface'
 import type { QueryEvent } from '@libp2p/kad-dht'
+import { peerIdFromString } from '@libp2p/peer-id'
 import type { CID } from 'multiformats/cid'
 import type {
   AbortOptions,
@@ -24,6 +25,8 @@ export interface RoutingQueries {
    * a peer took its record. Absent: a provide counts the peers the record was delivered to.
    */
   providersAt?(peer: PeerId, cid: CID, options: AbortOptions): Promise<string[]>
+  /** Adds a provider record to this node's own provider store (no message). Absent: notes are dropped. */
+  addLocalProvider?(cid: CID, provider: PeerId, options: AbortOptions): Promise<void>
 }
 
 /** Pauses before asking a peer again whether it lists this node (its ADD_PROVIDER handler may still run). */
@@ -95,6 +98,27 @@ export class ContentRouting {
       throw new NoPeersAcknowledgedError(key, { operation: 'provide', ...(cause != null ? { cause } : {}) })
     }
     return { key, peers }
+  }
+
+  /**
+   * Records locally that `peers` provide `key` (see `DHT.noteProviders`): peers this node refused
+   * and ids that do not decode are skipped; nothing is sent.
+   */
+  async noteProviders(key: string, peers: readonly string[], options: AbortOptions = {}): Promise<void> {
+    const add = this.#c.kad.addLocalProvider
+    if (add == null || peers.length === 0) return
+    this.#c.run.assertStarted('noteProviders')
+    const cid = await keyToCid(key)
+    for (const id of new Set(peers)) {
+      if (this.#c.refused?.(id) === true) continue
+      let peer: PeerId
+      try {
+        peer = peerIdFromString(id)
+      } catch {
+        continue
+      }
+      await add.call(this.#c.kad, cid, peer, options)
+    }
   }
 
   /** The delivered peers that list this node as a provider of `cid` when asked (a few tries each). */

@@ -188,3 +188,21 @@ export function providersRequest(kad: KadDHT): ProvidersRequest | undefined {
     throw new Error('the peer sent no GET_PROVIDERS response')
   }
 }
+
+/** Adds a provider record to this node's own provider store, sending nothing. */
+export type LocalProviderAdd = (cid: CID, provider: PeerId, options: AbortOptions) => Promise<void>
+
+/**
+ * kad-dht's own provider store (`providers.addProvider` of `SingleKadDHT`): what its ADD_PROVIDER
+ * handler writes and its GET_PROVIDERS handler reads, so a provider added here is served exactly
+ * like an announced one (and expires like one). Used when a peer handed this node a record in
+ * full over a CHORUS protocol: both hold it, and an ADD_PROVIDER round trip would only repeat
+ * that. Undefined when a version no longer has it: such notes are then dropped and the normal
+ * provide (or the sweep) announces the key.
+ */
+export function localProviderAdd(kad: KadDHT): LocalProviderAdd | undefined {
+  const providers = (kad as unknown as { providers?: { addProvider?: unknown } }).providers
+  if (providers == null || typeof providers.addProvider !== 'function') return undefined
+  const add = providers.addProvider as (cid: CID, provider: PeerId, options?: AbortOptions) => Promise<void>
+  return (cid, provider, options) => add.call(providers, cid, provider, options)
+}

@@ -48,6 +48,7 @@ import { Discovery } from './discovery.js'
 import { admissionProtocol } from './handlers/admission.js'
 import {
   kadDatastorePrefix,
+  localProviderAdd,
   nodeDatastore,
   providersRequest,
   queryValues,
@@ -193,13 +194,15 @@ class LibP2PDHTImpl implements LibP2PDHT {
       { queryTimeout }
     )
     const providersAt = providersRequest(kad)
+    const addLocalProvider = localProviderAdd(kad)
     this.#routing = new ContentRouting(
       {
         kad: {
           provide: (cid, options) => kad.provide(cid, options),
           findProviders: (cid, options) => kad.findProviders(cid, options),
           getClosestPeers: (key, options) => kad.getClosestPeers(key, options),
-          ...(providersAt != null ? { providersAt } : {})
+          ...(providersAt != null ? { providersAt } : {}),
+          ...(addLocalProvider != null ? { addLocalProvider } : {})
         },
         self: () => ({ id: this.peerId, multiaddrs: this.multiaddrs }),
         ...(gate != null ? { refused: (peer: string) => gate.isDenied(peer) } : {}),
@@ -340,6 +343,10 @@ class LibP2PDHTImpl implements LibP2PDHT {
 
   provide(key: string, options?: ProvideOptions): Promise<ProvideResult> {
     return this.#routing.provide(key, options)
+  }
+
+  noteProviders(key: string, peers: readonly string[], options?: AbortOptions): Promise<void> {
+    return this.#routing.noteProviders(key, peers, options)
   }
 
   findProviders(key: string, options?: FindProvidersOptions): Promise<PeerInfo[]> {

@@ -16,6 +16,7 @@ import {
   type PeerReputationInit
 } from '../reputation/reputation.js'
 import { AdmissionGate } from './admission-gate.js'
+import { cachedDatastore } from './cached-datastore.js'
 import { buildNode, type ChorusLibp2p } from './node.js'
 import { loadOrCreatePeerKey } from './peer-key.js'
 
@@ -73,7 +74,9 @@ export async function openNode(
   if (init.libp2p != null) return { ...init.libp2p, datastore: undefined }
   const privateKey = init.privateKey ?? (await loadOrCreatePeerKey(init.dataDir))
   const datastore: OwnDatastore =
-    init.dataDir != null ? new LevelDatastore(join(init.dataDir, 'datastore')) : new MemoryDatastore()
+    init.dataDir != null
+      ? cachedDatastore(new LevelDatastore(join(init.dataDir, 'datastore')))
+      : new MemoryDatastore()
   try {
     await datastore.open?.()
   } catch (err) {

@@ -5,7 +5,11 @@ import { recordHandler } from './server.js'
 
 export interface RecordProtocolComponents {
   /** This node's record store, which the handlers read and write. */
-  dht: Pick<DHT, 'getValues' | 'putValue'>
+  dht: Pick<DHT, 'getValues' | 'putValue' | 'noteProviders'>
+  /** This node's peer id: it holds what it stored, so it notes itself as a provider too. */
+  selfId?: string
+  /** Told of every record a push stored (see `RecordHandlerOptions.onStored`). */
+  onStored?: (key: string, value: Uint8Array, from: string) => void
   /** Where the protocol is served; without it, nothing is. */
   messaging?: Pick<PeerMessaging, 'handle' | 'unhandle'>
   logger?: Logger
@@ -26,7 +30,9 @@ export class RecordProtocolService {
       RECORD_PROTOCOL,
       recordHandler(this.#c.dht, {
         logger: this.#c.logger,
-        authority: this.#c.authority
+        authority: this.#c.authority,
+        ...(this.#c.selfId !== undefined ? { selfId: this.#c.selfId } : {}),
+        ...(this.#c.onStored !== undefined ? { onStored: this.#c.onStored } : {})
       }),
       {
         maxRequestBytes: MAX_REQUEST_BYTES

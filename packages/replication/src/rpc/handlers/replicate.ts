@@ -177,3 +177,65 @@ function noteEquivocation(
   )
   components.equivocation({ key, authorKey, from })
 }
+
+/**
+ * A record this node's record store just accepted in full from `from` over another protocol (the
+ * storage direct push, which validated it and applied the succession rule before storing it):
+ * pinned as a replica under the same rules as a replicate push, without validating or storing
+ * it again. Taken only when the key is retired nowhere, this node is among the key's closest and
+ * the sender's quota has room (for a key not managed yet), and never over a key this node's
+ * application stored (`origin: 'local'`). The sender noted this node and itself as providers,
+ * so the first announcement and check come due spread over their intervals, not at once.
+ * Returns whether the record is pinned here now.
+ */
+export function adoptStored(
+  components: ReplicateHandlerComponents,
+  init: ReplicateHandlerInit & { reprovideInterval: number },
+  key: string,
+  value: Uint8Array,
+  from: string
+): boolean {
+  const { entries } = components
+  if (components.retired?.has(key) === true || !components.isStarted()) return false
+  const existing = entries.get(key)
+  const now = Date.now()
+  if (existing?.origin === 'local') return false
+  const pinned = existing?.pinned === true ? entries.value(key) : undefined
+  if (pinned != null && sameBytes(pinned, value)) {
+    components.nominate(key, [from], now)
+    return true
+  }
+  if (existing == null) {
+    // the writer pushes to spares too: only the target number of closest peers keep it pinned
+    if (!isAmongClosest(key, components.peerId, components.connected(), init.replicationFactor)) return false
+    if (!entries.allowsPush(from, value.byteLength, init)) return false
+  }
+  const entry: Entry =
+    existing ??
+    newEntry(
+      {
+        key,
+        size: value.byteLength,
+        priority: 1,
+        createdAt: now,
+        pinned: true,
+        origin: 'replica',
+        pushedBy: from,
+        // announced: the pusher and this node noted each other as providers where it was stored
+        lastReprovided: now
+      },
+      {
+        nextRepairAt: now + spreadOver(init.repairInterval),
+        nextProvideAt: now + spreadOver(init.reprovideInterval),
+        nextRepublishAt: now + spreadOver(init.republishInterval)
+      }
+    )
+  entry.pinned = true
+  entry.size = value.byteLength
+  entries.set(entry, value)
+  components.noteLive(from)
+  components.pinned({ key, value, from })
+  components.nominate(key, [from], now)
+  components.wake()
+  return true
+}

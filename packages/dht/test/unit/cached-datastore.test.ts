@@ -1,0 +1,89 @@
+import { MemoryDatastore } from 'datastore-core'
+import { Key } from 'interface-datastore'
+import { describe, expect, it } from 'vitest'
+import { cachedDatastore } from '../../src/libp2p/cached-datastore.js'
+
+const bytes = (n: number, fill = 1) => new Uint8Array(n).fill(fill)
+
+/** A datastore that counts the reads reaching it. */
+function counted() {
+  const inner = new MemoryDatastore()
+  let reads = 0
+  const get = inner.get.bind(inner)
+  inner.get = (key, options) => {
+    reads++
+    return get(key, options)
+  }
+  return { inner, reads: () => reads }
+}
+
+describe('cachedDatastore', () => {
+  it('serves repeated reads from memory; writes and deletes reach the datastore and the cache alike', async () => {
+    const { inner, reads } = counted()
+    const store = cachedDatastore(inner, 1_000_000)
+    const k = new Key('/peers/a')
+    await store.put(k, bytes(10, 1))
+    expect(await store.get(k)).toEqual(bytes(10, 1))
+    expect(await store.get(k)).toEqual(bytes(10, 1))
+    expect(reads()).toBe(0)
+    expect(await inner.get(k)).toEqual(bytes(10, 1))
+    await store.put(k, bytes(10, 2))
+    expect(await store.get(k)).toEqual(bytes(10, 2))
+    // a caller that changes what it read changes neither the cache nor the datastore
+    const got = await store.get(k)
+    got[0] = 99
+    expect(await store.get(k)).toEqual(bytes(10, 2))
+    await store.delete(k)
+    await expect(store.get(k)).rejects.toMatchObject({ name: 'NotFoundError' })
+    expect(await store.has(k)).toBe(false)
+  })
+
+  it('reads a value written around it once, then from memory', async () => {
+    const { inner, reads } = counted()
+    await inner.put(new Key('/x'), bytes(4))
+    const store = cachedDatastore(inner, 1_000_000)
+    await store.get(new Key('/x'))
+    await store.get(new Key('/x'))
+    expect(reads()).toBe(1)
+  })
+
+  it('stays within its byte budget, dropping the least recently used first', async () => {
+    const { inner, reads } = counted()
+    const store = cachedDatastore(inner, 1000)
+    for (let i = 0; i < 20; i++) await store.put(new Key(`/k/${i}`), bytes(100, i))
+    expect(store.cachedBytes).toBeLessThanOrEqual(1000)
+    expect(store.cachedBytes).toBeGreaterThan(0)
+    await store.get(new Key('/k/19'))
+    expect(reads()).toBe(0)
+    expect(await store.get(new Key('/k/0'))).toEqual(bytes(100, 0))
+    expect(reads()).toBe(1)
+    // a value over an eighth of the budget is written but never cached
+    await store.put(new Key('/big'), bytes(200))
+    await store.get(new Key('/big'))
+    expect(reads()).toBe(2)
+  })
+
+  it('applies a committed batch to both, and a failed one leaves nothing stale', async () => {
+    const { inner } = counted()
+    const store = cachedDatastore(inner, 1_000_000)
+    await store.put(new Key('/a'), bytes(3, 1))
+    const b = store.batch()
+    b.put(new Key('/a'), bytes(3, 2))
+    b.put(new Key('/b'), bytes(3, 3))
+    b.delete(new Key('/a'))
+    await b.commit()
+    await expect(store.get(new Key('/a'))).rejects.toMatchObject({ name: 'NotFoundError' })
+    expect(await store.get(new Key('/b'))).toEqual(bytes(3, 3))
+    const failing = cachedDatastore(
+      Object.assign(Object.create(inner), {
+        batch: () => ({ put() {}, delete() {}, commit: async () => Promise.reject(new Error('disk full')) })
+      }),
+      1_000_000
+    )
+    await failing.put(new Key('/c'), bytes(3, 1))
+    const f = failing.batch()
+    f.put(new Key('/c'), bytes(3, 9))
+    await expect(f.commit()).rejects.toThrow('disk full')
+    expect(await failing.get(new Key('/c'))).toEqual(bytes(3, 1))
+  })
+})
