@@ -71,7 +71,8 @@ describe.skipIf(!haveChromium && !isRoot)('web console in a real browser, two ag
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true })
-    if (!haveChromium) throw new Error(`${CHROMIUM} is missing: run bash dev.sh test (installs chromium as root)`)
+    if (!haveChromium)
+      throw new Error(`${CHROMIUM} is missing: run bash dev.sh test (installs chromium as root)`)
     team = await makeTeam(['backend_developer', 'frontend_developer'])
     const env = (role: string, peers: string[]) =>
       fastEnv({
@@ -119,7 +120,10 @@ describe.skipIf(!haveChromium && !isRoot)('web console in a real browser, two ag
     expect(headers['content-security-policy']).toContain("default-src 'none'")
     expect(headers['content-security-policy']).toContain("script-src 'self'")
     const cookies = await context.cookies()
-    expect(cookies.find((c) => c.name === 'chorus_console')).toMatchObject({ httpOnly: true, sameSite: 'Strict' })
+    expect(cookies.find((c) => c.name === 'chorus_console')).toMatchObject({
+      httpOnly: true,
+      sameSite: 'Strict'
+    })
     // the same link again, in another browser profile: refused
     const again = await (await browser.newContext()).newPage()
     expect((await again.goto(url))?.status()).toBe(401)
@@ -150,7 +154,9 @@ describe.skipIf(!haveChromium && !isRoot)('web console in a real browser, two ag
     await a.getByLabel('Task').fill('adopt-queue')
     await a.getByLabel('Decision', { exact: true }).fill(DECISION)
     await a.getByLabel('Rationale').fill('Persistent streams and replay without another cluster to run')
-    await a.getByLabel('Alternatives').fill('RabbitMQ: one more cluster to operate\nKafka: heavier than we need')
+    await a
+      .getByLabel('Alternatives')
+      .fill('RabbitMQ: one more cluster to operate\nKafka: heavier than we need')
     await a.getByRole('button', { name: 'Store decision' }).click()
     await a.locator('#store-result').waitFor({ timeout: 60_000 })
     expect(await a.locator('#store-result').textContent()).toMatch(/as version 1/)
@@ -168,11 +174,19 @@ describe.skipIf(!haveChromium && !isRoot)('web console in a real browser, two ag
     await nav(b, 'Content').click()
     await b.getByLabel('Role (empty: every role)').fill('backend_developer')
     await b.getByRole('button', { name: 'Find' }).click()
-    const listed = await waitFor(async () => {
-      await b.getByRole('button', { name: 'Refresh list' }).click()
-      await b.waitForTimeout(500)
-      return (await b.locator(`a.record-link[data-address^="ucxl://agent001:backend_developer@console:adopt-queue"]`).count()) > 0
-    }, 60_000, 1_000)
+    const listed = await waitFor(
+      async () => {
+        await b.getByRole('button', { name: 'Refresh list' }).click()
+        await b.waitForTimeout(500)
+        return (
+          (await b
+            .locator(`a.record-link[data-address^="ucxl://agent001:backend_developer@console:adopt-queue"]`)
+            .count()) > 0
+        )
+      },
+      60_000,
+      1_000
+    )
     expect(listed, 'the decision listed on the other agent').toBe(true)
     await b.locator('a.record-link').first().click()
     await b.locator('.plaintext[data-read="refused"]').waitFor({ timeout: 60_000 })

@@ -55,7 +55,9 @@ function App() {
   const [error, setError] = useState(undefined)
   const [route, setRoute] = useState(parseHash())
   useEffect(() => {
-    startSession().then(setSession, (e) => setError(e instanceof ApiError ? e : new ApiError(0, 'ERROR', String(e))))
+    startSession().then(setSession, (e) =>
+      setError(e instanceof ApiError ? e : new ApiError(0, 'ERROR', String(e)))
+    )
     const onHash = () => setRoute(parseHash())
     window.addEventListener('hashchange', onHash)
     return () => window.removeEventListener('hashchange', onHash)

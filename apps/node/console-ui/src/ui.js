@@ -1,7 +1,8 @@
 // Small shared pieces: htm bound to Preact, a data loader hook, and the common renderings.
+
+import htm from 'htm'
 import { h } from 'preact'
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks'
-import htm from 'htm'
 
 export const html = htm.bind(h)
 
@@ -9,7 +10,6 @@ export const html = htm.bind(h)
 export function useLoad(fn, deps = [], everyMs = 0) {
   const [state, setState] = useState({ loading: true, data: undefined, error: undefined })
   const alive = useRef(true)
-  // biome-ignore lint/correctness/useExhaustiveDependencies: the caller names what the load depends on
   const reload = useCallback(async () => {
     setState((s) => ({ ...s, loading: true }))
     try {
@@ -56,7 +56,12 @@ export function Health({ value }) {
 export function when(t) {
   if (t === null || t === undefined || t === '') return '—'
   const d = typeof t === 'number' ? new Date(t) : new Date(String(t))
-  return Number.isNaN(d.getTime()) ? String(t) : d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z')
+  return Number.isNaN(d.getTime())
+    ? String(t)
+    : d
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, 'Z')
 }
 
 export const short = (id, n = 12) => (typeof id === 'string' && id.length > n + 4 ? `${id.slice(0, n)}…` : id)

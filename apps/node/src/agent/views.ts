@@ -88,7 +88,12 @@ export function peersView(dht: PeersSource | undefined): unknown[] {
       // latency (ms, null before the first ping) and penalty points, when the node measures them
       ...(rtt !== undefined ? { latencyMs: rtt.get(id) ?? null } : {}),
       ...(reputation !== undefined
-        ? { reputation: { score: Math.round(reputation.score(id) * 100) / 100, banned: reputation.isBanned(id) } }
+        ? {
+            reputation: {
+              score: Math.round(reputation.score(id) * 100) / 100,
+              banned: reputation.isBanned(id)
+            }
+          }
         : {})
     }
   })

@@ -15,6 +15,10 @@ export function addConsoleCommand(program: Command): void {
       const { client, json } = clientFor(cmd)
       const res = await client.post<{ path: string; expiresAt: string }>('/v1/console/tickets', {})
       const url = `${client.url}${res.path}`
-      emit(json, { url, expiresAt: res.expiresAt }, () => `${url}\n(single use, valid until ${res.expiresAt})`)
+      emit(
+        json,
+        { url, expiresAt: res.expiresAt },
+        () => `${url}\n(single use, valid until ${res.expiresAt})`
+      )
     })
 }

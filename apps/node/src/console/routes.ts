@@ -81,7 +81,14 @@ export function registerConsole(app: FastifyInstance, init: ConsoleInit): Metric
   app.get(`${CONSOLE_PREFIX}/`, async (_req, reply) => send(reply, 'index.html'))
   app.get<{ Params: { file: string } }>(
     `${CONSOLE_PREFIX}/assets/:file`,
-    { schema: { params: { type: 'object', properties: { file: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' } } } } },
+    {
+      schema: {
+        params: {
+          type: 'object',
+          properties: { file: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' } }
+        }
+      }
+    },
     async (req, reply) => send(reply, `assets/${req.params.file}`)
   )
 

@@ -36,7 +36,10 @@ export function loadStaticFiles(dir: string | undefined = consoleDir()): Map<str
   for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile()) continue
     const full = join(entry.parentPath, entry.name)
-    const rel = full.slice(dir.length).replace(/^[/\\]+/, '').replace(/\\/g, '/')
+    const rel = full
+      .slice(dir.length)
+      .replace(/^[/\\]+/, '')
+      .replace(/\\/g, '/')
     const type = TYPES[extname(entry.name)]
     if (type !== undefined) files.set(rel, { body: readFileSync(full), type })
   }

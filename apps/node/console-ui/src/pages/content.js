@@ -76,7 +76,10 @@ function Results({ params, navigate }) {
               <td><a href="#" class="record-link" data-address=${i.baseAddress ?? i.address}
                 onClick=${(e) => {
                   e.preventDefault()
-                  navigate('content', { ...Object.fromEntries(params.entries()), open: i.baseAddress ?? i.address })
+                  navigate('content', {
+                    ...Object.fromEntries(params.entries()),
+                    open: i.baseAddress ?? i.address
+                  })
                 }}>${i.baseAddress ?? i.address}</a></td>
               <td>${i.contentType}</td><td>${i.creatorRole}</td><td>${i.version ?? '—'}</td>
               <td>${i.size} B</td><td>${when(i.timestamp)}</td>
@@ -91,7 +94,8 @@ function Results({ params, navigate }) {
 function Plaintext({ address }) {
   const { data, error, loading } = useLoad(() => get('/v1/content', { address }), [address])
   if (loading && !data && !error) return html`<p role="status">Reading…</p>`
-  if (error) return html`<div class="plaintext" data-read="refused"><${ErrorNote} error=${error} what="read" /></div>`
+  if (error)
+    return html`<div class="plaintext" data-read="refused"><${ErrorNote} error=${error} what="read" /></div>`
   let text = data.content
   if (data.metadata?.contentType === 'decision' || data.metadata?.contentType?.includes('json')) {
     try {

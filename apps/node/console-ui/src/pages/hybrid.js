@@ -40,7 +40,10 @@ export function HybridPage() {
           <caption>Backends</caption>
           <thead><tr><th scope="col">Backend</th><th scope="col">Health</th><th scope="col">Latency</th><th scope="col">Operations</th><th scope="col">Errors</th></tr></thead>
           <tbody>${Object.entries(h.backends ?? {}).map(
-            ([name, b]) => html`<tr><th scope="row">${name === 'real' ? 'real (network)' : 'mock (local)'}</th>
+            ([
+              name,
+              b
+            ]) => html`<tr><th scope="row">${name === 'real' ? 'real (network)' : 'mock (local)'}</th>
               <td><${Health} value=${b.status} /></td><td>${b.latency} ms</td>
               <td>${h.metrics?.backends?.[name]?.operations ?? '—'}</td><td>${h.metrics?.backends?.[name]?.errors ?? '—'}</td></tr>`
           )}</tbody>
@@ -70,7 +73,8 @@ export function HybridPage() {
             <caption>Switches of the active backend the agent saw</caption>
             <thead><tr><th scope="col">When</th><th scope="col">From</th><th scope="col">To</th><th scope="col">Mode</th><th scope="col">Fail-overs / fail-backs so far</th></tr></thead>
             <tbody>${history.data.backendSwitches.map(
-              (s) => html`<tr><td>${when(s.at)}</td><td>${s.from}</td><td>${s.to}</td><td>${s.mode}</td><td>${s.failovers} / ${s.failbacks}</td></tr>`
+              (s) =>
+                html`<tr><td>${when(s.at)}</td><td>${s.from}</td><td>${s.to}</td><td>${s.mode}</td><td>${s.failovers} / ${s.failbacks}</td></tr>`
             )}</tbody>
           </table>`)
     }

@@ -5,12 +5,30 @@ import { get } from '../api.js'
 import { ErrorNote, html, PageTitle, useLoad, when } from '../ui.js'
 
 const CHARTS = [
-  { id: 'ops', title: 'Stores and retrieves (total)', series: [['stores', 'stores', '#1d4ed8'], ['retrieves', 'retrieves', '#b45309']] },
-  { id: 'cache', title: 'Cache hits and misses (total)', series: [['cacheHits', 'hits', '#047857'], ['cacheMisses', 'misses', '#b91c1c']] },
+  {
+    id: 'ops',
+    title: 'Stores and retrieves (total)',
+    series: [
+      ['stores', 'stores', '#1d4ed8'],
+      ['retrieves', 'retrieves', '#b45309']
+    ]
+  },
+  {
+    id: 'cache',
+    title: 'Cache hits and misses (total)',
+    series: [
+      ['cacheHits', 'hits', '#047857'],
+      ['cacheMisses', 'misses', '#b91c1c']
+    ]
+  },
   {
     id: 'replication',
     title: 'Replication health (keys)',
-    series: [['healthyKeys', 'healthy', '#047857'], ['degradedKeys', 'degraded', '#b45309'], ['criticalKeys', 'critical', '#b91c1c']]
+    series: [
+      ['healthyKeys', 'healthy', '#047857'],
+      ['degradedKeys', 'degraded', '#b45309'],
+      ['criticalKeys', 'critical', '#b91c1c']
+    ]
   },
   { id: 'peers', title: 'Connected peers', series: [['peers', 'peers', '#6d28d9']] }
 ]
@@ -53,8 +71,8 @@ export function MetricsPage() {
     ${
       data &&
       html`<p>
-          ${data.samples.length} sample(s), one every ${data.intervalMs / 1000} s since
-          ${when(data.samples[0]?.t)}; the same figures as <code>/metrics</code>.
+          ${`${data.samples.length} sample(s), one every ${data.intervalMs / 1000} s since ${when(data.samples[0]?.t)}; `}
+          the same figures as <code>/metrics</code>.
         </p>
         <div class="charts">${CHARTS.map((c) => html`<${Chart} key=${c.id} chart=${c} samples=${data.samples} />`)}</div>`
     }

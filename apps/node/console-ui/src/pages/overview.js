@@ -23,7 +23,10 @@ export function OverviewPage() {
               ['Peer id', html`<code>${s.peerId}</code>`],
               ['Ready', s.ready ? 'yes' : 'no'],
               ['Up for', `${s.uptimeSeconds} s`],
-              ['Listening on', html`<ul class="plain">${(s.multiaddrs ?? []).map((m) => html`<li><code>${m}</code></li>`)}</ul>`]
+              [
+                'Listening on',
+                html`<ul class="plain">${(s.multiaddrs ?? []).map((m) => html`<li><code>${m}</code></li>`)}</ul>`
+              ]
             ]}
           />
         </section>
@@ -36,10 +39,19 @@ export function OverviewPage() {
                     rows=${[
                       ['Team id', html`<code>${s.team.id}</code>`],
                       ['Manifest version', s.team.manifestVersion],
-                      ['Certificate', `${s.team.certificate.agent} as ${list(s.team.certificate.roles)} (serial ${s.team.certificate.serial})`],
-                      ['Certificate valid', `${when(s.team.certificate.notBefore)} to ${when(s.team.certificate.notAfter)}`],
+                      [
+                        'Certificate',
+                        `${s.team.certificate.agent} as ${list(s.team.certificate.roles)} (serial ${s.team.certificate.serial})`
+                      ],
+                      [
+                        'Certificate valid',
+                        `${when(s.team.certificate.notBefore)} to ${when(s.team.certificate.notAfter)}`
+                      ],
                       ['Key grant version', s.team.grantVersion],
-                      ['Revoked agents', `${list(s.team.revocations.revoked)} (list v${s.team.revocations.version})`]
+                      [
+                        'Revoked agents',
+                        `${list(s.team.revocations.revoked)} (list v${s.team.revocations.version})`
+                      ]
                     ]}
                   />
                   <table>
