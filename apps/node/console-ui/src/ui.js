@@ -40,10 +40,19 @@ export function ErrorNote({ error, what }) {
   </p>`
 }
 
-/** A page's heading, focused when the page opens so keyboard and screen reader users land on it. */
+/** Whether the console has not yet changed pages since it loaded. */
+let firstPage = true
+
+/**
+ * A page's heading, focused when the user opens another page so keyboard and screen reader users
+ * land on it (not on the first load: there the skip link comes first).
+ */
 export function PageTitle({ children }) {
   const ref = useRef(null)
-  useEffect(() => ref.current?.focus(), [])
+  useEffect(() => {
+    if (firstPage) firstPage = false
+    else ref.current?.focus()
+  }, [])
   return html`<h1 tabindex="-1" ref=${ref}>${children}</h1>`
 }
 

@@ -69,7 +69,7 @@ export function HybridPage() {
       history.data &&
       (history.data.backendSwitches.length === 0
         ? html`<p>No switch of the active backend since the agent started.</p>`
-        : html`<table>
+        : html`<table class="switches">
             <caption>Switches of the active backend the agent saw</caption>
             <thead><tr><th scope="col">When</th><th scope="col">From</th><th scope="col">To</th><th scope="col">Mode</th><th scope="col">Fail-overs / fail-backs so far</th></tr></thead>
             <tbody>${history.data.backendSwitches.map(
