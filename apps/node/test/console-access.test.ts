@@ -7,6 +7,7 @@
 import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AgentService } from '../src/agent/service.js'
+import { peersView } from '../src/agent/views.js'
 import { type APIServer, createAPIServer } from '../src/api/server.js'
 import { createConsoleAccess, createConsoleSessions, createMetricsSampler } from '../src/console/index.js'
 
@@ -158,6 +159,19 @@ describe('console access', () => {
     expect(sampler.samples()[0]).toMatchObject({ peers: 2, retrieves: null })
     expect(sampler.switches()).toEqual([
       { at: 4, from: 'real', to: 'mock', mode: 'auto', failovers: 1, failbacks: 0 }
+    ])
+  })
+
+  it("gives each connected peer's latency and reputation when the node measures them", () => {
+    const dht = {
+      getConnectedPeers: () => ['p1', 'p2'],
+      getKnownPeers: () => [],
+      libp2p: { getConnections: () => [{ remotePeer: { toString: () => 'p1' }, rtt: 12.345 }] },
+      reputation: { score: (id: string) => (id === 'p2' ? 40.123 : 0), isBanned: (id: string) => id === 'p2' }
+    } as unknown as Parameters<typeof peersView>[0]
+    expect(peersView(dht)).toMatchObject([
+      { id: 'p1', latencyMs: 12.3, reputation: { score: 0, banned: false } },
+      { id: 'p2', latencyMs: null, reputation: { score: 40.12, banned: true } }
     ])
   })
 })

@@ -29,6 +29,8 @@ if (!haveChromium && !isRoot) {
 const SHOTS = fileURLToPath(new URL('../../../docs/console/', import.meta.url))
 const ADDRESS = 'ucxl://agent001:backend_developer@console:adopt-queue/*^/decision'
 const DECISION = 'Use NATS JetStream for the work queue'
+/** The address without its temporal segment, as the index lists it. */
+const BASE = 'ucxl://agent001:backend_developer@console:adopt-queue'
 type Status = { network: { connectedPeers: number; dht: { routingTableSize: number } } }
 
 describe.skipIf(!haveChromium && !isRoot)('web console in a real browser, two agents', () => {
@@ -174,6 +176,9 @@ describe.skipIf(!haveChromium && !isRoot)('web console in a real browser, two ag
     await a.locator('.plaintext[data-read="ok"]').waitFor({ timeout: 60_000 })
     expect(await a.locator('.plaintext pre').textContent()).toContain(DECISION)
     await a.locator('#replication-health [data-health="healthy"]').waitFor({ timeout: 90_000 })
+    // opened from the store result, the list is by address pattern: the record is in it
+    expect(await a.getByLabel('by address pattern').isChecked()).toBe(true)
+    await a.locator(`a.record-link[data-address^="${BASE}"]`).first().waitFor()
     await shot(a, 'content-record')
 
     // the other agent's console lists it by role, and shows its own read refused
@@ -185,11 +190,7 @@ describe.skipIf(!haveChromium && !isRoot)('web console in a real browser, two ag
       async () => {
         await b.getByRole('button', { name: 'Refresh list' }).click()
         await b.waitForTimeout(500)
-        return (
-          (await b
-            .locator(`a.record-link[data-address^="ucxl://agent001:backend_developer@console:adopt-queue"]`)
-            .count()) > 0
-        )
+        return (await b.locator(`a.record-link[data-address^="${BASE}"]`).count()) > 0
       },
       60_000,
       1_000
@@ -202,6 +203,11 @@ describe.skipIf(!haveChromium && !isRoot)('web console in a real browser, two ag
     expect(await b.locator('.record').textContent()).not.toContain(DECISION)
     await b.locator('#replication-health [data-health="healthy"]').waitFor({ timeout: 90_000 })
     await shot(b, 'content-refused')
+    // and by search on the writing agent's name
+    await b.getByLabel('by search').check()
+    await b.getByLabel('Agent', { exact: true }).fill('agent001')
+    await b.getByRole('button', { name: 'Find' }).click()
+    await b.locator(`a.record-link[data-address^="${BASE}"]`).first().waitFor({ timeout: 30_000 })
 
     // the remaining pages, each rendered without an error
     for (const [link, name, ready] of [
