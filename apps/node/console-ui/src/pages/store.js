@@ -119,7 +119,7 @@ export function StorePage({ session, navigate }) {
       ${
         state.stored &&
         html`<p class="note ok" id="store-result">
-          Stored <code>${state.stored.address}</code> as version ${state.stored.metadata?.version}.
+          Stored <code>${state.stored.address}</code>${` as version ${state.stored.metadata?.version}. `}
           <a href="#" onClick=${(e) => {
             e.preventDefault()
             navigate('content', { mode: 'pattern', pattern: form.address, open: form.address })
