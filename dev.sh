@@ -54,10 +54,21 @@ ensure_age() {
   command -v age >/dev/null 2>&1 || log "warning: the age tool is missing; the compatibility tests will fail"
 }
 
+# The web console's tests drive a real browser: Debian's chromium (through playwright-core).
+ensure_chromium() {
+  command -v chromium >/dev/null 2>&1 && return
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing the chromium browser (Debian package chromium) for the console's browser tests"
+    (apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1; }) || true
+  fi
+  command -v chromium >/dev/null 2>&1 || log "warning: chromium is missing; the console's browser tests will fail (as root) or be skipped"
+}
+
 cmd_test() {
   ensure_toolchain
   ensure_deps
   ensure_age
+  ensure_chromium
   local failed=0
   log "lint"; pnpm run -s lint || failed=1
   log "typecheck"; pnpm exec turbo run typecheck --output-logs=errors-only || failed=1

@@ -51,12 +51,28 @@ export function readinessView(input: ReadinessInput): Record<string, unknown> {
 
 /** What the peers view reads. */
 export type PeersSource = Pick<LibP2PDHT, 'getConnectedPeers' | 'getKnownPeers'> &
-  Partial<Pick<LibP2PDHT, 'admittedPeer'>>
+  Partial<Pick<LibP2PDHT, 'admittedPeer' | 'reputation' | 'libp2p'>>
 
-/** The connected peers with what they announced (role, capabilities, version, addresses). */
+/** Each connected peer's round-trip time in ms as libp2p's connection monitor last measured it. */
+function roundTrips(dht: PeersSource): Map<string, number> | undefined {
+  if (dht.libp2p === undefined) return undefined
+  const rtt = new Map<string, number>()
+  for (const conn of dht.libp2p.getConnections()) {
+    const id = conn.remotePeer.toString()
+    if (typeof conn.rtt === 'number' && !rtt.has(id)) rtt.set(id, Math.round(conn.rtt * 10) / 10)
+  }
+  return rtt
+}
+
+/**
+ * The connected peers with what they announced (role, capabilities, version, addresses), their
+ * latency and their reputation (penalty points; 0 is a clean record).
+ */
 export function peersView(dht: PeersSource | undefined): unknown[] {
   if (dht === undefined) return []
   const known = new Map(dht.getKnownPeers().map((p) => [p.id, p]))
+  const rtt = roundTrips(dht)
+  const reputation = dht.reputation
   return dht.getConnectedPeers().map((id) => {
     const k = known.get(id)
     // what the peer's certificate proves (admission), beside what it announced
@@ -68,7 +84,17 @@ export function peersView(dht: PeersSource | undefined): unknown[] {
       role: k?.role ?? '',
       capabilities: k?.capabilities ?? [],
       agentVersion: k?.agentVersion ?? '',
-      multiaddrs: k?.multiaddrs ?? []
+      multiaddrs: k?.multiaddrs ?? [],
+      // latency (ms, null before the first ping) and penalty points, when the node measures them
+      ...(rtt !== undefined ? { latencyMs: rtt.get(id) ?? null } : {}),
+      ...(reputation !== undefined
+        ? {
+            reputation: {
+              score: Math.round(reputation.score(id) * 100) / 100,
+              banned: reputation.isBanned(id)
+            }
+          }
+        : {})
     }
   })
 }

@@ -7,6 +7,7 @@ import Fastify, {
 } from 'fastify'
 import type { Logger as PinoLogger } from 'pino'
 import type { AgentService } from '../agent/service.js'
+import { createConsoleAccess, registerConsole } from '../console/index.js'
 import { API_ERROR_CODES } from './error-codes.js'
 import { APIError, mapError } from './errors.js'
 import { createHostCheck } from './host-check.js'
@@ -69,6 +70,8 @@ export function createAPIServer(init: APIServerInit): APIServer {
   const open = new Set(['/healthz', '/readyz', ...(init.metricsAuth === true ? [] : ['/metrics'])])
 
   const hostAllowed = createHostCheck(init.allowedHosts)
+  // the web console: its pages need no token, its API calls carry a session cookie instead
+  const consoleAccess = createConsoleAccess()
 
   app.addHook('onRequest', async (req: FastifyRequest) => {
     ;(req as FastifyRequest & { startedAt?: bigint }).startedAt = process.hrtime.bigint()
@@ -80,9 +83,10 @@ export function createAPIServer(init: APIServerInit): APIServer {
       )
     }
     const path = req.url.split('?')[0] ?? ''
-    if (open.has(path)) return
+    if (open.has(path) || consoleAccess.isOpen(path)) return
     const header = req.headers.authorization
     if (header === undefined || !header.startsWith('Bearer ')) {
+      if (consoleAccess.authenticate(req) !== undefined) return
       throw new APIError(
         401,
         API_ERROR_CODES.UNAUTHORIZED,
@@ -124,6 +128,7 @@ export function createAPIServer(init: APIServerInit): APIServer {
   const ctx = routeContext(service, metrics)
   for (const register of [adminRoutes, contentRoutes, deleteRoutes, networkRoutes, teamRoutes])
     register(app, ctx)
+  registerConsole(app, { service, access: consoleAccess })
 
   let closing: Promise<void> | undefined
   return {

@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander'
 import { ConfigError, loadConfig } from '../config/load.js'
 import { flagName, SETTINGS } from '../config/settings.js'
 import { clientFor, type GlobalOpts } from './common.js'
+import { addConsoleCommand } from './console-command.js'
 import { addContentCommands } from './content-commands.js'
 import { CliError, EXIT } from './exit-codes.js'
 import { addNetworkCommands } from './network-commands.js'
@@ -151,6 +152,7 @@ Exit codes: 0 ok, 1 failure, 2 usage/invalid config or input, 3 not found, 4 acc
   addNetworkCommands(program)
   addTeamCommands(program)
   addRmCommand(program)
+  addConsoleCommand(program)
 
   // Every command: --json and --help, and usage errors exit 2.
   for (const c of allCommands(program)) {
