@@ -64,7 +64,10 @@ function agentFileURL(dataDir: string, env: NodeJS.ProcessEnv): string | undefin
  * loopback URL, or one in `CHORUS_AGENT_HOSTS`, is taken from it) and `api-token`; the token from
  * `CHORUS_API_TOKEN`, else that `api-token` file (never a flag: `ps` shows flags to every user).
  */
-export function createClient(options: ClientOptions, env = process.env): AgentClient {
+export function agentConnection(
+  options: ClientOptions,
+  env = process.env
+): { url: string; token: string | undefined; timeoutMs: number } {
   const dataDir = resolve(options.dataDir ?? env.CHORUS_DATA_DIR ?? './.chorus')
   const url = (options.agentUrl ?? env.CHORUS_AGENT_URL ?? agentFileURL(dataDir, env))?.replace(/\/+$/, '')
   if (url === undefined) {
@@ -77,8 +80,12 @@ export function createClient(options: ClientOptions, env = process.env): AgentCl
   let token = env.CHORUS_API_TOKEN
   if (token === undefined && existsSync(join(dataDir, TOKEN_FILE)))
     token = readSecretFile(join(dataDir, TOKEN_FILE))
-  const timeoutMs = options.timeoutMs ?? 60_000
+  return { url, token, timeoutMs: options.timeoutMs ?? 60_000 }
+}
 
+/** The agent's client for the CLI (see {@link agentConnection} for how the agent is found). */
+export function createClient(options: ClientOptions, env = process.env): AgentClient {
+  const { url, token, timeoutMs } = agentConnection(options, env)
   const client = createChorusClient({ baseUrl: url, ...(token !== undefined ? { token } : {}), timeoutMs })
   const cliError = (err: unknown): unknown => {
     if (AgentAPIError.isInstance(err)) {

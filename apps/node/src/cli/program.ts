@@ -5,6 +5,7 @@ import { flagName, SETTINGS } from '../config/settings.js'
 import { clientFor, type GlobalOpts } from './common.js'
 import { addContentCommands } from './content-commands.js'
 import { CliError, EXIT } from './exit-codes.js'
+import { addMcpCommand } from './mcp-command.js'
 import { addNetworkCommands } from './network-commands.js'
 import { emit, kv } from './output.js'
 import { addRmCommand } from './rm-command.js'
@@ -151,6 +152,7 @@ Exit codes: 0 ok, 1 failure, 2 usage/invalid config or input, 3 not found, 4 acc
   addNetworkCommands(program)
   addTeamCommands(program)
   addRmCommand(program)
+  addMcpCommand(program, readVersion())
 
   // Every command: --json and --help, and usage errors exit 2.
   for (const c of allCommands(program)) {
