@@ -37,7 +37,8 @@ const DECISION = {
 /** An MCP client connected to `chorus-node mcp` for the agent of `dataDir`; stderr collected. */
 async function mcpClient(dataDir: string): Promise<{ client: Client; stderr: () => string }> {
   const env: Record<string, string> = {}
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('CHORUS_')) env[k] = v
+  for (const [k, v] of Object.entries(process.env))
+    if (v !== undefined && !k.startsWith('CHORUS_')) env[k] = v
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [BIN_PATH, 'mcp', '--data-dir', dataDir],
@@ -165,9 +166,10 @@ describe('chorus-node mcp (stdio) against real agents', () => {
     expect(invalid.structuredContent).toMatchObject({ error: { code: 'UCXL-400-INVALID_DECISION' } })
 
     // input the tool's schema refuses never reaches the agent
-    const malformed = await readerMcp.client
-      .callTool({ name: 'retrieve', arguments: { address: 42 } })
-      .then((r) => r as ToolResult, (e: unknown) => e)
+    const malformed = await readerMcp.client.callTool({ name: 'retrieve', arguments: { address: 42 } }).then(
+      (r) => r as ToolResult,
+      (e: unknown) => e
+    )
     expect((malformed as ToolResult).isError ?? (malformed as Error).message !== undefined).toBe(true)
 
     // still serving, and nothing but the protocol went to stdout (the client parsed every line)
