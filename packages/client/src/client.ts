@@ -4,7 +4,7 @@
  * (`api-types.ts`). Every call takes `{ signal, timeoutMs }`; a refusal is an `AgentAPIError`
  * with the agent's UCXL code; transient failures are retried as `retry.ts` says.
  */
-import { isAbortError, OperationTimeoutError, timeoutSignal } from '@chorus/common'
+import { anySignal, isAbortError, OperationTimeoutError } from '@chorus/common'
 import createFetchClient, { type Client } from 'openapi-fetch'
 import type { components, paths } from './api-types.js'
 import { AgentAPIError, AgentUnreachableError, CLIENT_ERROR_CODES } from './errors.js'
@@ -88,7 +88,10 @@ export function createChorusClient(init: ChorusClientInit) {
     accept: (status: number) => boolean = () => false
   ): Promise<NonNullable<T>> {
     const ms = options?.timeoutMs ?? defaultTimeoutMs
-    const signal = timeoutSignal(ms, options?.signal)
+    // the call's time limit, retries and their waits included; cleared when the call ends
+    const limit = new AbortController()
+    const timer = setTimeout(() => limit.abort(new DOMException('call timed out', 'TimeoutError')), ms)
+    const signal = anySignal(limit.signal, options?.signal)
     let result: FetchResult<T>
     try {
       result = await send(signal)
@@ -106,6 +109,8 @@ export function createChorusClient(init: ChorusClientInit) {
       const cause = (err as { cause?: { message?: unknown } }).cause
       const reason = typeof cause?.message === 'string' ? cause.message : (err as Error).message
       throw new AgentUnreachableError(baseUrl, reason, { cause: err })
+    } finally {
+      clearTimeout(timer)
     }
     const { response } = result
     if (!response.ok && !accept(response.status)) throw errorOf(response.status, result.error)

@@ -45,16 +45,19 @@ export function retryingFetch(init: TransportInit): (request: Request) => Promis
     const path = new URL(request.url).pathname
     const idempotent = isIdempotent(request.method, path)
     const retries = NO_RETRY_PATHS.has(path) ? 0 : retry.retries
-    for (let attempt = 0; ; attempt++) {
-      const last = attempt >= retries
+    for (let n = 0; ; n++) {
+      const last = n >= retries
       let response: Response
+      // a clone's signal does not follow the original's in Node's fetch (undici): each attempt is
+      // given the call's signal itself, so a time limit or an abort reaches its connection
+      const attempt = new Request(last ? request : request.clone(), { signal: request.signal })
       try {
-        response = await send(last ? request : request.clone())
+        response = await send(attempt)
       } catch (err) {
         const code = connectionErrorCode(err)
         if (last || request.signal.aborted || !(neverSent(code) || (idempotent && code !== undefined)))
           throw err
-        await pause(backoffMs(attempt, retry, random), { signal: request.signal })
+        await pause(backoffMs(n, retry, random), { signal: request.signal })
         continue
       }
       if (last) return response
@@ -65,7 +68,7 @@ export function retryingFetch(init: TransportInit): (request: Request) => Promis
       const asked = retryAfterMs(response.headers.get('retry-after'))
       if (asked !== undefined && asked > retry.maxRetryAfterMs) return response
       await response.body?.cancel()
-      await pause(Math.max(asked ?? 0, backoffMs(attempt, retry, random)), { signal: request.signal })
+      await pause(Math.max(asked ?? 0, backoffMs(n, retry, random)), { signal: request.signal })
     }
   }
 }
