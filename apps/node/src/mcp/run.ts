@@ -32,5 +32,7 @@ export async function runMCPServer(init: RunMCPInit): Promise<void> {
   logger.info({ agent: init.client.baseUrl }, 'MCP server on stdio')
   await closed
   await server.close()
+  // a signal ended it with stdin still open: let go of it, so the process can exit
+  process.stdin.destroy()
   logger.info('MCP server closed')
 }
