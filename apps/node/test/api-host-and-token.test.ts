@@ -81,11 +81,11 @@ describe('the CLI sends its token only where it should', () => {
   it('takes a loopback URL, or a host the user listed, and sends the token there', async () => {
     vi.stubGlobal('fetch', fetchSpy)
     const local = createClient({ dataDir: dataDir('http://127.0.0.1:4000') }, {})
-    await local.get('/v1/status')
+    await local.status()
     expect(fetchSpy).toHaveBeenCalledTimes(1)
-    const [url, init] = fetchSpy.mock.calls[0] as unknown as [string, RequestInit]
-    expect(url).toBe('http://127.0.0.1:4000/v1/status')
-    expect((init.headers as Record<string, string>).authorization).toBe('Bearer secret-token')
+    const [request] = fetchSpy.mock.calls[0] as unknown as [Request]
+    expect(request.url).toBe('http://127.0.0.1:4000/v1/status')
+    expect(request.headers.get('authorization')).toBe('Bearer secret-token')
     const listed = createClient(
       { dataDir: dataDir('https://chorus.internal:4000') },
       { CHORUS_AGENT_HOSTS: 'other, chorus.internal' }

@@ -12,6 +12,7 @@ import { API_ERROR_CODES } from './error-codes.js'
 import { APIError, mapError } from './errors.js'
 import { createHostCheck } from './host-check.js'
 import { type APIMetrics, createAPIMetrics } from './metrics.js'
+import { OPENAPI_PATH, openAPIRoute, registerOpenAPI } from './openapi.js'
 import { adminRoutes } from './routes/admin.js'
 import { contentRoutes } from './routes/content.js'
 import { routeContext } from './routes/context.js'
@@ -62,12 +63,21 @@ export function createAPIServer(init: APIServerInit): APIServer {
     loggerInstance: logger.child({ component: 'api' }, { level: 'warn' }) as FastifyBaseLogger,
     bodyLimit,
     // a role or capability name in a path may be 128 characters (the DHT's limit)
-    maxParamLength: 256,
+    routerOptions: { maxParamLength: 256 },
     return503OnClosing: true,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, useDefaults: true } }
   })
   const metrics = createAPIMetrics(() => service.metrics())
-  const open = new Set(['/healthz', '/readyz', ...(init.metricsAuth === true ? [] : ['/metrics'])])
+  const open = new Set([
+    '/healthz',
+    '/readyz',
+    OPENAPI_PATH,
+    ...(init.metricsAuth === true ? [] : ['/metrics'])
+  ])
+  // Response schemas document the API (OpenAPI); answers are serialized as they are, with
+  // JSON.stringify, so a field the schema does not name is never dropped from an answer.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data))
+  registerOpenAPI(app)
 
   const hostAllowed = createHostCheck(init.allowedHosts)
   // the web console: its pages need no token, its API calls carry a session cookie instead
@@ -125,10 +135,15 @@ export function createAPIServer(init: APIServerInit): APIServer {
   )
 
   // every route module, registered here and nowhere else (each file under routes/ says what it serves)
+  // (in a plugin, so that they are added after @fastify/swagger, which collects them as they are)
   const ctx = routeContext(service, metrics)
-  for (const register of [adminRoutes, contentRoutes, deleteRoutes, networkRoutes, teamRoutes])
-    register(app, ctx)
-  registerConsole(app, { service, access: consoleAccess })
+  void app.register(async (routes) => {
+    for (const register of [adminRoutes, contentRoutes, deleteRoutes, networkRoutes, teamRoutes])
+      register(routes, ctx)
+    // the web console: its session routes are documented, its pages are not
+    registerConsole(routes, { service, access: consoleAccess })
+    openAPIRoute(routes)
+  })
 
   let closing: Promise<void> | undefined
   return {

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs'
 import { isIP } from 'node:net'
 import { join, resolve } from 'node:path'
-import { isAbortError } from '@chorus/common'
+import { AgentAPIError, AgentUnreachableError, type ChorusClient, createChorusClient } from '@chorus/client'
+import { OperationTimeoutError } from '@chorus/common'
 import { AGENT_FILE, readAgentInfo, readSecretFile, TOKEN_FILE, writableByOthers } from '../util/files.js'
 import { CLI_ERROR_CODES, CliError, EXIT, exitCodeForStatus } from './exit-codes.js'
 
@@ -12,12 +13,12 @@ export interface ClientOptions {
   timeoutMs?: number
 }
 
-export interface AgentClient {
-  url: string
-  get<T = unknown>(path: string, query?: Record<string, string | number | boolean | undefined>): Promise<T>
-  post<T = unknown>(path: string, body: unknown): Promise<T>
-  delete<T = unknown>(path: string, query?: Record<string, string | number | boolean | undefined>): Promise<T>
-}
+/**
+ * The agent's typed client (`@chorus/client`), whose failures are `CliError`s with the CLI's exit
+ * codes: an API refusal keeps its UCXL code, no agent is `CLI_UNREACHABLE` (exit 5), no answer in
+ * time `CLI_TIMEOUT` (exit 6).
+ */
+export type AgentClient = ChorusClient & { url: string }
 
 function isLoopbackName(hostname: string): boolean {
   const name = hostname.replace(/^\[|\]$/g, '').toLowerCase()
@@ -63,14 +64,10 @@ function agentFileURL(dataDir: string, env: NodeJS.ProcessEnv): string | undefin
  * loopback URL, or one in `CHORUS_AGENT_HOSTS`, is taken from it) and `api-token`; the token from
  * `CHORUS_API_TOKEN`, else that `api-token` file (never a flag: `ps` shows flags to every user).
  */
-function withQuery(path: string, query?: Record<string, string | number | boolean | undefined>): string {
-  const qs = new URLSearchParams()
-  for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) qs.set(k, String(v))
-  const s = qs.toString()
-  return s === '' ? path : `${path}?${s}`
-}
-
-export function createClient(options: ClientOptions, env = process.env): AgentClient {
+export function agentConnection(
+  options: ClientOptions,
+  env = process.env
+): { url: string; token: string | undefined; timeoutMs: number } {
   const dataDir = resolve(options.dataDir ?? env.CHORUS_DATA_DIR ?? './.chorus')
   const url = (options.agentUrl ?? env.CHORUS_AGENT_URL ?? agentFileURL(dataDir, env))?.replace(/\/+$/, '')
   if (url === undefined) {
@@ -83,66 +80,43 @@ export function createClient(options: ClientOptions, env = process.env): AgentCl
   let token = env.CHORUS_API_TOKEN
   if (token === undefined && existsSync(join(dataDir, TOKEN_FILE)))
     token = readSecretFile(join(dataDir, TOKEN_FILE))
-  const timeoutMs = options.timeoutMs ?? 60_000
+  return { url, token, timeoutMs: options.timeoutMs ?? 60_000 }
+}
 
-  async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    let res: Response
-    try {
-      res = await fetch(`${url}${path}`, {
-        method,
-        headers: {
-          ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}),
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {})
-        },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        signal: AbortSignal.timeout(timeoutMs)
+/** The agent's client for the CLI (see {@link agentConnection} for how the agent is found). */
+export function createClient(options: ClientOptions, env = process.env): AgentClient {
+  const { url, token, timeoutMs } = agentConnection(options, env)
+  const client = createChorusClient({ baseUrl: url, ...(token !== undefined ? { token } : {}), timeoutMs })
+  const cliError = (err: unknown): unknown => {
+    if (AgentAPIError.isInstance(err)) {
+      return new CliError(`${err.code}: ${err.message}`, exitCodeForStatus(err.status), err.code, {
+        cause: err
       })
-    } catch (err) {
-      const e = err as Error
-      if (isAbortError(e)) {
-        throw new CliError(
-          `the agent at ${url} did not answer within ${timeoutMs} ms`,
-          EXIT.UNAVAILABLE,
-          CLI_ERROR_CODES.TIMEOUT
-        )
-      }
-      throw new CliError(
-        `cannot reach the agent at ${url}: ${(e.cause as Error)?.message ?? e.message}`,
-        EXIT.UNREACHABLE,
-        CLI_ERROR_CODES.UNREACHABLE,
-        {
-          cause: err
-        }
+    }
+    if (OperationTimeoutError.isInstance(err)) {
+      return new CliError(
+        `the agent at ${url} did not answer within ${timeoutMs} ms`,
+        EXIT.UNAVAILABLE,
+        CLI_ERROR_CODES.TIMEOUT,
+        { cause: err }
       )
     }
-    const text = await res.text()
-    let data: unknown
-    try {
-      data = text === '' ? {} : JSON.parse(text)
-    } catch {
-      data = { raw: text }
+    if (AgentUnreachableError.isInstance(err)) {
+      return new CliError(err.message, EXIT.UNREACHABLE, CLI_ERROR_CODES.UNREACHABLE, { cause: err })
     }
-    if (!res.ok) {
-      const error = (data as { error?: { code?: string; message?: string } }).error
-      throw new CliError(
-        `${error?.code ?? `HTTP ${res.status}`}: ${error?.message ?? text}`,
-        exitCodeForStatus(res.status),
-        error?.code ?? `HTTP_${res.status}`
-      )
-    }
-    return data as T
+    return err
   }
-
-  return {
-    url,
-    get(path, query) {
-      return call('GET', withQuery(path, query))
-    },
-    delete(path, query) {
-      return call('DELETE', withQuery(path, query))
-    },
-    post(path, body) {
-      return call('POST', path, body)
-    }
-  }
+  // every method of the client, its failures turned into CliErrors
+  const wrapped = Object.fromEntries(
+    Object.entries(client).map(([name, value]) => [
+      name,
+      typeof value === 'function'
+        ? (...args: unknown[]) =>
+            (value as (...a: unknown[]) => Promise<unknown>)(...args).catch((err: unknown) => {
+              throw cliError(err)
+            })
+        : value
+    ])
+  ) as ChorusClient
+  return { ...wrapped, url }
 }

@@ -12,14 +12,19 @@ export interface GlobalOpts {
   timeout?: string
 }
 
-export function clientFor(cmd: Command): { client: AgentClient; json: boolean } {
-  const o = cmd.optsWithGlobals<GlobalOpts>()
+/** A token on the command line is visible to every user in `ps`: refused with the reason. */
+export function refuseTokenFlag(o: GlobalOpts): void {
   if (o.token !== undefined) {
     throw new CliError(
       '--token is refused: every user on this machine can read it with `ps`; set CHORUS_API_TOKEN, or let the CLI read <dataDir>/api-token',
       EXIT.USAGE
     )
   }
+}
+
+export function clientFor(cmd: Command): { client: AgentClient; json: boolean } {
+  const o = cmd.optsWithGlobals<GlobalOpts>()
+  refuseTokenFlag(o)
   const timeoutMs = o.timeout !== undefined ? Number(o.timeout) : undefined
   return {
     client: createClient({

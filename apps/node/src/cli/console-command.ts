@@ -13,7 +13,7 @@ export function addConsoleCommand(program: Command): void {
     .description('print a single-use login link to the web console (valid 60 s; open it in a browser)')
     .action(async (_o: unknown, cmd: Command) => {
       const { client, json } = clientFor(cmd)
-      const res = await client.post<{ path: string; expiresAt: string }>('/v1/console/tickets', {})
+      const res = await client.consoleTicket()
       const url = `${client.url}${res.path}`
       emit(
         json,

@@ -5,8 +5,6 @@ import { clientFor, positiveInt, readStdin, renderItems } from './common.js'
 import { CliError, EXIT } from './exit-codes.js'
 import { emit, kv } from './output.js'
 
-type Items = { count: number; items: Array<Record<string, unknown>> }
-
 export function addContentCommands(program: Command): void {
   program
     .command('put')
@@ -36,11 +34,7 @@ export function addContentCommands(program: Command): void {
         else if (!process.stdin.isTTY) bytes = await readStdin()
         else
           throw new CliError('give the content as an argument, with --file, or on standard input', EXIT.USAGE)
-        const res = await client.post<{ address: string; metadata: Record<string, unknown> }>('/v1/content', {
-          address,
-          contentBase64: bytes.toString('base64'),
-          contentType: opts.contentType
-        })
+        const res = await client.store({ address, content: bytes, contentType: opts.contentType })
         emit(json, res, () => `stored ${res.address}\n${kv(res.metadata, '  ')}`)
       }
     )
@@ -54,11 +48,10 @@ export function addContentCommands(program: Command): void {
     .option('--from <version>', 'the version a forward segment ^^N counts from (default 1)', positiveInt)
     .action(async (address: string, opts: { out?: string; fresh?: boolean; from?: number }, cmd: Command) => {
       const { client, json } = clientFor(cmd)
-      const res = await client.get<{ content: string; metadata: Record<string, unknown> }>('/v1/content', {
-        address,
+      const res = await client.retrieve(address, {
         encoding: 'base64',
-        fresh: opts.fresh === true ? true : undefined,
-        from: opts.from
+        ...(opts.fresh === true ? { fresh: true } : {}),
+        ...(opts.from !== undefined ? { from: opts.from } : {})
       })
       const bytes = Buffer.from(res.content, 'base64')
       if (opts.out !== undefined) writeFileSync(opts.out, bytes)
@@ -77,7 +70,7 @@ export function addContentCommands(program: Command): void {
     .option('-n, --limit <n>', 'most versions', positiveInt, 100)
     .action(async (address: string, opts: { limit: number }, cmd: Command) => {
       const { client, json } = clientFor(cmd)
-      const res = await client.get<Items>('/v1/versions', { address, limit: opts.limit })
+      const res = await client.versions(address, { limit: opts.limit })
       emit(json, res, () => renderItems(res.items))
     })
 
@@ -88,7 +81,10 @@ export function addContentCommands(program: Command): void {
     .option('-n, --limit <n>', 'most entries', positiveInt, 100)
     .action(async (opts: { role?: string; limit: number }, cmd: Command) => {
       const { client, json } = clientFor(cmd)
-      const res = await client.get<Items>('/v1/list', { role: opts.role, limit: opts.limit })
+      const res = await client.list({
+        ...(opts.role !== undefined ? { role: opts.role } : {}),
+        limit: opts.limit
+      })
       emit(json, res, () => renderItems(res.items))
     })
 
@@ -112,20 +108,21 @@ export function addContentCommands(program: Command): void {
     .option('-n, --limit <n>', 'most entries', positiveInt, 100)
     .action(async (opts: Record<string, string | number | boolean | undefined>, cmd: Command) => {
       const { client, json } = clientFor(cmd)
-      const res = await client.get<Items>('/v1/search', {
-        agent: opts.agent,
-        role: opts.role,
-        project: opts.project,
-        task: opts.task,
-        address: opts.address,
-        contentType: opts.contentType,
-        decisionTask: opts.decisionTask,
-        decisionAgent: opts.decisionAgent,
-        decisionRole: opts.decisionRole,
+      const text = (v: unknown) => (typeof v === 'string' ? v : undefined)
+      const res = await client.search({
+        agent: text(opts.agent),
+        role: text(opts.role),
+        project: text(opts.project),
+        task: text(opts.task),
+        address: text(opts.address),
+        contentType: text(opts.contentType),
+        decisionTask: text(opts.decisionTask),
+        decisionAgent: text(opts.decisionAgent),
+        decisionRole: text(opts.decisionRole),
         allVersions: opts.allVersions === true ? true : undefined,
-        createdAfter: opts.after,
-        createdBefore: opts.before,
-        limit: opts.limit
+        createdAfter: text(opts.after),
+        createdBefore: text(opts.before),
+        limit: Number(opts.limit)
       })
       emit(json, res, () => renderItems(res.items))
     })

@@ -22,13 +22,13 @@ export function addNetworkCommands(program: Command): void {
       if (opts.role !== undefined && opts.capability !== undefined) {
         throw new CliError('give --role or --capability, not both', EXIT.USAGE)
       }
-      const path =
+      const res = (
         opts.role !== undefined
-          ? `/v1/peers/role/${encodeURIComponent(opts.role)}`
+          ? await client.findPeers('role', opts.role)
           : opts.capability !== undefined
-            ? `/v1/peers/capability/${encodeURIComponent(opts.capability)}`
-            : '/v1/peers'
-      const res = await client.get<Peers>(path)
+            ? await client.findPeers('capability', opts.capability)
+            : await client.peers()
+      ) as Peers
       emit(json, res, () =>
         [`${res.count} peer(s)`, ...res.peers.map((p) => `  ${p.id}${p.role ? `  ${p.role}` : ''}`)].join(
           '\n'
@@ -42,7 +42,7 @@ export function addNetworkCommands(program: Command): void {
     .argument('<address>', 'UCXL address')
     .action(async (address: string, _o: unknown, cmd: Command) => {
       const { client, json } = clientFor(cmd)
-      const res = await client.post<Peers>('/v1/content/announce', { address })
+      const res = await client.announce(address)
       emit(json, res, () => `announced to ${res.count} peer(s)\n${res.peers.map((p) => `  ${p}`).join('\n')}`)
     })
 
@@ -52,7 +52,7 @@ export function addNetworkCommands(program: Command): void {
     .argument('<address>', 'UCXL address')
     .action(async (address: string, _o: unknown, cmd: Command) => {
       const { client, json } = clientFor(cmd)
-      const res = await client.get<Peers>('/v1/content/peers', { address })
+      const res = await client.contentPeers(address)
       emit(json, res, () => [`${res.count} peer(s)`, ...res.peers.map((p) => `  ${p}`)].join('\n'))
     })
 
@@ -63,10 +63,7 @@ export function addNetworkCommands(program: Command): void {
     .option('-n, --limit <n>', 'most providers (1-100)', positiveInt, 10)
     .action(async (address: string, opts: { limit: number }, cmd: Command) => {
       const { client, json } = clientFor(cmd)
-      const res = await client.get<{ count: number; providers: Array<Record<string, unknown>> }>(
-        '/v1/content/providers',
-        { address, limit: opts.limit }
-      )
+      const res = await client.providers(address, { limit: opts.limit })
       emit(json, res, () =>
         [
           `${res.count} provider(s)`,
@@ -84,7 +81,7 @@ export function addNetworkCommands(program: Command): void {
     .argument('[address]', 'UCXL address')
     .action(async (address: string | undefined, _o: unknown, cmd: Command) => {
       const { client, json } = clientFor(cmd)
-      const res = await client.get<Record<string, unknown>>('/v1/replication', { address })
+      const res = await client.replication(address)
       emit(json, res, () => kv(res))
     })
 }

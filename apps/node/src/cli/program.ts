@@ -6,6 +6,7 @@ import { clientFor, type GlobalOpts } from './common.js'
 import { addConsoleCommand } from './console-command.js'
 import { addContentCommands } from './content-commands.js'
 import { CliError, EXIT } from './exit-codes.js'
+import { addMcpCommand } from './mcp-command.js'
 import { addNetworkCommands } from './network-commands.js'
 import { emit, kv } from './output.js'
 import { addRmCommand } from './rm-command.js'
@@ -82,7 +83,7 @@ Exit codes: 0 ok, 1 failure, 2 usage/invalid config or input, 3 not found, 4 acc
     .description('agent status: identity, role, network, storage, hybrid backend')
     .action(async (_o: unknown, cmd: Command) => {
       const { client, json } = clientFor(cmd)
-      const res = await client.get<Record<string, unknown>>('/v1/status')
+      const res = await client.status()
       emit(json, res, () => kv(res))
     })
 
@@ -97,8 +98,8 @@ Exit codes: 0 ok, 1 failure, 2 usage/invalid config or input, 3 not found, 4 acc
       }
       const res =
         mode === undefined
-          ? await client.get<Record<string, unknown>>('/v1/hybrid')
-          : await client.post<Record<string, unknown>>('/v1/hybrid/backend', { mode })
+          ? await client.hybrid()
+          : await client.switchBackend(mode as 'auto' | 'real' | 'mock')
       emit(json, res, () => kv(res))
     })
 
@@ -108,7 +109,7 @@ Exit codes: 0 ok, 1 failure, 2 usage/invalid config or input, 3 not found, 4 acc
     .description("verify the agent's signed audit log (exit 1 when broken or switched off)")
     .action(async (_o: unknown, cmd: Command) => {
       const { client, json } = clientFor(cmd)
-      const res = await client.get<Record<string, unknown>>('/v1/audit/verify')
+      const res: Record<string, unknown> = await client.auditVerify()
       emit(json, res, () => kv(res))
       if (res.valid === false || res.ok === false) process.exitCode = EXIT.FAILURE
     })
@@ -153,6 +154,7 @@ Exit codes: 0 ok, 1 failure, 2 usage/invalid config or input, 3 not found, 4 acc
   addTeamCommands(program)
   addRmCommand(program)
   addConsoleCommand(program)
+  addMcpCommand(program, readVersion())
 
   // Every command: --json and --help, and usage errors exit 2.
   for (const c of allCommands(program)) {

@@ -25,10 +25,7 @@ export function addRmCommand(program: Command): void {
     .option('--purge', 'every holder also drops the earlier versions (else they stay readable by *~N)')
     .action(async (address: string, opts: { purge?: boolean }, cmd: Command) => {
       const { client, json } = clientFor(cmd)
-      const res = await client.delete<DeleteAnswer>('/v1/content', {
-        address,
-        purge: opts.purge === true ? true : undefined
-      })
+      const res: DeleteAnswer = await client.delete(address, opts.purge === true ? { purge: true } : {})
       emit(
         json,
         res,

@@ -59,9 +59,9 @@ async function publish(cmd: Command, records: TeamRecord[]): Promise<unknown> {
     ...(o.token !== undefined ? { token: o.token } : {}),
     ...(timeoutMs !== undefined && Number.isFinite(timeoutMs) ? { timeoutMs } : {})
   })
-  return client.post('/v1/team/records', {
-    records: records.map((r) => ({ key: r.key, value: Buffer.from(r.value).toString('base64url') }))
-  })
+  return client.applyTeamRecords(
+    records.map((r) => ({ key: r.key, value: Buffer.from(r.value).toString('base64url') }))
+  )
 }
 
 /** What a lifecycle command prints: what it did, the records (without their bytes), what the agent said. */

@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AgentService } from '../agent/service.js'
 import { APIError } from '../api/errors.js'
+import { OBJECT, responses } from '../api/openapi.js'
 import { CONSOLE_PREFIX, type ConsoleAccess, cookieValue, SESSION_COOKIE } from './access.js'
 import { createMetricsSampler, type MetricsSampler } from './samples.js'
 import { loadStaticFiles, type StaticFile } from './static-files.js'
@@ -77,12 +78,13 @@ export function registerConsole(app: FastifyInstance, init: ConsoleInit): Metric
       .send(file.body)
   }
 
-  app.get(CONSOLE_PREFIX, async (_req, reply) => secure(reply).redirect(`${CONSOLE_PREFIX}/`, 302))
-  app.get(`${CONSOLE_PREFIX}/`, async (_req, reply) => send(reply, 'index.html'))
+  app.get(CONSOLE_PREFIX, HIDDEN, async (_req, reply) => secure(reply).redirect(`${CONSOLE_PREFIX}/`, 302))
+  app.get(`${CONSOLE_PREFIX}/`, HIDDEN, async (_req, reply) => send(reply, 'index.html'))
   app.get<{ Params: { file: string } }>(
     `${CONSOLE_PREFIX}/assets/:file`,
     {
       schema: {
+        hide: true,
         params: {
           type: 'object',
           properties: { file: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' } }
@@ -96,6 +98,7 @@ export function registerConsole(app: FastifyInstance, init: ConsoleInit): Metric
     `${CONSOLE_PREFIX}/login`,
     {
       schema: {
+        hide: true,
         querystring: {
           type: 'object',
           properties: { ticket: { type: 'string', maxLength: 128 } }
@@ -113,42 +116,66 @@ export function registerConsole(app: FastifyInstance, init: ConsoleInit): Metric
     }
   )
 
-  app.post('/v1/console/tickets', async (req, reply) => {
-    // the auth hook has checked the token when there is one; a console session may not mint more
-    if (!(req.headers.authorization ?? '').startsWith('Bearer ')) {
-      throw new APIError(403, 'UCXL-403-ACCESS_DENIED', 'a login ticket is minted with the API token only')
+  app.post(
+    '/v1/console/tickets',
+    documented('Mint a single-use console login ticket (API token only; valid 60 s)', 201),
+    async (req, reply) => {
+      // the auth hook has checked the token when there is one; a console session may not mint more
+      if (!(req.headers.authorization ?? '').startsWith('Bearer ')) {
+        throw new APIError(403, 'UCXL-403-ACCESS_DENIED', 'a login ticket is minted with the API token only')
+      }
+      const { ticket, expiresAt } = access.sessions.mintTicket()
+      return reply.status(201).send({
+        path: `${CONSOLE_PREFIX}/login?ticket=${ticket}`,
+        expiresAt: new Date(expiresAt).toISOString()
+      })
     }
-    const { ticket, expiresAt } = access.sessions.mintTicket()
-    return reply.status(201).send({
-      path: `${CONSOLE_PREFIX}/login?ticket=${ticket}`,
-      expiresAt: new Date(expiresAt).toISOString()
+  )
+
+  app.get(
+    '/v1/console/session',
+    documented('The console session of this request: its CSRF token, expiry, agent and role'),
+    async (req) => {
+      const session = access.authenticate(req)
+      if (session === undefined) {
+        throw new APIError(400, 'UCXL-400-BAD_REQUEST', 'this request carries no console session')
+      }
+      return {
+        csrf: session.csrf,
+        expiresAt: new Date(session.expiresAt).toISOString(),
+        agentId: service.agentId,
+        role: service.role
+      }
+    }
+  )
+
+  app.post(
+    '/v1/console/logout',
+    documented('End the console session of this request'),
+    async (req, reply) => {
+      const id = cookieValue(req.headers.cookie, SESSION_COOKIE)
+      if (id !== undefined) access.sessions.end(id)
+      return reply.header('set-cookie', sessionCookie(req, '', 0)).send({ loggedOut: true })
+    }
+  )
+
+  app.get(
+    '/v1/console/metrics',
+    documented('Samples of the agent figures over the last hour, and the hybrid backend switches'),
+    async () => ({
+      intervalMs: sampler.intervalMs,
+      samples: sampler.samples(),
+      backendSwitches: sampler.switches()
     })
-  })
-
-  app.get('/v1/console/session', async (req) => {
-    const session = access.authenticate(req)
-    if (session === undefined) {
-      throw new APIError(400, 'UCXL-400-BAD_REQUEST', 'this request carries no console session')
-    }
-    return {
-      csrf: session.csrf,
-      expiresAt: new Date(session.expiresAt).toISOString(),
-      agentId: service.agentId,
-      role: service.role
-    }
-  })
-
-  app.post('/v1/console/logout', async (req, reply) => {
-    const id = cookieValue(req.headers.cookie, SESSION_COOKIE)
-    if (id !== undefined) access.sessions.end(id)
-    return reply.header('set-cookie', sessionCookie(req, '', 0)).send({ loggedOut: true })
-  })
-
-  app.get('/v1/console/metrics', async () => ({
-    intervalMs: sampler.intervalMs,
-    samples: sampler.samples(),
-    backendSwitches: sampler.switches()
-  }))
+  )
 
   return sampler
+}
+
+/** Pages and assets: served to browsers, not part of the documented API. */
+const HIDDEN = { schema: { hide: true } }
+
+/** A console API route's OpenAPI description. */
+function documented(summary: string, status = 200) {
+  return { schema: { summary, tags: ['console'], response: responses({ [status]: OBJECT }) } }
 }

@@ -2,6 +2,7 @@
 import type { SearchQuery } from '../../agent/service.js'
 import { API_ERROR_CODES } from '../error-codes.js'
 import { APIError } from '../errors.js'
+import { ITEMS, METADATA, ref, responses } from '../openapi.js'
 import type { RouteModule } from './context.js'
 import { ADDRESS, CONTENT_TYPE, LIMIT, NAME, query, VERSION } from './schemas.js'
 
@@ -15,6 +16,17 @@ export const contentRoutes: RouteModule = (app, { service, requireReady }) => {
     '/v1/content',
     {
       schema: {
+        summary: "Store content at an address as the agent's role (the next version)",
+        description:
+          'Give exactly one of `content` (UTF-8) or `contentBase64`. `decision` content must be a decision record (JSON). Not idempotent: each store writes a new version.',
+        tags: ['content'],
+        response: responses({
+          201: {
+            type: 'object',
+            required: ['address', 'metadata'],
+            properties: { address: { type: 'string' }, metadata: ref(METADATA) }
+          }
+        }),
         body: {
           type: 'object',
           required: ['address'],
@@ -55,6 +67,22 @@ export const contentRoutes: RouteModule = (app, { service, requireReady }) => {
     '/v1/content',
     {
       schema: {
+        summary: 'Retrieve and decrypt the content at an address (temporal segments resolve)',
+        description:
+          "`fresh=true` bypasses the cache; `from=N` is the version a forward segment `^^K` counts from. A deleted address answers 410 `UCXL-410-DELETED` with the tombstone's `version`.",
+        tags: ['content'],
+        response: responses({
+          200: {
+            type: 'object',
+            required: ['address', 'encoding', 'content', 'metadata'],
+            properties: {
+              address: { type: 'string' },
+              encoding: { type: 'string', enum: ['utf8', 'base64'] },
+              content: { type: 'string' },
+              metadata: ref(METADATA)
+            }
+          }
+        }),
         querystring: query(
           {
             address: ADDRESS,
@@ -81,7 +109,14 @@ export const contentRoutes: RouteModule = (app, { service, requireReady }) => {
 
   app.get<{ Querystring: { address: string; limit: number } }>(
     '/v1/versions',
-    { schema: { querystring: query({ address: ADDRESS, limit: LIMIT }, ['address']) } },
+    {
+      schema: {
+        summary: 'Every version of one address in the local index, oldest first',
+        tags: ['content'],
+        response: responses({ 200: ref(ITEMS) }),
+        querystring: query({ address: ADDRESS, limit: LIMIT }, ['address'])
+      }
+    },
     async (req) => {
       requireReady()
       return service.versions(req.query.address, req.query.limit)
@@ -90,7 +125,14 @@ export const contentRoutes: RouteModule = (app, { service, requireReady }) => {
 
   app.get<{ Querystring: { role?: string; limit: number } }>(
     '/v1/list',
-    { schema: { querystring: query({ role: NAME, limit: LIMIT }) } },
+    {
+      schema: {
+        summary: 'Index entries by creator role (every role without one)',
+        tags: ['content'],
+        response: responses({ 200: ref(ITEMS) }),
+        querystring: query({ role: NAME, limit: LIMIT })
+      }
+    },
     async (req) => {
       requireReady()
       const items = await service.list(req.query.role, req.query.limit)
@@ -102,6 +144,12 @@ export const contentRoutes: RouteModule = (app, { service, requireReady }) => {
     '/v1/search',
     {
       schema: {
+        summary:
+          'Search the local index by address fields or pattern, content type, time and decision fields',
+        description:
+          '`address` is a pattern (`any` components, `*`/`**` path segments); the `decision*` fields match decisions this agent stored or opened.',
+        tags: ['content'],
+        response: responses({ 200: ref(ITEMS) }),
         querystring: query({
           agent: NAME,
           role: NAME,

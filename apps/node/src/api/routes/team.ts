@@ -1,4 +1,5 @@
 /** The team: signed team records from an administrator (team grant | revoke | rotate). */
+import { OBJECT, responses } from '../openapi.js'
 import type { RouteModule } from './context.js'
 
 export const teamRoutes: RouteModule = (app, { service, requireReady }) => {
@@ -7,6 +8,11 @@ export const teamRoutes: RouteModule = (app, { service, requireReady }) => {
     '/v1/team/records',
     {
       schema: {
+        summary: 'Apply signed team records (manifest, revocation list, grants) and put them on the DHT',
+        description:
+          "Each record must pass the team's record rules (else 422 `UCXL-422-INVALID_RECORD`, nothing applied); values are base64url.",
+        tags: ['team'],
+        response: responses({ 200: OBJECT }),
         body: {
           type: 'object',
           required: ['records'],
