@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Renders RELIABILITY.md from .reports/reliability.json, which the reliability suite
-// (tests/reliability, vitest project `reliability`) writes at the end of every run.
-//   node scripts/reliability-report.mjs [input.json] [output.md]
-import { readFileSync, writeFileSync } from 'node:fs'
+// (tests/reliability, vitest project `reliability`) writes at the end of every run, and from
+// .reports/faults.json, which the randomized fault run (apps/faults, vitest project `faults`, or
+// `pnpm --filter @chorus/faultcheck faults`) writes.
+//   node scripts/reliability-report.mjs [input.json] [output.md] [faults.json]
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -10,6 +12,8 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const input = process.argv[2] ?? join(ROOT, '.reports', 'reliability.json')
 const output = process.argv[3] ?? join(ROOT, 'RELIABILITY.md')
 const r = JSON.parse(readFileSync(input, 'utf8'))
+const faultsInput = process.argv[4] ?? join(ROOT, '.reports', 'faults.json')
+const fr = existsSync(faultsInput) ? JSON.parse(readFileSync(faultsInput, 'utf8')) : undefined
 
 /** `1 verification`, `11.5 verifications`, `2.4 ms`: a count unit loses its plural at exactly 1. */
 const withUnit = (v, unit) =>
@@ -98,6 +102,72 @@ const verdict = `${r.recordsLost === 0 && r.recordsCorrupted === 0 ? 'nothing lo
     : '; no security failure'
 }`
 
+/** The randomized fault run's section (from .reports/faults.json), or a note that it did not run. */
+function faultsSection(f) {
+  if (f === undefined)
+    return 'No report of the randomized fault run (`.reports/faults.json`): run `pnpm exec vitest run --project faults` or `pnpm --filter @chorus/faultcheck faults`.'
+  const opsTotal = sum(f.operations)
+  const kinds = [...new Set([...Object.keys(f.faults), ...Object.keys(f.skipped)])].sort()
+  const FAULT_NAMES = {
+    partition: 'partition of random halves (iptables on lo)',
+    kill: 'kill -9 and restart of an agent',
+    loss: 'loss burst on one agent (iptables random drop)',
+    wipe: "an agent's disk wiped (kill, data deleted, restart)",
+    relay: "a NATed agent's relay taken away"
+  }
+  const PROPERTY_NAMES = {
+    'lost-write': 'no acknowledged write lost (every acknowledged version read back by number, same value)',
+    'read-your-writes': 'a writer reads its own writes',
+    'monotonic-reads': 'a reader never sees a lower version than it saw',
+    fork: 'no fork (one envelope and one value per version, each chained to the one before)',
+    gap: 'no gap (every version from 1 to the latest readable)',
+    convergence: 'after the faults and the settling time, every agent reads every acknowledged latest version'
+  }
+  const seeds = f.details
+    .map(
+      (d) =>
+        `\`${d.seed}\` (${d.nodes} agents, ${n(d.durationMs / 1000)} s of faults, ${n(sum(d.operations))} operations, ${sum(d.violations)} violations${d.recoveryMs === null ? ', never recovered' : `, recovered in ${ms(d.recoveryMs)}`})`
+    )
+    .join('; ')
+  return `Figures from the latest randomized fault run in the manner of Jepsen (\`apps/faults\`,
+\`@chorus/faultcheck\`; mode \`${f.mode}\`, ${f.date}): real agent processes on 127.0.0.1, a seeded
+schedule of faults, clients writing and reading through the agents' HTTP API, every operation in
+a history, and a checker of the promised properties over it. Repeat a run with
+\`pnpm --filter @chorus/faultcheck faults --seed <seed> --nodes <n> --duration <s>\`; a soak run with \`--soak\`.
+
+${table(
+  ['', ''],
+  [
+    ['Runs (seeds)', `${n(f.runs)}: ${seeds}`],
+    [
+      'Client operations',
+      `${n(opsTotal)} (${Object.entries(f.operations)
+        .sort()
+        .map(([k, v]) => `${n(v)} ${k}`)
+        .join(', ')})`
+    ],
+    ['Final-phase reads', n(f.finalReads)],
+    ['Faults injected', n(sum(f.faults))],
+    ['**Violations**', `**${n(f.totalViolations)}**`],
+    [
+      'Longest recovery (end of faults to every read correct)',
+      f.longestRecoveryMs === null ? '**never**' : ms(f.longestRecoveryMs)
+    ],
+    ['Longest agent restart (kill or wipe to API ready)', ms(f.longestRestartMs)]
+  ]
+)}
+
+${table(
+  ['fault', 'injected', 'skipped (target cannot)'],
+  kinds.map((k) => [FAULT_NAMES[k] ?? k, n(f.faults[k] ?? 0), n(f.skipped[k] ?? 0)])
+)}
+
+${table(
+  ['property checked', 'violations'],
+  Object.entries(f.violations).map(([k, v]) => [PROPERTY_NAMES[k] ?? k, v === 0 ? '0' : `**${n(v)}**`])
+)}`
+}
+
 const md = `# Reliability and security
 
 Figures from the latest run of the reliability suite (\`tests/reliability\`, vitest project
@@ -153,6 +223,10 @@ ${table(
   ['scenario', 'time'],
   recoveries.map(([k, v]) => [k, ms(v)])
 )}
+
+## Randomized fault runs
+
+${faultsSection(fr)}
 
 ## Hostile-input bounds
 

@@ -18,7 +18,11 @@ interface Metadata {
 
 function seenOf(m: Metadata | undefined): VersionSeen | undefined {
   if (m === undefined || typeof m.version !== 'number' || typeof m.envelopeHash !== 'string') return undefined
-  return { version: m.version, envelopeHash: m.envelopeHash, previous: typeof m.previous === 'string' ? m.previous : null }
+  return {
+    version: m.version,
+    envelopeHash: m.envelopeHash,
+    previous: typeof m.previous === 'string' ? m.previous : null
+  }
 }
 
 /** Whether the request certainly never reached the agent. */
@@ -66,7 +70,12 @@ const codeOf = (json: Record<string, unknown>, status: number): string =>
  * lost connection or a server-side failure (a quorum not reached, a timeout inside the agent) is
  * `info`: this node may have kept the version and may still spread it.
  */
-export async function writeContent(ep: NodeEndpoint, address: string, content: string, timeoutMs: number): Promise<Outcome> {
+export async function writeContent(
+  ep: NodeEndpoint,
+  address: string,
+  content: string,
+  timeoutMs: number
+): Promise<Outcome> {
   const r = await call(ep, 'POST', '/v1/content', { address, content }, timeoutMs)
   if ('error' in r) {
     if (neverSent(r.error)) return { type: 'fail', error: 'connection refused' }
@@ -77,14 +86,19 @@ export async function writeContent(ep: NodeEndpoint, address: string, content: s
     if (seen === undefined) return { type: 'info', error: 'no version in the answer' }
     return { type: 'ok', seen }
   }
-  if (r.status >= 400 && r.status < 500 && r.status !== 408) return { type: 'fail', error: codeOf(r.json, r.status) }
+  if (r.status >= 400 && r.status < 500 && r.status !== 408)
+    return { type: 'fail', error: codeOf(r.json, r.status) }
   return { type: 'info', error: codeOf(r.json, r.status) }
 }
 
 /** Read `address` (latest, or the exact version its temporal segment names). 404 is an ok read of nothing. */
 export async function readContent(ep: NodeEndpoint, address: string, timeoutMs: number): Promise<Outcome> {
   const r = await call(ep, 'GET', `/v1/content?address=${encodeURIComponent(address)}`, undefined, timeoutMs)
-  if ('error' in r) return { type: 'fail', error: r.timeout ? 'timeout' : neverSent(r.error) ? 'connection refused' : 'connection lost' }
+  if ('error' in r)
+    return {
+      type: 'fail',
+      error: r.timeout ? 'timeout' : neverSent(r.error) ? 'connection refused' : 'connection lost'
+    }
   if (r.status === 200 && typeof r.json.content === 'string') {
     const seen = seenOf(r.json.metadata as Metadata | undefined)
     if (seen === undefined) return { type: 'fail', error: 'no version in the answer' }

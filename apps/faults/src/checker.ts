@@ -19,7 +19,14 @@
  */
 import type { History, Op } from './history.js'
 
-export const PROPERTIES = ['lost-write', 'read-your-writes', 'monotonic-reads', 'fork', 'gap', 'convergence'] as const
+export const PROPERTIES = [
+  'lost-write',
+  'read-your-writes',
+  'monotonic-reads',
+  'fork',
+  'gap',
+  'convergence'
+] as const
 export type Property = (typeof PROPERTIES)[number]
 
 export interface Violation {
@@ -116,7 +123,10 @@ export function checkHistory(history: Pick<History, 'ops'>): CheckResult {
   }
 
   // ---- chains: one envelope and one value per version, each linked to the one before ----
-  const versions = new Map<string, Map<number, { hash: string; previous: string | null; digest?: string | null; op: number }>>()
+  const versions = new Map<
+    string,
+    Map<number, { hash: string; previous: string | null; digest?: string | null; op: number }>
+  >()
   for (const c of ok) {
     const s = c.done.seen
     if (s === undefined) continue
@@ -167,7 +177,10 @@ export function checkHistory(history: Pick<History, 'ops'>): CheckResult {
       } else {
         const other = reads.find((r) => r.done.digest !== w.invoke.digest)
         if (other !== undefined)
-          add('lost-write', a, `acknowledged version ${v} reads back with another value`, [w.done.index, other.done.index])
+          add('lost-write', a, `acknowledged version ${v} reads back with another value`, [
+            w.done.index,
+            other.done.index
+          ])
       }
     }
     const maxAcked = new Map<string, { version: number; op: number }>()
@@ -195,9 +208,17 @@ export function checkHistory(history: Pick<History, 'ops'>): CheckResult {
         const c = lastLatest.get(`${node}|${a}`)
         if (c === undefined) add('convergence', a, `node ${node} never read it in the final phase`, [m.op])
         else if (c.done.type !== 'ok')
-          add('convergence', a, `node ${node}'s last final read failed (${c.done.error ?? c.done.type})`, [m.op, c.done.index])
+          add('convergence', a, `node ${node}'s last final read failed (${c.done.error ?? c.done.type})`, [
+            m.op,
+            c.done.index
+          ])
         else if (versionOf(c.done) < m.version)
-          add('convergence', a, `node ${node} read version ${versionOf(c.done)} after acknowledged version ${m.version}`, [m.op, c.done.index])
+          add(
+            'convergence',
+            a,
+            `node ${node} read version ${versionOf(c.done)} after acknowledged version ${m.version}`,
+            [m.op, c.done.index]
+          )
       }
       const top = Math.max(finalTop.get(a) ?? 0, m.version)
       const missing: number[] = []
@@ -210,7 +231,11 @@ export function checkHistory(history: Pick<History, 'ops'>): CheckResult {
   return finish(violations, operations, [])
 }
 
-function finish(violations: Violation[], operations: Record<string, number>, divergent: string[]): CheckResult {
+function finish(
+  violations: Violation[],
+  operations: Record<string, number>,
+  divergent: string[]
+): CheckResult {
   const counts = Object.fromEntries(PROPERTIES.map((p) => [p, 0])) as Record<Property, number>
   for (const v of violations) counts[v.property]++
   return { valid: violations.length === 0, violations, counts, operations, divergent }

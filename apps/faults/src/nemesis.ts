@@ -76,10 +76,14 @@ export async function playSchedule(
   log: (line: string) => void
 ): Promise<FaultEvent[]> {
   const events: FaultEvent[] = []
+  // a slow restart delays the rest of the schedule rather than shortening the next fault
+  let delay = 0
   for (const f of schedule.faults) {
-    await sleepUntil(f.at, clock, signal)
+    await sleepUntil(f.at + delay, clock, signal)
     if (signal.aborted) break
-    const event: FaultEvent = { kind: f.kind, start: clock(), description: describe(f) }
+    const start = clock()
+    delay = Math.max(delay, start - f.at)
+    const event: FaultEvent = { kind: f.kind, start, description: describe(f) }
     events.push(event)
     if (target.unsupported.has(f.kind)) {
       event.skipped = true
@@ -92,7 +96,7 @@ export async function playSchedule(
     } catch (err) {
       event.error = (err as Error).message
     }
-    await sleepUntil(f.at + f.durationMs, clock, signal)
+    await sleepUntil(start + f.durationMs, clock, signal)
     const t0 = clock()
     try {
       await undo(target, f)
@@ -101,7 +105,9 @@ export async function playSchedule(
     }
     event.end = clock()
     if (f.kind === 'kill' || f.kind === 'wipe') event.restartMs = Math.round(event.end - t0)
-    log(`${(event.end / 1000).toFixed(1)}s end of ${event.description}${event.error ? ` (error: ${event.error})` : ''}`)
+    log(
+      `${(event.end / 1000).toFixed(1)}s end of ${event.description}${event.error ? ` (error: ${event.error})` : ''}`
+    )
   }
   return events
 }

@@ -57,7 +57,8 @@ export function createRandom(seed: number): Random {
       }
       return out
     },
-    fork: (label) => createRandom((Math.imul(start ^ 0x9e3779b9, 31) + Math.imul(label + 1, 0x85ebca6b)) >>> 0)
+    fork: (label) =>
+      createRandom((Math.imul(start ^ 0x9e3779b9, 31) + Math.imul(label + 1, 0x85ebca6b)) >>> 0)
   }
   return r
 }

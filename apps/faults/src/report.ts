@@ -71,7 +71,10 @@ export function workspaceRoot(from = process.cwd()): string {
 }
 
 /** Writes the summary of `runs` to `path` (default `<workspace>/.reports/faults.json`); returns the path. */
-export function writeFaultsReport(runs: FaultRunReport[], path = join(workspaceRoot(), '.reports', 'faults.json')): string {
+export function writeFaultsReport(
+  runs: FaultRunReport[],
+  path = join(workspaceRoot(), '.reports', 'faults.json')
+): string {
   mkdirSync(dirname(path), { recursive: true })
   writeFileSync(path, `${JSON.stringify(summarizeRuns(runs), null, 2)}\n`)
   return path

@@ -4,14 +4,22 @@
  * every node (until all are correct or the settling time is up) and every version by number; the
  * checker then judges the whole history.
  */
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
+import { dirname } from 'node:path'
 import { readContent } from './api.js'
 import { type CheckResult, checkHistory, type Violation } from './checker.js'
 import { createHistory, type History } from './history.js'
 import { createLoopbackTarget } from './loopback/target.js'
 import { type FaultEvent, playSchedule } from './nemesis.js'
 import { createRandom } from './prng.js'
-import { describeSchedule, type FaultKind, generateSchedule, type Schedule, type ScheduleInit } from './schedule.js'
+import {
+  describeSchedule,
+  type FaultKind,
+  generateSchedule,
+  type Schedule,
+  type ScheduleInit
+} from './schedule.js'
 import type { FaultTarget } from './target.js'
 import { atVersion, complete, createWorkload } from './workload.js'
 
@@ -30,6 +38,8 @@ export interface FaultRunInit {
   target?: FaultTarget
   /** Keep the loopback target's files (their path is in the report). */
   keep?: boolean
+  /** Write the whole history (JSON) here when the run fails, or always with `keep`. */
+  historyFile?: string
   /** `ci` or `soak`, recorded in the report. */
   mode?: string
   log?: (line: string) => void
@@ -65,6 +75,8 @@ export interface FaultRunReport {
   machine: { cpus: number; cpuModel: string; node: string }
   /** Where the agents' data and logs are, when kept. */
   root?: string
+  /** Where the whole history was written (runs with a violation, or when asked). */
+  historyFile?: string
   events: FaultEvent[]
 }
 
@@ -74,13 +86,17 @@ export async function runFaults(init: FaultRunInit): Promise<FaultRunReport> {
   const log = init.log ?? (() => {})
   const settleMs = init.settleMs ?? 60_000
   const role = 'backend_developer'
-  const schedule: Schedule = generateSchedule({ ...init.schedule, seed: init.seed, nodes: init.nodes, durationMs: init.durationMs })
+  const schedule: Schedule = generateSchedule({
+    ...init.schedule,
+    seed: init.seed,
+    nodes: init.nodes,
+    durationMs: init.durationMs
+  })
   log(describeSchedule(schedule))
   const startedAt = new Date()
   const own = init.target === undefined
   const target =
-    init.target ??
-    (await createLoopbackTarget({ nodes: init.nodes, role, keep: init.keep === true, log }))
+    init.target ?? (await createLoopbackTarget({ nodes: init.nodes, role, keep: init.keep === true, log }))
   const errors: string[] = []
   const history = createHistory()
   let events: FaultEvent[] = []
@@ -88,7 +104,8 @@ export async function runFaults(init: FaultRunInit): Promise<FaultRunReport> {
   let addresses: string[] = []
   const clients = init.nodes * (init.clientsPerNode ?? 2)
   try {
-    if ('start' in target && typeof target.start === 'function') await (target as { start(): Promise<void> }).start()
+    if ('start' in target && typeof target.start === 'function')
+      await (target as { start(): Promise<void> }).start()
     const t0 = performance.now()
     const clock = () => performance.now() - t0
     const random = createRandom(schedule.seed)
@@ -101,14 +118,18 @@ export async function runFaults(init: FaultRunInit): Promise<FaultRunReport> {
     // no fault may outlive the schedule, whatever failed on the way
     await target.heal().catch((e: Error) => errors.push(`heal: ${e.message}`))
     for (let n = 0; n < init.nodes; n++) {
-      if (!target.unsupported.has('loss')) await target.setLoss(n, 0).catch((e: Error) => errors.push(`loss off: ${e.message}`))
-      if (target.endpoint(n) === undefined) await target.restart(n).catch((e: Error) => errors.push(`restart ${n}: ${e.message}`))
+      if (!target.unsupported.has('loss'))
+        await target.setLoss(n, 0).catch((e: Error) => errors.push(`loss off: ${e.message}`))
+      if (target.endpoint(n) === undefined)
+        await target.restart(n).catch((e: Error) => errors.push(`restart ${n}: ${e.message}`))
     }
     for (const e of events) if (e.error !== undefined) errors.push(`${e.description}: ${e.error}`)
     const faultsEnd = clock()
     stop.abort()
     await clientsDone
-    log(`${(clock() / 1000).toFixed(1)}s faults over; ${history.ops.length} history entries; settling (at most ${settleMs / 1000} s)`)
+    log(
+      `${(clock() / 1000).toFixed(1)}s faults over; ${history.ops.length} history entries; settling (at most ${settleMs / 1000} s)`
+    )
     recoveryMs = await finalPhase(target, history, addresses, clock, faultsEnd, settleMs, log)
   } catch (err) {
     errors.push((err as Error).message)
@@ -146,7 +167,19 @@ export async function runFaults(init: FaultRunInit): Promise<FaultRunReport> {
     events,
     ...(init.keep === true && 'root' in target ? { root: String((target as { root: string }).root) } : {})
   }
-  if (!report.valid) log(`FAILED: seed ${report.seed}; repeat with --seed ${report.seed} --nodes ${init.nodes} --duration ${init.durationMs / 1000}`)
+  if (init.historyFile !== undefined && (!report.valid || init.keep === true)) {
+    mkdirSync(dirname(init.historyFile), { recursive: true })
+    writeFileSync(
+      init.historyFile,
+      `${JSON.stringify({ seed: report.seed, events, ops: history.ops }, null, 1)}\n`
+    )
+    report.historyFile = init.historyFile
+    log(`history: ${init.historyFile}`)
+  }
+  if (!report.valid)
+    log(
+      `FAILED: seed ${report.seed}; repeat with --seed ${report.seed} --nodes ${init.nodes} --duration ${init.durationMs / 1000}`
+    )
   return report
 }
 
@@ -182,7 +215,10 @@ async function finalPhase(
       final: true
     })
     const ep = target.endpoint(node)
-    const outcome = ep === undefined ? ({ type: 'fail', error: 'node down' } as const) : await readContent(ep, version === undefined ? address : atVersion(address, version), 15_000)
+    const outcome =
+      ep === undefined
+        ? ({ type: 'fail', error: 'node down' } as const)
+        : await readContent(ep, version === undefined ? address : atVersion(address, version), 15_000)
     return complete(history, invoke, outcome, clock())
   }
   let recovery: number | null = null
@@ -199,7 +235,9 @@ async function finalPhase(
     }
     if (wrong === 0) {
       recovery = Math.round(clock() - faultsEnd)
-      log(`every node reads every acknowledged latest version ${(recovery / 1000).toFixed(1)} s after the faults (round ${round})`)
+      log(
+        `every node reads every acknowledged latest version ${(recovery / 1000).toFixed(1)} s after the faults (round ${round})`
+      )
       break
     }
     if (clock() - faultsEnd > settleMs) {
@@ -208,15 +246,21 @@ async function finalPhase(
     }
     await pause(1_000)
   }
-  // every version by number, from the first node that has it
-  for (const a of addresses) {
-    const last = Math.max(top.get(a) ?? 0, acked.get(a) ?? 0)
-    for (let v = 1; v <= last; v++) {
-      for (let node = 0; node < target.nodes; node++) {
-        const r = await read(node, a, v)
+  // every version by number, from the first node that has it (at most 16 reads in flight)
+  const wanted = addresses.flatMap((a) =>
+    Array.from({ length: Math.max(top.get(a) ?? 0, acked.get(a) ?? 0) }, (_, i) => ({ a, v: i + 1 }))
+  )
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < wanted.length) {
+      const { a, v } = wanted[next++] as { a: string; v: number }
+      for (let k = 0; k < target.nodes; k++) {
+        const r = await read((v + k) % target.nodes, a, v)
         if (r.type === 'ok' && r.seen?.version === v) break
       }
     }
   }
+  await Promise.all(Array.from({ length: 16 }, worker))
+  log(`${wanted.length} versions read by number`)
   return recovery
 }

@@ -42,7 +42,8 @@ const DEFAULT_WEIGHTS: Record<FaultKind, number> = { partition: 2, kill: 2, loss
 
 /** The schedule for `init.seed`: faults one after another, each followed by a quiet gap. */
 export function generateSchedule(init: ScheduleInit): Schedule {
-  if (!Number.isInteger(init.nodes) || init.nodes < 2) throw new RangeError('a fault run needs at least 2 nodes')
+  if (!Number.isInteger(init.nodes) || init.nodes < 2)
+    throw new RangeError('a fault run needs at least 2 nodes')
   const random = createRandom(init.seed)
   const weights = { ...DEFAULT_WEIGHTS, ...init.weights }
   const kinds = FAULT_KINDS.filter((k) => weights[k] > 0)
@@ -95,5 +96,8 @@ export function describeSchedule(s: Schedule): string {
         return `${when} ${f.kind} node ${f.node}`
     }
   })
-  return [`seed ${s.seed}: ${s.faults.length} faults over ${s.durationMs / 1000} s on ${s.nodes} nodes`, ...lines].join('\n')
+  return [
+    `seed ${s.seed}: ${s.faults.length} faults over ${s.durationMs / 1000} s on ${s.nodes} nodes`,
+    ...lines
+  ].join('\n')
 }

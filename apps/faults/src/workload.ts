@@ -4,7 +4,7 @@
  * it, one operation at a time, every operation recorded in the history. A client's session (its
  * Jepsen process) ends when its home node's process restarts; the next session gets a new process id.
  */
-import { type Outcome, digestOf, readContent, writeContent } from './api.js'
+import { digestOf, type Outcome, readContent, writeContent } from './api.js'
 import type { History, Op, OpKind } from './history.js'
 import type { Random } from './prng.js'
 import type { FaultTarget } from './target.js'
@@ -37,7 +37,8 @@ export function addressFor(node: number, role: string, path: string, temporal = 
 }
 
 /** The exact-version form of a `*^` address. */
-export const atVersion = (address: string, version: number): string => address.replace('/*^/', `/*~${version}/`)
+export const atVersion = (address: string, version: number): string =>
+  address.replace('/*^/', `/*~${version}/`)
 
 export function createWorkload(
   init: WorkloadInit,
@@ -104,7 +105,10 @@ export function complete(history: History, invoke: Op, outcome: Outcome, time: n
     time,
     invokeIndex: invoke.index,
     ...(outcome.type === 'ok'
-      ? { ...(outcome.seen !== undefined ? { seen: outcome.seen } : {}), ...(outcome.digest !== undefined ? { digest: outcome.digest } : {}) }
+      ? {
+          ...(outcome.seen !== undefined ? { seen: outcome.seen } : {}),
+          ...(outcome.digest !== undefined ? { digest: outcome.digest } : {})
+        }
       : { error: outcome.error })
   })
 }

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { checkHistory, createHistory, type History, type Op, type Property, type VersionSeen } from '../src/index.js'
+import {
+  checkHistory,
+  createHistory,
+  type History,
+  type Op,
+  type Property,
+  type VersionSeen
+} from '../src/index.js'
 
 // Hand-built histories: each property violated once (the checker must find it, and only it) and
 // histories that keep every promise (the checker must find nothing).
@@ -7,7 +14,11 @@ const A = 'ucxl://n0:backend_developer@faults:run/*^/c0-k0'
 const B = 'ucxl://n1:backend_developer@faults:run/*^/c1-k0'
 const h = (n: number) => n.toString(16).padStart(64, '0')
 /** Version v of a well-formed chain: envelope hash h(v), previous h(v-1). */
-const V = (v: number): VersionSeen => ({ version: v, envelopeHash: h(v), previous: v === 1 ? null : h(v - 1) })
+const V = (v: number): VersionSeen => ({
+  version: v,
+  envelopeHash: h(v),
+  previous: v === 1 ? null : h(v - 1)
+})
 const value = (v: number) => `value-${v}`.padEnd(64, '0')
 
 class Builder {
@@ -16,7 +27,16 @@ class Builder {
   op(
     kind: 'write' | 'read',
     done: 'ok' | 'fail' | 'info',
-    o: { process?: number; node?: number; incarnation?: number; address?: string; askedVersion?: number; final?: boolean; seen?: VersionSeen; digest?: string | null }
+    o: {
+      process?: number
+      node?: number
+      incarnation?: number
+      address?: string
+      askedVersion?: number
+      final?: boolean
+      seen?: VersionSeen
+      digest?: string | null
+    }
   ): Op {
     const base = {
       kind,
@@ -56,7 +76,15 @@ class Builder {
     for (const node of nodes)
       this.op('read', 'ok', { node, address, final: true, seen: V(top), digest: value(top), process: -1 })
     for (let v = 1; v <= top; v++)
-      this.op('read', 'ok', { node: 0, address, askedVersion: v, final: true, seen: V(v), digest: value(v), process: -1 })
+      this.op('read', 'ok', {
+        node: 0,
+        address,
+        askedVersion: v,
+        final: true,
+        seen: V(v),
+        digest: value(v),
+        process: -1
+      })
   }
 }
 
@@ -97,7 +125,13 @@ describe('checker: histories that keep every promise', () => {
     b.final(A, 2)
     const r = checkHistory(b.history)
     expect(r.violations).toEqual([])
-    expect(r.operations).toEqual({ 'write ok': 1, 'write fail': 1, 'write info': 1, 'read ok': 3, 'read fail': 1 })
+    expect(r.operations).toEqual({
+      'write ok': 1,
+      'write fail': 1,
+      'write info': 1,
+      'read ok': 3,
+      'read fail': 1
+    })
   })
 })
 
@@ -156,7 +190,12 @@ describe('checker: each violated property is found', () => {
     const b = new Builder()
     b.write(1)
     b.write(2)
-    b.op('read', 'ok', { process: 3, node: 1, seen: { version: 2, envelopeHash: h(99), previous: h(1) }, digest: value(2) })
+    b.op('read', 'ok', {
+      process: 3,
+      node: 1,
+      seen: { version: 2, envelopeHash: h(99), previous: h(1) },
+      digest: value(2)
+    })
     b.final(A, 2)
     only(b, 'fork')
   })
@@ -167,7 +206,14 @@ describe('checker: each violated property is found', () => {
     b.op('write', 'ok', { seen: { version: 2, envelopeHash: h(2), previous: h(77) }, digest: value(2) })
     b.op('read', 'ok', { node: 0, final: true, seen: V(2), digest: value(2), process: -1 })
     b.op('read', 'ok', { node: 0, askedVersion: 1, final: true, seen: V(1), digest: value(1), process: -1 })
-    b.op('read', 'ok', { node: 0, askedVersion: 2, final: true, seen: { version: 2, envelopeHash: h(2), previous: h(77) }, digest: value(2), process: -1 })
+    b.op('read', 'ok', {
+      node: 0,
+      askedVersion: 2,
+      final: true,
+      seen: { version: 2, envelopeHash: h(2), previous: h(77) },
+      digest: value(2),
+      process: -1
+    })
     only(b, 'fork')
   })
 
@@ -183,7 +229,13 @@ describe('checker: each violated property is found', () => {
   it('fork: a version 1 that names a predecessor, or a later version that names none', () => {
     const b = new Builder()
     b.op('write', 'ok', { seen: { version: 1, envelopeHash: h(1), previous: h(0) }, digest: value(1) })
-    b.op('read', 'ok', { process: 1, node: 1, address: B, seen: { version: 2, envelopeHash: h(2), previous: null }, digest: value(2) })
+    b.op('read', 'ok', {
+      process: 1,
+      node: 1,
+      address: B,
+      seen: { version: 2, envelopeHash: h(2), previous: null },
+      digest: value(2)
+    })
     b.final(A, 1)
     const r = checkHistory(b.history)
     expect(r.counts.fork).toBe(2)
@@ -194,7 +246,8 @@ describe('checker: each violated property is found', () => {
     b.write(1)
     b.op('write', 'info', { digest: value(2) })
     b.write(3)
-    for (const node of [0, 1]) b.op('read', 'ok', { node, final: true, seen: V(3), digest: value(3), process: -1 })
+    for (const node of [0, 1])
+      b.op('read', 'ok', { node, final: true, seen: V(3), digest: value(3), process: -1 })
     b.op('read', 'ok', { node: 0, askedVersion: 1, final: true, seen: V(1), digest: value(1), process: -1 })
     b.op('read', 'ok', { node: 0, askedVersion: 2, final: true, process: -1 })
     b.op('read', 'fail', { node: 1, askedVersion: 2, final: true, process: -1 })
@@ -225,7 +278,17 @@ describe('checker: each violated property is found', () => {
 
   it('an invocation never completed counts as unknown, never as a failure', () => {
     const b = new Builder()
-    b.history.add({ type: 'invoke', kind: 'write', process: 0, client: 0, node: 0, incarnation: 1, address: A, time: 0, digest: value(1) })
+    b.history.add({
+      type: 'invoke',
+      kind: 'write',
+      process: 0,
+      client: 0,
+      node: 0,
+      incarnation: 1,
+      address: A,
+      time: 0,
+      digest: value(1)
+    })
     b.final(A, 1)
     const r = checkHistory(b.history)
     expect(r.valid).toBe(true)

@@ -6,7 +6,9 @@ describe('seeded schedule', () => {
     const a = generateSchedule({ seed: 1234, nodes: 5, durationMs: 120_000 })
     expect(generateSchedule({ seed: 1234, nodes: 5, durationMs: 120_000 })).toEqual(a)
     expect(generateSchedule({ seed: 1235, nodes: 5, durationMs: 120_000 }).faults).not.toEqual(a.faults)
-    expect(describeSchedule(a).split('\n')[0]).toBe(`seed 1234: ${a.faults.length} faults over 120 s on 5 nodes`)
+    expect(describeSchedule(a).split('\n')[0]).toBe(
+      `seed 1234: ${a.faults.length} faults over 120 s on 5 nodes`
+    )
   })
 
   it('faults are ordered, within the duration, one at a time, on existing nodes, with halves for partitions', () => {
@@ -35,7 +37,12 @@ describe('seeded schedule', () => {
     for (let seed = 0; seed < 50; seed++)
       for (const f of generateSchedule({ seed, nodes: 4, durationMs: 90_000 }).faults) kinds.add(f.kind)
     expect([...kinds].sort()).toEqual([...FAULT_KINDS].sort())
-    const s = generateSchedule({ seed: 9, nodes: 4, durationMs: 300_000, weights: { wipe: 0, relay: 0, loss: 0 } })
+    const s = generateSchedule({
+      seed: 9,
+      nodes: 4,
+      durationMs: 300_000,
+      weights: { wipe: 0, relay: 0, loss: 0 }
+    })
     expect(new Set(s.faults.map((f) => f.kind))).toEqual(new Set(['partition', 'kill']))
   })
 

@@ -14,7 +14,11 @@ import { promisify } from 'node:util'
 const run = promisify(execFile)
 
 /** The agent's executable, next to @chorus/node's entry point. */
-export const CHORUS_NODE_BIN = join(dirname(fileURLToPath(import.meta.resolve('@chorus/node'))), 'bin', 'chorus-node.js')
+export const CHORUS_NODE_BIN = join(
+  dirname(fileURLToPath(import.meta.resolve('@chorus/node'))),
+  'bin',
+  'chorus-node.js'
+)
 
 /** Every agent process started here and still running: killed if this process exits. */
 const live = new Set<ChildProcess>()
@@ -50,7 +54,9 @@ export async function freePort(): Promise<number> {
     const srv = createServer()
     srv.listen(0, '127.0.0.1', () => {
       const a = srv.address()
-      srv.close(() => (a !== null && typeof a === 'object' ? resolve(a.port) : reject(new Error('no free port'))))
+      srv.close(() =>
+        a !== null && typeof a === 'object' ? resolve(a.port) : reject(new Error('no free port'))
+      )
     })
   })
 }
@@ -58,7 +64,12 @@ export async function freePort(): Promise<number> {
 const PROVISIONED = ['keys', 'libp2p', 'team']
 
 /** A team of `n` members, all of role `role`, each with a data directory under `root`. */
-export async function provisionTeam(root: string, n: number, role: string, gidBase: number): Promise<AgentSlot[]> {
+export async function provisionTeam(
+  root: string,
+  n: number,
+  role: string,
+  gidBase: number
+): Promise<AgentSlot[]> {
   const cli = (...args: string[]) =>
     run(process.execPath, [CHORUS_NODE_BIN, ...args], { env: cleanEnv(), timeout: 120_000 })
   const teamDir = join(root, 'team-admin')
@@ -69,14 +80,34 @@ export async function provisionTeam(root: string, n: number, role: string, gidBa
     const name = `n${i}`
     const dataDir = join(root, name)
     await cli(
-      'team', 'admit', '--dir', teamDir, ...shares.flatMap((s) => ['--share', s]),
-      '--agent', name, '--roles', role, '--member', dataDir, '--with-role-keys', '--json'
+      'team',
+      'admit',
+      '--dir',
+      teamDir,
+      ...shares.flatMap((s) => ['--share', s]),
+      '--agent',
+      name,
+      '--roles',
+      role,
+      '--member',
+      dataDir,
+      '--with-role-keys',
+      '--json'
     )
     const provisionDir = join(root, 'provision', name)
     mkdirSync(provisionDir, { recursive: true })
     for (const d of PROVISIONED)
       if (existsSync(join(dataDir, d))) cpSync(join(dataDir, d), join(provisionDir, d), { recursive: true })
-    slots.push({ index: i, name, dataDir, provisionDir, port: await freePort(), apiPort: await freePort(), gid: gidBase + i, incarnation: 0 })
+    slots.push({
+      index: i,
+      name,
+      dataDir,
+      provisionDir,
+      port: await freePort(),
+      apiPort: await freePort(),
+      gid: gidBase + i,
+      incarnation: 0
+    })
   }
   return slots
 }
@@ -84,14 +115,19 @@ export async function provisionTeam(root: string, n: number, role: string, gidBa
 /** The environment without the caller's CHORUS_* settings. */
 export function cleanEnv(): Record<string, string> {
   const env: Record<string, string> = {}
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('CHORUS_')) env[k] = v
+  for (const [k, v] of Object.entries(process.env))
+    if (v !== undefined && !k.startsWith('CHORUS_')) env[k] = v
   return env
 }
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /** Start the slot's agent; resolves once its API answers /readyz. */
-export async function startAgent(slot: AgentSlot, env: Record<string, string>, timeoutMs = 120_000): Promise<void> {
+export async function startAgent(
+  slot: AgentSlot,
+  env: Record<string, string>,
+  timeoutMs = 120_000
+): Promise<void> {
   const logFile = join(dirname(slot.dataDir), `${slot.name}.log`)
   const fd = openSync(logFile, 'a')
   const child = spawn(process.execPath, [CHORUS_NODE_BIN, 'start'], {
@@ -113,7 +149,10 @@ export async function startAgent(slot: AgentSlot, env: Record<string, string>, t
     if (exited) throw new Error(`agent ${slot.name} exited during start-up; see ${logFile}`)
     const info = readInfo(slot.dataDir)
     if (info !== undefined && info.pid === child.pid) {
-      const ready = await fetch(`${info.url}/readyz`, { signal: AbortSignal.timeout(5_000) }).then((r) => r.ok, () => false)
+      const ready = await fetch(`${info.url}/readyz`, { signal: AbortSignal.timeout(5_000) }).then(
+        (r) => r.ok,
+        () => false
+      )
       if (ready) {
         slot.info = info
         slot.token = readFileSync(join(slot.dataDir, 'api-token'), 'utf8').trim()
@@ -137,7 +176,11 @@ function readInfo(dataDir: string): AgentInfo | undefined {
 }
 
 /** Send `signal` to the slot's agent and wait until it is gone (SIGKILL after `graceMs`). */
-export async function stopAgent(slot: AgentSlot, signal: NodeJS.Signals = 'SIGKILL', graceMs = 15_000): Promise<void> {
+export async function stopAgent(
+  slot: AgentSlot,
+  signal: NodeJS.Signals = 'SIGKILL',
+  graceMs = 15_000
+): Promise<void> {
   const child = slot.child
   slot.child = undefined
   if (child === undefined || child.exitCode !== null || child.signalCode !== null) return
@@ -153,7 +196,8 @@ export function wipeDataDir(slot: AgentSlot): void {
   rmSync(slot.dataDir, { recursive: true, force: true })
   mkdirSync(slot.dataDir, { recursive: true, mode: 0o700 })
   for (const d of PROVISIONED)
-    if (existsSync(join(slot.provisionDir, d))) cpSync(join(slot.provisionDir, d), join(slot.dataDir, d), { recursive: true })
+    if (existsSync(join(slot.provisionDir, d)))
+      cpSync(join(slot.provisionDir, d), join(slot.dataDir, d), { recursive: true })
 }
 
 /** The multiaddr others bootstrap from. */

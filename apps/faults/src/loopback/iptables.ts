@@ -40,7 +40,10 @@ export async function iptablesAvailable(): Promise<boolean> {
 
 const mark = (i: number, j: number) => `0x${(0x10000 + i * 256 + j).toString(16)}`
 
-export async function createLoopbackFirewall(name: string, nodes: readonly LoopbackNode[]): Promise<LoopbackFirewall> {
+export async function createLoopbackFirewall(
+  name: string,
+  nodes: readonly LoopbackNode[]
+): Promise<LoopbackFirewall> {
   const ipt = (...args: string[]) => run('iptables', ['-w', ...args], { timeout: 20_000 })
   const M = `${name}M`
   const D = `${name}D`
@@ -52,9 +55,23 @@ export async function createLoopbackFirewall(name: string, nodes: readonly Loopb
     for (const [j, b] of nodes.entries()) {
       if (i === j) continue
       await ipt(
-        '-A', M, '-p', 'tcp', '--syn', '-d', '127.0.0.1', '--dport', String(b.port),
-        '-m', 'owner', '--gid-owner', String(a.gid),
-        '-j', 'CONNMARK', '--set-mark', mark(i, j)
+        '-A',
+        M,
+        '-p',
+        'tcp',
+        '--syn',
+        '-d',
+        '127.0.0.1',
+        '--dport',
+        String(b.port),
+        '-m',
+        'owner',
+        '--gid-owner',
+        String(a.gid),
+        '-j',
+        'CONNMARK',
+        '--set-mark',
+        mark(i, j)
       )
     }
   let cut: Array<[number, number]> = []
@@ -70,7 +87,22 @@ export async function createLoopbackFirewall(name: string, nodes: readonly Loopb
       for (let j = 0; j < nodes.length; j++) {
         if (j === node) continue
         for (const m of [mark(node, j), mark(j, node)])
-          await ipt('-A', D, '-m', 'connmark', '--mark', m, '-m', 'statistic', '--mode', 'random', '--probability', p.toFixed(4), '-j', 'DROP')
+          await ipt(
+            '-A',
+            D,
+            '-m',
+            'connmark',
+            '--mark',
+            m,
+            '-m',
+            'statistic',
+            '--mode',
+            'random',
+            '--probability',
+            p.toFixed(4),
+            '-j',
+            'DROP'
+          )
       }
   }
 

@@ -37,16 +37,24 @@ export interface LoopbackTarget extends FaultTarget {
 export const FAST_AGENT_ENV: Record<string, string> = {
   CHORUS_LOG_LEVEL: 'warn',
   CHORUS_JOIN_STAGGER_MS: '200',
-  CHORUS_REPLICATION_REPAIR_INTERVAL_MS: '1500',
-  CHORUS_HYBRID_HEALTH_CHECK_INTERVAL_MS: '1000',
-  CHORUS_DHT_DISCOVERY_INTERVAL_MS: '2000',
-  CHORUS_DHT_AUTO_BOOTSTRAP_INTERVAL_MS: '1000',
+  CHORUS_REPLICATION_REPAIR_INTERVAL: '1500',
+  CHORUS_HYBRID_PROBE_INTERVAL: '1000',
+  CHORUS_DHT_DISCOVERY_INTERVAL: '2000',
+  CHORUS_DHT_AUTO_BOOTSTRAP_INTERVAL: '1000',
   CHORUS_SHUTDOWN_TIMEOUT_MS: '10000',
-  CHORUS_STORAGE_WRITE_TIMEOUT_MS: '10000',
-  CHORUS_STORAGE_READ_TIMEOUT_MS: '10000',
+  CHORUS_STORAGE_STORE_TIMEOUT: '10000',
+  CHORUS_STORAGE_RETRIEVE_TIMEOUT: '10000',
   // a read of the latest version may be served from the cache for its TTL (10 min by default):
   // a short one sends most reads down the real read path, and bounds the settling time
-  CHORUS_STORAGE_CACHE_TTL_MS: '2000'
+  CHORUS_STORAGE_CACHE_TTL: '2000'
+}
+
+/** Targets not yet closed, for `closeLoopbackTargets()` on a signal. */
+const open = new Set<LoopbackTarget>()
+
+/** Close every loopback target still open (agents stopped, firewall rules removed): for SIGINT/SIGTERM handlers. */
+export async function closeLoopbackTargets(): Promise<void> {
+  await Promise.all([...open].map((t) => t.close()))
 }
 
 export async function createLoopbackTarget(init: LoopbackTargetInit): Promise<LoopbackTarget> {
@@ -70,7 +78,10 @@ export async function createLoopbackTarget(init: LoopbackTargetInit): Promise<Lo
     return s
   }
   const envOf = (s: AgentSlot): Record<string, string> => {
-    const peers = slots.filter((o) => o !== s).map(dialAddress).filter((a): a is string => a !== undefined)
+    const peers = slots
+      .filter((o) => o !== s)
+      .map(dialAddress)
+      .filter((a): a is string => a !== undefined)
     return {
       ...FAST_AGENT_ENV,
       ...init.env,
@@ -82,7 +93,7 @@ export async function createLoopbackTarget(init: LoopbackTargetInit): Promise<Lo
   }
   const unreachable = (kind: string) => new Error(`${kind} is not supported on this loopback target`)
 
-  return {
+  const target: LoopbackTarget = {
     nodes: init.nodes,
     root,
     unsupported,
@@ -133,9 +144,12 @@ export async function createLoopbackTarget(init: LoopbackTargetInit): Promise<Lo
       return slot(node).incarnation
     },
     async close() {
+      open.delete(target)
       await Promise.all(slots.map((s) => stopAgent(s, 'SIGTERM')))
       await firewall?.close()
       if (init.keep !== true) rmSync(root, { recursive: true, force: true })
     }
   }
+  open.add(target)
+  return target
 }
