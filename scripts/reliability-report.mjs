@@ -4,16 +4,21 @@
 // .reports/faults.json, which the randomized fault run (apps/faults, vitest project `faults`, or
 // `pnpm --filter @chorus/faultcheck faults`) writes.
 //   node scripts/reliability-report.mjs [input.json] [output.md] [faults.json]
+//   node scripts/reliability-report.mjs --faults-only [faults.json] [output.md]
+// --faults-only (or a missing reliability.json) rewrites only the section "Randomized fault runs"
+// of the existing RELIABILITY.md, so a fault run alone can update its figures.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
-const input = process.argv[2] ?? join(ROOT, '.reports', 'reliability.json')
-const output = process.argv[3] ?? join(ROOT, 'RELIABILITY.md')
-const r = JSON.parse(readFileSync(input, 'utf8'))
-const faultsInput = process.argv[4] ?? join(ROOT, '.reports', 'faults.json')
+const faultsOnly = process.argv[2] === '--faults-only'
+const args = faultsOnly ? [undefined, ...process.argv.slice(3)] : process.argv.slice(2)
+const input = faultsOnly ? undefined : (args[0] ?? join(ROOT, '.reports', 'reliability.json'))
+const output = (faultsOnly ? args[2] : args[1]) ?? join(ROOT, 'RELIABILITY.md')
+const faultsInput = (faultsOnly ? args[1] : args[2]) ?? join(ROOT, '.reports', 'faults.json')
 const fr = existsSync(faultsInput) ? JSON.parse(readFileSync(faultsInput, 'utf8')) : undefined
+const FAULTS_HEADING = '## Randomized fault runs'
 
 /** `1 verification`, `11.5 verifications`, `2.4 ms`: a count unit loses its plural at exactly 1. */
 const withUnit = (v, unit) =>
@@ -92,6 +97,24 @@ const FINDINGS = [
   }
 ]
 
+if (faultsOnly || !existsSync(input)) {
+  // only the fault run's section, in place (added before "Hostile-input bounds" when missing)
+  const old = readFileSync(output, 'utf8')
+  const section = `${FAULTS_HEADING}\n\n${faultsSection(fr)}\n\n`
+  const at = old.indexOf(`${FAULTS_HEADING}\n`)
+  let md
+  if (at >= 0) {
+    const end = old.indexOf('\n## ', at + FAULTS_HEADING.length)
+    md = old.slice(0, at) + section + (end < 0 ? '' : old.slice(end + 1))
+  } else {
+    const before = old.indexOf('## Hostile-input bounds')
+    md = before < 0 ? `${old.trimEnd()}\n\n${section}` : old.slice(0, before) + section + old.slice(before)
+  }
+  writeFileSync(output, md)
+  console.log(`wrote the fault-run section of ${output}`)
+  process.exit(0)
+}
+const r = JSON.parse(readFileSync(input, 'utf8'))
 const faults = Object.entries(r.faults).sort((a, b) => b[1] - a[1])
 const bad = Object.entries(r.badInputs).sort((a, b) => b[1] - a[1])
 const recoveries = Object.entries(r.recoveries).sort((a, b) => b[1] - a[1])
@@ -224,7 +247,7 @@ ${table(
   recoveries.map(([k, v]) => [k, ms(v)])
 )}
 
-## Randomized fault runs
+${FAULTS_HEADING}
 
 ${faultsSection(fr)}
 

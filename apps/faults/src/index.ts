@@ -22,6 +22,7 @@ export { createRandom, normalizeSeed, type Random, randomSeed } from './prng.js'
 export { type FaultsReport, summarizeRuns, workspaceRoot, writeFaultsReport } from './report.js'
 export { type FaultRunInit, type FaultRunReport, runFaults } from './run.js'
 export {
+  CI_SCHEDULE,
   describeSchedule,
   FAULT_KINDS,
   type Fault,

@@ -68,6 +68,8 @@ export interface FaultRunReport {
   valid: boolean
   /** From the end of the last fault to every node reading every acknowledged latest version, ms; null if never. */
   recoveryMs: number | null
+  /** Of `recoveryMs`, the wait for the clients' last operations (the final reads start after them), ms. */
+  drainMs: number
   /** Longest time for a killed or wiped agent to answer again after its restart, ms. */
   longestRestartMs: number
   divergent: string[]
@@ -101,6 +103,7 @@ export async function runFaults(init: FaultRunInit): Promise<FaultRunReport> {
   const history = createHistory()
   let events: FaultEvent[] = []
   let recoveryMs: number | null = null
+  let drainMs = 0
   let addresses: string[] = []
   const clients = init.nodes * (init.clientsPerNode ?? 2)
   try {
@@ -127,6 +130,7 @@ export async function runFaults(init: FaultRunInit): Promise<FaultRunReport> {
     const faultsEnd = clock()
     stop.abort()
     await clientsDone
+    drainMs = Math.round(clock() - faultsEnd)
     log(
       `${(clock() / 1000).toFixed(1)}s faults over; ${history.ops.length} history entries; settling (at most ${settleMs / 1000} s)`
     )
@@ -160,6 +164,7 @@ export async function runFaults(init: FaultRunInit): Promise<FaultRunReport> {
     examples: result.violations.slice(0, 50),
     valid: result.valid && errors.length === 0,
     recoveryMs,
+    drainMs,
     longestRestartMs: Math.max(0, ...events.map((e) => e.restartMs ?? 0)),
     divergent: result.divergent,
     errors,

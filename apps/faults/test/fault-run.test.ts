@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import {
+  CI_SCHEDULE,
   closeLoopbackTargets,
   type FaultRunReport,
   normalizeSeed,
@@ -11,7 +12,7 @@ import {
 // The CI-sized randomized fault run: 4 real agent processes on 127.0.0.1, a fixed seed and a
 // random one (printed; CHORUS_FAULTS_SEED replaces it), each with its own schedule of faults
 // while 8 clients write and read; the checker must find no violation. A failing seed repeats with
-// `pnpm --filter @chorus/faultcheck faults --seed <seed> --nodes 4 --duration 30`.
+// `pnpm --filter @chorus/faultcheck faults --seed <seed> --nodes 4 --duration 25`.
 // Disk wipes are left out of this run while the finding "a wiped writer restarts its chains at
 // version 1" is open (see README); `faults --seed N` and the soak mode include them.
 const FIXED_SEED = 7919
@@ -20,7 +21,7 @@ const RANDOM_SEED =
     ? randomSeed()
     : normalizeSeed(Number(process.env.CHORUS_FAULTS_SEED))
 const NODES = 4
-const FAULT_SECONDS = 30
+const FAULT_SECONDS = 25
 const runs: FaultRunReport[] = []
 
 describe('randomized fault run (Jepsen-style) on loopback agents', () => {
@@ -39,8 +40,9 @@ describe('randomized fault run (Jepsen-style) on loopback agents', () => {
         seed,
         nodes: NODES,
         durationMs: FAULT_SECONDS * 1000,
-        settleMs: 40_000,
-        schedule: { weights: { wipe: 0 }, minGapMs: 1_500, maxGapMs: 4_000 },
+        settleMs: 60_000,
+        schedule: CI_SCHEDULE,
+        mode: 'ci',
         log: (line) => console.log(`  [${seed}] ${line}`)
       })
       runs.push(report)
@@ -49,7 +51,7 @@ describe('randomized fault run (Jepsen-style) on loopback agents', () => {
       expect(report.operations['write ok'] ?? 0, 'some writes were acknowledged').toBeGreaterThan(10)
       expect(
         { violations: report.examples.slice(0, 10), errors: report.errors },
-        `seed ${seed} failed: repeat with pnpm --filter @chorus/faultcheck faults --seed ${seed} --nodes ${NODES} --duration ${FAULT_SECONDS}`
+        `seed ${seed} failed: repeat with pnpm --filter @chorus/faultcheck faults --seed ${seed} --nodes ${NODES} --duration ${FAULT_SECONDS} --preset ci`
       ).toEqual({ violations: [], errors: [] })
       expect(report.recoveryMs, 'every node read every acknowledged latest version').not.toBeNull()
     }, 200_000)

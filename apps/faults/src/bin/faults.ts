@@ -10,6 +10,7 @@ import { closeLoopbackTargets } from '../loopback/target.js'
 import { normalizeSeed, randomSeed } from '../prng.js'
 import { workspaceRoot, writeFaultsReport } from '../report.js'
 import { runFaults } from '../run.js'
+import { CI_SCHEDULE } from '../schedule.js'
 
 /** A line on stdout: this is a command-line program. */
 const say = (line: string): void => {
@@ -23,6 +24,7 @@ const { values } = parseArgs({
     nodes: { type: 'string' },
     settle: { type: 'string' },
     soak: { type: 'boolean', default: false },
+    preset: { type: 'string', default: 'full' },
     keep: { type: 'boolean', default: false },
     out: { type: 'string' }
   }
@@ -41,6 +43,11 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const)
     say(`${sig}: stopping the agents and removing the firewall rules`)
     void closeLoopbackTargets().finally(() => process.exit(130))
   })
+if (values.preset !== 'full' && values.preset !== 'ci') {
+  say('--preset must be full (every fault kind) or ci (the CI run: shorter faults, no disk wipe)')
+  process.exit(2)
+}
+const preset = values.preset
 const soak = values.soak === true
 const seed = values.seed === undefined ? randomSeed() : normalizeSeed(num(values.seed, 0, 'seed'))
 const nodes = num(values.nodes, soak ? 7 : 5, 'nodes')
@@ -52,7 +59,8 @@ const report = await runFaults({
   nodes,
   durationMs: duration * 1000,
   settleMs: settle * 1000,
-  mode: soak ? 'soak' : 'ci',
+  mode: soak ? 'soak' : preset,
+  ...(preset === 'ci' ? { schedule: CI_SCHEDULE } : {}),
   keep: values.keep === true,
   historyFile: join(workspaceRoot(), '.reports', `faults-history-${seed}.json`),
   log: say
@@ -67,7 +75,7 @@ if (!report.valid) {
     say(`  ${v.property} ${v.address}: ${v.detail} (ops ${v.ops.join(', ')})`)
   for (const e of report.errors) say(`  error: ${e}`)
   say(
-    `FAILED. Repeat with: pnpm --filter @chorus/faultcheck faults --seed ${seed} --nodes ${nodes} --duration ${duration}`
+    `FAILED. Repeat with: pnpm --filter @chorus/faultcheck faults --seed ${seed} --nodes ${nodes} --duration ${duration} --preset ${preset}`
   )
   process.exit(1)
 }
