@@ -97,6 +97,15 @@ const FINDINGS = [
   }
 ]
 
+// Maintained by hand: what the randomized fault runs found (apps/faults/README.md has the detail).
+const FAULT_FINDINGS = [
+  {
+    where: 'packages/storage/src/write/write-path.ts (WritePath.knownHead) — OPEN',
+    what: "a writer whose disk was wiped (node key and team files restored) takes the next version of its own addresses from its empty index and record store, so it signs a second version 1, 2, … with the same node key. The other agents refuse them as equivocation and ban it for 10 minutes (`peer banned`, reason `invalid-record`, `banMs` 600000), its stores time out, and it serves its forked chain to its own clients while the team serves the acknowledged one (checker: `fork`, two envelopes for version 1; `convergence`, the wiped agent cannot read the team's records). Seed 2, 5 agents, 60 s, preset full.",
+    fix: 'a writer with no local chain for an address asks the network for its head (as a `*^` read does) before choosing a version, and refuses the store when it cannot tell; the CI run leaves disk wipes out until then (`--preset ci`).'
+  }
+]
+
 if (faultsOnly || !existsSync(input)) {
   // only the fault run's section, in place (added before "Hostile-input bounds" when missing)
   const old = readFileSync(output, 'utf8')
@@ -156,7 +165,7 @@ function faultsSection(f) {
 \`@chorus/faultcheck\`; mode \`${f.mode}\`, ${f.date}): real agent processes on 127.0.0.1, a seeded
 schedule of faults, clients writing and reading through the agents' HTTP API, every operation in
 a history, and a checker of the promised properties over it. Repeat a run with
-\`pnpm --filter @chorus/faultcheck faults --seed <seed> --nodes <n> --duration <s>\`; a soak run with \`--soak\`.
+\`pnpm --filter @chorus/faultcheck faults --seed <seed> --nodes <n> --duration <s> --preset <mode>\`; a soak run with \`--soak\`.
 
 ${table(
   ['', ''],
@@ -188,7 +197,11 @@ ${table(
 ${table(
   ['property checked', 'violations'],
   Object.entries(f.violations).map(([k, v]) => [PROPERTY_NAMES[k] ?? k, v === 0 ? '0' : `**${n(v)}**`])
-)}`
+)}
+
+Findings of the fault runs (maintained by hand in \`scripts/reliability-report.mjs\`):
+
+${FAULT_FINDINGS.map((x) => `- **${x.where}**: ${x.what} Fix: ${x.fix}`).join('\n')}`
 }
 
 const md = `# Reliability and security

@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import {
   CI_SCHEDULE,
@@ -6,6 +7,7 @@ import {
   normalizeSeed,
   randomSeed,
   runFaults,
+  workspaceRoot,
   writeFaultsReport
 } from '../src/index.js'
 
@@ -43,6 +45,9 @@ describe('randomized fault run (Jepsen-style) on loopback agents', () => {
         settleMs: 60_000,
         schedule: CI_SCHEDULE,
         mode: 'ci',
+        // a failing run leaves its history; CHORUS_TEST_KEEP also keeps the agents' data and logs
+        historyFile: join(workspaceRoot(), '.reports', `faults-history-${seed}.json`),
+        keep: process.env.CHORUS_TEST_KEEP !== undefined,
         log: (line) => console.log(`  [${seed}] ${line}`)
       })
       runs.push(report)
