@@ -59,6 +59,6 @@ describe('randomized fault run (Jepsen-style) on loopback agents', () => {
         `seed ${seed} failed: repeat with pnpm --filter @chorus/faultcheck faults --seed ${seed} --nodes ${NODES} --duration ${FAULT_SECONDS} --preset ci`
       ).toEqual({ violations: [], errors: [] })
       expect(report.recoveryMs, 'every node read every acknowledged latest version').not.toBeNull()
-    }, 200_000)
+    }, 330_000)
   }
 })
