@@ -182,7 +182,7 @@ ${table(
     ['Faults injected', n(sum(f.faults))],
     ['**Violations**', `**${n(f.totalViolations)}**`],
     [
-      'Longest recovery (end of faults to every read correct)',
+      "Longest recovery (end of the faults to every agent reading every acknowledged latest version, including the wait for the clients' last operations)",
       f.longestRecoveryMs === null ? '**never**' : ms(f.longestRecoveryMs)
     ],
     ['Longest agent restart (kill or wipe to API ready)', ms(f.longestRestartMs)]
