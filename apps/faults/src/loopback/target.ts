@@ -64,13 +64,18 @@ export async function createLoopbackTarget(init: LoopbackTargetInit): Promise<Lo
   // group ids of this run only: the firewall tells the agents' connections apart by them
   const gidBase = 40_000 + (process.pid % 1_000) * 64
   const slots: AgentSlot[] = await provisionTeam(root, init.nodes, role, gidBase)
-  const useFirewall = init.firewall !== false && (await iptablesAvailable())
+  const wanted = init.firewall !== false
+  const useFirewall = wanted && (await iptablesAvailable())
   let firewall: LoopbackFirewall | undefined
   const unsupported = new Set<FaultKind>(['relay'])
   if (!useFirewall) {
     unsupported.add('partition')
     unsupported.add('loss')
-    log('iptables is not available (or not root): partitions and loss are skipped')
+    log(
+      wanted
+        ? 'iptables is not available (or not root): partitions and loss are skipped'
+        : 'no firewall asked for: partitions and loss are skipped'
+    )
   }
   const slot = (i: number): AgentSlot => {
     const s = slots[i]
