@@ -87,7 +87,7 @@ const pause = (ms: number) => new Promise((r) => setTimeout(r, ms))
 export async function runFaults(init: FaultRunInit): Promise<FaultRunReport> {
   const log = init.log ?? (() => {})
   const settleMs = init.settleMs ?? 60_000
-  const role = 'backend_developer'
+  const role = init.target?.role ?? 'backend_developer'
   const schedule: Schedule = generateSchedule({
     ...init.schedule,
     seed: init.seed,

@@ -33,6 +33,13 @@ export interface FaultTarget {
   endpoint(node: number): NodeEndpoint | undefined
   /** Each start of the node counts one incarnation (a client's session ends with its node's incarnation). */
   incarnation(node: number): number
+  /**
+   * The node's agent id (its certificate's): clients write only addresses of their home node's
+   * agent id. Default `n<node>`.
+   */
+  agentId?(node: number): string
+  /** The role every node's agent holds (they must be able to read each other's records). Default `backend_developer`. */
+  readonly role?: string
 }
 
 export interface NodeEndpoint {

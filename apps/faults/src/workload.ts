@@ -31,9 +31,9 @@ export interface Workload {
   run(signal: AbortSignal): Promise<void>
 }
 
-/** `ucxl://n<node>:<role>@faults:run/<temporal>/<path>` */
-export function addressFor(node: number, role: string, path: string, temporal = '*^'): string {
-  return `ucxl://n${node}:${role}@faults:run/${temporal}/${path}`
+/** `ucxl://<agent>:<role>@faults:run/<temporal>/<path>` */
+export function addressFor(agent: string, role: string, path: string, temporal = '*^'): string {
+  return `ucxl://${agent}:${role}@faults:run/${temporal}/${path}`
 }
 
 /** The exact-version form of a `*^` address. */
@@ -50,7 +50,9 @@ export function createWorkload(
   const perClient = init.addressesPerClient ?? 2
   const home = (c: number) => c % target.nodes
   const owned = Array.from({ length: init.clients }, (_, c) =>
-    Array.from({ length: perClient }, (_, k) => addressFor(home(c), init.role, `c${c}-k${k}`))
+    Array.from({ length: perClient }, (_, k) =>
+      addressFor(target.agentId?.(home(c)) ?? `n${home(c)}`, init.role, `c${c}-k${k}`)
+    )
   )
   const addresses = owned.flat()
   const timeoutMs = init.timeoutMs ?? 15_000

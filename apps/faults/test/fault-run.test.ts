@@ -14,7 +14,7 @@ import {
 // The CI-sized randomized fault run: 4 real agent processes on 127.0.0.1, a fixed seed and a
 // random one (printed; CHORUS_FAULTS_SEED replaces it), each with its own schedule of faults
 // while 8 clients write and read; the checker must find no violation. A failing seed repeats with
-// `pnpm --filter @chorus/faultcheck faults --seed <seed> --nodes 4 --duration 25`.
+// `pnpm --filter @chorus/faultcheck faults --seed <seed> --nodes 4 --duration 30 --preset ci`.
 // Disk wipes are left out of this run while the finding "a wiped writer restarts its chains at
 // version 1" is open (see README); `faults --seed N` and the soak mode include them.
 const FIXED_SEED = 7919
@@ -23,7 +23,7 @@ const RANDOM_SEED =
     ? randomSeed()
     : normalizeSeed(Number(process.env.CHORUS_FAULTS_SEED))
 const NODES = 4
-const FAULT_SECONDS = 25
+const FAULT_SECONDS = 30
 const runs: FaultRunReport[] = []
 
 describe('randomized fault run (Jepsen-style) on loopback agents', () => {

@@ -100,6 +100,7 @@ export async function createLoopbackTarget(init: LoopbackTargetInit): Promise<Lo
 
   const target: LoopbackTarget = {
     nodes: init.nodes,
+    role,
     root,
     unsupported,
     async start() {
@@ -147,6 +148,9 @@ export async function createLoopbackTarget(init: LoopbackTargetInit): Promise<Lo
     },
     incarnation(node) {
       return slot(node).incarnation
+    },
+    agentId(node) {
+      return slot(node).name
     },
     async close() {
       open.delete(target)
