@@ -1,15 +1,24 @@
 #!/usr/bin/env node
 // Renders RELIABILITY.md from .reports/reliability.json, which the reliability suite
-// (tests/reliability, vitest project `reliability`) writes at the end of every run.
-//   node scripts/reliability-report.mjs [input.json] [output.md]
-import { readFileSync, writeFileSync } from 'node:fs'
+// (tests/reliability, vitest project `reliability`) writes at the end of every run, and from
+// .reports/faults.json, which the randomized fault run (apps/faults, vitest project `faults`, or
+// `pnpm --filter @chorus/faultcheck faults`) writes.
+//   node scripts/reliability-report.mjs [input.json] [output.md] [faults.json]
+//   node scripts/reliability-report.mjs --faults-only [faults.json] [output.md]
+// --faults-only (or a missing reliability.json) rewrites only the section "Randomized fault runs"
+// of the existing RELIABILITY.md, so a fault run alone can update its figures.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
-const input = process.argv[2] ?? join(ROOT, '.reports', 'reliability.json')
-const output = process.argv[3] ?? join(ROOT, 'RELIABILITY.md')
-const r = JSON.parse(readFileSync(input, 'utf8'))
+const faultsOnly = process.argv[2] === '--faults-only'
+const args = faultsOnly ? [undefined, ...process.argv.slice(3)] : process.argv.slice(2)
+const input = faultsOnly ? undefined : (args[0] ?? join(ROOT, '.reports', 'reliability.json'))
+const output = (faultsOnly ? args[2] : args[1]) ?? join(ROOT, 'RELIABILITY.md')
+const faultsInput = (faultsOnly ? args[1] : args[2]) ?? join(ROOT, '.reports', 'faults.json')
+const fr = existsSync(faultsInput) ? JSON.parse(readFileSync(faultsInput, 'utf8')) : undefined
+const FAULTS_HEADING = '## Randomized fault runs'
 
 /** `1 verification`, `11.5 verifications`, `2.4 ms`: a count unit loses its plural at exactly 1. */
 const withUnit = (v, unit) =>
@@ -88,6 +97,38 @@ const FINDINGS = [
   }
 ]
 
+// Maintained by hand: what the randomized fault runs found (apps/faults/README.md has the detail).
+const FAULT_FINDINGS = [
+  {
+    where: 'packages/storage/src/write/write-path.ts (WritePath.knownHead) — OPEN',
+    what: "a writer whose disk was wiped (node key and team files restored) takes the next version of its own addresses from its empty index and record store, so it signs a second version 1, 2, … with the same node key. The other agents refuse them as equivocation and ban it for 10 minutes (`peer banned`, reason `invalid-record`, `banMs` 600000), its stores time out, and it serves its forked chain to its own clients while the team serves the acknowledged one (checker: `fork`, two envelopes for version 1; `convergence`, the wiped agent cannot read the team's records). Seed 2, 5 agents, 60 s, preset full; reproduced alone with three agents (apps/faults/README.md).",
+    fix: 'a writer with no local chain for an address asks the network for its head (as a `*^` read does) before choosing a version, and refuses the store when it cannot tell; the CI run leaves disk wipes out until then (`--preset ci`).'
+  },
+  {
+    where: 'apps/node (agents under heavy machine load) — NOT DIAGNOSED',
+    what: 'on this 2-core machine at a load average of 20 to 35, a few runs (seed 3, 5 agents, 60 s, preset full) ended with one or two agents whose every read still timed out (`UCXL-504-TIMEOUT`; hybrid: `DHTTimeoutError: real getValue timed out after 15000 ms`) 60 s after the faults, reads of their own addresses included.',
+    fix: "re-run the seed on a quiet machine with `--keep` and read the agents' logs; load or a liveness bug."
+  }
+]
+
+if (faultsOnly || !existsSync(input)) {
+  // only the fault run's section, in place (added before "Hostile-input bounds" when missing)
+  const old = readFileSync(output, 'utf8')
+  const section = `${FAULTS_HEADING}\n\n${faultsSection(fr)}\n\n`
+  const at = old.indexOf(`${FAULTS_HEADING}\n`)
+  let md
+  if (at >= 0) {
+    const end = old.indexOf('\n## ', at + FAULTS_HEADING.length)
+    md = old.slice(0, at) + section + (end < 0 ? '' : old.slice(end + 1))
+  } else {
+    const before = old.indexOf('## Hostile-input bounds')
+    md = before < 0 ? `${old.trimEnd()}\n\n${section}` : old.slice(0, before) + section + old.slice(before)
+  }
+  writeFileSync(output, md)
+  console.log(`wrote the fault-run section of ${output}`)
+  process.exit(0)
+}
+const r = JSON.parse(readFileSync(input, 'utf8'))
 const faults = Object.entries(r.faults).sort((a, b) => b[1] - a[1])
 const bad = Object.entries(r.badInputs).sort((a, b) => b[1] - a[1])
 const recoveries = Object.entries(r.recoveries).sort((a, b) => b[1] - a[1])
@@ -97,6 +138,76 @@ const verdict = `${r.recordsLost === 0 && r.recordsCorrupted === 0 ? 'nothing lo
     ? `; ${sum(r.securityFailures)} SECURITY FAILURE(S) (see Findings)`
     : '; no security failure'
 }`
+
+/** The randomized fault run's section (from .reports/faults.json), or a note that it did not run. */
+function faultsSection(f) {
+  if (f === undefined)
+    return 'No report of the randomized fault run (`.reports/faults.json`): run `pnpm exec vitest run --project faults` or `pnpm --filter @chorus/faultcheck faults`.'
+  const opsTotal = sum(f.operations)
+  const kinds = [...new Set([...Object.keys(f.faults), ...Object.keys(f.skipped)])].sort()
+  const FAULT_NAMES = {
+    partition: 'partition of random halves (iptables on lo)',
+    kill: 'kill -9 and restart of an agent',
+    loss: 'loss burst on one agent (iptables random drop)',
+    wipe: "an agent's disk wiped (kill, data deleted, restart)",
+    relay: "a NATed agent's relay taken away"
+  }
+  const PROPERTY_NAMES = {
+    'lost-write': 'no acknowledged write lost (every acknowledged version read back by number, same value)',
+    'read-your-writes': 'a writer reads its own writes',
+    'monotonic-reads': 'a reader never sees a lower version than it saw',
+    fork: 'no fork (one envelope and one value per version, each chained to the one before)',
+    gap: 'no gap (every version from 1 to the latest readable)',
+    convergence: 'after the faults and the settling time, every agent reads every acknowledged latest version'
+  }
+  const seeds = f.details
+    .map(
+      (d) =>
+        `\`${d.seed}\` (${d.nodes} agents, ${n(d.durationMs / 1000)} s of faults, ${n(sum(d.operations))} operations, ${sum(d.violations)} violations${d.recoveryMs === null ? ', never recovered' : `, recovered in ${ms(d.recoveryMs)}`})`
+    )
+    .join('; ')
+  return `Figures from the latest randomized fault run in the manner of Jepsen (\`apps/faults\`,
+\`@chorus/faultcheck\`; mode \`${f.mode}\`, ${f.date}): real agent processes on 127.0.0.1, a seeded
+schedule of faults, clients writing and reading through the agents' HTTP API, every operation in
+a history, and a checker of the promised properties over it. Repeat a run with
+\`pnpm --filter @chorus/faultcheck faults --seed <seed> --nodes <n> --duration <s> --preset <mode>\`; a soak run with \`--soak\`.
+
+${table(
+  ['', ''],
+  [
+    ['Runs (seeds)', `${n(f.runs)}: ${seeds}`],
+    [
+      'Client operations',
+      `${n(opsTotal)} (${Object.entries(f.operations)
+        .sort()
+        .map(([k, v]) => `${n(v)} ${k}`)
+        .join(', ')})`
+    ],
+    ['Final-phase reads', n(f.finalReads)],
+    ['Faults injected', n(sum(f.faults))],
+    ['**Violations**', `**${n(f.totalViolations)}**`],
+    [
+      "Longest recovery (end of the faults to every agent reading every acknowledged latest version, including the wait for the clients' last operations)",
+      f.longestRecoveryMs === null ? '**never**' : ms(f.longestRecoveryMs)
+    ],
+    ['Longest agent restart (kill or wipe to API ready)', ms(f.longestRestartMs)]
+  ]
+)}
+
+${table(
+  ['fault', 'injected', 'skipped (target cannot)'],
+  kinds.map((k) => [FAULT_NAMES[k] ?? k, n(f.faults[k] ?? 0), n(f.skipped[k] ?? 0)])
+)}
+
+${table(
+  ['property checked', 'violations'],
+  Object.entries(f.violations).map(([k, v]) => [PROPERTY_NAMES[k] ?? k, v === 0 ? '0' : `**${n(v)}**`])
+)}
+
+Findings of the fault runs (maintained by hand in \`scripts/reliability-report.mjs\`):
+
+${FAULT_FINDINGS.map((x) => `- **${x.where}**: ${x.what} Fix: ${x.fix}`).join('\n')}`
+}
 
 const md = `# Reliability and security
 
@@ -153,6 +264,10 @@ ${table(
   ['scenario', 'time'],
   recoveries.map(([k, v]) => [k, ms(v)])
 )}
+
+${FAULTS_HEADING}
+
+${faultsSection(fr)}
 
 ## Hostile-input bounds
 
