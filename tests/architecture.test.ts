@@ -103,7 +103,7 @@ describe('source files', () => {
 /** An error class as a value: what the checks compare. */
 type ErrorClass = abstract new (...args: never[]) => Error
 
-const packages = ['common', 'ucxl', 'crypto', 'team', 'dht', 'storage', 'replication', 'hybrid']
+const packages = ['common', 'ucxl', 'crypto', 'team', 'dht', 'storage', 'replication', 'hybrid', 'client']
 
 async function exportedErrorClasses(): Promise<Array<{ pkg: string; name: string; cls: ErrorClass }>> {
   const out: Array<{ pkg: string; name: string; cls: ErrorClass }> = []

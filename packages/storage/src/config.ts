@@ -91,6 +91,15 @@ export interface EncryptedStorageInit {
    */
   announceOnStore?: boolean
   /**
+   * Before writing the first version of an address this node has no record of, ask the connected
+   * peer nearest it for the head (stores push every version there), and refuse the store when
+   * peers are connected but none answers. Without it, a node whose data directory was lost while
+   * its key was kept would sign a second version 1 of its own addresses: an equivocation its
+   * peers refuse and charge. Costs one direct request per first store of an address.
+   * @default true
+   */
+  headsFromNetwork?: boolean
+  /**
    * Interval of the cache cleanup that `start()` schedules, in ms (5 min); 0 disables.
    * @default 300_000
    */
@@ -177,6 +186,7 @@ export const encryptedStorageDefaults = {
   backgroundTimeout: 120_000,
   maxBackgroundTasks: 64,
   announceOnStore: false,
+  headsFromNetwork: true,
   cacheCleanupInterval: 5 * 60_000,
   maxListResults: 1000,
   retrieveConsistency: 'closest' as Consistency,
@@ -224,6 +234,7 @@ export function resolveConfig(init: EncryptedStorageInit): StorageConfig {
     backgroundTimeout: init.backgroundTimeout ?? d.backgroundTimeout,
     maxBackgroundTasks: Math.max(1, init.maxBackgroundTasks ?? d.maxBackgroundTasks),
     announceOnStore: init.announceOnStore ?? d.announceOnStore,
+    headsFromNetwork: init.headsFromNetwork ?? d.headsFromNetwork,
     cacheCleanupInterval: init.cacheCleanupInterval ?? d.cacheCleanupInterval,
     maxListResults: init.maxListResults ?? d.maxListResults,
     retrieveConsistency: init.retrieveConsistency ?? d.retrieveConsistency,

@@ -364,4 +364,26 @@ describe('EncryptedStorage on a 5-node libp2p network', () => {
     expect(v.ok).toBe(false)
     expect(v.line).toBe(i + 1)
   })
+  it('a node that lost its index and records but kept its key continues its chains instead of forking them', async () => {
+    const address = 'ucxl://agent001:backend_developer@project123:task456/wiped'
+    await backend.storeUCXLContent(address, 'one', 'backend_developer', 'text/plain')
+    await backend.storeUCXLContent(address, 'two', 'backend_developer', 'text/plain')
+    // the disk is lost: a fresh index, and the node's own record store forgets both records
+    await backend.stop()
+    const digest = addressDigest(address)
+    for (const key of [headKey(digest), versionKey(digest, 1), versionKey(digest, 2)])
+      await net.nodes[0]!.removeLocal(key)
+    backend = await startStorage({
+      dht: net.nodes[0]!,
+      signer: net.nodes[0]!.signer,
+      keys,
+      plays: ['backend_developer'],
+      init: { dataDir: join(tmp.dir, 'node0-wiped'), nodeId: net.nodes[0]!.peerId, directReadPeers: 4 }
+    })
+    // it asks the nearest peer for the head, and writes version 3 (a second version 1 would be
+    // refused by every peer as an equivocation)
+    const stored = await backend.storeUCXLContent(address, 'three', 'backend_developer', 'text/plain')
+    expect(stored.version).toBe(3)
+    expect(text((await architect.retrieveUCXLContent(`${address}`)).content)).toBe('three')
+  }, 60_000)
 })

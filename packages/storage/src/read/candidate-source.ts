@@ -109,6 +109,29 @@ export class CandidateSource {
   }
 
   /**
+   * What the first of `peers` to answer holds for `key` (over the direct record protocol, each
+   * within `directTimeout`, in order): empty when it holds nothing, undefined when none answered.
+   */
+  async firstAnswer(key: string, peers: string[], signal: AbortSignal): Promise<ReceivedValue[] | undefined> {
+    const client = this.#c.direct?.client
+    if (client === undefined) return undefined
+    for (const peer of peers) {
+      signal.throwIfAborted()
+      try {
+        const value = await client.fetch(
+          peer,
+          key,
+          AbortSignal.any([signal, AbortSignal.timeout(this.#init.directTimeout)])
+        )
+        return value === undefined ? [] : [{ value, from: peer }]
+      } catch {
+        // no answer from this one: the next
+      }
+    }
+    return undefined
+  }
+
+  /**
    * The verified copies of version n: the index, else this node's record store and the connected
    * peers nearest the head key (where stores push every version), else (unless `quick`) a full
    * query.

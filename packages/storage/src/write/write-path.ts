@@ -35,6 +35,8 @@ import type { QuorumPush } from './quorum-push.js'
 import { type CheckedStore, checkStore, checkWriteRule } from './store-policy.js'
 
 const utf8 = new TextEncoder()
+/** Peers asked, in turn, for the head of an address this node has no record of. */
+const HEAD_PEERS = 3
 
 export interface WritePathComponents {
   dht: Pick<DHT, 'putValue' | 'provide'>
@@ -48,7 +50,7 @@ export interface WritePathComponents {
   certificate?: () => Uint8Array | undefined
   local: IndexAccess
   /** This node's own copies of the head (`own`), verified (`verify`). */
-  candidates: Pick<CandidateSource, 'own' | 'verify'>
+  candidates: Pick<CandidateSource, 'own' | 'verify' | 'nearestConnected' | 'firstAnswer'>
   operations: Pick<AuditedOperations, 'run'>
   locks: Pick<AddressLocks, 'run'>
   quorum: Pick<QuorumPush, 'push'>
@@ -75,6 +77,8 @@ export interface WritePathInit {
   replicationFactor: number
   storeTimeout: number
   announceOnStore: boolean
+  /** Ask the network for the head of an address this node has no record of (see `headsFromNetwork`). */
+  headsFromNetwork?: boolean
 }
 
 /** The head this node knows of an address: version, envelope hash and author. */
@@ -161,6 +165,9 @@ export class WritePath {
     } catch (err) {
       this.#c.logger?.debug({ err: (err as Error).message }, 'local head lookup failed')
     }
+    if (best === undefined && local.length === 0 && this.#init.headsFromNetwork === true) {
+      local = await this.#networkHead(r, key, signal)
+    }
     for (const c of this.#c.candidates.verify(key, local)) {
       if (best === undefined || c.envelope.version > best.version) {
         best = {
@@ -172,6 +179,21 @@ export class WritePath {
       }
     }
     return best
+  }
+
+  /**
+   * The head the connected peer nearest the address holds (the next nearest when it does not
+   * answer): stores push every version there, so a node that lost its index learns its own
+   * addresses' heads instead of signing a second version 1. Nothing to ask without connected
+   * peers (such a store needs no acknowledgement either); refused (quorum error, nothing
+   * written) when peers are connected but none answers.
+   */
+  async #networkHead(r: ResolvedAddress, key: string, signal: AbortSignal): Promise<ReceivedValue[]> {
+    const peers = this.#c.candidates.nearestConnected(key).slice(0, HEAD_PEERS)
+    if (peers.length === 0) return []
+    const answer = await this.#c.candidates.firstAnswer(key, peers, signal)
+    if (answer === undefined) throw new WriteQuorumError(r.base, 0, 1)
+    return answer
   }
 
   private async storeVersion(
