@@ -182,11 +182,9 @@ export class WritePath {
   }
 
   /**
-   * The head the connected peer nearest the address holds (the next nearest when it does not
-   * answer): stores push every version there, so a node that lost its index learns its own
-   * addresses' heads instead of signing a second version 1. Nothing to ask without connected
-   * peers (such a store needs no acknowledgement either); refused (quorum error, nothing
-   * written) when peers are connected but none answers.
+   * The head the connected peer nearest the address holds (stores push every version there), so
+   * a node that lost its index does not sign a second version 1. Without connected peers nothing
+   * is asked; with peers but no answer the store is refused (nothing written).
    */
   async #networkHead(r: ResolvedAddress, key: string, signal: AbortSignal): Promise<ReceivedValue[]> {
     const peers = this.#c.candidates.nearestConnected(key).slice(0, HEAD_PEERS)
