@@ -33,6 +33,8 @@ export interface ReachabilityStats {
   relayAddresses: number
   /** Reservations this node holds for others as a relay. */
   relayReservations: number
+  /** The relays (peer ids) of this node's `/p2p-circuit` addresses. */
+  relays: string[]
 }
 
 export interface ReachabilityComponents {
@@ -49,6 +51,10 @@ export interface ReachabilityInit {
   reserveWhenPrivate: boolean
 }
 
+/** Circuit relay v2's hop protocol: the peers that offer relay service. */
+const RELAY_HOP_PROTOCOL = '/libp2p/circuit/relay/0.2.0/hop'
+/** A relay that refused or failed a reservation is tried again after this long. */
+const RELAY_RETRY_MS = 60_000
 /** Most peers whose observation is kept. */
 const MAX_OBSERVERS = 64
 /** A direct connection within this time of a relayed one to the same peer counts as an upgrade. */
@@ -66,6 +72,8 @@ export class ReachabilityService {
   #relayed = 0
   #upgrades = 0
   #reserving = false
+  /** Relay -> when a reservation on it was last tried. */
+  readonly #triedRelays = new Map<string, number>()
   #timer: NodeJS.Timeout | undefined
 
   constructor(components: ReachabilityComponents, init: ReachabilityInit) {
@@ -86,8 +94,12 @@ export class ReachabilityService {
     }
     on('peer:identify', (r: IdentifyResult) => this.#onIdentify(r))
     on('connection:open', (c: Connection) => this.#onOpen(c))
-    // admission decides after identify: decide again while observations wait for it
-    this.#timer = setInterval(() => this.#decide(), 2_000)
+    // admission decides after identify: decide again while observations wait for it; keep a
+    // relay reservation while private
+    this.#timer = setInterval(() => {
+      this.#decide()
+      if (this.#status === 'private' && this.#init.reserveWhenPrivate) void this.#keepRelay()
+    }, 2_000)
     this.#timer.unref?.()
   }
 
@@ -99,17 +111,21 @@ export class ReachabilityService {
     this.#relayedAt.clear()
     this.#status = 'unknown'
     this.#reserving = false
+    this.#triedRelays.clear()
   }
 
   stats(): ReachabilityStats {
     const { node } = this.#c
     const relay = (node.services as { relay?: { reservations?: Map<unknown, unknown> } }).relay
+    const circuits = node.getMultiaddrs().map(String).filter((m) => m.includes('/p2p-circuit'))
+    const relays = new Set(circuits.map((m) => /\/p2p\/([^/]+)\/p2p-circuit/.exec(m)?.[1]).filter((x) => x != null))
     return {
       status: this.#status,
       relayedConnections: this.#relayed,
       directUpgrades: this.#upgrades,
-      relayAddresses: node.getMultiaddrs().filter((m) => m.toString().includes('/p2p-circuit')).length,
-      relayReservations: relay?.reservations?.size ?? 0
+      relayAddresses: circuits.length,
+      relayReservations: relay?.reservations?.size ?? 0,
+      relays: [...relays] as string[]
     }
   }
 
@@ -177,9 +193,44 @@ export class ReachabilityService {
   async #apply(status: Reachability): Promise<void> {
     const { node } = this.#c
     if (this.#init.followMode) await node.services.dht.setMode(status === 'private' ? 'client' : 'server')
-    if (status === 'private' && this.#init.reserveWhenPrivate && !this.#reserving) {
-      this.#reserving = true
-      await listenOnRelay(node)
+    if (status === 'private' && this.#init.reserveWhenPrivate) await this.#keepRelay()
+  }
+
+  /**
+   * Without a relayed address, reserves a slot on one connected member that offers the relay
+   * protocol (one at a time, each tried at most once a minute). A given relay rather than
+   * libp2p's relay search: the search walks the DHT at random and, on a client whose routing table
+   * is empty, spins without end (each empty query returns at once).
+   */
+  async #keepRelay(): Promise<void> {
+    if (this.#reserving) return
+    const { node } = this.#c
+    if (node.getMultiaddrs().some((m) => m.toString().includes('/p2p-circuit'))) return
+    this.#reserving = true
+    try {
+      const now = Date.now()
+      for (const connection of node.getConnections()) {
+        if (isRelayed(connection) || connection.direction !== 'outbound') continue
+        const peer = connection.remotePeer.toString()
+        if (!this.#c.isMember(peer) || now - (this.#triedRelays.get(peer) ?? 0) < RELAY_RETRY_MS) continue
+        const protocols = await node.peerStore
+          .get(connection.remotePeer)
+          .then((p) => p.protocols)
+          .catch(() => [] as string[])
+        if (!protocols.includes(RELAY_HOP_PROTOCOL)) continue
+        this.#triedRelays.set(peer, now)
+        const base = connection.remoteAddr.toString()
+        const addr = `${base.includes('/p2p/') ? base : `${base}/p2p/${peer}`}/p2p-circuit`
+        try {
+          await listenOn(node, addr)
+          this.#c.logger.info({ relay: peer }, 'reserved a slot on a member relay')
+          return
+        } catch (err) {
+          this.#c.logger.debug({ relay: peer, err: String(err) }, 'relay reservation refused or failed')
+        }
+      }
+    } finally {
+      this.#reserving = false
     }
   }
 }
@@ -200,15 +251,15 @@ function ipHost(ma: string): string | undefined {
 }
 
 /**
- * Adds `/p2p-circuit` to the node's listeners: the circuit relay transport then reserves a slot
- * on a relay among the connected peers and announces the relayed addresses. libp2p has no public
- * call for a listener added after start; its transport manager does it (libp2p ^3.3).
+ * Adds a listener (`<relay>/p2p-circuit`: a reservation on that relay, whose relayed addresses are
+ * then announced). libp2p has no public call for a listener added after start; its transport
+ * manager does it (libp2p ^3.3).
  */
-async function listenOnRelay(node: ChorusLibp2p): Promise<void> {
+async function listenOn(node: ChorusLibp2p, addr: string): Promise<void> {
   const tm = (node as unknown as { components?: { transportManager?: { listen(a: unknown[]): Promise<void> } } })
     .components?.transportManager
   if (tm == null) throw new Error('libp2p has no transport manager to listen with')
-  await tm.listen([multiaddr('/p2p-circuit')])
+  await tm.listen([multiaddr(addr)])
 }
 
 export type { PeerId }

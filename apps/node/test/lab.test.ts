@@ -1,0 +1,196 @@
+/**
+ * Agents in the network lab (@chorus/netlab): 12 agent processes, each in a network namespace of
+ * its own, on three sites, two of them behind NAT routers. Needs root, `ip` and `iptables` (CI
+ * runs as root; ./dev.sh test installs iptables); skipped with the reason otherwise.
+ *
+ * - the NATed agents find themselves behind NAT (DHT client, a reservation on a member relay) and
+ *   store and read through the team;
+ * - a public agent reaches a NATed one over the relay first, then directly after hole punching
+ *   (DCUtR): both counted by the agents;
+ * - the home site partitioned for 30 s while both sides write; healed, every acknowledged write is
+ *   readable from every agent;
+ * - 2 % random loss on every agent's packets, every operation still correct.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createLab, type Lab, labUnavailableReason } from '@chorus/netlab'
+import { makeTeam, sleep, type Team, waitFor } from './helpers.js'
+import { type LabAgent, type LabStatus, startLabAgent } from './lab-agents.js'
+
+const why = labUnavailableReason()
+if (why !== undefined) console.warn(`skipping the lab tests: ${why}`)
+
+const ROLE = 'backend_developer'
+const SITES = { office: ['o1', 'o2', 'o3', 'o4', 'o5', 'o6'], home: ['h1', 'h2', 'h3'], branch: ['b1', 'b2', 'b3'] }
+const NAMES = [...SITES.office, ...SITES.home, ...SITES.branch]
+const addressOf = (writer: string, key: string) => `ucxl://${writer}:${ROLE}@lab:run/*^/${key}`
+
+describe.skipIf(why !== undefined)('agents in a network lab of three sites, two behind NAT', () => {
+  let lab: Lab
+  let team: Team
+  const agents = new Map<string, LabAgent>()
+  const agent = (name: string) => agents.get(name) as LabAgent
+  const status = async (name: string) => (await agent(name).api<LabStatus>('GET', '/v1/status')).body.network
+
+  async function store(writer: string, key: string, content: string): Promise<boolean> {
+    const res = await agent(writer)
+      .api('POST', '/v1/content', { address: addressOf(writer, key), content })
+      .catch(() => ({ status: 0 }))
+    return res.status === 201
+  }
+
+  async function read(reader: string, writer: string, key: string): Promise<string | undefined> {
+    const res = await agent(reader)
+      .api<{ content?: string }>('GET', `/v1/content?address=${encodeURIComponent(addressOf(writer, key))}`)
+      .catch(() => ({ status: 0, body: {} as { content?: string } }))
+    return res.status === 200 ? res.body.content : undefined
+  }
+
+  /** Every reader reads every write (retrying until `timeoutMs`); the pairs that never read it right. */
+  async function unreadable(
+    writes: Array<{ writer: string; key: string; content: string }>,
+    readers: string[],
+    timeoutMs: number
+  ): Promise<string[]> {
+    const missing = await Promise.all(
+      readers.map(async (reader) => {
+        const out: string[] = []
+        for (const w of writes) {
+          const ok = await waitFor(async () => (await read(reader, w.writer, w.key)) === w.content, timeoutMs, 1_000)
+          if (!ok) out.push(`${reader} cannot read ${w.writer}/${w.key}`)
+        }
+        return out
+      })
+    )
+    return missing.flat()
+  }
+
+  beforeAll(async () => {
+    lab = await createLab()
+    for (const [site, nodes] of Object.entries(SITES)) {
+      await lab.addSite(site, { nat: site !== 'office' })
+      for (const n of nodes) await lab.addNode(site, n)
+    }
+    team = await makeTeam(
+      NAMES.map(() => ROLE),
+      NAMES
+    )
+    const start = (name: string, bootstrap: string[]) =>
+      startLabAgent(lab, name, {
+        dataDir: team.dataDir(name),
+        role: ROLE,
+        bootstrap,
+        env: { CHORUS_CAPABILITIES: `ucxl-storage,lab-${name}` }
+      })
+    const first = await start('o1', [])
+    agents.set('o1', first)
+    // the others in small batches: a dozen agents starting at once starve 2 cores
+    const rest = NAMES.slice(1)
+    for (let i = 0; i < rest.length; i += 4) {
+      const batch = await Promise.all(rest.slice(i, i + 4).map((n) => start(n, [first.dialAddress])))
+      for (const a of batch) agents.set(a.name, a)
+    }
+  }, 420_000)
+
+  afterAll(async () => {
+    await lab?.destroy()
+    team?.cleanup()
+  }, 60_000)
+
+  it('NATed agents are DHT clients with a relay reservation; public ones are servers', async () => {
+    for (const n of [...SITES.home, ...SITES.branch]) {
+      const ok = await waitFor(async () => {
+        const r = (await status(n)).dht
+        return r.mode === 'client' && r.reachability?.status === 'private' && r.reachability.relayAddresses > 0
+      }, 90_000)
+      expect(ok, `${n} is a client behind NAT with a relay reservation`).toBe(true)
+    }
+    for (const n of SITES.office) expect((await status(n)).dht.mode, `${n} is a DHT server`).toBe('server')
+    let reservations = 0
+    for (const n of SITES.office) reservations += (await status(n)).dht.reachability?.relayReservations ?? 0
+    expect(reservations).toBeGreaterThanOrEqual(SITES.home.length + SITES.branch.length)
+  }, 200_000)
+
+  it('NATed agents store and read through the team', async () => {
+    const writes = [
+      { writer: 'h1', key: 'nat-1', content: 'from home' },
+      { writer: 'b1', key: 'nat-2', content: 'from the branch' },
+      { writer: 'o2', key: 'nat-3', content: 'from the office' }
+    ]
+    for (const w of writes) expect(await store(w.writer, w.key, w.content), `${w.writer} stores`).toBe(true)
+    expect(await unreadable(writes, ['h2', 'b3', 'o6', 'h1', 'b1'], 30_000)).toEqual([])
+  }, 200_000)
+
+  it('public agents reach NATed ones over a relay first, directly after hole punching', async () => {
+    const nated = [...SITES.home, ...SITES.branch]
+    const totals = async () => {
+      let relayed = 0
+      let upgraded = 0
+      for (const n of nated) {
+        const r = (await status(n)).dht.reachability
+        relayed += r?.relayedConnections ?? 0
+        upgraded += r?.directUpgrades ?? 0
+      }
+      return { relayed, upgraded }
+    }
+    // each public agent looks every NATed agent up by its own capability and asks it for its
+    // details: an agent it has no connection to is dialled over its relay, then DCUtR upgrades
+    const counted = await waitFor(
+      async () => {
+        await Promise.all(
+          SITES.office.map(async (p) => {
+            for (const n of nated) await agent(p).api('GET', `/v1/peers/capability/lab-${n}`)
+          })
+        )
+        const t = await totals()
+        return t.relayed > 0 && t.upgraded > 0 ? t : undefined
+      },
+      120_000,
+      2_000
+    )
+    console.info(`relayed connections to NATed agents: ${counted?.relayed}, upgraded to direct: ${counted?.upgraded}`)
+    expect(counted?.relayed ?? 0, 'NATed agents were reached over a relay').toBeGreaterThan(0)
+    expect(counted?.upgraded ?? 0, 'relayed connections were upgraded to direct ones').toBeGreaterThan(0)
+  }, 240_000)
+
+  it('a site partitioned for 30 s while both sides write: every acknowledged write readable everywhere after healing', async () => {
+    const inside = SITES.home
+    const outside = [...SITES.office, ...SITES.branch]
+    await lab.partition(inside, outside)
+    const acknowledged: Array<{ writer: string; key: string; content: string }> = []
+    const writers = ['h1', 'h3', 'o3', 'b2']
+    const started = Date.now()
+    let round = 0
+    const attempts: string[] = []
+    while (Date.now() - started < 30_000) {
+      round++
+      await Promise.all(
+        writers.map(async (writer) => {
+          const w = { writer, key: `part-${round}`, content: `${writer} during the partition, round ${round}` }
+          attempts.push(writer)
+          if (await store(w.writer, w.key, w.content)) acknowledged.push(w)
+        })
+      )
+      await sleep(3_000)
+    }
+    await lab.heal()
+    console.info(`partition: ${attempts.length} writes tried, ${acknowledged.length} acknowledged`)
+    // the outside has the servers: its writes must go through
+    expect(acknowledged.some((w) => w.writer.startsWith('o'))).toBe(true)
+    expect(await unreadable(acknowledged, NAMES, 90_000)).toEqual([])
+  }, 400_000)
+
+  it('2 % random loss on every agent: every operation still correct', async () => {
+    await lab.setLossEverywhere(0.02)
+    try {
+      const writes = ['o4', 'h3', 'b2', 'o1'].map((writer, i) => ({
+        writer,
+        key: `lossy-${i}`,
+        content: `written through 2 % loss by ${writer}`
+      }))
+      for (const w of writes) expect(await store(w.writer, w.key, w.content), `${w.writer} stores`).toBe(true)
+      expect(await unreadable(writes, ['o5', 'h1', 'b3', 'o2'], 60_000)).toEqual([])
+    } finally {
+      await lab.setLossEverywhere(0)
+    }
+  }, 300_000)
+})
