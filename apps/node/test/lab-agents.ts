@@ -22,7 +22,11 @@ export interface LabAgent {
   process: LabProcess
   /** Where other agents bootstrap from (public sites only: a NATed agent is not dialable). */
   dialAddress: string
-  api<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>
+  api<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    body?: unknown
+  ): Promise<{ status: number; body: T }>
 }
 
 export interface LabAgentOptions {
@@ -37,7 +41,8 @@ export interface LabAgentOptions {
 export async function startLabAgent(lab: Lab, name: string, options: LabAgentOptions): Promise<LabAgent> {
   const node = lab.node(name)
   const env: Record<string, string> = {}
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('CHORUS_')) env[k] = v
+  for (const [k, v] of Object.entries(process.env))
+    if (v !== undefined && !k.startsWith('CHORUS_')) env[k] = v
   const announce = node.site.nat ? '' : `/dns4/${node.host}/tcp/${LAB_P2P_PORT}`
   const proc = lab.spawn(name, {
     args: [BIN_PATH, 'start'],
@@ -71,7 +76,8 @@ export async function startLabAgent(lab: Lab, name: string, options: LabAgentOpt
   const deadline = Date.now() + (options.timeoutMs ?? 120_000)
   let lastError = ''
   for (;;) {
-    if (!proc.running) throw new Error(`lab agent ${name} exited during start-up; log: ${tailOf(proc.logFile)}`)
+    if (!proc.running)
+      throw new Error(`lab agent ${name} exited during start-up; log: ${tailOf(proc.logFile)}`)
     const info = readAgentInfo(options.dataDir)
     if (info !== undefined && info.pid === proc.pid) {
       const ready = await lab

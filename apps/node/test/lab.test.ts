@@ -11,8 +11,9 @@
  *   readable from every agent;
  * - 2 % random loss on every agent's packets, every operation still correct.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
 import { createLab, type Lab, labUnavailableReason } from '@chorus/netlab'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeTeam, sleep, type Team, waitFor } from './helpers.js'
 import { type LabAgent, type LabStatus, startLabAgent } from './lab-agents.js'
 
@@ -20,7 +21,11 @@ const why = labUnavailableReason()
 if (why !== undefined) console.warn(`skipping the lab tests: ${why}`)
 
 const ROLE = 'backend_developer'
-const SITES = { office: ['o1', 'o2', 'o3', 'o4', 'o5', 'o6'], home: ['h1', 'h2', 'h3'], branch: ['b1', 'b2', 'b3'] }
+const SITES = {
+  office: ['o1', 'o2', 'o3', 'o4', 'o5', 'o6'],
+  home: ['h1', 'h2', 'h3'],
+  branch: ['b1', 'b2', 'b3']
+}
 const NAMES = [...SITES.office, ...SITES.home, ...SITES.branch]
 const addressOf = (writer: string, key: string) => `ucxl://${writer}:${ROLE}@lab:run/*^/${key}`
 
@@ -55,7 +60,11 @@ describe.skipIf(why !== undefined)('agents in a network lab of three sites, two 
       readers.map(async (reader) => {
         const out: string[] = []
         for (const w of writes) {
-          const ok = await waitFor(async () => (await read(reader, w.writer, w.key)) === w.content, timeoutMs, 1_000)
+          const ok = await waitFor(
+            async () => (await read(reader, w.writer, w.key)) === w.content,
+            timeoutMs,
+            1_000
+          )
           if (!ok) out.push(`${reader} cannot read ${w.writer}/${w.key}`)
         }
         return out
@@ -100,7 +109,9 @@ describe.skipIf(why !== undefined)('agents in a network lab of three sites, two 
     for (const n of [...SITES.home, ...SITES.branch]) {
       const ok = await waitFor(async () => {
         const r = (await status(n)).dht
-        return r.mode === 'client' && r.reachability?.status === 'private' && r.reachability.relayAddresses > 0
+        return (
+          r.mode === 'client' && r.reachability?.status === 'private' && r.reachability.relayAddresses > 0
+        )
       }, 90_000)
       expect(ok, `${n} is a client behind NAT with a relay reservation`).toBe(true)
     }
@@ -147,7 +158,9 @@ describe.skipIf(why !== undefined)('agents in a network lab of three sites, two 
       120_000,
       2_000
     )
-    console.info(`relayed connections to NATed agents: ${counted?.relayed}, upgraded to direct: ${counted?.upgraded}`)
+    console.info(
+      `relayed connections to NATed agents: ${counted?.relayed}, upgraded to direct: ${counted?.upgraded}`
+    )
     expect(counted?.relayed ?? 0, 'NATed agents were reached over a relay').toBeGreaterThan(0)
     expect(counted?.upgraded ?? 0, 'relayed connections were upgraded to direct ones').toBeGreaterThan(0)
   }, 240_000)
@@ -165,7 +178,11 @@ describe.skipIf(why !== undefined)('agents in a network lab of three sites, two 
       round++
       await Promise.all(
         writers.map(async (writer) => {
-          const w = { writer, key: `part-${round}`, content: `${writer} during the partition, round ${round}` }
+          const w = {
+            writer,
+            key: `part-${round}`,
+            content: `${writer} during the partition, round ${round}`
+          }
           attempts.push(writer)
           if (await store(w.writer, w.key, w.content)) acknowledged.push(w)
         })

@@ -64,7 +64,8 @@ export function removeLeftovers(): number {
   }
   for (const d of dirs) {
     const pid = Number.parseInt(NAME.exec(d)?.[1] ?? '', 36)
-    if (pid > 0 && pid !== process.pid && !alive(pid)) rmSync(`/etc/netns/${d}`, { recursive: true, force: true })
+    if (pid > 0 && pid !== process.pid && !alive(pid))
+      rmSync(`/etc/netns/${d}`, { recursive: true, force: true })
   }
   return removed
 }

@@ -27,4 +27,5 @@ const server = createServer((inbound) => {
   outbound.on('close', close)
 })
 server.listen(socketPath, () => process.stdout.write('ready\n'))
-for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => server.close(() => process.exit(0)))
+for (const signal of ['SIGTERM', 'SIGINT'] as const)
+  process.on(signal, () => server.close(() => process.exit(0)))

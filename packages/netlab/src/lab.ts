@@ -21,7 +21,7 @@ import { labUnavailableReason } from './available.js'
 import { labPrefix, onProcessExit, removeLeftovers, removeNamespaceSync } from './cleanup.js'
 import { iptables, run } from './command.js'
 import { NETLAB_ERROR_CODES, NetlabError } from './errors.js'
-import { LabProcesses, type LabProcess, type SpawnOptions } from './processes.js'
+import { type LabProcess, LabProcesses, type SpawnOptions } from './processes.js'
 
 export interface LabSite {
   readonly name: string
@@ -144,7 +144,20 @@ export class Lab {
       await run('ip', ['-n', router, 'link', 'set', 'lan', 'up'])
       // a home router: outbound connections are masqueraded, only their replies come back in
       await iptables(router, ['-t', 'nat', '-A', 'POSTROUTING', '-o', 'wan', '-j', 'MASQUERADE'])
-      await iptables(router, ['-A', 'FORWARD', '-i', 'wan', '-o', 'lan', '-m', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED', '-j', 'ACCEPT'])
+      await iptables(router, [
+        '-A',
+        'FORWARD',
+        '-i',
+        'wan',
+        '-o',
+        'lan',
+        '-m',
+        'conntrack',
+        '--ctstate',
+        'ESTABLISHED,RELATED',
+        '-j',
+        'ACCEPT'
+      ])
       await iptables(router, ['-A', 'FORWARD', '-i', 'wan', '-o', 'lan', '-j', 'DROP'])
     }
     await run('ip', ['-n', bridge, 'link', 'set', 'dev', 'uplink', 'master', 'br0'])
@@ -225,7 +238,8 @@ export class Lab {
    */
   async setLoss(node: string, p: number, options: { to?: string } = {}): Promise<void> {
     this.#alive()
-    if (!(p >= 0 && p <= 1)) throw new NetlabError('loss must be within 0..1', { code: NETLAB_ERROR_CODES.INVALID })
+    if (!(p >= 0 && p <= 1))
+      throw new NetlabError('loss must be within 0..1', { code: NETLAB_ERROR_CODES.INVALID })
     const n = this.node(node)
     if (options.to !== undefined) this.node(options.to)
     const rules = (this.#loss.get(node) ?? []).filter((r) => r.to !== options.to)
@@ -236,9 +250,19 @@ export class Lab {
       const dest = r.to !== undefined ? this.#seenBy(node, r.to) : undefined
       if (r.to !== undefined && dest === undefined) continue
       await iptables(n.ns, [
-        '-A', CHAINS.loss, '-o', 'eth0',
+        '-A',
+        CHAINS.loss,
+        '-o',
+        'eth0',
         ...(dest !== undefined ? ['-d', dest] : []),
-        '-m', 'statistic', '--mode', 'random', '--probability', String(r.p), '-j', 'DROP'
+        '-m',
+        'statistic',
+        '--mode',
+        'random',
+        '--probability',
+        String(r.p),
+        '-j',
+        'DROP'
       ])
     }
   }
@@ -342,7 +366,8 @@ export class Lab {
   }
 
   #alive(): void {
-    if (this.#destroyed) throw new NetlabError('the lab was destroyed', { code: NETLAB_ERROR_CODES.DESTROYED })
+    if (this.#destroyed)
+      throw new NetlabError('the lab was destroyed', { code: NETLAB_ERROR_CODES.DESTROYED })
   }
 }
 

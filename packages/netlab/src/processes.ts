@@ -52,10 +52,14 @@ export class LabProcesses {
   spawn(node: LabNode, options: SpawnOptions): LabProcess {
     const logFile = options.logFile ?? join(node.dir, `${options.name ?? 'process'}.log`)
     const fd = openSync(logFile, 'a')
-    const child = spawn('ip', ['netns', 'exec', node.ns, options.command ?? process.execPath, ...options.args], {
-      env: options.env ?? { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-      stdio: ['ignore', fd, fd]
-    })
+    const child = spawn(
+      'ip',
+      ['netns', 'exec', node.ns, options.command ?? process.execPath, ...options.args],
+      {
+        env: options.env ?? { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+        stdio: ['ignore', fd, fd]
+      }
+    )
     closeSync(fd)
     if (child.pid === undefined) {
       throw new NetlabError('cannot start a process in the lab', { code: NETLAB_ERROR_CODES.COMMAND })

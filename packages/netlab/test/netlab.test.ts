@@ -73,7 +73,14 @@ describe.skipIf(why !== undefined)('network lab', () => {
     expect(await probe('c1', lab.node('o2').address)).not.toMatch(/^GOT/) // o2 runs no server: refused, not lost
     await lab.setLoss('c1', 0, { to: 'o1' })
     await lab.setLoss('c1', 0.02)
-    const rules = execFileSync('ip', ['netns', 'exec', lab.node('c1').ns, 'iptables', '-S', 'NETLAB-LOSS']).toString()
+    const rules = execFileSync('ip', [
+      'netns',
+      'exec',
+      lab.node('c1').ns,
+      'iptables',
+      '-S',
+      'NETLAB-LOSS'
+    ]).toString()
     expect(rules).toContain('--probability 0.02')
     expect(await probe('c1', lab.node('o1').address)).toMatch(/^GOT/)
     await lab.setLoss('c1', 0)

@@ -13,8 +13,8 @@ import type {
 import type { PeerReputation } from '../reputation/reputation.js'
 import type { AdmissionStats } from './admission.js'
 import type { ChorusLibp2p } from './node.js'
-import type { ReachabilityStats } from './reachability.js'
 import type { KnownPeer } from './peer-table.js'
+import type { ReachabilityStats } from './reachability.js'
 
 /** `getStats()` result. */
 export interface DHTStats {

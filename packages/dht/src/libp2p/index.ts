@@ -25,5 +25,5 @@ export {
 } from './node.js'
 export { loadNodeIdentity, type NodeIdentity, nodeKeyOfPeerId, peerIdOfNodeKey } from './node-identity.js'
 export type { KnownPeer } from './peer-table.js'
-export type { Reachability, ReachabilityStats } from './reachability.js'
 export { generatePsk } from './psk.js'
+export type { Reachability, ReachabilityStats } from './reachability.js'

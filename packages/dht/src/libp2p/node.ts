@@ -169,9 +169,9 @@ export async function buildNode(opts: BuildNodeOptions): Promise<ChorusLibp2p> {
         selectors: opts.records.selectors,
         ...opts.kad
       }),
-      ...(r.autoNAT ?? true ? { autonat: autoNAT() } : {}),
+      ...((r.autoNAT ?? true) ? { autonat: autoNAT() } : {}),
       ...(relayClient && (r.holePunching ?? true) ? { dcutr: dcutr() } : {}),
-      ...(r.relayService ?? true ? { relay: circuitRelayServer() } : {}),
+      ...((r.relayService ?? true) ? { relay: circuitRelayServer() } : {}),
       ...(r.upnp === true ? { upnp: uPnPNAT() } : {})
     }
   })

@@ -117,8 +117,13 @@ export class ReachabilityService {
   stats(): ReachabilityStats {
     const { node } = this.#c
     const relay = (node.services as { relay?: { reservations?: Map<unknown, unknown> } }).relay
-    const circuits = node.getMultiaddrs().map(String).filter((m) => m.includes('/p2p-circuit'))
-    const relays = new Set(circuits.map((m) => /\/p2p\/([^/]+)\/p2p-circuit/.exec(m)?.[1]).filter((x) => x != null))
+    const circuits = node
+      .getMultiaddrs()
+      .map(String)
+      .filter((m) => m.includes('/p2p-circuit'))
+    const relays = new Set(
+      circuits.map((m) => /\/p2p\/([^/]+)\/p2p-circuit/.exec(m)?.[1]).filter((x) => x != null)
+    )
     return {
       status: this.#status,
       relayedConnections: this.#relayed,
@@ -134,7 +139,8 @@ export class ReachabilityService {
     if (isRelayed(connection)) {
       this.#relayed++
       this.#relayedAt.set(peer, Date.now())
-      if (this.#relayedAt.size > MAX_OBSERVERS * 4) this.#relayedAt.delete(this.#relayedAt.keys().next().value!)
+      if (this.#relayedAt.size > MAX_OBSERVERS * 4)
+        this.#relayedAt.delete(this.#relayedAt.keys().next().value!)
       return
     }
     const at = this.#relayedAt.get(peer)
@@ -256,8 +262,9 @@ function ipHost(ma: string): string | undefined {
  * manager does it (libp2p ^3.3).
  */
 async function listenOn(node: ChorusLibp2p, addr: string): Promise<void> {
-  const tm = (node as unknown as { components?: { transportManager?: { listen(a: unknown[]): Promise<void> } } })
-    .components?.transportManager
+  const tm = (
+    node as unknown as { components?: { transportManager?: { listen(a: unknown[]): Promise<void> } } }
+  ).components?.transportManager
   if (tm == null) throw new Error('libp2p has no transport manager to listen with')
   await tm.listen([multiaddr(addr)])
 }
