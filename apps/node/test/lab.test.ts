@@ -56,21 +56,20 @@ describe.skipIf(why !== undefined)('agents in a network lab of three sites, two 
     readers: string[],
     timeoutMs: number
   ): Promise<string[]> {
+    // every pair at once, each retried every 3 s: the whole check is bounded by `timeoutMs`
     const missing = await Promise.all(
-      readers.map(async (reader) => {
-        const out: string[] = []
-        for (const w of writes) {
+      readers.flatMap((reader) =>
+        writes.map(async (w) => {
           const ok = await waitFor(
             async () => (await read(reader, w.writer, w.key)) === w.content,
             timeoutMs,
-            1_000
+            3_000
           )
-          if (!ok) out.push(`${reader} cannot read ${w.writer}/${w.key}`)
-        }
-        return out
-      })
+          return ok ? undefined : `${reader} cannot read ${w.writer}/${w.key}`
+        })
+      )
     )
-    return missing.flat()
+    return missing.filter((m): m is string => m !== undefined)
   }
 
   beforeAll(async () => {
@@ -128,8 +127,8 @@ describe.skipIf(why !== undefined)('agents in a network lab of three sites, two 
       { writer: 'o2', key: 'nat-3', content: 'from the office' }
     ]
     for (const w of writes) expect(await store(w.writer, w.key, w.content), `${w.writer} stores`).toBe(true)
-    expect(await unreadable(writes, ['h2', 'b3', 'o6', 'h1', 'b1'], 30_000)).toEqual([])
-  }, 200_000)
+    expect(await unreadable(writes, ['h2', 'b3', 'o6', 'h1', 'b1'], 90_000)).toEqual([])
+  }, 240_000)
 
   it('public agents reach NATed ones over a relay first, directly after hole punching', async () => {
     const nated = [...SITES.home, ...SITES.branch]
@@ -187,13 +186,13 @@ describe.skipIf(why !== undefined)('agents in a network lab of three sites, two 
           if (await store(w.writer, w.key, w.content)) acknowledged.push(w)
         })
       )
-      await sleep(3_000)
+      await sleep(8_000)
     }
     await lab.heal()
     console.info(`partition: ${attempts.length} writes tried, ${acknowledged.length} acknowledged`)
     // the outside has the servers: its writes must go through
     expect(acknowledged.some((w) => w.writer.startsWith('o'))).toBe(true)
-    expect(await unreadable(acknowledged, NAMES, 90_000)).toEqual([])
+    expect(await unreadable(acknowledged, NAMES, 150_000)).toEqual([])
   }, 400_000)
 
   it('2 % random loss on every agent: every operation still correct', async () => {
