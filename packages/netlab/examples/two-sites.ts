@@ -18,7 +18,7 @@ try {
 
   // a TCP server in the office answers with the address each connection comes from
   lab.spawn('server', {
-    args: ['-e', `require('node:net').createServer((s) => s.end(s.remoteAddress)).listen(7000)`]
+    args: ['-e', `require('node:net').createServer((s) => s.end(s.remoteAddress)).listen(7000, '0.0.0.0')`]
   })
   await new Promise((r) => setTimeout(r, 500))
   const ask = async () => {
