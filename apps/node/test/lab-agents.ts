@@ -149,6 +149,7 @@ export interface LabStatus {
         directUpgrades: number
         relayAddresses: number
         relayReservations: number
+        relays: string[]
       }
     }
   }
