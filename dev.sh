@@ -64,11 +64,22 @@ ensure_chromium() {
   command -v chromium >/dev/null 2>&1 || log "warning: chromium is missing; the console's browser tests will fail (as root) or be skipped"
 }
 
+# the network lab (packages/netlab) filters traffic between network namespaces with iptables
+ensure_iptables() {
+  command -v iptables >/dev/null 2>&1 && return
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing iptables for the network lab (Debian package iptables)"
+    (apt-get install -y -qq iptables >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq iptables >/dev/null 2>&1; }) || true
+  fi
+  command -v iptables >/dev/null 2>&1 || log "warning: iptables is missing; the network lab tests will be skipped"
+}
+
 cmd_test() {
   ensure_toolchain
   ensure_deps
   ensure_age
   ensure_chromium
+  ensure_iptables
   local failed=0
   log "lint"; pnpm run -s lint || failed=1
   log "typecheck"; pnpm exec turbo run typecheck --output-logs=errors-only || failed=1

@@ -5,7 +5,7 @@
  */
 import type { ConnectionGater, PrivateKey } from '@libp2p/interface'
 import type { Logger, PeerAdmission, RecordRules } from './contract.js'
-import type { ChorusLibp2p } from './libp2p/node.js'
+import type { ChorusLibp2p, ReachabilityOptions } from './libp2p/node.js'
 import type { PeerReputation, PeerReputationInit, RateLimiterInit } from './reputation/index.js'
 
 export type DHTMode = 'client' | 'server' | 'auto'
@@ -78,12 +78,21 @@ export interface LibP2PDHTInit {
    */
   discoveryInterval?: number
   /**
-   * `server` answers DHT queries and stores records, `client` only asks. `auto` is `server` when the
-   * node listens on any address (CHORUS networks are private, so private addresses count) and
-   * `client` otherwise.
+   * `server` answers DHT queries and stores records, `client` only asks. `auto` follows
+   * reachability: `server` while the node listens and what members observe of its connections is
+   * its own address (private addresses count: team networks are usually private), `client` (and a
+   * reservation on a member relay) once a member sees it through a NAT (libp2p/reachability.ts).
    * @default 'auto'
    */
   mode?: DHTMode
+  /**
+   * Reachability: `relayService` (circuit relay v2 for admitted members while reachable, default
+   * true), `relayClient` (relayed dials, a reservation when behind NAT, default true),
+   * `holePunching` (DCUtR, default true), `autoNAT` (libp2p AutoNAT for public addresses, default
+   * true), `upnp` (UPnP port mapping on the gateway, default false).
+   * @default {}
+   */
+  reachability?: ReachabilityOptions
   /**
    * Bootstrap at start and retry every `autoBootstrapInterval` while the node has no connection.
    * @default true

@@ -66,6 +66,7 @@ export async function createComponents(init: AgentComponentsInit): Promise<Agent
   const libp2p = await createLibP2PDHT({
     dataDir: join(c.dataDir, 'libp2p'),
     listen: c.listen,
+    ...(c.announce.length > 0 ? { announce: c.announce } : {}),
     bootstrapPeers: [],
     protocolPrefix: c.dht.protocolPrefix,
     bootstrapTimeout: c.dht.bootstrapTimeout,
@@ -74,6 +75,13 @@ export async function createComponents(init: AgentComponentsInit): Promise<Agent
     autoBootstrapInterval: c.dht.autoBootstrapInterval,
     peerCleanupInterval: c.dht.peerCleanupInterval,
     mode: c.dht.mode,
+    reachability: {
+      relayService: c.dht.relayService,
+      relayClient: c.dht.relayClient,
+      holePunching: c.dht.holePunching,
+      autoNAT: c.dht.autoNAT,
+      upnp: c.dht.upnp
+    },
     records: rules,
     ...(psk !== undefined ? { psk } : {}),
     // only members who prove a certificate of this team for their peer id are served

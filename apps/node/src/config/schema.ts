@@ -10,6 +10,7 @@ export interface NodeConfig {
   agentId: string
   capabilities: string[]
   listen: string[]
+  announce: string[]
   bootstrapPeers: string[]
   assignmentFile: string
   joinStaggerMs: number
@@ -28,6 +29,11 @@ export interface NodeConfig {
     /** In ms. */
     peerCleanupInterval: number
     pskFile: string
+    relayService: boolean
+    relayClient: boolean
+    holePunching: boolean
+    autoNAT: boolean
+    upnp: boolean
     /** @deprecated the same as `bootstrapTimeout` */
     readonly bootstrapTimeoutMs?: number
     /** @deprecated the same as `discoveryInterval` */

@@ -60,7 +60,13 @@ export const SETTINGS: readonly Setting[] = [
     path: 'listen',
     kind: 'multiaddrs',
     default: ['/ip4/127.0.0.1/tcp/0'],
-    doc: 'libp2p listen multiaddrs (loopback, ephemeral port by default)'
+    doc: 'libp2p listen multiaddrs (loopback, ephemeral port by default); `/ip4/0.0.0.0/tcp/4001` listens on every interface, `.../tcp/4002/ws` adds WebSockets, `/p2p-circuit` reserves a relay slot from the start'
+  },
+  {
+    path: 'announce',
+    kind: 'multiaddrs',
+    default: [],
+    doc: 'Addresses announced to peers instead of the listen addresses (e.g. `/dns4/agent1.example.com/tcp/4001` for a multi-host team); empty = the listen addresses'
   },
   {
     path: 'bootstrapPeers',
@@ -129,8 +135,38 @@ export const SETTINGS: readonly Setting[] = [
     path: 'dht.mode',
     kind: 'enum',
     values: ['server', 'client', 'auto'],
-    default: 'server',
-    doc: 'Kademlia mode'
+    default: 'auto',
+    doc: 'Kademlia mode; `auto` is a server while members reach this agent directly and a client (with a reservation on a member relay) once a member sees it through a NAT'
+  },
+  {
+    path: 'dht.relayService',
+    kind: 'bool',
+    default: true,
+    doc: 'Offer circuit relay v2 to admitted members of the team while this agent is reachable (reservations from anyone else are refused)'
+  },
+  {
+    path: 'dht.relayClient',
+    kind: 'bool',
+    default: true,
+    doc: 'Dial over relays, and behind a NAT reserve a slot on a member relay and announce its `/p2p-circuit` address'
+  },
+  {
+    path: 'dht.holePunching',
+    kind: 'bool',
+    default: true,
+    doc: 'Upgrade relayed connections to direct ones (DCUtR hole punching)'
+  },
+  {
+    path: 'dht.autoNAT',
+    kind: 'bool',
+    default: true,
+    doc: 'Ask peers to dial back public addresses (libp2p AutoNAT; private addresses are judged by what members observe)'
+  },
+  {
+    path: 'dht.upnp',
+    kind: 'bool',
+    default: false,
+    doc: 'Map the listen port on the gateway with UPnP (home routers); off by default'
   },
   {
     path: 'dht.bootstrapTimeout',

@@ -14,6 +14,7 @@ import type { PeerReputation } from '../reputation/reputation.js'
 import type { AdmissionStats } from './admission.js'
 import type { ChorusLibp2p } from './node.js'
 import type { KnownPeer } from './peer-table.js'
+import type { ReachabilityStats } from './reachability.js'
 
 /** `getStats()` result. */
 export interface DHTStats {
@@ -33,6 +34,8 @@ export interface DHTStats {
   equivocations: number
   /** Admission figures; absent without `init.admission`. */
   admission?: AdmissionStats
+  /** Reachability (NAT detection), relayed connections and their upgrades to direct ones. */
+  reachability: ReachabilityStats
 }
 
 /** The penalties other packages may charge a peer with for what their own edges find. */

@@ -20,8 +20,10 @@ export {
   type ConnectionLimits,
   PING_MIN_TIMEOUT_MS,
   PING_STREAM_LIMITS,
+  type ReachabilityOptions,
   transportConfig
 } from './node.js'
 export { loadNodeIdentity, type NodeIdentity, nodeKeyOfPeerId, peerIdOfNodeKey } from './node-identity.js'
 export type { KnownPeer } from './peer-table.js'
 export { generatePsk } from './psk.js'
+export type { Reachability, ReachabilityStats } from './reachability.js'

@@ -60,7 +60,9 @@ import type { ChorusLibp2p } from './node.js'
 import { isPeerId, signerFromKey } from './peer-key.js'
 import { PeerMessagingService } from './peer-messaging.js'
 import type { KnownPeer } from './peer-table.js'
+import { ReachabilityService } from './reachability.js'
 import { RecordStore } from './record-store.js'
+import { RelayGate } from './relay-gate.js'
 import { makeAdmissionGate, makeReputation, type OwnDatastore, openNode } from './setup.js'
 
 export { type DHTMode, type LibP2PDHTInit, libp2pDHTDefaults } from '../config.js'
@@ -88,10 +90,9 @@ export async function createLibP2PDHT(init: LibP2PDHTInit = {}): Promise<LibP2PD
       datastorePrefix: kadDatastorePrefix(init.kad)
     }
   )
-  const gater =
-    reputation != null || gate != null
-      ? combineGaters(init.connectionGater, reputation?.gater, gate?.gater)
-      : init.connectionGater
+  // the circuit relay serves members only (relay-gate.ts)
+  const relayGate = new RelayGate()
+  const gater = combineGaters(init.connectionGater, reputation?.gater, gate?.gater, relayGate.gater)
   const opened = await openNode(
     init,
     records.guardedRules,
@@ -99,7 +100,7 @@ export async function createLibP2PDHT(init: LibP2PDHTInit = {}): Promise<LibP2PD
     gate != null ? (peer) => gate.mapPeerInfo(peer) : undefined
   )
   own = opened
-  const dht = new LibP2PDHTImpl({ ...opened, records, reputation, gate, logger }, init)
+  const dht = new LibP2PDHTImpl({ ...opened, records, reputation, gate, relayGate, logger }, init)
   if (init.start ?? libp2pDHTDefaults.start) {
     try {
       await dht.start()
@@ -121,6 +122,7 @@ interface LibP2PDHTComponents {
   reputation: PeerReputation | undefined
   /** Admission's deny set and connection gate; undefined without `init.admission`. */
   gate: AdmissionGate | undefined
+  relayGate: RelayGate
   logger: Logger
 }
 
@@ -140,6 +142,7 @@ class LibP2PDHTImpl implements LibP2PDHT {
   readonly #discovery: Discovery
   readonly #bootstrap: Bootstrap
   readonly #admission: Admission | undefined
+  readonly #reachability: ReachabilityService
   /** Started in this order after the node, stopped in reverse before it. */
   readonly #components: Array<{ start(): Promise<void>; stop(): Promise<void> }>
 
@@ -272,10 +275,36 @@ class LibP2PDHTImpl implements LibP2PDHT {
         kadProtocol
       }
     )
+    const admission = this.#admission
+    this.#reachability = new ReachabilityService(
+      {
+        node,
+        logger,
+        isMember: (peer) => admission == null || admission.isAdmitted(peer)
+      },
+      {
+        followMode: (init.mode ?? d.mode) === 'auto',
+        reserveWhenPrivate: init.reachability?.relayClient ?? true
+      }
+    )
+    const reachability = this.#reachability
+    const relayGate = components.relayGate
+    const relayBinding = {
+      start: async () => {
+        if (admission == null) return
+        relayGate.bind(
+          (peer) => admission.waitAdmitted(peer).then(() => true),
+          () => reachability.status !== 'private'
+        )
+      },
+      stop: async () => relayGate.unbind()
+    }
     // admission opens the gate last of the guards: after messaging guarded kad-dht's protocol
     this.#components = [
       this.#messaging,
       ...(this.#admission != null ? [this.#admission] : []),
+      relayBinding,
+      this.#reachability,
       this.#discovery,
       this.#bootstrap
     ]
@@ -416,7 +445,8 @@ class LibP2PDHTImpl implements LibP2PDHT {
       mode: this.#kad.getMode(),
       bootstrapped: this.isBootstrapped(),
       equivocations: this.#records.equivocations,
-      ...(this.#admission != null ? { admission: this.#admission.stats() } : {})
+      ...(this.#admission != null ? { admission: this.#admission.stats() } : {}),
+      reachability: this.#reachability.stats()
     }
   }
 

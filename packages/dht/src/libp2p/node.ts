@@ -1,5 +1,8 @@
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
+import { autoNAT } from '@libp2p/autonat'
+import { type CircuitRelayService, circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
+import { dcutr } from '@libp2p/dcutr'
 import type { Identify } from '@libp2p/identify'
 import { identify } from '@libp2p/identify'
 import type { ConnectionGater, Libp2p, PeerInfo, PrivateKey } from '@libp2p/interface'
@@ -8,6 +11,8 @@ import type { Ping } from '@libp2p/ping'
 import { ping } from '@libp2p/ping'
 import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
+import { uPnPNAT } from '@libp2p/upnp-nat'
+import { webSockets } from '@libp2p/websockets'
 import type { Datastore } from 'interface-datastore'
 import { createLibp2p, type Libp2pOptions } from 'libp2p'
 import { type ConnectionLimits, connectionDefaults } from '../config.js'
@@ -20,6 +25,25 @@ export type ChorusServices = {
   dht: KadDHT
   ping: Ping
   identify: Identify
+  /** Circuit relay v2 server (members only, while reachable: relay-gate.ts); absent when off. */
+  relay?: CircuitRelayService
+  autonat?: unknown
+  dcutr?: unknown
+  upnp?: unknown
+}
+
+/** Reachability options of the node (AutoNAT, relay, hole punching, UPnP). */
+export interface ReachabilityOptions {
+  /** Offer circuit relay v2 service (to members, while reachable). Default true. */
+  relayService?: boolean
+  /** Dial and accept relayed connections, reserve a slot when behind NAT. Default true. */
+  relayClient?: boolean
+  /** DCUtR: upgrade relayed connections to direct ones. Default true. */
+  holePunching?: boolean
+  /** libp2p's AutoNAT (public addresses). Default true. */
+  autoNAT?: boolean
+  /** Map the listen port on the gateway with UPnP. Default false. */
+  upnp?: boolean
 }
 
 export type ChorusLibp2p = Libp2p<ChorusServices>
@@ -41,6 +65,7 @@ export interface BuildNodeOptions {
   connectionGater?: ConnectionGater
   /** kad-dht's peer info mapper (admission: refused peers lose their addresses). Default: passthrough. */
   peerInfoMapper?: (peer: PeerInfo) => PeerInfo
+  reachability?: ReachabilityOptions
 }
 
 /** The libp2p stack every CHORUS node runs; the testing baseline builds the same transport stack. */
@@ -57,7 +82,8 @@ export type TransportConfig = Pick<
 export function transportConfig(
   psk: Uint8Array | undefined,
   connection: ConnectionLimits = {},
-  gater: ConnectionGater = {}
+  gater: ConnectionGater = {},
+  relayClient = false
 ): TransportConfig {
   let connectionProtector: ReturnType<typeof preSharedKey> | undefined
   if (psk != null) {
@@ -68,7 +94,8 @@ export function transportConfig(
     }
   }
   return {
-    transports: [tcp()],
+    // WebSockets beside TCP for networks that pass only HTTP-like traffic (listen on `.../tcp/N/ws`)
+    transports: [tcp(), webSockets(), ...(relayClient ? [circuitRelayTransport()] : [])],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     ...(connectionProtector != null ? { connectionProtector } : {}),
@@ -110,8 +137,13 @@ export const PING_STREAM_LIMITS = Object.freeze({ maxOutboundStreams: 8, maxInbo
  */
 export const PING_MIN_TIMEOUT_MS = 15_000
 
-/** Builds (without starting) the libp2p node: tcp, noise, yamux, optional pnet, identify, ping, kad-dht. */
+/**
+ * Builds (without starting) the libp2p node: tcp, websockets, circuit relay, noise, yamux,
+ * optional pnet, identify, ping, kad-dht, AutoNAT, DCUtR, the relay server, optional UPnP.
+ */
 export async function buildNode(opts: BuildNodeOptions): Promise<ChorusLibp2p> {
+  const r = opts.reachability ?? {}
+  const relayClient = r.relayClient ?? true
   return createLibp2p<ChorusServices>({
     start: false,
     privateKey: opts.privateKey,
@@ -121,7 +153,7 @@ export async function buildNode(opts: BuildNodeOptions): Promise<ChorusLibp2p> {
       listen: opts.listen,
       ...(opts.announce != null ? { announce: opts.announce } : {})
     },
-    ...transportConfig(opts.psk, opts.connection, opts.connectionGater),
+    ...transportConfig(opts.psk, opts.connection, opts.connectionGater, relayClient),
     connectionMonitor: { pingTimeout: { minTimeout: PING_MIN_TIMEOUT_MS } },
     services: {
       identify: identify(),
@@ -136,7 +168,11 @@ export async function buildNode(opts: BuildNodeOptions): Promise<ChorusLibp2p> {
         validators: opts.records.validators,
         selectors: opts.records.selectors,
         ...opts.kad
-      })
+      }),
+      ...((r.autoNAT ?? true) ? { autonat: autoNAT() } : {}),
+      ...(relayClient && (r.holePunching ?? true) ? { dcutr: dcutr() } : {}),
+      ...((r.relayService ?? true) ? { relay: circuitRelayServer() } : {}),
+      ...(r.upnp === true ? { upnp: uPnPNAT() } : {})
     }
   })
 }

@@ -101,7 +101,8 @@ export async function openNode(
       ...(init.connection != null ? { connection: init.connection } : {}),
       ...(init.kad != null ? { kad: init.kad } : {}),
       ...(gater != null ? { connectionGater: gater } : {}),
-      ...(peerInfoMapper != null ? { peerInfoMapper } : {})
+      ...(peerInfoMapper != null ? { peerInfoMapper } : {}),
+      ...(init.reachability != null ? { reachability: init.reachability } : {})
     })
     return { node, privateKey, datastore }
   } catch (err) {

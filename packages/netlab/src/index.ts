@@ -1,0 +1,5 @@
+export { labUnavailableReason } from './available.js'
+export { removeLeftovers } from './cleanup.js'
+export { NETLAB_ERROR_CODES, NetlabError, type NetlabErrorCode } from './errors.js'
+export { createLab, Lab, type LabInit, type LabNode, type LabSite } from './lab.js'
+export type { LabProcess, SpawnOptions } from './processes.js'
