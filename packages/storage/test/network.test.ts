@@ -372,7 +372,7 @@ describe('EncryptedStorage on a 5-node libp2p network', () => {
     await backend.stop()
     const digest = addressDigest(address)
     for (const key of [headKey(digest), versionKey(digest, 1), versionKey(digest, 2)])
-      await net.nodes[0]!.removeLocal(key)
+      await net.nodes[0]!.removeLocal?.(key)
     backend = await startStorage({
       dht: net.nodes[0]!,
       signer: net.nodes[0]!.signer,

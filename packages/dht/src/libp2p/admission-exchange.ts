@@ -63,7 +63,7 @@ export class AdmissionExchange {
     const signal = anySignal(AbortSignal.timeout(this.#init.timeout), runSignal)
     let stream: Stream
     try {
-      stream = await connection.newStream(this.#init.protocol, { signal })
+      stream = await connection.newStream(this.#init.protocol, { signal, runOnLimitedConnection: true })
     } catch (err) {
       if (isUnsupportedProtocol(err)) this.#c.refuse(peer, 'it does not speak the admission protocol')
       else this.#c.logger.debug({ peer: peer.toString(), err: errorText(err) }, 'admission stream failed')

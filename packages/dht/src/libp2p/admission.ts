@@ -128,7 +128,9 @@ export class Admission {
       {
         maxInboundStreams: 2,
         maxOutboundStreams: 2,
-        runOnLimitedConnection: false
+        // a relayed (limited) connection proves membership too: without it the member behind a
+        // NAT is hung up on before DCUtR can upgrade the connection, and re-dials over the relay
+        runOnLimitedConnection: true
       }
     )
     const listen = (
