@@ -128,8 +128,7 @@ export class Admission {
       {
         maxInboundStreams: 2,
         maxOutboundStreams: 2,
-        // a relayed (limited) connection proves membership too: without it the member behind a
-        // NAT is hung up on before DCUtR can upgrade the connection, and re-dials over the relay
+        // relayed connections prove membership too, or a NATed member is hung up on before DCUtR
         runOnLimitedConnection: true
       }
     )

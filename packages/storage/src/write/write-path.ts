@@ -166,7 +166,7 @@ export class WritePath {
       this.#c.logger?.debug({ err: (err as Error).message }, 'local head lookup failed')
     }
     if (best === undefined && local.length === 0 && this.#init.headsFromNetwork === true) {
-      local = await this.#networkHead(r, key, signal)
+      local = await this.#networkHead(key, signal)
     }
     for (const c of this.#c.candidates.verify(key, local)) {
       if (best === undefined || c.envelope.version > best.version) {
@@ -183,15 +183,13 @@ export class WritePath {
 
   /**
    * The head the connected peer nearest the address holds (stores push every version there), so
-   * a node that lost its index does not sign a second version 1. Without connected peers nothing
-   * is asked; with peers but no answer the store is refused (nothing written).
+   * a node that lost its index does not sign a second version 1. When no peer answers (none
+   * connected, none serving records), the store goes on: its push is then where a fork is refused.
    */
-  async #networkHead(r: ResolvedAddress, key: string, signal: AbortSignal): Promise<ReceivedValue[]> {
+  async #networkHead(key: string, signal: AbortSignal): Promise<ReceivedValue[]> {
     const peers = this.#c.candidates.nearestConnected(key).slice(0, HEAD_PEERS)
     if (peers.length === 0) return []
-    const answer = await this.#c.candidates.firstAnswer(key, peers, signal)
-    if (answer === undefined) throw new WriteQuorumError(r.base, 0, 1)
-    return answer
+    return (await this.#c.candidates.firstAnswer(key, peers, signal)) ?? []
   }
 
   private async storeVersion(
