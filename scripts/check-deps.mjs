@@ -9,7 +9,13 @@ import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-export const LIBP2P_FREE = ['packages/common', 'packages/ucxl', 'packages/crypto', 'packages/team', 'packages/client']
+export const LIBP2P_FREE = [
+  'packages/common',
+  'packages/ucxl',
+  'packages/crypto',
+  'packages/team',
+  'packages/client'
+]
 
 export function isLibp2pPackage(name) {
   return name === 'libp2p' || name.startsWith('@libp2p/') || name.startsWith('@chainsafe/libp2p')
