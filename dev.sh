@@ -3,6 +3,8 @@
 # every check and test. It brings its own toolchain when the machine's is too old: the pinned Node
 # (the npm registry's `node` package) and the pinned pnpm go into .toolchain/ (git-ignored).
 set -euo pipefail
+# the network lab's tools (ip, iptables) live in sbin, which a non-login PATH may lack
+case ":$PATH:" in *:/usr/sbin:*) ;; *) export PATH="$PATH:/usr/sbin:/sbin" ;; esac
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$ROOT"

@@ -11,6 +11,11 @@ const available = await iptablesAvailable()
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const GID = 45_000 + (process.pid % 500) * 2
 
+// as root (CI) a missing iptables is a failure, not a skip
+it.runIf(process.getuid?.() === 0 && !available)('iptables is available (root)', () => {
+  expect(available).toBe(true)
+})
+
 describe.runIf(available)('loopback firewall (iptables on lo)', () => {
   let server: Server
   let firewall: LoopbackFirewall
