@@ -46,35 +46,24 @@ ensure_deps() {
   pnpm exec turbo run build --output-logs=errors-only >&2
 }
 
-# The crypto tests check our ciphertexts against the `age` command-line tool (Debian package `age`).
-ensure_age() {
-  command -v age >/dev/null 2>&1 && return
+# A command-line tool some tests need, from the Debian package that ships it: installed when
+# missing and we are root (quiet, never fatal); a warning says what fails without it.
+ensure_debian_tool() {
+  local cmd="$1" package="$2" purpose="$3" without="$4"
+  command -v "$cmd" >/dev/null 2>&1 && return
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    log "installing the age command-line tool (Debian package age)"
-    (apt-get install -y -qq age >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq age >/dev/null 2>&1; }) || true
+    log "installing $cmd (Debian package $package) for $purpose"
+    (apt-get install -y -qq "$package" >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq "$package" >/dev/null 2>&1; }) || true
   fi
-  command -v age >/dev/null 2>&1 || log "warning: the age tool is missing; the compatibility tests will fail"
+  command -v "$cmd" >/dev/null 2>&1 || log "warning: $cmd is missing; $without"
 }
 
+# The crypto tests check our ciphertexts against the `age` command-line tool.
+ensure_age() { ensure_debian_tool age age "the age compatibility tests" "the compatibility tests will fail"; }
 # The web console's tests drive a real browser: Debian's chromium (through playwright-core).
-ensure_chromium() {
-  command -v chromium >/dev/null 2>&1 && return
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    log "installing the chromium browser (Debian package chromium) for the console's browser tests"
-    (apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1; }) || true
-  fi
-  command -v chromium >/dev/null 2>&1 || log "warning: chromium is missing; the console's browser tests will fail (as root) or be skipped"
-}
-
-# the network lab (packages/netlab) filters traffic between network namespaces with iptables
-ensure_iptables() {
-  command -v iptables >/dev/null 2>&1 && return
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    log "installing iptables for the network lab (Debian package iptables)"
-    (apt-get install -y -qq iptables >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq iptables >/dev/null 2>&1; }) || true
-  fi
-  command -v iptables >/dev/null 2>&1 || log "warning: iptables is missing; the network lab tests will be skipped"
-}
+ensure_chromium() { ensure_debian_tool chromium chromium "the console's browser tests" "the console's browser tests will fail (as root) or be skipped"; }
+# The network lab (packages/netlab) and the fault run filter traffic with iptables.
+ensure_iptables() { ensure_debian_tool iptables iptables "the network lab" "the network lab tests will fail (as root) or be skipped"; }
 
 cmd_test() {
   ensure_toolchain
