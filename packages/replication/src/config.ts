@@ -68,6 +68,8 @@ export interface ReplicationConfig extends SweepConfig {
   republishInterval: number
   /**
    * How often every held key's live holders are counted and, when too few, repaired, in ms (10 min).
+   * Only with `enableSweep: false`: the sweep checks healthy keys region by region instead, and a
+   * departed holder brings its keys' checks forward either way.
    * @default 600_000
    */
   repairInterval: number

@@ -11,7 +11,7 @@ import type { ReplicationConfig } from './config.js'
 import { type ContentEntries, type Entry, newEntry } from './entries.js'
 import { InvalidArgumentError, UnknownContentError } from './errors.js'
 import type { JobKind } from './scheduler.js'
-import { spreadOver } from './timing.js'
+import { nextHealthyCheck, spreadOver } from './timing.js'
 import type { ReplicationHealth } from './types.js'
 import { sameBytes } from './util.js'
 import type { RecordValues } from './values.js'
@@ -42,7 +42,8 @@ export type LocalContentInit = Pick<
   | 'replicationFactor'
   | 'repairInterval'
   | 'reprovideInterval'
->
+> &
+  Partial<Pick<ReplicationConfig, 'enableSweep'>>
 
 export class LocalContent {
   private readonly components: LocalContentComponents
@@ -106,7 +107,7 @@ export class LocalContent {
       placed
         ? {
             // checked and announced on the normal schedule, spread so a burst does not come due at once
-            nextRepairAt: now + spreadOver(this.init.repairInterval),
+            nextRepairAt: nextHealthyCheck(this.init, now, true),
             nextProvideAt: now + spreadOver(this.init.reprovideInterval),
             nextRepublishAt: now + spreadOver(this.init.republishInterval),
             fresh: false

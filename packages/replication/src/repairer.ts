@@ -16,7 +16,7 @@ import type { ReplicationCounters } from './metrics.js'
 import type { PossessionVerifier } from './possession.js'
 import type { ProviderCache } from './providers.js'
 import type { Pusher } from './pusher.js'
-import { backoffDelay, withJitter } from './timing.js'
+import { backoffDelay, nextHealthyCheck, withJitter } from './timing.js'
 import type { RecordValues } from './values.js'
 
 export interface RepairerComponents {
@@ -44,7 +44,8 @@ export type RepairerInit = Pick<
   | 'repairBackoffMax'
   | 'repairRankDelay'
   | 'jitter'
->
+> &
+  Partial<Pick<ReplicationConfig, 'enableSweep'>>
 
 export class Repairer {
   private readonly components: RepairerComponents
@@ -199,10 +200,9 @@ export class Repairer {
     const after = before + more.length
     entry.repairFailures = after >= target ? 0 : 1
     entry.nextRepairAt =
-      Date.now() +
-      (after >= target
-        ? withJitter(c.repairInterval, c.jitter)
-        : backoffDelay(1, c.repairBackoffMin, c.repairBackoffMax, c.jitter))
+      after >= target
+        ? nextHealthyCheck(c, Date.now())
+        : Date.now() + backoffDelay(1, c.repairBackoffMin, c.repairBackoffMax, c.jitter)
     const health = entries.healthOf(after)
     if (entry.lastHealth !== health) {
       this.components.emitHealth({ key: entry.key, health, actualReplicas: after, targetReplicas: target })
@@ -218,14 +218,10 @@ export class Repairer {
     return { key: entry.key, before, after, target, pushedTo: [...updated, ...more] }
   }
 
-  /** When to check again after `failures` failed repairs in a row (0: the regular interval). */
+  /** When to check again after `failures` failed repairs in a row (0: healthy, see `nextHealthyCheck`). */
   private nextCheck(failures: number): number {
     const c = this.init
-    return (
-      Date.now() +
-      (failures === 0
-        ? withJitter(c.repairInterval, c.jitter)
-        : backoffDelay(failures, c.repairBackoffMin, c.repairBackoffMax, c.jitter))
-    )
+    if (failures === 0) return nextHealthyCheck(c, Date.now())
+    return Date.now() + backoffDelay(failures, c.repairBackoffMin, c.repairBackoffMax, c.jitter)
   }
 }

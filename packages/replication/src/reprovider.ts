@@ -13,7 +13,7 @@ import { type DHT, NoPeersAcknowledgedError } from '@chorus/dht'
 import type { ReplicationConfig } from './config.js'
 import type { ContentEntries, Entry } from './entries.js'
 import type { ReplicationCounters } from './metrics.js'
-import { backoffDelay, withJitter } from './timing.js'
+import { backoffDelay, SWEPT, withJitter } from './timing.js'
 
 export interface ReproviderComponents {
   dht: Pick<DHT, 'provide' | 'putValue'>
@@ -32,9 +32,6 @@ export type ReproviderInit = Pick<
   'reprovideInterval' | 'republishInterval' | 'repairBackoffMin' | 'requestTimeout' | 'jitter'
 > &
   Partial<Pick<ReplicationConfig, 'enableSweep'>>
-
-/** A due time that never comes: the sweep owns the key's announcements. */
-export const SWEPT = Number.MAX_SAFE_INTEGER
 
 export class Reprovider {
   private readonly components: ReproviderComponents

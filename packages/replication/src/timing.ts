@@ -14,6 +14,26 @@ export function spreadOver(ms: number): number {
   return Math.max(1, Math.round(Math.random() * Math.max(0, ms)))
 }
 
+/** A due time that never comes: with the sweep on, the sweep owns the key's periodic work. */
+export const SWEPT = Number.MAX_SAFE_INTEGER
+
+/**
+ * When a healthy key's holders are next counted. With the sweep on: never on a timer. The sweep
+ * compares every region's records with its closest holders once per reprovide interval and sends
+ * what they lack, and a departed holder brings the key's check forward (`markDeparted`), so a
+ * per-key timer would only repeat that work, once per key. Without the sweep: one jittered
+ * `repairInterval` from now, or (`first`, a key just placed) a delay spread over it, so that
+ * keys added in a burst do not come due at once.
+ */
+export function nextHealthyCheck(
+  init: { repairInterval: number; jitter: number; enableSweep?: boolean | undefined },
+  now: number,
+  first = false
+): number {
+  if (init.enableSweep === true) return SWEPT
+  return now + (first ? spreadOver(init.repairInterval) : withJitter(init.repairInterval, init.jitter))
+}
+
 /** Delay before retry number `failures` (1-based): min * 2^(failures-1), capped at max, jittered. */
 export function backoffDelay(failures: number, min: number, max: number, jitter: number): number {
   const exp = Math.min(Math.max(failures - 1, 0), 30)

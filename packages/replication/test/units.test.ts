@@ -16,7 +16,7 @@ import {
   REFUSAL_TEXT
 } from '../src/protocol.js'
 import { ReplicationStore } from '../src/store.js'
-import { backoffDelay } from '../src/timing.js'
+import { backoffDelay, nextHealthyCheck, SWEPT } from '../src/timing.js'
 
 const dirs: string[] = []
 afterEach(() => {
@@ -107,6 +107,24 @@ describe('replicate wire format', () => {
     expect(() => decodeRequest(encode({ v: 1, op: 'delete', key: '/a/b' }))).toThrow(/operation/)
     expect(() => decodeRequest(encode({ v: 1, op: 'delete-me-now', key: '/a/b' }))).not.toThrow(/delete-me/)
     expect(() => decodeRequest(encode({ v: 77, key: '/a/b', value: new Uint8Array() }))).not.toThrow(/77/)
+  })
+})
+
+describe('next check of a healthy key', () => {
+  it('is the sweep\u2019s with the sweep on (no per-key timer), else one jittered repair interval away', () => {
+    const now = 1_000_000
+    const init = { repairInterval: 60_000, jitter: 0.1 }
+    expect(nextHealthyCheck({ ...init, enableSweep: true }, now)).toBe(SWEPT)
+    expect(nextHealthyCheck({ ...init, enableSweep: true }, now, true)).toBe(SWEPT)
+    for (let i = 0; i < 50; i++) {
+      const t = nextHealthyCheck({ ...init, enableSweep: false }, now)
+      expect(t).toBeGreaterThanOrEqual(now + 54_000)
+      expect(t).toBeLessThanOrEqual(now + 66_000)
+      // a key just placed: anywhere in the interval, so a burst of keys does not come due at once
+      const first = nextHealthyCheck({ ...init, enableSweep: false }, now, true)
+      expect(first).toBeGreaterThan(now)
+      expect(first).toBeLessThanOrEqual(now + 60_000)
+    }
   })
 })
 

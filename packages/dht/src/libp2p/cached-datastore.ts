@@ -6,12 +6,23 @@
  * to LevelDB before they resolve (and then into the cache), so the datastore stays the source of
  * truth; the least recently used values leave once the cache is over its byte budget. Misses are
  * not cached. Queries go to LevelDB, which every write has already reached.
+ *
+ * Peer records (`/peers/...`) are the exception: libp2p's peer store rewrites a peer's record on
+ * every stream opened to or from it (to note the protocol and the time), which was a LevelDB write
+ * per message. They are written behind: kept here and written to LevelDB in one batch at most
+ * `PEER_FLUSH_MS` later (at once past `MAX_PENDING_PEERS` records, before a query, and on close),
+ * so a crash loses at most that much address book, which identify and the DHT refill.
  */
 import type { AbortOptions } from '@libp2p/interface'
 import type { Batch, Datastore, Key, KeyQuery, Pair, Query } from 'interface-datastore'
 
 /** The default byte budget of the cache (values plus keys). */
 export const DEFAULT_DATASTORE_CACHE_BYTES = 16 * 1_048_576
+/** Longest a peer record waits before it is written to LevelDB. */
+const PEER_FLUSH_MS = 5_000
+/** Peer records waiting at most: past it they are written at once. */
+const MAX_PENDING_PEERS = 1_024
+const PEER_PREFIX = '/peers/'
 
 type Inner = Datastore & { open?(): Promise<void>; close?(): Promise<void> }
 
@@ -21,6 +32,10 @@ class CachedDatastore {
   /** Key string to value, least recently used first (a Map keeps insertion order). */
   readonly #values = new Map<string, Uint8Array>()
   #bytes = 0
+  /** Peer records not written to LevelDB yet, by key string. */
+  readonly #pending = new Map<string, Pair>()
+  #flushTimer: ReturnType<typeof setTimeout> | undefined
+  #flushing: Promise<void> = Promise.resolve()
 
   constructor(inner: Inner, maxBytes: number) {
     this.#inner = inner
@@ -37,11 +52,19 @@ class CachedDatastore {
   }
 
   async close(): Promise<void> {
+    await this.#flush()
     this.#clear()
     await this.#inner.close?.()
   }
 
   async put(key: Key, value: Uint8Array, options?: AbortOptions): Promise<Key> {
+    const id = key.toString()
+    if (id.startsWith(PEER_PREFIX)) {
+      this.#pending.set(id, { key, value: value.slice() })
+      this.#remember(id, value)
+      this.#scheduleFlush()
+      return key
+    }
     const k = await this.#inner.put(key, value, options)
     this.#remember(key.toString(), value)
     return k
@@ -49,6 +72,8 @@ class CachedDatastore {
 
   async get(key: Key, options?: AbortOptions): Promise<Uint8Array> {
     const id = key.toString()
+    const pending = this.#pending.get(id)
+    if (pending !== undefined) return pending.value.slice()
     const hit = this.#values.get(id)
     if (hit !== undefined) {
       this.#values.delete(id)
@@ -62,10 +87,12 @@ class CachedDatastore {
   }
 
   async has(key: Key, options?: AbortOptions): Promise<boolean> {
-    return this.#values.has(key.toString()) || (await this.#inner.has(key, options))
+    const id = key.toString()
+    return this.#pending.has(id) || this.#values.has(id) || (await this.#inner.has(key, options))
   }
 
   async delete(key: Key, options?: AbortOptions): Promise<void> {
+    this.#pending.delete(key.toString())
     await this.#inner.delete(key, options)
     this.#forget(key.toString())
   }
@@ -102,19 +129,52 @@ class CachedDatastore {
       },
       commit: async (options?: AbortOptions) => {
         // the keys are dropped first: a failed commit leaves nothing stale in the cache
-        for (const id of final.keys()) this.#forget(id)
+        for (const id of final.keys()) {
+          this.#forget(id)
+          this.#pending.delete(id)
+        }
         await inner.commit(options)
         for (const [id, value] of final) if (value !== undefined) this.#remember(id, value)
       }
     }
   }
 
-  query(q: Query, options?: AbortOptions): AsyncGenerator<Pair> | Generator<Pair> {
-    return this.#inner.query(q, options)
+  async *query(q: Query, options?: AbortOptions): AsyncGenerator<Pair> {
+    await this.#flush()
+    yield* this.#inner.query(q, options)
   }
 
-  queryKeys(q: KeyQuery, options?: AbortOptions): AsyncGenerator<Key> | Generator<Key> {
-    return this.#inner.queryKeys(q, options)
+  async *queryKeys(q: KeyQuery, options?: AbortOptions): AsyncGenerator<Key> {
+    await this.#flush()
+    yield* this.#inner.queryKeys(q, options)
+  }
+
+  #scheduleFlush(): void {
+    if (this.#pending.size >= MAX_PENDING_PEERS) {
+      void this.#flush()
+      return
+    }
+    if (this.#flushTimer !== undefined) return
+    this.#flushTimer = setTimeout(() => void this.#flush(), PEER_FLUSH_MS)
+    this.#flushTimer.unref?.()
+  }
+
+  /** Writes the pending peer records in one batch (after any flush still running). */
+  #flush(): Promise<void> {
+    if (this.#flushTimer !== undefined) clearTimeout(this.#flushTimer)
+    this.#flushTimer = undefined
+    if (this.#pending.size === 0) return this.#flushing
+    const records = [...this.#pending.values()]
+    this.#pending.clear()
+    this.#flushing = this.#flushing.then(async () => {
+      const batch = this.#inner.batch()
+      for (const { key, value } of records) batch.put(key, value)
+      // an address book write that failed (a full disk) is dropped: identify and the DHT refill it
+      try {
+        await batch.commit()
+      } catch {}
+    })
+    return this.#flushing
   }
 
   #remember(id: string, value: Uint8Array): void {

@@ -18,10 +18,43 @@ function counted() {
 }
 
 describe('cachedDatastore', () => {
+  it('writes peer records behind, in one batch: reads, queries and close see every one', async () => {
+    const { inner } = counted()
+    let batches = 0
+    const batch = inner.batch.bind(inner)
+    inner.batch = () => {
+      batches++
+      return batch()
+    }
+    const store = cachedDatastore(inner, 1_000_000)
+    const peers = [new Key('/peers/a'), new Key('/peers/b')]
+    for (let round = 1; round <= 3; round++) for (const k of peers) await store.put(k, bytes(8, round))
+    // not written yet: the peer store rewrites a record on every stream, LevelDB gets the last one
+    expect(await inner.has(peers[0]!)).toBe(false)
+    expect(await store.get(peers[0]!)).toEqual(bytes(8, 3))
+    expect(await store.has(peers[1]!)).toBe(true)
+    // a query first writes what waits, so the peer store's listing misses no peer
+    const listed = []
+    for await (const { key, value } of store.query({ prefix: '/peers' }))
+      listed.push([key.toString(), value[0]])
+    expect(listed).toEqual([
+      ['/peers/a', 3],
+      ['/peers/b', 3]
+    ])
+    expect(batches).toBe(1)
+    // a delete is not undone by an earlier write still waiting
+    await store.put(peers[0]!, bytes(8, 4))
+    await store.delete(peers[0]!)
+    await store.put(new Key('/peers/c'), bytes(8, 5))
+    await store.close()
+    expect(await inner.has(peers[0]!)).toBe(false)
+    expect(await inner.get(new Key('/peers/c'))).toEqual(bytes(8, 5))
+  })
+
   it('serves repeated reads from memory; writes and deletes reach the datastore and the cache alike', async () => {
     const { inner, reads } = counted()
     const store = cachedDatastore(inner, 1_000_000)
-    const k = new Key('/peers/a')
+    const k = new Key('/dht/record/a')
     await store.put(k, bytes(10, 1))
     expect(await store.get(k)).toEqual(bytes(10, 1))
     expect(await store.get(k)).toEqual(bytes(10, 1))

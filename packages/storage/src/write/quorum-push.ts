@@ -44,13 +44,14 @@ export class QuorumPush {
   }
 
   /**
-   * Pushes to the quorum plus two spares at once, the next nearest for each one that refuses or
-   * fails (peers without the protocol, say), up to three times the quorum. A peer that answers
+   * Pushes to `atOnce` peers at once (at least the quorum; default the quorum plus two spares),
+   * the next nearest for each one that refuses or fails (peers without the protocol, say), up to
+   * three times the quorum plus two. A peer that answers
    * BUSY is sent the same records again after the wait it asks for (within `directTimeout`): it
    * is saturated, not refusing, and its acknowledgement still counts. Resolves once `required`
    * peers stored the records, or all answered.
    */
-  push(key: string, records: DirectRecord[], required: number): Promise<PushOutcome> {
+  push(key: string, records: DirectRecord[], required: number, atOnce = required + 2): Promise<PushOutcome> {
     const direct = this.#c.direct
     if (direct === undefined || !this.#init.enabled || required === 0) return Promise.resolve(NOTHING)
     const nearest = sortByDistance(key, direct.getConnectedPeers(), { dropUndecodable: true }).slice(
@@ -87,7 +88,7 @@ export class QuorumPush {
         all.push(p)
         this.#c.background.track(p)
       }
-      for (let i = 0; i < required + 2; i++) next()
+      for (let i = 0; i < Math.max(required, atOnce); i++) next()
       finish()
     })
   }

@@ -35,8 +35,12 @@ import type { QuorumPush } from './quorum-push.js'
 import { type CheckedStore, checkStore, checkWriteRule } from './store-policy.js'
 
 const utf8 = new TextEncoder()
-/** Peers asked, in turn, for the head of an address this node has no record of. */
-const HEAD_PEERS = 3
+/**
+ * Peers asked for the head of an address this node has no record of: the nearest connected one,
+ * which every push of the address reaches first. One round trip per new address (asking more, in
+ * turn, costs one more for each that has none: every new address).
+ */
+const HEAD_PEERS = 1
 
 export interface WritePathComponents {
   dht: Pick<DHT, 'putValue' | 'provide'>
@@ -349,7 +353,10 @@ export class WritePath {
         { key: vkey, value: bytes },
         { key: hkey, value: bytes }
       ],
-      required
+      required,
+      // the peers a kad put would target first (see kadPutsUnlessPushed), and no more: a copy on a
+      // spare peer beyond them is one more record to validate, store and later drop
+      Math.max(required, this.#init.replicationFactor)
     )
     const direct = pushed.peers
     let peers = direct

@@ -27,7 +27,7 @@ import type { ReplicationCounters } from '../../metrics.js'
 import { type ReplicateRequest, type ReplicateResponse, refusal } from '../../protocol.js'
 import { judgeSuccession } from '../../succession.js'
 import { isAmongClosest } from '../../targets.js'
-import { spreadOver } from '../../timing.js'
+import { nextHealthyCheck, spreadOver } from '../../timing.js'
 import { sameBytes } from '../../util.js'
 import type { RecordValues } from '../../values.js'
 
@@ -72,7 +72,8 @@ export type ReplicateHandlerInit = Pick<
   | 'holderSlack'
   | 'maxRecordsPerPeer'
   | 'maxBytesPerPeer'
->
+> &
+  Partial<Pick<ReplicationConfig, 'enableSweep'>>
 
 export async function handleReplicate(
   components: ReplicateHandlerComponents,
@@ -142,8 +143,8 @@ export async function handleReplicate(
         pushedBy: from
       },
       {
-        // the pusher repairs; this node checks later, in case the pusher dies (replicas received
-        // in a burst come due spread over the intervals, not all at once)
+        // the pusher repairs; this node checks once later all the same (the holders the pusher
+        // named are unproven, and it may die), spread so that a burst does not come due at once
         nextRepairAt: now + spreadOver(init.repairInterval),
         nextProvideAt: now,
         nextRepublishAt: now + spreadOver(init.republishInterval)
@@ -225,7 +226,7 @@ export function adoptStored(
         lastReprovided: now
       },
       {
-        nextRepairAt: now + spreadOver(init.repairInterval),
+        nextRepairAt: nextHealthyCheck(init, now, true),
         nextProvideAt: now + spreadOver(init.reprovideInterval),
         nextRepublishAt: now + spreadOver(init.republishInterval)
       }
@@ -236,6 +237,6 @@ export function adoptStored(
   components.noteLive(from)
   components.pinned({ key, value, from })
   components.nominate(key, [from], now)
-  components.wake()
+  // nothing of it is due now: no scheduler tick (a burst of stores would tick it on every record)
   return true
 }
