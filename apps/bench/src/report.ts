@@ -6,6 +6,7 @@
  * written, each a short function of the run; most of its lines are the document's own prose.
  */
 import { lineChartSvg, type Series } from './charts.js'
+import { labSection } from './lab/report.js'
 import { recordsSection } from './records/report.js'
 import type { Figure, PackageRun, RunResults } from './results.js'
 import { ratioOf } from './results.js'
@@ -465,6 +466,7 @@ export function generateBenchmarksMd(run: RunResults, options: ReportOptions): s
   out.push(systemSection(details?.system, systemCharts), '')
   out.push(simulationSection(details?.simulation, simCharts), '')
   out.push(recordsSection(details?.records), '')
+  out.push(labSection(details?.lab, run.date), '')
   for (const p of run.packages) {
     if (p.package === BENCH_PACKAGE) continue
     const thisRun = p.results != null

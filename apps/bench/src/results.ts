@@ -1,5 +1,6 @@
 /** The result files: one per package (HELPERS.md format) and one per `pnpm bench` run. */
 import { cpus, totalmem } from 'node:os'
+import type { LabResult } from './lab/types.js'
 import type { RecordsResult } from './records/types.js'
 import type { SimulationResult } from './sim/run.js'
 import type { SystemResult } from './system/types.js'
@@ -38,6 +39,7 @@ export interface PackageResults {
     system?: SystemResult
     simulation?: SimulationResult | { skipped: true; reason: string }
     records?: RecordsResult
+    lab?: LabResult
   }
 }
 
