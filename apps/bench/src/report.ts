@@ -463,6 +463,13 @@ export function generateBenchmarksMd(run: RunResults, options: ReportOptions): s
       ''
     )
   }
+  const parts = Object.entries(bench?.results?.measuredAt ?? {})
+  if (new Set(parts.map(([, d]) => d)).size > 1) {
+    out.push(
+      `@chorus/bench's parts were measured at different times (an \`--only\` run replaced one part and kept the others): ${parts.map(([p, d]) => `${p} ${d}`).join(', ')}.`,
+      ''
+    )
+  }
   out.push(systemSection(details?.system, systemCharts), '')
   out.push(simulationSection(details?.simulation, simCharts), '')
   out.push(recordsSection(details?.records), '')

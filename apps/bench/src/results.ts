@@ -34,6 +34,11 @@ export interface PackageResults {
   /** Which nodes of the bench are OS processes and which share one, in a sentence. */
   layout?: string
   results: Figure[]
+  /**
+   * @chorus/bench only: when each part (system, simulation, records, lab) was measured, set when an
+   * `--only` run kept the other parts from the file before it (merge.ts).
+   */
+  measuredAt?: Partial<Record<'system' | 'simulation' | 'records' | 'lab', string>>
   /** @chorus/bench only: the full system benchmark, simulation and records benchmark, for tables and charts. */
   details?: {
     system?: SystemResult

@@ -6,13 +6,14 @@
  * The records benchmark's sizes: `BENCH_RECORDS_SIZES=1000,5000` (default 1,000 / 10,000 /
  * 100,000); a quick run skips it unless BENCH_RECORDS_SIZES is set (it needs minutes, not seconds).
  */
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { labOptionsFromEnv, labWanted } from '../lab/options.js'
 import { labFigures } from '../lab/report.js'
 import { runLabBenchmark } from '../lab/run.js'
 import type { LabResult } from '../lab/types.js'
+import { isBenchPart, mergePartialRun } from '../merge.js'
 import { recordsFigures } from '../records/report.js'
 import { optionsFromEnv, runRecordsBenchmark } from '../records/run.js'
 import type { RecordsResult } from '../records/types.js'
@@ -193,8 +194,19 @@ async function main(): Promise<void> {
   }
   const dir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench-results')
   mkdirSync(dir, { recursive: true })
-  writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(out, null, 2)}\n`)
-  log(`wrote ${join(dir, 'latest.json')}`)
+  const file = join(dir, 'latest.json')
+  // an `--only` run replaces its part and keeps the others (a quick run's file is put back by scripts/bench.mjs)
+  let written = out
+  if (!quick && isBenchPart(only) && existsSync(file)) {
+    try {
+      written = mergePartialRun(JSON.parse(readFileSync(file, 'utf8')) as PackageResults, out, only)
+      log(`kept the other parts of the earlier ${file}`)
+    } catch (err) {
+      log(`could not read the earlier ${file} (${(err as Error).message}); writing this run's part only`)
+    }
+  }
+  writeFileSync(file, `${JSON.stringify(written, null, 2)}\n`)
+  log(`wrote ${file}`)
 }
 
 await main()
