@@ -93,8 +93,13 @@ export function labSection(r: LabResult | undefined, runDate?: string): string {
     `Method: ${r.method} Ratio = CHORUS / raw kad-dht at the same percentile (below 1 is faster).`,
     ''
   )
+  const load = r.loadAverage
+  if (load != null && Number.isFinite(load.start))
+    out.push(
+      `- Other work shared the machine: 1-minute load average ${load.start.toFixed(1)} when the lab bench started and ${load.end.toFixed(1)} when it ended, so absolute times are inflated; the interleaved CHORUS/raw ratios are the figures to compare.`
+    )
   for (const note of r.notes) out.push(`- ${note}`)
-  if (r.notes.length > 0) out.push('')
+  if (r.notes.length > 0 || load != null) out.push('')
   for (const c of r.conditions) {
     out.push(
       `### ${TITLE[c.condition][0]!.toUpperCase()}${TITLE[c.condition].slice(1)}`,

@@ -5,6 +5,7 @@
  * (direct, relayed, 2 % loss), CHORUS and raw operations interleaved sample by sample so that the
  * machine's load hits both alike. Needs root, `ip` and `iptables`; reports why not otherwise.
  */
+import { loadavg } from 'node:os'
 import { join } from 'node:path'
 import { createLab, type Lab, labUnavailableReason } from '@chorus/netlab'
 import { makeTeam } from '../records/procs.js'
@@ -69,6 +70,7 @@ export async function runLabBenchmark(options: LabBenchOptions = {}): Promise<La
   const why = labUnavailableReason()
   if (why !== undefined) return { available: false, reason: why }
   const t0 = performance.now()
+  const loadAtStart = loadavg()[0] ?? Number.NaN
   const log = options.log ?? (() => {})
   const samples = options.samples ?? 20
   const warmup = options.warmup ?? 2
@@ -178,6 +180,7 @@ export async function runLabBenchmark(options: LabBenchOptions = {}): Promise<La
       recordBytes,
       loss,
       conditions,
+      loadAverage: { start: loadAtStart, end: loadavg()[0] ?? Number.NaN },
       notes,
       durationMs: performance.now() - t0
     }
@@ -185,6 +188,14 @@ export async function runLabBenchmark(options: LabBenchOptions = {}): Promise<La
     await lab.destroy()
   }
 }
+
+interface Pair {
+  writer: string
+  readers: string[]
+}
+
+const pairText = (pairs: Pair[], raw: Pair[]): string =>
+  `writer ${pairs[0]!.writer}, readers ${pairs[0]!.readers.join(', ')}; raw: ${raw[0]!.writer} puts, ${raw[0]!.readers.join(', ')} get`
 
 interface Ctx {
   lab: Lab
@@ -205,10 +216,9 @@ async function runCondition(
 ): Promise<LabConditionResult> {
   const c0 = performance.now()
   const { lab, agents, raw } = ctx
-  let writer = PUBLIC_AGENTS[0]!
-  let readers = PUBLIC_AGENTS.slice(1)
-  let rawWriter = PUBLIC_RAW[0]!
-  let rawReaders = PUBLIC_RAW.slice(1)
+  // who writes and who reads, by sample (the relayed condition alternates directions)
+  let pairs: Pair[] = [{ writer: PUBLIC_AGENTS[0]!, readers: PUBLIC_AGENTS.slice(1) }]
+  let rawPairs: Pair[] = [{ writer: PUBLIC_RAW[0]!, readers: PUBLIC_RAW.slice(1) }]
   let setup: string
   let relayBefore: { relayedConnections: number; directUpgrades: number } | undefined
   if (condition === 'relayed') {
@@ -217,10 +227,14 @@ async function runCondition(
     const i = PUBLIC_AGENTS.findIndex((n, k) => k > 0 && !relays.includes(agents.get(n)!.peerId))
     const reader = PUBLIC_AGENTS[i > 0 ? i : 1]!
     const rawReader = PUBLIC_RAW[PUBLIC_AGENTS.indexOf(reader)]!
-    writer = NAT_AGENT
-    readers = [reader]
-    rawWriter = NAT_RAW
-    rawReaders = [rawReader]
+    pairs = [
+      { writer: NAT_AGENT, readers: [reader] },
+      { writer: reader, readers: [NAT_AGENT] }
+    ]
+    rawPairs = [
+      { writer: NAT_RAW, readers: [rawReader] },
+      { writer: rawReader, readers: [NAT_RAW] }
+    ]
     await lab.partition([NAT_AGENT], [reader])
     await lab.partition([NAT_RAW], [rawReader])
     // as the lab test does: once their direct connection is gone, only the relay is left
@@ -234,14 +248,14 @@ async function runCondition(
       90_000,
       2_000
     )
-    setup = `writer ${NAT_AGENT} (behind NAT) and reader ${reader} (public, not ${NAT_AGENT}'s relay) with the direct path between the two cut by a lab partition of those two nodes only (DCUtR stays on; its hole punch is dropped by the same partition), so the reader reaches the writer only over the relay; every other path is direct${gone ? '' : ` (their old direct connection had not closed within 90 s)`}; raw: ${NAT_RAW} (client behind NAT) puts, ${rawReader} gets, the same partition between those two`
+    setup = `${NAT_AGENT} (behind NAT) and ${reader} (public, not ${NAT_AGENT}'s relay), one writing and the other reading, the direction alternating from sample to sample, with the direct path between the two cut by a lab partition of those two nodes only (DCUtR stays on; its hole punch is dropped by the same partition), so ${reader} reaches ${NAT_AGENT} only over the relay (when it needs ${NAT_AGENT}: a replica placed on it, a read served by it); every other path is direct${gone ? '' : ` (their old direct connection had not closed within 90 s)`}; raw: ${NAT_RAW} (client behind NAT) and ${rawReader} the same way, the same partition between those two`
     const r = (await status(NAT_AGENT))?.dht?.reachability
     relayBefore = { relayedConnections: r?.relayedConnections ?? 0, directUpgrades: r?.directUpgrades ?? 0 }
   } else if (condition === 'loss') {
     await lab.setLossEverywhere(loss)
-    setup = `${(loss * 100).toFixed(1)} % random drop (iptables statistic) on every packet every lab node sends (agents and raw nodes alike); writer ${writer}, readers ${readers.join(', ')}; raw: ${rawWriter} puts, ${rawReaders.join(', ')} get`
+    setup = `${(loss * 100).toFixed(1)} % random drop (iptables statistic) on every packet every lab node sends (agents and raw nodes alike); ${pairText(pairs, rawPairs)}`
   } else {
-    setup = `writer ${writer}, readers ${readers.join(', ')} (all on the public site, direct connections); raw: ${rawWriter} puts, ${rawReaders.join(', ')} get`
+    setup = `all on the public site, direct connections; ${pairText(pairs, rawPairs)}`
   }
   ctx.log(`lab ${condition}: ${ctx.warmup} warm-up + ${ctx.samples} samples`)
   const store = new Samples()
@@ -253,6 +267,8 @@ async function runCondition(
   for (let i = -ctx.warmup; i < ctx.samples; i++) {
     const timed = i >= 0
     const key = `${condition}-${ctx.tag}-${i + ctx.warmup}`
+    const { writer, readers } = pairs[(i + ctx.warmup) % pairs.length]!
+    const { writer: rawWriter, readers: rawReaders } = rawPairs[(i + ctx.warmup) % rawPairs.length]!
     const chorus = async (): Promise<void> => {
       const address = `ucxl://${writer}:${ROLE}@bench:lab/*^/${key}`
       const s = timed ? store : new Samples()

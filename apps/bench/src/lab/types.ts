@@ -42,6 +42,8 @@ export type LabResult =
       recordBytes: number
       loss: number
       conditions: LabConditionResult[]
+      /** os.loadavg()[0] (1-minute load average) when the lab bench started and ended: other work on the machine. */
+      loadAverage?: { start: number; end: number }
       notes: string[]
       durationMs: number
     }
