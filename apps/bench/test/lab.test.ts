@@ -47,6 +47,7 @@ const result: LabResult = {
       readsFromOwnReplica: 1
     })
   ],
+  loadAverage: { start: 3.2, end: 4 },
   notes: ['a note'],
   durationMs: 200_000
 }
@@ -95,6 +96,8 @@ describe('lab bench report', () => {
     const md = labSection(result, '2026-12-06T20:30:00.000Z')
     expect(md).toContain('## Lab benchmark (apps/bench)')
     expect(md).toContain('Layout: a lab.')
+    expect(md).toContain('1-minute load average 3.2 when the lab bench started and 4.0 when it ended')
+    expect(md).toContain('- a note')
     expect(md).toContain('### Direct')
     expect(md).toContain('### Relayed')
     expect(md).toContain('### With loss')
