@@ -473,7 +473,7 @@ export function generateBenchmarksMd(run: RunResults, options: ReportOptions): s
   out.push(systemSection(details?.system, systemCharts), '')
   out.push(simulationSection(details?.simulation, simCharts), '')
   out.push(recordsSection(details?.records), '')
-  out.push(labSection(details?.lab, run.date), '')
+  out.push(labSection(details?.lab, run), '')
   for (const p of run.packages) {
     if (p.package === BENCH_PACKAGE) continue
     const thisRun = p.results != null

@@ -93,7 +93,7 @@ describe('lab bench report', () => {
   })
 
   it('renders a section per condition with ratios, failures, relay counters and the layout', () => {
-    const md = labSection(result, '2026-12-06T20:30:00.000Z')
+    const md = labSection(result, { date: '2026-12-06T20:30:00.000Z', durationMs: 3_600_000 })
     expect(md).toContain('## Lab benchmark (apps/bench)')
     expect(md).toContain('Layout: a lab.')
     expect(md).toContain('1-minute load average 3.2 when the lab bench started and 4.0 when it ended')
@@ -107,7 +107,9 @@ describe('lab bench report', () => {
     expect(md).toContain('4 new relayed connection(s) and 0 upgrade(s) to direct')
     expect(md).toContain('1 of 3 retrieves were by an agent that held a replica')
     expect(md).not.toContain('an `--only lab` run')
-    expect(labSection(result, '2026-11-01T00:00:00Z')).toContain('Measured 2026-12-06T20:00:00.000Z')
+    expect(labSection(result, { date: '2026-12-06T08:00:00Z', durationMs: 900_000 })).toContain(
+      'Measured 2026-12-06T20:00:00.000Z'
+    )
     expect(labSection({ available: false, reason: 'the network lab needs root' })).toContain(
       'Not available in this run: the network lab needs root.'
     )

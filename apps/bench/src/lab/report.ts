@@ -73,7 +73,8 @@ function conditionRows(c: LabConditionResult): string[] {
   ]
 }
 
-export function labSection(r: LabResult | undefined, runDate?: string): string {
+/** The section; `run` (the report's run: when it ended and how long it took) says whether the lab ran within it. */
+export function labSection(r: LabResult | undefined, run?: { date: string; durationMs: number }): string {
   const out = ['## Lab benchmark (apps/bench)', '']
   if (r == null) {
     out.push(
@@ -85,8 +86,17 @@ export function labSection(r: LabResult | undefined, runDate?: string): string {
     out.push(`Not available in this run: ${r.reason}.`)
     return out.join('\n')
   }
-  if (runDate != null && runDate.slice(0, 10) !== r.date.slice(0, 10))
-    out.push(`Measured ${r.date} (an \`--only lab\` run), not with the rest of this report.`, '')
+  if (run != null) {
+    const end = Date.parse(run.date)
+    const at = Date.parse(r.date)
+    // the lab result is dated when the lab bench ended: within the run's span unless an `--only lab` run made it
+    if (
+      Number.isFinite(end) &&
+      Number.isFinite(at) &&
+      (at > end + 60_000 || at < end - run.durationMs - 60_000)
+    )
+      out.push(`Measured ${r.date} (an \`--only lab\` run), not with the rest of this report.`, '')
+  }
   out.push(
     `Layout: ${r.layout}.`,
     '',
