@@ -6,6 +6,7 @@
  * written, each a short function of the run; most of its lines are the document's own prose.
  */
 import { lineChartSvg, type Series } from './charts.js'
+import { labSection } from './lab/report.js'
 import { recordsSection } from './records/report.js'
 import type { Figure, PackageRun, RunResults } from './results.js'
 import { ratioOf } from './results.js'
@@ -462,9 +463,17 @@ export function generateBenchmarksMd(run: RunResults, options: ReportOptions): s
       ''
     )
   }
+  const parts = Object.entries(bench?.results?.measuredAt ?? {})
+  if (new Set(parts.map(([, d]) => d)).size > 1) {
+    out.push(
+      `@chorus/bench's parts were measured at different times (an \`--only\` run replaced one part and kept the others): ${parts.map(([p, d]) => `${p} ${d}`).join(', ')}.`,
+      ''
+    )
+  }
   out.push(systemSection(details?.system, systemCharts), '')
   out.push(simulationSection(details?.simulation, simCharts), '')
   out.push(recordsSection(details?.records), '')
+  out.push(labSection(details?.lab, run), '')
   for (const p of run.packages) {
     if (p.package === BENCH_PACKAGE) continue
     const thisRun = p.results != null

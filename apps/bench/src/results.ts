@@ -1,5 +1,6 @@
 /** The result files: one per package (HELPERS.md format) and one per `pnpm bench` run. */
 import { cpus, totalmem } from 'node:os'
+import type { LabResult } from './lab/types.js'
 import type { RecordsResult } from './records/types.js'
 import type { SimulationResult } from './sim/run.js'
 import type { SystemResult } from './system/types.js'
@@ -33,11 +34,17 @@ export interface PackageResults {
   /** Which nodes of the bench are OS processes and which share one, in a sentence. */
   layout?: string
   results: Figure[]
+  /**
+   * @chorus/bench only: when each part (system, simulation, records, lab) was measured, set when an
+   * `--only` run kept the other parts from the file before it (merge.ts).
+   */
+  measuredAt?: Partial<Record<'system' | 'simulation' | 'records' | 'lab', string>>
   /** @chorus/bench only: the full system benchmark, simulation and records benchmark, for tables and charts. */
   details?: {
     system?: SystemResult
     simulation?: SimulationResult | { skipped: true; reason: string }
     records?: RecordsResult
+    lab?: LabResult
   }
 }
 

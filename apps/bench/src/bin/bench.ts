@@ -2,13 +2,18 @@
 /**
  * apps/bench's own benchmark: the system benchmark, the scale simulation and the records benchmark.
  * Writes bench-results/latest.json (the per-package format, with the full results under `details`).
- *   node --expose-gc dist/bin/bench.js [--quick] [--only system|simulation|records]
+ *   node --expose-gc dist/bin/bench.js [--quick] [--only system|simulation|records|lab]
  * The records benchmark's sizes: `BENCH_RECORDS_SIZES=1000,5000` (default 1,000 / 10,000 /
  * 100,000); a quick run skips it unless BENCH_RECORDS_SIZES is set (it needs minutes, not seconds).
  */
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { labOptionsFromEnv, labWanted } from '../lab/options.js'
+import { labFigures } from '../lab/report.js'
+import { runLabBenchmark } from '../lab/run.js'
+import type { LabResult } from '../lab/types.js'
+import { isBenchPart, mergePartialRun } from '../merge.js'
 import { recordsFigures } from '../records/report.js'
 import { optionsFromEnv, runRecordsBenchmark } from '../records/run.js'
 import type { RecordsResult } from '../records/types.js'
@@ -159,14 +164,26 @@ async function main(): Promise<void> {
       log(`records benchmark ${records.reason}`)
     }
   }
+  let lab: LabResult | undefined
+  if (labWanted(only, quick)) {
+    const labOptions = labOptionsFromEnv()
+    log(`lab benchmark: ${labOptions.samples ?? 20} samples per operation and condition`)
+    try {
+      lab = await runLabBenchmark({ ...labOptions, log })
+    } catch (err) {
+      lab = { available: false, reason: `failed: ${(err as Error).message}` }
+    }
+    if (!lab.available) log(`lab benchmark: not run: ${lab.reason}`)
+  }
   const out: PackageResults = {
     package: '@chorus/bench',
     date: new Date().toISOString(),
     machine: machineInfo(),
     ...(quick ? { quick: true } : {}),
-    results: [...headlineFigures(system, simulation), ...recordsFigures(records)],
+    results: [...headlineFigures(system, simulation), ...recordsFigures(records), ...labFigures(lab)],
     details: {
       ...(records != null ? { records } : {}),
+      ...(lab != null ? { lab } : {}),
       ...(system != null ? { system } : {}),
       ...(simulation != null
         ? { simulation }
@@ -177,8 +194,19 @@ async function main(): Promise<void> {
   }
   const dir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench-results')
   mkdirSync(dir, { recursive: true })
-  writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(out, null, 2)}\n`)
-  log(`wrote ${join(dir, 'latest.json')}`)
+  const file = join(dir, 'latest.json')
+  // an `--only` run replaces its part and keeps the others (a quick run's file is put back by scripts/bench.mjs)
+  let written = out
+  if (!quick && isBenchPart(only) && existsSync(file)) {
+    try {
+      written = mergePartialRun(JSON.parse(readFileSync(file, 'utf8')) as PackageResults, out, only)
+      log(`kept the other parts of the earlier ${file}`)
+    } catch (err) {
+      log(`could not read the earlier ${file} (${(err as Error).message}); writing this run's part only`)
+    }
+  }
+  writeFileSync(file, `${JSON.stringify(written, null, 2)}\n`)
+  log(`wrote ${file}`)
 }
 
 await main()
