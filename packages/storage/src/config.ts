@@ -92,10 +92,11 @@ export interface EncryptedStorageInit {
   announceOnStore?: boolean
   /**
    * Before writing the first version of an address this node has no record of, ask the connected
-   * peer nearest it (then the next two) for the head: stores push every version there. Without
-   * it, a node whose data directory was lost while its key was kept would sign a second version 1
-   * of its own addresses: an equivocation its peers refuse and charge. Costs one direct request
-   * per first store of an address.
+   * peer nearest it for the head: stores push every version there. Without it, a node whose data
+   * directory was lost while its key was kept would sign a second version 1 of its own addresses:
+   * an equivocation its peers refuse and charge. Asked only while the local index is one created
+   * at this start (an index kept from before holds every version this node signed), at one direct
+   * request per first store of an address.
    * @default true
    */
   headsFromNetwork?: boolean

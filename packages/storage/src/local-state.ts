@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Logger } from '@chorus/common'
 import { AuditLog, type AuditSigner, type AuditTrail, DisabledAuditLog } from './audit.js'
@@ -8,6 +8,12 @@ import { LocalIndex } from './index-db.js'
 /** What components read the index through: throws `StorageNotStartedError` outside start/stop. */
 export interface IndexAccess {
   readonly index: LocalIndex
+  /**
+   * The index was created at this start (there was none before): a new node, or one whose data
+   * directory was lost while its key was kept. An index kept from before holds every version this
+   * node signed; a new one may not know what the node wrote before (see `headsFromNetwork`).
+   */
+  readonly createdNow?: boolean
 }
 
 export interface LocalStateInit {
@@ -33,6 +39,7 @@ export class LocalState implements IndexAccess {
   #index?: LocalIndex
   #audit?: AuditTrail
   #closing = false
+  #createdNow = false
 
   constructor(components: LocalStateComponents, init: LocalStateInit) {
     this.#c = components
@@ -49,6 +56,10 @@ export class LocalState implements IndexAccess {
     return this.#audit
   }
 
+  get createdNow(): boolean {
+    return this.#createdNow
+  }
+
   /** Versions in the index; 0 when not started. */
   count(): number {
     return this.#index?.count() ?? 0
@@ -62,7 +73,9 @@ export class LocalState implements IndexAccess {
     let audit: AuditTrail
     try {
       mkdirSync(dataDir, { recursive: true })
-      index = new LocalIndex(join(dataDir, 'storage-index.sqlite'))
+      const path = join(dataDir, 'storage-index.sqlite')
+      this.#createdNow = !existsSync(path)
+      index = new LocalIndex(path)
       if (auditLogging) {
         const log = new AuditLog(join(dataDir, 'audit.log'), nodeId, index, this.#c.signer, this.#c.logger)
         await log.init()

@@ -5,6 +5,7 @@ import { permissiveRecords, startNetwork, type TestNetwork } from '@chorus/dht/t
 import { addressDigest } from '@chorus/ucxl'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RECORD_PROTOCOL, recordHandler } from '../src/direct/index.js'
+import { decodeMessage } from '../src/direct/protocol.js'
 import {
   AccessDeniedError,
   ContentTooLargeError,
@@ -392,5 +393,37 @@ describe('EncryptedStorage on a 5-node libp2p network', () => {
     const stored = await backend.storeUCXLContent(address, 'three', 'backend_developer', 'text/plain')
     expect(stored.version).toBe(3)
     expect(text((await architect.retrieveUCXLContent(`${address}`)).content)).toBe('three')
+  }, 60_000)
+
+  it('a node restarted on the index it kept asks no peer for the head of an address it never wrote', async () => {
+    await backend.stop()
+    // the same data directory as before: the index is kept, so it knows every version it signed
+    const node = net.nodes[0]!
+    let headAsks = 0
+    const counting = new Proxy(node, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop, target)
+        if (prop !== 'request' || typeof value !== 'function') {
+          return typeof value === 'function' ? value.bind(target) : value
+        }
+        return (peer: string, protocol: string, data: Uint8Array, options?: unknown) => {
+          if (protocol === RECORD_PROTOCOL && (decodeMessage(data) as { op?: string }).op === 'get')
+            headAsks++
+          return value.call(target, peer, protocol, data, options)
+        }
+      }
+    }) as DHT
+    backend = await startStorage({
+      dht: counting,
+      signer: node.signer,
+      keys,
+      plays: ['backend_developer'],
+      init: { dataDir: join(tmp.dir, 'node0-wiped'), nodeId: node.peerId, directReadPeers: 4 }
+    })
+    const address = 'ucxl://agent001:backend_developer@project123:task456/after-restart'
+    const stored = await backend.storeUCXLContent(address, 'first', 'backend_developer', 'text/plain')
+    expect(stored.version).toBe(1)
+    expect(stored.acks).toBeGreaterThanOrEqual(1)
+    expect(headAsks).toBe(0)
   }, 60_000)
 })

@@ -169,7 +169,13 @@ export class WritePath {
     } catch (err) {
       this.#c.logger?.debug({ err: (err as Error).message }, 'local head lookup failed')
     }
-    if (best === undefined && local.length === 0 && this.#init.headsFromNetwork === true) {
+    // an index kept from before knows every version this node signed: only a new one asks
+    if (
+      best === undefined &&
+      local.length === 0 &&
+      this.#init.headsFromNetwork === true &&
+      this.#c.local.createdNow !== false
+    ) {
       local = await this.#networkHead(key, signal)
     }
     for (const c of this.#c.candidates.verify(key, local)) {
