@@ -7,14 +7,13 @@
 import type { Logger } from '@chorus/common'
 import type { PeerMessaging } from '@chorus/dht'
 import type { ContentEntries } from './entries.js'
-import type { ReplicationStore } from './store.js'
-import { withJitter } from './timing.js'
+
+/** The checks of a departed holder's keys come due within this much. */
+const DEPARTURE_SPREAD_MS = 500
 
 export interface DepartureWatchComponents {
   messaging: Pick<PeerMessaging, 'getConnectedPeers'>
-  entries: Pick<ContentEntries, 'markDeparted'>
-  /** The open store, or undefined while stopped. */
-  store: () => Pick<ReplicationStore, 'keysProvidedBy'> | undefined
+  entries: Pick<ContentEntries, 'markPeerDeparted'>
   /** Forgets the peer's cached liveness, so the next check probes it. */
   forget: (peer: string) => void
   log: Logger
@@ -41,16 +40,13 @@ export class DepartureWatch {
     const current = new Set(messaging.getConnectedPeers())
     const previous = this.lastConnected
     this.lastConnected = current
-    const store = this.components.store()
-    if (previous == null || store == null || !this.init.enableAutoReplication) return
+    if (previous == null || !this.init.enableAutoReplication) return
     for (const peer of previous) {
       if (current.has(peer)) continue
       this.components.forget(peer)
-      let affected = 0
-      for (const key of store.keysProvidedBy(peer)) {
-        // the check comes forward in the database (and in a job's entry that holds it)
-        if (entries.markDeparted(key, now + withJitter(250, 1))) affected++
-      }
+      // one statement for all its keys, their checks spread over half a second: a peer that held
+      // many keys must not block the event loop with a write per key
+      const affected = entries.markPeerDeparted(peer, now, DEPARTURE_SPREAD_MS)
       if (affected > 0) log.debug({ peer, keys: affected }, 'replication: a co-holder disconnected')
     }
   }

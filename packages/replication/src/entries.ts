@@ -175,6 +175,22 @@ export class ContentEntries {
     return true
   }
 
+  /**
+   * `markDeparted` for every pinned key `peer` is known to hold: one statement in the database,
+   * and the entries jobs hold now (as many as the jobs queued) updated in memory. Returns how many.
+   */
+  markPeerDeparted(peer: string, at: number, spreadMs: number): number {
+    if (!this.writable || this.db == null) return 0
+    const n = this.db.markPeerDeparted(peer, at, spreadMs)
+    if (n === 0) return 0
+    for (const [key, e] of this.held) {
+      if (!e.pinned || !this.db.providers(key).some((r) => r.peer === peer)) continue
+      e.nextRepairAt = Math.min(e.nextRepairAt, at + spreadMs)
+      e.departed = (e.departed ?? 0) + 1
+    }
+    return n
+  }
+
   /** The records and bytes this node pinned because `peer` pushed them first. */
   usageOf(peer: string): PeerUsage {
     return this.db?.pushUsage(peer) ?? { records: 0, bytes: 0 }

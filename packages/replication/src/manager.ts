@@ -205,7 +205,6 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
       {
         messaging,
         entries: this.entries,
-        store,
         forget: (peer) => {
           this.liveness.forget(peer)
           this.sweeper.forget(peer)

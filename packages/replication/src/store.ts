@@ -400,6 +400,19 @@ export class ReplicationStore {
     return Number(r.changes) > 0
   }
 
+  /**
+   * `markDeparted` for every pinned key `peer` is known to hold, in one indexed statement however
+   * many keys there are; the checks come forward to `at` plus up to `spreadMs`, spread so that they
+   * do not all come due at once. Returns how many keys.
+   */
+  markPeerDeparted(peer: string, at: number, spreadMs: number): number {
+    const r = this.sql(
+      `UPDATE content SET next_repair_at = MIN(next_repair_at, ? + abs(random() % ?)), departed = departed + 1
+       WHERE value IS NOT NULL AND key IN (SELECT key FROM providers WHERE peer = ?)`
+    ).run(at, Math.max(1, Math.floor(spreadMs)), peer)
+    return Number(r.changes)
+  }
+
   deleteContent(key: string): void {
     this.sql('DELETE FROM content WHERE key = ?').run(key)
     this.sql('DELETE FROM providers WHERE key = ?').run(key)
@@ -534,13 +547,6 @@ export class ReplicationStore {
     return this.sql('SELECT peer FROM providers WHERE key = ? AND proof_digest IS NOT NULL')
       .all(key)
       .map((r) => String(r.peer))
-  }
-
-  /** Keys the peer is recorded as providing. */
-  keysProvidedBy(peer: string): string[] {
-    return this.sql('SELECT key FROM providers WHERE peer = ?')
-      .all(peer)
-      .map((r) => String(r.key))
   }
 
   /** Provider entries across all keys (a counter the database keeps). */

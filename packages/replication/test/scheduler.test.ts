@@ -3,6 +3,7 @@ import { silentLogger } from '@chorus/common'
 import { NoPeersAcknowledgedError } from '@chorus/dht'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type ReplicationConfig, replicationDefaults } from '../src/config.js'
+import { DepartureWatch } from '../src/departures.js'
 import { ContentEntries, type Entry, newEntry } from '../src/entries.js'
 import { createCounters } from '../src/metrics.js'
 import { Reprovider } from '../src/reprovider.js'
@@ -266,5 +267,48 @@ describe('Reprovider back-off', () => {
     expect(counters.lastReprovideTime!.getTime()).toBeGreaterThanOrEqual(before)
     expect(e.lastReprovided).toBeGreaterThanOrEqual(before)
     expect(touched).toEqual(['/CHORUS/k'])
+  })
+})
+
+describe('departure watch', () => {
+  it('brings forward the checks of every key a departed peer held, in one statement, held entries too', () => {
+    const entries = entriesWith(
+      { key: '/CHORUS/a', due: false },
+      { key: '/CHORUS/b', due: false },
+      { key: '/CHORUS/c', due: false }
+    )
+    const store = entries.store!
+    const now = Date.now()
+    store.touchProvider('/CHORUS/a', 'peer-p', now)
+    store.touchProvider('/CHORUS/b', 'peer-p', now)
+    store.touchProvider('/CHORUS/c', 'peer-q', now)
+    // a job holds b: its entry is the canonical copy, which it writes back when it ends
+    const heldB = entries.get('/CHORUS/b')!
+    entries.hold(heldB)
+    let connected = ['peer-p', 'peer-q']
+    const forgotten: string[] = []
+    const watch = new DepartureWatch(
+      {
+        messaging: { getConnectedPeers: () => connected },
+        entries,
+        forget: (peer) => forgotten.push(peer),
+        log: silentLogger
+      },
+      { enableAutoReplication: true }
+    )
+    watch.check(now)
+    connected = ['peer-q']
+    watch.check(now)
+    expect(forgotten).toEqual(['peer-p'])
+    const a = entries.get('/CHORUS/a')!
+    expect(a.departed).toBe(1)
+    expect(a.nextRepairAt).toBeGreaterThanOrEqual(now)
+    expect(a.nextRepairAt).toBeLessThanOrEqual(now + 500)
+    expect(heldB.departed).toBe(1)
+    expect(heldB.nextRepairAt).toBeLessThanOrEqual(now + 500)
+    const c = entries.get('/CHORUS/c')!
+    expect(c.departed ?? 0).toBe(0)
+    expect(c.nextRepairAt).toBeGreaterThan(now + 60_000)
+    entries.release(heldB)
   })
 })
