@@ -14,9 +14,10 @@ import type { ReplicationConfig } from './config.js'
 import type { ContentEntries, Entry } from './entries.js'
 import type { ReplicationCounters } from './metrics.js'
 import { backoffDelay, SWEPT, withJitter } from './timing.js'
+import { sameBytes } from './util.js'
 
 export interface ReproviderComponents {
-  dht: Pick<DHT, 'provide' | 'putValue'>
+  dht: Pick<DHT, 'provide' | 'putValue' | 'getValue'>
   entries: Pick<ContentEntries, 'persist' | 'value' | 'values'>
   /** Records that this node provides the key. */
   touchSelf: (key: string, at: number) => void
@@ -42,7 +43,11 @@ export class Reprovider {
     this.init = init
   }
 
-  /** Serves every pinned value again from this node's DHT record store; returns how many. */
+  /**
+   * Serves every pinned value again from this node's DHT record store, where it is missing or
+   * another value (a store lost, or records expired while the node was down); returns how many.
+   * A value the store still holds costs one local read, not a validation and a write.
+   */
   async reserve(): Promise<number> {
     const { entries, dht, log } = this.components
     let reserved = 0
@@ -50,6 +55,8 @@ export class Reprovider {
       if (!e.pinned) continue
       const value = entries.value(e.key)
       if (value == null) continue
+      const held = await dht.getValue(e.key, { localOnly: true }).catch(() => undefined)
+      if (held != null && sameBytes(held, value)) continue
       try {
         await dht.putValue(e.key, value, { localOnly: true })
         reserved++

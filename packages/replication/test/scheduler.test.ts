@@ -32,6 +32,11 @@ function entriesWith(...keys: Array<{ key: string; priority?: number; departed?:
   return entries
 }
 
+/** A DHT record store that holds nothing. */
+const notHeld = async (): Promise<Uint8Array> => {
+  throw new Error('not found')
+}
+
 /** Jobs that record their order and wait until released. */
 function recordingJobs() {
   const order: string[] = []
@@ -165,6 +170,7 @@ describe('Reprovider republish', () => {
         {
           dht: {
             provide: async (key) => ({ key, peers: ['p1'] }),
+            getValue: notHeld,
             putValue: async (key, _value, options) => {
               puts.push({ key, localOnly: options?.localOnly === true })
               return { key, acks: [], storedLocally: true }
@@ -198,6 +204,7 @@ describe('Reprovider back-off', () => {
     const reprovider = new Reprovider(
       {
         dht: {
+          getValue: notHeld,
           provide: async (key) => {
             if (fail) throw new Error('no peers')
             return { key, peers: ['p1'] }
@@ -238,6 +245,7 @@ describe('Reprovider back-off', () => {
         // a HybridDHT that journaled the provide resolves with no peers
         dht: {
           provide: async (key) => ({ key, peers }),
+          getValue: notHeld,
           putValue: async (key) => ({ key, acks: [], storedLocally: true })
         },
         entries,
@@ -310,5 +318,42 @@ describe('departure watch', () => {
     expect(c.departed ?? 0).toBe(0)
     expect(c.nextRepairAt).toBeGreaterThan(now + 60_000)
     entries.release(heldB)
+  })
+})
+
+describe('re-serving pins at start', () => {
+  it('writes only the pins the DHT record store lacks or holds in another value', async () => {
+    const entries = entriesWith({ key: '/CHORUS/same' }, { key: '/CHORUS/other' }, { key: '/CHORUS/missing' })
+    const store = new Map<string, Uint8Array>([
+      ['/CHORUS/same', new Uint8Array([1])],
+      ['/CHORUS/other', new Uint8Array([9])]
+    ])
+    const puts: string[] = []
+    const reprovider = new Reprovider(
+      {
+        dht: {
+          provide: async (key) => ({ key, peers: [] }),
+          getValue: async (key) => {
+            const v = store.get(key)
+            if (v == null) throw new Error('not found')
+            return v
+          },
+          putValue: async (key, value) => {
+            puts.push(key)
+            store.set(key, value)
+            return { key, acks: [], storedLocally: true }
+          }
+        },
+        entries,
+        touchSelf: () => {},
+        counters: createCounters(),
+        log: silentLogger
+      },
+      config
+    )
+    expect(await reprovider.reserve()).toBe(2)
+    expect(puts.sort()).toEqual(['/CHORUS/missing', '/CHORUS/other'])
+    // a second start finds every pin served
+    expect(await reprovider.reserve()).toBe(0)
   })
 })
