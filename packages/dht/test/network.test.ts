@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { InvalidKeyError, InvalidRecordError, NotFoundError, ProtocolError } from '../src/errors.js'
+import type { LibP2PDHT } from '../src/index.js'
 import { startNetwork, type TestNetwork } from '../src/testing/index.js'
 
 const enc = new TextEncoder()
@@ -172,5 +173,28 @@ describe('a 10-node LibP2PDHT network on 127.0.0.1', () => {
     expect(stats.routingTableSize).toBe(net.nodes[3]!.getDHTSize())
     expect(stats.mode).toBe('server')
     expect(stats.uptime).toBeGreaterThan(0)
+  }, 60_000)
+})
+
+describe('connected peers follow connections', () => {
+  it('a peer that connects joins the list, one that stops leaves it', async () => {
+    const net = await startNetwork({ nodes: 3 })
+    try {
+      const [a, b, c] = net.nodes as [LibP2PDHT, LibP2PDHT, LibP2PDHT]
+      const until = async (what: string, ok: () => boolean) => {
+        for (let i = 0; i < 100 && !ok(); i++) await new Promise((r) => setTimeout(r, 100))
+        if (!ok()) throw new Error(`not within 10 s: ${what}`)
+      }
+      await until('a connected to b and c', () => a.getConnectedPeers().length === 2)
+      // asked again and again while nothing changes: the same answer, and a copy each time
+      const first = a.getConnectedPeers()
+      first.pop()
+      expect(a.getConnectedPeers().sort()).toEqual([b.peerId, c.peerId].sort())
+      await c.stop()
+      await until('c left a\u2019s list', () => !a.getConnectedPeers().includes(c.peerId))
+      expect(a.getConnectedPeers()).toEqual([b.peerId])
+    } finally {
+      await net.stop()
+    }
   }, 60_000)
 })

@@ -46,7 +46,7 @@ describe('cachedDatastore', () => {
     await store.put(peers[0]!, bytes(8, 4))
     await store.delete(peers[0]!)
     await store.put(new Key('/peers/c'), bytes(8, 5))
-    await store.close()
+    await store.close?.()
     expect(await inner.has(peers[0]!)).toBe(false)
     expect(await inner.get(new Key('/peers/c'))).toEqual(bytes(8, 5))
   })
