@@ -144,14 +144,27 @@ function faultsSection(f) {
   if (f === undefined)
     return 'No report of the randomized fault run (`.reports/faults.json`): run `pnpm exec vitest run --project faults` or `pnpm --filter @chorus/faultcheck faults`.'
   const opsTotal = sum(f.operations)
-  const kinds = [...new Set([...Object.keys(f.faults), ...Object.keys(f.skipped)])].sort()
+  // reports written before the lab target have no target: they ran on loopback
+  const targetOf = (d) => d.target ?? 'loopback'
+  const byTarget =
+    f.byTarget ?? Object.fromEntries([['loopback', { runs: f.runs, faults: f.faults, skipped: f.skipped }]])
+  const targets = Object.keys(byTarget)
+  const TARGET_NAMES = {
+    loopback: 'loopback (agent processes on 127.0.0.1; partitions and loss by iptables on lo)',
+    lab: 'network lab (each agent in a network namespace of its own; a public site and a site behind a NAT router whose agents hold a relay reservation; partitions and loss by iptables in the namespaces)'
+  }
   const FAULT_NAMES = {
-    partition: 'partition of random halves (iptables on lo)',
+    partition: 'partition of random halves',
     kill: 'kill -9 and restart of an agent',
     loss: 'loss burst on one agent (iptables random drop)',
     wipe: "an agent's disk wiped (kill, data deleted, restart)",
-    relay: "a NATed agent's relay taken away"
+    relay:
+      "a NATed agent's relay taken away (cut from the relay it holds a reservation on, until the fault ends)"
   }
+  // every kind, those that did not come up included (0)
+  const kinds = [
+    ...new Set([...Object.keys(FAULT_NAMES), ...Object.keys(f.faults), ...Object.keys(f.skipped)])
+  ]
   const PROPERTY_NAMES = {
     'lost-write': 'no acknowledged write lost (every acknowledged version read back by number, same value)',
     'read-your-writes': 'a writer reads its own writes',
@@ -163,14 +176,15 @@ function faultsSection(f) {
   const seeds = f.details
     .map(
       (d) =>
-        `\`${d.seed}\` (${d.nodes} agents, ${n(d.durationMs / 1000)} s of faults, ${n(sum(d.operations))} operations, ${sum(d.violations)} violations${d.recoveryMs === null ? ', never recovered' : `, recovered in ${ms(d.recoveryMs)}`})`
+        `\`${d.seed}\` (${targetOf(d)}, ${d.nodes} agents, ${n(d.durationMs / 1000)} s of faults, ${n(sum(d.operations))} operations, ${sum(d.violations)} violations${d.recoveryMs === null ? ', never recovered' : `, recovered in ${ms(d.recoveryMs)}`})`
     )
     .join('; ')
   return `Figures from the latest randomized fault run in the manner of Jepsen (\`apps/faults\`,
-\`@chorus/faultcheck\`; mode \`${f.mode}\`, ${f.date}): real agent processes on 127.0.0.1, a seeded
-schedule of faults, clients writing and reading through the agents' HTTP API, every operation in
-a history, and a checker of the promised properties over it. Repeat a run with
-\`pnpm --filter @chorus/faultcheck faults --seed <seed> --nodes <n> --duration <s> --preset <mode>\`; a soak run with \`--soak\`.
+\`@chorus/faultcheck\`; mode \`${f.mode}\`, ${f.date}): real agent processes, a seeded schedule of
+faults, clients writing and reading through the agents' HTTP API, every operation in a history, and
+a checker of the promised properties over it. Targets: ${targets.map((t) => TARGET_NAMES[t] ?? t).join('; ')}.
+Repeat a run with
+\`pnpm --filter @chorus/faultcheck faults --target <target> --seed <seed> --nodes <n> --duration <s> --preset <mode>\`; a soak run with \`--soak\` (either target).
 
 ${table(
   ['', ''],
@@ -195,8 +209,11 @@ ${table(
 )}
 
 ${table(
-  ['fault', 'injected', 'skipped (target cannot)'],
-  kinds.map((k) => [FAULT_NAMES[k] ?? k, n(f.faults[k] ?? 0), n(f.skipped[k] ?? 0)])
+  ['fault', ...targets.flatMap((t) => [`injected (${t})`, `skipped (${t}: cannot)`])],
+  kinds.map((k) => [
+    FAULT_NAMES[k] ?? k,
+    ...targets.flatMap((t) => [n(byTarget[t].faults[k] ?? 0), n(byTarget[t].skipped[k] ?? 0)])
+  ])
 )}
 
 ${table(
