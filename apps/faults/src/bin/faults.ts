@@ -95,7 +95,7 @@ if (!report.valid) {
     say(`  ${v.property} ${v.address}: ${v.detail} (ops ${v.ops.join(', ')})`)
   for (const e of report.errors) say(`  error: ${e}`)
   say(
-    `FAILED. Repeat with: pnpm --filter @chorus/faultcheck faults --target ${target} --seed ${seed} --nodes ${nodes} --duration ${duration} --preset ${preset}`
+    `FAILED. Repeat with: pnpm --filter @chorus/faultcheck faults --target ${target} --seed ${seed} --nodes ${nodes} --duration ${duration} --settle ${settle} --preset ${preset}`
   )
   process.exit(1)
 }
