@@ -108,6 +108,11 @@ const FAULT_FINDINGS = [
     where: 'apps/node (agents under heavy machine load) — NOT DIAGNOSED',
     what: 'on this 2-core machine at a load average of 20 to 35, a few runs (seed 3, 5 agents, 60 s, preset full) ended with one or two agents whose every read still timed out (`UCXL-504-TIMEOUT`; hybrid: `DHTTimeoutError: real getValue timed out after 15000 ms`) 60 s after the faults, reads of their own addresses included.',
     fix: "re-run the seed on a quiet machine with `--keep` and read the agents' logs; load or a liveness bug."
+  },
+  {
+    where: 'apps/node in the network lab (soak, seed 15) — NOT DIAGNOSED',
+    what: "`faults --target lab --soak --seed 15 --duration 90` (7 agents: n0–n3 public, n4–n6 behind NAT; kills of n3, n2 and n1, a partition [1,2,6] | [0,3,4,5], loss bursts on n2 and n4, n6's relay taken away twice) ended with one `convergence` violation: 120 s after the faults, public agent n2 (killed and restarted at 37.8–63.8 s, then on the minority side of the partition) still answered `UCXL-504-TIMEOUT` for `ucxl://n0:backend_developer@faults:run/*^/c7-k0`, whose version 7 n0 acknowledged at 125.6 s (during the second relay fault). Every other agent read version 7, every version 1–7 read back by number (no lost write, no gap, no fork). Load average about 20; only two rounds of final reads fit in the settling time (each read may wait 15 s).",
+    fix: "re-run with `--keep` and read n2's log for that address (`pnpm --filter @chorus/faultcheck faults --target lab --soak --seed 15 --duration 90 --keep`): a read path that keeps timing out on one head after restarts and a partition, or load."
   }
 ]
 
