@@ -27,8 +27,41 @@ function seenOf(m: Metadata | undefined): VersionSeen | undefined {
 
 /** Whether the request certainly never reached the agent. */
 function neverSent(err: unknown): boolean {
-  const cause = (err as { cause?: { code?: unknown } }).cause
-  return cause?.code === 'ECONNREFUSED'
+  const e = err as { code?: unknown; cause?: { code?: unknown } }
+  return e.cause?.code === 'ECONNREFUSED' || e.code === 'ECONNREFUSED'
+}
+
+/** One request through the endpoint's own transport, bounded by `signal`. */
+async function viaTransport(
+  ep: NodeEndpoint & { request: NonNullable<NodeEndpoint['request']> },
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body: string | undefined,
+  timeoutMs: number,
+  signal: AbortSignal
+): Promise<{ status: number; text: string }> {
+  let onAbort: () => void = () => {}
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason)
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+  try {
+    const r = await Promise.race([
+      ep.request({
+        method,
+        path,
+        headers,
+        ...(body !== undefined ? { body } : {}),
+        timeoutMs: timeoutMs + 1_000
+      }),
+      aborted
+    ])
+    return { status: r.status, text: r.body }
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+    aborted.catch(() => undefined)
+  }
 }
 
 async function call(
@@ -39,24 +72,43 @@ async function call(
   timeoutMs: number
 ): Promise<{ status: number; json: Record<string, unknown> } | { error: unknown; timeout: boolean }> {
   const signal = AbortSignal.timeout(timeoutMs)
+  const headers = {
+    authorization: `Bearer ${ep.token}`,
+    ...(body !== undefined ? { 'content-type': 'application/json' } : {})
+  }
+  const payload = body !== undefined ? JSON.stringify(body) : undefined
   try {
-    const res = await fetch(`${ep.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${ep.token}`,
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {})
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      signal
-    })
-    const text = await res.text()
+    let status: number
+    let text: string
+    if (ep.request !== undefined) {
+      const r = await viaTransport(
+        { ...ep, request: ep.request },
+        method,
+        path,
+        headers,
+        payload,
+        timeoutMs,
+        signal
+      )
+      status = r.status
+      text = r.text
+    } else {
+      const res = await fetch(`${ep.url}${path}`, {
+        method,
+        headers,
+        ...(payload !== undefined ? { body: payload } : {}),
+        signal
+      })
+      status = res.status
+      text = await res.text()
+    }
     let json: Record<string, unknown> = {}
     try {
       json = text === '' ? {} : (JSON.parse(text) as Record<string, unknown>)
     } catch {
       json = {}
     }
-    return { status: res.status, json }
+    return { status, json }
   } catch (error) {
     return { error, timeout: signal.aborted }
   }

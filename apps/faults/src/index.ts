@@ -8,6 +8,24 @@ export {
   type OpType,
   type VersionSeen
 } from './history.js'
+export { LAB_API_PORT, LAB_P2P_PORT } from './lab/agents.js'
+export {
+  type LabSiteLayout,
+  labLayout,
+  labNodeName,
+  natNodes,
+  RELAY_CHAIN,
+  relayCutRules,
+  relayNodesOf
+} from './lab/layout.js'
+export {
+  closeLabTargets,
+  createLabTarget,
+  LAB_AGENT_ENV,
+  type LabNodeStatus,
+  type LabTarget,
+  type LabTargetInit
+} from './lab/target.js'
 export { CHORUS_NODE_BIN } from './loopback/agents.js'
 export { createLoopbackFirewall, iptablesAvailable, type LoopbackFirewall } from './loopback/iptables.js'
 export {
@@ -28,8 +46,15 @@ export {
   type Fault,
   type FaultKind,
   generateSchedule,
+  LAB_CI_SCHEDULE,
   type Schedule,
   type ScheduleInit
 } from './schedule.js'
-export type { AbortOptions, FaultTarget, NodeEndpoint } from './target.js'
+export type {
+  AbortOptions,
+  EndpointRequest,
+  EndpointTransport,
+  FaultTarget,
+  NodeEndpoint
+} from './target.js'
 export { addressFor, atVersion, createWorkload, type Workload, type WorkloadInit } from './workload.js'

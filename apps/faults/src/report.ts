@@ -6,6 +6,8 @@ import type { FaultRunReport } from './run.js'
 export interface FaultsReport {
   date: string
   mode: string
+  /** The targets of the runs (`loopback`, `lab`), each once, in run order. */
+  targets: string[]
   seeds: number[]
   runs: number
   nodes: number[]
@@ -14,6 +16,8 @@ export interface FaultsReport {
   finalReads: number
   faults: Record<string, number>
   skipped: Record<string, number>
+  /** Faults injected and skipped by kind, per target. */
+  byTarget: Record<string, { runs: number; faults: Record<string, number>; skipped: Record<string, number> }>
   violations: Record<string, number>
   totalViolations: number
   /** The longest recovery of any run (end of faults to every read correct), ms; null when a run never recovered. */
@@ -32,16 +36,23 @@ export function summarizeRuns(runs: FaultRunReport[]): FaultsReport {
   const faults: Record<string, number> = {}
   const skipped: Record<string, number> = {}
   const violations: Record<string, number> = {}
+  const byTarget: FaultsReport['byTarget'] = {}
   for (const r of runs) {
     add(operations, r.operations)
     add(faults, r.faults)
     add(skipped, r.skipped)
     add(violations, r.violations)
+    const t = byTarget[r.target] ?? { runs: 0, faults: {}, skipped: {} }
+    byTarget[r.target] = t
+    t.runs++
+    add(t.faults, r.faults)
+    add(t.skipped, r.skipped)
   }
   const recoveries = runs.map((r) => r.recoveryMs)
   return {
     date: new Date().toISOString(),
     mode: runs[0]?.mode ?? 'ci',
+    targets: Object.keys(byTarget),
     seeds: runs.map((r) => r.seed),
     runs: runs.length,
     nodes: runs.map((r) => r.nodes),
@@ -50,6 +61,7 @@ export function summarizeRuns(runs: FaultRunReport[]): FaultsReport {
     finalReads: runs.reduce((s, r) => s + r.finalReads, 0),
     faults,
     skipped,
+    byTarget,
     violations,
     totalViolations: Object.values(violations).reduce((a, b) => a + b, 0),
     longestRecoveryMs: recoveries.some((r) => r === null) ? null : Math.max(0, ...(recoveries as number[])),

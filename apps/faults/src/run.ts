@@ -10,6 +10,7 @@ import { dirname } from 'node:path'
 import { readContent } from './api.js'
 import { type CheckResult, checkHistory, type Violation } from './checker.js'
 import { createHistory, type History } from './history.js'
+import { createLabTarget } from './lab/target.js'
 import { createLoopbackTarget } from './loopback/target.js'
 import { type FaultEvent, playSchedule } from './nemesis.js'
 import { createRandom } from './prng.js'
@@ -34,9 +35,12 @@ export interface FaultRunInit {
   clientsPerNode?: number
   /** Schedule options beyond seed, nodes and duration. */
   schedule?: Omit<ScheduleInit, 'seed' | 'nodes' | 'durationMs'>
-  /** A target to run against; default a loopback target of `nodes` agent processes (closed afterwards). */
-  target?: FaultTarget
-  /** Keep the loopback target's files (their path is in the report). */
+  /**
+   * A target to run against, or which one to make of `nodes` agent processes (closed afterwards):
+   * `loopback` (127.0.0.1, the default) or `lab` (network namespaces, a NATed site; root only).
+   */
+  target?: FaultTarget | 'loopback' | 'lab'
+  /** Keep the target's files (their path is in the report). */
   keep?: boolean
   /** Write the whole history (JSON) here when the run fails, or always with `keep`. */
   historyFile?: string
@@ -48,6 +52,8 @@ export interface FaultRunInit {
 export interface FaultRunReport {
   seed: number
   mode: string
+  /** The target's name: `loopback`, `lab` (or what a custom target calls itself). */
+  target: string
   nodes: number
   clients: number
   durationMs: number
@@ -87,18 +93,21 @@ const pause = (ms: number) => new Promise((r) => setTimeout(r, ms))
 export async function runFaults(init: FaultRunInit): Promise<FaultRunReport> {
   const log = init.log ?? (() => {})
   const settleMs = init.settleMs ?? 60_000
-  const role = init.target?.role ?? 'backend_developer'
+  const given = typeof init.target === 'object' ? init.target : undefined
+  const role = given?.role ?? 'backend_developer'
+  const own = given === undefined
+  const made = { nodes: init.nodes, role, keep: init.keep === true, log }
+  const target: FaultTarget =
+    given ?? (init.target === 'lab' ? await createLabTarget(made) : await createLoopbackTarget(made))
   const schedule: Schedule = generateSchedule({
     ...init.schedule,
+    ...(target.relayNodes !== undefined ? { relayNodes: target.relayNodes } : {}),
     seed: init.seed,
     nodes: init.nodes,
     durationMs: init.durationMs
   })
   log(describeSchedule(schedule))
   const startedAt = new Date()
-  const own = init.target === undefined
-  const target =
-    init.target ?? (await createLoopbackTarget({ nodes: init.nodes, role, keep: init.keep === true, log }))
   const errors: string[] = []
   const history = createHistory()
   let events: FaultEvent[] = []
@@ -121,6 +130,8 @@ export async function runFaults(init: FaultRunInit): Promise<FaultRunReport> {
     // no fault may outlive the schedule, whatever failed on the way
     await target.heal().catch((e: Error) => errors.push(`heal: ${e.message}`))
     for (let n = 0; n < init.nodes; n++) {
+      if (!target.unsupported.has('relay') && (target.relayNodes ?? []).includes(n))
+        await target.restoreRelay(n).catch((e: Error) => errors.push(`relay back: ${e.message}`))
       if (!target.unsupported.has('loss'))
         await target.setLoss(n, 0).catch((e: Error) => errors.push(`loss off: ${e.message}`))
       if (target.endpoint(n) === undefined)
@@ -149,6 +160,7 @@ export async function runFaults(init: FaultRunInit): Promise<FaultRunReport> {
   const report: FaultRunReport = {
     seed: schedule.seed,
     mode: init.mode ?? 'ci',
+    target: target.name ?? 'custom',
     nodes: init.nodes,
     clients,
     durationMs: init.durationMs,
@@ -183,7 +195,7 @@ export async function runFaults(init: FaultRunInit): Promise<FaultRunReport> {
   }
   if (!report.valid)
     log(
-      `FAILED: seed ${report.seed}; repeat with --seed ${report.seed} --nodes ${init.nodes} --duration ${init.durationMs / 1000}`
+      `FAILED: seed ${report.seed}; repeat with --seed ${report.seed} --nodes ${init.nodes} --duration ${init.durationMs / 1000} --target ${report.target}`
     )
   return report
 }

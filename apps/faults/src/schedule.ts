@@ -33,6 +33,11 @@ export interface ScheduleInit {
   /** Shortest and longest quiet gap between faults, ms. Default 2 s and 6 s. */
   minGapMs?: number
   maxGapMs?: number
+  /**
+   * The nodes a `relay` fault can hit (NATed ones, reached through a relay). Default: every node.
+   * Drawing is unchanged by it: a relay fault's drawn node picks one of these.
+   */
+  relayNodes?: readonly number[]
   /** Loss probability range of a loss burst. Default 0.1 to 0.4. */
   minLoss?: number
   maxLoss?: number
@@ -50,12 +55,24 @@ export const CI_SCHEDULE = {
   maxGapMs: 4_000
 } as const satisfies Omit<ScheduleInit, 'seed' | 'nodes' | 'durationMs'>
 
+/**
+ * The CI-sized run on the network lab (`--preset ci --target lab`): as `CI_SCHEDULE`, with relay
+ * faults drawn as often as partitions and kills (the lab is the only target that has them).
+ */
+export const LAB_CI_SCHEDULE = {
+  ...CI_SCHEDULE,
+  weights: { wipe: 0, relay: 2 }
+} as const satisfies Omit<ScheduleInit, 'seed' | 'nodes' | 'durationMs'>
+
 const DEFAULT_WEIGHTS: Record<FaultKind, number> = { partition: 2, kill: 2, loss: 1, wipe: 1, relay: 1 }
 
 /** The schedule for `init.seed`: faults one after another, each followed by a quiet gap. */
 export function generateSchedule(init: ScheduleInit): Schedule {
   if (!Number.isInteger(init.nodes) || init.nodes < 2)
     throw new RangeError('a fault run needs at least 2 nodes')
+  const relayNodes = init.relayNodes ?? []
+  if (relayNodes.some((n) => !Number.isInteger(n) || n < 0 || n >= init.nodes))
+    throw new RangeError('a relay node is not a node of the run')
   const random = createRandom(init.seed)
   const weights = { ...DEFAULT_WEIGHTS, ...init.weights }
   const kinds = FAULT_KINDS.filter((k) => weights[k] > 0)
@@ -89,6 +106,8 @@ export function generateSchedule(init: ScheduleInit): Schedule {
     } else if (kind === 'loss') {
       const p = random.between(init.minLoss ?? 0.1, init.maxLoss ?? 0.4)
       faults.push({ kind, at, durationMs, node, probability: Math.round(p * 100) / 100 })
+    } else if (kind === 'relay' && relayNodes.length > 0) {
+      faults.push({ kind, at, durationMs, node: relayNodes[node % relayNodes.length] as number })
     } else faults.push({ kind, at, durationMs, node })
     at += durationMs + random.int(minGap, maxGap)
   }

@@ -10,6 +10,8 @@ export interface AbortOptions {
 }
 
 export interface FaultTarget {
+  /** What the target is, for the report (`loopback`, `lab`). Default `custom`. */
+  readonly name?: string
   /** Number of nodes. */
   readonly nodes: number
   /** Fault kinds this target cannot inject (scheduled ones are skipped and reported as skipped). */
@@ -38,11 +40,30 @@ export interface FaultTarget {
    * agent id. Default `n<node>`.
    */
   agentId?(node: number): string
+  /** The nodes a `relay` fault can hit (those reached through a relay). Default: every node. */
+  readonly relayNodes?: readonly number[]
   /** The role every node's agent holds (they must be able to read each other's records). Default `backend_developer`. */
   readonly role?: string
 }
 
 export interface NodeEndpoint {
+  /** The API's base URL (for the log when `request` is given). */
   url: string
   token: string
+  /**
+   * How to send a request when `fetch` to `url` cannot reach the API (the network lab: the API
+   * listens on the loopback of a namespace, reached through a forwarder). Default: `fetch`.
+   */
+  request?: EndpointTransport
 }
+
+export interface EndpointRequest {
+  method: string
+  path: string
+  headers: Record<string, string>
+  body?: string
+  timeoutMs: number
+}
+
+/** Sends one HTTP request; rejects when no answer came (its error's `code` says why when known). */
+export type EndpointTransport = (req: EndpointRequest) => Promise<{ status: number; body: string }>

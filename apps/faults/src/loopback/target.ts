@@ -99,6 +99,7 @@ export async function createLoopbackTarget(init: LoopbackTargetInit): Promise<Lo
   const unreachable = (kind: string) => new Error(`${kind} is not supported on this loopback target`)
 
   const target: LoopbackTarget = {
+    name: 'loopback',
     nodes: init.nodes,
     role,
     root,
