@@ -300,6 +300,7 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
         ranges,
         heldKeys: () => this.entries.size,
         recordHolder,
+        isServer,
         confirmed: (key, until) => {
           // a region sync confirmed the key's holders: its per-key check waits for the next sweep
           const e = this.entries.get(key)
