@@ -177,12 +177,9 @@ describe.skipIf(why !== undefined)('agents in a network lab of three sites, two 
     expect(direct, 'upgraded to a direct connection').toBe(true)
   }, 300_000)
 
-  // Skipped: a known bug, open in #19. A write acknowledged inside a NATed site during the
-  // partition has its three replicas on that site's nodes, which are DHT clients behind NAT;
-  // replication counts them healthy, so nothing moves the record to a reachable holder after
-  // healing, and outside readers cannot reach it (failed in 2 of 4 runs). Replica placement must
-  // prefer reachable holders before this runs again.
-  it.skip('a site partitioned for 30 s while both sides write: every acknowledged write readable everywhere after healing', async () => {
+  // A write acknowledged inside the NATed site has its copies on DHT clients only: replication
+  // counts no reachable replica there and pushes it to the servers once one connects again.
+  it('a site partitioned for 30 s while both sides write: every acknowledged write readable everywhere after healing', async () => {
     const inside = SITES.home
     const outside = [...SITES.office, ...SITES.branch]
     await lab.partition(inside, outside)

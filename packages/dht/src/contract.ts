@@ -118,6 +118,15 @@ export interface DHT {
    * Ids that do not decode are skipped. Optional: a DHT without a provider store lacks it.
    */
   noteProviders?(key: string, peers: readonly string[], options?: AbortOptions): Promise<void>
+  /**
+   * Whether the peer (this node's own id allowed) is a DHT server: one the rest of the network can
+   * reach and find by a lookup, where a record must sit to be readable by everyone. A client (a
+   * node behind NAT, mode `client`) is not. A `LibP2PDHT` answers from what it last heard of the
+   * peer (identify: whether it serves the kad protocol; a peer it never heard of is not one) and,
+   * for itself, from its own mode. Only a peer's own claim: a caller still decides who may hold
+   * what by distance and proof. Optional: without it every peer counts as a server.
+   */
+  isDHTServer?(peer: string): boolean
 }
 
 /** A record validator: throws (any error) when the record must not be stored. */

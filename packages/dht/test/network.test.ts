@@ -174,6 +174,32 @@ describe('a 10-node LibP2PDHT network on 127.0.0.1', () => {
     expect(stats.mode).toBe('server')
     expect(stats.uptime).toBeGreaterThan(0)
   }, 60_000)
+
+  it('isDHTServer: peers serving kad are servers; a node turned client stops being one for its peers', async () => {
+    const turning = net.nodes[7]!
+    // a peer connected to it hears of the change (identify push goes over open connections)
+    const observer = net.nodes.find((n) => n !== turning && n.getConnectedPeers().includes(turning.peerId))!
+    expect(observer.isDHTServer(observer.peerId)).toBe(true)
+    expect(observer.isDHTServer(turning.peerId)).toBe(true)
+    // an id never heard of is no server
+    expect(observer.isDHTServer('12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA')).toBe(false)
+    const heard = async (server: boolean): Promise<boolean> => {
+      for (let i = 0; i < 100; i++) {
+        if (observer.isDHTServer(turning.peerId) === server) return true
+        await new Promise((r) => setTimeout(r, 100))
+      }
+      return false
+    }
+    await turning.libp2p.services.dht.setMode('client')
+    try {
+      expect(turning.isDHTServer(turning.peerId)).toBe(false)
+      // identify push tells the connected peers that it no longer serves kad
+      expect(await heard(false)).toBe(true)
+    } finally {
+      await turning.libp2p.services.dht.setMode('server')
+    }
+    expect(await heard(true)).toBe(true)
+  }, 60_000)
 })
 
 describe('connected peers follow connections', () => {

@@ -286,6 +286,11 @@ class HybridDHTImpl implements HybridDHT {
       if (b.noteProviders !== undefined) await b.noteProviders(key, peers, options)
   }
 
+  /** The network backend's answer (the peers are its peers); every peer when it cannot tell. */
+  isDHTServer(peer: string): boolean {
+    return this.#backends[0]?.isDHTServer?.(peer) ?? true
+  }
+
   getValue(key: string, options: GetOptions = {}): Promise<Uint8Array> {
     return this.#op('getValue', options.signal, () => this.#reads.getValue(key, options))
   }

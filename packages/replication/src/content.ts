@@ -28,6 +28,10 @@ export interface LocalContentComponents {
   enqueue: (kind: JobKind, entry: Entry) => void
   /** Records a peer as a candidate provider of a key, seen now (the provider cache). */
   touchProvider: (key: string, peer: string) => void
+  /** This node's peer id. */
+  peerId: string
+  /** Whether the peer (this node included) is a DHT server: only copies on servers count. */
+  isServer: (peer: string) => boolean
   /** The health of a key with this many live holders. */
   healthOf: (actual: number) => ReplicationHealth
   log: Logger
@@ -87,9 +91,12 @@ export class LocalContent {
     const existing = entries.get(key)
     const previous = existing?.pinned === true ? entries.value(key) : undefined
     const fresh = value != null && (previous == null || !sameBytes(previous, value))
-    // the store's direct push already put this value on the target number of holders
+    // the store's direct push already put this value on the target number of holders (counted
+    // only on DHT servers: a copy on a client behind NAT is not readable by the network)
     const holders = [...new Set(options.holders ?? [])]
-    const placed = fresh && 1 + holders.length >= this.init.replicationFactor
+    const { isServer, peerId } = this.components
+    const reachable = (isServer(peerId) ? 1 : 0) + holders.filter(isServer).length
+    const placed = fresh && reachable >= this.init.replicationFactor
     const entry = newEntry(
       {
         key,
@@ -101,8 +108,8 @@ export class LocalContent {
         lastReprovided: placed ? now : existing?.lastReprovided,
         lastRepublished: existing?.lastRepublished,
         lastChecked: placed ? now : existing?.lastChecked,
-        lastActual: placed ? 1 + holders.length : existing?.lastActual,
-        lastHealth: placed ? this.components.healthOf(1 + holders.length) : existing?.lastHealth
+        lastActual: placed ? reachable : existing?.lastActual,
+        lastHealth: placed ? this.components.healthOf(reachable) : existing?.lastHealth
       },
       placed
         ? {

@@ -191,6 +191,20 @@ export class ContentEntries {
     return n
   }
 
+  /**
+   * A DHT server became reachable: the pinned keys last found short of reachable holders (health
+   * degraded or critical) are checked by `at`, held ones included. Returns how many rows changed.
+   */
+  bringForwardShort(at: number): number {
+    if (!this.writable) return 0
+    const changed = this.db?.bringForwardShort(at) ?? 0
+    for (const e of this.held.values()) {
+      if (e.pinned && e.lastHealth != null && e.lastHealth !== 'healthy')
+        e.nextRepairAt = Math.min(e.nextRepairAt, at)
+    }
+    return changed
+  }
+
   /** The records and bytes this node pinned because `peer` pushed them first. */
   usageOf(peer: string): PeerUsage {
     return this.db?.pushUsage(peer) ?? { records: 0, bytes: 0 }

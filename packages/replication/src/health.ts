@@ -1,7 +1,9 @@
 /**
- * Replication health: turns a checked provider list into a key's status (only providers that are
- * live and proved possession count), records the result on the managed entry (and emits `health`
- * when it changed).
+ * Replication health: turns a checked provider list into a key's status, records the result on the
+ * managed entry (and emits `health` when it changed). A replica counts only where the rest of the
+ * network can read it: a provider that is live, proved possession and is a DHT server, and this
+ * node's own pin only while it is a server itself. Copies on DHT clients (nodes behind NAT) are
+ * invisible to lookups: a key held only there is short of replicas and gets repaired.
  */
 import type { HealthEvent } from './api.js'
 import type { ContentEntries } from './entries.js'
@@ -11,6 +13,8 @@ export interface HealthComponents {
   entries: Pick<ContentEntries, 'get' | 'persist' | 'healthOf'>
   /** This node's peer id. */
   peerId: string
+  /** Whether the peer (this node included) is a DHT server. */
+  isServer: (peer: string) => boolean
   emitHealth: (event: HealthEvent) => void
 }
 
@@ -29,11 +33,13 @@ export class HealthTracker {
 
   /** Live holders, health and providers of the key; the managed entry (if any) remembers the check. */
   status(key: string, providers: ProviderInfo[]): ReplicationStatus {
-    const { entries, peerId: self } = this.components
+    const { entries, peerId: self, isServer } = this.components
     const entry = entries.get(key)
     const isLocal = entry?.pinned === true
-    const healthyProviders = providers.filter((p) => p.live && p.proven && p.peerId !== self).length
-    const actual = healthyProviders + (isLocal ? 1 : 0)
+    const healthyProviders = providers.filter(
+      (p) => p.live && p.proven && p.peerId !== self && isServer(p.peerId)
+    ).length
+    const actual = healthyProviders + (isLocal && isServer(self) ? 1 : 0)
     const health = entries.healthOf(actual)
     if (entry != null) {
       if (entry.lastHealth !== health) {

@@ -133,6 +133,11 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     const store = () => this.entries.store
     const offences = new Offences({ reputation: components.reputation, counters, log })
     const penalise = (peer: string, reason: ReplicationPenalty): void => offences.penalise(peer, reason)
+    // only copies on DHT servers are readable by the network (a DHT without the method: every peer)
+    const isServer = (peer: string): boolean => dht.isDHTServer?.(peer) ?? true
+    const servers = function* (peers: Iterable<string>): Iterable<string> {
+      for (const p of peers) if (isServer(p)) yield p
+    }
 
     this.entries = new ContentEntries({ dataDir: init?.dataDir, config })
     this.liveness = new PeerLiveness(
@@ -168,7 +173,7 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     const finderComponents = { verifier: this.verifier, providers: this.providers, quality, lifetime }
     this.finder = new ProviderFinder({ ...finderComponents, counters, log }, config)
     this.health = new HealthTracker(
-      { entries: this.entries, peerId, emitHealth: (e) => this.emit('health', e) },
+      { entries: this.entries, peerId, isServer, emitHealth: (e) => this.emit('health', e) },
       config
     )
     this.pusher = new Pusher(
@@ -176,6 +181,7 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
         messaging,
         dht,
         liveness: this.liveness,
+        isServer,
         recordHolder: (key, peer, digest) => this.providers.proven(key, peer, digest),
         penalise,
         emitReplicated: (e) => this.emit('replicated', e),
@@ -193,6 +199,7 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
         health: this.health,
         values: this.values,
         peerId,
+        isServer,
         emitHealth: (e) => this.emit('health', e),
         counters,
         log
@@ -205,6 +212,7 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
       {
         messaging,
         entries: this.entries,
+        isServer,
         forget: (peer) => {
           this.liveness.forget(peer)
           this.sweeper.forget(peer)
@@ -236,6 +244,8 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
         emitUnpinned: (e) => this.emit('unpinned', e),
         enqueue: (kind, entry) => this.scheduler.enqueue(kind, entry),
         touchProvider: (key, peer) => this.providers.touch(key, peer),
+        peerId,
+        isServer,
         healthOf: (actual) => this.entries.healthOf(actual),
         log
       },
@@ -248,7 +258,8 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
       select: components.select,
       succession: components.succession,
       peerId,
-      connected: () => this.liveness.connected(),
+      // whether this node is among a key's closest is judged among the servers it is connected to
+      connected: () => servers(this.liveness.connected()),
       isStarted,
       nominate: (key: string, peers: string[], at: number) => this.providers.nominate(key, peers, at),
       noteLive: (peer: string) => this.liveness.note(peer, true),
@@ -289,6 +300,7 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
         ranges,
         heldKeys: () => this.entries.size,
         recordHolder,
+        isServer,
         confirmed: (key, until) => {
           // a region sync confirmed the key's holders: its per-key check waits for the next sweep
           const e = this.entries.get(key)

@@ -1,7 +1,9 @@
 /**
- * The pusher: copies a value to peers over `/CHORUS/replicate/1.0.0`. Push targets are the peers
- * this node is connected to, ordered by XOR distance to the key (peers known to be down last);
- * only when they are too few is the DHT asked for the key's closest peers, once.
+ * The pusher: copies a value to peers over `/CHORUS/replicate/1.0.0`. Push targets are the DHT
+ * servers this node is connected to, ordered by XOR distance to the key (peers known to be down
+ * last); only when they are too few is the DHT asked for the key's closest peers, once. A DHT
+ * client (a node behind NAT) is never a target: lookups cannot reach it, so a copy there does not
+ * make the record readable.
  */
 import { errorText, type Logger, timeoutSignal } from '@chorus/common'
 import { type DHT, type PeerMessaging, sortByDistance } from '@chorus/dht'
@@ -26,6 +28,8 @@ export interface PusherComponents {
   messaging: Pick<PeerMessaging, 'peerId' | 'request'>
   dht: Pick<DHT, 'getClosestPeers'>
   liveness: PushLiveness
+  /** Whether the peer is a DHT server (only servers are push targets). */
+  isServer: (peer: string) => boolean
   /**
    * Records that a peer now holds the value of the key whose digest is given: it answered `ok`
    * to the push of exactly those bytes, which is its own statement that it holds them.
@@ -86,7 +90,7 @@ export class Pusher {
       const down = (p: string): number => (liveness.knownDown(p) ? 1 : 0)
       return sortByDistance(
         record.key,
-        [...new Set(peers)].filter((p) => !tried.has(p))
+        [...new Set(peers)].filter((p) => !tried.has(p) && this.components.isServer(p))
       ).sort((a, b) => down(a) - down(b))
     }
     let candidates = order(liveness.connected())

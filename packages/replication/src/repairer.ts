@@ -29,6 +29,8 @@ export interface RepairerComponents {
   values: Pick<RecordValues, 'read' | 'validate'>
   /** This node's peer id. */
   peerId: string
+  /** Whether the peer (this node included) is a DHT server: only copies on servers count. */
+  isServer: (peer: string) => boolean
   emitHealth: (event: HealthEvent) => void
   counters: Pick<ReplicationCounters, 'repairChecks' | 'lastRepairTime'>
   log: Logger
@@ -192,7 +194,9 @@ export class Repairer {
       )
     )
     const updated = liveKnown.filter((_, i) => settled[i]?.status === 'fulfilled')
-    const before = 1 + updated.length
+    // copies the network can read: on servers, this node's own only while it is one
+    const { isServer } = this.components
+    const before = (isServer(self) ? 1 : 0) + updated.filter(isServer).length
     const more =
       before < target
         ? await pusher.pushToClosest(entry, value, new Set(holders), target - before, signal)

@@ -413,6 +413,18 @@ export class ReplicationStore {
     return Number(r.changes)
   }
 
+  /**
+   * A DHT server became reachable: the pinned keys last found short of reachable holders come due
+   * by `at` (unless sooner). Returns how many rows it touched.
+   */
+  bringForwardShort(at: number): number {
+    const r = this.sql(
+      `UPDATE content SET next_repair_at = MIN(next_repair_at, ?)
+       WHERE last_health IN ('degraded', 'critical') AND value IS NOT NULL AND next_repair_at > ?`
+    ).run(at, at)
+    return Number(r.changes)
+  }
+
   deleteContent(key: string): void {
     this.sql('DELETE FROM content WHERE key = ?').run(key)
     this.sql('DELETE FROM providers WHERE key = ?').run(key)

@@ -40,11 +40,12 @@ export interface ReplicationStatus {
   /** Desired number of live holders. */
   targetReplicas: number
   /**
-   * Live holders now: providers that are reachable and proved possession of the value, plus this
-   * node when it holds the value.
+   * Live holders now: providers that are reachable, DHT servers and proved possession of the
+   * value, plus this node when it holds the value and is a DHT server. Copies on DHT clients (nodes
+   * behind NAT) do not count: lookups cannot reach them.
    */
   actualReplicas: number
-  /** Remote providers that are reachable and proved possession (this node not counted). */
+  /** Remote providers that are reachable, DHT servers and proved possession (this node not counted). */
   healthyProviders: number
   /** Last time this node announced the key, if ever. */
   lastReprovided: Date | undefined

@@ -2,7 +2,8 @@
  * `addContent` (LocalContent) after a store whose direct push already placed the value: with the
  * target number of holders it neither spreads nor announces at once (the push did both: the
  * holders noted themselves and this node as providers), and both jobs come due on their
- * schedule; with fewer holders, or none named, both run at once as before.
+ * schedule; with fewer holders, or none named, both run at once as before. Holders count only
+ * when they are DHT servers, this node included: a write placed on clients behind NAT is spread.
  */
 import { silentLogger } from '@chorus/common'
 import { createLocalDHT, type LocalDHT } from '@chorus/dht'
@@ -24,6 +25,8 @@ let entries: ContentEntries
 let content: LocalContent
 let queued: Array<[JobKind, string]>
 let touched: Array<[string, string]>
+/** The peers that are not DHT servers (clients behind NAT). */
+let clients: Set<string>
 
 beforeEach(() => {
   dht = createLocalDHT({ records: testRecords, peerId: SELF })
@@ -31,6 +34,7 @@ beforeEach(() => {
   entries.open()
   queued = []
   touched = []
+  clients = new Set()
   content = new LocalContent(
     {
       entries,
@@ -40,6 +44,8 @@ beforeEach(() => {
       emitUnpinned: () => {},
       enqueue: (kind, entry) => queued.push([kind, entry.key]),
       touchProvider: (key, peer) => touched.push([key, peer]),
+      peerId: SELF,
+      isServer: (peer) => !clients.has(peer),
       healthOf: (actual) => entries.healthOf(actual),
       log: silentLogger
     },
@@ -85,5 +91,22 @@ describe('addContent after a direct push', () => {
     ])
     expect(touched).toEqual([])
     expect(entries.get('/CHORUS/short')).toMatchObject({ fresh: true })
+  })
+
+  it('holders that are DHT clients, or this node as one, do not make the target: spread at once', async () => {
+    // a write inside a NATed site: the two peers that acknowledged it are clients
+    clients = new Set([A, B])
+    await content.add('/CHORUS/nat-peers', 5, 1, { value: testRecord('nat-peers'), holders: [A, B] })
+    // this node is the client: its own copy is no reachable replica either
+    clients = new Set([SELF])
+    await content.add('/CHORUS/nat-self', 5, 1, { value: testRecord('nat-self'), holders: [A, B] })
+    expect(queued).toEqual([
+      ['provide', '/CHORUS/nat-peers'],
+      ['repair', '/CHORUS/nat-peers'],
+      ['provide', '/CHORUS/nat-self'],
+      ['repair', '/CHORUS/nat-self']
+    ])
+    expect(entries.get('/CHORUS/nat-peers')).toMatchObject({ fresh: true })
+    expect(entries.get('/CHORUS/nat-self')).toMatchObject({ fresh: true })
   })
 })

@@ -162,6 +162,8 @@ describe('Pusher: repair targets', () => {
     refuse?: string[]
     closest?: string[]
     busy?: number
+    /** Peers that are DHT clients (behind NAT). */
+    clients?: string[]
   }) {
     const requests: string[] = []
     let busy = init.busy ?? 0
@@ -189,6 +191,7 @@ describe('Pusher: repair targets', () => {
           knownDown: (peer) => init.down?.includes(peer) ?? false,
           note: (peer, ok) => noted.push([peer, ok])
         },
+        isServer: (peer) => !(init.clients ?? []).includes(peer),
         recordHolder: () => {},
         penalise: () => {},
         emitReplicated: () => {},
@@ -242,5 +245,19 @@ describe('Pusher: repair targets', () => {
     const { p: p2, lookups: l2 } = pusher({ connected: [], closest: [] })
     expect(await p2.pushToClosest(record, value, new Set(), 2, signal)).toEqual([])
     expect(l2()).toBe(1)
+  })
+
+  it('never pushes to a DHT client, connected or found by the DHT: servers only', async () => {
+    const ranked = sortByDistance(KEY, PEERS)
+    // the two closest connected peers are clients behind NAT; so is one the DHT names
+    const clients = [ranked[0]!, ranked[1]!, ranked[4]!]
+    const { p, requests } = pusher({
+      connected: [ranked[0]!, ranked[1]!, ranked[2]!],
+      closest: [ranked[3]!, ranked[4]!],
+      clients
+    })
+    const pushed = await p.pushToClosest(record, value, new Set(), 3, signal)
+    expect(pushed.sort()).toEqual([ranked[2], ranked[3]].sort())
+    expect(requests.some((r) => clients.includes(r))).toBe(false)
   })
 })

@@ -66,6 +66,11 @@ export interface LibP2PDHT extends DHT, PeerMessaging {
   bootstrap(options?: AbortOptions & { peers?: string[] }): Promise<void>
   /** Whether the node takes part in a DHT (its routing table holds at least one peer). */
   isBootstrapped(): boolean
+  /**
+   * Whether the peer is a DHT server: it serves the kad protocol as last heard by identify (false
+   * for a peer never heard of); for this node's own id, whether it runs in server mode.
+   */
+  isDHTServer(peer: string): boolean
   /** Records (or refreshes) a peer in the known-peer table. */
   registerPeer(peerId: string, agentVersion: string, role: string, capabilities: string[]): void
   /**

@@ -44,6 +44,7 @@ import type { DHTStats, LibP2PDHT, PeerPenalty } from './api.js'
 import { Bootstrap, checkMultiaddr } from './bootstrap.js'
 import { ContentFetching } from './content-fetching.js'
 import { ContentRouting } from './content-routing.js'
+import { DHTServerTable } from './dht-servers.js'
 import { Discovery } from './discovery.js'
 import { admissionProtocol } from './handlers/admission.js'
 import {
@@ -143,6 +144,7 @@ class LibP2PDHTImpl implements LibP2PDHT {
   readonly #bootstrap: Bootstrap
   readonly #admission: Admission | undefined
   readonly #reachability: ReachabilityService
+  readonly #servers: DHTServerTable
   /** Started in this order after the node, stopped in reverse before it. */
   readonly #components: Array<{ start(): Promise<void>; stop(): Promise<void> }>
 
@@ -299,8 +301,10 @@ class LibP2PDHTImpl implements LibP2PDHT {
       },
       stop: async () => relayGate.unbind()
     }
+    this.#servers = new DHTServerTable({ node }, { kadProtocol })
     // admission opens the gate last of the guards: after messaging guarded kad-dht's protocol
     this.#components = [
+      this.#servers,
       this.#messaging,
       ...(this.#admission != null ? [this.#admission] : []),
       relayBinding,
@@ -429,6 +433,11 @@ class LibP2PDHTImpl implements LibP2PDHT {
 
   ping(peer: string | PeerInfo, options?: AbortOptions): Promise<number> {
     return this.#messaging.ping(peer, options)
+  }
+
+  isDHTServer(peer: string): boolean {
+    if (peer === this.peerId) return this.#run.started && this.#kad.getMode() === 'server'
+    return this.#servers.isServer(peer)
   }
 
   getConnectedPeers(): string[] {

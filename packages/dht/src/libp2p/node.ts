@@ -4,7 +4,7 @@ import { autoNAT } from '@libp2p/autonat'
 import { type CircuitRelayService, circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { dcutr } from '@libp2p/dcutr'
 import type { Identify } from '@libp2p/identify'
-import { identify } from '@libp2p/identify'
+import { identify, identifyPush } from '@libp2p/identify'
 import type { ConnectionGater, Libp2p, PeerInfo, PrivateKey } from '@libp2p/interface'
 import { type KadDHT, type KadDHTInit, kadDHT, passthroughMapper } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
@@ -25,6 +25,11 @@ export type ChorusServices = {
   dht: KadDHT
   ping: Ping
   identify: Identify
+  /**
+   * Identify push: tells connected peers when this node's protocols change, so a node that turns
+   * DHT client behind NAT (kad-dht withdraws its protocol) stops counting as a server for them.
+   */
+  identifyPush?: unknown
   /** Circuit relay v2 server (members only, while reachable: relay-gate.ts); absent when off. */
   relay?: CircuitRelayService
   autonat?: unknown
@@ -157,6 +162,7 @@ export async function buildNode(opts: BuildNodeOptions): Promise<ChorusLibp2p> {
     connectionMonitor: { pingTimeout: { minTimeout: PING_MIN_TIMEOUT_MS } },
     services: {
       identify: identify(),
+      identifyPush: identifyPush(),
       ping: ping({ ...PING_STREAM_LIMITS }),
       dht: kadDHT({
         protocol: `${opts.protocolPrefix}/kad/1.0.0`,

@@ -183,6 +183,11 @@ class LocalDHTImpl implements LocalDHT {
     return []
   }
 
+  /** One process, no reachability to tell apart: every peer counts as a server. */
+  isDHTServer(_peer: string): boolean {
+    return true
+  }
+
   async #validate(key: string, value: Uint8Array): Promise<void> {
     const rules = this.#init.records
     if (rules === undefined) return

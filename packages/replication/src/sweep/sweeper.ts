@@ -42,6 +42,11 @@ export interface SweeperComponents {
   /** How many keys this node holds (sets the region size). */
   heldKeys: () => number
   recordHolder: (key: string, peer: string, digest: Uint8Array) => void
+  /**
+   * Whether the peer (this node included) is a DHT server: only servers are exchanged with, and
+   * only copies on servers confirm a key's holders. Default: every peer is one.
+   */
+  isServer?: (peer: string) => boolean
   /** The key's holders were confirmed: its next per-key repair check may wait until `until`. */
   confirmed: (key: string, until: number) => void
   penalise: (peer: string, reason: ReplicationPenalty) => void
@@ -218,8 +223,11 @@ export class Sweeper {
     const found = await this.components.dht.getClosestPeers(keys[0]!.key, { signal })
     // the lookup's answer and the peers this node is connected to (the view the replicate
     // handler checks pushes against), the closest to the region's first key
+    const isServer = this.components.isServer ?? (() => true)
     const candidates = new Set([...found.map((p) => p.id), ...this.components.messaging.getConnectedPeers()])
     candidates.delete(self)
+    // clients behind NAT cannot be looked up: a copy there makes no key readable
+    for (const p of candidates) if (!isServer(p)) candidates.delete(p)
     const closest = sortByDistance(keys[0]!.key, [...candidates], { dropUndecodable: true })
     const peers = new PeerSet([self, ...closest.slice(0, MAX_SYNC_PEERS - 1)])
     // the factor, not factor + holderSlack: the slack is what a receiver tolerates, not a target
@@ -250,8 +258,9 @@ export class Sweeper {
     const now = Date.now()
     const until = now + withJitter(this.init.reprovideInterval, this.init.jitter)
     let confirmed = 0
+    const own = isServer(self) ? 1 : 0
     for (const [key, count] of holders) {
-      if (1 + count < this.init.replicationFactor) continue
+      if (own + count < this.init.replicationFactor) continue
       this.components.confirmed(key, until)
       confirmed++
     }
