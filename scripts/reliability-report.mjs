@@ -100,9 +100,9 @@ const FINDINGS = [
 // Maintained by hand: what the randomized fault runs found (apps/faults/README.md has the detail).
 const FAULT_FINDINGS = [
   {
-    where: 'packages/storage/src/write/write-path.ts (WritePath.knownHead) — OPEN',
+    where: 'packages/storage/src/write/write-path.ts (WritePath.knownHead) — FIXED in c3e36da, 3022c32',
     what: "a writer whose disk was wiped (node key and team files restored) takes the next version of its own addresses from its empty index and record store, so it signs a second version 1, 2, … with the same node key. The other agents refuse them as equivocation and ban it for 10 minutes (`peer banned`, reason `invalid-record`, `banMs` 600000), its stores time out, and it serves its forked chain to its own clients while the team serves the acknowledged one (checker: `fork`, two envelopes for version 1; `convergence`, the wiped agent cannot read the team's records). Seed 2, 5 agents, 60 s, preset full; reproduced alone with three agents (apps/faults/README.md).",
-    fix: 'a writer with no local chain for an address asks the network for its head (as a `*^` read does) before choosing a version, and refuses the store when it cannot tell; the CI run leaves disk wipes out until then (`--preset ci`).'
+    fix: 'done: a writer whose local index is new (created at this start) and holds no chain for an address asks the nearest connected peer for its head before choosing a version (`headsFromNetwork`); when no peer answers, the push is where a fork is refused. Seed 2 (5 agents, 60 s, preset full, agent 1 wiped) now ends with 0 violations (2026-12-06, loopback). The CI run still draws no wipes (`--preset ci`), to keep its seeds\' schedules; the soak and `--preset full` runs have them.'
   },
   {
     where: 'apps/node (agents under heavy machine load) — NOT DIAGNOSED',
