@@ -44,8 +44,11 @@ describe.skipIf(why !== undefined)('agents in a network lab of three sites, two 
 
   async function store(writer: string, key: string, content: string): Promise<boolean> {
     const res = await agent(writer)
-      .api('POST', '/v1/content', { address: addressOf(writer, key), content })
-      .catch(() => ({ status: 0 }))
+      .api<{ error?: { code?: string } }>('POST', '/v1/content', { address: addressOf(writer, key), content })
+      .catch((err: unknown) => ({ status: 0, body: { error: { code: String(err) } } }))
+    // a refusal's code says why (quorum, time-out, access) when a test fails on it
+    if (res.status !== 201)
+      console.warn(`${writer} store ${key}: HTTP ${res.status} ${res.body?.error?.code ?? ''}`)
     return res.status === 201
   }
 
