@@ -14,7 +14,7 @@ import {
   UnknownCreatorRoleError
 } from '../src/errors.js'
 import { AddressLocks } from '../src/write/address-locks.js'
-import { QuorumPush, reachedNearest, requiredAcks } from '../src/write/quorum-push.js'
+import { HEDGE_AFTER_MS, QuorumPush, reachedNearest, requiredAcks } from '../src/write/quorum-push.js'
 import { checkStore } from '../src/write/store-policy.js'
 
 const PEERS = [
@@ -115,6 +115,31 @@ describe('QuorumPush', () => {
     expect(asked).toHaveLength(4) // the quorum plus two spares at once
     expect(tasks.size).toBeGreaterThan(0) // the spares' pushes go on in the background
     await tasks.drain()
+  })
+
+  it('with `atOnce`, sends to no spare when the quorum answers in time; hedges with two when it does not', async () => {
+    // in time: the two nearest answer at once, nobody else is asked
+    const fast = pusher(async () => true)
+    expect((await fast.push.push('/CHORUS/ucxl/x', records, 2, 2)).peers).toHaveLength(2)
+    await fast.tasks.drain()
+    expect(fast.asked).toHaveLength(2)
+    // the two nearest hang (until the push's time-out): two spares go out after HEDGE_AFTER_MS
+    const slow = new Set<string>()
+    let slowAnswered = 0
+    const hedged = pusher(async (peer) => {
+      if (slow.size < 2 && !slow.has(peer)) slow.add(peer)
+      if (slow.has(peer)) {
+        await new Promise((r) => setTimeout(r, 3 * HEDGE_AFTER_MS))
+        slowAnswered++
+      }
+      return true
+    })
+    const outcome = await hedged.push.push('/CHORUS/ucxl/x', records, 2, 2)
+    // the quorum came from the spares, before either slow peer answered
+    expect(slowAnswered).toBe(0)
+    expect(new Set(outcome.peers)).toEqual(new Set(hedged.asked.slice(2, 4)))
+    expect(hedged.asked).toHaveLength(4)
+    await hedged.tasks.drain()
   })
 
   it('asks the next nearest peer for each one that refuses or fails, up to what is there', async () => {

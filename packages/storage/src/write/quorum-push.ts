@@ -29,6 +29,13 @@ export interface PushOutcome {
 }
 
 const NOTHING: PushOutcome = { peers: [], nearest: [], settled: Promise.resolve([]) }
+/**
+ * A push still short of the quorum this long after it started sends to two spare peers as well
+ * (a hedged request): a slow peer then costs this much latency, not the whole `directTimeout`,
+ * while a push that meets its quorum in time costs no copy beyond `atOnce`.
+ */
+export const HEDGE_AFTER_MS = 300
+const SPARES = 2
 
 /**
  * The write quorum's fast path: hands a store's records to the connected peers nearest the key
@@ -45,8 +52,9 @@ export class QuorumPush {
 
   /**
    * Pushes to `atOnce` peers at once (at least the quorum; default the quorum plus two spares),
-   * the next nearest for each one that refuses or fails (peers without the protocol, say), up to
-   * three times the quorum plus two. A peer that answers
+   * the next nearest for each one that refuses or fails (peers without the protocol, say), and
+   * two spares more when the quorum is not met within {@link HEDGE_AFTER_MS}; up to three times
+   * the quorum plus two peers in all. A peer that answers
    * BUSY is sent the same records again after the wait it asks for (within `directTimeout`): it
    * is saturated, not refusing, and its acknowledgement still counts. Resolves once `required`
    * peers stored the records, or all answered.
@@ -66,9 +74,11 @@ export class QuorumPush {
     return new Promise((resolve) => {
       let running = 0
       let done = false
+      let hedge: ReturnType<typeof setTimeout> | undefined
       const finish = (): void => {
         if (!done && (acked.length >= required || (running === 0 && queue.length === 0))) {
           done = true
+          clearTimeout(hedge)
           resolve({ peers: [...acked], nearest, settled: Promise.all(all).then(() => [...acked]) })
         }
       }
@@ -89,6 +99,12 @@ export class QuorumPush {
         this.#c.background.track(p)
       }
       for (let i = 0; i < Math.max(required, atOnce); i++) next()
+      if (!done && queue.length > 0) {
+        hedge = setTimeout(() => {
+          if (!done) for (let i = 0; i < SPARES; i++) next()
+        }, HEDGE_AFTER_MS)
+        hedge.unref?.()
+      }
       finish()
     })
   }
