@@ -39,6 +39,13 @@ describe('records bench metric readers', () => {
     const old = reprovideTraffic({ replication: { reprovideOperations: 9, republishOperations: 2 } })
     expect(old).toMatchObject({ messages: 11, bytes: undefined, operations: true })
     expect(reprovideTraffic({})).toMatchObject({ messages: 0, operations: true })
+    // the names the replication manager reports (its sweep counters), beside republishes that,
+    // with the sweep, only renew the node's own record store and send nothing
+    expect(
+      reprovideTraffic({
+        replication: { sweepMessagesSent: 40, sweepBytesSent: 9000, republishOperations: 2000 }
+      })
+    ).toEqual({ messages: 40, bytes: 9000, source: 'sweepMessagesSent', operations: false })
   })
 
   it('counts repair bytes with the anti-entropy summaries when counted', () => {
@@ -52,6 +59,12 @@ describe('records bench metric readers', () => {
         replication: { repairBytes: 100, repairMessages: 2, antiEntropyBytes: 50, antiEntropyMessages: 3 }
       })
     ).toMatchObject({ bytes: 150, messages: 5 })
+    // the sweep's record batches and summaries are the refill
+    expect(
+      repairTraffic({
+        replication: { repairBytes: 100, repairMessages: 2, sweepBytesSent: 900, sweepMessagesSent: 4 }
+      })
+    ).toEqual({ bytes: 1000, messages: 6, source: 'repairBytes + sweepBytesSent' })
   })
 
   it('is idle only when no background queue it knows of is busy', () => {

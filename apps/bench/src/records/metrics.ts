@@ -66,9 +66,11 @@ export function reprovideTraffic(status: Json): Traffic {
   const r = obj(status.replication)
   const sweep = obj(r.sweep)
   const messages =
-    first(r, ['sweepMessages', 'reprovideMessages']) ?? first(sweep, ['messages', 'messagesSent'])
+    first(r, ['sweepMessagesSent', 'sweepMessages', 'reprovideMessages']) ??
+    first(sweep, ['messages', 'messagesSent'])
   if (messages !== undefined) {
-    const bytes = first(r, ['sweepBytes', 'reprovideBytes']) ?? first(sweep, ['bytes', 'bytesSent'])
+    const bytes =
+      first(r, ['sweepBytesSent', 'sweepBytes', 'reprovideBytes']) ?? first(sweep, ['bytes', 'bytesSent'])
     return { messages: messages.value, bytes: bytes?.value, source: messages.name, operations: false }
   }
   const ops = (num(r.reprovideOperations) ?? 0) + (num(r.republishOperations) ?? 0)
@@ -89,10 +91,11 @@ export function repairTraffic(status: Json): { bytes: number; messages: number; 
   const ae = obj(r.antiEntropy)
   const pushed = num(r.repairBytes) ?? 0
   const summary =
-    first(r, ['antiEntropyBytes', 'summaryBytes', 'syncBytes']) ?? first(ae, ['bytes', 'bytesSent'])
+    first(r, ['sweepBytesSent', 'antiEntropyBytes', 'summaryBytes', 'syncBytes']) ??
+    first(ae, ['bytes', 'bytesSent'])
   const messages =
     (num(r.repairMessages) ?? 0) +
-    (first(r, ['antiEntropyMessages', 'summaryMessages', 'syncMessages'])?.value ??
+    (first(r, ['sweepMessagesSent', 'antiEntropyMessages', 'summaryMessages', 'syncMessages'])?.value ??
       first(ae, ['messages', 'messagesSent'])?.value ??
       0)
   return {
