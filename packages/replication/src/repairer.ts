@@ -153,7 +153,11 @@ export class Repairer {
     result.pushedTo = pushedTo
     result.after = before + pushedTo.length
     entry.repairFailures = result.after >= target ? 0 : entry.repairFailures + 1
-    entry.nextRepairAt = this.nextCheck(entry.repairFailures)
+    // no copy the network can read (say, written behind a NAT during a partition): retried at the
+    // shortest back-off, so it reaches the servers soon after they are reachable again
+    entry.nextRepairAt = this.nextCheck(
+      result.after === 0 ? Math.min(1, entry.repairFailures) : entry.repairFailures
+    )
     entry.lastActual = result.after
     entry.lastHealth = entries.healthOf(result.after)
     entries.persist(entry)

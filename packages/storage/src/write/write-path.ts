@@ -35,12 +35,6 @@ import type { QuorumPush } from './quorum-push.js'
 import { type CheckedStore, checkStore, checkWriteRule } from './store-policy.js'
 
 const utf8 = new TextEncoder()
-/**
- * Peers asked for the head of an address this node has no record of: the nearest connected one,
- * which every push of the address reaches first. One round trip per new address (asking more, in
- * turn, costs one more for each that has none: every new address).
- */
-const HEAD_PEERS = 1
 
 export interface WritePathComponents {
   dht: Pick<DHT, 'putValue' | 'provide'>
@@ -170,12 +164,8 @@ export class WritePath {
       this.#c.logger?.debug({ err: (err as Error).message }, 'local head lookup failed')
     }
     // an index kept from before knows every version this node signed: only a new one asks
-    if (
-      best === undefined &&
-      local.length === 0 &&
-      this.#init.headsFromNetwork === true &&
-      this.#c.local.createdNow !== false
-    ) {
+    const ask = this.#init.headsFromNetwork === true && this.#c.local.createdNow !== false
+    if (best === undefined && local.length === 0 && ask) {
       local = await this.#networkHead(key, signal)
     }
     for (const c of this.#c.candidates.verify(key, local)) {
@@ -197,7 +187,7 @@ export class WritePath {
    * connected, none serving records), the store goes on: its push is then where a fork is refused.
    */
   async #networkHead(key: string, signal: AbortSignal): Promise<ReceivedValue[]> {
-    const peers = this.#c.candidates.nearestConnected(key).slice(0, HEAD_PEERS)
+    const peers = this.#c.candidates.nearestConnected(key).slice(0, 1)
     if (peers.length === 0) return []
     return (await this.#c.candidates.firstAnswer(key, peers, signal)) ?? []
   }
