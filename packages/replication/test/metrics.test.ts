@@ -147,7 +147,10 @@ describe('replication metrics on 5 real nodes', () => {
     const afterSecond = outsider.getMetrics()
     expect(afterSecond.providerLookups).toBe(afterFirst.providerLookups)
     expect(afterSecond.providerCacheHits).toBe(afterFirst.providerCacheHits + 1)
-    expect(new Set(again.map((p) => p.peerId))).toEqual(new Set(found.map((p) => p.peerId)))
+    // every provider of the first answer (the cache may have learned more in between: pushes and
+    // the sweep note holders in the background)
+    const againIds = new Set(again.map((p) => p.peerId))
+    for (const p of found) expect(againIds.has(p.peerId)).toBe(true)
     expect((await outsider.findProviders(KEY, 1)).length).toBe(1)
   }, 60_000)
 })
