@@ -52,6 +52,20 @@ const result: LabResult = {
   durationMs: 200_000
 }
 
+/** BENCHMARKS.md of a run whose only package is apps/bench with these results. */
+function benchmarksMdOf(results: PackageResults): string {
+  return generateBenchmarksMd(
+    {
+      date: '2026-12-06T20:30:00Z',
+      quick: false,
+      machine: { cpus: 2, cpuModel: 'x', node: 'v24' },
+      durationMs: 1,
+      packages: [{ package: '@chorus/bench', dir: 'apps/bench', status: 'measured', results }]
+    },
+    { runFile: 'bench-results/x.json', chartsDir: 'docs/bench', charts: [] }
+  )
+}
+
 describe('lab bench settings', () => {
   it('reads samples, loss and conditions from the environment and leaves bad values out', () => {
     expect(labOptionsFromEnv({})).toEqual({})
@@ -117,28 +131,12 @@ describe('lab bench report', () => {
   })
 
   it('is a section of BENCHMARKS.md', () => {
-    const md = generateBenchmarksMd(
-      {
-        date: '2026-12-06T20:30:00Z',
-        quick: false,
-        machine: { cpus: 2, cpuModel: 'x', node: 'v24' },
-        durationMs: 1,
-        packages: [
-          {
-            package: '@chorus/bench',
-            dir: 'apps/bench',
-            status: 'measured',
-            results: {
-              package: '@chorus/bench',
-              date: 'd',
-              results: labFigures(result),
-              details: { lab: result }
-            }
-          }
-        ]
-      },
-      { runFile: 'bench-results/x.json', chartsDir: 'docs/bench', charts: [] }
-    )
+    const md = benchmarksMdOf({
+      package: '@chorus/bench',
+      date: 'd',
+      results: labFigures(result),
+      details: { lab: result }
+    })
     expect(md).toContain('## Lab benchmark (apps/bench)')
     expect(md).toContain('### Relayed')
   })
@@ -191,23 +189,7 @@ describe('an --only run of apps/bench', () => {
   })
 
   it('says in BENCHMARKS.md when the parts were measured at different times', () => {
-    const md = generateBenchmarksMd(
-      {
-        date: '2026-12-06T20:30:00Z',
-        quick: false,
-        machine: { cpus: 2, cpuModel: 'x', node: 'v24' },
-        durationMs: 1,
-        packages: [
-          {
-            package: '@chorus/bench',
-            dir: 'apps/bench',
-            status: 'measured',
-            results: mergePartialRun(previous, current, 'lab')
-          }
-        ]
-      },
-      { runFile: 'bench-results/x.json', chartsDir: 'docs/bench', charts: [] }
-    )
+    const md = benchmarksMdOf(mergePartialRun(previous, current, 'lab'))
     expect(md).toContain('measured at different times')
     expect(md).toContain('simulation 2026-12-01T00:00:00Z, lab 2026-12-06T20:00:00Z')
   })
