@@ -8,6 +8,11 @@
  * again), the keys last found short of reachable holders are checked within a second instead of
  * after their repair back-off, so a record written where no server could be reached moves to the
  * servers as soon as one can be.
+ *
+ * A server that turns client (AutoNAT found it behind NAT again, say once a partition that let
+ * its own site dial it healed) is a departure too, though it stays connected: its copies no
+ * longer count. When this node itself turns client, every key it holds is checked, spread over
+ * a few seconds: its own copy counted in each of them.
  */
 import type { Logger } from '@chorus/common'
 import type { PeerMessaging } from '@chorus/dht'
@@ -16,11 +21,15 @@ import { withJitter } from './timing.js'
 
 /** The checks of a departed holder's keys come due within this much. */
 const DEPARTURE_SPREAD_MS = 500
+/** The checks of every held key, when this node turns client, come due within this much. */
+const SELF_CLIENT_SPREAD_MS = 5_000
 
 export interface DepartureWatchComponents {
   messaging: Pick<PeerMessaging, 'getConnectedPeers'>
-  entries: Pick<ContentEntries, 'markPeerDeparted' | 'bringForwardShort'>
-  /** Whether the peer is a DHT server (one the network can reach and look up). */
+  entries: Pick<ContentEntries, 'markPeerDeparted' | 'bringForwardShort' | 'bringForwardAll'>
+  /** This node's peer id. */
+  self: string
+  /** Whether the peer (this node included) is a DHT server (one the network can reach and look up). */
   isServer: (peer: string) => boolean
   /** Forgets the peer's cached liveness, so the next check probes it. */
   forget: (peer: string) => void
@@ -38,6 +47,8 @@ export class DepartureWatch {
   private lastConnected: Set<string> | undefined
   /** The connected DHT servers at the last call. */
   private lastServers: Set<string> | undefined
+  /** Whether this node was a DHT server at the last call. */
+  private wasServer: boolean | undefined
 
   constructor(components: DepartureWatchComponents, init: DepartureWatchInit) {
     this.components = components
@@ -51,8 +62,15 @@ export class DepartureWatch {
     const previous = this.lastConnected
     this.lastConnected = current
     if (previous == null || !this.init.enableAutoReplication) return
+    const { isServer, self } = this.components
+    const server = isServer(self)
+    if (this.wasServer === true && !server) {
+      const keys = entries.bringForwardAll(now, SELF_CLIENT_SPREAD_MS)
+      if (keys > 0) log.info({ keys }, 'replication: this node turned DHT client; its keys are checked')
+    }
+    this.wasServer = server
     // a connected server new since the last call (identify may tell a peer is one after it connected)
-    const servers = new Set([...current].filter((p) => this.components.isServer(p)))
+    const servers = new Set([...current].filter((p) => isServer(p)))
     const before = this.lastServers
     this.lastServers = servers
     const arrived = before == null ? undefined : [...servers].find((p) => !before.has(p))
@@ -61,17 +79,29 @@ export class DepartureWatch {
       if (keys > 0) log.debug({ peer: arrived, keys }, 'replication: a DHT server connected')
     }
     for (const peer of previous) {
-      if (current.has(peer)) continue
+      if (current.has(peer)) {
+        // still connected but no longer a server: its copies stopped counting
+        if (before?.has(peer) === true && !servers.has(peer)) this.departed(peer, now, 'turned DHT client')
+        continue
+      }
       this.components.forget(peer)
-      // one statement for all its keys, their checks spread over half a second: a peer that held
-      // many keys must not block the event loop with a write per key
-      const affected = entries.markPeerDeparted(peer, now, DEPARTURE_SPREAD_MS)
-      if (affected > 0) log.debug({ peer, keys: affected }, 'replication: a co-holder disconnected')
+      this.departed(peer, now, 'disconnected')
     }
+  }
+
+  /**
+   * One statement for all the peer's keys, their checks spread over half a second: a peer that
+   * held many keys must not block the event loop with a write per key.
+   */
+  private departed(peer: string, now: number, why: string): void {
+    const affected = this.components.entries.markPeerDeparted(peer, now, DEPARTURE_SPREAD_MS)
+    if (affected > 0)
+      this.components.log.debug({ peer, keys: affected, why }, 'replication: a co-holder left')
   }
 
   reset(): void {
     this.lastConnected = undefined
     this.lastServers = undefined
+    this.wasServer = undefined
   }
 }

@@ -192,6 +192,17 @@ export class ContentEntries {
   }
 
   /**
+   * Every pinned key is checked by `at` plus up to `spreadMs` (unless sooner): this node's own
+   * copy stopped counting. Returns how many rows changed.
+   */
+  bringForwardAll(at: number, spreadMs: number): number {
+    if (!this.writable) return 0
+    const changed = this.db?.bringForwardAll(at, spreadMs) ?? 0
+    for (const e of this.held.values()) if (e.pinned) e.nextRepairAt = Math.min(e.nextRepairAt, at + spreadMs)
+    return changed
+  }
+
+  /**
    * A DHT server became reachable: the pinned keys last found short of reachable holders (health
    * degraded or critical) are checked by `at`, held ones included. Returns how many rows changed.
    */

@@ -212,6 +212,7 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
       {
         messaging,
         entries: this.entries,
+        self: peerId,
         isServer,
         forget: (peer) => {
           this.liveness.forget(peer)

@@ -413,6 +413,15 @@ export class ReplicationStore {
     return Number(r.changes)
   }
 
+  /** Every pinned key comes due by `at` plus up to `spreadMs` (unless sooner). Returns how many rows changed. */
+  bringForwardAll(at: number, spreadMs: number): number {
+    const r = this.sql(
+      `UPDATE content SET next_repair_at = MIN(next_repair_at, ? + abs(random() % ?))
+       WHERE value IS NOT NULL AND next_repair_at > ?`
+    ).run(at, Math.max(1, Math.floor(spreadMs)), at)
+    return Number(r.changes)
+  }
+
   /**
    * A DHT server became reachable: the pinned keys last found short of reachable holders come due
    * by `at` (unless sooner). Returns how many rows it touched.

@@ -128,6 +128,7 @@ describe('a DHT server connecting brings the short keys forward', () => {
       {
         messaging: { getConnectedPeers: () => connected.peers },
         entries,
+        self: SELF,
         isServer,
         forget: () => {},
         log: silentLogger
@@ -171,5 +172,42 @@ describe('a DHT server connecting brings the short keys forward', () => {
     clients.delete(S)
     w.check(now)
     expect(entries.get('/CHORUS/short')!.nextRepairAt).toBeLessThanOrEqual(now + 1_000)
+  })
+
+  // the lab's partition: a NATed site cut off, its members reach each other directly, AutoNAT
+  // takes them for public servers, and a write there is placed on them only; healed, they are
+  // clients again and what they hold must move to the servers
+  it('a connected server that turns client is a departure: the keys it holds are checked', () => {
+    pin('/CHORUS/held-by-a', 'healthy')
+    pin('/CHORUS/not-held', 'healthy')
+    entries.store!.touchProvider('/CHORUS/held-by-a', A, Date.now())
+    const connected = { peers: [A, S] }
+    const w = watch(connected)
+    const now = Date.now()
+    w.check(now)
+    w.check(now)
+    expect(entries.get('/CHORUS/held-by-a')!.nextRepairAt).toBeGreaterThan(now + HOUR / 2)
+    clients = new Set([A])
+    w.check(now)
+    expect(entries.get('/CHORUS/held-by-a')!.nextRepairAt).toBeLessThanOrEqual(now + 1_000)
+    expect(entries.get('/CHORUS/not-held')!.nextRepairAt).toBeGreaterThan(now + HOUR / 2)
+  })
+
+  it('this node turning client checks every key it holds, spread over a few seconds', () => {
+    for (let i = 0; i < 20; i++) pin(`/CHORUS/key-${i}`, 'healthy')
+    const connected = { peers: [S] }
+    const w = watch(connected)
+    const now = Date.now()
+    w.check(now)
+    w.check(now)
+    clients = new Set([SELF])
+    w.check(now)
+    const due = Array.from({ length: 20 }, (_, i) => entries.get(`/CHORUS/key-${i}`)!.nextRepairAt)
+    for (const d of due) expect(d).toBeLessThanOrEqual(now + 5_000)
+    expect(new Set(due).size, 'spread, not all at once').toBeGreaterThan(1)
+    // turning server again changes nothing by itself
+    clients = new Set()
+    w.check(now + 10_000)
+    expect(entries.get('/CHORUS/key-0')!.nextRepairAt).toBe(due[0])
   })
 })

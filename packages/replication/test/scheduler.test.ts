@@ -299,6 +299,7 @@ describe('departure watch', () => {
       {
         messaging: { getConnectedPeers: () => connected },
         entries,
+        self: 'peer-self',
         isServer: () => true,
         forget: (peer) => forgotten.push(peer),
         log: silentLogger
