@@ -68,8 +68,10 @@ export interface ReplicationConfig extends SweepConfig {
   republishInterval: number
   /**
    * How often every held key's live holders are counted and, when too few, repaired, in ms (10 min).
-   * Only with `enableSweep: false`: the sweep checks healthy keys region by region instead, and a
-   * departed holder brings its keys' checks forward either way.
+   * With `enableSweep` (the default) it is the sweep's pass interval instead (when shorter than
+   * `reprovideInterval`): every region's copies are compared with its holders' by one summary per
+   * region and peer, and only what differs moves; a departed holder brings its keys' per-key
+   * checks forward either way.
    * @default 600_000
    */
   repairInterval: number

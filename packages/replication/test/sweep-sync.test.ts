@@ -131,7 +131,7 @@ const region0 = regionOf(new Uint8Array(32), 0)
 
 /** The sender's side of a sync, with the messaging going straight to the receiver's server. */
 function exchange(from: Side, to: Side, answer?: (body: Uint8Array) => Promise<Uint8Array>) {
-  const ex = new Exchanges({ ...config, protocol: PROTOCOL })
+  const ex = new Exchanges({ ...config, protocol: PROTOCOL, passInterval: config.reprovideInterval })
   const holders: Array<[string, string]> = []
   const tally = { messages: 0, bytes: 0 }
   const run = async () => {

@@ -58,19 +58,20 @@ export interface Traffic {
 }
 
 /**
- * Reprovide/republish traffic so far, summed over nodes: the sweep's message and byte counters when
- * the node has them, else the per-key reprovide and republish operations (each one kad provide or
+ * Reprovide/republish traffic so far, summed over nodes: the sweep's reprovide-pass message and
+ * byte counters when the node has them (its anti-entropy passes between are repair, not reprovide), else the per-key reprovide and republish operations (each one kad provide or
  * put: several messages, converted by the caller).
  */
 export function reprovideTraffic(status: Json): Traffic {
   const r = obj(status.replication)
   const sweep = obj(r.sweep)
   const messages =
-    first(r, ['sweepMessagesSent', 'sweepMessages', 'reprovideMessages']) ??
+    first(r, ['sweepReprovideMessagesSent', 'sweepMessagesSent', 'sweepMessages', 'reprovideMessages']) ??
     first(sweep, ['messages', 'messagesSent'])
   if (messages !== undefined) {
     const bytes =
-      first(r, ['sweepBytesSent', 'sweepBytes', 'reprovideBytes']) ?? first(sweep, ['bytes', 'bytesSent'])
+      first(r, ['sweepReprovideBytesSent', 'sweepBytesSent', 'sweepBytes', 'reprovideBytes']) ??
+      first(sweep, ['bytes', 'bytesSent'])
     return { messages: messages.value, bytes: bytes?.value, source: messages.name, operations: false }
   }
   const ops = (num(r.reprovideOperations) ?? 0) + (num(r.republishOperations) ?? 0)

@@ -4,9 +4,10 @@ import { InvalidArgumentError } from '../errors.js'
 
 export interface SweepConfig {
   /**
-   * Reprovide, republish and repair of healthy keys by a keyspace sweep (one closest-peers lookup
-   * per region and one summary exchange per target peer, spread over `reprovideInterval`) instead
-   * of per-key provides, puts and checks. A key's first provide stays immediate.
+   * Reprovide, republish and repair of healthy keys by a keyspace sweep instead of per-key
+   * provides, puts and checks: a pass every `repairInterval` (at most `reprovideInterval`) with
+   * one summary exchange per region and target peer, and one closest-peers lookup per region on
+   * one pass per `reprovideInterval`. A key's first provide stays immediate.
    * @default true
    */
   enableSweep: boolean

@@ -18,6 +18,10 @@ export interface SweepCursor {
   regions: number
   messages: number
   bytes: number
+  /** Whether the current pass looks up each region's closest peers (a reprovide). Default true. */
+  lookups?: boolean
+  /** When the last pass that looked up began (ms). */
+  lastLookupPass?: number
 }
 
 const FILE = 'sweep-cursor.json'
@@ -41,7 +45,9 @@ export class CursorFile {
         bits: Math.min(32, n(c.bits)),
         regions: n(c.regions),
         messages: n(c.messages),
-        bytes: n(c.bytes)
+        bytes: n(c.bytes),
+        lookups: c.lookups !== false,
+        lastLookupPass: n(c.lastLookupPass)
       }
     } catch {
       return undefined

@@ -69,7 +69,8 @@ export interface ExchangeInit {
   protocol: string
   requestTimeout: number
   maxRecordBytes: number
-  reprovideInterval: number
+  /** The sweep's pass interval: a summary the peer confirmed within half of it is not sent again. */
+  passInterval: number
 }
 
 export class Exchanges {
@@ -102,7 +103,7 @@ export class Exchanges {
     const root = rootOf(mine)
     const recentKey = `${peer}:${region.bits}:${hex(region.lo)}`
     const seen = this.recent.get(recentKey)
-    if (seen?.root === hex(root) && Date.now() - seen.at < this.init.reprovideInterval / 2) return set
+    if (seen?.root === hex(root) && Date.now() - seen.at < this.init.passInterval / 2) return set
     const scope = { prefix: prefixBytes(region), bits: region.bits, peers: peers.ids, depth }
     const nonce = newNonce()
     const summary = await this.send(

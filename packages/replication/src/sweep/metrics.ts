@@ -1,11 +1,18 @@
 /** The sweep's counters, part of `ReplicationMetrics` (and so of the agent's `/metrics`). */
 
 export interface SweepMetrics {
-  /** Regions swept (one closest-peers lookup each), and full passes over the held keys. */
+  /** Regions swept, and full passes over the held keys. */
   sweepRegions: number
   sweepPasses: number
   /** Sync requests this node sent (summaries, leaf lists, record batches). */
   sweepMessagesSent: number
+  /**
+   * Of those, the ones sent on reprovide passes (the passes that look up each region's closest
+   * peers, one per `reprovideInterval`), and their bytes (requests and answers): the reprovide's own traffic, without the
+   * anti-entropy passes between.
+   */
+  sweepReprovideMessagesSent: number
+  sweepReprovideBytesSent: number
   /** Sync requests this node answered. */
   sweepMessagesReceived: number
   /** Bytes of sweep traffic this node wrote: its sync requests and its answers to others'. */
@@ -30,6 +37,8 @@ export function createSweepCounters(): SweepMetrics {
     sweepRegions: 0,
     sweepPasses: 0,
     sweepMessagesSent: 0,
+    sweepReprovideMessagesSent: 0,
+    sweepReprovideBytesSent: 0,
     sweepMessagesReceived: 0,
     sweepBytesSent: 0,
     sweepBytesReceived: 0,

@@ -2,12 +2,16 @@
  * The keyspace sweep: reprovide, republish and repair of healthy keys, with work per interval
  * that grows with regions and peers, not with keys (after go-libp2p-kad-dht's reprovide sweep).
  *
- * Every `reprovideInterval` one pass walks this node's pinned keys in keyspace order, region by
- * region (prefix length: `regionBits` in `keyspace.ts`). A region is due at
- * `passStart + f × reprovideInterval`, f its lower bound's fraction of the keyspace, so regions
- * go at a constant rate over the interval, never in a burst; empty regions cost nothing. Per
- * region: one closest-peers lookup (for the region's first key; with the connected peers, the
- * closest 32 are the region's peer set), then for each peer of the set that should hold some
+ * Every pass interval (the shorter of `repairInterval` and `reprovideInterval`) one pass walks
+ * this node's pinned keys in keyspace order, region by region (prefix length: `regionBits` in
+ * `keyspace.ts`). A region is due at `passStart + f × interval`, f its lower bound's fraction of
+ * the keyspace, so regions go at a constant rate over the interval, never in a burst; empty
+ * regions cost nothing. Per region: on a pass that reprovides (one every `reprovideInterval`),
+ * one closest-peers lookup (for the region's first key; with the connected peers, the closest 32
+ * are the region's peer set); on the passes between, the connected DHT servers alone (the
+ * anti-entropy repair: a holder that missed versions while it was away, or a replica that went
+ * stale, is brought up to date within one repair interval at the cost of one summary per region
+ * and peer when nothing differs). Then for each peer of the set that should hold some
  * of the region's keys (among the `replicationFactor` closest of
  * the lookup's peers, as the receiver computes too), one summary exchange (`exchange.ts`) that transfers only what
  * differs. Keys whose holders the exchanges confirmed (this node plus `replicationFactor - 1`)
@@ -58,6 +62,8 @@ export interface SweeperComponents {
       | 'sweepLastPassRegions'
       | 'sweepLastPassMessages'
       | 'sweepLastPassBytes'
+      | 'sweepReprovideMessagesSent'
+      | 'sweepReprovideBytesSent'
       | 'reprovideOperations'
       | 'lastReprovideTime'
     >
@@ -67,6 +73,7 @@ export interface SweeperComponents {
 export type SweeperInit = Pick<
   ReplicationConfig,
   | 'reprovideInterval'
+  | 'repairInterval'
   | 'replicationFactor'
   | 'requestTimeout'
   | 'maxRecordBytes'
@@ -84,6 +91,8 @@ export class Sweeper {
   private readonly init: SweeperInit
   private readonly file: CursorFile
   private readonly exchanges: Exchanges
+  /** The time one pass takes: the shorter of the repair and reprovide intervals. */
+  private readonly interval: number
   private cursor: SweepCursor | undefined
   private timer: ReturnType<typeof setTimeout> | undefined
   private running: Promise<void> | undefined
@@ -93,7 +102,8 @@ export class Sweeper {
     this.components = components
     this.init = init
     this.file = new CursorFile(init.dataDir)
-    this.exchanges = new Exchanges(init)
+    this.interval = Math.max(1, Math.min(init.reprovideInterval, init.repairInterval))
+    this.exchanges = new Exchanges({ ...init, passInterval: this.interval })
   }
 
   start(signal: AbortSignal): void {
@@ -140,7 +150,7 @@ export class Sweeper {
     if (cursor == null) cursor = this.newPass(now)
     if (cursor.next == null) {
       // the pass is complete: the next starts one interval after this one did
-      const at = cursor.passStart + this.init.reprovideInterval
+      const at = cursor.passStart + this.interval
       if (at > now) return this.arm(at - now)
       cursor = this.newPass(now)
     }
@@ -149,13 +159,15 @@ export class Sweeper {
       this.endPass(cursor)
       return this.arm(0)
     }
-    const due = cursor.passStart + fraction(region.lo) * this.init.reprovideInterval
+    const due = cursor.passStart + fraction(region.lo) * this.interval
     if (due > now + 50) return this.arm(due - now)
     // behind schedule (the node was down): go on from here at the pass's rate, no catching up
-    if (now - due > this.init.reprovideInterval / 100)
-      cursor.passStart = now - fraction(region.lo) * this.init.reprovideInterval
+    if (now - due > this.interval / 100) cursor.passStart = now - fraction(region.lo) * this.interval
     try {
-      await this.sweepRegion(region, signal)
+      const lookup = cursor.lookups !== false
+      await this.sweepRegion(region, lookup, signal)
+      // the reprovide interval counts from a pass that looked something up (not an empty one)
+      if (lookup) cursor.lastLookupPass = cursor.passStart
     } catch (err) {
       if (!signal.aborted)
         this.components.log.debug({ err: errorText(err) }, 'replication: region sweep failed')
@@ -168,7 +180,20 @@ export class Sweeper {
   private newPass(now: number): SweepCursor {
     const peers = this.components.messaging.getConnectedPeers().length + 1
     const bits = regionBits(this.components.heldKeys(), peers, this.init.sweepRegionKeys)
-    this.cursor = { next: hex(ZERO), passStart: now, bits, regions: 0, messages: 0, bytes: 0 }
+    // a pass reprovides (looks up each region's closest peers) once per reprovide interval; half
+    // a pass of slack keeps drift from pushing it to the pass after
+    const lastLookupPass = this.cursor?.lastLookupPass ?? 0
+    const lookups = now - lastLookupPass >= this.init.reprovideInterval - this.interval / 2
+    this.cursor = {
+      next: hex(ZERO),
+      passStart: now,
+      bits,
+      regions: 0,
+      messages: 0,
+      bytes: 0,
+      lookups,
+      lastLookupPass
+    }
     return this.cursor
   }
 
@@ -211,8 +236,11 @@ export class Sweeper {
     return region
   }
 
-  /** One lookup, then one exchange per target peer; keys with enough confirmed holders skip repair checks. */
-  private async sweepRegion(region: Region, signal: AbortSignal): Promise<void> {
+  /**
+   * One lookup (when `lookup`), then one exchange per target peer; keys with enough confirmed
+   * holders skip repair checks.
+   */
+  private async sweepRegion(region: Region, lookup: boolean, signal: AbortSignal): Promise<void> {
     const ranges = this.components.ranges()
     if (ranges == null) return
     const self = this.components.messaging.peerId
@@ -220,7 +248,7 @@ export class Sweeper {
     if (keys.length === 0) return
     const c = this.components.counters
     c.sweepRegions++
-    const found = await this.components.dht.getClosestPeers(keys[0]!.key, { signal })
+    const found = lookup ? await this.components.dht.getClosestPeers(keys[0]!.key, { signal }) : []
     // the lookup's answer and the peers this node is connected to (the view the replicate
     // handler checks pushes against), the closest to the region's first key
     const isServer = this.components.isServer ?? (() => true)
@@ -242,6 +270,7 @@ export class Sweeper {
       tally,
       log: this.components.log
     }
+    const [messages0, bytes0] = [tally.messages, tally.bytes]
     const targets = peers.ids.filter((p) => p !== self)
     const holders = new Map<string, number>()
     let next = 0
@@ -256,7 +285,7 @@ export class Sweeper {
     }
     await Promise.all(Array.from({ length: Math.min(this.init.sweepConcurrency, targets.length) }, worker))
     const now = Date.now()
-    const until = now + withJitter(this.init.reprovideInterval, this.init.jitter)
+    const until = now + withJitter(this.interval, this.init.jitter)
     let confirmed = 0
     const own = isServer(self) ? 1 : 0
     for (const [key, count] of holders) {
@@ -264,7 +293,11 @@ export class Sweeper {
       this.components.confirmed(key, until)
       confirmed++
     }
-    if (holders.size > 0) {
+    if (lookup) {
+      c.sweepReprovideMessagesSent += tally.messages - messages0
+      c.sweepReprovideBytesSent += tally.bytes - bytes0
+    }
+    if (lookup && holders.size > 0) {
       c.reprovideOperations++
       c.lastReprovideTime = new Date(now)
     }
