@@ -12,7 +12,7 @@
  * A server that turns client (AutoNAT found it behind NAT again, say once a partition that let
  * its own site dial it healed) is a departure too, though it stays connected: its copies no
  * longer count. When this node itself turns client, every key it holds is checked, spread over
- * a few seconds: its own copy counted in each of them.
+ * a few seconds (2 ms a key in a large store): its own copy counted in each of them.
  */
 import type { Logger } from '@chorus/common'
 import type { PeerMessaging } from '@chorus/dht'
@@ -21,12 +21,16 @@ import { withJitter } from './timing.js'
 
 /** The checks of a departed holder's keys come due within this much. */
 const DEPARTURE_SPREAD_MS = 500
-/** The checks of every held key, when this node turns client, come due within this much. */
+/**
+ * The checks of every held key, when this node turns client, come due within this much, or 2 ms
+ * a key when longer: a large store is not checked in one burst.
+ */
 const SELF_CLIENT_SPREAD_MS = 5_000
+const SELF_CLIENT_SPREAD_MS_PER_KEY = 2
 
 export interface DepartureWatchComponents {
   messaging: Pick<PeerMessaging, 'getConnectedPeers'>
-  entries: Pick<ContentEntries, 'markPeerDeparted' | 'bringForwardShort' | 'bringForwardAll'>
+  entries: Pick<ContentEntries, 'markPeerDeparted' | 'bringForwardShort' | 'bringForwardAll' | 'size'>
   /** This node's peer id. */
   self: string
   /** Whether the peer (this node included) is a DHT server (one the network can reach and look up). */
@@ -65,7 +69,8 @@ export class DepartureWatch {
     const { isServer, self } = this.components
     const server = isServer(self)
     if (this.wasServer === true && !server) {
-      const keys = entries.bringForwardAll(now, SELF_CLIENT_SPREAD_MS)
+      const spread = Math.max(SELF_CLIENT_SPREAD_MS, entries.size * SELF_CLIENT_SPREAD_MS_PER_KEY)
+      const keys = entries.bringForwardAll(now, spread)
       if (keys > 0) log.info({ keys }, 'replication: this node turned DHT client; its keys are checked')
     }
     this.wasServer = server

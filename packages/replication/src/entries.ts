@@ -162,22 +162,10 @@ export class ContentEntries {
   }
 
   /**
-   * A known holder of the pinned key disconnected: its check is brought forward to `at` and it
-   * counts one more departed holder. Returns whether the key is pinned here.
-   */
-  markDeparted(key: string, at: number): boolean {
-    if (!this.writable || this.db?.markDeparted(key, at) !== true) return false
-    const e = this.held.get(key)
-    if (e != null) {
-      e.nextRepairAt = Math.min(e.nextRepairAt, at)
-      e.departed = (e.departed ?? 0) + 1
-    }
-    return true
-  }
-
-  /**
-   * `markDeparted` for every pinned key `peer` is known to hold: one statement in the database,
-   * and the entries jobs hold now (as many as the jobs queued) updated in memory. Returns how many.
+   * A known holder of them left: every pinned key `peer` is known to hold has its check brought
+   * forward to `at` (plus up to `spreadMs`) and counts one more departed holder. One statement in
+   * the database, and the entries jobs hold now (as many as the jobs queued) updated in memory.
+   * Returns how many.
    */
   markPeerDeparted(peer: string, at: number, spreadMs: number): number {
     if (!this.writable || this.db == null) return 0

@@ -389,21 +389,9 @@ export class ReplicationStore {
   }
 
   /**
-   * A known holder of the pinned key disconnected: its check is brought forward to `at` (unless it
-   * is sooner) and it counts one more departed holder. Returns whether the key is pinned here.
-   */
-  markDeparted(key: string, at: number): boolean {
-    const r = this.sql(
-      `UPDATE content SET next_repair_at = MIN(next_repair_at, ?), departed = departed + 1
-       WHERE key = ? AND value IS NOT NULL`
-    ).run(at, key)
-    return Number(r.changes) > 0
-  }
-
-  /**
-   * `markDeparted` for every pinned key `peer` is known to hold, in one indexed statement however
-   * many keys there are; the checks come forward to `at` plus up to `spreadMs`, spread so that they
-   * do not all come due at once. Returns how many keys.
+   * A known holder left: every pinned key `peer` is known to hold counts one more departed holder
+   * and its check comes forward to `at` plus up to `spreadMs` (spread, so that they do not all
+   * come due at once), in one indexed statement however many keys there are. Returns how many.
    */
   markPeerDeparted(peer: string, at: number, spreadMs: number): number {
     const r = this.sql(

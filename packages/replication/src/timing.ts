@@ -19,8 +19,8 @@ export const SWEPT = Number.MAX_SAFE_INTEGER
 
 /**
  * When a healthy key's holders are next counted. With the sweep on: never on a timer. The sweep
- * compares every region's records with its closest holders once per reprovide interval and sends
- * what they lack, and a departed holder brings the key's check forward (`markDeparted`), so a
+ * compares every region's records with its closest holders once per repair interval and sends
+ * what they lack, and a departed holder brings the key's check forward (`markPeerDeparted`), so a
  * per-key timer would only repeat that work, once per key. Without the sweep: one jittered
  * `repairInterval` from now, or (`first`, a key just placed) a delay spread over it, so that
  * keys added in a burst do not come due at once.

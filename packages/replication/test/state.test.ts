@@ -161,7 +161,9 @@ describe('counters the database keeps', () => {
         entries.persist(e)
         model.set(key, { ...m, actual: e.lastActual, health: e.lastHealth })
       } else if (m != null) {
-        entries.markDeparted(key, 5)
+        // a holder of this key (and no other) departed
+        entries.store!.touchProvider(key, `gone:${key}`, 1)
+        entries.markPeerDeparted(`gone:${key}`, 5, 1)
       }
     }
     const all = [...model.values()]

@@ -10,7 +10,7 @@ import { errorText, type Logger, timeoutSignal } from '@chorus/common'
 import type { PeerMessaging } from '@chorus/dht'
 import type { ReplicationPenalty } from '../api.js'
 import type { ReplicationCounters } from '../metrics.js'
-import { newNonce, sameDigest } from '../proof.js'
+import { newNonce, sameDigest, valueDigest } from '../proof.js'
 import { REQUEST_OVERHEAD_BYTES } from '../protocol.js'
 import {
   differingLeaves,
@@ -115,7 +115,16 @@ export class Exchanges {
     )
     if (summary == null) return []
     if ('match' in summary && summary.match) {
-      const expected = sampledProof(nonce, root, set, (k) => c.ranges.valueOf(k))
+      // the values the root covered: one replaced since (a newer version arrived during the
+      // exchange) leaves the proof unverifiable here, which says nothing against the peer
+      const current = byKey(set)
+      const valueAsSummarized = (k: string): Uint8Array | undefined => {
+        const v = c.ranges.valueOf(k)
+        const e = current.get(k)
+        return v != null && e != null && sameDigest(valueDigest(v), e.digest) ? v : undefined
+      }
+      const expected = sampledProof(nonce, root, set, valueAsSummarized)
+      if (expected === undefined) return []
       if (!sameDigest(expected, summary.proof)) {
         c.penalise(peer, 'bogus-provider')
         return []
@@ -173,7 +182,8 @@ export class Exchanges {
       const refused = new Set(reply.refused.map(([i]) => i))
       batch.forEach((b, i) => {
         if (refused.has(i)) return
-        accepted.push(b.entry)
+        // the peer holds the value sent (newer than the one named, if it changed meanwhile)
+        accepted.push({ ...b.entry, digest: valueDigest(b.value) })
         c.counters.sweepRecordsSent++
         c.counters.sweepRecordBytesSent += b.value.byteLength
       })
@@ -279,3 +289,6 @@ function chunkLeaves(
   if (chunk.length > 0) chunks.push(chunk)
   return chunks
 }
+
+const byKey = (set: readonly PinnedInRange[]): Map<string, PinnedInRange> =>
+  new Map(set.map((e) => [e.key, e]))

@@ -9,9 +9,10 @@
  * - leaves: for the sender's (position, digest) pairs of the differing leaves, it asks for the
  *   records it lacks or holds in another version, and reserves them in a session (a concurrent
  *   sweep of another holder is not asked for the same records: a wiped node is refilled once).
- * - records: each record must be one the session asked for, with the digest the sender named
- *   (else `bogus-provider`), and goes through the replicate handler (`CHORUS` rules, succession,
- *   quotas). A final message that leaves named records undelivered costs `bogus-provider`.
+ * - records: each record must be one the session asked for (else `invalid-message`), and goes
+ *   through the replicate handler (`CHORUS` rules, succession, quotas), also when its value is
+ *   not the one named (the sender's copy moved on to a newer version meanwhile). A final message
+ *   that leaves named records undelivered costs `bogus-provider`.
  */
 import { randomBytes } from 'node:crypto'
 import { keyPosition } from '@chorus/dht'
@@ -19,7 +20,7 @@ import type { ReplicationPenalty } from '../../api.js'
 import type { ReplicationConfig } from '../../config.js'
 import type { RefusalCode } from '../../errors.js'
 import type { ReplicationCounters } from '../../metrics.js'
-import { sameDigest, valueDigest } from '../../proof.js'
+import { sameDigest } from '../../proof.js'
 import { type ReplicateRequest, type ReplicateResponse, refusal } from '../../protocol.js'
 import {
   hex,
@@ -201,11 +202,9 @@ export class SyncHandler {
       }
       session.expected.delete(h)
       this.reserved.delete(h)
-      if (!sameDigest(valueDigest(r.value).subarray(0, PAIR_HALF), expected)) {
-        bogus = true
-        refused.push([i, 'OTHER_VALUE'])
-        continue
-      }
+      // another value than the one named: the sender's copy moved on to a newer version between
+      // the pairs and the records (a write arrived meanwhile); the rules below judge it like any
+      // pushed record. Only a named record that never comes is charged.
       const res = await this.components.replicate({ key: r.key, value: r.value, priority: r.priority }, from)
       if (res.ok) {
         this.components.swept?.(r.key)
