@@ -31,7 +31,10 @@ beforeAll(async () => {
     createManager: createReplicationManager,
     replication: {
       replicationFactor: FACTOR,
-      repairInterval: 2_000,
+      // the sweep's pass interval (healthy keys have no per-key timer): as long as the reprovide's,
+      // so that what these tests watch is the per-key repair a departure starts, not a sweep
+      // pass that restored the factor first
+      repairInterval: 60_000,
       repairBackoffMin: 500,
       repairBackoffMax: 4_000,
       repairRankDelay: 1_000,
