@@ -113,7 +113,17 @@ describe('records bench wipe', () => {
     db.prepare('INSERT INTO content VALUES (?, ?, ?)').run('b', 5, new Uint8Array(5))
     db.prepare('INSERT INTO content VALUES (?, ?, ?)').run('c', 0, null)
     db.close()
-    expect(lostRecordBytes(dir)).toMatchObject({ records: 2, bytes: 8 })
+    expect(lostRecordBytes(dir)).toMatchObject({ records: 2, bytes: 8, targetRecords: 2, targetBytes: 8 })
+    // factor 1 of two nodes: each key is the one node's or the other's to hold
+    const [x, y] = [
+      '12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA',
+      '12D3KooWJWoaqZhDaoEFshF7Rh1bpY9ohihFhzcW6d69Lr2NASuq'
+    ]
+    const ofX = lostRecordBytes(dir, { self: x!, peers: [x!, y!], factor: 1 })
+    const ofY = lostRecordBytes(dir, { self: y!, peers: [x!, y!], factor: 1 })
+    expect(ofX.targetRecords + ofY.targetRecords).toBe(2)
+    expect(ofX.targetBytes + ofY.targetBytes).toBe(8)
+    expect(lostRecordBytes(dir, { self: x!, peers: [x!, y!], factor: 2 })).toMatchObject({ targetRecords: 2 })
     wipeDataDir(dir)
     expect(readdirSync(dir).sort()).toEqual(['api-token', 'keys', 'libp2p', 'team'])
     expect(readdirSync(join(dir, 'libp2p'))).toEqual(['peer.key'])
@@ -172,6 +182,8 @@ function sample(run: Partial<RecordsRun>): Extract<RecordsResult, { available: t
           lostValues: 120_000,
           lostBytes: 200e6,
           lostSource: 'its replication database',
+          targetValues: 120_000,
+          targetBytes: 200e6,
           heldAfter: 120_000,
           refilled: true,
           ms: 60_000,

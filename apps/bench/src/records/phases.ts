@@ -99,6 +99,8 @@ export async function measureReprovide(
 export async function measureRepair(
   agents: AgentProc[],
   index: number,
+  /** The replication factor: which of the keys it lost it should hold again. */
+  factor: number,
   startAgain: (a: AgentProc, bootstrap: string) => Promise<AgentProc>,
   timeoutMs: number,
   log: (line: string) => void,
@@ -107,12 +109,16 @@ export async function measureRepair(
   const a = agents[index]!
   const heldBefore = heldRecords(await statusOf(a)) ?? 0
   await a.stop()
-  const lost = lostRecordBytes(a.dataDir)
+  const rule = { self: a.info.peerId, peers: agents.map((x) => x.info.peerId), factor }
+  const lost = lostRecordBytes(a.dataDir, rule)
+  // the refill's goal: the keys it should hold (a copy beyond the factor, a hedged push's spare,
+  // is not brought back); what it held when its count is unknown
+  const goal = Number.isFinite(lost.targetRecords) ? lost.targetRecords : heldBefore
   wipeDataDir(a.dataDir)
   const others = agents.filter((x) => x !== a)
   const sentBefore = (await Promise.all(others.map(statusOf))).map(repairTraffic)
   log(
-    `records (${via}): ${a.name} wiped (${lost.records} records, ${lost.bytes} bytes); waiting for its refill`
+    `records (${via}): ${a.name} wiped (${lost.records} records, ${lost.bytes} bytes; ${lost.targetRecords} records, ${lost.targetBytes} bytes it should hold); waiting for its refill`
   )
   const t = performance.now()
   const again = await startAgain(a, dialAddress(others[0]!.info))
@@ -124,7 +130,7 @@ export async function measureRepair(
     heldAfter = heldRecords(await statusOf(again).catch(() => ({}))) ?? 0
     const sb = (await socketBytes([again.child.pid!], new Set([apiPort(again.info)]))).get(again.child.pid!)
     if (sb != null) socket = Math.max(socket ?? 0, sb.received)
-    if (heldAfter >= heldBefore) break
+    if (heldAfter >= goal) break
     await pause(1000)
   }
   const ms = performance.now() - t
@@ -132,7 +138,7 @@ export async function measureRepair(
   const sent = sentAfter.reduce((s, x, i) => s + Math.max(0, x.bytes - sentBefore[i]!.bytes), 0)
   const msgs = sentAfter.reduce((s, x, i) => s + Math.max(0, x.messages - sentBefore[i]!.messages), 0)
   log(
-    `records (${via}): ${a.name} holds ${heldAfter}/${lost.records} after ${(ms / 1000).toFixed(1)} s; ${sent} repair bytes sent to the network`
+    `records (${via}): ${a.name} holds ${heldAfter}/${goal} after ${(ms / 1000).toFixed(1)} s; ${sent} repair bytes sent to the network`
   )
   return {
     node: a.name,
@@ -140,8 +146,10 @@ export async function measureRepair(
     lostValues: lost.records,
     lostBytes: lost.bytes,
     lostSource: lost.source,
+    targetValues: lost.targetRecords,
+    targetBytes: lost.targetBytes,
     heldAfter,
-    refilled: heldAfter >= heldBefore,
+    refilled: heldAfter >= goal,
     ms,
     sentBytes: sent,
     sentMessages: msgs,

@@ -56,6 +56,7 @@ export interface RecordsBenchOptions {
 }
 
 const NODES = 5
+const FACTOR = 3
 const ROLE = 'backend_developer'
 const HERE = dirname(fileURLToPath(import.meta.url))
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
@@ -109,7 +110,7 @@ function agentEnv(
     CHORUS_BOOTSTRAP_PEERS: bootstrap.join(','),
     CHORUS_JOIN_STAGGER_MS: '200',
     CHORUS_LOG_LEVEL: 'warn',
-    CHORUS_REPLICATION_REPLICATION_FACTOR: '3',
+    CHORUS_REPLICATION_REPLICATION_FACTOR: String(FACTOR),
     CHORUS_REPLICATION_REPROVIDE_INTERVAL: String(o.reprovideIntervalMs),
     CHORUS_REPLICATION_REPAIR_INTERVAL: String(o.repairIntervalMs),
     CHORUS_DHT_DISCOVERY_INTERVAL: '10000',
@@ -334,6 +335,7 @@ async function oneRun(
     run.repair = await measureRepair(
       agents,
       2,
+      FACTOR,
       (a, boot) => startAgent(a.name, a.dataDir, agentEnv(o, [boot], a.name)),
       options.refillTimeoutMs ?? 10 * 60_000,
       log,

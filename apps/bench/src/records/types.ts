@@ -48,6 +48,13 @@ export interface RepairResult {
   lostBytes: number
   /** How the lost bytes were read (its replication database, or an estimate). */
   lostSource: string
+  /**
+   * Of the values lost, those it should hold (it is among the factor peers closest to the key)
+   * and their bytes: the refill's goal. A copy beyond the factor (a hedged push's spare) is not
+   * brought back. NaN when unknown (the goal is then `heldBefore`).
+   */
+  targetValues: number
+  targetBytes: number
   /** Keys it held when the refill ended. */
   heldAfter: number
   refilled: boolean

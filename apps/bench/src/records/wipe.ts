@@ -6,31 +6,55 @@
  */
 import { existsSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
+import { sortByDistance } from '@chorus/dht'
 
 /** Top-level entries of a data directory that are the node's identity, not its data. */
 const IDENTITY = new Set(['team', 'keys', 'api-token', 'assignment.yaml'])
 /** The files of `<dataDir>/libp2p` that are its identity (@chorus/dht's PEER_KEY_FILE). */
 const PEER_KEY_FILES = new Set(['peer.key'])
 
+/** Which keys a node should hold: those for which it is among the `factor` peers closest to the key. */
+export interface HolderRule {
+  self: string
+  peers: readonly string[]
+  factor: number
+}
+
+/** What a stopped node held, and of that what it should hold (its refill's target). */
+export interface LostRecords {
+  records: number
+  bytes: number
+  /** Of those, the keys it is a target holder of (among the factor closest of every node), and their bytes. */
+  targetRecords: number
+  targetBytes: number
+  source: string
+}
+
 /**
  * Records and value bytes the stopped node held: from `<dataDir>/replication/replication.sqlite`
- * (`content` rows with a value), else unknown (NaN).
+ * (`content` rows with a value), else unknown (NaN). With `rule`, also the part it should hold: a
+ * copy beyond the factor (a spare of a hedged push) is not refilled, and need not be.
  */
-export function lostRecordBytes(dataDir: string): { records: number; bytes: number; source: string } {
+export function lostRecordBytes(dataDir: string, rule?: HolderRule): LostRecords {
   const file = join(dataDir, 'replication', 'replication.sqlite')
   if (existsSync(file)) {
     try {
       const { DatabaseSync } = process.getBuiltinModule('node:sqlite') as typeof import('node:sqlite')
       const db = new DatabaseSync(file, { readOnly: true })
       try {
-        const row = db
-          .prepare(
-            'SELECT count(*) AS n, coalesce(sum(length(value)), 0) AS b FROM content WHERE value IS NOT NULL'
-          )
-          .get() as { n: number; b: number }
+        const rows = db
+          .prepare('SELECT key, length(value) AS b FROM content WHERE value IS NOT NULL')
+          .all() as Array<{ key: string; b: number }>
+        const everyone = rule == null ? [] : [rule.self, ...rule.peers.filter((p) => p !== rule.self)]
+        const target = rows.filter(
+          (r) => rule == null || sortByDistance(r.key, everyone).slice(0, rule.factor).includes(rule.self)
+        )
+        const sum = (list: Array<{ b: number }>): number => list.reduce((n, r) => n + Number(r.b), 0)
         return {
-          records: Number(row.n),
-          bytes: Number(row.b),
+          records: rows.length,
+          bytes: sum(rows),
+          targetRecords: target.length,
+          targetBytes: sum(target),
           source: 'its replication database (values held)'
         }
       } finally {
@@ -43,6 +67,8 @@ export function lostRecordBytes(dataDir: string): { records: number; bytes: numb
   return {
     records: Number.NaN,
     bytes: Number.NaN,
+    targetRecords: Number.NaN,
+    targetBytes: Number.NaN,
     source: 'unknown (no replication database of a known schema)'
   }
 }
