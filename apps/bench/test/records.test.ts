@@ -46,6 +46,17 @@ describe('records bench metric readers', () => {
         replication: { sweepMessagesSent: 40, sweepBytesSent: 9000, republishOperations: 2000 }
       })
     ).toEqual({ messages: 40, bytes: 9000, source: 'sweepMessagesSent', operations: false })
+    // the reprovide passes' own counters, and their region lookups (not in those counters)
+    expect(
+      reprovideTraffic({
+        replication: {
+          sweepMessagesSent: 400,
+          sweepReprovideMessagesSent: 40,
+          sweepReprovideBytesSent: 9000,
+          reprovideOperations: 6
+        }
+      })
+    ).toMatchObject({ messages: 40, bytes: 9000, lookups: 6, operations: false })
   })
 
   it('counts repair bytes with the anti-entropy summaries when counted', () => {

@@ -55,6 +55,11 @@ export interface Traffic {
   source: string
   /** True when the messages are per-key operations, not messages (the pre-sweep code). */
   operations: boolean
+  /**
+   * With the sweep's counters: the closest-peers lookups of its reprovide passes so far (one per
+   * region, `reprovideOperations`), which its message counters do not include.
+   */
+  lookups?: number
 }
 
 /**
@@ -72,7 +77,17 @@ export function reprovideTraffic(status: Json): Traffic {
     const bytes =
       first(r, ['sweepReprovideBytesSent', 'sweepBytesSent', 'sweepBytes', 'reprovideBytes']) ??
       first(sweep, ['bytes', 'bytesSent'])
-    return { messages: messages.value, bytes: bytes?.value, source: messages.name, operations: false }
+    const lookups = messages.name === 'sweepReprovideMessagesSent' ? num(r.reprovideOperations) : undefined
+    return {
+      messages: messages.value,
+      bytes: bytes?.value,
+      source:
+        lookups === undefined
+          ? messages.name
+          : `${messages.name} + reprovideOperations (region lookups, each counted as the messages of a kad provide)`,
+      operations: false,
+      ...(lookups === undefined ? {} : { lookups })
+    }
   }
   const ops = (num(r.reprovideOperations) ?? 0) + (num(r.republishOperations) ?? 0)
   return {

@@ -78,7 +78,9 @@ export async function measureReprovide(
     source = a.source
     operations ||= a.operations
     const delta = Math.max(0, a.messages - b.messages)
-    messages += a.operations ? delta * perProvide : delta
+    // a region's lookup counted at the messages of a whole kad provide (a lookup is part of one)
+    const lookups = Math.max(0, (a.lookups ?? 0) - (b.lookups ?? 0))
+    messages += (a.operations ? delta * perProvide : delta) + lookups * perProvide
     bytes = a.bytes == null || bytes == null ? undefined : bytes + Math.max(0, a.bytes - (b.bytes ?? 0))
   }
   const heldSum = after.reduce((s, st) => s + (heldRecords(st) ?? 0), 0)
