@@ -117,13 +117,10 @@ export class Exchanges {
     if ('match' in summary && summary.match) {
       // the values the root covered: one replaced since (a newer version arrived during the
       // exchange) leaves the proof unverifiable here, which says nothing against the peer
-      const current = byKey(set)
-      const valueAsSummarized = (k: string): Uint8Array | undefined => {
-        const v = c.ranges.valueOf(k)
-        const e = current.get(k)
-        return v != null && e != null && sameDigest(valueDigest(v), e.digest) ? v : undefined
-      }
-      const expected = sampledProof(nonce, root, set, valueAsSummarized)
+      const expected = sampledProof(nonce, root, set, (e) => {
+        const v = c.ranges.valueOf(e.key)
+        return v != null && sameDigest(valueDigest(v), e.digest) ? v : undefined
+      })
       if (expected === undefined) return []
       if (!sameDigest(expected, summary.proof)) {
         c.penalise(peer, 'bogus-provider')
@@ -289,6 +286,3 @@ function chunkLeaves(
   if (chunk.length > 0) chunks.push(chunk)
   return chunks
 }
-
-const byKey = (set: readonly PinnedInRange[]): Map<string, PinnedInRange> =>
-  new Map(set.map((e) => [e.key, e]))

@@ -60,20 +60,20 @@ export const PROOF_SAMPLES = 4
 /**
  * Proof that the prover holds the values of a set whose root it claims: SHA-256 over the
  * possession proofs (`proof.ts`) of up to {@link PROOF_SAMPLES} keys picked by SHA-256(nonce ‖ root).
- * Undefined when a sampled value is missing.
+ * Undefined when a sampled value is missing (`readValue` answers undefined for it).
  */
 export function sampledProof(
   nonce: Uint8Array,
   root: Uint8Array,
   entries: readonly PinnedInRange[],
-  readValue: (key: string) => Uint8Array | undefined
+  readValue: (entry: PinnedInRange) => Uint8Array | undefined
 ): Uint8Array | undefined {
   const h = createHash('sha256').update(SAMPLE_DOMAIN).update(nonce)
   if (entries.length > 0) {
     const pick = createHash('sha256').update(nonce).update(root).digest()
     for (let i = 0; i < Math.min(PROOF_SAMPLES, entries.length); i++) {
       const e = entries[pick.readUInt32BE(4 * i) % entries.length]!
-      const value = readValue(e.key)
+      const value = readValue(e)
       if (value == null) return undefined
       h.update(possessionProof(nonce, e.key, value))
     }

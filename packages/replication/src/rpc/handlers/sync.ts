@@ -69,8 +69,8 @@ export type SyncHandlerInit = Pick<ReplicationConfig, 'replicationFactor' | 'req
 
 interface Session {
   from: string
-  /** hex of the position's first 16 bytes → the first 16 bytes of the digest the sender named. */
-  expected: Map<string, Uint8Array>
+  /** The records the session asked for, by the hex of their position's first 16 bytes. */
+  expected: Set<string>
   expiresAt: number
 }
 
@@ -118,7 +118,7 @@ export class SyncHandler {
     const root = rootOf(leaves)
     if (set.length !== req.count || !sameBytes(root, req.root))
       return { ok: true, sync: { match: false, leaves } }
-    const proof = sampledProof(req.nonce, root, set, (k) => ranges.valueOf(k))
+    const proof = sampledProof(req.nonce, root, set, (e) => ranges.valueOf(e.key))
     if (proof == null) return { ok: true, sync: { match: false, leaves } }
     const now = Date.now()
     for (const e of set) this.components.nominate(e.key, [from], now)
@@ -159,7 +159,7 @@ export class SyncHandler {
     const id = Buffer.from(randomBytes(16))
     const session: Session = {
       from,
-      expected: new Map(),
+      expected: new Set(),
       expiresAt: Date.now() + 3 * this.init.requestTimeout
     }
     const want: number[] = []
@@ -168,13 +168,13 @@ export class SyncHandler {
       if (!s.peers.isTarget(self, p.position, n) || !s.peers.isTarget(from, p.position, n)) return
       if (sameDigest(own.get(h)?.digest.subarray(0, PAIR_HALF), p.digest)) return
       if (this.reserved.has(h) || session.expected.has(h)) return
-      session.expected.set(h, new Uint8Array(p.digest))
+      session.expected.add(h)
       want.push(i)
     })
     if (want.length > 0) {
       const sid = id.toString('hex')
       this.sessions.set(sid, session)
-      for (const h of session.expected.keys()) this.reserved.set(h, sid)
+      for (const h of session.expected) this.reserved.set(h, sid)
     }
     return { ok: true, sync: { session: new Uint8Array(id), want } }
   }
@@ -194,8 +194,7 @@ export class SyncHandler {
     for (let i = 0; i < req.records.length; i++) {
       const r = req.records[i]!
       const h = shortPosition(keyPosition(r.key))
-      const expected = session.expected.get(h)
-      if (expected == null) {
+      if (!session.expected.has(h)) {
         unnamed = true
         refused.push([i, 'NOT_A_TARGET'])
         continue
@@ -234,7 +233,7 @@ export class SyncHandler {
   private close(sid: string): void {
     const s = this.sessions.get(sid)
     if (s == null) return
-    for (const h of s.expected.keys()) if (this.reserved.get(h) === sid) this.reserved.delete(h)
+    for (const h of s.expected) if (this.reserved.get(h) === sid) this.reserved.delete(h)
     this.sessions.delete(sid)
   }
 
