@@ -6,7 +6,12 @@
  * One CBOR request, one CBOR response (PeerMessaging frames them):
  *   { op: 'put', records: [{ key, value }, ...] }  ->  { ok: true } | { ok: false, code, error }
  *                                                     | { ok: false, code: 'BUSY', error, retryAfterMs }
+ *   { op: 'batch', items: [{ keys, value }, ...] } ->  { results: [{ ok: true } | { ok: false, code, error }, ...] }
+ *                                                     | { ok: false, code: 'BUSY', error, retryAfterMs }
  *   { op: 'get', key }                             ->  { value: bytes | null }
+ * A batch carries the stores a writer has for one peer at once (see `PushBatcher`), each one value
+ * under its keys (a store's version and head records are the same bytes, sent once), and is
+ * answered with one result per item, in order; `put` is the single-store form older writers send.
  * A peer checks every record (the record check with the team's write rule, then the succession
  * rule against the record it holds) and writes it into its own kad-dht record store
  * (`putValue(..., { localOnly: true })`), so it answers kad GET_VALUE for it as well. A refusal
@@ -27,6 +32,12 @@ export const MAX_REQUEST_BYTES = 2 * DEFAULT_MAX_ENVELOPE_BYTES + 4096
 export const MAX_RECORDS = 4
 /** Largest response to a put. */
 export const MAX_PUT_RESPONSE_BYTES = 4096
+/** Most items (one value under 1 to {@link MAX_RECORDS} keys) in one batch. */
+export const MAX_BATCH_ITEMS = 64
+/** Longest key accepted in a request, in characters (record keys are far shorter). */
+export const MAX_KEY_LENGTH = 1024
+/** Largest response to a batch: a refusal for every item. */
+export const MAX_BATCH_RESPONSE_BYTES = MAX_BATCH_ITEMS * 96 + 64
 /** Largest response to a get: one envelope. */
 export const MAX_GET_RESPONSE_BYTES = DEFAULT_MAX_ENVELOPE_BYTES + 1024
 
@@ -47,7 +58,20 @@ export interface GetRequest {
   key: string
 }
 
-export type RecordRequest = PutRequest | GetRequest
+/** One value stored under each of its keys (a store's version and head records). */
+export interface BatchItem {
+  /** 1 to {@link MAX_RECORDS} keys. */
+  keys: string[]
+  value: Uint8Array
+}
+
+export interface BatchRequest {
+  op: 'batch'
+  /** 1 to {@link MAX_BATCH_ITEMS} items. */
+  items: BatchItem[]
+}
+
+export type RecordRequest = PutRequest | GetRequest | BatchRequest
 
 /** Why a peer refused a request; each code has one fixed text ({@link REFUSAL_TEXT}). */
 export const REFUSAL_CODES = {
@@ -123,6 +147,23 @@ export function parsePutResponse(m: unknown): PutResponse {
   return refusal(code)
 }
 
+/**
+ * Reads a batch answer from a peer: one put answer per item (see {@link parsePutResponse}); a
+ * BUSY answer for the whole batch is BUSY for every item, and an answer without a result for
+ * every item counts as `NOT_STORED` for those it lacks.
+ */
+export function parseBatchResponse(m: unknown, items: number): PutResponse[] {
+  const r = m as { ok?: unknown; code?: unknown; results?: unknown } | null
+  if (r?.ok === false && r.code === REFUSAL_CODES.BUSY) {
+    const answer = parsePutResponse(r)
+    return Array.from({ length: items }, () => answer)
+  }
+  const results = Array.isArray(r?.results) ? r.results : []
+  return Array.from({ length: items }, (_, i) =>
+    i < results.length ? parsePutResponse(results[i]) : refusal(REFUSAL_CODES.NOT_STORED)
+  )
+}
+
 export interface GetResponse {
   value: Uint8Array | null
 }
@@ -137,9 +178,12 @@ export function decodeMessage(bytes: Uint8Array): unknown {
   return decode(bytes, STRICT_CBOR_DECODE_OPTIONS)
 }
 
+const isKey = (k: unknown): k is string => typeof k === 'string' && k.length <= MAX_KEY_LENGTH
+
 /**
  * Decodes and bound-checks a request: at most {@link MAX_REQUEST_BYTES}, a map with a known `op`,
- * a string key, or 1 to {@link MAX_RECORDS} records of a string key and a byte string value.
+ * a string key, 1 to {@link MAX_RECORDS} records of a string key and a byte string value, or 1 to
+ * {@link MAX_BATCH_ITEMS} items of 1 to {@link MAX_RECORDS} string keys and a byte string value.
  * Throws an Error with a fixed reason otherwise.
  */
 export function decodeRequest(bytes: Uint8Array): RecordRequest {
@@ -150,10 +194,26 @@ export function decodeRequest(bytes: Uint8Array): RecordRequest {
   if (m.op === 'put' && Array.isArray(m.records) && m.records.length > 0 && m.records.length <= MAX_RECORDS) {
     const records = m.records.map((r: unknown) => {
       const rec = r as Record<string, unknown>
-      if (typeof rec?.key !== 'string' || !(rec.value instanceof Uint8Array)) throw new Error('bad record')
+      if (!isKey(rec?.key) || !(rec.value instanceof Uint8Array)) throw new Error('bad record')
       return { key: rec.key, value: rec.value }
     })
     return { op: 'put', records }
+  }
+  if (m.op === 'batch' && Array.isArray(m.items) && m.items.length > 0 && m.items.length <= MAX_BATCH_ITEMS) {
+    const items = m.items.map((x: unknown) => {
+      const item = x as Record<string, unknown>
+      const keys = item?.keys
+      if (
+        !Array.isArray(keys) ||
+        keys.length === 0 ||
+        keys.length > MAX_RECORDS ||
+        !keys.every(isKey) ||
+        !(item.value instanceof Uint8Array)
+      )
+        throw new Error('bad item')
+      return { keys: [...new Set(keys)], value: item.value }
+    })
+    return { op: 'batch', items }
   }
   throw new Error('unknown request')
 }

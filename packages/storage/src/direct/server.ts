@@ -4,7 +4,16 @@ import { createRecordCheck, type WriteAuthority } from '../record-check.js'
 import { checkSuccession } from '../succession.js'
 import { handleGet } from './handlers/get.js'
 import { handlePut, type PutHandlerComponents } from './handlers/put.js'
-import { busy, decodeRequest, encodeMessage, REFUSAL_CODES, type RecordRequest, refusal } from './protocol.js'
+import {
+  busy,
+  type DirectRecord,
+  decodeRequest,
+  encodeMessage,
+  type PutResponse,
+  REFUSAL_CODES,
+  type RecordRequest,
+  refusal
+} from './protocol.js'
 
 /** Direct puts this node checks and stores at once, from all peers together, by default. */
 export const DEFAULT_MAX_CONCURRENT_PUTS = 64
@@ -61,33 +70,42 @@ export function recordHandler(
       return encodeMessage(refusal(REFUSAL_CODES.MALFORMED_REQUEST))
     }
     if (req.op === 'get') return encodeMessage(await handleGet(components, req))
-    // saturated: the writer waits and sends again (nothing was checked, nobody is charged)
-    if (puts >= maxPuts) return encodeMessage(busy(BUSY_RETRY_AFTER_MS))
-    puts++
-    let res: Awaited<ReturnType<typeof handlePut>>
+    const stores: DirectRecord[][] =
+      req.op === 'put' ? [req.records] : req.items.map((i) => i.keys.map((key) => ({ key, value: i.value })))
+    // saturated: the writer waits and sends again (nothing was checked, nobody is charged); a
+    // batch counts each of its stores, but one batch is always taken by an idle node
+    if (puts > 0 && puts + stores.length > maxPuts) return encodeMessage(busy(BUSY_RETRY_AFTER_MS))
+    puts += stores.length
+    const results: PutResponse[] = []
     try {
-      res = await handlePut(components, req)
+      for (const records of stores) results.push(await handlePut(components, { op: 'put', records }))
     } finally {
-      puts--
+      puts -= stores.length
     }
-    if (res.ok) {
-      for (const { key, value } of req.records) tell(options.onStored, key, value, from.id, logger)
-      // after the answer: the writer waits for its acknowledgement, not for these local writes;
-      // past `maxPuts` notes in progress they are left to the writer's schedule and the sweep
-      if (options.selfId !== undefined && notes < maxPuts) {
-        notes++
-        void noteHolders(dht, req.records, [from.id, options.selfId], logger).finally(() => {
-          notes--
-        })
-      }
-      return encodeMessage(res)
+    const stored: DirectRecord[] = []
+    results.forEach((res, i) => {
+      if (res.ok) stored.push(...stores[i]!)
+      // two valid records that contradict each other: the author signed both, which is worth a warning
+      else if (res.code === REFUSAL_CODES.EQUIVOCATION)
+        equivocations.refused(res.code, { from: from.id }, 'refused an equivocating record')
+      else refusals.refused(res.code, { from: from.id }, 'refused a pushed record')
+    })
+    for (const { key, value } of stored) tell(options.onStored, key, value, from.id, logger)
+    // after the answer: the writer waits for its acknowledgement, not for these local writes;
+    // past `maxPuts` notes in progress they are left to the writer's schedule and the sweep
+    if (stored.length > 0 && options.selfId !== undefined && notes < maxPuts) {
+      notes++
+      void noteHolders(dht, stored, [from.id, options.selfId], logger).finally(() => {
+        notes--
+      })
     }
-    // two valid records that contradict each other: the author signed both, which is worth a warning
-    if (res.code === REFUSAL_CODES.EQUIVOCATION)
-      equivocations.refused(res.code, { from: from.id }, 'refused an equivocating record')
-    else refusals.refused(res.code, { from: from.id }, 'refused a pushed record')
-    return encodeMessage(res)
+    return encodeMessage(req.op === 'put' ? results[0] : ({ results } satisfies BatchAnswer))
   }
+}
+
+/** The answer to a batch request: one result per item, in order. */
+interface BatchAnswer {
+  results: PutResponse[]
 }
 
 /** Notes `holders` as providers of each stored key; a failure only leaves the announcement to the writer. */
