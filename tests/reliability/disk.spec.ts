@@ -50,7 +50,7 @@ function fill(path: string): number {
 }
 
 const tmp = tempDir('chorus-rel-disk-')
-// two small file systems: the DHT's LevelDB on one, storage (SQLite index, audit log) on the other,
+// two small file systems: the DHT's datastore on one, storage (SQLite index, audit log) on the other,
 // so the storage one can be remounted read-only while the node keeps running
 const dhtDisk = join(tmp.dir, 'dht-disk')
 const disk = join(tmp.dir, 'storage-disk')

@@ -39,7 +39,7 @@ export const libp2pDHTDefaults = Object.freeze({
 /** Options of `createLibP2PDHT`. */
 export interface LibP2PDHTInit {
   /**
-   * Directory for the persistent peer key (`peer.key`, mode 0600) and the LevelDB datastore
+   * Directory for the persistent peer key (`peer.key`, mode 0600) and the SQLite datastore
    * (`datastore/`: DHT records, provider records, peer store). A node restarted on the same
    * directory keeps its peer id and records.
    * @default undefined (in memory, a fresh key each start)

@@ -87,7 +87,7 @@ log(
 )
 const dir = mkdtempSync(join(tmpdir(), 'chorus-storage-bench-'))
 const raw = await startKadBaselineNetwork({ nodes: NODES, readyTimeout: 60_000 })
-// Every CHORUS node keeps its DHT records in LevelDB on disk (a data directory), as an agent does;
+// Every CHORUS node keeps its DHT records in its datastore on disk (a data directory), as an agent does;
 // the team-mode network needs data directories for its node keys, so the open one has them too
 // and the two differ only in the team's checks.
 const net = await startNetwork({
@@ -456,7 +456,7 @@ const out = {
   date: new Date().toISOString(),
   machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version },
   ...(quick ? { quick: true } : {}),
-  layout: `no node is a separate process: the three ${NODES}-node networks (LibP2PDHT with storage on every node in open mode, the same in team mode, both with their DHT records in LevelDB on disk as agents keep them, and raw kad-dht with an in-memory datastore) run in this one Node.js process, each node its own libp2p node on 127.0.0.1 TCP`,
+  layout: `no node is a separate process: the three ${NODES}-node networks (LibP2PDHT with storage on every node in open mode, the same in team mode, both with their DHT records in their datastore on disk as agents keep them, and raw kad-dht with an in-memory datastore) run in this one Node.js process, each node its own libp2p node on 127.0.0.1 TCP`,
   results,
   failures
 }

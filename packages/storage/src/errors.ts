@@ -283,7 +283,7 @@ export function diskError(
   for (let depth = 0; e != null && typeof e === 'object' && depth < 8; depth++) {
     const code = typeof e.code === 'string' ? e.code : ''
     const message = typeof e.message === 'string' ? e.message : ''
-    // LevelDB (the DHT's record store) reports I/O errors by message only
+    // some stores (LevelDB, which older DHT datastores were) report I/O errors by message only
     if (FULL_ERRNO.has(code) || /no space left on device/i.test(message))
       return new InsufficientStorageError(dataDir, { cause: err })
     if (READONLY_ERRNO.has(code) || /read-only file system/i.test(message))

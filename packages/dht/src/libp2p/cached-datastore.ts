@@ -1,15 +1,16 @@
 /**
- * A read cache in front of the node's LevelDB datastore, bounded in bytes. libp2p's peer store
- * reads a peer's record before every merge (each identify, each kad-dht answer naming peers), and
- * the record store reads a record before each write and on each validation: profiled under a
- * sustained store load these LevelDB reads were about a sixth of an agent's CPU. Writes go through
- * to LevelDB before they resolve (and then into the cache), so the datastore stays the source of
- * truth; the least recently used values leave once the cache is over its byte budget. Misses are
- * not cached. Queries go to LevelDB, which every write has already reached.
+ * A read cache in front of the node's datastore, bounded in bytes. libp2p's peer store reads a
+ * peer's record before every merge (each identify, each kad-dht answer naming peers), and the
+ * record store reads a record before each write and on each validation: profiled under a
+ * sustained store load these reads were about a sixth of an agent's CPU when the datastore was
+ * LevelDB. Writes go through to the datastore before they resolve (and then into the cache), so
+ * it stays the source of truth; the least recently used values leave once the cache is over its
+ * byte budget. Misses are not cached. Queries go to the datastore, which every write has already
+ * reached.
  *
  * Peer records (`/peers/...`) are the exception: libp2p's peer store rewrites a peer's record on
- * every stream opened to or from it (to note the protocol and the time), which was a LevelDB write
- * per message. They are written behind: kept here and written to LevelDB in one batch at most
+ * every stream opened to or from it (to note the protocol and the time), which was a datastore write
+ * per message. They are written behind: kept here and written to the datastore in one batch at most
  * `PEER_FLUSH_MS` later (at once past `MAX_PENDING_PEERS` records, before a query, and on close),
  * so a crash loses at most that much address book, which identify and the DHT refill.
  */
@@ -18,7 +19,7 @@ import type { Batch, Datastore, Key, KeyQuery, Pair, Query } from 'interface-dat
 
 /** The default byte budget of the cache (values plus keys). */
 export const DEFAULT_DATASTORE_CACHE_BYTES = 16 * 1_048_576
-/** Longest a peer record waits before it is written to LevelDB. */
+/** Longest a peer record waits before it is written to the datastore. */
 const PEER_FLUSH_MS = 5_000
 /** Peer records waiting at most: past it they are written at once. */
 const MAX_PENDING_PEERS = 1_024
@@ -32,7 +33,7 @@ class CachedDatastore {
   /** Key string to value, least recently used first (a Map keeps insertion order). */
   readonly #values = new Map<string, Uint8Array>()
   #bytes = 0
-  /** Peer records not written to LevelDB yet, by key string. */
+  /** Peer records not written to the datastore yet, by key string. */
   readonly #pending = new Map<string, Pair>()
   #flushTimer: ReturnType<typeof setTimeout> | undefined
   #flushing: Promise<void> = Promise.resolve()
@@ -208,7 +209,7 @@ export type CachingDatastore = Inner & { readonly cachedBytes: number }
 
 /**
  * `inner` behind a read cache of at most `maxBytes` (default {@link DEFAULT_DATASTORE_CACHE_BYTES}).
- * Only this process may write `inner` (LevelDB's lock makes sure of it): a write that went around
+ * Only this process may write `inner` (the datastore's lock makes sure of it): a write that went around
  * the cache would leave it stale.
  */
 export function cachedDatastore(inner: Inner, maxBytes = DEFAULT_DATASTORE_CACHE_BYTES): CachingDatastore {

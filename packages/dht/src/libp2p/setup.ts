@@ -2,10 +2,10 @@
  * What `createLibP2PDHT` does before the facade exists: the reputation system from its init, and
  * the node it runs on (peer key, datastore, libp2p with kad-dht), built or given.
  */
+import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ConnectionGater, PeerInfo, PrivateKey } from '@libp2p/interface'
 import { MemoryDatastore } from 'datastore-core'
-import { LevelDatastore } from 'datastore-level'
 import type { Datastore } from 'interface-datastore'
 import { type LibP2PDHTInit, libp2pDHTDefaults } from '../config.js'
 import type { RecordRules } from '../contract.js'
@@ -19,8 +19,9 @@ import { AdmissionGate } from './admission-gate.js'
 import { cachedDatastore } from './cached-datastore.js'
 import { buildNode, type ChorusLibp2p } from './node.js'
 import { loadOrCreatePeerKey } from './peer-key.js'
+import { DATASTORE_FILE, migrateLevelDB, SqliteDatastore } from './sqlite-datastore.js'
 
-/** A datastore this package opens and closes (LevelDB, or in memory). */
+/** A datastore this package opens and closes (SQLite, or in memory). */
 export type OwnDatastore = Datastore & { open?(): Promise<void>; close?(): Promise<void> }
 
 /** The reputation system `init.reputation` asks for: the given one, a new one, or none (`false`). */
@@ -61,8 +62,8 @@ export interface OwnNode {
 }
 
 /**
- * The node of `init.libp2p`, or a new one: the peer key from `dataDir` (or a fresh one), a
- * LevelDB datastore in `dataDir/datastore` (or in memory), and a libp2p node with kad-dht running
+ * The node of `init.libp2p`, or a new one: the peer key from `dataDir` (or a fresh one), an
+ * SQLite datastore in `dataDir/datastore` (a LevelDB one left there is moved in; or in memory), and a libp2p node with kad-dht running
  * `records` (not started), `gater` and kad-dht's `peerInfoMapper` (admission's).
  */
 export async function openNode(
@@ -73,13 +74,22 @@ export async function openNode(
 ): Promise<OwnNode> {
   if (init.libp2p != null) return { ...init.libp2p, datastore: undefined }
   const privateKey = init.privateKey ?? (await loadOrCreatePeerKey(init.dataDir))
-  const datastore: OwnDatastore =
-    init.dataDir != null
-      ? cachedDatastore(new LevelDatastore(join(init.dataDir, 'datastore')))
-      : new MemoryDatastore()
+  let sqlite: SqliteDatastore | undefined
+  let datastore: OwnDatastore = new MemoryDatastore()
+  if (init.dataDir != null) {
+    const dir = join(init.dataDir, 'datastore')
+    mkdirSync(dir, { recursive: true })
+    sqlite = new SqliteDatastore(join(dir, DATASTORE_FILE))
+    datastore = cachedDatastore(sqlite)
+  }
   try {
     await datastore.open?.()
+    if (sqlite !== undefined) {
+      const copied = await migrateLevelDB(join(init.dataDir!, 'datastore'), sqlite)
+      if (copied > 0) init.logger?.info({ entries: copied }, 'datastore moved from LevelDB to SQLite')
+    }
   } catch (err) {
+    await datastore.close?.().catch(() => undefined)
     throw new DHTConfigError(
       `cannot open the datastore in ${init.dataDir} (is another node using this data directory?)`,
       { cause: err }
