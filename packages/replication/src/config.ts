@@ -62,7 +62,9 @@ export interface ReplicationConfig extends SweepConfig {
   maxConcurrentReplications: number
   /**
    * How often each held value is put to the network again, in ms (12 h). kad-dht (libp2p) drops
-   * stored values after 48 h, so this must stay well below that.
+   * stored values after 48 h, so this must stay well below that. With `enableSweep` (the default)
+   * the sweep keeps the holders' copies in step and the republish is a renewal in this node's own
+   * record store, once every 24 h whatever this says (`SWEPT_RENEWAL_INTERVAL`).
    * @default 43_200_000
    */
   republishInterval: number

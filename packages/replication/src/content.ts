@@ -11,7 +11,7 @@ import type { ReplicationConfig } from './config.js'
 import { type ContentEntries, type Entry, newEntry } from './entries.js'
 import { InvalidArgumentError, UnknownContentError } from './errors.js'
 import type { JobKind } from './scheduler.js'
-import { nextHealthyCheck, spreadOver } from './timing.js'
+import { nextHealthyCheck, republishEvery, spreadOver } from './timing.js'
 import type { ReplicationHealth } from './types.js'
 import { sameBytes } from './util.js'
 import type { RecordValues } from './values.js'
@@ -116,14 +116,14 @@ export class LocalContent {
             // checked and announced on the normal schedule, spread so a burst does not come due at once
             nextRepairAt: nextHealthyCheck(this.init, now, true),
             nextProvideAt: now + spreadOver(this.init.reprovideInterval),
-            nextRepublishAt: now + spreadOver(this.init.republishInterval),
+            nextRepublishAt: now + spreadOver(republishEvery(this.init)),
             fresh: false
           }
         : {
             nextRepairAt: now,
             nextProvideAt: now,
             // keys added in a burst come due for republish spread over the interval
-            nextRepublishAt: now + spreadOver(this.init.republishInterval),
+            nextRepublishAt: now + spreadOver(republishEvery(this.init)),
             fresh
           }
     )

@@ -27,7 +27,8 @@ export interface Entry extends StoredEntry {}
 export type EntriesConfig = Pick<
   ReplicationConfig,
   'reprovideInterval' | 'republishInterval' | 'repairInterval' | 'jitter' | 'replicationFactor'
->
+> &
+  Partial<Pick<ReplicationConfig, 'enableSweep'>>
 
 export interface ContentEntriesInit {
   /** Directory of `replication.sqlite`; undefined keeps the state in memory. */

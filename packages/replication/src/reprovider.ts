@@ -13,7 +13,7 @@ import { type DHT, NoPeersAcknowledgedError } from '@chorus/dht'
 import type { ReplicationConfig } from './config.js'
 import type { ContentEntries, Entry } from './entries.js'
 import type { ReplicationCounters } from './metrics.js'
-import { backoffDelay, SWEPT, withJitter } from './timing.js'
+import { backoffDelay, republishEvery, SWEPT, withJitter } from './timing.js'
 import { sameBytes } from './util.js'
 
 export interface ReproviderComponents {
@@ -123,7 +123,7 @@ export class Reprovider {
     const c = this.init
     const value = this.components.entries.value(entry.key)
     if (value == null) {
-      entry.nextRepublishAt = Date.now() + withJitter(c.republishInterval, c.jitter)
+      entry.nextRepublishAt = Date.now() + withJitter(republishEvery(c), c.jitter)
       return
     }
     try {
@@ -133,7 +133,7 @@ export class Reprovider {
       })
       const now = Date.now()
       entry.lastRepublished = now
-      entry.nextRepublishAt = now + withJitter(c.republishInterval, c.jitter)
+      entry.nextRepublishAt = now + withJitter(republishEvery(c), c.jitter)
       entry.republishFailures = 0
       this.components.counters.republishOperations++
       this.components.entries.persist(entry)

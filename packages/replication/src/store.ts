@@ -15,6 +15,7 @@ import { keyPosition } from '@chorus/dht'
 import { valueDigest } from './proof.js'
 import type { PeerUsage } from './quota.js'
 import { migrate } from './schema.js'
+import { republishEvery } from './timing.js'
 import type { ReplicationHealth } from './types.js'
 
 export interface ContentRow {
@@ -95,6 +96,7 @@ export interface PinnedPosition {
 export interface BackfillSpread {
   reprovideInterval: number
   republishInterval: number
+  enableSweep?: boolean | undefined
 }
 
 export interface ProviderRow {
@@ -503,7 +505,7 @@ export class ReplicationStore {
         fill.run(
           keyPosition(String(r.key)),
           now + Math.round(Math.random() * spread.reprovideInterval),
-          now + Math.round(Math.random() * spread.republishInterval),
+          now + Math.round(Math.random() * republishEvery(spread)),
           Number(r.rowid)
         )
       }

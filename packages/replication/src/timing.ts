@@ -34,6 +34,26 @@ export function nextHealthyCheck(
   return now + (first ? spreadOver(init.repairInterval) : withJitter(init.repairInterval, init.jitter))
 }
 
+/**
+ * How often a held value is written into this node's own record store again when the sweep is on
+ * (24 h): kad-dht drops a record received more than 48 h before it is read, and a copy the sweep
+ * keeps confirming is not rewritten, so it must be renewed; the renewal is a local write only, so
+ * doing it more often (every `republishInterval`, which follows the reprovide interval) only
+ * spends work that grows with the keys held.
+ */
+export const SWEPT_RENEWAL_INTERVAL = 24 * 3_600_000
+
+/**
+ * The interval of a key's republish job: `republishInterval`, or with the sweep on (where the job
+ * is a local renewal) {@link SWEPT_RENEWAL_INTERVAL}.
+ */
+export function republishEvery(init: {
+  republishInterval: number
+  enableSweep?: boolean | undefined
+}): number {
+  return init.enableSweep === true ? SWEPT_RENEWAL_INTERVAL : init.republishInterval
+}
+
 /** Delay before retry number `failures` (1-based): min * 2^(failures-1), capped at max, jittered. */
 export function backoffDelay(failures: number, min: number, max: number, jitter: number): number {
   const exp = Math.min(Math.max(failures - 1, 0), 30)

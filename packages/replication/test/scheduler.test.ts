@@ -7,6 +7,7 @@ import { DepartureWatch } from '../src/departures.js'
 import { ContentEntries, type Entry, newEntry } from '../src/entries.js'
 import { createCounters } from '../src/metrics.js'
 import { Reprovider } from '../src/reprovider.js'
+import { SWEPT_RENEWAL_INTERVAL } from '../src/timing.js'
 import { type JobKind, jobPriority, Scheduler, tickInterval } from '../src/scheduler.js'
 
 const config: ReplicationConfig = { ...replicationDefaults, jitter: 0, maxConcurrentReplications: 1 }
@@ -162,7 +163,7 @@ describe('Scheduler', () => {
 })
 
 describe('Reprovider republish', () => {
-  it('with the sweep, renews the value in its own record store only (kad-dht drops old records)', async () => {
+  it('with the sweep, renews the value in its own record store only (kad-dht drops old records), once a day', async () => {
     const puts: Array<{ key: string; localOnly: boolean }> = []
     for (const enableSweep of [true, false]) {
       const entries = entriesWith({ key: '/CHORUS/k' })
@@ -188,6 +189,9 @@ describe('Reprovider republish', () => {
       await reprovider.republish(e, new AbortController().signal)
       expect(e.lastRepublished).toBeGreaterThanOrEqual(before)
       expect(e.nextRepublishAt - before).toBeGreaterThanOrEqual(config.republishInterval)
+      // a local renewal is due every 24 h, whatever the (network) republish interval says
+      if (enableSweep) expect(e.nextRepublishAt - before).toBeGreaterThanOrEqual(SWEPT_RENEWAL_INTERVAL)
+      else expect(e.nextRepublishAt - before).toBeLessThan(config.republishInterval + 1000)
     }
     // swept: a local write; without the sweep: a put to the network
     expect(puts).toEqual([

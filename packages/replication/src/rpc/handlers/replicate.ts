@@ -27,7 +27,7 @@ import type { ReplicationCounters } from '../../metrics.js'
 import { type ReplicateRequest, type ReplicateResponse, refusal } from '../../protocol.js'
 import { judgeSuccession } from '../../succession.js'
 import { isAmongClosest } from '../../targets.js'
-import { nextHealthyCheck, spreadOver } from '../../timing.js'
+import { nextHealthyCheck, republishEvery, spreadOver } from '../../timing.js'
 import { sameBytes } from '../../util.js'
 import type { RecordValues } from '../../values.js'
 
@@ -147,7 +147,7 @@ export async function handleReplicate(
         // named are unproven, and it may die), spread so that a burst does not come due at once
         nextRepairAt: now + spreadOver(init.repairInterval),
         nextProvideAt: now,
-        nextRepublishAt: now + spreadOver(init.republishInterval)
+        nextRepublishAt: now + spreadOver(republishEvery(init))
       }
     )
   entry.pinned = true
@@ -228,7 +228,7 @@ export function adoptStored(
       {
         nextRepairAt: nextHealthyCheck(init, now, true),
         nextProvideAt: now + spreadOver(init.reprovideInterval),
-        nextRepublishAt: now + spreadOver(init.republishInterval)
+        nextRepublishAt: now + spreadOver(republishEvery(init))
       }
     )
   entry.pinned = true
