@@ -57,6 +57,18 @@ describe('records bench metric readers', () => {
         }
       })
     ).toMatchObject({ messages: 40, bytes: 9000, lookups: 6, operations: false })
+    // the sweep's own lookup counter, when the agent has it, over reprovideOperations (which also
+    // counts first provides)
+    expect(
+      reprovideTraffic({
+        replication: {
+          sweepReprovideMessagesSent: 40,
+          sweepReprovideBytesSent: 9000,
+          sweepLookups: 4,
+          reprovideOperations: 60
+        }
+      })
+    ).toMatchObject({ messages: 40, lookups: 4, source: expect.stringContaining('sweepLookups') })
   })
 
   it('counts repair bytes with the anti-entropy summaries when counted', () => {

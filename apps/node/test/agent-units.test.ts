@@ -4,6 +4,7 @@ import { PEER_ANNOUNCE_KEY } from '@chorus/dht'
 import { dhtKey, parseAddress } from '@chorus/ucxl'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { type HandoffComponents, handOff, reconcile, recordKeys } from '../src/agent/handoff.js'
+import { indexOnce } from '../src/agent/index-once.js'
 import { NetworkJoin, type NetworkJoinComponents } from '../src/agent/join.js'
 import { AgentLifecycle } from '../src/agent/lifecycle.js'
 import {
@@ -40,6 +41,30 @@ const fakeDHT = (connected: string[]) =>
     admittedPeer: (id: string) =>
       id === 'p1' ? { agent: 'qa01', roles: ['qa_engineer'], notAfter: Number.MAX_SAFE_INTEGER } : undefined
   }) as unknown as NonNullable<StatusInput['dht']> & Parameters<typeof peersView>[0]
+
+describe('indexOnce', () => {
+  it('indexes a value pinned under two keys once, a failed one again, and forgets the oldest past its memory', async () => {
+    const indexed: number[] = []
+    let fail = true
+    const index = indexOnce(async (v) => {
+      if (v[0] === 9 && fail) {
+        fail = false
+        throw new Error('index busy')
+      }
+      indexed.push(v[0]!)
+    }, 2)
+    const v = (n: number) => new Uint8Array([n, 1, 2])
+    await index(v(1))
+    await index(v(1))
+    expect(indexed).toEqual([1])
+    await expect(index(v(9))).rejects.toThrow('index busy')
+    await index(v(9))
+    expect(indexed).toEqual([1, 9])
+    await index(v(2))
+    await index(v(1))
+    expect(indexed).toEqual([1, 9, 2, 1])
+  })
+})
 
 describe('views', () => {
   it('plain() turns dates into strings and bigints into numbers', () => {

@@ -7,8 +7,8 @@ import { DepartureWatch } from '../src/departures.js'
 import { ContentEntries, type Entry, newEntry } from '../src/entries.js'
 import { createCounters } from '../src/metrics.js'
 import { Reprovider } from '../src/reprovider.js'
-import { SWEPT_RENEWAL_INTERVAL } from '../src/timing.js'
 import { type JobKind, jobPriority, Scheduler, tickInterval } from '../src/scheduler.js'
+import { SWEPT_RENEWAL_INTERVAL } from '../src/timing.js'
 
 const config: ReplicationConfig = { ...replicationDefaults, jitter: 0, maxConcurrentReplications: 1 }
 const open: ContentEntries[] = []

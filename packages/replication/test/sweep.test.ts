@@ -90,6 +90,9 @@ describe(`the keyspace sweep on ${NODES} nodes, ${RECORDS} records`, () => {
       // one summary per region and peer that shares keys with this node, at most
       expect(m.sweepLastPassMessages).toBeLessThanOrEqual(m.sweepLastPassRegions * (NODES - 1))
       expect(m.sweepLastPassRegions).toBeGreaterThan(0)
+      // a lookup per region swept on the reprovide passes, never one per key
+      expect(m.sweepLookups).toBeGreaterThan(0)
+      expect(m.sweepLookups).toBeLessThanOrEqual(m.sweepRegions)
     }
     // each record on its 3 closest nodes (a lookup that missed a node may have added a copy)
     expect(held).toBeGreaterThanOrEqual(RECORDS * FACTOR)

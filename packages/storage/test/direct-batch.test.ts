@@ -62,6 +62,30 @@ describe('a batch request', () => {
     )
   })
 
+  it('meets the succession rule in the order sent when two items share a key', async () => {
+    const handle = recordHandler(local.dht)
+    const signer = makeSigner()
+    const address = `${BASE}-chain`
+    const head = headKey(addressDigest(address))
+    const v1 = await sampleEnvelope(signer, { address })
+    const v2 = await sampleEnvelope(signer, { address, version: 2, previous: v1.hash })
+    const ask = async (...values: Uint8Array[]) =>
+      decode(
+        await handle(
+          encodeMessage({ op: 'batch', items: values.map((value) => ({ keys: [head], value })) }),
+          from
+        )
+      )
+    // v1 then v2: both taken, v2 held
+    expect(await ask(v1.bytes, v2.bytes)).toEqual({ results: [OK, OK] })
+    // the older one after the newer: refused as stale (no fault), the newer stays
+    expect(await ask(v2.bytes, v1.bytes)).toEqual({
+      results: [OK, { ok: false, code: 'STALE_RECORD', error: 'the record is older than the one held' }]
+    })
+    const held = await local.dht.getValues(head, { localOnly: true })
+    expect(Buffer.from(held[0]!.value).equals(v2.bytes)).toBe(true)
+  })
+
   it('is refused whole, with a fixed text, when out of bounds', async () => {
     const handle = recordHandler(local.dht)
     const value = new Uint8Array(8)

@@ -77,14 +77,18 @@ export function reprovideTraffic(status: Json): Traffic {
     const bytes =
       first(r, ['sweepReprovideBytesSent', 'sweepBytesSent', 'sweepBytes', 'reprovideBytes']) ??
       first(sweep, ['bytes', 'bytesSent'])
-    const lookups = messages.name === 'sweepReprovideMessagesSent' ? num(r.reprovideOperations) : undefined
+    // the region lookups: counted by the sweep itself, else (older agents) by reprovideOperations,
+    // which also counts the first provides of keys not yet placed (an upper bound)
+    const counted = num(r.sweepLookups)
+    const lookups =
+      messages.name === 'sweepReprovideMessagesSent' ? (counted ?? num(r.reprovideOperations)) : undefined
     return {
       messages: messages.value,
       bytes: bytes?.value,
       source:
         lookups === undefined
           ? messages.name
-          : `${messages.name} + reprovideOperations (region lookups, each counted as the messages of a kad provide)`,
+          : `${messages.name} + ${counted !== undefined ? 'sweepLookups' : 'reprovideOperations'} (region lookups, each counted as the messages of a kad provide)`,
       operations: false,
       ...(lookups === undefined ? {} : { lookups })
     }

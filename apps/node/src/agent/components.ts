@@ -22,6 +22,7 @@ import { AGENT_ERROR_CODES, AgentError } from '../errors.js'
 import { readSecretFile } from '../util/files.js'
 import type { StorageCryptoComponents } from './crypto-state.js'
 import { retireDeleted } from './handoff.js'
+import { indexOnce } from './index-once.js'
 import { AGENT_VERSION } from './join.js'
 import type { StopStep } from './lifecycle.js'
 import type { AgentTeam } from './team.js'
@@ -145,6 +146,8 @@ export async function createComponents(init: AgentComponentsInit): Promise<Agent
       auditLogging: c.storage.auditLogging
     }
   )
+  // what replication pins from a peer is indexed so that list and search find it, each value once
+  const indexReplicated = indexOnce((value) => storage.indexEnvelope(value, 'replicated'))
   const validate = rules.validators.CHORUS
   if (validate === undefined) {
     throw new AgentError('storage rules have no CHORUS validator', { code: AGENT_ERROR_CODES.INTERNAL })
@@ -173,10 +176,9 @@ export async function createComponents(init: AgentComponentsInit): Promise<Agent
       maxConcurrentReplications: c.replication.maxConcurrentReplications,
       enableAutoReplication: c.replication.enableAutoReplication,
       enableReprovide: c.replication.enableReprovide,
-      // what replication pins from a peer is indexed so that list and search find it
       onPinned: async (e) => {
         if (e.from === 'self') return
-        await storage.indexEnvelope(e.value, 'replicated')
+        await indexReplicated(e.value)
       }
     }
   )

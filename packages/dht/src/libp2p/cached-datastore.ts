@@ -16,6 +16,7 @@
  */
 import type { AbortOptions } from '@libp2p/interface'
 import type { Batch, Datastore, Key, KeyQuery, Pair, Query } from 'interface-datastore'
+import { isDatastoreNotFound } from './kad-internals.js'
 
 /** The default byte budget of the cache (values plus keys). */
 export const DEFAULT_DATASTORE_CACHE_BYTES = 16 * 1_048_576
@@ -25,7 +26,31 @@ const PEER_FLUSH_MS = 5_000
 const MAX_PENDING_PEERS = 1_024
 const PEER_PREFIX = '/peers/'
 
-type Inner = Datastore & { open?(): Promise<void>; close?(): Promise<void> }
+/**
+ * A datastore that can answer a miss without throwing (see {@link getIfPresent}): kad-dht's
+ * datastores throw `NotFoundError` on a miss, whose stack trace costs more than the read itself,
+ * and a store of ours misses several times (the held record, the stale check).
+ */
+export interface ReadsWithoutThrowing {
+  getIfPresent(key: Key, options?: AbortOptions): Promise<Uint8Array | undefined>
+}
+
+type Inner = Datastore & { open?(): Promise<void>; close?(): Promise<void> } & Partial<ReadsWithoutThrowing>
+
+/** `store.get(key)`, undefined on a miss: without an exception where the store can do that. */
+export async function getIfPresent(
+  store: Datastore & Partial<ReadsWithoutThrowing>,
+  key: Key,
+  options?: AbortOptions
+): Promise<Uint8Array | undefined> {
+  if (store.getIfPresent !== undefined) return store.getIfPresent(key, options)
+  try {
+    return await store.get(key, options)
+  } catch (err) {
+    if (isDatastoreNotFound(err)) return undefined
+    throw err
+  }
+}
 
 class CachedDatastore {
   readonly #inner: Inner
@@ -84,6 +109,21 @@ class CachedDatastore {
     }
     const value = await this.#inner.get(key, options)
     this.#remember(id, value)
+    return value
+  }
+
+  async getIfPresent(key: Key, options?: AbortOptions): Promise<Uint8Array | undefined> {
+    const id = key.toString()
+    const pending = this.#pending.get(id)
+    if (pending !== undefined) return pending.value.slice()
+    const hit = this.#values.get(id)
+    if (hit !== undefined) {
+      this.#values.delete(id)
+      this.#values.set(id, hit)
+      return hit.slice()
+    }
+    const value = await getIfPresent(this.#inner, key, options)
+    if (value !== undefined) this.#remember(id, value)
     return value
   }
 
@@ -205,7 +245,7 @@ class CachedDatastore {
 }
 
 /** A datastore with what the cache holds now, in bytes. */
-export type CachingDatastore = Inner & { readonly cachedBytes: number }
+export type CachingDatastore = Inner & ReadsWithoutThrowing & { readonly cachedBytes: number }
 
 /**
  * `inner` behind a read cache of at most `maxBytes` (default {@link DEFAULT_DATASTORE_CACHE_BYTES}).

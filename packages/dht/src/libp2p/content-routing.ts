@@ -109,6 +109,7 @@ export class ContentRouting {
     if (add == null || peers.length === 0) return
     this.#c.run.assertStarted('noteProviders')
     const cid = await keyToCid(key)
+    const adds: Array<Promise<void>> = []
     for (const id of new Set(peers)) {
       if (this.#c.refused?.(id) === true) continue
       let peer: PeerId
@@ -117,8 +118,10 @@ export class ContentRouting {
       } catch {
         continue
       }
-      await add.call(this.#c.kad, cid, peer, options)
+      // together: the datastore commits the writes of one turn at once
+      adds.push(add.call(this.#c.kad, cid, peer, options))
     }
+    await Promise.all(adds)
   }
 
   /** The delivered peers that list this node as a provider of `cid` when asked (a few tries each). */

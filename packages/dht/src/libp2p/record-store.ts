@@ -7,7 +7,8 @@ import { inboundPeer } from '../reputation/context.js'
 import { guardRecordRules } from '../reputation/libp2p.js'
 import { createRateLimiter } from '../reputation/rate-limiter.js'
 import type { PeerReputation } from '../reputation/reputation.js'
-import { isDatastoreNotFound, kadRecordKey, kadRecordsPrefix } from './kad-internals.js'
+import { getIfPresent } from './cached-datastore.js'
+import { kadRecordKey, kadRecordsPrefix } from './kad-internals.js'
 import { keyBytes, selectBest, validateRecord } from './keys.js'
 import { peerIdOfKey } from './peer-key.js'
 import { refuseStaleRecords, reportEquivocations } from './stale.js'
@@ -125,13 +126,12 @@ export class RecordStore {
 
   /** The record this node holds for `key`, if it is (still) valid by the namespace validator. */
   async read(key: string, options: AbortOptions = {}): Promise<Uint8Array | undefined> {
-    let raw: Uint8Array
-    try {
-      raw = await this.#components.datastore().get(kadRecordKey(this.#prefix, keyBytes(key)), options)
-    } catch (err) {
-      if (isDatastoreNotFound(err)) return undefined
-      throw err
-    }
+    const raw = await getIfPresent(
+      this.#components.datastore(),
+      kadRecordKey(this.#prefix, keyBytes(key)),
+      options
+    )
+    if (raw === undefined) return undefined
     const record = Libp2pRecord.deserialize(raw)
     try {
       await validateRecord(this.rules, key, record.value)

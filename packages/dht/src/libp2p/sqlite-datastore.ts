@@ -169,6 +169,11 @@ export class SqliteDatastore extends BaseDatastore {
     return row.value
   }
 
+  /** The value under `key`, or undefined: a miss without an exception. */
+  async getIfPresent(key: Key, _options?: AbortOptions): Promise<Uint8Array | undefined> {
+    return (this.#statements().get.get(key.toString()) as { value: Uint8Array } | undefined)?.value
+  }
+
   override async has(key: Key, _options?: AbortOptions): Promise<boolean> {
     return this.#statements().has.get(key.toString()) !== undefined
   }

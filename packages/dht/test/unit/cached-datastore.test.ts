@@ -119,4 +119,16 @@ describe('cachedDatastore', () => {
     await expect(f.commit()).rejects.toThrow('disk full')
     expect(await failing.get(new Key('/c'))).toEqual(bytes(3, 1))
   })
+
+  it('reads a miss without an exception, over a store that can and one that cannot', async () => {
+    const { inner, reads } = counted()
+    const store = cachedDatastore(inner, 1_000_000)
+    expect(await store.getIfPresent(new Key('/none'))).toBeUndefined()
+    await store.put(new Key('/x'), bytes(4, 7))
+    expect(await store.getIfPresent(new Key('/x'))).toEqual(bytes(4, 7))
+    // a hit is served from the cache; the miss went to the store (which throws, and is caught)
+    expect(reads()).toBe(1)
+    await store.put(new Key('/peers/p'), bytes(2, 1))
+    expect(await store.getIfPresent(new Key('/peers/p'))).toEqual(bytes(2, 1))
+  })
 })

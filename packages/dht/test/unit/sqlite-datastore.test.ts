@@ -48,6 +48,10 @@ describe('SqliteDatastore', () => {
     await s.delete(k)
     expect(await s.has(k)).toBe(false)
     await s.delete(k)
+    // the read our record store uses: a miss without an exception
+    expect(await s.getIfPresent(k)).toBeUndefined()
+    await s.put(k, bytes(5))
+    expect(await s.getIfPresent(k)).toEqual(bytes(5))
   })
 
   it('queries by prefix only what starts with it, in key order, across pages', async () => {

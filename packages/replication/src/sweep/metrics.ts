@@ -13,6 +13,11 @@ export interface SweepMetrics {
    */
   sweepReprovideMessagesSent: number
   sweepReprovideBytesSent: number
+  /**
+   * Closest-peers lookups the reprovide passes made (one per region that held keys): each is a kad
+   * query whose messages the counters above do not include.
+   */
+  sweepLookups: number
   /** Sync requests this node answered. */
   sweepMessagesReceived: number
   /** Bytes of sweep traffic this node wrote: its sync requests and its answers to others'. */
@@ -39,6 +44,7 @@ export function createSweepCounters(): SweepMetrics {
     sweepMessagesSent: 0,
     sweepReprovideMessagesSent: 0,
     sweepReprovideBytesSent: 0,
+    sweepLookups: 0,
     sweepMessagesReceived: 0,
     sweepBytesSent: 0,
     sweepBytesReceived: 0,

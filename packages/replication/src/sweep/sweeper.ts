@@ -64,6 +64,7 @@ export interface SweeperComponents {
       | 'sweepLastPassBytes'
       | 'sweepReprovideMessagesSent'
       | 'sweepReprovideBytesSent'
+      | 'sweepLookups'
       | 'reprovideOperations'
       | 'lastReprovideTime'
     >
@@ -248,6 +249,7 @@ export class Sweeper {
     if (keys.length === 0) return
     const c = this.components.counters
     c.sweepRegions++
+    if (lookup) c.sweepLookups++
     const found = lookup ? await this.components.dht.getClosestPeers(keys[0]!.key, { signal }) : []
     // the lookup's answer and the peers this node is connected to (the view the replicate
     // handler checks pushes against), the closest to the region's first key

@@ -76,9 +76,9 @@ export function recordHandler(
     // batch counts each of its stores, but one batch is always taken by an idle node
     if (puts > 0 && puts + stores.length > maxPuts) return encodeMessage(busy(BUSY_RETRY_AFTER_MS))
     puts += stores.length
-    const results: PutResponse[] = []
+    let results: PutResponse[]
     try {
-      for (const records of stores) results.push(await handlePut(components, { op: 'put', records }))
+      results = await putAll(components, stores)
     } finally {
       puts -= stores.length
     }
@@ -108,6 +108,20 @@ interface BatchAnswer {
   results: PutResponse[]
 }
 
+/**
+ * Checks and writes the stores of one request: together when no two share a key (the datastore
+ * commits the writes of one turn at once), else one after another, so that two versions of one
+ * key in a batch meet the succession rule in the order they were sent.
+ */
+async function putAll(components: PutHandlerComponents, stores: DirectRecord[][]): Promise<PutResponse[]> {
+  const put = (records: DirectRecord[]) => handlePut(components, { op: 'put', records })
+  const keys = stores.flatMap((records) => records.map((r) => r.key))
+  if (new Set(keys).size === keys.length) return Promise.all(stores.map(put))
+  const results: PutResponse[] = []
+  for (const records of stores) results.push(await put(records))
+  return results
+}
+
 /** Notes `holders` as providers of each stored key; a failure only leaves the announcement to the writer. */
 async function noteHolders(
   dht: Pick<DHT, 'noteProviders'>,
@@ -116,13 +130,15 @@ async function noteHolders(
   logger: Logger | undefined
 ): Promise<void> {
   if (dht.noteProviders === undefined) return
-  for (const { key } of records) {
-    try {
-      await dht.noteProviders(key, holders)
-    } catch (err) {
-      logger?.debug({ err: (err as Error).message }, 'could not note the providers of a pushed record')
-    }
-  }
+  const note = dht.noteProviders.bind(dht)
+  // together: the datastore commits the writes of one turn at once
+  await Promise.all(
+    records.map(({ key }) =>
+      note(key, holders).catch((err: unknown) => {
+        logger?.debug({ err: (err as Error).message }, 'could not note the providers of a pushed record')
+      })
+    )
+  )
 }
 
 function tell(
