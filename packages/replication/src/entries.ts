@@ -34,6 +34,8 @@ export interface ContentEntriesInit {
   /** Directory of `replication.sqlite`; undefined keeps the state in memory. */
   dataDir: string | undefined
   config: EntriesConfig
+  /** Told of a commit of the state that failed (see `ReplicationStore`). */
+  onCommitError?: (err: unknown) => void
 }
 
 /** Rows read per query when a caller walks every entry (`values()`). */
@@ -55,7 +57,7 @@ export class ContentEntries {
 
   /** Opens the store; reads no row (due times were persisted, spread out, when they were set). */
   open(): void {
-    this.db = new ReplicationStore(this.init.dataDir)
+    this.db = new ReplicationStore(this.init.dataDir, this.init.onCommitError)
     this.writable = true
   }
 

@@ -139,7 +139,11 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
       for (const p of peers) if (isServer(p)) yield p
     }
 
-    this.entries = new ContentEntries({ dataDir: init?.dataDir, config })
+    this.entries = new ContentEntries({
+      dataDir: init?.dataDir,
+      config,
+      onCommitError: (err) => log.error({ err: errorText(err) }, 'replication: state not committed')
+    })
     this.liveness = new PeerLiveness(
       {
         messaging,

@@ -210,8 +210,18 @@ export class ReplicationStore {
   /** Rows read by the content queries since the store opened (what a test of start-up work counts). */
   rowsRead = 0
 
-  /** Opens (creating or upgrading when needed) `<dataDir>/replication.sqlite`, or an in-memory database. */
-  constructor(dataDir: string | undefined) {
+  /**
+   * Opens (creating or upgrading when needed) `<dataDir>/replication.sqlite`, or an in-memory
+   * database. Statements run in one transaction per event-loop turn, committed when the turn ends
+   * (`setImmediate`): a store's pin, provider notes and schedule are several writes, and a commit
+   * each cost most of their time. A crash can lose the last turn's writes, which are all state
+   * this node rebuilds (own content is handed back from the index at start, a replica's holders
+   * push it again with the sweep); `onCommitError` hears of a commit that failed (a full disk).
+   */
+  constructor(
+    dataDir: string | undefined,
+    private readonly onCommitError: (err: unknown) => void = () => {}
+  ) {
     let path: string | undefined
     if (dataDir != null) {
       mkdirSync(dataDir, { recursive: true })
@@ -227,12 +237,36 @@ export class ReplicationStore {
   }
 
   close(): void {
+    this.commit()
     this.statements.clear()
     if (this.db.isOpen) this.db.close()
   }
 
-  /** A prepared statement, prepared once. */
+  /** Opens this turn's transaction (committed when the turn ends) when none is open. */
+  private begin(): void {
+    if (this.db.isTransaction || !this.db.isOpen) return
+    this.db.exec('BEGIN')
+    setImmediate(() => this.commit())
+  }
+
+  /** Commits this turn's transaction now. */
+  commit(): void {
+    if (!this.db.isOpen || !this.db.isTransaction) return
+    try {
+      this.db.exec('COMMIT')
+    } catch (err) {
+      try {
+        if (this.db.isTransaction) this.db.exec('ROLLBACK')
+      } catch {
+        // nothing more to undo
+      }
+      this.onCommitError(err)
+    }
+  }
+
+  /** A prepared statement, prepared once, run in this turn's transaction. */
   private sql(text: string): StatementSync {
+    this.begin()
     let s = this.statements.get(text)
     if (s == null) {
       s = this.db.prepare(text)
@@ -246,15 +280,19 @@ export class ReplicationStore {
     return rows.map(toEntry)
   }
 
-  /** Runs `fn` in one transaction. */
+  /** Runs `fn` all or nothing (a savepoint in this turn's transaction). */
   transaction<T>(fn: () => T): T {
-    this.db.exec('BEGIN')
+    this.begin()
+    this.db.exec('SAVEPOINT store_tx')
     try {
       const out = fn()
-      this.db.exec('COMMIT')
+      this.db.exec('RELEASE store_tx')
       return out
     } catch (err) {
-      if (this.db.isTransaction) this.db.exec('ROLLBACK')
+      if (this.db.isTransaction) {
+        this.db.exec('ROLLBACK TO store_tx')
+        this.db.exec('RELEASE store_tx')
+      }
       throw err
     }
   }

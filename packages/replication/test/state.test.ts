@@ -225,6 +225,63 @@ describe('counters the database keeps', () => {
   })
 })
 
+describe('one transaction per turn', () => {
+  const row = (key: string) => ({
+    key,
+    size: 2,
+    priority: 0,
+    createdAt: 1,
+    pinned: true,
+    origin: 'local' as const,
+    pushedBy: undefined,
+    lastReprovided: undefined,
+    lastRepublished: undefined,
+    lastChecked: undefined,
+    lastActual: undefined,
+    lastHealth: undefined,
+    repairFailures: 0,
+    nextRepairAt: 0
+  })
+
+  it('commits the writes of a turn when it ends (another connection sees them), and at close', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chorus-repl-turn-'))
+    try {
+      const store = new ReplicationStore(dir)
+      open.push(store)
+      const other = openDatabase(join(dir, 'replication.sqlite'))
+      const count = () =>
+        Number((other.prepare('SELECT count(*) AS n FROM content').get() as { n: number }).n)
+      for (let i = 0; i < 20; i++) store.upsertContent(row(`/CHORUS/t/${i}`), new Uint8Array([i]))
+      // this turn's transaction is still open: another connection does not see it yet
+      expect(count()).toBe(0)
+      expect(store.hasContent('/CHORUS/t/3')).toBe(true)
+      await new Promise((r) => setImmediate(r))
+      expect(count()).toBe(20)
+      store.upsertContent(row('/CHORUS/t/last'), new Uint8Array([1]))
+      store.close()
+      expect(count()).toBe(21)
+      other.close()
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('undoes a failed transaction() alone, keeping the other writes of the turn', async () => {
+    const store = new ReplicationStore(undefined)
+    open.push(store)
+    store.upsertContent(row('/CHORUS/kept'), new Uint8Array([1]))
+    expect(() =>
+      store.transaction(() => {
+        store.upsertContent(row('/CHORUS/undone'), new Uint8Array([2]))
+        throw new Error('midway')
+      })
+    ).toThrow('midway')
+    await new Promise((r) => setImmediate(r))
+    expect(store.hasContent('/CHORUS/kept')).toBe(true)
+    expect(store.hasContent('/CHORUS/undone')).toBe(false)
+  })
+})
+
 describe('pinnedInRange', () => {
   it('lists pinned keys with lo <= position < hi by position, paged after a position', () => {
     const store = new ReplicationStore(undefined)
