@@ -10,6 +10,7 @@
  * carries its row's generation: `set` (a new or replaced entry) gives a new one, so a job that
  * still holds the old entry no longer writes it (`isCurrent`, `persist`).
  */
+import { randomBytes } from 'node:crypto'
 import type { ReplicationConfig } from './config.js'
 import { type PeerUsage, type QuotaLimits, withinQuota } from './quota.js'
 import {
@@ -103,6 +104,24 @@ export class ContentEntries {
   }
 
   /** Every entry, read a page at a time (a full pass: for start-up re-serving and tests). */
+  /**
+   * Up to `n` pinned keys at random keyspace positions (one indexed read each; fewer when few are
+   * pinned, repeats dropped).
+   */
+  samplePinned(n: number): string[] {
+    const db = this.db
+    if (db === undefined) return []
+    const keys = new Set<string>()
+    const end = new Uint8Array(32)
+    for (let i = 0; i < n; i++) {
+      const at = randomBytes(32)
+      const key = (db.pinnedInRange(at, end, { limit: 1 })[0] ?? db.pinnedInRange(end, end, { limit: 1 })[0])
+        ?.key
+      if (key !== undefined) keys.add(key)
+    }
+    return [...keys]
+  }
+
   *values(): Generator<Entry> {
     let after: string | undefined
     for (;;) {

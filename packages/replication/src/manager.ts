@@ -362,7 +362,7 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
     this.scheduler.arm()
     if (this.config.enableSweep) this.sweeper.start(this.controller.signal)
     this.reserving = this.reprovider
-      .reserve()
+      .reserve(this.controller.signal)
       .then((reserved) => this.log.debug({ reserved }, 'replication: pins re-served'))
       .catch((err: unknown) => this.log.warn({ err: errorText(err) }, 'replication: re-serving pins failed'))
     this.backfill()

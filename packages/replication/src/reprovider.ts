@@ -16,9 +16,15 @@ import type { ReplicationCounters } from './metrics.js'
 import { backoffDelay, republishEvery, SWEPT, withJitter } from './timing.js'
 import { sameBytes } from './util.js'
 
+/** Pins checked at start before any walk (see `reserve`). */
+export const RESERVE_SAMPLE = 16
+/** Pins walked between pauses when the record store lacks some, and the pause. */
+const RESERVE_PAGE = 256
+const RESERVE_PAUSE_MS = 10
+
 export interface ReproviderComponents {
   dht: Pick<DHT, 'provide' | 'putValue' | 'getValue'>
-  entries: Pick<ContentEntries, 'persist' | 'value' | 'values'>
+  entries: Pick<ContentEntries, 'persist' | 'value' | 'values' | 'samplePinned'>
   /** Records that this node provides the key. */
   touchSelf: (key: string, at: number) => void
   counters: Pick<
@@ -45,20 +51,32 @@ export class Reprovider {
 
   /**
    * Serves every pinned value again from this node's DHT record store, where it is missing or
-   * another value (a store lost, or records expired while the node was down); returns how many.
-   * A value the store still holds costs one local read, not a validation and a write.
+   * another value (a record store lost or replaced), when a sample of {@link RESERVE_SAMPLE} pins
+   * shows some missing; returns how many. A record that aged out while the node was down is
+   * renewed by its republish job (a local renewal once a day with the sweep).
    */
-  async reserve(): Promise<number> {
+  async reserve(signal?: AbortSignal): Promise<number> {
     const { entries, dht, log } = this.components
+    // A sample first: after a restart on the same record store every sampled pin is served, and
+    // no key is read (a restart does no work that grows with the keys held). A record store that
+    // was lost or replaced misses them, and then every pin is walked, a page at a time.
+    const served = async (key: string): Promise<boolean> => {
+      const value = entries.value(key)
+      if (value == null) return true
+      const held = await dht.getValue(key, { localOnly: true }).catch(() => undefined)
+      return held != null && sameBytes(held, value)
+    }
+    const sample = entries.samplePinned(RESERVE_SAMPLE)
+    if ((await Promise.all(sample.map(served))).every(Boolean)) return 0
     let reserved = 0
+    let walked = 0
     for (const e of entries.values()) {
-      if (!e.pinned) continue
-      const value = entries.value(e.key)
-      if (value == null) continue
-      const held = await dht.getValue(e.key, { localOnly: true }).catch(() => undefined)
-      if (held != null && sameBytes(held, value)) continue
+      if (signal?.aborted === true) break
+      // yield between pages: the walk runs beside the node's work, not ahead of it
+      if (++walked % RESERVE_PAGE === 0) await new Promise((r) => setTimeout(r, RESERVE_PAUSE_MS))
+      if (!e.pinned || (await served(e.key))) continue
       try {
-        await dht.putValue(e.key, value, { localOnly: true })
+        await dht.putValue(e.key, entries.value(e.key)!, { localOnly: true })
         reserved++
       } catch (err) {
         log.warn({ key: e.key, err: errorText(err) }, 'replication: could not re-serve a pinned value')

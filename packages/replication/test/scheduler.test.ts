@@ -6,7 +6,7 @@ import { type ReplicationConfig, replicationDefaults } from '../src/config.js'
 import { DepartureWatch } from '../src/departures.js'
 import { ContentEntries, type Entry, newEntry } from '../src/entries.js'
 import { createCounters } from '../src/metrics.js'
-import { Reprovider } from '../src/reprovider.js'
+import { RESERVE_SAMPLE, Reprovider } from '../src/reprovider.js'
 import { type JobKind, jobPriority, Scheduler, tickInterval } from '../src/scheduler.js'
 import { SWEPT_RENEWAL_INTERVAL } from '../src/timing.js'
 
@@ -328,18 +328,16 @@ describe('departure watch', () => {
 })
 
 describe('re-serving pins at start', () => {
-  it('writes only the pins the DHT record store lacks or holds in another value', async () => {
-    const entries = entriesWith({ key: '/CHORUS/same' }, { key: '/CHORUS/other' }, { key: '/CHORUS/missing' })
-    const store = new Map<string, Uint8Array>([
-      ['/CHORUS/same', new Uint8Array([1])],
-      ['/CHORUS/other', new Uint8Array([9])]
-    ])
+  function setup(store: Map<string, Uint8Array>, keys: string[]) {
+    const entries = entriesWith(...keys.map((key) => ({ key })))
     const puts: string[] = []
+    let reads = 0
     const reprovider = new Reprovider(
       {
         dht: {
           provide: async (key) => ({ key, peers: [] }),
           getValue: async (key) => {
+            reads++
             const v = store.get(key)
             if (v == null) throw new Error('not found')
             return v
@@ -357,9 +355,27 @@ describe('re-serving pins at start', () => {
       },
       config
     )
-    expect(await reprovider.reserve()).toBe(2)
-    expect(puts.sort()).toEqual(['/CHORUS/missing', '/CHORUS/other'])
+    return { reprovider, puts, reads: () => reads }
+  }
+  const keys = Array.from({ length: 300 }, (_, i) => `/CHORUS/pin/${i}`)
+
+  it('reads only a sample of pins when the record store holds them (a restart), nothing per key', async () => {
+    // entriesWith pins each key with the value [1]
+    const store = new Map(keys.map((k) => [k, new Uint8Array([1])]))
+    const s = setup(store, keys)
+    expect(await s.reprovider.reserve()).toBe(0)
+    expect(s.reads()).toBeLessThanOrEqual(RESERVE_SAMPLE)
+    expect(s.puts).toEqual([])
+  })
+
+  it('writes every pin the record store lacks or holds in another value once a sample shows it lost', async () => {
+    // a record store that was replaced: nothing of it, one key in another value
+    const store = new Map<string, Uint8Array>([[keys[7]!, new Uint8Array([9])]])
+    const s = setup(store, keys)
+    expect(await s.reprovider.reserve()).toBe(300)
+    expect(s.puts.length).toBe(300)
+    expect(store.get(keys[7]!)).toEqual(new Uint8Array([1]))
     // a second start finds every pin served
-    expect(await reprovider.reserve()).toBe(0)
+    expect(await s.reprovider.reserve()).toBe(0)
   })
 })

@@ -225,24 +225,25 @@ describe('counters the database keeps', () => {
   })
 })
 
-describe('one transaction per turn', () => {
-  const row = (key: string) => ({
-    key,
-    size: 2,
-    priority: 0,
-    createdAt: 1,
-    pinned: true,
-    origin: 'local' as const,
-    pushedBy: undefined,
-    lastReprovided: undefined,
-    lastRepublished: undefined,
-    lastChecked: undefined,
-    lastActual: undefined,
-    lastHealth: undefined,
-    repairFailures: 0,
-    nextRepairAt: 0
-  })
+/** A content row of `key` with nothing scheduled or checked yet. */
+const row = (key: string, pinned = true) => ({
+  key,
+  size: 2,
+  priority: 0,
+  createdAt: 1,
+  pinned,
+  origin: 'local' as const,
+  pushedBy: undefined,
+  lastReprovided: undefined,
+  lastRepublished: undefined,
+  lastChecked: undefined,
+  lastActual: undefined,
+  lastHealth: undefined,
+  repairFailures: 0,
+  nextRepairAt: 0
+})
 
+describe('one transaction per turn', () => {
   it('commits the writes of a turn when it ends (another connection sees them), and at close', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'chorus-repl-turn-'))
     try {
@@ -290,25 +291,7 @@ describe('pinnedInRange', () => {
     for (let i = 0; i < 300; i++) {
       const key = keyOf(i)
       const value = i % 5 === 0 ? undefined : new Uint8Array([i & 0xff, 1])
-      store.upsertContent(
-        {
-          key,
-          size: 2,
-          priority: 0,
-          createdAt: 1,
-          pinned: value != null,
-          origin: 'local',
-          pushedBy: undefined,
-          lastReprovided: undefined,
-          lastRepublished: undefined,
-          lastChecked: undefined,
-          lastActual: undefined,
-          lastHealth: undefined,
-          repairFailures: 0,
-          nextRepairAt: 0
-        },
-        value
-      )
+      store.upsertContent(row(key, value != null), value)
       if (value != null) pinned.push(key)
     }
     const byPosition = pinned

@@ -98,15 +98,8 @@ class CachedDatastore {
 
   async get(key: Key, options?: AbortOptions): Promise<Uint8Array> {
     const id = key.toString()
-    const pending = this.#pending.get(id)
-    if (pending !== undefined) return pending.value.slice()
-    const hit = this.#values.get(id)
-    if (hit !== undefined) {
-      this.#values.delete(id)
-      this.#values.set(id, hit)
-      // a copy: a caller that changes what it got must not change the cache
-      return hit.slice()
-    }
+    const held = this.#held(id)
+    if (held !== undefined) return held
     const value = await this.#inner.get(key, options)
     this.#remember(id, value)
     return value
@@ -114,17 +107,23 @@ class CachedDatastore {
 
   async getIfPresent(key: Key, options?: AbortOptions): Promise<Uint8Array | undefined> {
     const id = key.toString()
-    const pending = this.#pending.get(id)
-    if (pending !== undefined) return pending.value.slice()
-    const hit = this.#values.get(id)
-    if (hit !== undefined) {
-      this.#values.delete(id)
-      this.#values.set(id, hit)
-      return hit.slice()
-    }
+    const held = this.#held(id)
+    if (held !== undefined) return held
     const value = await getIfPresent(this.#inner, key, options)
     if (value !== undefined) this.#remember(id, value)
     return value
+  }
+
+  /** A copy of what is waiting to be written or cached under `id` (marked recently used), if anything. */
+  #held(id: string): Uint8Array | undefined {
+    const pending = this.#pending.get(id)
+    if (pending !== undefined) return pending.value.slice()
+    const hit = this.#values.get(id)
+    if (hit === undefined) return undefined
+    this.#values.delete(id)
+    this.#values.set(id, hit)
+    // a copy: a caller that changes what it got must not change the cache
+    return hit.slice()
   }
 
   async has(key: Key, options?: AbortOptions): Promise<boolean> {
