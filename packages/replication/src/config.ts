@@ -94,6 +94,14 @@ export interface ReplicationConfig extends SweepConfig {
    */
   repairRankDelay: number
   /**
+   * How long a co-holder that disconnected may stay away before the keys it held are checked, in
+   * ms (10 s). A restart, or a connection that drops and comes back, within it costs nothing; a
+   * peer gone for longer has its keys checked at once (and the sweep compares every region once
+   * per repair interval either way). 0 checks them as soon as it disconnects.
+   * @default 10_000
+   */
+  departureGrace: number
+  /**
    * Fraction (0..1) of random jitter added to every periodic and back-off delay.
    * @default 0.2
    */
@@ -186,6 +194,7 @@ export const replicationDefaults: Readonly<ReplicationConfig> = Object.freeze({
   repairBackoffMin: 30 * SECOND,
   repairBackoffMax: 30 * MINUTE,
   repairRankDelay: 15 * SECOND,
+  departureGrace: 10 * SECOND,
   jitter: 0.2,
   livenessTTL: 30 * SECOND,
   requestTimeout: 10 * SECOND,
@@ -273,6 +282,7 @@ export function checkConfig(c: ReplicationConfig): void {
     }
   }
   if (!(c.repairRankDelay >= 0)) throw new InvalidArgumentError('repairRankDelay', 'must be >= 0')
+  if (!(c.departureGrace >= 0)) throw new InvalidArgumentError('departureGrace', 'must be >= 0')
   if (!Number.isInteger(c.holderSlack) || c.holderSlack < 0) {
     throw new InvalidArgumentError('holderSlack', `must be an integer >= 0, got ${String(c.holderSlack)}`)
   }

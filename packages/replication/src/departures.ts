@@ -1,8 +1,10 @@
 /**
- * Departure watch: when a peer this node was connected to goes away, the keys it was known to
- * hold are checked within half a second instead of at their next periodic check. A holder leaving
- * is the event that makes a record under-replicated; a transient disconnect costs one local check
- * and a ping.
+ * Departure watch: when a peer this node was connected to goes away and stays away for
+ * `departureGrace` (10 s), the keys it was known to hold are checked within half a second instead
+ * of at their next periodic check. A holder leaving is the event that makes a record
+ * under-replicated; a peer that comes back within the grace (a restart, a dropped connection)
+ * costs nothing: checked at once, its departure made every co-holder check and re-replicate every
+ * key it held while it restarted, work that grows with the keys, on every restart.
  *
  * Arrivals matter too: when a DHT server connects (a partition healed, a NATed node found the team
  * again), the keys last found short of reachable holders are checked within a second instead of
@@ -43,6 +45,8 @@ export interface DepartureWatchComponents {
 export interface DepartureWatchInit {
   /** Without auto-replication departures only update the connected set. */
   enableAutoReplication: boolean
+  /** How long a disconnected peer may stay away before it departed, in ms. Default 0. */
+  departureGrace?: number
 }
 
 export class DepartureWatch {
@@ -53,6 +57,8 @@ export class DepartureWatch {
   private lastServers: Set<string> | undefined
   /** Whether this node was a DHT server at the last call. */
   private wasServer: boolean | undefined
+  /** Peers that disconnected within the grace, and when (as many as the connections dropped). */
+  private readonly away = new Map<string, number>()
 
   constructor(components: DepartureWatchComponents, init: DepartureWatchInit) {
     this.components = components
@@ -90,7 +96,15 @@ export class DepartureWatch {
         continue
       }
       this.components.forget(peer)
-      this.departed(peer, now, 'disconnected')
+      this.away.set(peer, now)
+    }
+    const grace = this.init.departureGrace ?? 0
+    for (const [peer, since] of this.away) {
+      if (current.has(peer)) this.away.delete(peer)
+      else if (now - since >= grace) {
+        this.away.delete(peer)
+        this.departed(peer, now, 'disconnected')
+      }
     }
   }
 
@@ -105,6 +119,7 @@ export class DepartureWatch {
   }
 
   reset(): void {
+    this.away.clear()
     this.lastConnected = undefined
     this.lastServers = undefined
     this.wasServer = undefined

@@ -325,6 +325,41 @@ describe('departure watch', () => {
     expect(c.nextRepairAt).toBeGreaterThan(now + 60_000)
     entries.release(heldB)
   })
+
+  it('leaves a peer that comes back within the grace alone, and checks the keys of one that stays away', () => {
+    const entries = entriesWith({ key: '/CHORUS/a', due: false }, { key: '/CHORUS/b', due: false })
+    const now = Date.now()
+    entries.store!.touchProvider('/CHORUS/a', 'peer-p', now)
+    entries.store!.touchProvider('/CHORUS/b', 'peer-q', now)
+    let connected = ['peer-p', 'peer-q']
+    const watch = new DepartureWatch(
+      {
+        messaging: { getConnectedPeers: () => connected },
+        entries,
+        self: 'peer-self',
+        isServer: () => true,
+        forget: () => {},
+        log: silentLogger
+      },
+      { enableAutoReplication: true, departureGrace: 10_000 }
+    )
+    watch.check(now)
+    // both drop; p restarts and is back 4 s later, q stays away
+    connected = []
+    watch.check(now + 1_000)
+    connected = ['peer-p']
+    watch.check(now + 5_000)
+    expect(entries.get('/CHORUS/a')!.departed ?? 0).toBe(0)
+    expect(entries.get('/CHORUS/b')!.departed ?? 0).toBe(0)
+    watch.check(now + 11_000)
+    expect(entries.get('/CHORUS/a')!.departed ?? 0).toBe(0)
+    const b = entries.get('/CHORUS/b')!
+    expect(b.departed).toBe(1)
+    expect(b.nextRepairAt).toBeLessThanOrEqual(now + 11_500)
+    // once counted, a later check does not count it again
+    watch.check(now + 12_000)
+    expect(entries.get('/CHORUS/b')!.departed).toBe(1)
+  })
 })
 
 describe('re-serving pins at start', () => {
