@@ -22,12 +22,13 @@ async function open(dir = tempDir()): Promise<SqliteDatastore> {
   return store
 }
 const bytes = (...b: number[]) => new Uint8Array(b)
-async function all<T>(it: AsyncIterable<T>): Promise<T[]> {
+async function all<T>(it: AsyncIterable<T> | Iterable<T>): Promise<T[]> {
   const out: T[] = []
   for await (const x of it) out.push(x)
   return out
 }
-const keysOf = async (it: AsyncIterable<{ key: Key }>) => (await all(it)).map((p) => p.key.toString())
+const keysOf = async (it: AsyncIterable<{ key: Key }> | Iterable<{ key: Key }>) =>
+  (await all(it)).map((p) => p.key.toString())
 
 afterEach(async () => {
   for (const s of stores.splice(0)) await s.close()
@@ -72,7 +73,9 @@ describe('SqliteDatastore', () => {
       s.query({
         prefix: '/dht/provider/',
         filters: [(p) => p.key.toString().endsWith('7')],
-        orders: [(a, b) => b.key.toString().localeCompare(a.key.toString())],
+        orders: [
+          (a, b) => (a.key.toString() < b.key.toString() ? 1 : a.key.toString() > b.key.toString() ? -1 : 0)
+        ],
         offset: 1,
         limit: 2
       })
