@@ -103,7 +103,6 @@ export class ContentEntries {
     return this.db?.contentKeys(prefix) ?? []
   }
 
-  /** Every entry, read a page at a time (a full pass: for start-up re-serving and tests). */
   /**
    * Up to `n` pinned keys at random keyspace positions (one indexed read each; fewer when few are
    * pinned, repeats dropped).
@@ -122,6 +121,7 @@ export class ContentEntries {
     return [...keys]
   }
 
+  /** Every entry, read a page at a time (a full pass: for start-up re-serving and tests). */
   *values(): Generator<Entry> {
     let after: string | undefined
     for (;;) {

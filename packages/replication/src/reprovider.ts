@@ -60,23 +60,25 @@ export class Reprovider {
     // A sample first: after a restart on the same record store every sampled pin is served, and
     // no key is read (a restart does no work that grows with the keys held). A record store that
     // was lost or replaced misses them, and then every pin is walked, a page at a time.
-    const served = async (key: string): Promise<boolean> => {
+    // the pinned value when the record store lacks it or holds another, else undefined
+    const unserved = async (key: string): Promise<Uint8Array | undefined> => {
       const value = entries.value(key)
-      if (value == null) return true
+      if (value == null) return undefined
       const held = await dht.getValue(key, { localOnly: true }).catch(() => undefined)
-      return held != null && sameBytes(held, value)
+      return held != null && sameBytes(held, value) ? undefined : value
     }
     const sample = entries.samplePinned(RESERVE_SAMPLE)
-    if ((await Promise.all(sample.map(served))).every(Boolean)) return 0
+    if ((await Promise.all(sample.map(unserved))).every((v) => v === undefined)) return 0
     let reserved = 0
     let walked = 0
     for (const e of entries.values()) {
       if (signal?.aborted === true) break
       // yield between pages: the walk runs beside the node's work, not ahead of it
       if (++walked % RESERVE_PAGE === 0) await new Promise((r) => setTimeout(r, RESERVE_PAUSE_MS))
-      if (!e.pinned || (await served(e.key))) continue
+      const value = e.pinned ? await unserved(e.key) : undefined
+      if (value === undefined) continue
       try {
-        await dht.putValue(e.key, entries.value(e.key)!, { localOnly: true })
+        await dht.putValue(e.key, value, { localOnly: true })
         reserved++
       } catch (err) {
         log.warn({ key: e.key, err: errorText(err) }, 'replication: could not re-serve a pinned value')

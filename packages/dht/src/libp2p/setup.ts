@@ -63,8 +63,9 @@ export interface OwnNode {
 
 /**
  * The node of `init.libp2p`, or a new one: the peer key from `dataDir` (or a fresh one), an
- * SQLite datastore in `dataDir/datastore` (a LevelDB one left there is moved in; or in memory), and a libp2p node with kad-dht running
- * `records` (not started), `gater` and kad-dht's `peerInfoMapper` (admission's).
+ * SQLite datastore in `dataDir/datastore` (a LevelDB one left there is moved in; or in memory),
+ * and a libp2p node with kad-dht running `records` (not started), `gater` and kad-dht's
+ * `peerInfoMapper` (admission's).
  */
 export async function openNode(
   init: LibP2PDHTInit,
@@ -74,18 +75,18 @@ export async function openNode(
 ): Promise<OwnNode> {
   if (init.libp2p != null) return { ...init.libp2p, datastore: undefined }
   const privateKey = init.privateKey ?? (await loadOrCreatePeerKey(init.dataDir))
+  const dir = init.dataDir != null ? join(init.dataDir, 'datastore') : undefined
   let sqlite: SqliteDatastore | undefined
   let datastore: OwnDatastore = new MemoryDatastore()
-  if (init.dataDir != null) {
-    const dir = join(init.dataDir, 'datastore')
+  if (dir !== undefined) {
     mkdirSync(dir, { recursive: true })
     sqlite = new SqliteDatastore(join(dir, DATASTORE_FILE))
     datastore = cachedDatastore(sqlite)
   }
   try {
     await datastore.open?.()
-    if (sqlite !== undefined) {
-      const copied = await migrateLevelDB(join(init.dataDir!, 'datastore'), sqlite)
+    if (sqlite !== undefined && dir !== undefined) {
+      const copied = await migrateLevelDB(dir, sqlite)
       if (copied > 0) init.logger?.info({ entries: copied }, 'datastore moved from LevelDB to SQLite')
     }
   } catch (err) {
