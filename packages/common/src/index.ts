@@ -47,5 +47,11 @@ export { writeFileAtomic } from './files.js'
 export { type Logger, silentLogger } from './logger.js'
 export { createRateLimiter, type RateLimiter, type RateLimiterInit } from './rate-limiter.js'
 export { createRefusalLog, type RefusalLog, type RefusalLogInit } from './refusal-log.js'
-export { type OpenDatabaseOptions, openDatabase } from './sqlite.js'
+export {
+  type OpenDatabaseOptions,
+  openDatabase,
+  type TurnTransaction,
+  type TurnTransactionOptions,
+  turnTransaction
+} from './sqlite.js'
 export { findUnsafeKey, isUnsafeKey } from './unsafe-keys.js'

@@ -33,3 +33,116 @@ export function openDatabase(path: string | undefined, options: OpenDatabaseOpti
   }
   return db
 }
+
+/** One transaction per event-loop turn over a database: a burst of writes costs one commit. */
+export interface TurnTransaction {
+  /**
+   * Runs `write` in this turn's transaction (opened by the turn's first write, committed when the
+   * turn ends, `setImmediate`). The promise settles with that commit: it rejects with the
+   * commit's error (a full disk) or with `write`'s own. Ignoring it is safe (it never goes
+   * unhandled); a failed commit is reported to `onCommitError` as well.
+   */
+  write(write: () => void): Promise<void>
+  /**
+   * Opens this turn's transaction when none is open, for statements run outside `write()` whose
+   * writers do not wait for the commit: its failure reaches `onCommitError` only.
+   */
+  enter(): void
+  /** Runs `fn` all or nothing, inside this turn's transaction (a savepoint). */
+  atomically<T>(fn: () => T): T
+  /** Commits this turn's writes now (a reader on another connection, a close). */
+  commit(): void
+}
+
+export interface TurnTransactionOptions {
+  /** Hears of a commit that failed (for a log line); the turn's writers are rejected anyway. */
+  onCommitError?: (err: unknown) => void
+}
+
+interface Turn {
+  done: Promise<void>
+  resolve(): void
+  reject(err: unknown): void
+  /** A write of the turn that failed (SQLite may have rolled the transaction back). */
+  failure?: unknown
+}
+
+function newTurn(): Turn {
+  let resolve!: () => void
+  let reject!: (err: unknown) => void
+  const done = new Promise<void>((res, rej) => {
+    resolve = res
+    reject = rej
+  })
+  // a turn whose writers did not wait for it still settles without an unhandled rejection
+  done.catch(() => undefined)
+  return { done, resolve, reject }
+}
+
+/**
+ * Group commit for an embedded database written by many small operations (a store is several
+ * writes on each node, and a commit each cost most of their time). A crash loses at most the
+ * current turn, which no writer has been told is committed: writers that must be durable await
+ * `write()`'s promise. Use one per connection, and no other `BEGIN` on it.
+ */
+export function turnTransaction(db: DatabaseSync, options: TurnTransactionOptions = {}): TurnTransaction {
+  let turn: Turn | undefined
+  const commit = (): void => {
+    const t = turn
+    if (t === undefined) return
+    turn = undefined
+    if (!db.isOpen) return t.reject(new Error('the database closed before the commit'))
+    try {
+      // a failed write may have made SQLite roll the whole transaction back
+      if (!db.isTransaction) throw t.failure ?? new Error('the transaction was rolled back')
+      db.exec('COMMIT')
+      t.resolve()
+    } catch (err) {
+      try {
+        if (db.isTransaction) db.exec('ROLLBACK')
+      } catch {
+        // nothing more to undo
+      }
+      t.reject(err)
+      options.onCommitError?.(err)
+    }
+  }
+  const begin = (): Turn => {
+    if (turn !== undefined) return turn
+    db.exec('BEGIN')
+    turn = newTurn()
+    setImmediate(commit)
+    return turn
+  }
+  return {
+    write(write) {
+      const t = begin()
+      try {
+        write()
+      } catch (err) {
+        t.failure ??= err
+        return Promise.reject(err)
+      }
+      return t.done
+    },
+    enter() {
+      begin()
+    },
+    atomically(fn) {
+      begin()
+      db.exec('SAVEPOINT turn_atomically')
+      try {
+        const out = fn()
+        db.exec('RELEASE turn_atomically')
+        return out
+      } catch (err) {
+        if (db.isTransaction) {
+          db.exec('ROLLBACK TO turn_atomically')
+          db.exec('RELEASE turn_atomically')
+        }
+        throw err
+      }
+    },
+    commit
+  }
+}

@@ -10,7 +10,7 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { DatabaseSync, StatementSync } from 'node:sqlite'
-import { openDatabase } from '@chorus/common'
+import { openDatabase, type TurnTransaction, turnTransaction } from '@chorus/common'
 import { keyPosition } from '@chorus/dht'
 import { valueDigest } from './proof.js'
 import type { PeerUsage } from './quota.js'
@@ -207,6 +207,7 @@ export type DueKind = 'urgent' | 'repair' | 'repair-unpinned' | 'provide' | 'rep
 export class ReplicationStore {
   private readonly db: DatabaseSync
   private readonly statements = new Map<string, StatementSync>()
+  private readonly tx: TurnTransaction
   /** Rows read by the content queries since the store opened (what a test of start-up work counts). */
   rowsRead = 0
 
@@ -218,10 +219,7 @@ export class ReplicationStore {
    * this node rebuilds (own content is handed back from the index at start, a replica's holders
    * push it again with the sweep); `onCommitError` hears of a commit that failed (a full disk).
    */
-  constructor(
-    dataDir: string | undefined,
-    private readonly onCommitError: (err: unknown) => void = () => {}
-  ) {
+  constructor(dataDir: string | undefined, onCommitError: (err: unknown) => void = () => {}) {
     let path: string | undefined
     if (dataDir != null) {
       mkdirSync(dataDir, { recursive: true })
@@ -234,6 +232,7 @@ export class ReplicationStore {
       this.db.close()
       throw err
     }
+    this.tx = turnTransaction(this.db, { onCommitError })
   }
 
   close(): void {
@@ -242,31 +241,14 @@ export class ReplicationStore {
     if (this.db.isOpen) this.db.close()
   }
 
-  /** Opens this turn's transaction (committed when the turn ends) when none is open. */
-  private begin(): void {
-    if (this.db.isTransaction || !this.db.isOpen) return
-    this.db.exec('BEGIN')
-    setImmediate(() => this.commit())
-  }
-
   /** Commits this turn's transaction now. */
   commit(): void {
-    if (!this.db.isOpen || !this.db.isTransaction) return
-    try {
-      this.db.exec('COMMIT')
-    } catch (err) {
-      try {
-        if (this.db.isTransaction) this.db.exec('ROLLBACK')
-      } catch {
-        // nothing more to undo
-      }
-      this.onCommitError(err)
-    }
+    this.tx.commit()
   }
 
   /** A prepared statement, prepared once, run in this turn's transaction. */
   private sql(text: string): StatementSync {
-    this.begin()
+    this.tx.enter()
     let s = this.statements.get(text)
     if (s == null) {
       s = this.db.prepare(text)
@@ -282,19 +264,7 @@ export class ReplicationStore {
 
   /** Runs `fn` all or nothing (a savepoint in this turn's transaction). */
   transaction<T>(fn: () => T): T {
-    this.begin()
-    this.db.exec('SAVEPOINT store_tx')
-    try {
-      const out = fn()
-      this.db.exec('RELEASE store_tx')
-      return out
-    } catch (err) {
-      if (this.db.isTransaction) {
-        this.db.exec('ROLLBACK TO store_tx')
-        this.db.exec('RELEASE store_tx')
-      }
-      throw err
-    }
+    return this.tx.atomically(fn)
   }
 
   // ------------------------------------------------------------------ content

@@ -4,7 +4,7 @@
  * Why it is long: one data-access class with a prepared statement per query, and its schema.
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite'
-import { openDatabase } from '@chorus/common'
+import { openDatabase, type TurnTransaction, turnTransaction } from '@chorus/common'
 import type { UCXLAddress } from './address.js'
 import type { Envelope } from './envelope.js'
 import { hex } from './metadata.js'
@@ -143,10 +143,13 @@ const COLUMNS =
 /**
  * The persistent local index (node:sqlite): every version this node stored, retrieved or was
  * given by replication, with its envelope; the chain state per address (anti-rollback); and the
- * audit log's head. Synchronous by design: SQLite answers these in microseconds.
+ * audit log's head. Reads are synchronous (SQLite answers them in microseconds); writes are
+ * group-committed, one transaction per event-loop turn, each resolving at its commit (a writer
+ * that must be durable, a store about to be acknowledged, awaits it; the others need not).
  */
 export class LocalIndex {
   private readonly db: DatabaseSync
+  private readonly tx: TurnTransaction
   private readonly stmts: {
     insert: StatementSync
     getVersion: StatementSync
@@ -173,6 +176,7 @@ export class LocalIndex {
       this.db.exec(SCHEMA)
       this.db.exec(`BEGIN IMMEDIATE; ${VERSION_COUNT} COMMIT;`)
       this.stmts = this.prepare()
+      this.tx = turnTransaction(this.db)
     } catch (err) {
       this.db.close()
       throw err
@@ -228,41 +232,50 @@ export class LocalIndex {
     bytes: Uint8Array,
     envelopeHash: Uint8Array,
     source: IndexSource
-  ): void {
+  ): Promise<void> {
     const now = Date.now()
     const envHash = hex(envelopeHash)
     const author = hex(e.author)
-    this.stmts.insert.run(
-      e.address,
-      e.version,
-      digest,
-      parsed.agent,
-      parsed.role,
-      parsed.project,
-      parsed.task,
-      parsed.path,
-      e.metadata.creatorRole,
-      e.metadata.contentType,
-      JSON.stringify(e.metadata.encryptedFor),
-      e.metadata.timestamp,
-      e.metadata.size,
-      hex(e.metadata.ciphertextHash),
-      author,
-      envHash,
-      e.previous === null ? null : hex(e.previous),
-      source,
-      now,
-      bytes
-    )
-    this.stmts.upsertChain.run(e.address, author, e.version, envHash, now)
+    return this.write(() => {
+      this.stmts.insert.run(
+        e.address,
+        e.version,
+        digest,
+        parsed.agent,
+        parsed.role,
+        parsed.project,
+        parsed.task,
+        parsed.path,
+        e.metadata.creatorRole,
+        e.metadata.contentType,
+        JSON.stringify(e.metadata.encryptedFor),
+        e.metadata.timestamp,
+        e.metadata.size,
+        hex(e.metadata.ciphertextHash),
+        author,
+        envHash,
+        e.previous === null ? null : hex(e.previous),
+        source,
+        now,
+        bytes
+      )
+      this.stmts.upsertChain.run(e.address, author, e.version, envHash, now)
+    })
+  }
+
+  /** Runs `fn` all or nothing in this turn's transaction; resolves once that is committed. */
+  private write(fn: () => void): Promise<void> {
+    return this.tx.write(() => this.tx.atomically(fn))
   }
 
   /**
    * Keeps a decision's own fields for search: only for a version this node wrote or opened (the
    * content is encrypted; a replica it cannot read adds nothing). Bounded by the decision schema.
    */
-  addDecision(address: string, version: number, d: DecisionFields): void {
-    this.stmts.addDecision.run(address, version, d.task, d.agent, d.role, d.decidedAt)
+  addDecision(address: string, version: number, d: DecisionFields): Promise<void> {
+    return this.write(() =>
+      this.stmts.addDecision.run(address, version, d.task, d.agent, d.role, d.decidedAt)
+    )
   }
 
   getVersion(address: string, version: number): IndexRow | undefined {
@@ -296,23 +309,25 @@ export class LocalIndex {
   }
 
   /** Remembers a version whose chain back to a trusted version (or version 1) was verified. */
-  addLink(address: string, version: number, hash: string, author: string): void {
-    this.stmts.addLink.run(address, version, hash, author)
+  addLink(address: string, version: number, hash: string, author: string): Promise<void> {
+    return this.write(() => this.stmts.addLink.run(address, version, hash, author))
   }
 
   /**
    * Records a tombstone of `address` at `version` (only the newest counts); with `purge`, drops the
    * indexed envelopes of the versions before it (their links stay, so the chain stays verifiable).
    */
-  addTombstone(address: string, version: number, purge: boolean): void {
-    if (purge) {
-      const rows = this.db
-        .prepare('SELECT version, envelope_hash, author FROM versions WHERE address = ? AND version < ?')
-        .all(address, version) as { version: number; envelope_hash: string; author: string }[]
-      for (const r of rows) this.addLink(address, Number(r.version), r.envelope_hash, r.author)
-      this.stmts.purgeVersions.run(address, version)
-    }
-    this.stmts.upsertTombstone.run(address, version, purge ? 1 : 0, purge ? version : 0)
+  addTombstone(address: string, version: number, purge: boolean): Promise<void> {
+    return this.write(() => {
+      if (purge) {
+        const rows = this.db
+          .prepare('SELECT version, envelope_hash, author FROM versions WHERE address = ? AND version < ?')
+          .all(address, version) as { version: number; envelope_hash: string; author: string }[]
+        for (const r of rows) this.stmts.addLink.run(address, Number(r.version), r.envelope_hash, r.author)
+        this.stmts.purgeVersions.run(address, version)
+      }
+      this.stmts.upsertTombstone.run(address, version, purge ? 1 : 0, purge ? version : 0)
+    })
   }
 
   /** The newest tombstone known for `address`: its version, and below which versions were purged. */
@@ -402,15 +417,16 @@ export class LocalIndex {
     return row === undefined ? undefined : { seq: Number(row.seq), hash: row.hash }
   }
 
-  setAuditHead(seq: number, hash: string): void {
-    this.stmts.setAuditHead.run(seq, hash)
+  setAuditHead(seq: number, hash: string): Promise<void> {
+    return this.write(() => this.stmts.setAuditHead.run(seq, hash))
   }
 
-  clearAuditHead(): void {
-    this.stmts.clearAuditHead.run()
+  clearAuditHead(): Promise<void> {
+    return this.write(() => this.stmts.clearAuditHead.run())
   }
 
   close(): void {
+    this.tx.commit()
     if (this.db.isOpen) this.db.close()
   }
 }

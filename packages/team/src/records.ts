@@ -9,6 +9,7 @@
  * and the policy takes a manifest or revocation list with `acceptManifest` / `acceptRevocations`.
  * Anything else under `/CHORUS/team/` is refused with a fixed reason.
  */
+import { DigestLru } from './digest-lru.js'
 import { NAME_RE } from './encoding.js'
 import { invalidInput, TeamRecordError, type TeamRecordFailure } from './errors.js'
 import { openManifest } from './manifest.js'
@@ -82,6 +83,28 @@ function openRecord(policy: TeamPolicy, kind: TeamRecordKind, value: Uint8Array)
   }
 }
 
+/** Root-signed records remembered as opened, per validator or selector. */
+const OPENED_ROOT_RECORDS = 16
+
+/**
+ * `openRecord` that remembers the manifests and revocation lists it opened: whether one opens
+ * depends on its bytes and the team root only, and every read of the manifest (each agent reads
+ * it every discovery interval) brings the same bytes from every peer, each an expensive open (a
+ * key import per recipient). A grant is opened every time: it depends on the current members.
+ */
+function rememberingOpen(policy: TeamPolicy): (kind: TeamRecordKind, value: Uint8Array) => number {
+  const opened = new DigestLru<number>(OPENED_ROOT_RECORDS)
+  return (kind, value) => {
+    if (kind.kind === 'grant') return openRecord(policy, kind, value)
+    const id = `${kind.kind}:${DigestLru.keyOf(value)}`
+    const known = opened.get(id)
+    if (known !== undefined) return known
+    const version = openRecord(policy, kind, value)
+    opened.set(id, version)
+    return version
+  }
+}
+
 const FAILURE: Record<TeamRecordKind['kind'], TeamRecordFailure> = {
   manifest: 'invalid-manifest',
   revocations: 'invalid-revocations',
@@ -96,11 +119,12 @@ const FAILURE: Record<TeamRecordKind['kind'], TeamRecordFailure> = {
  *   `invalid-revocations` or `invalid-grant`), from the returned function.
  */
 export function teamRecordValidator(policy: TeamPolicy): (key: Uint8Array, value: Uint8Array) => void {
+  const open = rememberingOpen(policy)
   return (key, value) => {
     const kind = teamRecordKind(policy, key)
     if (kind === null) throw new TeamRecordError('wrong-key')
     try {
-      openRecord(policy, kind, value)
+      open(kind, value)
     } catch (cause) {
       throw new TeamRecordError(FAILURE[kind.kind], { cause })
     }
@@ -113,6 +137,7 @@ export function teamRecordValidator(policy: TeamPolicy): (key: Uint8Array, value
  * none is valid or the key is none of this team's.
  */
 export function teamRecordSelector(policy: TeamPolicy): (key: Uint8Array, values: Uint8Array[]) => number {
+  const open = rememberingOpen(policy)
   return (key, values) => {
     const kind = teamRecordKind(policy, key)
     if (kind === null) return 0
@@ -121,7 +146,7 @@ export function teamRecordSelector(policy: TeamPolicy): (key: Uint8Array, values
     values.forEach((value, i) => {
       let version: number
       try {
-        version = openRecord(policy, kind, value)
+        version = open(kind, value)
       } catch {
         return
       }

@@ -41,6 +41,21 @@ describe('the manifest as a DHT record', () => {
     expect(thrown(TeamRecordError, () => validate(key, flipBit(bytes, 40))).reason).toBe('invalid-manifest')
   })
 
+  it('remembers a manifest it opened by its bytes only: the same version tampered, or signed by another root, is still refused', () => {
+    const validate = teamRecordValidator(policy)
+    const select = teamRecordSelector(policy)
+    const v3 = team.manifest({ version: 3 })
+    for (let i = 0; i < 3; i++) validate(key, v3)
+    expect(select(key, [v3, team.manifest({ version: 2 })])).toBe(0)
+    expect(thrown(TeamRecordError, () => validate(key, flipBit(v3, 40))).reason).toBe('invalid-manifest')
+    const elsewhere = makeTeam().manifest({ version: 3 })
+    expect(thrown(TeamRecordError, () => validate(key, elsewhere)).reason).toBe('invalid-manifest')
+    expect(select(key, [flipBit(v3, 40), v3])).toBe(1)
+    // more manifests than it remembers: each still checked, each still valid
+    for (let v = 1; v <= 40; v++) validate(key, team.manifest({ version: v }))
+    validate(key, v3)
+  })
+
   it('selects the highest valid version, the same on every node', () => {
     const select = teamRecordSelector(policy)
     const v1 = team.manifest({ version: 1 })

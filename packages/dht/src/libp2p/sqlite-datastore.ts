@@ -18,7 +18,7 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import type { DatabaseSync, StatementSync } from 'node:sqlite'
-import { openDatabase } from '@chorus/common'
+import { openDatabase, type TurnTransaction, turnTransaction } from '@chorus/common'
 import type { AbortOptions } from '@libp2p/interface'
 import { BaseDatastore } from 'datastore-core'
 import { Key, type KeyQuery, type Pair, type Query } from 'interface-datastore'
@@ -31,27 +31,6 @@ const QUERY_PAGE = 256
 /** Sorts after every character a datastore key uses. */
 const KEY_END = '\u{10FFFF}'
 
-/** The commit of one turn's writes. */
-interface Turn {
-  done: Promise<void>
-  resolve(): void
-  reject(err: unknown): void
-  /** A write of the turn that failed (SQLite may have rolled the transaction back). */
-  failure?: unknown
-}
-
-function newTurn(): Turn {
-  let resolve!: () => void
-  let reject!: (err: unknown) => void
-  const done = new Promise<void>((res, rej) => {
-    resolve = res
-    reject = rej
-  })
-  // a turn whose writers all went away still settles without an unhandled rejection
-  done.catch(() => undefined)
-  return { done, resolve, reject }
-}
-
 type Statements = Record<
   'get' | 'has' | 'put' | 'del' | 'first' | 'next' | 'firstKeys' | 'nextKeys',
   StatementSync
@@ -61,8 +40,8 @@ export class SqliteDatastore extends BaseDatastore {
   readonly #path: string
   #db: DatabaseSync | undefined
   #stmts: Statements | undefined
-  /** The turn whose transaction is open, if one is. */
-  #turn: Turn | undefined
+  /** The group commit: one transaction per event-loop turn. */
+  #tx: TurnTransaction | undefined
 
   constructor(path: string) {
     super()
@@ -95,13 +74,15 @@ export class SqliteDatastore extends BaseDatastore {
       throw err
     }
     this.#db = db
+    this.#tx = turnTransaction(db)
   }
 
   async close(): Promise<void> {
     const db = this.#db
     if (db === undefined) return
-    this.#commit()
+    this.#tx?.commit()
     this.#db = undefined
+    this.#tx = undefined
     this.#stmts = undefined
     db.close()
   }
@@ -117,45 +98,12 @@ export class SqliteDatastore extends BaseDatastore {
    */
   #write(write: (stmts: Statements) => unknown): Promise<void> {
     const stmts = this.#statements()
-    let turn = this.#turn
-    if (turn === undefined) {
-      this.#db!.exec('BEGIN')
-      turn = newTurn()
-      this.#turn = turn
-      setImmediate(() => this.#commit())
-    }
-    try {
-      write(stmts)
-    } catch (err) {
-      turn.failure ??= err
-      return Promise.reject(err)
-    }
-    return turn.done
+    return this.#tx!.write(() => write(stmts))
   }
 
   /** Commits the writes of this turn now (they are committed at its end otherwise). */
   flush(): void {
-    this.#commit()
-  }
-
-  #commit(): void {
-    const turn = this.#turn
-    const db = this.#db
-    if (turn === undefined || db === undefined) return
-    this.#turn = undefined
-    try {
-      // a failed write may have made SQLite roll the whole transaction back
-      if (!db.isTransaction) throw turn.failure ?? new Error('the transaction was rolled back')
-      db.exec('COMMIT')
-      turn.resolve()
-    } catch (err) {
-      try {
-        if (db.isTransaction) db.exec('ROLLBACK')
-      } catch {
-        // nothing more to undo
-      }
-      turn.reject(err)
-    }
+    this.#tx?.commit()
   }
 
   override async put(key: Key, value: Uint8Array, _options?: AbortOptions): Promise<Key> {

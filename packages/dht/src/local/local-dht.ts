@@ -133,7 +133,7 @@ class LocalDHTImpl implements LocalDHT {
       this.#log?.debug({ key }, 'local dht kept the stored record: the incoming one may not replace it')
       return { key, acks: [], storedLocally: false }
     }
-    store.put(key, copy, Date.now())
+    await store.put(key, copy, Date.now())
     return { key, acks: [], storedLocally: true }
   }
 
@@ -164,7 +164,7 @@ class LocalDHTImpl implements LocalDHT {
     const store = this.#started()
     throwIfAborted(options.signal)
     checkKey(key)
-    store.provide(key, Date.now())
+    await store.provide(key, Date.now())
     return { key, peers: [] }
   }
 

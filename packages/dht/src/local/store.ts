@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { DatabaseSync, StatementSync } from 'node:sqlite'
-import { openDatabase } from '@chorus/common'
+import { openDatabase, type TurnTransaction, turnTransaction } from '@chorus/common'
 
 /** The file the local DHT keeps its records and provider entries in, inside `dataDir`. */
 export const LOCAL_DHT_FILE = 'local-dht.sqlite'
@@ -18,6 +18,8 @@ export interface StoredRecord {
  */
 export class RecordStore {
   readonly #db: DatabaseSync
+  /** Writes are group-committed, one transaction per event-loop turn; each resolves at its commit. */
+  readonly #tx: TurnTransaction
   readonly #get: StatementSync
   readonly #put: StatementSync
   readonly #count: StatementSync
@@ -57,6 +59,7 @@ export class RecordStore {
       )
       this.#provided = this.#db.prepare('SELECT provided_at AS providedAt FROM providers WHERE key = ?')
       this.#providerCount = this.#db.prepare('SELECT count(*) AS n FROM providers')
+      this.#tx = turnTransaction(this.#db)
     } catch (err) {
       this.#db.close()
       throw err
@@ -69,21 +72,26 @@ export class RecordStore {
     return { value: new Uint8Array(row.value), updatedAt: row.updatedAt }
   }
 
-  put(key: string, value: Uint8Array, now: number): void {
-    this.#put.run(key, value, now)
+  /** Resolves once the write is committed (rejects with the commit's error: a full disk). */
+  put(key: string, value: Uint8Array, now: number): Promise<void> {
+    return this.#tx.write(() => this.#put.run(key, value, now))
   }
 
-  /** Drops the record for `key`; whether there was one. */
-  remove(key: string): boolean {
-    return Number(this.#db.prepare('DELETE FROM records WHERE key = ?').run(key).changes) > 0
+  /** Drops the record for `key`; whether there was one, once that is committed. */
+  async remove(key: string): Promise<boolean> {
+    let removed = false
+    await this.#tx.write(() => {
+      removed = Number(this.#db.prepare('DELETE FROM records WHERE key = ?').run(key).changes) > 0
+    })
+    return removed
   }
 
   count(): number {
     return Number((this.#count.get() as { n: number | bigint }).n)
   }
 
-  provide(key: string, now: number): void {
-    this.#provide.run(key, now)
+  provide(key: string, now: number): Promise<void> {
+    return this.#tx.write(() => this.#provide.run(key, now))
   }
 
   isProvided(key: string): boolean {
@@ -95,6 +103,7 @@ export class RecordStore {
   }
 
   close(): void {
+    this.#tx.commit()
     if (this.#db.isOpen) this.#db.close()
   }
 }
