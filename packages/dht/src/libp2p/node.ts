@@ -18,6 +18,7 @@ import { createLibp2p, type Libp2pOptions } from 'libp2p'
 import { type ConnectionLimits, connectionDefaults } from '../config.js'
 import type { RecordRules } from '../contract.js'
 import { DHTConfigError } from '../errors.js'
+import { libp2pLogger } from './libp2p-logger.js'
 
 /** The services a node driven by LibP2PDHT carries. `dht` must be @libp2p/kad-dht, `ping` is required by it. */
 // a type alias (not an interface) so it satisfies libp2p's ServiceMap index signature
@@ -154,6 +155,7 @@ export async function buildNode(opts: BuildNodeOptions): Promise<ChorusLibp2p> {
     privateKey: opts.privateKey,
     datastore: opts.datastore,
     nodeInfo: { userAgent: opts.agentVersion },
+    logger: libp2pLogger(),
     addresses: {
       listen: opts.listen,
       ...(opts.announce != null ? { announce: opts.announce } : {})
