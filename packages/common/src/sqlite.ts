@@ -38,9 +38,10 @@ export function openDatabase(path: string | undefined, options: OpenDatabaseOpti
 export interface TurnTransaction {
   /**
    * Runs `write` in this turn's transaction (opened by the turn's first write, committed when the
-   * turn ends, `setImmediate`). The promise settles with that commit: it rejects with the
-   * commit's error (a full disk) or with `write`'s own. Ignoring it is safe (it never goes
-   * unhandled); a failed commit is reported to `onCommitError` as well.
+   * turn ends, `setImmediate`) and returns the promise of that commit: it rejects with the
+   * commit's error (a full disk). Ignoring it is safe (it never goes unhandled); a failed commit
+   * is reported to `onCommitError` as well.
+   * @throws what `write` throws, at once (the turn's other writes go on)
    */
   write(write: () => void): Promise<void>
   /**
@@ -121,7 +122,7 @@ export function turnTransaction(db: DatabaseSync, options: TurnTransactionOption
         write()
       } catch (err) {
         t.failure ??= err
-        return Promise.reject(err)
+        throw err
       }
       return t.done
     },
