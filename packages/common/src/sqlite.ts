@@ -92,7 +92,10 @@ export function turnTransaction(db: DatabaseSync, options: TurnTransactionOption
     const t = turn
     if (t === undefined) return
     turn = undefined
-    if (!db.isOpen) return t.reject(new Error('the database closed before the commit'))
+    if (!db.isOpen) {
+      t.reject(new Error('the database closed before the commit'))
+      return
+    }
     try {
       // a failed write may have made SQLite roll the whole transaction back
       if (!db.isTransaction) throw t.failure ?? new Error('the transaction was rolled back')

@@ -385,7 +385,6 @@ export class WritePath {
     }
     const acks = peers.length
     if (acks < required) throw new WriteQuorumError(r.base, acks, required)
-    // acknowledged only once this node's index holds it (a crash right after loses nothing)
     await this.#c.local.index.add(r.parsed, r.digest, envelope, bytes, hash, 'stored')
     if (this.#init.announceOnStore) {
       this.#c.background.run('announce after store', (s) => dht.provide(hkey, { signal: s }))
