@@ -125,6 +125,11 @@ export function turnTransaction(db: DatabaseSync, options: TurnTransactionOption
         write()
       } catch (err) {
         t.failure ??= err
+        if (!db.isTransaction && turn === t) {
+          // SQLite rolled the turn back (a full disk): its writers hear it, the next write opens a new one
+          turn = undefined
+          t.reject(err)
+        }
         throw err
       }
       return t.done

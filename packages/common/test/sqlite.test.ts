@@ -109,6 +109,22 @@ describe('turnTransaction', () => {
     db.close()
   })
 
+  it('a write that makes SQLite roll the turn back (a full disk) fails the turn; the next write opens a new one', async () => {
+    const db = openDatabase(join(dir, 'full.db'))
+    db.exec('CREATE TABLE t (k TEXT PRIMARY KEY, v BLOB NOT NULL)')
+    const pages = Number((db.prepare('PRAGMA page_count').get() as { page_count: number }).page_count)
+    db.exec(`PRAGMA max_page_count = ${pages + 2}`)
+    const put = db.prepare('INSERT INTO t (k, v) VALUES (?, ?)')
+    const tx = turnTransaction(db)
+    const small = tx.write(() => put.run('small', new Uint8Array(10)))
+    expect(() => tx.write(() => put.run('large', new Uint8Array(64 * 1024)))).toThrow(/full/)
+    await expect(small).rejects.toThrow(/full/)
+    expect(db.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 0 })
+    await tx.write(() => put.run('after', new Uint8Array(10)))
+    expect(db.prepare('SELECT k FROM t').all()).toEqual([{ k: 'after' }])
+    db.close()
+  })
+
   it('commit() commits at once; a writer left when the database closes is rejected', async () => {
     const { db, other, seen, put } = table('now')
     const tx = turnTransaction(db)
