@@ -1,7 +1,10 @@
 /**
- * The write path: every put and provide lands on the local backend first (write-through), then
- * goes to the network, or into the journal when the network is failed over, refuses it for want
- * of peers, times out, or has earlier writes still waiting (so the network sees writes in order).
+ * The write path: every network put and provide lands on the local backend first (write-through),
+ * then goes to the network, or into the journal when the network is failed over, refuses it for
+ * want of peers, times out, or has earlier writes still waiting (so the network sees writes in
+ * order). A put for this node's own record store (`localOnly`) is kept once: in the network
+ * backend's own store while it is active (reads during fail-over ask that store too), in the
+ * local backend only when that store cannot take it.
  */
 import { errorText, type Logger } from '@chorus/common'
 import type { DHT, ProvideOptions, ProvideResult, PutOptions, PutResult } from '@chorus/dht'
@@ -44,7 +47,23 @@ export class WritePath {
     const { calls, failover, journal, primary, fallback } = this.#c
     const signal = options.signal
     const lifetime = this.#c.lifetime()
-    // 1. The local copy, always: reads during fail-over see it, and it validates the record.
+    if (options.localOnly === true && failover.primaryActive()) {
+      // One stored copy: a record the network backend's own store took (and validated) needs no
+      // second one in the local backend; an invalid record is refused here as there.
+      const own = await attempt(
+        () =>
+          calls.run('real', 'putValue', signal, (s) =>
+            primary.putValue(key, value, { localOnly: true, signal: s })
+          ),
+        { signal, lifetime, passThrough: ['aborted', 'shutdown'] }
+      )
+      if (own.ok) return { key, acks: [], storedLocally: true }
+      this.#c.logger.debug(
+        { key, err: errorText(own.error) },
+        'own record store did not take a put; kept locally'
+      )
+    }
+    // 1. The local copy: reads during fail-over see it, and it validates the record.
     const local = await attempt(
       () =>
         calls.run('mock', 'putValue', signal, (s) =>
@@ -52,23 +71,12 @@ export class WritePath {
         ),
       { signal, lifetime, passThrough: ['aborted', 'shutdown'] }
     )
-    let localStored = local.ok && local.value.storedLocally
+    const localStored = local.ok && local.value.storedLocally
     if (!local.ok)
       this.#c.logger.warn({ key, err: errorText(local.error) }, 'local backend could not store a put')
 
     if (options.localOnly === true) {
-      // The node's own network record store too, so it answers GET_VALUE for it.
-      if (failover.primaryActive()) {
-        const own = await attempt(
-          () =>
-            calls.run('real', 'putValue', signal, (s) =>
-              primary.putValue(key, value, { localOnly: true, signal: s })
-            ),
-          { signal, lifetime }
-        )
-        if (own.ok) localStored = true
-      }
-      if (!localStored && !local.ok) throw new BackendsUnavailableError('putValue', { cause: local.error })
+      if (!local.ok) throw new BackendsUnavailableError('putValue', { cause: local.error })
       return { key, acks: [], storedLocally: localStored }
     }
 

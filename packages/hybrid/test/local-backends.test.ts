@@ -60,7 +60,9 @@ afterEach(() => cleanup.run())
 
 function setup(init: Partial<HybridDHTInit> = {}, logger?: Logger) {
   const dir = cleanup.dir('unit')
-  const primaryStore = cleanup.add(createLocalDHT({ records: permissiveRecords, peerId: 'network' }))
+  const primaryStore = cleanup.add(
+    createLocalDHT({ dataDir: join(dir, 'primary'), records: permissiveRecords, peerId: 'network' })
+  )
   const primary = new Recorder(primaryStore)
   const local = cleanup.add(createLocalDHT({ dataDir: join(dir, 'local'), records: permissiveRecords }))
   const make = (extra: Partial<HybridDHTInit> = {}): HybridDHT =>
@@ -83,6 +85,29 @@ describe('HybridDHT with a stoppable primary', () => {
     expect(hybrid.pendingWrites()).toBe(0)
     await hybrid.provide('/CHORUS/a')
     expect((await hybrid.findProviders('/CHORUS/a')).map((p) => p.id).sort()).toEqual(['network', 'self'])
+  })
+
+  it('keeps a record for its own store once: in the primary while it takes it, locally when it cannot', async () => {
+    const { hybrid, primaryStore, local } = setup({ failureThreshold: 1 })
+    const own = await hybrid.putValue('/CHORUS/own', enc.encode('one'), { localOnly: true })
+    expect(own).toEqual({ key: '/CHORUS/own', acks: [], storedLocally: true })
+    expect(dec.decode(await primaryStore.getValue('/CHORUS/own'))).toBe('one')
+    await expect(local.getValue('/CHORUS/own')).rejects.toBeInstanceOf(NotFoundError)
+    // an invalid record is refused by the primary's store, and the local one never sees it
+    await expect(
+      hybrid.putValue('/CHORUS/big', new Uint8Array(2 * 1024 * 1024), { localOnly: true })
+    ).rejects.toBeInstanceOf(InvalidRecordError)
+
+    await primaryStore.stop()
+    const kept = await hybrid.putValue('/CHORUS/kept', enc.encode('two'), { localOnly: true })
+    expect(kept).toEqual({ key: '/CHORUS/kept', acks: [], storedLocally: true })
+    expect(dec.decode(await local.getValue('/CHORUS/kept'))).toBe('two')
+    expect(dec.decode(await hybrid.getValue('/CHORUS/kept'))).toBe('two')
+    expect(hybrid.pendingWrites()).toBe(0)
+    // failed over (the network unreachable, its own store still there), the own store answers
+    expect(hybrid.getActiveBackend()).toBe('mock')
+    await primaryStore.start()
+    expect(dec.decode(await hybrid.getValue('/CHORUS/own'))).toBe('one')
   })
 
   it('refuses an invalid record without journaling it or touching the primary', async () => {

@@ -217,6 +217,28 @@ export interface DecodeEnvelopeOptions {
 }
 
 /**
+ * The address and version an encoding names, read without the strict checks of
+ * {@link decodeEnvelope}: enough to name the key a record check runs under (which then decodes it
+ * strictly, or finds it verified before). Throws `MalformedEnvelopeError` when it names none.
+ */
+export function envelopeName(
+  input: Uint8Array,
+  maxBytes: number = DEFAULT_MAX_ENVELOPE_BYTES
+): { address: string; version: number } {
+  if (!(input instanceof Uint8Array)) fail('not a byte array')
+  if (input.byteLength > maxBytes) fail(`${input.byteLength} bytes is over the ${maxBytes} byte limit`)
+  let raw: unknown
+  try {
+    raw = decode(input, STRICT_CBOR_DECODE_OPTIONS)
+  } catch (err) {
+    throw new MalformedEnvelopeError('not canonical CBOR', { cause: err })
+  }
+  if (!isPlainObject(raw)) fail('not a CBOR map')
+  if (typeof raw.address !== 'string' || raw.address.length > MAX_ADDRESS_CHARS) fail('address is invalid')
+  return { address: raw.address, version: int(raw.version, 1, MAX_VERSION, 'version') }
+}
+
+/**
  * Strict decoder: the input must be the canonical CBOR encoding of exactly the envelope fields,
  * within the size limit, with a canonical address. Throws `MalformedEnvelopeError` otherwise.
  * It does not check the signature or hash; `verifyEnvelope` does.

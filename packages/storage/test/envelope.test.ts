@@ -5,6 +5,7 @@ import {
   ENVELOPE_FORMAT,
   encodeEnvelope,
   envelopeHash,
+  envelopeName,
   MAX_CERTIFICATE_BYTES,
   openEnvelope,
   signingBytes,
@@ -50,6 +51,20 @@ describe('envelope', () => {
     // metadata edits break the signature too
     const edited = { ...envelope, metadata: { ...envelope.metadata, creatorRole: 'senior_architect' } }
     expect(() => openEnvelope(encodeEnvelope(edited))).toThrow(/signature/)
+  })
+
+  it('names the address and version of an encoding, and refuses one that names none', async () => {
+    const { bytes } = await sampleEnvelope(makeSigner())
+    expect(envelopeName(bytes)).toEqual({ address: BASE, version: 1 })
+    for (const bad of [
+      new Uint8Array([0xff, 0x00, 0x13]),
+      encode({ address: 7, version: 1 }),
+      encode({ address: BASE, version: 0 }),
+      encode([BASE, 1])
+    ]) {
+      expect(() => envelopeName(bad)).toThrow(MalformedEnvelopeError)
+    }
+    expect(() => envelopeName(bytes, bytes.byteLength - 1)).toThrow(MalformedEnvelopeError)
   })
 
   it('refuses malformed input with MalformedEnvelopeError', async () => {

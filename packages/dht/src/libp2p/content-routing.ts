@@ -53,10 +53,15 @@ export interface ContentRoutingInit {
  * early (timeout, no peers) answers with what it found; a provide reports the peers that
  * confirmed it, and rejects when none did.
  */
+/** Most parsed peer ids `noteProviders` remembers. */
+const MAX_REMEMBERED_PEER_IDS = 1024
+
 export class ContentRouting {
   readonly #c: ContentRoutingComponents
   readonly #queryTimeout: number
   readonly #provided = new Set<string>()
+  /** Parsed peer ids of the holders noted lately (the same few peers note every key). */
+  readonly #peerIds = new Map<string, PeerId | undefined>()
 
   constructor(components: ContentRoutingComponents, init: ContentRoutingInit) {
     this.#c = components
@@ -112,16 +117,27 @@ export class ContentRouting {
     const adds: Array<Promise<void>> = []
     for (const id of new Set(peers)) {
       if (this.#c.refused?.(id) === true) continue
-      let peer: PeerId
-      try {
-        peer = peerIdFromString(id)
-      } catch {
-        continue
-      }
+      const peer = this.#peerId(id)
+      if (peer === undefined) continue
       // together: the datastore commits the writes of one turn at once
       adds.push(add.call(this.#c.kad, cid, peer, options))
     }
     await Promise.all(adds)
+  }
+
+  /** The peer id `id` names, parsed once while remembered; undefined when it does not decode. */
+  #peerId(id: string): PeerId | undefined {
+    if (this.#peerIds.has(id)) return this.#peerIds.get(id)
+    let peer: PeerId | undefined
+    try {
+      peer = peerIdFromString(id)
+    } catch {
+      peer = undefined
+    }
+    // bounded: starts over when full (the peers a node hears from are few)
+    if (this.#peerIds.size >= MAX_REMEMBERED_PEER_IDS) this.#peerIds.clear()
+    this.#peerIds.set(id, peer)
+    return peer
   }
 
   /** The delivered peers that list this node as a provider of `cid` when asked (a few tries each). */
