@@ -38,7 +38,7 @@ import { ChainVerifier } from './read/chain-verifier.js'
 import { ReadPath } from './read/read-path.js'
 import { ReadRepair } from './read/read-repair.js'
 import { RecordResolver } from './read/resolver.js'
-import { createRecordCheck } from './record-check.js'
+import { createRecordCheck, verifiedRecordsOf } from './record-check.js'
 import { createTombstones } from './tombstones.js'
 import type {
   AnnounceResult,
@@ -188,6 +188,8 @@ class EncryptedDHTStorage implements EncryptedStorage {
         keyring,
         signer,
         authority,
+        // the memo every record check of this authority shares (the DHT's validators included)
+        verified: verifiedRecordsOf(authority),
         certificate,
         local,
         candidates,

@@ -74,6 +74,25 @@ describe('verified-record memo', () => {
     expect(() => check(versionKey(digest, 2), bytes)).toThrow(/version/)
   })
 
+  it('finds a record this node vouched for verified under any limits; the write rule still judges it', async () => {
+    const { policy, certificate } = makeTeam()
+    const signer = makeSigner()
+    const { bytes, envelope } = await sampleEnvelope(signer, { certificate: certificate(signer.publicKey) })
+    const memo = createVerifiedRecords()
+    memo.vouch(bytes, envelope)
+    const tight = createRecordCheck({ authority: policy, verified: memo, maxRecipientStanzas: 1 })
+    const loose = createRecordCheck({ authority: policy, verified: memo })
+    expect(tight(headKey(digest), bytes).version).toBe(1)
+    expect(loose(versionKey(digest, 1), bytes).version).toBe(1)
+    expect(memo.stats()).toMatchObject({ verified: 0, hits: 2, entries: 1 })
+    expect(policy.stats().certificatesVerified + policy.stats().cacheHits).toBe(2)
+    // the key must still fit, and a record nobody vouched for is verified in full
+    expect(() => loose(versionKey(digest, 2), bytes)).toThrow(/version/)
+    const other = await sampleEnvelope(signer, { certificate: certificate(signer.publicKey) })
+    loose(headKey(digest), other.bytes)
+    expect(memo.stats().verified).toBe(1)
+  })
+
   it('a new manifest empties the memo and the write rule runs on every hit', async () => {
     const { policy, manifest, certificate } = makeTeam()
     const signer = makeSigner()

@@ -85,6 +85,10 @@ describe('a received record is verified once per node (3 libp2p nodes, team mode
     expect(verified).toBe(2)
     expect(judged[1]).toBeGreaterThanOrEqual(4)
     expect(hits).toBe(judged[1]! - verified)
+    // the writer vouched for what it signed: its own record store's checks verified nothing again
+    const writer = verifiedRecordsOf(authorities[0]).stats()
+    expect(writer.verified).toBe(0)
+    expect(writer.hits).toBeGreaterThanOrEqual(4)
 
     // a mutated copy pushed over the direct protocol: checked in full and refused
     const [held] = await net.nodes[1]!.getValues(HEAD, { localOnly: true })

@@ -29,12 +29,11 @@ import type { CandidateSource } from '../read/candidate-source.js'
 import type { WriteAuthority } from '../record-check.js'
 import type { Tombstones } from '../tombstones.js'
 import type { DeleteResult, StorageCrypto, StorageKeyring, StorageRoles, StoreResult } from '../types.js'
+import type { VerifiedRecords } from '../verified-records.js'
 import type { AddressLocks } from './address-locks.js'
 import { kadPut, kadPutsUnlessPushed } from './kad-puts.js'
 import type { QuorumPush } from './quorum-push.js'
 import { type CheckedStore, checkStore, checkWriteRule } from './store-policy.js'
-
-const utf8 = new TextEncoder()
 
 export interface WritePathComponents {
   dht: Pick<DHT, 'putValue' | 'provide'>
@@ -44,6 +43,8 @@ export interface WritePathComponents {
   signer: NodeSigner
   /** The team's write rule, run on each record before it is encrypted (team mode). */
   authority?: WriteAuthority
+  /** Where this node vouches for the records it signs, so its own record store finds them verified. */
+  verified?: Pick<VerifiedRecords, 'vouch'>
   /** This node's member certificate, read at each store; every envelope it writes carries it. */
   certificate?: () => Uint8Array | undefined
   local: IndexAccess
@@ -111,7 +112,7 @@ export class WritePath {
     signal?: AbortSignal
   ): Promise<StoreResult> {
     const t0 = performance.now()
-    const data = typeof content === 'string' ? utf8.encode(content) : content
+    const data = typeof content === 'string' ? new TextEncoder().encode(content) : content
     const entry: AuditInput = {
       op: 'store',
       role: String(creatorRole),
@@ -182,9 +183,8 @@ export class WritePath {
   }
 
   /**
-   * The head the connected peer nearest the address holds (stores push every version there), so
-   * a node that lost its index does not sign a second version 1. When no peer answers (none
-   * connected, none serving records), the store goes on: its push is then where a fork is refused.
+   * The head the connected peer nearest the address holds (stores push every version there), so a
+   * node that lost its index does not sign a second version 1. No answer: the push refuses a fork.
    */
   async #networkHead(key: string, signal: AbortSignal): Promise<ReceivedValue[]> {
     const peers = this.#c.candidates.nearestConnected(key).slice(0, 1)
@@ -333,12 +333,12 @@ export class WritePath {
     const { dht } = this.#c
     const { envelope, bytes, hash } = await signEnvelope(unsigned, this.#c.signer, { signal })
     if (bytes.byteLength > DEFAULT_MAX_ENVELOPE_BYTES) tooLarge()
+    this.#c.verified?.vouch(bytes, envelope)
     const required = this.#c.requiredAcks()
     const vkey = versionKey(r.digest, envelope.version)
     const hkey = headKey(r.digest)
-    // This node's own record store first (readers asking it over the direct protocol find it),
-    // then the direct push to the nearest connected peers, which usually reaches the quorum in a
-    // few round trips; kad puts, when needed, start after it and do not compete with it.
+    // Own record store first (readers asking it find it), then the direct push to the nearest
+    // connected peers (the quorum in a few round trips); kad puts, when needed, start after it.
     await Promise.all([
       dht.putValue(vkey, bytes, { localOnly: true, signal }),
       dht.putValue(hkey, bytes, { localOnly: true, signal })
@@ -357,8 +357,8 @@ export class WritePath {
     const direct = pushed.peers
     let peers = direct
     if (direct.length >= required) {
-      // Quorum met: the kad puts run in the background (whenIdle() waits for them), and only
-      // where the direct push did not already put the records on the nearest peers.
+      // Quorum met: kad puts in the background (whenIdle() waits for them), only where the
+      // direct push did not already put the records on the nearest peers.
       kadPutsUnlessPushed(
         this.#c,
         pushed,
