@@ -216,15 +216,8 @@ export interface DecodeEnvelopeOptions {
   maxRecipientStanzas?: number
 }
 
-/**
- * The address and version an encoding names, read without the strict checks of
- * {@link decodeEnvelope}: enough to name the key a record check runs under (which then decodes it
- * strictly, or finds it verified before). Throws `MalformedEnvelopeError` when it names none.
- */
-export function envelopeName(
-  input: Uint8Array,
-  maxBytes: number = DEFAULT_MAX_ENVELOPE_BYTES
-): { address: string; version: number } {
+/** The CBOR map `input` encodes, within `maxBytes`; `MalformedEnvelopeError` otherwise. */
+function decodeMap(input: Uint8Array, maxBytes: number): Record<string, unknown> {
   if (!(input instanceof Uint8Array)) fail('not a byte array')
   if (input.byteLength > maxBytes) fail(`${input.byteLength} bytes is over the ${maxBytes} byte limit`)
   let raw: unknown
@@ -234,6 +227,19 @@ export function envelopeName(
     throw new MalformedEnvelopeError('not canonical CBOR', { cause: err })
   }
   if (!isPlainObject(raw)) fail('not a CBOR map')
+  return raw
+}
+
+/**
+ * The address and version an encoding names, read without the strict checks of
+ * {@link decodeEnvelope}: enough to name the key a record check runs under (which then decodes it
+ * strictly, or finds it verified before). Throws `MalformedEnvelopeError` when it names none.
+ */
+export function envelopeName(
+  input: Uint8Array,
+  maxBytes: number = DEFAULT_MAX_ENVELOPE_BYTES
+): { address: string; version: number } {
+  const raw = decodeMap(input, maxBytes)
   if (typeof raw.address !== 'string' || raw.address.length > MAX_ADDRESS_CHARS) fail('address is invalid')
   return { address: raw.address, version: int(raw.version, 1, MAX_VERSION, 'version') }
 }
@@ -244,16 +250,7 @@ export function envelopeName(
  * It does not check the signature or hash; `verifyEnvelope` does.
  */
 export function decodeEnvelope(input: Uint8Array, options: DecodeEnvelopeOptions = {}): Envelope {
-  const maxBytes = options.maxBytes ?? DEFAULT_MAX_ENVELOPE_BYTES
-  if (!(input instanceof Uint8Array)) fail('not a byte array')
-  if (input.byteLength > maxBytes) fail(`${input.byteLength} bytes is over the ${maxBytes} byte limit`)
-  let raw: unknown
-  try {
-    raw = decode(input, STRICT_CBOR_DECODE_OPTIONS)
-  } catch (err) {
-    throw new MalformedEnvelopeError('not canonical CBOR', { cause: err })
-  }
-  if (!isPlainObject(raw)) fail('not a CBOR map')
+  const raw = decodeMap(input, options.maxBytes ?? DEFAULT_MAX_ENVELOPE_BYTES)
   const tombstone = Object.hasOwn(raw, 'kind')
   exactKeys(raw, tombstone ? TOMBSTONE_FIELDS : CONTENT_FIELDS, 'envelope')
   if (tombstone) {
