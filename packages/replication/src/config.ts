@@ -97,7 +97,8 @@ export interface ReplicationConfig extends SweepConfig {
    * How long a co-holder that disconnected may stay away before the keys it held are checked, in
    * ms (10 s). A restart, or a connection that drops and comes back, within it costs nothing; a
    * peer gone for longer has its keys checked at once (and the sweep compares every region once
-   * per repair interval either way). 0 checks them as soon as it disconnects.
+   * per repair interval either way); the sweep keeps it in its regions' peer sets meanwhile, so
+   * the next closest peer is not sent copies. 0 checks them as soon as it disconnects.
    * @default 10_000
    */
   departureGrace: number

@@ -67,7 +67,7 @@ import { SyncHandler } from './rpc/handlers/sync.js'
 import { ReplicateServer } from './rpc/index.js'
 import { Scheduler } from './scheduler.js'
 import { Sweeper } from './sweep/sweeper.js'
-import { SWEPT } from './timing.js'
+import { nextHealthyCheck, SWEPT } from './timing.js'
 import type { ProviderInfo, ReplicationMetrics, ReplicationStatus } from './types.js'
 import { checkKey } from './util.js'
 import { RecordValues } from './values.js'
@@ -289,8 +289,12 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
         swept: (key) => {
           const e = this.entries.get(key)
           if (e == null) return
-          e.lastReprovided = Date.now()
+          const now = Date.now()
+          e.lastReprovided = now
           e.nextProvideAt = SWEPT
+          // its sender holds it and counts this node among its holders now: no per-key check soon
+          // (a refilled node checked every key it received, and pushed each to a holder again)
+          if (e.repairFailures === 0) e.nextRepairAt = Math.max(e.nextRepairAt, nextHealthyCheck(config, now))
           this.entries.persist(e)
         },
         penalise,

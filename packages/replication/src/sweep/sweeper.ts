@@ -29,6 +29,7 @@ import { CursorFile, type SweepCursor } from './cursor.js'
 import { type ExchangeComponents, Exchanges, type SweepCounters } from './exchange.js'
 import { hex, MAX_PREFIX_BITS, PeerSet, type Region, regionBits, regionOf } from './keyspace.js'
 import type { PinnedInRange, PinnedRanges } from './ranges.js'
+import { RecentServers } from './recent-servers.js'
 import { sharedSet } from './sets.js'
 import { MAX_SYNC_KEYS, MAX_SYNC_PEERS } from './wire.js'
 
@@ -81,11 +82,12 @@ export type SweeperInit = Pick<
   | 'sweepRegionKeys'
   | 'sweepConcurrency'
   | 'jitter'
-> & {
-  protocol: string
-  /** Directory of the cursor file; undefined keeps it in memory. */
-  dataDir: string | undefined
-}
+> &
+  Partial<Pick<ReplicationConfig, 'departureGrace'>> & {
+    protocol: string
+    /** Directory of the cursor file; undefined keeps it in memory. */
+    dataDir: string | undefined
+  }
 
 export class Sweeper {
   private readonly components: SweeperComponents
@@ -98,6 +100,8 @@ export class Sweeper {
   private timer: ReturnType<typeof setTimeout> | undefined
   private running: Promise<void> | undefined
   private signal: AbortSignal | undefined
+  /** Servers gone for less than `departureGrace` keep their place in a region's peer set. */
+  private readonly recent: RecentServers
 
   constructor(components: SweeperComponents, init: SweeperInit) {
     this.components = components
@@ -105,6 +109,7 @@ export class Sweeper {
     this.file = new CursorFile(init.dataDir)
     this.interval = Math.max(1, Math.min(init.reprovideInterval, init.repairInterval))
     this.exchanges = new Exchanges({ ...init, passInterval: this.interval })
+    this.recent = new RecentServers(init.departureGrace ?? 0)
   }
 
   start(signal: AbortSignal): void {
@@ -254,10 +259,14 @@ export class Sweeper {
     // the lookup's answer and the peers this node is connected to (the view the replicate
     // handler checks pushes against), the closest to the region's first key
     const isServer = this.components.isServer ?? (() => true)
-    const candidates = new Set([...found.map((p) => p.id), ...this.components.messaging.getConnectedPeers()])
+    const connected = this.components.messaging.getConnectedPeers()
+    const candidates = new Set([...found.map((p) => p.id), ...connected])
     candidates.delete(self)
     // clients behind NAT cannot be looked up: a copy there makes no key readable
     for (const p of candidates) if (!isServer(p)) candidates.delete(p)
+    // a holder restarting keeps its place (nothing is sent to it): see RecentServers
+    const away = this.recent.away(connected.filter(isServer))
+    for (const p of away) candidates.add(p)
     const closest = sortByDistance(keys[0]!.key, [...candidates], { dropUndecodable: true })
     const peers = new PeerSet([self, ...closest.slice(0, MAX_SYNC_PEERS - 1)])
     // the factor, not factor + holderSlack: the slack is what a receiver tolerates, not a target
@@ -273,7 +282,7 @@ export class Sweeper {
       log: this.components.log
     }
     const [messages0, bytes0] = [tally.messages, tally.bytes]
-    const targets = peers.ids.filter((p) => p !== self)
+    const targets = peers.ids.filter((p) => p !== self && !away.has(p))
     const holders = new Map<string, number>()
     let next = 0
     const worker = async (): Promise<void> => {
