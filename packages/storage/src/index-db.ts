@@ -124,11 +124,12 @@ CREATE TABLE IF NOT EXISTS audit_head (
 
 /**
  * The number of indexed versions, kept by triggers on every insert and delete so `count()` reads
- * one row; a database without it is counted once, when it opens the first time.
+ * one row; a database without it is counted once, when it opens the first time (the count runs
+ * only then: an `INSERT OR IGNORE` of it counted every row at every open).
  */
 const VERSION_COUNT = `
 CREATE TABLE IF NOT EXISTS version_count (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);
-INSERT OR IGNORE INTO version_count (id, n) SELECT 1, COUNT(*) FROM versions;
+INSERT INTO version_count (id, n) SELECT 1, (SELECT COUNT(*) FROM versions) WHERE NOT EXISTS (SELECT 1 FROM version_count);
 CREATE TRIGGER IF NOT EXISTS versions_count_insert AFTER INSERT ON versions BEGIN
   UPDATE version_count SET n = n + 1 WHERE id = 1;
 END;
@@ -391,9 +392,11 @@ export class LocalIndex {
         `EXISTS (SELECT 1 FROM decisions d WHERE d.address = v.address AND d.version = v.version AND ${decided.join(' AND ')})`
       )
     }
+    // the latest version of each address is its chain's highest (one row per address, kept by
+    // add): grouping every version by address instead read the whole table on every list
     const latestOnly = filter.allVersions
       ? ''
-      : 'JOIN (SELECT address AS a, MAX(version) AS mv FROM versions GROUP BY address) m ON v.address = m.a AND v.version = m.mv'
+      : 'JOIN chains c ON c.address = v.address AND c.highest = v.version'
     const cols = COLUMNS.split(', ')
       .map((c) => `v.${c}`)
       .join(', ')

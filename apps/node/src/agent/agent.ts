@@ -5,7 +5,7 @@
  * line or two; what the API shows is built by the pure functions of `views.ts`.
  */
 import { join } from 'node:path'
-import type { Logger } from '@chorus/common'
+import { type Logger, pause } from '@chorus/common'
 import { loadNodeIdentity, nodeKeyOfPeerId } from '@chorus/dht'
 import type { RevocationList } from '@chorus/team'
 import { dhtKey, parseAddress } from '@chorus/ucxl'
@@ -67,6 +67,8 @@ export async function createAgent(config: NodeConfig, logger: PinoLogger): Promi
 
 /** How often the DHT statistics shown by status and metrics are read, in ms. */
 const DHT_STATS_INTERVAL = 5_000
+/** How long after start the records this node wrote but replication does not manage are handed over. */
+const RECONCILE_DELAY = 5_000
 
 class ChorusAgent implements Agent {
   #config: NodeConfig
@@ -177,8 +179,13 @@ class ChorusAgent implements Agent {
     )
     this.#expelRevoked(team.policy.revocations)
     this.#lifecycle.spawn(this.#teamSync.run())
+    // after start-up settles: it reads up to a thousand index rows, work a restart does not wait for
+    const handoff = this.#handoff(components)
+    const author = Buffer.from(components.libp2p.signer.publicKey).toString('hex')
     this.#lifecycle.spawn(
-      reconcile(this.#handoff(components), Buffer.from(components.libp2p.signer.publicKey).toString('hex'))
+      pause(RECONCILE_DELAY, { signal: this.#lifecycle.signal }).then(() =>
+        this.#lifecycle.signal.aborted ? 0 : reconcile(handoff, author)
+      )
     )
   }
 

@@ -17,6 +17,7 @@
 import type { AbortOptions } from '@libp2p/interface'
 import type { Batch, Datastore, Key, KeyQuery, Pair, Query } from 'interface-datastore'
 import { isDatastoreNotFound } from './kad-internals.js'
+import type { KeyCounter } from './sqlite-datastore.js'
 
 /** The default byte budget of the cache (values plus keys). */
 export const DEFAULT_DATASTORE_CACHE_BYTES = 16 * 1_048_576
@@ -35,7 +36,8 @@ export interface ReadsWithoutThrowing {
   getIfPresent(key: Key, options?: AbortOptions): Promise<Uint8Array | undefined>
 }
 
-type Inner = Datastore & { open?(): Promise<void>; close?(): Promise<void> } & Partial<ReadsWithoutThrowing>
+type Inner = Datastore & { open?(): Promise<void>; close?(): Promise<void> } & Partial<ReadsWithoutThrowing> &
+  Partial<KeyCounter>
 
 /** `store.get(key)`, undefined on a miss: without an exception where the store can do that. */
 export async function getIfPresent(
@@ -189,6 +191,11 @@ class CachedDatastore {
     yield* this.#inner.queryKeys(q, options)
   }
 
+  /** The inner store's count of the keys under `prefix`, when it keeps one (see `KeyCounter`). */
+  countKeys(prefix: string): number | undefined {
+    return this.#inner.countKeys?.(prefix)
+  }
+
   #scheduleFlush(): void {
     if (this.#pending.size >= MAX_PENDING_PEERS) {
       void this.#flush()
@@ -244,7 +251,7 @@ class CachedDatastore {
 }
 
 /** A datastore with what the cache holds now, in bytes. */
-export type CachingDatastore = Inner & ReadsWithoutThrowing & { readonly cachedBytes: number }
+export type CachingDatastore = Inner & ReadsWithoutThrowing & KeyCounter & { readonly cachedBytes: number }
 
 /**
  * `inner` behind a read cache of at most `maxBytes` (default {@link DEFAULT_DATASTORE_CACHE_BYTES}).

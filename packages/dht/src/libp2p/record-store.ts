@@ -11,6 +11,7 @@ import { getIfPresent } from './cached-datastore.js'
 import { kadRecordKey, kadRecordsPrefix } from './kad-internals.js'
 import { keyBytes, selectBest, validateRecord } from './keys.js'
 import { peerIdOfKey } from './peer-key.js'
+import type { KeyCounter } from './sqlite-datastore.js'
 import { refuseStaleRecords, reportEquivocations } from './stale.js'
 
 /**
@@ -153,13 +154,19 @@ export class RecordStore {
   }
 
   /**
-   * How many records the store holds. Answered from a counter: the datastore is counted once (the
-   * first call waits for it), this store's own writes and removes keep the counter, and once it is
+   * How many records the store holds. A datastore that counts them as they are written (this
+   * node's SQLite one, `KeyCounter`) answers exactly, without a scan. Otherwise (a memory store)
+   * from a counter: the datastore is counted once (the first call waits for it), this store's own writes and removes keep the counter, and once it is
    * older than {@link RECORD_RECOUNT_INTERVAL} a call recounts in the background (records kad-dht
    * stored or dropped itself do not pass through here) and answers with the current figure. A
    * status call never waits for a scan after the first.
    */
   async count(options: AbortOptions = {}): Promise<number> {
+    // a datastore that counts kad-dht's records as they are written answers at once, exactly
+    const counted = (this.#components.datastore() as Partial<KeyCounter>).countKeys?.(
+      kadRecordsPrefix(this.#prefix)
+    )
+    if (counted !== undefined) return counted
     if (this.#count === undefined) {
       await this.#recount(options)
       return this.#count ?? 0

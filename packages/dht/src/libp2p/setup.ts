@@ -17,6 +17,7 @@ import {
 } from '../reputation/reputation.js'
 import { AdmissionGate } from './admission-gate.js'
 import { cachedDatastore } from './cached-datastore.js'
+import { kadDatastorePrefix, kadRecordsPrefix } from './kad-internals.js'
 import { buildNode, type ChorusLibp2p } from './node.js'
 import { loadOrCreatePeerKey } from './peer-key.js'
 import { DATASTORE_FILE, migrateLevelDB, SqliteDatastore } from './sqlite-datastore.js'
@@ -80,7 +81,10 @@ export async function openNode(
   let datastore: OwnDatastore = new MemoryDatastore()
   if (dir !== undefined) {
     mkdirSync(dir, { recursive: true })
-    sqlite = new SqliteDatastore(join(dir, DATASTORE_FILE))
+    // kad-dht's records counted as they are written: a status call never scans for them
+    sqlite = new SqliteDatastore(join(dir, DATASTORE_FILE), {
+      countedPrefixes: [kadRecordsPrefix(kadDatastorePrefix(init.kad))]
+    })
     datastore = cachedDatastore(sqlite)
   }
   try {

@@ -36,16 +36,41 @@ type Statements = Record<
   StatementSync
 >
 
-export class SqliteDatastore extends BaseDatastore {
+/** A datastore that keeps the number of keys under some prefixes as they are written. */
+export interface KeyCounter {
+  /** The keys under `prefix` (keys starting with `prefix/`), or undefined when it is not counted. */
+  countKeys(prefix: string): number | undefined
+}
+
+export interface SqliteDatastoreInit {
+  /**
+   * Prefixes (such as kad-dht's `/dht/record`) whose keys the database counts as they are written
+   * and deleted (triggers), so `countKeys` answers without a scan. A database that had no count of
+   * one is counted once, when it opens. Letters, digits, `/`, `_` and `-` only.
+   * @default []
+   */
+  countedPrefixes?: readonly string[]
+}
+
+const COUNTED_PREFIX = /^[A-Za-z0-9/_-]{1,200}$/
+
+export class SqliteDatastore extends BaseDatastore implements KeyCounter {
   readonly #path: string
+  readonly #counted: readonly string[]
   #db: DatabaseSync | undefined
   #stmts: Statements | undefined
+  #countOf: StatementSync | undefined
   /** The group commit: one transaction per event-loop turn. */
   #tx: TurnTransaction | undefined
 
-  constructor(path: string) {
+  constructor(path: string, init: SqliteDatastoreInit = {}) {
     super()
     this.#path = path
+    this.#counted = init.countedPrefixes ?? []
+    for (const p of this.#counted) {
+      if (!COUNTED_PREFIX.test(p))
+        throw new TypeError('a counted prefix may hold letters, digits, /, _ and - only')
+    }
   }
 
   async open(): Promise<void> {
@@ -57,6 +82,8 @@ export class SqliteDatastore extends BaseDatastore {
       // take the lock now: a second node on this directory fails here, not at its first write
       db.exec('BEGIN IMMEDIATE; COMMIT')
       db.exec('CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID')
+      countKeysOnWrite(db, this.#counted)
+      this.#countOf = db.prepare('SELECT keys FROM key_counts WHERE prefix = ?')
       this.#stmts = {
         get: db.prepare('SELECT value FROM kv WHERE key = ?'),
         has: db.prepare('SELECT 1 AS one FROM kv WHERE key = ?'),
@@ -84,6 +111,7 @@ export class SqliteDatastore extends BaseDatastore {
     this.#db = undefined
     this.#tx = undefined
     this.#stmts = undefined
+    this.#countOf = undefined
     db.close()
   }
 
@@ -115,6 +143,12 @@ export class SqliteDatastore extends BaseDatastore {
     const row = this.#statements().get.get(key.toString()) as { value: Uint8Array } | undefined
     if (row === undefined) throw new NotFoundError()
     return row.value
+  }
+
+  countKeys(prefix: string): number | undefined {
+    if (!this.#counted.includes(prefix)) return undefined
+    const row = this.#countOf?.get(prefix) as { keys: number } | undefined
+    return row === undefined ? undefined : Number(row.keys)
   }
 
   /** The value under `key`, or undefined: a miss without an exception. */
@@ -154,6 +188,32 @@ export class SqliteDatastore extends BaseDatastore {
       if (rows.length < QUERY_PAGE) return
       rows = this.#statements()[next].all(rows[rows.length - 1]!.key, to, QUERY_PAGE) as Row[]
     }
+  }
+}
+
+/**
+ * Keeps `key_counts` for each prefix: a trigger per insert and delete of a key under it (an
+ * overwrite is an update: not counted twice), and one count of the keys already there when the
+ * prefix has no row yet. Prefixes are checked (`COUNTED_PREFIX`) before they are written into SQL.
+ */
+function countKeysOnWrite(db: DatabaseSync, prefixes: readonly string[]): void {
+  db.exec('CREATE TABLE IF NOT EXISTS key_counts (prefix TEXT PRIMARY KEY, keys INTEGER NOT NULL)')
+  for (const prefix of prefixes) {
+    // keys under the prefix: from "prefix/" up to "prefix0" ('0' follows '/')
+    const lo = `'${prefix}/'`
+    const hi = `'${prefix}0'`
+    const id = Buffer.from(prefix).toString('hex')
+    db.exec(`BEGIN;
+      INSERT INTO key_counts (prefix, keys)
+        SELECT '${prefix}', (SELECT COUNT(*) FROM kv WHERE key >= ${lo} AND key < ${hi})
+        WHERE NOT EXISTS (SELECT 1 FROM key_counts WHERE prefix = '${prefix}');
+      CREATE TRIGGER IF NOT EXISTS key_count_insert_${id} AFTER INSERT ON kv
+        WHEN NEW.key >= ${lo} AND NEW.key < ${hi}
+        BEGIN UPDATE key_counts SET keys = keys + 1 WHERE prefix = '${prefix}'; END;
+      CREATE TRIGGER IF NOT EXISTS key_count_delete_${id} AFTER DELETE ON kv
+        WHEN OLD.key >= ${lo} AND OLD.key < ${hi}
+        BEGIN UPDATE key_counts SET keys = keys - 1 WHERE prefix = '${prefix}'; END;
+      COMMIT;`)
   }
 }
 

@@ -112,6 +112,39 @@ describe('SqliteDatastore', () => {
     expect(await again.get(new Key('/last'))).toEqual(bytes(9))
   })
 
+  it('counts the keys under a counted prefix as they are written, across a reopen, without a scan', async () => {
+    const dir = tempDir()
+    // keys written before the prefix was counted: counted once, when it opens with it
+    const before = await open(dir)
+    await before.put(new Key('/dht/record/a'), bytes(1))
+    await before.put(new Key('/dht/provider/x'), bytes(1))
+    await before.close()
+    const path = join(dir, DATASTORE_FILE)
+    const s = new SqliteDatastore(path, { countedPrefixes: ['/dht/record'] })
+    await s.open()
+    stores.push(s)
+    expect(s.countKeys('/dht/record')).toBe(1)
+    expect(s.countKeys('/dht/provider')).toBeUndefined()
+    await Promise.all(['b', 'c', 'd'].map((k) => s.put(new Key(`/dht/record/${k}`), bytes(2))))
+    // an overwrite is not a new key; neighbours of the prefix are not under it
+    await s.put(new Key('/dht/record/b'), bytes(3))
+    for (const k of ['/dht/records/z', '/dht/record0', '/dht/recor/d']) await s.put(new Key(k), bytes(4))
+    expect(s.countKeys('/dht/record')).toBe(4)
+    await s.delete(new Key('/dht/record/c'))
+    await s.delete(new Key('/dht/record/nothing'))
+    await s.delete(new Key('/dht/records/z'))
+    expect(s.countKeys('/dht/record')).toBe(3)
+    await s.close()
+    const again = new SqliteDatastore(path, { countedPrefixes: ['/dht/record'] })
+    await again.open()
+    stores.push(again)
+    expect(again.countKeys('/dht/record')).toBe(3)
+    expect(await keysOf(again.query({ prefix: '/dht/record/' }))).toHaveLength(3)
+    expect(() => new SqliteDatastore(path, { countedPrefixes: ["/x'; DROP TABLE kv; --"] })).toThrow(
+      TypeError
+    )
+  })
+
   it('is not opened by a second node on the same data directory', async () => {
     const dir = tempDir()
     await open(dir)
