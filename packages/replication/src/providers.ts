@@ -38,6 +38,9 @@ export type ProviderCacheInit = Pick<
   'maxProvidersPerKey' | 'replicationFactor' | 'providerTTL' | 'proofTTL'
 >
 
+/** The longest a seen provider or a proof waits before it is written again (see `seenRefresh`). */
+const REFRESH_AT_MOST_MS = 60_000
+
 export class ProviderCache {
   private readonly components: ProviderCacheComponents
   private readonly init: ProviderCacheInit
@@ -49,7 +52,20 @@ export class ProviderCache {
 
   /** Records `peer` as a candidate provider of `key`, seen at `at`. */
   touch(key: string, peer: string, at = Date.now()): void {
-    this.components.store()?.touchProvider(key, peer, at)
+    this.components.store()?.touchProvider(key, peer, at, false, this.seenRefresh())
+  }
+
+  /**
+   * How stale a provider's `last_seen`, or a proof's time, may get before seeing it again writes
+   * it: a tenth of the TTL that reads it, at most a minute. The sweep confirms every holder of
+   * every key each pass; writing each confirmation was most of an idle node's work.
+   */
+  private seenRefresh(): number {
+    return Math.min(REFRESH_AT_MOST_MS, this.init.providerTTL / 10)
+  }
+
+  private proofRefresh(): number {
+    return Math.min(REFRESH_AT_MOST_MS, this.init.proofTTL / 10)
   }
 
   /**
@@ -64,13 +80,13 @@ export class ProviderCache {
     let room = 2 * this.init.maxProvidersPerKey - known.size
     for (const peer of new Set(peers)) {
       if (!known.has(peer) && room-- <= 0) continue
-      store.touchProvider(key, peer, at)
+      store.touchProvider(key, peer, at, false, this.seenRefresh())
     }
   }
 
   /** Records that `peer` holds the value of `key` whose digest is `digest` (it accepted a push of it). */
   proven(key: string, peer: string, digest: Uint8Array, at = Date.now()): void {
-    this.components.store()?.recordProof(key, peer, digest, at)
+    this.components.store()?.recordProof(key, peer, digest, at, this.proofRefresh())
   }
 
   /**

@@ -537,23 +537,30 @@ export class ReplicationStore {
 
   /**
    * Records `peer` as a provider candidate of `key`, seen at `seenAt` (keeps the first `addedAt`);
-   * `announced` when the peer announced it itself (a DHT provider record).
+   * `announced` when the peer announced it itself (a DHT provider record). A row seen less than
+   * `refreshAfter` ms before is left as it is (no write: the sweep sees every holder every pass).
    */
-  touchProvider(key: string, peer: string, seenAt: number, announced = false): void {
+  touchProvider(key: string, peer: string, seenAt: number, announced = false, refreshAfter = 0): void {
     this.sql(
       `INSERT INTO providers (key, peer, added_at, last_seen, announced) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT(key, peer) DO UPDATE SET last_seen = MAX(providers.last_seen, excluded.last_seen),
-           announced = MAX(providers.announced, excluded.announced)`
-    ).run(key, peer, seenAt, seenAt, announced ? 1 : 0)
+           announced = MAX(providers.announced, excluded.announced)
+         WHERE excluded.last_seen >= providers.last_seen + ? OR excluded.announced > providers.announced`
+    ).run(key, peer, seenAt, seenAt, announced ? 1 : 0, refreshAfter)
   }
 
-  /** Records that `peer` proved at `at` that it holds the value of `key` whose digest is `digest`. */
-  recordProof(key: string, peer: string, digest: Uint8Array, at: number): void {
+  /**
+   * Records that `peer` proved at `at` that it holds the value of `key` whose digest is `digest`.
+   * A proof of the same digest less than `refreshAfter` ms older is left as it is (no write).
+   */
+  recordProof(key: string, peer: string, digest: Uint8Array, at: number, refreshAfter = 0): void {
     this.sql(
       `INSERT INTO providers (key, peer, added_at, last_seen, proof_digest, proven_at) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT(key, peer) DO UPDATE SET last_seen = MAX(providers.last_seen, excluded.last_seen),
-           proof_digest = excluded.proof_digest, proven_at = excluded.proven_at`
-    ).run(key, peer, at, at, digest, at)
+           proof_digest = excluded.proof_digest, proven_at = excluded.proven_at
+         WHERE providers.proof_digest IS NOT excluded.proof_digest OR providers.proven_at IS NULL
+           OR excluded.proven_at >= providers.proven_at + ?`
+    ).run(key, peer, at, at, digest, at, refreshAfter)
   }
 
   /** Forgets that `peer` was said to provide `key` (it could not prove it). */

@@ -96,6 +96,27 @@ describe('ProviderCache', () => {
     return { c, counters, pruned }
   }
 
+  it('writes a holder seen or proven again only once its record is a minute old', () => {
+    const { c } = cache({ live: new Set() })
+    const row = () => store.providers(KEY).find((r) => r.peer === PEERS[0])
+    const digest = new Uint8Array(32).fill(1)
+    c.nominate(KEY, [PEERS[0]!], 1_000)
+    c.proven(KEY, PEERS[0]!, digest, 1_000)
+    // seen and proven again within the minute (every sweep pass does): nothing written
+    c.nominate(KEY, [PEERS[0]!], 30_000)
+    c.proven(KEY, PEERS[0]!, digest, 30_000)
+    expect(row()).toMatchObject({ lastSeen: 1_000, provenAt: 1_000 })
+    // a minute later, or another value, is written
+    c.touch(KEY, PEERS[0]!, 61_000)
+    expect(row()).toMatchObject({ lastSeen: 61_000, provenAt: 1_000 })
+    c.proven(KEY, PEERS[0]!, digest, 61_000)
+    expect(row()).toMatchObject({ provenAt: 61_000 })
+    const other = new Uint8Array(32).fill(2)
+    c.proven(KEY, PEERS[0]!, other, 62_000)
+    expect(row()).toMatchObject({ provenAt: 62_000 })
+    expect(Buffer.from(row()!.proofDigest!).equals(other)).toBe(true)
+  })
+
   it('merges known and found providers, live ones first, each group closest first, self when holding', async () => {
     const now = Date.now()
     store.touchProvider(KEY, PEERS[0]!, now)
@@ -134,11 +155,11 @@ describe('ProviderCache', () => {
     const { c } = cache({ live: new Set() })
     const named = Array.from({ length: 10 }, (_, i) => `peer-${i}`)
     c.nominate(KEY, named.slice(0, 4), 1000)
-    c.nominate(KEY, named, 2000)
+    c.nominate(KEY, named, 70_000)
     const rows = store.providers(KEY)
     expect(rows).toHaveLength(6)
     // known ones are refreshed, new ones beyond the cap are not added
-    expect(rows.filter((r) => r.lastSeen === 2000)).toHaveLength(6)
+    expect(rows.filter((r) => r.lastSeen === 70_000)).toHaveLength(6)
     expect(rows.every((r) => !r.announced && r.proofDigest == null)).toBe(true)
   })
 

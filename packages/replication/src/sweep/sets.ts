@@ -12,10 +12,46 @@ const PAGE = 1024
 /** Rows read at most for one set (keys held in the region but not shared with the peer included). */
 const MAX_SCANNED = 8 * MAX_SYNC_KEYS
 
+/** The held keys of `region`, in position order, at most `MAX_SCANNED` of them (read in pages). */
+export function regionEntries(ranges: PinnedRanges, region: Region): PinnedInRange[] {
+  const out: PinnedInRange[] = []
+  let after: Uint8Array | undefined
+  while (out.length < MAX_SCANNED) {
+    const page = ranges.pinnedInRange(
+      region.lo,
+      region.hi,
+      after == null ? { limit: PAGE } : { after, limit: PAGE }
+    )
+    out.push(...page)
+    if (page.length < PAGE) break
+    after = page[page.length - 1]!.position
+  }
+  return out
+}
+
 /**
- * The held keys of `region` that both `a` and `b` should hold (each among the `n` peers of `peers`
- * closest to the key), in position order; at most `MAX_SYNC_KEYS + 1` (one more says "too many").
+ * Of a region's `entries` (see {@link regionEntries}), the keys that both `a` and `b` should hold
+ * (each among the `n` peers of `peers` closest to the key), in position order; at most
+ * `MAX_SYNC_KEYS + 1` (one more says "too many"). A sweep reads its region once for every peer.
  */
+export function sharedOf(
+  entries: readonly PinnedInRange[],
+  peers: PeerSet,
+  a: string,
+  b: string,
+  n: number
+): PinnedInRange[] {
+  const out: PinnedInRange[] = []
+  for (const e of entries) {
+    if (peers.isTarget(a, e.position, n) && peers.isTarget(b, e.position, n)) {
+      out.push(e)
+      if (out.length > MAX_SYNC_KEYS) return out
+    }
+  }
+  return out
+}
+
+/** {@link sharedOf} the region's entries, read from `ranges`. */
 export function sharedSet(
   ranges: PinnedRanges,
   region: Region,
@@ -24,25 +60,7 @@ export function sharedSet(
   b: string,
   n: number
 ): PinnedInRange[] {
-  const out: PinnedInRange[] = []
-  let after: Uint8Array | undefined
-  for (let scanned = 0; scanned < MAX_SCANNED; ) {
-    const page = ranges.pinnedInRange(
-      region.lo,
-      region.hi,
-      after == null ? { limit: PAGE } : { after, limit: PAGE }
-    )
-    for (const e of page) {
-      if (peers.isTarget(a, e.position, n) && peers.isTarget(b, e.position, n)) {
-        out.push(e)
-        if (out.length > MAX_SYNC_KEYS) return out
-      }
-    }
-    scanned += page.length
-    if (page.length < PAGE) break
-    after = page[page.length - 1]!.position
-  }
-  return out
+  return sharedOf(regionEntries(ranges, region), peers, a, b, n)
 }
 
 /** The hex of a position's first 16 bytes: how a pair on the wire names a key. */

@@ -30,7 +30,7 @@ import { type ExchangeComponents, Exchanges, type SweepCounters } from './exchan
 import { hex, MAX_PREFIX_BITS, PeerSet, type Region, regionBits, regionOf } from './keyspace.js'
 import type { PinnedInRange, PinnedRanges } from './ranges.js'
 import { RecentServers } from './recent-servers.js'
-import { sharedSet } from './sets.js'
+import { regionEntries, sharedOf } from './sets.js'
 import { MAX_SYNC_KEYS, MAX_SYNC_PEERS } from './wire.js'
 
 const ZERO = new Uint8Array(32)
@@ -284,11 +284,13 @@ export class Sweeper {
     const [messages0, bytes0] = [tally.messages, tally.bytes]
     const targets = peers.ids.filter((p) => p !== self && !away.has(p))
     const holders = new Map<string, number>()
+    // the region read once for every target (each reads the keys it shares out of it)
+    const entries = targets.length > 0 ? regionEntries(ranges, region) : []
     let next = 0
     const worker = async (): Promise<void> => {
       while (next < targets.length && !signal.aborted) {
         const peer = targets[next++]!
-        const set = sharedSet(ranges, region, peers, self, peer, n).slice(0, MAX_SYNC_KEYS)
+        const set = sharedOf(entries, peers, self, peer, n).slice(0, MAX_SYNC_KEYS)
         if (set.length === 0) continue
         const held: PinnedInRange[] = await this.exchanges.sync(ex, peer, region, peers, set, signal)
         for (const e of held) holders.set(e.key, (holders.get(e.key) ?? 0) + 1)
