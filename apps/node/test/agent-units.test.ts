@@ -3,7 +3,13 @@ import { silentLogger } from '@chorus/common'
 import { PEER_ANNOUNCE_KEY } from '@chorus/dht'
 import { dhtKey, parseAddress } from '@chorus/ucxl'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { type HandoffComponents, handOff, reconcile, recordKeys } from '../src/agent/handoff.js'
+import {
+  type HandoffComponents,
+  handOff,
+  reconcile,
+  reconcileLater,
+  recordKeys
+} from '../src/agent/handoff.js'
 import { indexOnce } from '../src/agent/index-once.js'
 import { NetworkJoin, type NetworkJoinComponents } from '../src/agent/join.js'
 import { AgentLifecycle } from '../src/agent/lifecycle.js'
@@ -435,5 +441,19 @@ describe('hand-off to replication', () => {
     expect(await reconcile(c, 'me')).toBe(1)
     await Promise.all(f.spawned)
     expect(added.map((a) => a.key)).toEqual([`${head}/v/2`, head])
+  })
+
+  it('reconciles after a delay, and not at all when stopped first', async () => {
+    const mine = { baseAddress: ADDRESS, version: 1, size: 1, contentType: 'decision', author: 'me' }
+    const { c, added, f } = components([], [mine])
+    const stop = new AbortController()
+    const stopped = reconcileLater(c, 'me', stop.signal, 60_000)
+    stop.abort()
+    expect(await stopped).toBe(0)
+    const later = reconcileLater(c, 'me', new AbortController().signal, 50)
+    expect(added).toEqual([])
+    expect(await later).toBe(1)
+    await Promise.all(f.spawned)
+    expect(added).toHaveLength(2)
   })
 })

@@ -5,7 +5,7 @@
  * line or two; what the API shows is built by the pure functions of `views.ts`.
  */
 import { join } from 'node:path'
-import { type Logger, pause } from '@chorus/common'
+import type { Logger } from '@chorus/common'
 import { loadNodeIdentity, nodeKeyOfPeerId } from '@chorus/dht'
 import type { RevocationList } from '@chorus/team'
 import { dhtKey, parseAddress } from '@chorus/ucxl'
@@ -22,7 +22,7 @@ import {
   stopSteps
 } from './components.js'
 import { AgentKeys } from './crypto-state.js'
-import { deleteContent, type HandoffComponents, handOff, reconcile } from './handoff.js'
+import { deleteContent, type HandoffComponents, handOff, reconcileLater } from './handoff.js'
 import { NetworkJoin } from './join.js'
 import * as library from './library.js'
 import { AgentLifecycle } from './lifecycle.js'
@@ -67,8 +67,6 @@ export async function createAgent(config: NodeConfig, logger: PinoLogger): Promi
 
 /** How often the DHT statistics shown by status and metrics are read, in ms. */
 const DHT_STATS_INTERVAL = 5_000
-/** How long after start the records this node wrote but replication does not manage are handed over. */
-const RECONCILE_DELAY = 5_000
 
 class ChorusAgent implements Agent {
   #config: NodeConfig
@@ -179,14 +177,8 @@ class ChorusAgent implements Agent {
     )
     this.#expelRevoked(team.policy.revocations)
     this.#lifecycle.spawn(this.#teamSync.run())
-    // after start-up settles: it reads up to a thousand index rows, work a restart does not wait for
-    const handoff = this.#handoff(components)
     const author = Buffer.from(components.libp2p.signer.publicKey).toString('hex')
-    this.#lifecycle.spawn(
-      pause(RECONCILE_DELAY, { signal: this.#lifecycle.signal }).then(() =>
-        this.#lifecycle.signal.aborted ? 0 : reconcile(handoff, author)
-      )
-    )
+    this.#lifecycle.spawn(reconcileLater(this.#handoff(components), author, this.#lifecycle.signal))
   }
 
   stop(): Promise<void> {

@@ -5,7 +5,7 @@
  * over the same way (`deleteContent`), and a tombstone learned of retires the deleted versions
  * (`retireDeleted`).
  */
-import type { Logger } from '@chorus/common'
+import { type Logger, pause } from '@chorus/common'
 import type { ReplicationManager } from '@chorus/replication'
 import type { DeletedEvent, EncryptedStorage } from '@chorus/storage'
 import { addressDigest, headKey, parseAddress, parseRecordKey, versionKey } from '@chorus/ucxl'
@@ -69,6 +69,23 @@ export async function reconcile(c: HandoffComponents, author: string): Promise<n
   }
   if (added > 0) c.logger.info({ added }, 'handed unmanaged records back to replication')
   return added
+}
+
+/** How long after start {@link reconcileLater} hands records back (5 s). */
+export const RECONCILE_DELAY = 5_000
+
+/**
+ * {@link reconcile} once `delay` has passed, unless `signal` aborted first (then 0): it reads up to
+ * a thousand index rows, work a restart does not wait for.
+ */
+export async function reconcileLater(
+  c: HandoffComponents,
+  author: string,
+  signal: AbortSignal,
+  delay = RECONCILE_DELAY
+): Promise<number> {
+  await pause(delay, { signal })
+  return signal.aborted ? 0 : reconcile(c, author)
 }
 
 /** Most version keys before a tombstone retired without being managed here (a bound on a claim). */
