@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto'
 import { base58btc } from 'multiformats/bases/base58'
+import { remembered } from './remembered.js'
 
 /** Farther than any real distance: where peers whose id does not decode sort. */
 const BEYOND = 1n << 256n
@@ -16,25 +17,22 @@ export function keyPosition(key: string): Uint8Array {
 }
 
 // The same few peers are ranked for every key (push targets, holders, the sweep): their positions
-// are remembered, at most this many (the memo starts over when full; peers are few).
+// are remembered, for at most this many peers.
 const MAX_REMEMBERED_POSITIONS = 4096
-const positions = new Map<string, Uint8Array | undefined>()
+const positionOf = remembered(MAX_REMEMBERED_POSITIONS, (peerId): Uint8Array | undefined => {
+  try {
+    return createHash('sha256').update(base58btc.baseDecode(peerId)).digest()
+  } catch {
+    return undefined
+  }
+})
 
 /**
  * The peer's position in the key space; undefined when the id is not a base58btc multihash. The
  * array is shared by every caller: read it, never change it.
  */
 export function peerPosition(peerId: string): Uint8Array | undefined {
-  if (positions.has(peerId)) return positions.get(peerId)
-  let position: Uint8Array | undefined
-  try {
-    position = createHash('sha256').update(base58btc.baseDecode(peerId)).digest()
-  } catch {
-    position = undefined
-  }
-  if (positions.size >= MAX_REMEMBERED_POSITIONS) positions.clear()
-  positions.set(peerId, position)
-  return position
+  return positionOf(peerId)
 }
 
 /** The XOR of two positions as a bigint (the full distance). */

@@ -12,6 +12,7 @@ import type {
   ProvideResult
 } from '../contract.js'
 import { NoPeersAcknowledgedError } from '../errors.js'
+import { remembered } from '../remembered.js'
 import { keyBytes, keyToCid } from './keys.js'
 import type { RunState } from './lifetime.js'
 
@@ -47,21 +48,27 @@ export interface ContentRoutingInit {
   queryTimeout: number
 }
 
+/** Most parsed peer ids `noteProviders` remembers. */
+const MAX_REMEMBERED_PEER_IDS = 1024
+
 /**
  * provide, findProviders, getClosestPeers: provider records under `keyToCid(key)` and the
  * closest-peers query, each bounded by `queryTimeout`. A find or closest-peers query that ends
  * early (timeout, no peers) answers with what it found; a provide reports the peers that
  * confirmed it, and rejects when none did.
  */
-/** Most parsed peer ids `noteProviders` remembers. */
-const MAX_REMEMBERED_PEER_IDS = 1024
-
 export class ContentRouting {
   readonly #c: ContentRoutingComponents
   readonly #queryTimeout: number
   readonly #provided = new Set<string>()
-  /** Parsed peer ids of the holders noted lately (the same few peers note every key). */
-  readonly #peerIds = new Map<string, PeerId | undefined>()
+  /** The peer id a string names, parsed once while remembered (the same few peers note every key). */
+  readonly #peerId = remembered(MAX_REMEMBERED_PEER_IDS, (id): PeerId | undefined => {
+    try {
+      return peerIdFromString(id)
+    } catch {
+      return undefined
+    }
+  })
 
   constructor(components: ContentRoutingComponents, init: ContentRoutingInit) {
     this.#c = components
@@ -123,21 +130,6 @@ export class ContentRouting {
       adds.push(add.call(this.#c.kad, cid, peer, options))
     }
     await Promise.all(adds)
-  }
-
-  /** The peer id `id` names, parsed once while remembered; undefined when it does not decode. */
-  #peerId(id: string): PeerId | undefined {
-    if (this.#peerIds.has(id)) return this.#peerIds.get(id)
-    let peer: PeerId | undefined
-    try {
-      peer = peerIdFromString(id)
-    } catch {
-      peer = undefined
-    }
-    // bounded: starts over when full (the peers a node hears from are few)
-    if (this.#peerIds.size >= MAX_REMEMBERED_PEER_IDS) this.#peerIds.clear()
-    this.#peerIds.set(id, peer)
-    return peer
   }
 
   /** The delivered peers that list this node as a provider of `cid` when asked (a few tries each). */

@@ -156,10 +156,11 @@ export class RecordStore {
   /**
    * How many records the store holds. A datastore that counts them as they are written (this
    * node's SQLite one, `KeyCounter`) answers exactly, without a scan. Otherwise (a memory store)
-   * from a counter: the datastore is counted once (the first call waits for it), this store's own writes and removes keep the counter, and once it is
-   * older than {@link RECORD_RECOUNT_INTERVAL} a call recounts in the background (records kad-dht
-   * stored or dropped itself do not pass through here) and answers with the current figure. A
-   * status call never waits for a scan after the first.
+   * from a counter: the datastore is counted once (the first call waits for it), this store's own
+   * writes and removes keep the counter, and once it is older than {@link RECORD_RECOUNT_INTERVAL}
+   * a call recounts in the background (records kad-dht stored or dropped itself do not pass
+   * through here) and answers with the current figure. A status call never waits for a scan after
+   * the first.
    */
   async count(options: AbortOptions = {}): Promise<number> {
     // a datastore that counts kad-dht's records as they are written answers at once, exactly

@@ -250,12 +250,13 @@ export class Sweeper {
     const ranges = this.components.ranges()
     if (ranges == null) return
     const self = this.components.messaging.peerId
-    const keys = ranges.pinnedInRange(region.lo, region.hi, { limit: MAX_SYNC_KEYS })
-    if (keys.length === 0) return
+    // the first key names the lookup; the region itself is read after it, once for all targets
+    const first = ranges.pinnedInRange(region.lo, region.hi, { limit: 1 })[0]
+    if (first === undefined) return
     const c = this.components.counters
     c.sweepRegions++
     if (lookup) c.sweepLookups++
-    const found = lookup ? await this.components.dht.getClosestPeers(keys[0]!.key, { signal }) : []
+    const found = lookup ? await this.components.dht.getClosestPeers(first.key, { signal }) : []
     // the lookup's answer and the peers this node is connected to (the view the replicate
     // handler checks pushes against), the closest to the region's first key
     const isServer = this.components.isServer ?? (() => true)
@@ -267,7 +268,7 @@ export class Sweeper {
     // a holder restarting keeps its place (nothing is sent to it): see RecentServers
     const away = this.recent.away(connected.filter(isServer))
     for (const p of away) candidates.add(p)
-    const closest = sortByDistance(keys[0]!.key, [...candidates], { dropUndecodable: true })
+    const closest = sortByDistance(first.key, [...candidates], { dropUndecodable: true })
     const peers = new PeerSet([self, ...closest.slice(0, MAX_SYNC_PEERS - 1)])
     // the factor, not factor + holderSlack: the slack is what a receiver tolerates, not a target
     const n = this.init.replicationFactor
@@ -284,8 +285,8 @@ export class Sweeper {
     const [messages0, bytes0] = [tally.messages, tally.bytes]
     const targets = peers.ids.filter((p) => p !== self && !away.has(p))
     const holders = new Map<string, number>()
-    // the region read once for every target (each reads the keys it shares out of it)
-    const entries = targets.length > 0 ? regionEntries(ranges, region) : []
+    // each target's shared set is taken out of this one read of the region
+    const entries = regionEntries(ranges, region)
     let next = 0
     const worker = async (): Promise<void> => {
       while (next < targets.length && !signal.aborted) {
@@ -315,7 +316,7 @@ export class Sweeper {
       c.lastReprovideTime = new Date(now)
     }
     this.components.log.debug(
-      { bits: region.bits, keys: keys.length, peers: targets.length, confirmed },
+      { bits: region.bits, keys: entries.length, peers: targets.length, confirmed },
       'replication: swept a region'
     )
   }
