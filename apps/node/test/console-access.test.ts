@@ -162,16 +162,37 @@ describe('console access', () => {
     ])
   })
 
-  it("gives each connected peer's latency and reputation when the node measures them", () => {
+  it("gives each connected peer's latency, connections (direct or relayed) and reputation", () => {
+    const conn = (peer: string, addr: string, direction: string, extra: Record<string, unknown> = {}) => ({
+      remotePeer: { toString: () => peer },
+      remoteAddr: { toString: () => addr },
+      direction,
+      ...extra
+    })
+    const circuit = '/ip4/10.0.0.1/tcp/4001/p2p/relay/p2p-circuit/p2p/p1'
     const dht = {
       getConnectedPeers: () => ['p1', 'p2'],
       getKnownPeers: () => [],
-      libp2p: { getConnections: () => [{ remotePeer: { toString: () => 'p1' }, rtt: 12.345 }] },
+      libp2p: {
+        getConnections: () => [
+          conn('p1', '/ip4/10.0.0.2/tcp/4001', 'inbound', { rtt: 12.345 }),
+          // a relayed connection: circuit relay v2 gives it limits
+          conn('p1', circuit, 'outbound', { limits: { seconds: 120 } })
+        ]
+      },
       reputation: { score: (id: string) => (id === 'p2' ? 40.123 : 0), isBanned: (id: string) => id === 'p2' }
     } as unknown as Parameters<typeof peersView>[0]
     expect(peersView(dht)).toMatchObject([
-      { id: 'p1', latencyMs: 12.3, reputation: { score: 0, banned: false } },
-      { id: 'p2', latencyMs: null, reputation: { score: 40.12, banned: true } }
+      {
+        id: 'p1',
+        latencyMs: 12.3,
+        connections: [
+          { direction: 'inbound', relayed: false, remoteAddress: '/ip4/10.0.0.2/tcp/4001' },
+          { direction: 'outbound', relayed: true, remoteAddress: circuit }
+        ],
+        reputation: { score: 0, banned: false }
+      },
+      { id: 'p2', latencyMs: null, connections: [], reputation: { score: 40.12, banned: true } }
     ])
   })
 })

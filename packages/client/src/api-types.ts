@@ -1602,6 +1602,13 @@ export interface components {
       capabilities?: string[]
       agentVersion?: string
       multiaddrs?: string[]
+      /** @description The open connections to the peer: who dialled, and whether over a relay (a circuit) */
+      connections?: {
+        /** @enum {string} */
+        direction: 'inbound' | 'outbound'
+        relayed: boolean
+        remoteAddress: string
+      }[]
     } & {
       [key: string]: unknown
     }

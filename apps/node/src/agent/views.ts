@@ -53,15 +53,34 @@ export function readinessView(input: ReadinessInput): Record<string, unknown> {
 export type PeersSource = Pick<LibP2PDHT, 'getConnectedPeers' | 'getKnownPeers'> &
   Partial<Pick<LibP2PDHT, 'admittedPeer' | 'reputation' | 'libp2p'>>
 
-/** Each connected peer's round-trip time in ms as libp2p's connection monitor last measured it. */
-function roundTrips(dht: PeersSource): Map<string, number> | undefined {
+/** One open connection to a peer: who dialled, and whether it runs over a relay (a circuit). */
+export interface PeerConnectionView {
+  direction: 'inbound' | 'outbound'
+  relayed: boolean
+  remoteAddress: string
+}
+
+interface PeerPaths {
+  /** The round-trip time libp2p's connection monitor last measured (ms), when it has. */
+  rtt?: number
+  connections: PeerConnectionView[]
+}
+
+/** Each connected peer's connections and round-trip time, from libp2p's open connections. */
+function pathsByPeer(dht: PeersSource): Map<string, PeerPaths> | undefined {
   if (dht.libp2p === undefined) return undefined
-  const rtt = new Map<string, number>()
+  const paths = new Map<string, PeerPaths>()
   for (const conn of dht.libp2p.getConnections()) {
     const id = conn.remotePeer.toString()
-    if (typeof conn.rtt === 'number' && !rtt.has(id)) rtt.set(id, Math.round(conn.rtt * 10) / 10)
+    const p = paths.get(id) ?? { connections: [] }
+    if (typeof conn.rtt === 'number' && p.rtt === undefined) p.rtt = Math.round(conn.rtt * 10) / 10
+    const remoteAddress = conn.remoteAddr.toString()
+    // a limited connection is a relayed one (circuit relay v2 sets its limits)
+    const relayed = conn.limits != null || remoteAddress.includes('/p2p-circuit')
+    p.connections.push({ direction: conn.direction, relayed, remoteAddress })
+    paths.set(id, p)
   }
-  return rtt
+  return paths
 }
 
 /**
@@ -71,7 +90,7 @@ function roundTrips(dht: PeersSource): Map<string, number> | undefined {
 export function peersView(dht: PeersSource | undefined): unknown[] {
   if (dht === undefined) return []
   const known = new Map(dht.getKnownPeers().map((p) => [p.id, p]))
-  const rtt = roundTrips(dht)
+  const paths = pathsByPeer(dht)
   const reputation = dht.reputation
   return dht.getConnectedPeers().map((id) => {
     const k = known.get(id)
@@ -85,8 +104,11 @@ export function peersView(dht: PeersSource | undefined): unknown[] {
       capabilities: k?.capabilities ?? [],
       agentVersion: k?.agentVersion ?? '',
       multiaddrs: k?.multiaddrs ?? [],
-      // latency (ms, null before the first ping) and penalty points, when the node measures them
-      ...(rtt !== undefined ? { latencyMs: rtt.get(id) ?? null } : {}),
+      // latency (ms, null before the first ping), the open connections (direct or relayed) and
+      // penalty points, when the node measures them
+      ...(paths !== undefined
+        ? { latencyMs: paths.get(id)?.rtt ?? null, connections: paths.get(id)?.connections ?? [] }
+        : {}),
       ...(reputation !== undefined
         ? {
             reputation: {

@@ -90,7 +90,20 @@ export const PEER = named('Peer', {
     role: { type: 'string' },
     capabilities: { type: 'array', items: { type: 'string' } },
     agentVersion: { type: 'string' },
-    multiaddrs: { type: 'array', items: { type: 'string' } }
+    multiaddrs: { type: 'array', items: { type: 'string' } },
+    connections: {
+      type: 'array',
+      description: 'The open connections to the peer: who dialled, and whether over a relay (a circuit)',
+      items: {
+        type: 'object',
+        required: ['direction', 'relayed', 'remoteAddress'],
+        properties: {
+          direction: { type: 'string', enum: ['inbound', 'outbound'] },
+          relayed: { type: 'boolean' },
+          remoteAddress: { type: 'string' }
+        }
+      }
+    }
   }
 })
 
