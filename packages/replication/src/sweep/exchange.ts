@@ -4,7 +4,8 @@
  * as a holder of every key of the set; on a mismatch, the (position, digest) pairs of the
  * differing leaves go over, and only the records the peer asks for follow, in batches of at most
  * 64 records and 128 KiB (and `maxRecordBytes`). A summary of the same set the peer confirmed
- * within half an interval is not sent again.
+ * within half an interval is not sent again, and a match of the root the peer matched within
+ * `holderRefresh` does not record each key's holder again (an idle region costs one message).
  */
 import { errorText, type Logger, timeoutSignal } from '@chorus/common'
 import type { PeerMessaging } from '@chorus/dht'
@@ -24,6 +25,7 @@ import {
   rootOf
 } from './keyspace.js'
 import type { PinnedInRange, PinnedRanges } from './ranges.js'
+import { RecentRoots, regionKey } from './recent-roots.js'
 import { sampledProof } from './sets.js'
 import {
   decodeSyncResponse,
@@ -45,8 +47,6 @@ const SCOPE_BYTES = 4096
  */
 const BATCH_RECORDS = 64
 const BATCH_BYTES = 128 * 1024
-/** Confirmed summaries remembered (peer, region, root), oldest forgotten first. */
-const MAX_RECENT = 4096
 
 export type SweepCounters = Pick<
   ReplicationCounters,
@@ -71,10 +71,18 @@ export interface ExchangeInit {
   maxRecordBytes: number
   /** The sweep's pass interval: a summary the peer confirmed within half of it is not sent again. */
   passInterval: number
+  /**
+   * A match of the root the peer matched within this time does not record its holders key by key
+   * again (their proofs are that fresh already; see `refreshAfter`).
+   */
+  holderRefresh: number
 }
 
 export class Exchanges {
-  private readonly recent = new Map<string, { root: string; at: number }>()
+  /** Roots the peer matched: a summary of the same one is not sent again within half a pass. */
+  private readonly matched = new RecentRoots()
+  /** Roots whose holders were recorded key by key (within `holderRefresh`, not again). */
+  private readonly booked = new RecentRoots()
   private readonly init: ExchangeInit
 
   constructor(init: ExchangeInit) {
@@ -82,11 +90,13 @@ export class Exchanges {
   }
 
   clear(): void {
-    this.recent.clear()
+    this.matched.clear()
+    this.booked.clear()
   }
 
   forget(peer: string): void {
-    for (const k of [...this.recent.keys()]) if (k.startsWith(`${peer}:`)) this.recent.delete(k)
+    this.matched.forget(peer)
+    this.booked.forget(peer)
   }
 
   /** Syncs `set` (the keys both should hold) with `peer`; resolves to the keys the peer now holds. */
@@ -101,9 +111,9 @@ export class Exchanges {
     const depth = leafDepth(set.length)
     const mine = leafHashes(set, region.bits, depth)
     const root = rootOf(mine)
-    const recentKey = `${peer}:${region.bits}:${hex(region.lo)}`
-    const seen = this.recent.get(recentKey)
-    if (seen?.root === hex(root) && Date.now() - seen.at < this.init.passInterval / 2) return set
+    const rootHex = hex(root)
+    const memo = regionKey(peer, region.bits, hex(region.lo))
+    if (this.matched.within(memo, rootHex, this.init.passInterval / 2)) return set
     const scope = { prefix: prefixBytes(region), bits: region.bits, peers: peers.ids, depth }
     const nonce = newNonce()
     const summary = await this.send(
@@ -126,8 +136,11 @@ export class Exchanges {
         c.penalise(peer, 'bogus-provider')
         return []
       }
-      for (const e of set) c.recordHolder(e.key, peer, e.digest)
-      this.remember(recentKey, hex(root))
+      if (!this.booked.within(memo, rootHex, this.init.holderRefresh)) {
+        for (const e of set) c.recordHolder(e.key, peer, e.digest)
+        this.booked.remember(memo, rootHex)
+      }
+      this.matched.remember(memo, rootHex)
       return set
     }
     if (!('leaves' in summary)) return []
@@ -240,16 +253,6 @@ export class Exchanges {
     } catch {
       c.penalise(peer, 'invalid-message')
       return undefined
-    }
-  }
-
-  private remember(key: string, root: string): void {
-    this.recent.delete(key)
-    this.recent.set(key, { root, at: Date.now() })
-    while (this.recent.size > MAX_RECENT) {
-      const oldest = this.recent.keys().next().value
-      if (oldest === undefined) break
-      this.recent.delete(oldest)
     }
   }
 }

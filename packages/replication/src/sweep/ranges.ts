@@ -10,8 +10,6 @@ export interface PinnedInRange {
   position: Uint8Array
   /** SHA-256 of the pinned value. */
   digest: Uint8Array
-  /** Bytes of the pinned value. */
-  size: number
 }
 
 /** What the sweep reads of the store (`ReplicationStore` implements it). */
@@ -21,7 +19,9 @@ export interface PinnedRanges {
     lo: Uint8Array,
     hi: Uint8Array,
     options: { after?: Uint8Array; limit: number }
-  ): Array<{ key: string; position: Uint8Array; digest: Uint8Array; size: number }>
+  ): PinnedInRange[]
+  /** How many keys `pinnedInRange(lo, hi)` holds, counting at most `limit`. */
+  countPinnedInRange(lo: Uint8Array, hi: Uint8Array, limit: number): number
   /** The pinned value of a key, if any. */
   valueOf(key: string): Uint8Array | undefined
 }

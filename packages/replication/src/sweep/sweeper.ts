@@ -15,7 +15,8 @@
  * of the region's keys (among the `replicationFactor` closest of
  * the lookup's peers, as the receiver computes too), one summary exchange (`exchange.ts`) that transfers only what
  * differs. Keys whose holders the exchanges confirmed (this node plus `replicationFactor - 1`)
- * skip their per-key repair check until the region's next sweep. The cursor persists after each
+ * skip their per-key repair check for two passes (one statement per region, which writes only the
+ * keys whose check would come before the region's next sweep). The cursor persists after each
  * region (`cursor.ts`): a restart resumes where the sweep left off, and a sweep that fell behind
  * (the node was down) resumes at the same rate instead of catching up at once.
  */
@@ -24,7 +25,7 @@ import { type DHT, type PeerMessaging, sortByDistance } from '@chorus/dht'
 import type { ReplicationPenalty } from '../api.js'
 import type { ReplicationConfig } from '../config.js'
 import type { ReplicationCounters } from '../metrics.js'
-import { withJitter } from '../timing.js'
+import { refreshAfter } from '../providers.js'
 import { CursorFile, type SweepCursor } from './cursor.js'
 import { type ExchangeComponents, Exchanges, type SweepCounters } from './exchange.js'
 import { hex, MAX_PREFIX_BITS, PeerSet, type Region, regionBits, regionOf } from './keyspace.js'
@@ -52,8 +53,11 @@ export interface SweeperComponents {
    * only copies on servers confirm a key's holders. Default: every peer is one.
    */
   isServer?: (peer: string) => boolean
-  /** The key's holders were confirmed: its next per-key repair check may wait until `until`. */
-  confirmed: (key: string, until: number) => void
+  /**
+   * The keys' holders were confirmed: each per-key repair check due before `before` waits until
+   * `until`, less up to `spreadMs` (spread, so that they do not all come due at once).
+   */
+  confirmed: (keys: readonly string[], times: { before: number; until: number; spreadMs: number }) => void
   penalise: (peer: string, reason: ReplicationPenalty) => void
   counters: SweepCounters &
     Pick<
@@ -82,6 +86,7 @@ export type SweeperInit = Pick<
   | 'sweepRegionKeys'
   | 'sweepConcurrency'
   | 'jitter'
+  | 'proofTTL'
 > &
   Partial<Pick<ReplicationConfig, 'departureGrace'>> & {
     protocol: string
@@ -108,7 +113,11 @@ export class Sweeper {
     this.init = init
     this.file = new CursorFile(init.dataDir)
     this.interval = Math.max(1, Math.min(init.reprovideInterval, init.repairInterval))
-    this.exchanges = new Exchanges({ ...init, passInterval: this.interval })
+    this.exchanges = new Exchanges({
+      ...init,
+      passInterval: this.interval,
+      holderRefresh: refreshAfter(init.proofTTL)
+    })
     this.recent = new RecentServers(init.departureGrace ?? 0)
   }
 
@@ -118,17 +127,19 @@ export class Sweeper {
     this.arm(0)
   }
 
-  /** Stops the timer and waits for the region being swept (its requests see the aborted signal). */
   /** A peer left: its confirmed summaries are forgotten (it may come back with less). */
   forget(peer: string): void {
     this.exchanges.forget(peer)
   }
 
+  /** Stops the timer and waits for the region being swept (its requests see the aborted signal). */
   async stop(): Promise<void> {
     if (this.timer != null) clearTimeout(this.timer)
     this.timer = undefined
     this.signal = undefined
     await this.running
+    // the regions swept since the last write: a clean restart resumes right after them
+    if (this.cursor != null) this.file.save(this.cursor, true)
     this.exchanges.clear()
   }
 
@@ -210,7 +221,7 @@ export class Sweeper {
     c.sweepLastPassMessages = cursor.messages
     c.sweepLastPassBytes = cursor.bytes
     cursor.next = undefined
-    this.file.save(cursor)
+    this.file.save(cursor, true)
   }
 
   private advance(cursor: SweepCursor, region: Region): void {
@@ -235,7 +246,7 @@ export class Sweeper {
     let region = regionOf(first.position, cursor.bits)
     while (
       region.bits < MAX_PREFIX_BITS &&
-      ranges.pinnedInRange(region.lo, region.hi, { limit: MAX_SYNC_KEYS + 1 }).length > MAX_SYNC_KEYS
+      ranges.countPinnedInRange(region.lo, region.hi, MAX_SYNC_KEYS + 1) > MAX_SYNC_KEYS
     ) {
       region = regionOf(first.position, region.bits + 1)
     }
@@ -299,13 +310,16 @@ export class Sweeper {
     }
     await Promise.all(Array.from({ length: Math.min(this.init.sweepConcurrency, targets.length) }, worker))
     const now = Date.now()
-    const until = now + withJitter(this.interval, this.init.jitter)
-    let confirmed = 0
     const own = isServer(self) ? 1 : 0
-    for (const [key, count] of holders) {
-      if (own + count < this.init.replicationFactor) continue
-      this.components.confirmed(key, until)
-      confirmed++
+    const confirmed = [...holders].filter(([, count]) => own + count >= n).map(([key]) => key)
+    if (confirmed.length > 0) {
+      // a key written now is not due before the pass after next: written every other pass
+      const spreadMs = this.interval * Math.min(0.5, this.init.jitter)
+      this.components.confirmed(confirmed, {
+        before: now + this.interval,
+        until: now + 2 * this.interval + spreadMs,
+        spreadMs
+      })
     }
     if (lookup) {
       c.sweepReprovideMessagesSent += tally.messages - messages0
@@ -316,7 +330,7 @@ export class Sweeper {
       c.lastReprovideTime = new Date(now)
     }
     this.components.log.debug(
-      { bits: region.bits, keys: entries.length, peers: targets.length, confirmed },
+      { bits: region.bits, keys: entries.length, peers: targets.length, confirmed: confirmed.length },
       'replication: swept a region'
     )
   }

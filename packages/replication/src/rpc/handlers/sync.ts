@@ -5,7 +5,8 @@
  * - summary: this node computes the set it shares with the sender in the named region (same
  *   peer set, same rule: `sweep/keyspace.ts`). Equal roots: it answers with a sampled proof of
  *   possession and records the sender as a holder candidate of every key of the set (that is the
- *   reprovide). Different: it answers with its leaf hashes.
+ *   reprovide; not again within `refreshAfter(providerTTL)` for the same root, which the
+ *   provider cache would not write anyway). Different: it answers with its leaf hashes.
  * - leaves: for the sender's (position, digest) pairs of the differing leaves, it asks for the
  *   records it lacks or holds in another version, and reserves them in a session (a concurrent
  *   sweep of another holder is not asked for the same records: a wiped node is refilled once).
@@ -22,6 +23,7 @@ import type { RefusalCode } from '../../errors.js'
 import type { ReplicationCounters } from '../../metrics.js'
 import { sameDigest } from '../../proof.js'
 import { type ReplicateRequest, type ReplicateResponse, refusal } from '../../protocol.js'
+import { refreshAfter } from '../../providers.js'
 import {
   hex,
   inRegion,
@@ -33,6 +35,7 @@ import {
   rootOf
 } from '../../sweep/keyspace.js'
 import type { PinnedRanges } from '../../sweep/ranges.js'
+import { RecentRoots, regionKey } from '../../sweep/recent-roots.js'
 import { byPosition, sampledProof, sharedSet, shortPosition } from '../../sweep/sets.js'
 import {
   MAX_SYNC_KEYS,
@@ -65,7 +68,7 @@ export interface SyncHandlerComponents {
   >
 }
 
-export type SyncHandlerInit = Pick<ReplicationConfig, 'replicationFactor' | 'requestTimeout'>
+export type SyncHandlerInit = Pick<ReplicationConfig, 'replicationFactor' | 'requestTimeout' | 'providerTTL'>
 
 interface Session {
   from: string
@@ -84,6 +87,8 @@ export class SyncHandler {
   private readonly sessions = new Map<string, Session>()
   /** hex of the position's first 16 bytes → the session that is to deliver it. */
   private readonly reserved = new Map<string, string>()
+  /** Roots whose keys named the sender a holder candidate lately. */
+  private readonly nominated = new RecentRoots()
 
   constructor(components: SyncHandlerComponents, init: SyncHandlerInit) {
     this.components = components
@@ -93,6 +98,12 @@ export class SyncHandler {
   clear(): void {
     this.sessions.clear()
     this.reserved.clear()
+    this.nominated.clear()
+  }
+
+  /** A peer left: its next matching summary names it a holder of every key again. */
+  forget(peer: string): void {
+    this.nominated.forget(peer)
   }
 
   /** The region and peer set of a request, or a refusal (an ill-formed prefix costs `invalid-message`). */
@@ -120,8 +131,13 @@ export class SyncHandler {
       return { ok: true, sync: { match: false, leaves } }
     const proof = sampledProof(req.nonce, root, set, (e) => ranges.valueOf(e.key))
     if (proof == null) return { ok: true, sync: { match: false, leaves } }
-    const now = Date.now()
-    for (const e of set) this.components.nominate(e.key, [from], now)
+    const memo = regionKey(from, req.bits, hex(s.region.lo))
+    const rootHex = hex(root)
+    if (!this.nominated.within(memo, rootHex, refreshAfter(this.init.providerTTL))) {
+      const now = Date.now()
+      for (const e of set) this.components.nominate(e.key, [from], now)
+      this.nominated.remember(memo, rootHex, now)
+    }
     this.components.counters.sweepKeysConfirmed += set.length
     return { ok: true, sync: { match: true, proof } }
   }
