@@ -16,9 +16,10 @@
  * the lookup's peers, as the receiver computes too), one summary exchange (`exchange.ts`) that transfers only what
  * differs. Keys whose holders the exchanges confirmed (this node plus `replicationFactor - 1`)
  * skip their per-key repair check for two passes (one statement per region, which writes only the
- * keys whose check would come before the region's next sweep). The cursor persists after each
- * region (`cursor.ts`): a restart resumes where the sweep left off, and a sweep that fell behind
- * (the node was down) resumes at the same rate instead of catching up at once.
+ * keys whose check would come before the region's next sweep). The cursor persists (`cursor.ts`,
+ * at most once a second, and at a pass's end and on stop): a restart resumes where the sweep left
+ * off, and a sweep that fell behind (the node was down) resumes at the same rate instead of
+ * catching up at once.
  */
 import { errorText, type Logger } from '@chorus/common'
 import { type DHT, type PeerMessaging, sortByDistance } from '@chorus/dht'
