@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto'
 import type { ReplicationConfig } from './config.js'
 import { type PeerUsage, type QuotaLimits, withinQuota } from './quota.js'
 import {
+  type ConfirmTimes,
   type ContentRow,
   type ContentStats,
   type DueKind,
@@ -242,11 +243,11 @@ export class ContentEntries {
   }
 
   /**
-   * The holders of `keys` were confirmed (a region's sync): each pinned key in good standing
-   * (not fresh, no failed repair) whose per-key check is due before `before` waits until `until`,
-   * less up to `spreadMs`. One statement; a job holding an entry writes its own schedule after.
+   * The holders of `keys` were confirmed (a region's sync): the per-key checks of the pinned keys
+   * in good standing (not fresh, no failed repair) move as `times` says. One statement; a job
+   * holding an entry writes its own schedule after.
    */
-  confirmHolders(keys: readonly string[], times: { before: number; until: number; spreadMs: number }): void {
+  confirmHolders(keys: readonly string[], times: ConfirmTimes): void {
     if (this.writable && keys.length > 0) this.db?.confirmHolders(keys, times)
   }
 

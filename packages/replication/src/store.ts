@@ -15,6 +15,7 @@ import { keyPosition } from '@chorus/dht'
 import { valueDigest } from './proof.js'
 import type { PeerUsage } from './quota.js'
 import { migrate } from './schema.js'
+import type { PinnedInRange } from './sweep/ranges.js'
 import { republishEvery } from './timing.js'
 import type { ReplicationHealth } from './types.js'
 
@@ -81,13 +82,14 @@ export interface ContentStats {
   critical: number
 }
 
-/** A pinned key in the keyspace: what the keyspace sweep reads of it. */
-export interface PinnedPosition {
-  key: string
-  /** SHA-256 of the key's bytes (32 bytes). */
-  position: Uint8Array
-  /** SHA-256 of the pinned value. */
-  digest: Uint8Array
+/**
+ * When a region's sync confirmed its keys' holders: each per-key repair check due before `before`
+ * waits until `until`, less up to `spreadMs` (spread, so that they do not all come due at once).
+ */
+export interface ConfirmTimes {
+  before: number
+  until: number
+  spreadMs: number
 }
 
 /** The spread of the first due times of rows the backfill fills (each uniform over its interval). */
@@ -397,10 +399,7 @@ export class ReplicationStore {
   }
 
   /** See `ContentEntries.confirmHolders`; returns how many rows it wrote. */
-  confirmHolders(
-    keys: readonly string[],
-    times: { before: number; until: number; spreadMs: number }
-  ): number {
+  confirmHolders(keys: readonly string[], times: ConfirmTimes): number {
     const r = this.sql(
       `UPDATE content SET next_repair_at = ? - abs(random() % ?)
        WHERE key IN (SELECT value FROM json_each(?)) AND value IS NOT NULL AND fresh = 0
@@ -479,7 +478,7 @@ export class ReplicationStore {
     lo: Uint8Array,
     hi: Uint8Array,
     options: { after?: Uint8Array; limit: number }
-  ): PinnedPosition[] {
+  ): PinnedInRange[] {
     const limit = Math.max(0, Math.floor(options.limit))
     const after = options.after != null && compareBytes(options.after, lo) >= 0 ? options.after : undefined
     const lower = after == null ? 'position >= ?' : 'position > ?'
@@ -491,7 +490,7 @@ export class ReplicationStore {
       ? this.sql(text).all(after ?? lo, limit)
       : this.sql(text).all(after ?? lo, hi, limit)
     this.rowsRead += rows.length
-    const out: PinnedPosition[] = []
+    const out: PinnedInRange[] = []
     for (const r of rows) {
       const key = String(r.key)
       const digest = bytes(r.value_digest) ?? this.getDigest(key)

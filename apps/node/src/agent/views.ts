@@ -3,7 +3,7 @@
  * as pure functions of the components: each takes the narrow parts of the components it reads,
  * so each is unit-testable with small fakes and no network.
  */
-import type { LibP2PDHT } from '@chorus/dht'
+import { isRelayed, type LibP2PDHT } from '@chorus/dht'
 import type { HybridDHT } from '@chorus/hybrid'
 import type { ReplicationManager } from '@chorus/replication'
 import type { EncryptedStorage } from '@chorus/storage'
@@ -74,10 +74,11 @@ function pathsByPeer(dht: PeersSource): Map<string, PeerPaths> | undefined {
     const id = conn.remotePeer.toString()
     const p = paths.get(id) ?? { connections: [] }
     if (typeof conn.rtt === 'number' && p.rtt === undefined) p.rtt = Math.round(conn.rtt * 10) / 10
-    const remoteAddress = conn.remoteAddr.toString()
-    // a limited connection is a relayed one (circuit relay v2 sets its limits)
-    const relayed = conn.limits != null || remoteAddress.includes('/p2p-circuit')
-    p.connections.push({ direction: conn.direction, relayed, remoteAddress })
+    p.connections.push({
+      direction: conn.direction,
+      relayed: isRelayed(conn),
+      remoteAddress: conn.remoteAddr.toString()
+    })
     paths.set(id, p)
   }
   return paths

@@ -26,4 +26,4 @@ export {
 export { loadNodeIdentity, type NodeIdentity, nodeKeyOfPeerId, peerIdOfNodeKey } from './node-identity.js'
 export type { KnownPeer } from './peer-table.js'
 export { generatePsk } from './psk.js'
-export type { Reachability, ReachabilityStats } from './reachability.js'
+export { isRelayed, type Reachability, type ReachabilityStats } from './reachability.js'

@@ -27,6 +27,7 @@ import type { ReplicationPenalty } from '../api.js'
 import type { ReplicationConfig } from '../config.js'
 import type { ReplicationCounters } from '../metrics.js'
 import { refreshAfter } from '../providers.js'
+import type { ConfirmTimes } from '../store.js'
 import { CursorFile, type SweepCursor } from './cursor.js'
 import { type ExchangeComponents, Exchanges, type SweepCounters } from './exchange.js'
 import { hex, MAX_PREFIX_BITS, PeerSet, type Region, regionBits, regionOf } from './keyspace.js'
@@ -54,11 +55,8 @@ export interface SweeperComponents {
    * only copies on servers confirm a key's holders. Default: every peer is one.
    */
   isServer?: (peer: string) => boolean
-  /**
-   * The keys' holders were confirmed: each per-key repair check due before `before` waits until
-   * `until`, less up to `spreadMs` (spread, so that they do not all come due at once).
-   */
-  confirmed: (keys: readonly string[], times: { before: number; until: number; spreadMs: number }) => void
+  /** The keys' holders were confirmed: their per-key repair checks move as `times` says. */
+  confirmed: (keys: readonly string[], times: ConfirmTimes) => void
   penalise: (peer: string, reason: ReplicationPenalty) => void
   counters: SweepCounters &
     Pick<
