@@ -1,3 +1,4 @@
+import { copyBytes } from '@chorus/common'
 import { LRUCache } from 'lru-cache'
 import type { StorageKeyring, UCXLMetadata } from './types.js'
 
@@ -112,7 +113,14 @@ export class ContentCache {
     opener: CacheOpener
   ): CacheEntry {
     const now = Date.now()
-    const entry: CacheEntry = { content, metadata, opener, cachedAt: now, expiresAt: now + this.ttl }
+    // its own copy: a view (a decrypted Buffer) would keep its whole backing buffer in the cache
+    const entry: CacheEntry = {
+      content: copyBytes(content),
+      metadata,
+      opener,
+      cachedAt: now,
+      expiresAt: now + this.ttl
+    }
     const key = ContentCache.versionKey(base, metadata.version)
     if (cacheEntryBytes(ContentCache.latestKey(base), entry) > this.lru.maxSize) return entry
     this.lru.set(key, entry)

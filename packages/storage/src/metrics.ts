@@ -21,7 +21,10 @@ export class StorageCounters {
 
   /** The counters with the gauges the facade reads from its components. */
   snapshot(
-    gauges: Pick<StorageMetrics, 'backgroundTasks' | 'cacheSize' | 'cacheBytes' | 'indexedVersions'>
+    gauges: Pick<
+      StorageMetrics,
+      'backgroundTasks' | 'cacheSize' | 'cacheBytes' | 'verifiedRecords' | 'indexedVersions'
+    >
   ): StorageMetrics {
     return {
       storedItems: this.storedItems,
@@ -37,6 +40,7 @@ export class StorageCounters {
       backpressureWaits: this.backpressureWaits,
       cacheSize: gauges.cacheSize,
       cacheBytes: gauges.cacheBytes,
+      verifiedRecords: gauges.verifiedRecords,
       indexedVersions: gauges.indexedVersions,
       lastUpdate: this.lastUpdate
     }

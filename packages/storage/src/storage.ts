@@ -54,6 +54,7 @@ import type {
   StoreResult,
   UCXLMetadata
 } from './types.js'
+import type { VerifiedRecords } from './verified-records.js'
 import { AddressLocks } from './write/address-locks.js'
 import { QuorumPush, requiredAcks } from './write/quorum-push.js'
 import { WritePath } from './write/write-path.js'
@@ -90,6 +91,7 @@ function peersOf(components: EncryptedStorageComponents): ConnectedPeers | undef
 class EncryptedDHTStorage implements EncryptedStorage {
   readonly #metrics = new StorageCounters()
   readonly #cache: ContentCache
+  readonly #verified: VerifiedRecords
   readonly #keyring: EncryptedStorageComponents['keyring']
   readonly #local: LocalState
   readonly #background: Background
@@ -180,6 +182,7 @@ class EncryptedDHTStorage implements EncryptedStorage {
       { direct, background, logger },
       { enabled: cfg.directReplication, directTimeout: cfg.directTimeout }
     )
+    this.#verified = verifiedRecordsOf(authority)
     this.#writer = new WritePath(
       {
         dht,
@@ -189,7 +192,7 @@ class EncryptedDHTStorage implements EncryptedStorage {
         signer,
         authority,
         // the memo every record check of this authority shares (the DHT's validators included)
-        verified: verifiedRecordsOf(authority),
+        verified: this.#verified,
         certificate,
         local,
         candidates,
@@ -351,6 +354,7 @@ class EncryptedDHTStorage implements EncryptedStorage {
       backgroundTasks: this.#background.size,
       cacheSize: this.#cache.size,
       cacheBytes: this.#cache.bytes,
+      verifiedRecords: this.#verified.stats(),
       indexedVersions: this.#local.count()
     })
   }

@@ -3,6 +3,7 @@ import type { Consistency } from './config.js'
 import type { RecordHolders } from './holders.js'
 import type { WriteAuthority } from './record-check.js'
 import type { Tombstones } from './tombstones.js'
+import type { VerifiedRecordsStats } from './verified-records.js'
 
 export type { Consistency, EncryptedStorageInit } from './config.js'
 
@@ -235,6 +236,11 @@ export interface StorageMetrics {
   /** Entries in the cache (a version cached as latest counts twice). */
   cacheSize: number
   cacheBytes: number
+  /**
+   * The verified-record memo: records decoded and verified in full, checks it answered, and what it
+   * holds now (entries, bytes).
+   */
+  verifiedRecords: VerifiedRecordsStats
   /** Versions in the local index. */
   indexedVersions: number
   /** ms since epoch of the last change. */

@@ -10,14 +10,17 @@
  * costs a hash.
  */
 import { createHash } from 'node:crypto'
+import { copyBytes } from '@chorus/common'
 import type { Envelope } from './envelope.js'
 
 export interface VerifiedRecordsInit {
   /**
-   * Most bytes the memo holds (64 MiB), the least recently used forgotten first: each record
+   * Most bytes the memo holds (16 MiB), the least recently used forgotten first: each record
    * counts its bytes, its key and a fixed overhead (`VERIFIED_RECORD_OVERHEAD`), a remembered
    * refusal its key and the overhead, so many small records are bounded as well as a few large.
-   * @default 64 * 1024 * 1024
+   * A record's checks come close together (it arrives, is stored, indexed): 10,000 stores at 16
+   * in flight verified each record once with 4 MiB (about 1,500 records of 2.3 KB).
+   * @default 16 * 1024 * 1024
    */
   maxBytes?: number
   /**
@@ -28,7 +31,7 @@ export interface VerifiedRecordsInit {
 }
 
 /** The defaults of {@link VerifiedRecordsInit}. */
-export const verifiedRecordsDefaults = { maxBytes: 64 * 1024 * 1024 }
+export const verifiedRecordsDefaults = { maxBytes: 16 * 1024 * 1024 }
 
 /** What a remembered record or refusal costs besides its bytes and its key (objects, map slot). */
 export const VERIFIED_RECORD_OVERHEAD = 512
@@ -65,20 +68,21 @@ const copy = (e: Envelope): Envelope => ({
   metadata: { ...e.metadata, encryptedFor: [...e.metadata.encryptedFor] }
 })
 
-// Decoded byte strings may be views of a larger buffer (a request carrying several records): the
-// memo keeps its own copies so it never holds more than the bytes it counts.
+// Decoded byte strings may be views of a larger buffer (a request carrying several records, a
+// Buffer node:crypto or cborg handed over): the memo keeps its own copies so it never holds more
+// than the bytes it counts. (`Buffer#slice` is a view: it kept a 64 KiB buffer per own record.)
 const own = (e: Envelope): Envelope => ({
   ...e,
   metadata: {
     ...e.metadata,
     encryptedFor: [...e.metadata.encryptedFor],
-    ciphertextHash: e.metadata.ciphertextHash.slice()
+    ciphertextHash: copyBytes(e.metadata.ciphertextHash)
   },
-  ciphertext: e.ciphertext.slice(),
-  author: e.author.slice(),
-  certificate: e.certificate?.slice() ?? null,
-  previous: e.previous?.slice() ?? null,
-  signature: e.signature.slice()
+  ciphertext: copyBytes(e.ciphertext),
+  author: copyBytes(e.author),
+  certificate: e.certificate == null ? null : copyBytes(e.certificate),
+  previous: e.previous == null ? null : copyBytes(e.previous),
+  signature: copyBytes(e.signature)
 })
 
 /** The memo's prefix for records this node signed itself (no limits string starts with it). */

@@ -1,9 +1,11 @@
 /**
  * The content cache and the verified-record memo are bounded in bytes: many small entries are
- * bounded as well as a few large ones, and the bound holds after every insert.
+ * bounded as well as a few large ones, and the bound holds after every insert; what they count is
+ * what they hold (their own copies).
  */
 import { describe, expect, it } from 'vitest'
 import { CACHE_ENTRY_OVERHEAD, ContentCache } from '../src/cache.js'
+import type { Envelope } from '../src/envelope.js'
 import type { UCXLMetadata } from '../src/types.js'
 import { createVerifiedRecords, VERIFIED_RECORD_OVERHEAD } from '../src/verified-records.js'
 
@@ -74,5 +76,47 @@ describe('verified-record memo byte bound', () => {
     const hits = memo.stats().hits
     expect(() => memo.open(new TextEncoder().encode('bad 1999'), 'limits', () => ({}) as never)).toThrow()
     expect(memo.stats().hits).toBe(hits + 1)
+  })
+})
+
+// A Buffer's `slice()` is a view: a cache keeping it keeps the whole backing buffer (a 64 KiB read,
+// an 8 KiB pool slab) while counting only the view. Each cache keeps a copy of its own.
+describe('caches keep copies, never views of a larger buffer', () => {
+  const viewOf = (n: number) => Buffer.alloc(65_536, 7).subarray(1_000, 1_000 + n)
+
+  it('the content cache', () => {
+    const cache = new ContentCache({ ttl: 60_000, maxBytes: 1_000_000 })
+    const content = viewOf(1_024)
+    cache.put('ucxl://a:r@p:t/k', content, metadata(1, content.byteLength), true, opener)
+    const held = cache.get(ContentCache.versionKey('ucxl://a:r@p:t/k', 1))!.content
+    expect(held.buffer.byteLength).toBe(1_024)
+    content[0] = 99 // the caller's buffer changes; the cached plaintext does not
+    expect(held[0]).toBe(7)
+  })
+
+  it('the verified-record memo, for a record this node vouched for', () => {
+    const memo = createVerifiedRecords()
+    const value = new TextEncoder().encode('record bytes')
+    const envelope = {
+      ciphertext: viewOf(2_000),
+      author: viewOf(32),
+      certificate: viewOf(368),
+      previous: null,
+      signature: viewOf(64),
+      metadata: { ciphertextHash: viewOf(32), encryptedFor: ['backend_developer'] }
+    } as unknown as Envelope
+    memo.vouch(value, envelope)
+    const opened = memo.open(value, 'limits', () => {
+      throw new Error('not verified again')
+    })
+    for (const bytes of [
+      opened.ciphertext,
+      opened.author,
+      opened.certificate!,
+      opened.signature,
+      opened.metadata.ciphertextHash
+    ]) {
+      expect(bytes.buffer.byteLength).toBe(bytes.byteLength)
+    }
   })
 })

@@ -4,7 +4,7 @@
  * body, strict decoding that accepts one encoding per value, and the field checks decoders use.
  * Checks throw a `Fault` with a fixed text; each decoder turns it into its own error.
  */
-import { STRICT_CBOR_DECODE_OPTIONS } from '@chorus/common'
+import { copyBytes, STRICT_CBOR_DECODE_OPTIONS } from '@chorus/common'
 import { roleKeyFromRecipient } from '@chorus/crypto'
 import { decode, encode, rfc8949EncodeOptions } from 'cborg'
 
@@ -75,13 +75,7 @@ export function int(v: unknown, min: number, max: number, what: string): number 
   return v
 }
 
-/**
- * A copy of `bytes` as a plain Uint8Array. Not `bytes.slice()`: on a Node Buffer (what cborg and
- * many callers hand over) that is a view sharing the caller's memory.
- */
-export function copyBytes(bytes: Uint8Array): Uint8Array {
-  return Uint8Array.prototype.slice.call(bytes)
-}
+export { copyBytes }
 
 /** A copy of a byte string (never a view into the input). */
 export function byteString(v: unknown, length: number, what: string): Uint8Array {

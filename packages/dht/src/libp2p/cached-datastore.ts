@@ -14,6 +14,7 @@
  * `PEER_FLUSH_MS` later (at once past `MAX_PENDING_PEERS` records, before a query, and on close),
  * so a crash loses at most that much address book, which identify and the DHT refill.
  */
+import { copyBytes } from '@chorus/common'
 import type { AbortOptions } from '@libp2p/interface'
 import type { Batch, Datastore, Key, KeyQuery, Pair, Query } from 'interface-datastore'
 import { isDatastoreNotFound } from './kad-internals.js'
@@ -88,7 +89,7 @@ class CachedDatastore {
   async put(key: Key, value: Uint8Array, options?: AbortOptions): Promise<Key> {
     const id = key.toString()
     if (id.startsWith(PEER_PREFIX)) {
-      this.#pending.set(id, { key, value: value.slice() })
+      this.#pending.set(id, { key, value: copyBytes(value) })
       this.#remember(id, value)
       this.#scheduleFlush()
       return key
@@ -119,13 +120,13 @@ class CachedDatastore {
   /** A copy of what is waiting to be written or cached under `id` (marked recently used), if anything. */
   #held(id: string): Uint8Array | undefined {
     const pending = this.#pending.get(id)
-    if (pending !== undefined) return pending.value.slice()
+    if (pending !== undefined) return copyBytes(pending.value)
     const hit = this.#values.get(id)
     if (hit === undefined) return undefined
     this.#values.delete(id)
     this.#values.set(id, hit)
     // a copy: a caller that changes what it got must not change the cache
-    return hit.slice()
+    return copyBytes(hit)
   }
 
   async has(key: Key, options?: AbortOptions): Promise<boolean> {
@@ -228,7 +229,7 @@ class CachedDatastore {
     this.#forget(id)
     const size = value.byteLength + id.length
     if (size > this.#maxBytes / 8) return // one large value must not empty the cache
-    this.#values.set(id, value.slice())
+    this.#values.set(id, copyBytes(value))
     this.#bytes += size
     for (const [old, v] of this.#values) {
       if (this.#bytes <= this.#maxBytes) break

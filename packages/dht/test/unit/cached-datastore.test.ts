@@ -66,6 +66,12 @@ describe('cachedDatastore', () => {
     const got = await store.get(k)
     got[0] = 99
     expect(await store.get(k)).toEqual(bytes(10, 2))
+    // nor one that changes what it wrote: the cache keeps a copy, not a view (a Buffer's slice()
+    // is a view, and would have kept the writer's whole 64 KiB buffer)
+    const slab = Buffer.alloc(65_536, 3)
+    await store.put(k, slab.subarray(100, 110))
+    slab.fill(4)
+    expect(await store.get(k)).toEqual(bytes(10, 3))
     await store.delete(k)
     await expect(store.get(k)).rejects.toMatchObject({ name: 'NotFoundError' })
     expect(await store.has(k)).toBe(false)

@@ -1,3 +1,4 @@
+import { copyBytes } from '@chorus/common'
 import type { ResolvedAddress } from '../address.js'
 import type { AuditInput } from '../audit.js'
 import type { AuditedOperations } from '../audited.js'
@@ -122,7 +123,7 @@ export class ReadPath {
     }
     this.#c.metrics.cacheHits++
     return {
-      result: { content: hit.content.slice(), metadata: hit.metadata, source: 'cache' },
+      result: { content: copyBytes(hit.content), metadata: hit.metadata, source: 'cache' },
       opener: hit.opener
     }
   }
@@ -180,7 +181,7 @@ export class ReadPath {
     const highest = index.getChain(r.base)?.highest ?? e.version
     const peers = [...c.from].filter((f) => f !== 'self')
     const metadata = envelopeMetadata(r.parsed, e, c.hash, peers, this.#init.replicationFactor)
-    const entry = cache.put(r.base, plaintext, metadata, e.version >= highest, opener)
-    return { result: { content: entry.content.slice(), metadata, source }, opener }
+    cache.put(r.base, plaintext, metadata, e.version >= highest, opener) // the cache keeps a copy
+    return { result: { content: plaintext, metadata, source }, opener }
   }
 }

@@ -231,7 +231,7 @@ export class WritePath {
     if (r.decision !== undefined) this.#c.local.index.addDecision(r.base, envelope.version, r.decision)
     const metadata = envelopeMetadata(r.parsed, envelope, hash, peers, this.#init.replicationFactor)
     // written here, not opened by a key: cached while this node holds a key of the role
-    this.#c.cache.put(r.base, data.slice(), metadata, true, { role: creatorRole })
+    this.#c.cache.put(r.base, data, metadata, true, { role: creatorRole })
     return { ...metadata, acks: peers.length }
   }
 
