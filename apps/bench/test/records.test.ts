@@ -244,6 +244,23 @@ describe('records bench report', () => {
     expect(md).toContain('3 x only 1 of the 2 required peers acknowledged')
   })
 
+  it('judges a refill by what the wiped node received, not by what the others sent to any peer', () => {
+    const base = sample({}).runs[0]!.repair!
+    const target = (md: string) => md.split('\n').find((l) => l.startsWith('| refill of a wiped node'))
+    // the others also placed copies on each other while it was away: 1.65x sent, 1.05x received
+    const received = recordsSection(
+      sample({ repair: { ...base, sentBytes: 330e6, socketBytesReceived: 210e6 } })
+    )
+    expect(target(received)).toContain('| 1.05x | met |')
+    expect(target(received)).toContain('every byte the node received on its TCP sockets')
+    // its sockets unread: the senders' counters are all there is, and they decide
+    const counted = recordsSection(
+      sample({ repair: { ...base, sentBytes: 330e6, socketBytesReceived: undefined } })
+    )
+    expect(target(counted)).toContain('| 1.65x | not met |')
+    expect(target(counted)).toContain('the repair bytes the other nodes sent')
+  })
+
   it('gives each figure its same-run baseline and appears in BENCHMARKS.md', () => {
     const result = sample({})
     const figures = recordsFigures(result)

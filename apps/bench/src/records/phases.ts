@@ -5,7 +5,7 @@
  */
 import { heldRecords, isIdle, repairTraffic, reprovideTraffic } from './metrics.js'
 import { recordContent, runPool } from './pool.js'
-import { type AgentProc, apiPort, dialAddress, socketBytes } from './procs.js'
+import { type AgentProc, apiPort, dialAddress, socketBytes, socketTable } from './procs.js'
 import type { RawBaseline, ReadCheck, RecordsRun } from './types.js'
 import { lostRecordBytes, wipeDataDir } from './wipe.js'
 
@@ -127,11 +127,16 @@ export async function measureRepair(
   agents[index] = again
   let heldAfter = 0
   let socket: number | undefined
+  const received = new Map<string, number>()
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     heldAfter = heldRecords(await statusOf(again).catch(() => ({}))) ?? 0
-    const sb = (await socketBytes([again.child.pid!], new Set([apiPort(again.info)]))).get(again.child.pid!)
-    if (sb != null) socket = Math.max(socket ?? 0, sb.received)
+    // each socket's last figure is kept, so one that closed still counts what it carried
+    const table = (await socketTable([again.child.pid!], new Set([apiPort(again.info)]))).get(
+      again.child.pid!
+    )
+    for (const x of table ?? []) received.set(x.socket, Math.max(received.get(x.socket) ?? 0, x.received))
+    if (table != null) socket = [...received.values()].reduce((s, x) => s + x, 0)
     if (heldAfter >= goal) break
     await pause(1000)
   }

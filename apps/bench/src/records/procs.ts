@@ -312,43 +312,68 @@ export function rssOf(pid: number | undefined): number {
   }
 }
 
+/** Bytes received and sent on one TCP socket, named by its local and remote address. */
+export interface SocketBytes {
+  socket: string
+  received: number
+  sent: number
+}
+
 /**
- * Bytes received and sent on the open TCP sockets of the given processes (`ss -tinp`), by pid.
- * Counts every protocol on those sockets and forgets closed ones: an approximation, said so.
+ * The open TCP sockets of the given processes (`ss -tinp`) with their bytes so far, by pid. Closed
+ * sockets are gone from it: a caller that samples over time keeps each socket's last figure.
  */
-export function socketBytes(
+export function socketTable(
   pids: number[],
   /** Local ports not counted (the agents' HTTP API: the bench's own requests). */
   skipLocalPorts: Set<number> = new Set()
-): Promise<Map<number, { received: number; sent: number }>> {
+): Promise<Map<number, SocketBytes[]>> {
   return new Promise((resolve) => {
     execFile('ss', ['-tinpH'], { maxBuffer: 64 << 20, timeout: 20_000 }, (err, stdout) => {
-      const out = new Map<number, { received: number; sent: number }>()
+      const out = new Map<number, SocketBytes[]>()
       if (err != null) return resolve(out)
       const wanted = new Set(pids)
       // each socket is a line with users:((...pid=N...)) followed by an indented info line
-      const lines = stdout.split('\n')
       let owner: number | undefined
-      for (const line of lines) {
+      let socket = ''
+      for (const line of stdout.split('\n')) {
         const m = /pid=(\d+)/.exec(line)
         if (m != null) {
-          const local = /^\S+\s+\d+\s+\d+\s+\S+:(\d+)\s/.exec(line)
-          owner = local != null && skipLocalPorts.has(Number(local[1])) ? undefined : Number(m[1])
+          const addrs = /^\S+\s+\d+\s+\d+\s+(\S+):(\d+)\s+(\S+)\s/.exec(line)
+          owner = addrs != null && skipLocalPorts.has(Number(addrs[2])) ? undefined : Number(m[1])
+          socket = addrs == null ? line : `${addrs[1]}:${addrs[2]} ${addrs[3]}`
           if (!/bytes_received/.test(line)) continue
         }
         if (owner == null || !wanted.has(owner)) continue
         const rec = /bytes_received:(\d+)/.exec(line)
         const sent = /bytes_acked:(\d+)/.exec(line) ?? /bytes_sent:(\d+)/.exec(line)
         if (rec == null && sent == null) continue
-        const cur = out.get(owner) ?? { received: 0, sent: 0 }
-        cur.received += Number(rec?.[1] ?? 0)
-        cur.sent += Number(sent?.[1] ?? 0)
-        out.set(owner, cur)
+        const list = out.get(owner) ?? []
+        list.push({ socket, received: Number(rec?.[1] ?? 0), sent: Number(sent?.[1] ?? 0) })
+        out.set(owner, list)
         owner = undefined
       }
       resolve(out)
     })
   })
+}
+
+/**
+ * Bytes received and sent on the open TCP sockets of the given processes, by pid. Counts every
+ * protocol on those sockets and forgets closed ones: an approximation, said so.
+ */
+export async function socketBytes(
+  pids: number[],
+  skipLocalPorts: Set<number> = new Set()
+): Promise<Map<number, { received: number; sent: number }>> {
+  const out = new Map<number, { received: number; sent: number }>()
+  for (const [pid, sockets] of await socketTable(pids, skipLocalPorts)) {
+    out.set(pid, {
+      received: sockets.reduce((s, x) => s + x.received, 0),
+      sent: sockets.reduce((s, x) => s + x.sent, 0)
+    })
+  }
+  return out
 }
 
 /** The local port of an agent's HTTP API (from its URL). */

@@ -76,11 +76,11 @@ export function recordsFigures(r: RecordsResult | undefined): Figure[] {
     if (run.repair != null) {
       const rp = run.repair
       out.push({
-        name: `records (${run.via}): repair bytes to refill a wiped node`,
-        value: rp.sentBytes,
+        name: `records (${run.via}): bytes a wiped node received to refill`,
+        value: refillBytes(rp),
         unit: 'bytes',
         baseline: { name: 'bytes of what it should hold (full transfer)', value: refillGoalBytes(rp) },
-        note: `${rp.refilled ? 'refilled' : `not refilled: ${n(rp.heldAfter)}/${n(refillGoal(rp))} keys`} in ${f1(rp.ms / 1000)} s; it lost ${n(rp.lostValues)} values, ${n(rp.targetValues)} of them its own to hold`
+        note: `${rp.refilled ? 'refilled' : `not refilled: ${n(rp.heldAfter)}/${n(refillGoal(rp))} keys`} in ${f1(rp.ms / 1000)} s; it lost ${n(rp.lostValues)} values, ${n(rp.targetValues)} of them its own to hold; ${refillSource(rp)}`
       })
     }
     if (run.readable != null) {
@@ -144,9 +144,9 @@ function targets(r: Available, run: RecordsRun): Target[] {
     })
   }
   if (run.repair != null) {
-    const q = ratio(run.repair.sentBytes, refillGoalBytes(run.repair))
+    const q = ratio(refillBytes(run.repair), refillGoalBytes(run.repair))
     out.push({
-      what: 'refill of a wiped node <= 1.2x the bytes it lost of what it should hold (summaries counted)',
+      what: `refill of a wiped node <= 1.2x the bytes it lost of what it should hold (summaries counted: ${refillSource(run.repair)})`,
       value: `${rx(q)}${run.repair.refilled ? '' : `, not refilled (${n(run.repair.heldAfter)}/${n(refillGoal(run.repair))} keys)`}`,
       met: q == null ? false : run.repair.refilled && q <= 1.2
     })
@@ -241,7 +241,7 @@ export function recordsSection(r: RecordsResult | undefined): string {
     const re = run.repair
     if (re != null)
       out.push(
-        `Repair of ${re.node} after its data directory was wiped (identity kept): it held ${n(re.heldBefore)} keys, ${n(re.lostValues)} values of ${kib(re.lostBytes)} in all (${re.lostSource}), ${n(re.targetValues)} values of ${kib(re.targetBytes)} of them its own to hold (it is among the 3 peers closest to the key; the others were spares of hedged pushes, not brought back); ${re.refilled ? 'refilled' : `not refilled, ${n(re.heldAfter)} keys held`} after ${f1(re.ms / 1000)} s; the other nodes sent ${kib(re.sentBytes)} of repair (${re.sentMessages} messages, ${re.source}); ${re.socketBytesReceived == null ? '' : `its TCP sockets received ${kib(re.socketBytesReceived)} (every protocol)`}; ratio to the full transfer of what it should hold ${rx(ratio(re.sentBytes, refillGoalBytes(re)))}, of everything it lost ${rx(ratio(re.sentBytes, re.lostBytes))}.`,
+        `Repair of ${re.node} after its data directory was wiped (identity kept): it held ${n(re.heldBefore)} keys, ${n(re.lostValues)} values of ${kib(re.lostBytes)} in all (${re.lostSource}), ${n(re.targetValues)} values of ${kib(re.targetBytes)} of them its own to hold (it is among the 3 peers closest to the key; the others were spares of hedged pushes, not brought back); ${re.refilled ? 'refilled' : `not refilled, ${n(re.heldAfter)} keys held`} after ${f1(re.ms / 1000)} s; ${re.socketBytesReceived == null ? '' : `its TCP sockets received ${kib(re.socketBytesReceived)} (every protocol, summaries and framing included); `}the other nodes sent ${kib(re.sentBytes)} of repair to any peer (${re.sentMessages} messages, ${re.source}; this includes the copies they placed on each other while it was away); ratio of what it received to the full transfer of what it should hold ${rx(ratio(refillBytes(re), refillGoalBytes(re)))}, of everything it lost ${rx(ratio(refillBytes(re), re.lostBytes))}${re.socketBytesReceived == null ? " (from the senders' counters: its sockets were not read)" : ''}; the senders' repair bytes are ${rx(ratio(re.sentBytes, refillGoalBytes(re)))} of it.`,
         ''
       )
     const rd = run.readable
@@ -263,6 +263,18 @@ export function recordsSection(r: RecordsResult | undefined): string {
   out.push(`Records benchmark wall time: ${f1(r.durationMs / 1000)} s.`)
   return out.join('\n')
 }
+
+/**
+ * What the refill transferred: every byte the wiped node received on its TCP sockets over the
+ * refill (all protocols: records, summaries, framing; an upper bound), or, where its sockets could
+ * not be read, the repair bytes the other nodes sent (which also count copies they placed on each
+ * other meanwhile).
+ */
+const refillBytes = (r: RepairResult): number => r.socketBytesReceived ?? r.sentBytes
+const refillSource = (r: RepairResult): string =>
+  r.socketBytesReceived == null
+    ? 'the repair bytes the other nodes sent'
+    : 'every byte the node received on its TCP sockets'
 
 /** The refill's goal in keys: what it should hold, or (unknown) what it held. */
 const refillGoal = (r: RepairResult): number =>
