@@ -5,12 +5,12 @@
  * and decoded strictly. Whether one is valid *for a team* is the policy's question
  * (`TeamPolicy.verifyCertificate`); this file only encodes, decodes and checks the signature.
  */
+import { copyBytes } from '@chorus/common'
 import { type CertificateValidityInit, certificateDefaults, teamLimits } from './config.js'
 import { KEY_BYTES, SIGNATURE_BYTES, verifySignature } from './ed25519.js'
 import {
   ageRecipient,
   byteString,
-  copyBytes,
   decodeStrict,
   encodeCanonical,
   exactKeys,

@@ -75,8 +75,6 @@ export function int(v: unknown, min: number, max: number, what: string): number 
   return v
 }
 
-export { copyBytes }
-
 /** A copy of a byte string (never a view into the input). */
 export function byteString(v: unknown, length: number, what: string): Uint8Array {
   if (!(v instanceof Uint8Array) || v.byteLength !== length) fault(`${what} must be ${length} bytes`)

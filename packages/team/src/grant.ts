@@ -6,6 +6,8 @@
  * each granted key's role and id, so a node can check what a grant claims before opening it, and
  * the opened identities must be exactly those keys.
  */
+
+import { copyBytes } from '@chorus/common'
 import {
   createAgeCrypto,
   createKeyring,
@@ -20,7 +22,6 @@ import { KEY_BYTES, SIGNATURE_BYTES, verifySignature } from './ed25519.js'
 import {
   ageRecipient,
   byteString,
-  copyBytes,
   decodeStrict,
   encodeCanonical,
   exactKeys,
