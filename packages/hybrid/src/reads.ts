@@ -4,6 +4,7 @@
  * newer record); during fail-over the local copy is the only one; otherwise the network answers
  * first and the local copy covers its misses and failures.
  */
+import { Buffer } from 'node:buffer'
 import { abortError } from '@chorus/common'
 import type {
   ClosestPeersOptions,
@@ -114,10 +115,14 @@ export class ReadPath {
       if (err !== undefined) throw err
       return []
     }
-    // This node's own answer is the local one: it holds writes the network may not have yet.
+    // This node's own answer is the local one first: it holds writes the network may not have yet.
+    // The network backend's own store may hold newer ones (a record put there alone, after the
+    // primary came back, while an older put of the key still waits in the journal): kept too, so
+    // the caller, which chooses among the values, never loses them.
+    const own = local.map((v) => ({ value: v.value, from: 'self' }))
     return [
-      ...local.map((v) => ({ value: v.value, from: 'self' })),
-      ...remote.filter((v) => v.from !== 'self')
+      ...own,
+      ...remote.filter((v) => v.from !== 'self' || !own.some((o) => Buffer.from(o.value).equals(v.value)))
     ]
   }
 

@@ -110,6 +110,25 @@ describe('HybridDHT with a stoppable primary', () => {
     expect(dec.decode(await hybrid.getValue('/CHORUS/own'))).toBe('one')
   })
 
+  it('a read of its own record while an older put of the key is journaled returns both copies', async () => {
+    const { hybrid, primaryStore, primary } = setup({ failureThreshold: 1 })
+    // the network refuses puts (no peers yet), the primary's own store still takes its records
+    const put = primary.putValue
+    primary.putValue = (k, v, o) =>
+      o?.localOnly === true ? put(k, v, o) : Promise.reject(new Error('no peers'))
+    await hybrid.putValue('/CHORUS/h', enc.encode('older')).catch(() => undefined)
+    expect(hybrid.pendingWrites()).toBe(1)
+    hybrid.switchBackend('real')
+    // a newer record, put after the primary is back: kept once, in its own store
+    await hybrid.putValue('/CHORUS/h', enc.encode('newer'), { localOnly: true })
+    expect(dec.decode(await primaryStore.getValue('/CHORUS/h'))).toBe('newer')
+    expect(hybrid.pendingWrites()).toBe(1)
+    // the journaled local copy first, and the own store's newer one too (a writer that saw only the
+    // older one signed a second version after a restart: a fork)
+    const got = await hybrid.getValues('/CHORUS/h', { localOnly: true })
+    expect(got.map((v) => `${dec.decode(v.value)}@${v.from}`)).toEqual(['older@self', 'newer@self'])
+  })
+
   it('refuses an invalid record without journaling it or touching the primary', async () => {
     const { hybrid, primary } = setup()
     await expect(hybrid.putValue('/CHORUS/big', new Uint8Array(2 * 1024 * 1024))).rejects.toBeInstanceOf(
