@@ -80,6 +80,11 @@ afterAll(async () => {
 const ids = (): string[] => cluster.running().map((n) => n.peerId)
 const byId = (id: string): ClusterNode => cluster.running().find((n) => n.peerId === id)!
 const chargesBy = (node: ClusterNode) => charges.get(node.peerId) ?? []
+/** The charges `node` reports from now on (an earlier test's liar may be this test's honest peer). */
+const chargesFromNow = (node: ClusterNode) => {
+  const before = chargesBy(node).length
+  return () => chargesBy(node).slice(before)
+}
 
 /** A raw replicate request from `from` to `to`: the response, and its bytes as text. */
 async function send(from: ClusterNode, to: ClusterNode, body: Uint8Array) {
@@ -209,6 +214,7 @@ describe('replication that trusts nothing it has not checked', () => {
     const key = '/CHORUS/trust/chain'
     const own = versionedRecord('alice', 2, 'two')
     await author!.manager!.addContent(key, own.byteLength, 1, { value: own })
+    const newCharges = chargesFromNow(author!)
     const pinned = () => new Uint8Array(author!.manager!.getPinnedValue(key)!)
     const served = async () => new Uint8Array(await author!.dht!.getValue(key, { localOnly: true }))
 
@@ -228,7 +234,7 @@ describe('replication that trusts nothing it has not checked', () => {
       { key, authorKey: testAuthorKey('alice'), from: relay!.peerId }
     ])
     // stale and equivocating pushes cost the relay nothing (the author signed them)
-    expect(chargesBy(author!).filter((c) => c.peer === relay!.peerId)).toEqual([])
+    expect(newCharges().filter((c) => c.peer === relay!.peerId)).toEqual([])
 
     const next = versionedRecord('alice', 3, 'three')
     expect((await push(relay!, author!, key, next)).res).toEqual({ ok: true })
@@ -273,6 +279,7 @@ describe('replication that trusts nothing it has not checked', () => {
     const sender = cluster.nodes[2]!
     const receiver = cluster.nodes[1]!
     const key = targetKey(receiver, 'invalid')
+    const newCharges = chargesFromNow(receiver)
     const invalid = await push(sender, receiver, key, new TextEncoder().encode(`no magic ${MARKER}`))
     expect(invalid.res).toEqual(refusalOf('INVALID_RECORD'))
     expect(invalid.text).not.toContain(MARKER)
@@ -281,7 +288,7 @@ describe('replication that trusts nothing it has not checked', () => {
     const garbage = await send(sender, receiver, new TextEncoder().encode(`{not cbor ${MARKER}`))
     expect(garbage.res).toEqual(refusalOf('MALFORMED_REQUEST'))
     expect(garbage.text).not.toContain(MARKER)
-    expect(chargesBy(receiver).filter((c) => c.peer === sender.peerId)).toEqual([
+    expect(newCharges().filter((c) => c.peer === sender.peerId)).toEqual([
       { peer: sender.peerId, reason: 'invalid-record' },
       { peer: sender.peerId, reason: 'invalid-message' }
     ])
