@@ -1,6 +1,7 @@
 export { type Agent, createAgent, LOCAL_RECIPIENTS } from './agent/agent.js'
 export { generateKeyFiles, type KeygenResult, type Recipients, readRecipientsFile } from './agent/keys.js'
 export { createLogger } from './agent/logger.js'
+export { AGENT_NODE_FLAGS } from './agent/node-flags.js'
 export { runAgent } from './agent/run.js'
 export type {
   AgentService,

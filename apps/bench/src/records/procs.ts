@@ -255,9 +255,18 @@ export interface Worker {
   stop(): Promise<void>
 }
 
-export function forkWorker(script: string, args: string[], env: Record<string, string> = {}): Worker {
+export function forkWorker(
+  script: string,
+  args: string[],
+  env: Record<string, string> = {},
+  nodeFlags: readonly string[] = []
+): Worker {
   const child = track(
-    fork(script, args, { env: { ...cleanEnv(), ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    fork(script, args, {
+      env: { ...cleanEnv(), ...env },
+      execArgv: [...nodeFlags, ...process.execArgv],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc']
+    })
   )
   let next = 1
   const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>()

@@ -252,11 +252,18 @@ async function oneRun(
     )
     await waitForMesh(agents, NODES - 1)
     if (via === 'library') {
-      writer = forkWorker(join(HERE, 'lib-writer.js'), [], {
-        ...agentEnv(o, [boot], writerId),
-        CHORUS_DATA_DIR: join(dir, writerId),
-        CHORUS_LOG_LEVEL: 'error'
-      })
+      const { AGENT_NODE_FLAGS } = await import('@chorus/node')
+      writer = forkWorker(
+        join(HERE, 'lib-writer.js'),
+        [],
+        {
+          ...agentEnv(o, [boot], writerId),
+          CHORUS_DATA_DIR: join(dir, writerId),
+          CHORUS_LOG_LEVEL: 'error'
+        },
+        // the flags `chorus-node start` gives its agents, so both runs measure the same process
+        AGENT_NODE_FLAGS
+      )
       writer.child.once('exit', (code, signal) => {
         if (!stopping) run.writerExited = `exit code ${code ?? signal}`
       })
