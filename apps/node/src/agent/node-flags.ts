@@ -10,8 +10,9 @@
  *   before the next one, where V8's own factor goes up to 4x on a fast collector.
  * Measured (README, "The agent's Node.js flags"): five agents after 10,000 stores had 248-334 MiB
  * of RSS each, stable over 90 s of idle, where with Node's defaults they had 281-727 MiB and the
- * writer grew while idle; the same stores/s and CPU per store. V8 reads these flags only at start-up (and refuses
- * `--heap-growing-percent` in `NODE_OPTIONS`), so the process is started with them.
+ * writer grew while idle; the same stores/s and CPU per store. V8 reads these flags only at
+ * start-up (and Node refuses `--heap-growing-percent` in `NODE_OPTIONS`), so the process is
+ * started with them.
  */
 
 /** The Node.js flags the agent runs with (the CLI adds any of them the process lacks). */
