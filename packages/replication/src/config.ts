@@ -133,8 +133,11 @@ export interface ReplicationConfig extends SweepConfig {
   holderSlack: number
   /**
    * At most this many records pinned because one peer pushed them first; more are refused
-   * (`QUOTA`). An application's own keys are not counted.
-   * @default 10_000
+   * (`QUOTA`). An application's own keys are not counted. High enough that an honest writer's
+   * 100,000 records of 1 KiB fit on each peer that should hold them (their bytes, about 2.2 KiB a
+   * record, stay within `maxBytesPerPeer`, which binds first for records of that size); the count
+   * bounds the rows many tiny records would cost.
+   * @default 250_000
    */
   maxRecordsPerPeer: number
   /**
@@ -201,7 +204,7 @@ export const replicationDefaults: Readonly<ReplicationConfig> = Object.freeze({
   requestTimeout: 10 * SECOND,
   maxRecordBytes: MiB,
   holderSlack: 3,
-  maxRecordsPerPeer: 10_000,
+  maxRecordsPerPeer: 250_000,
   maxBytesPerPeer: 256 * MiB,
   proofTTL: HOUR,
   pushRateLimit: Object.freeze({ burst: 500, ratePerSecond: 100 }),

@@ -34,6 +34,7 @@ import {
   REQUEST_OVERHEAD_BYTES,
   type ReplicateResponse
 } from '../src/protocol.js'
+import { withinQuota } from '../src/quota.js'
 import { handleProve } from '../src/rpc/handlers/prove.js'
 import {
   adoptStored,
@@ -518,6 +519,13 @@ describe('adoptStored (a record the storage direct push stored)', () => {
 })
 
 describe('per-peer quotas', () => {
+  it("by default fit an honest writer's 100,000 records of 1 KiB on a peer that should hold 60 % of them", () => {
+    // factor 3 on five nodes; a record of 1 KiB of content is about 2.2 KiB encrypted and signed
+    const [share, recordBytes] = [60_000, 2_300]
+    const usage = { records: share - 1, bytes: (share - 1) * recordBytes }
+    expect(withinQuota(usage, recordBytes, replicationDefaults)).toBe(true)
+  })
+
   it('limits the records a peer made this node pin, before any validation', async () => {
     build({}, { maxRecordsPerPeer: 2 })
     expect(await push('/CHORUS/q1', testRecord('1'))).toEqual({ ok: true })
