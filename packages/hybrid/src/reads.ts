@@ -122,7 +122,7 @@ export class ReadPath {
     const own = local.map((v) => ({ value: v.value, from: 'self' }))
     return [
       ...own,
-      ...remote.filter((v) => v.from !== 'self' || !own.some((o) => Buffer.from(o.value).equals(v.value)))
+      ...remote.filter((v) => v.from !== 'self' || !own.some((o) => Buffer.compare(o.value, v.value) === 0))
     ]
   }
 
