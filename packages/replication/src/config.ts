@@ -12,6 +12,7 @@ const SECOND = 1000
 const MINUTE = 60 * SECOND
 const HOUR = 60 * MINUTE
 const MiB = 1024 * 1024
+const GiB = 1024 * MiB
 
 /** A per-peer token bucket: `burst` requests at once, then `ratePerSecond`. */
 export interface PeerRateLimit {
@@ -134,15 +135,17 @@ export interface ReplicationConfig extends SweepConfig {
   /**
    * At most this many records pinned because one peer pushed them first; more are refused
    * (`QUOTA`). An application's own keys are not counted. High enough that an honest writer's
-   * 100,000 records of 1 KiB fit on each peer that should hold them (their bytes, about 2.2 KiB a
-   * record, stay within `maxBytesPerPeer`, which binds first for records of that size); the count
-   * bounds the rows many tiny records would cost.
+   * 100,000 stores of 1 KiB fit on each peer that should hold them (two records a store, its
+   * version and its head: 120,000 records on a peer that holds 60 % of them, as with factor 3 on
+   * five nodes); the count bounds the rows many tiny records would cost.
    * @default 250_000
    */
   maxRecordsPerPeer: number
   /**
-   * At most this many bytes of records pinned because one peer pushed them first (256 MiB).
-   * @default 268_435_456
+   * At most this many bytes of records pinned because one peer pushed them first (1 GiB): the
+   * 120,000 records above are about 276 MB (2.2 KiB a record of 1 KiB of content, encrypted and
+   * signed), so a writer has room for about 3.5 times that on each peer.
+   * @default 1_073_741_824
    */
   maxBytesPerPeer: number
   /**
@@ -205,7 +208,7 @@ export const replicationDefaults: Readonly<ReplicationConfig> = Object.freeze({
   maxRecordBytes: MiB,
   holderSlack: 3,
   maxRecordsPerPeer: 250_000,
-  maxBytesPerPeer: 256 * MiB,
+  maxBytesPerPeer: GiB,
   proofTTL: HOUR,
   pushRateLimit: Object.freeze({ burst: 500, ratePerSecond: 100 }),
   proveRateLimit: Object.freeze({ burst: 200, ratePerSecond: 50 }),

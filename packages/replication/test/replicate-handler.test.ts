@@ -519,9 +519,10 @@ describe('adoptStored (a record the storage direct push stored)', () => {
 })
 
 describe('per-peer quotas', () => {
-  it("by default fit an honest writer's 100,000 records of 1 KiB on a peer that should hold 60 % of them", () => {
-    // factor 3 on five nodes; a record of 1 KiB of content is about 2.2 KiB encrypted and signed
-    const [share, recordBytes] = [60_000, 2_300]
+  it("by default fit an honest writer's 100,000 stores of 1 KiB on a peer that should hold 60 % of them", () => {
+    // each store is two records (its version and its head, each the whole envelope); factor 3 on
+    // five nodes; 1 KiB of content is about 2.2 KiB encrypted and signed: 120,000 records, 276 MB
+    const [share, recordBytes] = [120_000, 2_300]
     const usage = { records: share - 1, bytes: (share - 1) * recordBytes }
     expect(withinQuota(usage, recordBytes, replicationDefaults)).toBe(true)
   })

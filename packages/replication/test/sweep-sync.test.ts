@@ -55,9 +55,13 @@ interface Side {
 }
 
 let sides: Map<string, Side>
-const config: ReplicationConfig = { ...replicationDefaults, syncRateLimit: { burst: 50, ratePerSecond: 1 } }
+const defaultConfig: ReplicationConfig = {
+  ...replicationDefaults,
+  syncRateLimit: { burst: 50, ratePerSecond: 1 }
+}
+const config = defaultConfig
 
-function side(id: string): Side {
+function side(id: string, config: ReplicationConfig = defaultConfig): Side {
   const dht = createLocalDHT({ records: testRecords, peerId: id })
   const entries = new ContentEntries({ dataDir: undefined, config })
   entries.open()
@@ -280,6 +284,49 @@ describe('anti-entropy sync between two holders', () => {
     await exchange(a, b, undefined, ex).run()
     expect(b.nominated).toHaveLength(302)
     expect(a.penalties).toEqual([])
+  })
+
+  it('a peer that refuses records (its quota) ends the exchange and is sent none there for a while', async () => {
+    const a = sides.get(A)!
+    // B takes at most 40 records pushed by A
+    const old = sides.get(B)!
+    old.entries.close()
+    await old.dht.close()
+    const b = side(B, { ...defaultConfig, maxRecordsPerPeer: 40 })
+    sides.set(B, b)
+    for (let i = 0; i < 100; i++) await pin(a, key(i), value(i))
+    const ex = new Exchanges({ ...config, protocol: PROTOCOL, passInterval: 1000, holderRefresh: 0 })
+    const first = exchange(a, b, undefined, ex)
+    expect(await first.run()).toHaveLength(40)
+    // summary, leaves, one batch of 64: 40 taken, 24 refused, and the session ends there
+    expect(first.tally.messages).toBe(3)
+    expect(a.counters.sweepRecordsSent).toBe(40)
+    expect(a.counters.sweepRecordsRefused).toBe(24)
+    // ended by the receiver's refusal: the records named and not sent are not charged
+    expect(b.penalties).toEqual([])
+
+    // within the back-off: the summary alone; keys of matching leaves still count as held
+    const soon = exchange(a, b, undefined, ex)
+    const held = await soon.run()
+    expect(soon.tally.messages).toBe(1)
+    expect(a.counters.sweepRegionsHeldBack).toBe(1)
+    expect(held.length).toBeLessThanOrEqual(40)
+    for (const e of held) expect(b.entries.value(e.key)).toBeDefined()
+    expect(a.counters.sweepRecordsSent).toBe(40)
+
+    // after it the records go again (and are refused again: the back-off doubles)
+    await new Promise((r) => setTimeout(r, 1100))
+    const later = exchange(a, b, undefined, ex)
+    await later.run()
+    expect(later.tally.messages).toBe(3)
+    expect(a.counters.sweepRecordsRefused).toBe(24 + 60)
+    await new Promise((r) => setTimeout(r, 1100))
+    const doubled = exchange(a, b, undefined, ex)
+    await doubled.run()
+    expect(doubled.tally.messages).toBe(1)
+    expect(a.counters.sweepRecordsSent).toBe(40)
+    expect(a.penalties).toEqual([])
+    expect(b.penalties).toEqual([])
   })
 
   it('a peer that claims a matching summary without the values costs it reputation', async () => {

@@ -6,6 +6,8 @@
  * 64 records and 128 KiB (and `maxRecordBytes`). A summary of the same set the peer confirmed
  * within half an interval is not sent again, and a match of the root the peer matched within
  * `holderRefresh` does not record each key's holder again (an idle region costs one message).
+ * Where the peer refused records, it is sent none in that region for a while (`refusals.ts`):
+ * the summary still goes, and the keys of the leaves that match still count as held.
  */
 import { errorText, type Logger, timeoutSignal } from '@chorus/common'
 import type { PeerMessaging } from '@chorus/dht'
@@ -26,6 +28,7 @@ import {
 } from './keyspace.js'
 import type { PinnedInRange, PinnedRanges } from './ranges.js'
 import { RecentRoots, regionKey } from './recent-roots.js'
+import { backsOff, RefusalBackoff } from './refusals.js'
 import { sampledProof } from './sets.js'
 import {
   decodeSyncResponse,
@@ -50,7 +53,13 @@ const BATCH_BYTES = 128 * 1024
 
 export type SweepCounters = Pick<
   ReplicationCounters,
-  'sweepMessagesSent' | 'sweepBytesSent' | 'sweepBytesReceived' | 'sweepRecordsSent' | 'sweepRecordBytesSent'
+  | 'sweepMessagesSent'
+  | 'sweepBytesSent'
+  | 'sweepBytesReceived'
+  | 'sweepRecordsSent'
+  | 'sweepRecordBytesSent'
+  | 'sweepRecordsRefused'
+  | 'sweepRegionsHeldBack'
 >
 
 export interface ExchangeComponents {
@@ -69,7 +78,10 @@ export interface ExchangeInit {
   protocol: string
   requestTimeout: number
   maxRecordBytes: number
-  /** The sweep's pass interval: a summary the peer confirmed within half of it is not sent again. */
+  /**
+   * The sweep's pass interval: a summary the peer confirmed within half of it is not sent again,
+   * and a region where the peer refused records is sent none for at least this long.
+   */
   passInterval: number
   /**
    * A match of the root the peer matched within this time does not record its holders key by key
@@ -83,6 +95,8 @@ export class Exchanges {
   private readonly matched = new RecentRoots()
   /** Roots whose holders were recorded key by key (within `holderRefresh`, not again). */
   private readonly booked = new RecentRoots()
+  /** Regions where the peer refused records: none are sent there for a while. */
+  private readonly refusals = new RefusalBackoff()
   private readonly init: ExchangeInit
 
   constructor(init: ExchangeInit) {
@@ -92,11 +106,13 @@ export class Exchanges {
   clear(): void {
     this.matched.clear()
     this.booked.clear()
+    this.refusals.clear()
   }
 
   forget(peer: string): void {
     this.matched.forget(peer)
     this.booked.forget(peer)
+    this.refusals.forget(peer)
   }
 
   /** Syncs `set` (the keys both should hold) with `peer`; resolves to the keys the peer now holds. */
@@ -146,10 +162,17 @@ export class Exchanges {
     if (!('leaves' in summary)) return []
     const differing = new Set(differingLeaves(mine, summary.leaves))
     const held: PinnedInRange[] = set.filter((e) => !differing.has(leafOf(e.position, region.bits, depth)))
+    if (this.refusals.holding(memo)) {
+      c.counters.sweepRegionsHeldBack++
+      for (const e of held) c.recordHolder(e.key, peer, e.digest)
+      return held
+    }
     const maxPairs = Math.max(
       1,
       Math.floor((this.init.maxRecordBytes + REQUEST_OVERHEAD_BYTES - SCOPE_BYTES) / 64)
     )
+    let sent = 0
+    let refused = 0
     for (const chunk of chunkLeaves(set, region.bits, depth, differing, Math.min(maxPairs, MAX_SYNC_KEYS))) {
       const leaves = chunk.map(([i, entries]) => [i, packPairs(entries)] as [number, Uint8Array])
       const reply = await this.send(c, peer, { op: 'sync-leaves', ...scope, leaves }, signal)
@@ -160,28 +183,39 @@ export class Exchanges {
         if (!wanted.has(i)) held.push(e)
       })
       if (wanted.size === 0) continue
-      const sent = await this.sendRecords(
+      const result = await this.sendRecords(
         c,
         peer,
         reply.session,
         [...wanted].map((i) => flat[i]!),
         signal
       )
-      held.push(...sent)
+      held.push(...result.accepted)
+      sent += result.accepted.length + result.refused
+      refused += result.refused
+      // the rest would be refused too: they wait for the back-off, like the next pass
+      if (result.refused > 0) break
     }
+    if (refused > 0) this.refusals.refused(memo, this.init.passInterval)
+    else if (sent > 0) this.refusals.accepted(memo)
     for (const e of held) c.recordHolder(e.key, peer, e.digest)
     return held
   }
 
-  /** Sends the wanted records in batches (at most 64 records and 128 KiB); resolves to the accepted ones. */
+  /**
+   * Sends the wanted records in batches (at most 64 records and 128 KiB), and stops at a batch
+   * the peer refused records of (beyond `STALE`); resolves to the accepted ones and the number of
+   * those refusals.
+   */
   private async sendRecords(
     c: ExchangeComponents,
     peer: string,
     session: Uint8Array,
     wanted: PinnedInRange[],
     signal: AbortSignal
-  ): Promise<PinnedInRange[]> {
+  ): Promise<{ accepted: PinnedInRange[]; refused: number }> {
     const accepted: PinnedInRange[] = []
+    let refusedInAll = 0
     const batchBytes = Math.min(this.init.maxRecordBytes, BATCH_BYTES)
     let batch: Array<{ entry: PinnedInRange; value: Uint8Array }> = []
     let bytes = 0
@@ -190,6 +224,9 @@ export class Exchanges {
       const reply = await this.send(c, peer, { op: 'sync-records', session, records, final }, signal)
       if (reply == null || !('accepted' in reply)) return false
       const refused = new Set(reply.refused.map(([i]) => i))
+      const holding = reply.refused.filter(([, code]) => backsOff(code)).length
+      c.counters.sweepRecordsRefused += holding
+      refusedInAll += holding
       batch.forEach((b, i) => {
         if (refused.has(i)) return
         // the peer holds the value sent (newer than the one named, if it changed meanwhile)
@@ -199,7 +236,7 @@ export class Exchanges {
       })
       batch = []
       bytes = 0
-      return true
+      return holding === 0
     }
     for (let i = 0; i < wanted.length; i++) {
       const entry = wanted[i]!
@@ -209,13 +246,13 @@ export class Exchanges {
       // stays within the receiver's request limit, maxRecordBytes plus 16 KiB)
       const cost = value.byteLength + entry.key.length + 16
       if (batch.length > 0 && (bytes + cost > batchBytes || batch.length >= BATCH_RECORDS)) {
-        if (!(await flush(false))) return accepted
+        if (!(await flush(false))) return { accepted, refused: refusedInAll }
       }
       batch.push({ entry, value })
       bytes += cost
     }
     if (batch.length > 0 || wanted.length > 0) await flush(true)
-    return accepted
+    return { accepted, refused: refusedInAll }
   }
 
   /** One sync request; undefined when refused, unreachable or answered out of shape. */

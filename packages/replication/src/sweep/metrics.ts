@@ -31,6 +31,12 @@ export interface SweepMetrics {
   sweepRecordBytesSent: number
   sweepRecordsReceived: number
   sweepRecordBytesReceived: number
+  /**
+   * Records peers refused for more than being stale (their quota, their disk), and summaries
+   * after which a region's records were held back for it (`sweep/refusals.ts`).
+   */
+  sweepRecordsRefused: number
+  sweepRegionsHeldBack: number
   /** Of the last completed pass: regions, sync requests sent, and sweep bytes sent plus received. */
   sweepLastPassRegions: number
   sweepLastPassMessages: number
@@ -53,6 +59,8 @@ export function createSweepCounters(): SweepMetrics {
     sweepRecordBytesSent: 0,
     sweepRecordsReceived: 0,
     sweepRecordBytesReceived: 0,
+    sweepRecordsRefused: 0,
+    sweepRegionsHeldBack: 0,
     sweepLastPassRegions: 0,
     sweepLastPassMessages: 0,
     sweepLastPassBytes: 0

@@ -13,7 +13,8 @@
  * - records: each record must be one the session asked for (else `invalid-message`), and goes
  *   through the replicate handler (`CHORUS` rules, succession, quotas), also when its value is
  *   not the one named (the sender's copy moved on to a newer version meanwhile). A final message
- *   that leaves named records undelivered costs `bogus-provider`.
+ *   that leaves named records undelivered costs `bogus-provider`. A record refused for more than
+ *   being stale ends the session (the sender holds back the rest).
  */
 import { randomBytes } from 'node:crypto'
 import { keyPosition } from '@chorus/dht'
@@ -36,6 +37,7 @@ import {
 } from '../../sweep/keyspace.js'
 import type { PinnedRanges } from '../../sweep/ranges.js'
 import { RecentRoots, regionKey } from '../../sweep/recent-roots.js'
+import { backsOff } from '../../sweep/refusals.js'
 import { byPosition, sampledProof, sharedSet, shortPosition } from '../../sweep/sets.js'
 import {
   MAX_SYNC_KEYS,
@@ -230,8 +232,11 @@ export class SyncHandler {
         refused.push([i, res.code])
       }
     }
-    if (req.final || session.expected.size === 0) {
-      if (session.expected.size > 0) bogus = true
+    // a record this node would not take (its quota, its disk, stopping) ends the session: the
+    // sender holds the rest back (`sweep/refusals.ts`), and nothing stays reserved for it
+    const declined = refused.some(([, code]) => backsOff(code))
+    if (req.final || session.expected.size === 0 || declined) {
+      if (session.expected.size > 0 && !declined) bogus = true
       this.close(sid)
     }
     if (unnamed) this.components.penalise(from, 'invalid-message')
