@@ -7,3 +7,11 @@
 export function copyBytes(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(bytes)
 }
+
+/**
+ * Whether `a` and `b` hold the same bytes, compared in place (not `Buffer.from(a).equals(b)`: on a
+ * plain Uint8Array that copies `a` first).
+ */
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b)
+}

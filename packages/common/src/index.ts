@@ -26,7 +26,7 @@ export {
   withTimeout
 } from './abort.js'
 export { BackgroundTasks } from './background-tasks.js'
-export { copyBytes } from './bytes.js'
+export { bytesEqual, copyBytes } from './bytes.js'
 export { STRICT_CBOR_DECODE_OPTIONS } from './cbor.js'
 export {
   ChorusError,

@@ -4,6 +4,7 @@
  * records pushed through `handle()` protocols, the local DHT), exported so that other packages
  * run the same check against a record they hold.
  */
+import { bytesEqual } from '@chorus/common'
 import type { RecordRules } from './contract.js'
 import { StaleRecordError } from './errors.js'
 
@@ -13,12 +14,6 @@ const encoder = new TextEncoder()
 function namespaceOf(key: string): string | undefined {
   const parts = key.split('/')
   return parts.length >= 3 && parts[0] === '' && parts[1] !== '' ? parts[1] : undefined
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false
-  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false
-  return true
 }
 
 /**
@@ -38,7 +33,7 @@ export function checkSuccession(
   held: Uint8Array,
   incoming: Uint8Array
 ): void {
-  if (sameBytes(held, incoming)) return
+  if (bytesEqual(held, incoming)) return
   const ns = namespaceOf(key)
   if (ns === undefined) return
   const succeed = rules.succession?.[ns]

@@ -4,8 +4,7 @@
  * newer record); during fail-over the local copy is the only one; otherwise the network answers
  * first and the local copy covers its misses and failures.
  */
-import { Buffer } from 'node:buffer'
-import { abortError } from '@chorus/common'
+import { abortError, bytesEqual } from '@chorus/common'
 import type {
   ClosestPeersOptions,
   DHT,
@@ -122,7 +121,7 @@ export class ReadPath {
     const own = local.map((v) => ({ value: v.value, from: 'self' }))
     return [
       ...own,
-      ...remote.filter((v) => v.from !== 'self' || !own.some((o) => Buffer.compare(o.value, v.value) === 0))
+      ...remote.filter((v) => v.from !== 'self' || !own.some((o) => bytesEqual(o.value, v.value)))
     ]
   }
 

@@ -5,7 +5,7 @@
  * the primary acknowledged it (or refused it as invalid, which retrying cannot change): no write
  * is lost, and a replay stopped part-way (failure, shutdown) resumes where it stopped.
  */
-import { errorText, type Logger } from '@chorus/common'
+import { bytesEqual, errorText, type Logger } from '@chorus/common'
 import { type DHT, dhtNotStarted } from '@chorus/dht'
 import type { BackendCaller } from './backend-calls.js'
 import type { ValueChooser } from './choose.js'
@@ -224,7 +224,7 @@ export class JournalReplayer implements PendingWrites {
       return false
     }
     if (theirs.length === 0) return false
-    if (theirs.some((v) => Buffer.compare(v, entry.value) === 0)) return true
+    if (theirs.some((v) => bytesEqual(v, entry.value))) return true
     return choose(entry.key, [entry.value, ...theirs]) !== 0
   }
 

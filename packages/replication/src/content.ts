@@ -4,7 +4,7 @@
  * store when it came from elsewhere, and queues its first announcement and spread; `remove` stops
  * managing the key and drops its pin.
  */
-import { errorText, type Logger } from '@chorus/common'
+import { bytesEqual, errorText, type Logger } from '@chorus/common'
 import type { DHT } from '@chorus/dht'
 import type { AddContentOptions, PinnedEvent } from './api.js'
 import type { ReplicationConfig } from './config.js'
@@ -13,7 +13,6 @@ import { InvalidArgumentError, UnknownContentError } from './errors.js'
 import type { JobKind } from './scheduler.js'
 import { nextHealthyCheck, republishEvery, spreadOver } from './timing.js'
 import type { ReplicationHealth } from './types.js'
-import { sameBytes } from './util.js'
 import type { RecordValues } from './values.js'
 
 /** `from` of the `pinned` event for a value this node's application added. */
@@ -90,7 +89,7 @@ export class LocalContent {
     const now = Date.now()
     const existing = entries.get(key)
     const previous = existing?.pinned === true ? entries.value(key) : undefined
-    const fresh = value != null && (previous == null || !sameBytes(previous, value))
+    const fresh = value != null && (previous == null || !bytesEqual(previous, value))
     // the store's direct push already put this value on the target number of holders (counted
     // only on DHT servers: a copy on a client behind NAT is not readable by the network)
     const holders = [...new Set(options.holders ?? [])]

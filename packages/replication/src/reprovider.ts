@@ -8,13 +8,12 @@
  * closest peers with one lookup per region and one message per peer instead of a query per key;
  * the republish job then only renews the value in this node's own record store.
  */
-import { errorText, type Logger, timeoutSignal } from '@chorus/common'
+import { bytesEqual, errorText, type Logger, timeoutSignal } from '@chorus/common'
 import { type DHT, NoPeersAcknowledgedError } from '@chorus/dht'
 import type { ReplicationConfig } from './config.js'
 import type { ContentEntries, Entry } from './entries.js'
 import type { ReplicationCounters } from './metrics.js'
 import { backoffDelay, republishEvery, SWEPT, withJitter } from './timing.js'
-import { sameBytes } from './util.js'
 
 /** Pins checked at start before any walk (see `reserve`). */
 export const RESERVE_SAMPLE = 16
@@ -65,7 +64,7 @@ export class Reprovider {
       const value = entries.value(key)
       if (value == null) return undefined
       const held = await dht.getValue(key, { localOnly: true }).catch(() => undefined)
-      return held != null && sameBytes(held, value) ? undefined : value
+      return held != null && bytesEqual(held, value) ? undefined : value
     }
     const sample = entries.samplePinned(RESERVE_SAMPLE)
     if ((await Promise.all(sample.map(unserved))).every((v) => v === undefined)) return 0

@@ -7,9 +7,3 @@ export function checkKey(key: unknown): asserts key is string {
     throw new InvalidArgumentError('key', 'must be a non-empty string starting with / (a DHT key)')
   }
 }
-
-export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false
-  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false
-  return true
-}

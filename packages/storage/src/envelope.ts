@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { STRICT_CBOR_DECODE_OPTIONS } from '@chorus/common'
+import { bytesEqual, STRICT_CBOR_DECODE_OPTIONS } from '@chorus/common'
 import { ageCryptoDefaults, checkRecipientStanzas } from '@chorus/crypto'
 import type { AbortOptions, NodeSigner } from '@chorus/dht'
 import { decode, encode, rfc8949EncodeOptions } from 'cborg'
@@ -330,7 +330,7 @@ export function decodeEnvelope(input: Uint8Array, options: DecodeEnvelopeOptions
   // One value, one encoding: refuse non-canonical map order or number forms (cborg's strict mode
   // checks integer and length forms; key order it leaves to us).
   const again = encodeEnvelope(envelope)
-  if (!Buffer.from(again.buffer, again.byteOffset, again.byteLength).equals(input)) {
+  if (!bytesEqual(again, input)) {
     fail('encoding is not canonical')
   }
   return envelope
@@ -339,7 +339,7 @@ export function decodeEnvelope(input: Uint8Array, options: DecodeEnvelopeOptions
 /** Checks the ciphertext hash and the author's signature; throws `InvalidEnvelopeError`. */
 export function verifyEnvelope(e: Envelope): void {
   const h = sha256(e.ciphertext)
-  if (!Buffer.from(h).equals(e.metadata.ciphertextHash)) {
+  if (!bytesEqual(h, e.metadata.ciphertextHash)) {
     throw new InvalidEnvelopeError('ciphertext does not match its SHA-256 hash')
   }
   if (!verifyEd25519(e.author, signingBytes(e), e.signature)) {

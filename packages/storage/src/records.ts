@@ -1,3 +1,4 @@
+import { bytesEqual } from '@chorus/common'
 import { type RecordRules, type RecordSelector, type RecordValidator, StaleRecordError } from '@chorus/dht'
 import { parseRecordKey } from './address.js'
 import {
@@ -152,8 +153,8 @@ export function chorusRecordRules(init: ChorusRecordRulesInit = {}): RecordRules
       decoded.some(
         (p) =>
           p !== c &&
-          Buffer.from(p.hash).equals(c.envelope.previous as Uint8Array) &&
-          !Buffer.from(p.envelope.author).equals(c.envelope.author)
+          bytesEqual(p.hash, c.envelope.previous as Uint8Array) &&
+          !bytesEqual(p.envelope.author, c.envelope.author)
       )
     const pool = decoded.filter((c) => !forged(c))
     const best = (pool.length > 0 ? pool : decoded).sort(compareEnvelopes)[0]

@@ -14,6 +14,7 @@
  * - Open mode (no write authority) additionally refuses a successor by another author key, even
  *   one that names the held record (a forged successor), as the selector did before.
  */
+import { bytesEqual } from '@chorus/common'
 import { EquivocationError, type RecordSelector, type RecordSuccession, StaleRecordError } from '@chorus/dht'
 import { parseRecordKey } from './address.js'
 import { DEFAULT_MAX_ENVELOPE_BYTES, decodeEnvelope, type Envelope, envelopeHash } from './envelope.js'
@@ -24,8 +25,7 @@ export interface HashedEnvelope {
   hash: Uint8Array
 }
 
-const equal = (a: Uint8Array, b: Uint8Array): boolean =>
-  a.byteLength === b.byteLength && Buffer.from(a).equals(b)
+const equal = (a: Uint8Array, b: Uint8Array): boolean => bytesEqual(a, b)
 
 /**
  * Applies the succession rule to two envelopes already checked for `key` (a CHORUS ucxl key):

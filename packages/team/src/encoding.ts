@@ -4,7 +4,7 @@
  * body, strict decoding that accepts one encoding per value, and the field checks decoders use.
  * Checks throw a `Fault` with a fixed text; each decoder turns it into its own error.
  */
-import { copyBytes, STRICT_CBOR_DECODE_OPTIONS } from '@chorus/common'
+import { bytesEqual, copyBytes, STRICT_CBOR_DECODE_OPTIONS } from '@chorus/common'
 import { roleKeyFromRecipient } from '@chorus/crypto'
 import { decode, encode, rfc8949EncodeOptions } from 'cborg'
 
@@ -49,10 +49,6 @@ export function decodeStrict(input: unknown, maxBytes: number): unknown {
 /** Refuses `input` unless it is exactly the canonical encoding of `value`. */
 export function requireCanonical(input: Uint8Array, value: unknown): void {
   if (!bytesEqual(encodeCanonical(value), input)) fault('encoding is not canonical')
-}
-
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return a.byteLength === b.byteLength && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b)
 }
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {

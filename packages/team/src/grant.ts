@@ -7,7 +7,7 @@
  * the opened identities must be exactly those keys.
  */
 
-import { copyBytes } from '@chorus/common'
+import { bytesEqual, copyBytes } from '@chorus/common'
 import {
   createAgeCrypto,
   createKeyring,
@@ -142,7 +142,7 @@ export function openKeyGrant(bytes: Uint8Array, rootKey: Uint8Array, issuers: Ui
     const fields = wireFields(grant)
     requireCanonical(bytes, { ...fields, signature })
     if (grant.team !== Buffer.from(rootKey).toString('base64url')) fault('signed for another team')
-    const known = [rootKey, ...issuers].some((k) => Buffer.from(k).equals(grant.issuer))
+    const known = [rootKey, ...issuers].some((k) => bytesEqual(k, grant.issuer))
     if (!known) fault('not signed by the root or an issuer of the team')
     if (!verifySignature(grant.issuer, signingBytes(CONTEXT, fields), signature)) {
       fault('signature does not verify with its issuer')

@@ -3,7 +3,7 @@
  * (replaced only by a higher version signed by the root), certificate verification with a
  * bounded cache, the write rule and peer admission.
  */
-import { copyBytes, type Logger, silentLogger } from '@chorus/common'
+import { bytesEqual, copyBytes, type Logger, silentLogger } from '@chorus/common'
 import type { AuthorityLevel, RoleRegistry } from '@chorus/crypto'
 import {
   copyCertificate,
@@ -13,7 +13,7 @@ import {
 } from './certificate.js'
 import { CertificateCache } from './certificate-cache.js'
 import { type TeamPolicyInit, teamLimits, teamPolicyDefaults } from './config.js'
-import { bytesEqual, toBase64url } from './encoding.js'
+import { toBase64url } from './encoding.js'
 import {
   admissionDenialOf,
   InvalidCertificateError,

@@ -5,10 +5,11 @@
  * (`TeamPolicy.acceptRevocations`); from then on the member is refused admission and its
  * certificate does not verify, and records it signed at or after `revokedAt` are refused.
  */
+import { bytesEqual } from '@chorus/common'
 import type { MemberCertificate } from './certificate.js'
 import { teamLimits } from './config.js'
 import { KEY_BYTES } from './ed25519.js'
-import { byteString, bytesEqual, exactKeys, fault, int, list, name, toBase64url, unique } from './encoding.js'
+import { byteString, exactKeys, fault, int, list, name, toBase64url, unique } from './encoding.js'
 import { InvalidRevocationsError } from './errors.js'
 import { isTeamId, type TeamSigner } from './root.js'
 import { openRootDocument, type RootDocumentKind, signRootDocument } from './root-document.js'

@@ -7,9 +7,9 @@
  * Written atomically with mode 0600; read only when no other user may read or write it.
  */
 import { open } from 'node:fs/promises'
-import { writeFileAtomic } from '@chorus/common'
+import { bytesEqual, writeFileAtomic } from '@chorus/common'
 import { KEY_BYTES, publicKeyOf } from './ed25519.js'
-import { bytesEqual, fromBase64url, toBase64url } from './encoding.js'
+import { fromBase64url, toBase64url } from './encoding.js'
 import { TeamRootFileError } from './errors.js'
 import { checkKeyPair, parseTeamId, type TeamRoot, teamIdOf } from './root.js'
 

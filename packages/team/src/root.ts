@@ -3,9 +3,9 @@
  * (no padding) of the 32-byte public key.
  */
 
-import { copyBytes } from '@chorus/common'
+import { bytesEqual, copyBytes } from '@chorus/common'
 import { generateKeyPair, KEY_BYTES, publicKeyOf, signWithSeed, verifySignature } from './ed25519.js'
-import { bytesEqual, fromBase64url, toBase64url } from './encoding.js'
+import { fromBase64url, toBase64url } from './encoding.js'
 import { invalidInput } from './errors.js'
 
 /** An Ed25519 key pair as raw bytes: the team root, or an issuer's key. */

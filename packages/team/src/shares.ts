@@ -7,10 +7,11 @@
  * The library checks nothing about what it reconstructs (its README says so), so combining ends
  * with the check that matters: the recovered seed's public key must be the team id.
  */
+import { bytesEqual } from '@chorus/common'
 import { combine, split } from 'shamir-secret-sharing'
 import { type TeamShareInit, teamShareDefaults } from './config.js'
 import { KEY_BYTES, publicKeyOf } from './ed25519.js'
-import { bytesEqual, fromBase64url, toBase64url } from './encoding.js'
+import { fromBase64url, toBase64url } from './encoding.js'
 import { InvalidSharesError, invalidInput, SignerWipedError } from './errors.js'
 import { checkKeyPair, parseTeamId, rootSigner, type TeamRoot, type TeamSigner, teamIdOf } from './root.js'
 

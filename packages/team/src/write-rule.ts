@@ -3,10 +3,10 @@
  * team; its node key is the record's author; the address's agent is its agent; the address's role
  * is one of its roles and the record's creator role; and that role may write (not `read_only`).
  */
+import { bytesEqual } from '@chorus/common'
 import type { AuthorityLevel } from '@chorus/crypto'
 import { baseAddress, parseAddress, type UCXLAddress } from '@chorus/ucxl'
 import type { MemberCertificate } from './certificate.js'
-import { bytesEqual } from './encoding.js'
 import { InvalidCertificateError, WriteDeniedError, writeDenialOf } from './errors.js'
 
 /** What the write rule reads of a record (an envelope's fields). */

@@ -1,3 +1,4 @@
+import { bytesEqual } from '@chorus/common'
 import type { PeerMessaging } from '@chorus/dht'
 import { PeerGate } from './peer-gate.js'
 import {
@@ -61,7 +62,7 @@ export async function pushBatch(
 export function itemsOf(records: DirectRecord[]): BatchItem[] {
   const items: BatchItem[] = []
   for (const { key, value } of records) {
-    const same = items.find((i) => i.value === value || Buffer.from(i.value).equals(value))
+    const same = items.find((i) => i.value === value || bytesEqual(i.value, value))
     if (same !== undefined) same.keys.push(key)
     else items.push({ keys: [key], value })
   }

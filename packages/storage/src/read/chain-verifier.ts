@@ -1,4 +1,5 @@
 import type { Logger } from '@chorus/common'
+import { bytesEqual } from '@chorus/common'
 import type { ResolvedAddress } from '../address.js'
 import type { IndexAccess } from '../local-state.js'
 import { hex } from '../metadata.js'
@@ -167,7 +168,7 @@ export class ChainVerifier {
       (s) =>
         s.envelope.previous !== null &&
         hex(s.envelope.previous) === c.hashHex &&
-        Buffer.from(s.envelope.author).equals(c.envelope.author) &&
+        bytesEqual(s.envelope.author, c.envelope.author) &&
         fitsIndex(index, r, s)
     )
   }

@@ -1,4 +1,4 @@
-import { waitAtMost } from '@chorus/common'
+import { bytesEqual, waitAtMost } from '@chorus/common'
 import type { DHT, Logger, NodeSigner, PutResult, ReceivedValue } from '@chorus/dht'
 import { headKey, type ResolvedAddress, versionKey } from '../address.js'
 import type { AuditInput } from '../audit.js'
@@ -202,7 +202,7 @@ export class WritePath {
     const { data, creatorRole, contentType, certificate } = what
     await this.#c.background.room(signal)
     const prev = await this.knownHead(r, signal)
-    if (prev !== undefined && !Buffer.from(prev.author).equals(signer.publicKey)) {
+    if (prev !== undefined && !bytesEqual(prev.author, signer.publicKey)) {
       throw new AccessDeniedError(r.base, 'the address already has versions signed by another node key')
     }
     const ciphertext = await crypto.encryptUCXLContent(data, creatorRole)
@@ -281,7 +281,7 @@ export class WritePath {
     await this.#c.background.room(signal)
     const prev = await this.knownHead(r, signal)
     if (prev === undefined) throw new ContentNotFoundError(r.base)
-    if (!Buffer.from(prev.author).equals(signer.publicKey)) {
+    if (!bytesEqual(prev.author, signer.publicKey)) {
       throw new AccessDeniedError(r.base, 'the address has versions signed by another node key')
     }
     if (prev.deleted) throw new ContentNotFoundError(r.base, `already deleted at version ${prev.version}`)

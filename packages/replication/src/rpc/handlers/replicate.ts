@@ -12,7 +12,7 @@
  *
  * `ok` means "this node now holds exactly the value you pushed".
  */
-import { errorText, type Logger } from '@chorus/common'
+import { bytesEqual, errorText, type Logger } from '@chorus/common'
 import {
   type DHT,
   EquivocationError,
@@ -28,7 +28,6 @@ import { type ReplicateRequest, type ReplicateResponse, refusal } from '../../pr
 import { judgeSuccession } from '../../succession.js'
 import { isAmongClosest } from '../../targets.js'
 import { nextHealthyCheck, republishEvery, spreadOver } from '../../timing.js'
-import { sameBytes } from '../../util.js'
 import type { RecordValues } from '../../values.js'
 
 export interface ReplicateHandlerComponents {
@@ -100,14 +99,14 @@ export async function handleReplicate(
   const pinned = existing?.pinned === true ? entries.value(key) : undefined
   let keep = value
   let refused: 'STALE' | 'EQUIVOCATION' | undefined
-  if (pinned != null && !sameBytes(pinned, value)) {
+  if (pinned != null && !bytesEqual(pinned, value)) {
     const s = judgeSuccession(components, key, pinned, value, existing?.origin === 'local')
     if (s.verdict !== 'replace') {
       if (s.verdict === 'equivocation') noteEquivocation(components, key, s.authorKey, from)
       return refusal(s.verdict === 'stale' ? 'STALE' : 'EQUIVOCATION')
     }
   }
-  if (pinned == null || !sameBytes(pinned, keep)) {
+  if (pinned == null || !bytesEqual(pinned, keep)) {
     try {
       await components.dht.putValue(key, keep, { localOnly: true })
     } catch (err) {
@@ -123,7 +122,7 @@ export async function handleReplicate(
       refused = authorKey != null ? 'EQUIVOCATION' : 'STALE'
     }
   }
-  const changed = pinned == null || !sameBytes(pinned, keep)
+  const changed = pinned == null || !bytesEqual(pinned, keep)
   if (!components.isStarted()) return refusal('NOT_ACCEPTING')
   // again, without an await before the pin: concurrent pushes all passed the first check
   if (existing == null && entries.get(key) == null && !entries.allowsPush(from, keep.byteLength, init)) {
@@ -202,7 +201,7 @@ export function adoptStored(
   const now = Date.now()
   if (existing?.origin === 'local') return false
   const pinned = existing?.pinned === true ? entries.value(key) : undefined
-  if (pinned != null && sameBytes(pinned, value)) {
+  if (pinned != null && bytesEqual(pinned, value)) {
     components.nominate(key, [from], now)
     return true
   }

@@ -16,7 +16,9 @@
  *   that leaves named records undelivered costs `bogus-provider`. A record refused for more than
  *   being stale ends the session (the sender holds back the rest).
  */
+
 import { randomBytes } from 'node:crypto'
+import { bytesEqual } from '@chorus/common'
 import { keyPosition } from '@chorus/dht'
 import type { ReplicationPenalty } from '../../api.js'
 import type { ReplicationConfig } from '../../config.js'
@@ -48,7 +50,6 @@ import {
   type SyncSummaryRequest,
   unpackPairs
 } from '../../sweep/wire.js'
-import { sameBytes } from '../../util.js'
 
 export interface SyncHandlerComponents {
   /** The pinned keys by position, or undefined while stopped. */
@@ -129,7 +130,7 @@ export class SyncHandler {
     const set = sharedSet(ranges, s.region, s.peers, this.components.peerId, from, n).slice(0, MAX_SYNC_KEYS)
     const leaves = leafHashes(set, req.bits, req.depth)
     const root = rootOf(leaves)
-    if (set.length !== req.count || !sameBytes(root, req.root))
+    if (set.length !== req.count || !bytesEqual(root, req.root))
       return { ok: true, sync: { match: false, leaves } }
     const proof = sampledProof(req.nonce, root, set, (e) => ranges.valueOf(e.key))
     if (proof == null) return { ok: true, sync: { match: false, leaves } }

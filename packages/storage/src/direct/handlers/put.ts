@@ -1,3 +1,4 @@
+import { bytesEqual } from '@chorus/common'
 import { type DHT, EquivocationError, StaleRecordError } from '@chorus/dht'
 import { type Envelope, envelopeHash } from '../../envelope.js'
 import type { RecordCheck } from '../../record-check.js'
@@ -59,7 +60,7 @@ export async function handlePut(components: PutHandlerComponents, request: PutRe
     const incoming: HashedEnvelope = { envelope, hash: envelopeHash(value) }
     const held = await heldRecord(components, key)
     if (held !== undefined) {
-      if (Buffer.from(held.hash).equals(incoming.hash)) continue
+      if (bytesEqual(held.hash, incoming.hash)) continue
       try {
         components.succession(key, held, incoming)
       } catch (err) {
