@@ -6,7 +6,6 @@
  * each granted key's role and id, so a node can check what a grant claims before opening it, and
  * the opened identities must be exactly those keys.
  */
-
 import { bytesEqual, copyBytes } from '@chorus/common'
 import {
   createAgeCrypto,

@@ -3,7 +3,6 @@
  * in the shape of `PeerAdmission` of @chorus/dht (matched structurally: this package does not
  * depend on the DHT).
  */
-
 import { copyBytes } from '@chorus/common'
 import type { MemberCertificate } from './certificate.js'
 import type { AdmittedMember, TeamPolicy } from './policy.js'
