@@ -16,7 +16,6 @@
  *   that leaves named records undelivered costs `bogus-provider`. A record refused for more than
  *   being stale ends the session (the sender holds back the rest).
  */
-
 import { randomBytes } from 'node:crypto'
 import { bytesEqual } from '@chorus/common'
 import { keyPosition } from '@chorus/dht'
