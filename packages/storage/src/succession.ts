@@ -25,8 +25,6 @@ export interface HashedEnvelope {
   hash: Uint8Array
 }
 
-const equal = (a: Uint8Array, b: Uint8Array): boolean => bytesEqual(a, b)
-
 /**
  * Applies the succession rule to two envelopes already checked for `key` (a CHORUS ucxl key):
  * returns when `incoming` may replace `held`, throws `StaleRecordError` or `EquivocationError`.
@@ -38,17 +36,17 @@ export function checkSuccession(
   incoming: HashedEnvelope,
   teamMode: boolean
 ): void {
-  if (equal(held.hash, incoming.hash)) return
+  if (bytesEqual(held.hash, incoming.hash)) return
   const author = incoming.envelope.author
   if (parseRecordKey(key)?.version !== undefined) throw new EquivocationError(key, author)
   const hv = held.envelope.version
   const iv = incoming.envelope.version
   if (iv < hv) throw new StaleRecordError(key)
   if (iv === hv) throw new EquivocationError(key, author)
-  const sameAuthor = equal(held.envelope.author, author)
+  const sameAuthor = bytesEqual(held.envelope.author, author)
   if (iv === hv + 1) {
     const previous = incoming.envelope.previous
-    if (previous === null || !equal(previous, held.hash)) throw new EquivocationError(key, author)
+    if (previous === null || !bytesEqual(previous, held.hash)) throw new EquivocationError(key, author)
     if (!sameAuthor && !teamMode) throw new EquivocationError(key, author)
     return
   }
@@ -78,7 +76,7 @@ export function chorusSuccession(init: ChorusSuccessionInit = {}): RecordSuccess
   const teamMode = init.authority !== undefined
   return (keyBytes, held, incoming) => {
     const key = decoder.decode(keyBytes)
-    if (equal(held, incoming)) return
+    if (bytesEqual(held, incoming)) return
     if (parseRecordKey(key) === null) {
       const select = init.fallbackSelector
       if (select === undefined || select(keyBytes, [held, incoming]) === 0) throw new StaleRecordError(key)
