@@ -27,8 +27,9 @@ import {
   rootOf
 } from './keyspace.js'
 import type { PinnedInRange, PinnedRanges } from './ranges.js'
-import { RecentRoots, regionKey } from './recent-roots.js'
+import { RecentRoots } from './recent-roots.js'
 import { backsOff, RefusalBackoff } from './refusals.js'
+import { regionKey } from './region-memo.js'
 import { sampledProof } from './sets.js'
 import {
   decodeSyncResponse,
@@ -171,7 +172,7 @@ export class Exchanges {
       1,
       Math.floor((this.init.maxRecordBytes + REQUEST_OVERHEAD_BYTES - SCOPE_BYTES) / 64)
     )
-    let sent = 0
+    let taken = 0
     let refused = 0
     for (const chunk of chunkLeaves(set, region.bits, depth, differing, Math.min(maxPairs, MAX_SYNC_KEYS))) {
       const leaves = chunk.map(([i, entries]) => [i, packPairs(entries)] as [number, Uint8Array])
@@ -191,13 +192,13 @@ export class Exchanges {
         signal
       )
       held.push(...result.accepted)
-      sent += result.accepted.length + result.refused
+      taken += result.accepted.length
       refused += result.refused
       // the rest would be refused too: they wait for the back-off, like the next pass
       if (result.refused > 0) break
     }
     if (refused > 0) this.refusals.refused(memo, this.init.passInterval)
-    else if (sent > 0) this.refusals.accepted(memo)
+    else if (taken > 0) this.refusals.accepted(memo)
     for (const e of held) c.recordHolder(e.key, peer, e.digest)
     return held
   }

@@ -2,19 +2,16 @@
  * Roots a sweep agreed on lately, per (peer, region): what lets an unchanged region skip work it
  * did a moment ago. Bounded: the oldest is forgotten first.
  */
+import { RegionMemo } from './region-memo.js'
 
 /** Agreed roots remembered at most. */
 const MAX_ROOTS = 4096
 
-/** The memo key of a peer's region (its prefix length and lower bound, hex). */
-export const regionKey = (peer: string, bits: number, lo: string): string => `${peer}:${bits}:${lo}`
-
 export class RecentRoots {
-  readonly #roots = new Map<string, { root: string; at: number }>()
-  readonly #max: number
+  readonly #roots: RegionMemo<{ root: string; at: number }>
 
   constructor(max = MAX_ROOTS) {
-    this.#max = Math.max(1, max)
+    this.#roots = new RegionMemo(max)
   }
 
   /** Whether `root` was agreed for `key` within the last `maxAgeMs`. */
@@ -24,18 +21,12 @@ export class RecentRoots {
   }
 
   remember(key: string, root: string, now: number = Date.now()): void {
-    this.#roots.delete(key)
     this.#roots.set(key, { root, at: now })
-    while (this.#roots.size > this.#max) {
-      const oldest = this.#roots.keys().next().value
-      if (oldest === undefined) break
-      this.#roots.delete(oldest)
-    }
   }
 
   /** Forgets every region of `peer` (it left, and may come back with less). */
   forget(peer: string): void {
-    for (const k of [...this.#roots.keys()]) if (k.startsWith(`${peer}:`)) this.#roots.delete(k)
+    this.#roots.forget(peer)
   }
 
   clear(): void {

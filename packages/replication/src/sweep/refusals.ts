@@ -7,6 +7,7 @@
  * the oldest is forgotten first.
  */
 import type { RefusalCode } from '../errors.js'
+import { RegionMemo } from './region-memo.js'
 
 /** (peer, region) back-offs remembered at most. */
 const MAX_ENTRIES = 4096
@@ -20,11 +21,10 @@ const MAX_STRIKES = 4
 export const backsOff = (code: RefusalCode): boolean => code !== 'STALE'
 
 export class RefusalBackoff {
-  readonly #entries = new Map<string, { strikes: number; until: number }>()
-  readonly #max: number
+  readonly #entries: RegionMemo<{ strikes: number; until: number }>
 
   constructor(max = MAX_ENTRIES) {
-    this.#max = Math.max(1, max)
+    this.#entries = new RegionMemo(max)
   }
 
   /** Whether records for `key` (a `regionKey`) are held back at `now`. */
@@ -36,13 +36,7 @@ export class RefusalBackoff {
   /** The peer refused records of `key`: hold back for `pass` ms, doubled per refusal in a row. */
   refused(key: string, pass: number, now: number = Date.now()): void {
     const strikes = Math.min((this.#entries.get(key)?.strikes ?? -1) + 1, MAX_STRIKES)
-    this.#entries.delete(key)
     this.#entries.set(key, { strikes, until: now + pass * 2 ** strikes })
-    while (this.#entries.size > this.#max) {
-      const oldest = this.#entries.keys().next().value
-      if (oldest === undefined) break
-      this.#entries.delete(oldest)
-    }
   }
 
   /** The peer took every record sent for `key`. */
@@ -52,7 +46,7 @@ export class RefusalBackoff {
 
   /** Forgets every region of `peer` (it left, and may come back with room). */
   forget(peer: string): void {
-    for (const k of [...this.#entries.keys()]) if (k.startsWith(`${peer}:`)) this.#entries.delete(k)
+    this.#entries.forget(peer)
   }
 
   clear(): void {

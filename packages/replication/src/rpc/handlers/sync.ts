@@ -37,8 +37,9 @@ import {
   rootOf
 } from '../../sweep/keyspace.js'
 import type { PinnedRanges } from '../../sweep/ranges.js'
-import { RecentRoots, regionKey } from '../../sweep/recent-roots.js'
+import { RecentRoots } from '../../sweep/recent-roots.js'
 import { backsOff } from '../../sweep/refusals.js'
+import { regionKey } from '../../sweep/region-memo.js'
 import { byPosition, sampledProof, sharedSet, shortPosition } from '../../sweep/sets.js'
 import {
   MAX_SYNC_KEYS,
