@@ -136,6 +136,7 @@ export async function createComponents(init: AgentComponentsInit): Promise<Agent
       nodeId: libp2p.peerId,
       cacheTTL: c.storage.cacheTTL,
       cacheCleanupInterval: c.storage.cacheCleanupInterval,
+      cacheMaxBytes: c.storage.cacheMaxBytes,
       maxContentBytes: c.storage.maxContentBytes,
       writeQuorum: c.storage.writeQuorum,
       // metadata reports the target factor, not the quorum a store waits for

@@ -48,6 +48,8 @@ export interface NodeConfig {
     cacheTTL: number
     /** In ms. */
     cacheCleanupInterval: number
+    /** Bytes. */
+    cacheMaxBytes: number
     maxContentBytes: number
     writeQuorum: number
     retrieveConsistency: 'closest' | 'network' | 'local-first'

@@ -229,6 +229,14 @@ export const SETTINGS: readonly Setting[] = [
     doc: 'Cache cleanup interval, in ms'
   },
   {
+    path: 'storage.cacheMaxBytes',
+    kind: 'int',
+    default: 16_777_216,
+    min: 65_536,
+    max: 4_294_967_296,
+    doc: 'Most bytes the decrypted-content cache holds (plaintext, metadata and key of each entry); a writer caches what it stores, so this is how much its memory grows with the records it writes'
+  },
+  {
     path: 'storage.maxContentBytes',
     kind: 'int',
     default: 1_048_576,

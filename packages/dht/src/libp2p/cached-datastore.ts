@@ -20,8 +20,13 @@ import type { Batch, Datastore, Key, KeyQuery, Pair, Query } from 'interface-dat
 import { isDatastoreNotFound } from './kad-internals.js'
 import type { KeyCounter } from './sqlite-datastore.js'
 
-/** The default byte budget of the cache (values plus keys). */
-export const DEFAULT_DATASTORE_CACHE_BYTES = 16 * 1_048_576
+/**
+ * The default byte budget of the cache (values plus keys). The reads it saves come close after
+ * the writes that fill it (a record read back as it is validated, stored and indexed; a peer's
+ * record on each stream), so a small budget keeps its hits; a larger one only made a node that
+ * holds many records larger.
+ */
+export const DEFAULT_DATASTORE_CACHE_BYTES = 4 * 1_048_576
 /** Longest a peer record waits before it is written to the datastore. */
 const PEER_FLUSH_MS = 5_000
 /** Peer records waiting at most: past it they are written at once. */
