@@ -40,9 +40,12 @@ export interface RecordsBenchOptions {
   recordBytes?: number
   /** Which writers to run. Default both. */
   via?: Array<'http' | 'library'>
-  /** The agents' reprovide interval; the window observed for reprovide traffic. Default 120 s. */
+  /**
+   * The agents' reprovide interval from the reprovide phase on (the writes run at the agents'
+   * defaults); the window observed for reprovide traffic. Default 120 s.
+   */
   reprovideIntervalMs?: number
-  /** The agents' repair interval. Default 10 s. */
+  /** The agents' repair interval from the reprovide phase on. Default 10 s. */
   repairIntervalMs?: number
   /** Longest wait for a wiped node to be refilled. Default 10 min. */
   refillTimeoutMs?: number
@@ -99,11 +102,10 @@ export function optionsFromEnv(fallbackSizes: number[], env = process.env): Reco
   return out
 }
 
-function agentEnv(
-  o: Required<Pick<RecordsBenchOptions, 'reprovideIntervalMs' | 'repairIntervalMs'>>,
-  bootstrap: string[],
-  id: string
-) {
+type Intervals = Required<Pick<RecordsBenchOptions, 'reprovideIntervalMs' | 'repairIntervalMs'>>
+
+/** An agent's environment: the bench's network, and the short `intervals` when given, else the agent's defaults. */
+function agentEnv(intervals: Intervals | undefined, bootstrap: string[], id: string): Record<string, string> {
   return {
     CHORUS_ROLE: ROLE,
     CHORUS_AGENT_ID: id,
@@ -111,8 +113,12 @@ function agentEnv(
     CHORUS_JOIN_STAGGER_MS: '200',
     CHORUS_LOG_LEVEL: 'warn',
     CHORUS_REPLICATION_REPLICATION_FACTOR: String(FACTOR),
-    CHORUS_REPLICATION_REPROVIDE_INTERVAL: String(o.reprovideIntervalMs),
-    CHORUS_REPLICATION_REPAIR_INTERVAL: String(o.repairIntervalMs),
+    ...(intervals !== undefined
+      ? {
+          CHORUS_REPLICATION_REPROVIDE_INTERVAL: String(intervals.reprovideIntervalMs),
+          CHORUS_REPLICATION_REPAIR_INTERVAL: String(intervals.repairIntervalMs)
+        }
+      : {}),
     CHORUS_DHT_DISCOVERY_INTERVAL: '10000',
     CHORUS_DHT_AUTO_BOOTSTRAP_INTERVAL: '1000',
     CHORUS_SHUTDOWN_TIMEOUT_MS: '20000'
@@ -167,7 +173,7 @@ export async function runRecordsBenchmark(options: RecordsBenchOptions = {}): Pr
     'Restart to ready is measured once every agent reports its background work idle (the writes settled), from spawning `chorus-node start` on the data directory until `/v1/status` says ready; the other four agents keep running.'
   )
   notes.push(
-    `The agents run with reprovide interval ${o.reprovideIntervalMs / 1000} s and repair interval ${o.repairIntervalMs / 1000} s (shorter than the defaults, so that one interval fits in the run), replication factor 3, write quorum 2.`
+    `The agents write with their default reprovide and repair intervals (what a team runs), replication factor 3, write quorum 2. Before the reprovide phase every agent (and the library writer) is restarted with reprovide interval ${o.reprovideIntervalMs / 1000} s and repair interval ${o.repairIntervalMs / 1000} s, so that one interval fits in the run; the reprovide, refill and read-back phases run with those.`
   )
   return {
     available: true,
@@ -232,7 +238,7 @@ async function oneRun(
   sizes: number[],
   concurrency: number,
   recordBytes: number,
-  o: { reprovideIntervalMs: number; repairIntervalMs: number },
+  o: Intervals,
   options: RecordsBenchOptions,
   raw: RawBaseline | undefined,
   log: (line: string) => void
@@ -245,31 +251,35 @@ async function oneRun(
   let writer: Worker | undefined
   let stopping = false
   try {
-    agents.push(await startAgent(ids[0]!, join(dir, ids[0]!), agentEnv(o, [], ids[0]!)))
+    agents.push(await startAgent(ids[0]!, join(dir, ids[0]!), agentEnv(undefined, [], ids[0]!)))
     const boot = dialAddress(agents[0]!.info)
     agents.push(
-      ...(await Promise.all(ids.slice(1).map((id) => startAgent(id, join(dir, id), agentEnv(o, [boot], id)))))
+      ...(await Promise.all(
+        ids.slice(1).map((id) => startAgent(id, join(dir, id), agentEnv(undefined, [boot], id)))
+      ))
     )
     await waitForMesh(agents, NODES - 1)
-    if (via === 'library') {
+    const startWriter = async (intervals: Intervals | undefined): Promise<Worker> => {
       const { AGENT_NODE_FLAGS } = await import('@chorus/node')
-      writer = forkWorker(
+      const w = forkWorker(
         join(HERE, 'lib-writer.js'),
         [],
         {
-          ...agentEnv(o, [boot], writerId),
+          ...agentEnv(intervals, [dialAddress(agents[0]!.info)], writerId),
           CHORUS_DATA_DIR: join(dir, writerId),
           CHORUS_LOG_LEVEL: 'error'
         },
         // the flags `chorus-node start` gives its agents, so both runs measure the same process
         AGENT_NODE_FLAGS
       )
-      writer.child.once('exit', (code, signal) => {
-        if (!stopping) run.writerExited = `exit code ${code ?? signal}`
+      w.child.once('exit', (code, signal) => {
+        if (!stopping && w === writer) run.writerExited = `exit code ${code ?? signal}`
       })
-      await writer.call('start', {}, 180_000)
+      await w.call('start', {}, 180_000)
       await waitForMesh(agents, NODES)
+      return w
     }
+    if (via === 'library') writer = await startWriter(undefined)
     log(`records (${via}): ${NODES} agents up${writer != null ? ' and the library writer' : ''}`)
     const writerStatus = (): Promise<Status> =>
       writer != null ? writer.call<Status>('status', {}, 60_000) : statusOf(agents[0]!)
@@ -334,7 +344,11 @@ async function oneRun(
         const a = agents[0]!
         await Promise.all(agents.map((x) => waitIdle(() => statusOf(x), 120_000)))
         await a.stop()
-        const again = await startAgent(a.name, a.dataDir, agentEnv(o, [dialAddress(agents[1]!.info)], a.name))
+        const again = await startAgent(
+          a.name,
+          a.dataDir,
+          agentEnv(undefined, [dialAddress(agents[1]!.info)], a.name)
+        )
         agents[0] = again
         step.restart = { node: a.name, readyMs: again.readyMs }
         log(`records (${via}) ${size}: ${a.name} restarted, ready in ${again.readyMs.toFixed(0)} ms`)
@@ -343,6 +357,23 @@ async function oneRun(
         step.restart = { node: agents[0]!.name, error: (err as Error).message.slice(0, 300) }
       }
       run.sizes.push(step)
+    }
+    // the phases below measure one interval each: every node runs the short intervals from here
+    log(`records (${via}): restarting every node with the bench's short intervals`)
+    for (const [i, a] of agents.entries()) {
+      await a.stop()
+      agents[i] = await startAgent(
+        a.name,
+        a.dataDir,
+        agentEnv(o, [dialAddress(agents[(i + 1) % NODES]!.info)], a.name)
+      )
+    }
+    await waitForMesh(agents, NODES - 1, 120_000)
+    if (writer !== undefined) {
+      const old = writer
+      writer = undefined
+      await old.stop()
+      writer = await startWriter(o)
     }
     run.reprovide = await measureReprovide(agents, o.reprovideIntervalMs, raw, log, via)
     run.repair = await measureRepair(
