@@ -149,6 +149,15 @@ export interface ReplicationConfig extends SweepConfig {
    */
   maxBytesPerPeer: number
   /**
+   * At most this many bytes of records pinned because other peers pushed them, all peers
+   * together (8 GiB): the disk this node gives its team. Over it a push is refused (`QUOTA`) as
+   * over one peer's quota, and the sweep holds back from the region, so a team of many writers
+   * cannot fill the disk where each stays within its own quota. An application's own keys are
+   * not counted.
+   * @default 8_589_934_592
+   */
+  maxPinnedBytes: number
+  /**
    * A holder's proof of possession counts this long, in ms (1 h); after that it is challenged
    * again at the next check. A holder that silently lost a value counts at most this long.
    * @default 3_600_000
@@ -209,6 +218,7 @@ export const replicationDefaults: Readonly<ReplicationConfig> = Object.freeze({
   holderSlack: 3,
   maxRecordsPerPeer: 250_000,
   maxBytesPerPeer: GiB,
+  maxPinnedBytes: 8 * GiB,
   proofTTL: HOUR,
   pushRateLimit: Object.freeze({ burst: 500, ratePerSecond: 100 }),
   proveRateLimit: Object.freeze({ burst: 200, ratePerSecond: 50 }),
@@ -269,6 +279,7 @@ export function checkConfig(c: ReplicationConfig): void {
     'requestTimeout',
     'maxRecordBytes',
     'maxBytesPerPeer',
+    'maxPinnedBytes',
     'proofTTL'
   ]
   for (const f of positive) {

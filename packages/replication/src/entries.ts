@@ -232,9 +232,14 @@ export class ContentEntries {
     return this.db?.pushUsage(peer) ?? { records: 0, bytes: 0 }
   }
 
-  /** Whether one more record of `bytes` pushed by `peer` stays within its quota. */
+  /** The records and bytes this node pinned because other peers pushed them, all together. */
+  totalUsage(): PeerUsage {
+    return this.db?.pushUsageTotal() ?? { records: 0, bytes: 0 }
+  }
+
+  /** Whether one more record of `bytes` pushed by `peer` stays within its quota and the node's. */
   allowsPush(peer: string, bytes: number, limits: QuotaLimits): boolean {
-    return withinQuota(this.usageOf(peer), bytes, limits)
+    return withinQuota(this.usageOf(peer), this.totalUsage(), bytes, limits)
   }
 
   /** Writes a schedule change of the current entry (not after `seal()`, nor for a removed or replaced entry). */

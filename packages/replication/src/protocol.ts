@@ -80,7 +80,7 @@ export const REFUSAL_TEXT: Readonly<Record<RefusalCode, string>> = Object.freeze
   STORE_FAILED: 'this node could not store the record',
   NOT_ACCEPTING: 'this node does not accept requests now',
   NOT_A_TARGET: 'this node is not among the holders of this key',
-  QUOTA: 'this node holds as many records of the sender as it accepts',
+  QUOTA: 'this node holds as many records of the sender, or of all peers, as it accepts',
   STALE: 'this node holds a record for the key that the pushed one does not succeed',
   EQUIVOCATION: 'the record contradicts the one this node holds',
   RATE_LIMITED: 'too many requests from the sender; try again later',

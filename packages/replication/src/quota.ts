@@ -13,9 +13,18 @@ export interface PeerUsage {
 export interface QuotaLimits {
   maxRecordsPerPeer: number
   maxBytesPerPeer: number
+  /** The bytes pinned for all peers together: the disk this node gives the others. */
+  maxPinnedBytes: number
 }
 
-/** Whether one more record of `bytes` on top of `usage` stays within the limits. */
-export function withinQuota(usage: PeerUsage, bytes: number, limits: QuotaLimits): boolean {
-  return usage.records + 1 <= limits.maxRecordsPerPeer && usage.bytes + bytes <= limits.maxBytesPerPeer
+/**
+ * Whether one more record of `bytes` stays within the limits: on top of `usage`, what the pusher
+ * already made this node pin, and of `total`, what all pushers did.
+ */
+export function withinQuota(usage: PeerUsage, total: PeerUsage, bytes: number, limits: QuotaLimits): boolean {
+  return (
+    usage.records + 1 <= limits.maxRecordsPerPeer &&
+    usage.bytes + bytes <= limits.maxBytesPerPeer &&
+    total.bytes + bytes <= limits.maxPinnedBytes
+  )
 }

@@ -468,6 +468,12 @@ export class ReplicationStore {
     return { records: Number(r?.records ?? 0), bytes: Number(r?.bytes ?? 0) }
   }
 
+  /** What all pushers made this node pin (one row per pusher: a short sum). */
+  pushUsageTotal(): PeerUsage {
+    const r = this.sql('SELECT SUM(records) AS records, SUM(bytes) AS bytes FROM push_usage').get()
+    return { records: Number(r?.records ?? 0), bytes: Number(r?.bytes ?? 0) }
+  }
+
   /**
    * Pinned keys whose position is in [`lo`, `hi`) and above `after` (when given), by position, at
    * most `limit`, each with its value's digest. Positions compare as bytes

@@ -524,7 +524,10 @@ describe('per-peer quotas', () => {
     // five nodes; 1 KiB of content is about 2.2 KiB encrypted and signed: 120,000 records, 276 MB
     const [share, recordBytes] = [120_000, 2_300]
     const usage = { records: share - 1, bytes: (share - 1) * recordBytes }
-    expect(withinQuota(usage, recordBytes, replicationDefaults)).toBe(true)
+    expect(withinQuota(usage, usage, recordBytes, replicationDefaults)).toBe(true)
+    // and the node's budget holds the same from four such writers
+    const four = { records: 4 * share, bytes: 4 * share * recordBytes }
+    expect(withinQuota(usage, four, recordBytes, replicationDefaults)).toBe(true)
   })
 
   it('limits the records a peer made this node pin, before any validation', async () => {
@@ -574,6 +577,22 @@ describe('per-peer quotas', () => {
     expect(await push('/CHORUS/b3', v)).toEqual(refused('QUOTA'))
     entries.delete('/CHORUS/b1')
     expect(await push('/CHORUS/b3', v)).toEqual({ ok: true })
+  })
+})
+
+describe('the node-wide budget', () => {
+  it('limits the bytes pinned for all peers together, each within its own quota', async () => {
+    const v = testRecord('y'.repeat(100))
+    build({}, { maxPinnedBytes: 3 * v.byteLength + 10 })
+    expect(await push('/CHORUS/t1', v)).toEqual({ ok: true })
+    expect(await push('/CHORUS/t2', v, undefined, OTHER)).toEqual({ ok: true })
+    expect(await push('/CHORUS/t3', v)).toEqual({ ok: true })
+    expect(await push('/CHORUS/t4', v, undefined, OTHER)).toEqual(refused('QUOTA'))
+    expect(entries.has('/CHORUS/t4')).toBe(false)
+    expect(entries.totalUsage()).toEqual({ records: 3, bytes: 3 * v.byteLength })
+    // room again once a record leaves
+    entries.delete('/CHORUS/t1')
+    expect(await push('/CHORUS/t4', v, undefined, OTHER)).toEqual({ ok: true })
   })
 })
 

@@ -177,6 +177,7 @@ export async function createComponents(init: AgentComponentsInit): Promise<Agent
       maxConcurrentReplications: c.replication.maxConcurrentReplications,
       enableAutoReplication: c.replication.enableAutoReplication,
       enableReprovide: c.replication.enableReprovide,
+      maxPinnedBytes: c.replication.maxPinnedBytes,
       onPinned: async (e) => {
         if (e.from === 'self') return
         await indexReplicated(e.value)

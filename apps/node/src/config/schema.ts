@@ -83,6 +83,8 @@ export interface NodeConfig {
     maxConcurrentReplications: number
     enableAutoReplication: boolean
     enableReprovide: boolean
+    /** Bytes. */
+    maxPinnedBytes: number
     /** @deprecated the same as `replicationFactor` */
     readonly factor?: number
     /** @deprecated the same as `reprovideInterval` */

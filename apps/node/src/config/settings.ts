@@ -361,6 +361,14 @@ export const SETTINGS: readonly Setting[] = [
     doc: 'Reprovide/republish periodically'
   },
   {
+    path: 'replication.maxPinnedBytes',
+    kind: 'int',
+    default: 8_589_934_592,
+    min: 1_048_576,
+    max: 2 ** 50,
+    doc: 'Most bytes of records this node keeps because other peers pushed them, all peers together: the disk it gives the team (each peer also has a quota of 1 GiB); over it pushes are refused'
+  },
+  {
     path: 'hybrid.probeInterval',
     aliases: ['hybrid.healthCheckIntervalMs'],
     kind: 'int',

@@ -71,6 +71,7 @@ export type ReplicateHandlerInit = Pick<
   | 'holderSlack'
   | 'maxRecordsPerPeer'
   | 'maxBytesPerPeer'
+  | 'maxPinnedBytes'
 > &
   Partial<Pick<ReplicationConfig, 'enableSweep'>>
 
